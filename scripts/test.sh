@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The test command: `bash scripts/test.sh [pytest arguments]`.
+# On a fresh Debian 12 machine, as root: installs the servers the tests need, makes .venv, starts
+# PostgreSQL and Ceph RGW (a real S3) on free loopback ports, runs ruff, mypy and pytest against
+# them, and stops the servers whatever happens. Exits with the status of the first failure.
+# Each run keeps its servers in its own temp folder, so two runs on one machine do not collide.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(postgresql ceph-mon ceph-osd radosgw chromium uuid-runtime curl)
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+START_NS=$(date +%s%N)
+
+log() {
+  local ms=$((($(date +%s%N) - START_NS) / 1000000))
+  printf '[test.sh %3d.%ds] %s\n' $((ms / 1000)) $((ms % 1000 / 100)) "$*" >&2
+}
+
+install_packages() {
+  local missing=() p
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3 python3-venv)
+  # Skipping apt when all is there keeps the inner loop fast (apt-get update alone takes seconds).
+  [ ${#missing[@]} -eq 0 ] && return
+  log "apt-get install ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+setup_venv() {
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  # Reinstall only when pyproject.toml changed: a no-op `pip install` still costs ~3 s.
+  local stamp=$VENV/.coffre-installed want
+  want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return
+  log "pip install -e '.[test]'"
+  local out
+  out=$(mktemp)
+  "$VENV/bin/pip" install -q -e '.[test]' >"$out" 2>&1 || { cat "$out" >&2; rm -f "$out"; return 1; }
+  rm -f "$out"
+  echo "$want" >"$stamp"
+}
+
+log "packages"
+install_packages
+log "virtualenv"
+setup_venv
+
+RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/coffre-test.XXXXXX")
+chmod 755 "$RUN_DIR" # the postgres user must reach its data folder inside
+export CEPH_DIR=$RUN_DIR/ceph PGDIR=$RUN_DIR/pg PYTHON
+export S3_ACCESS_KEY=coffretestaccess S3_SECRET_KEY=coffretestsecret
+starters=()
+
+cleanup() {
+  local status=$?
+  trap - EXIT
+  # A starter killed half-way may already have daemons up: the pid files find them.
+  for pid in "${starters[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  bash scripts/ceph-rgw.sh stop >/dev/null 2>&1 || true
+  bash scripts/pg.sh stop >/dev/null 2>&1 || true
+  rm -rf "$RUN_DIR"
+  log "done, status $status"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log "starting PostgreSQL and Ceph RGW"
+bash scripts/pg.sh start >"$RUN_DIR/pg.out" 2>&1 &
+pg_starter=$!
+bash scripts/ceph-rgw.sh start >"$RUN_DIR/ceph.out" 2>&1 &
+ceph_starter=$!
+starters=("$pg_starter" "$ceph_starter")
+
+# The static checks need no server: they run while the servers boot.
+log "ruff check"
+"$VENV/bin/ruff" check .
+log "ruff format --check"
+"$VENV/bin/ruff" format --check .
+log "mypy"
+"$VENV/bin/mypy"
+
+wait "$pg_starter" || { cat "$RUN_DIR/pg.out" >&2; log "PostgreSQL did not start"; exit 1; }
+wait "$ceph_starter" || { cat "$RUN_DIR/ceph.out" >&2; log "Ceph RGW did not start"; exit 1; }
+log "servers up"
+
+# The contract with tests/conftest.py.
+COFFRE_TEST_DATABASE_URL=$(cat "$PGDIR/url")
+COFFRE_TEST_S3_ENDPOINT=$(cat "$CEPH_DIR/endpoint")
+export COFFRE_TEST_DATABASE_URL COFFRE_TEST_S3_ENDPOINT
+export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
+export AWS_DEFAULT_REGION=us-east-1 COFFRE_TEST_CHROMIUM=/usr/bin/chromium
+# Whatever AWS identity the developer's shell holds must not leak into the tests.
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+
+log "pytest $*"
+"$VENV/bin/pytest" "$@"

@@ -1,0 +1,239 @@
+"""Blob store on an S3-compatible server (AWS, MinIO, Garage, Ceph RGW, Scaleway, OVH...).
+
+Writes stream: an object larger than one part goes up as a multipart upload. Memory stays
+flat whatever the object's size: a buffer of one part plus one incoming chunk, and the copy of
+the part being sent. Objects are limited to 10,000 parts (80 GB with the default part size).
+An S3 object only appears once its upload completes, which gives the atomicity the interface
+promises; a failed upload is aborted so no hidden parts keep costing storage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import UTC
+from typing import TYPE_CHECKING, cast
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from storage.base import BlobInfo, BlobNotFoundError, BlobStoreError
+from storage.names import check_name
+
+if TYPE_CHECKING:
+    from botocore.response import StreamingBody
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.literals import BucketLocationConstraintType
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+log = logging.getLogger(__name__)
+
+READ_SIZE = 1024 * 1024
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3's floor for every part but the last; Ceph enforces it
+# HEAD responses have no body, hence the bare status code besides the named ones.
+_NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NoSuchBucket", "NotFound"})
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@contextlib.contextmanager
+def _s3_errors(action: str, where: str) -> Iterator[None]:
+    """Turn botocore errors into BlobStoreError.
+
+    The message keeps only the error code or class: a botocore message may quote request
+    parameters, and an object's contents must never reach a log.
+    """
+    try:
+        yield
+    except ClientError as exc:
+        raise BlobStoreError(f"S3 {action} {where}: {_error_code(exc) or 'error'}") from exc
+    except BotoCoreError as exc:
+        raise BlobStoreError(f"S3 {action} {where}: {type(exc).__name__}") from exc
+
+
+def _take(buffer: bytearray, size: int) -> bytes:
+    """Cut the first `size` bytes off `buffer` with a single copy."""
+    with memoryview(buffer) as view:
+        head = bytes(view[:size])
+    del buffer[:size]
+    return head
+
+
+class S3BlobStore:
+    def __init__(
+        self,
+        bucket: str,
+        client: S3Client,
+        prefix: str = "",
+        part_size: int = DEFAULT_PART_SIZE,
+    ) -> None:
+        if part_size < MIN_PART_SIZE:
+            raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes")
+        self.bucket = bucket
+        self._client = client
+        prefix = prefix.strip("/")
+        self._prefix = f"{prefix}/" if prefix else ""
+        self._part_size = part_size
+
+    def _key(self, name: str) -> str:
+        return self._prefix + check_name(name)
+
+    def put(self, name: str, chunks: Iterable[bytes]) -> int:
+        """Store the stream; an exception raised by `chunks` propagates unchanged, S3
+        failures come out as BlobStoreError."""
+        key = self._key(name)
+        buffer = bytearray()
+        upload_id: str | None = None
+        parts: list[CompletedPartTypeDef] = []
+        total = 0
+        try:
+            for chunk in chunks:
+                buffer += chunk
+                total += len(chunk)
+                # Strictly more than one part: an object of exactly one part still goes up
+                # in a single request.
+                while len(buffer) > self._part_size:
+                    if upload_id is None:
+                        upload_id = self._start_upload(key)
+                    # No local variable holds the part: it is freed as soon as it is sent,
+                    # before the buffer fills again (peak ~2 parts, not 3).
+                    parts.append(
+                        self._upload_part(
+                            key, upload_id, len(parts) + 1, _take(buffer, self._part_size)
+                        )
+                    )
+            if upload_id is None:
+                with _s3_errors("put", key):
+                    self._client.put_object(Bucket=self.bucket, Key=key, Body=bytes(buffer))
+            else:
+                parts.append(
+                    self._upload_part(key, upload_id, len(parts) + 1, _take(buffer, len(buffer)))
+                )
+                # Ceph returns an empty ETag here (HEAD has the right one): nothing reads it.
+                with _s3_errors("complete upload", key):
+                    self._client.complete_multipart_upload(
+                        Bucket=self.bucket,
+                        Key=key,
+                        UploadId=upload_id,
+                        MultipartUpload={"Parts": parts},
+                    )
+        except BaseException:
+            if upload_id is not None:
+                self._abort(key, upload_id)
+            raise
+        return total
+
+    def _start_upload(self, key: str) -> str:
+        with _s3_errors("start upload", key):
+            return self._client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+
+    def _upload_part(
+        self, key: str, upload_id: str, number: int, data: bytes
+    ) -> CompletedPartTypeDef:
+        with _s3_errors("upload part", key):
+            response = self._client.upload_part(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+            )
+        return {"ETag": response["ETag"], "PartNumber": number}
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        try:
+            self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except (ClientError, BotoCoreError) as exc:
+            # The error that made us abort matters more: keep raising it. A bucket lifecycle
+            # rule (AbortIncompleteMultipartUpload) collects parts left by such double failures.
+            log.warning("could not abort the multipart upload of %s: %s", key, type(exc).__name__)
+
+    def get(self, name: str) -> Iterator[bytes]:
+        key = self._key(name)
+        with _s3_errors("get", key):
+            try:
+                response = self._client.get_object(Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                if _error_code(exc) in _NOT_FOUND_CODES:
+                    raise BlobNotFoundError(name) from None
+                raise
+        return self._read(response["Body"], key)
+
+    @staticmethod
+    def _read(body: StreamingBody, key: str) -> Iterator[bytes]:
+        with contextlib.closing(body):
+            chunks = body.iter_chunks(READ_SIZE)
+            while True:
+                with _s3_errors("read", key):
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    return
+                yield chunk
+
+    def delete(self, name: str) -> None:
+        key = self._key(name)
+        # S3 deletes are already idempotent: a missing key is a success.
+        with _s3_errors("delete", key):
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def exists(self, name: str) -> bool:
+        key = self._key(name)
+        with _s3_errors("head", key):
+            try:
+                self._client.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                if _error_code(exc) in _NOT_FOUND_CODES:
+                    return False
+                raise
+        return True
+
+    def list(self) -> Iterator[BlobInfo]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        pages = iter(paginator.paginate(Bucket=self.bucket, Prefix=self._prefix))
+        while True:
+            with _s3_errors("list", self.bucket):
+                page = next(pages, None)
+            if page is None:
+                return
+            for obj in page.get("Contents", []):
+                yield BlobInfo(
+                    name=obj["Key"][len(self._prefix) :],
+                    size=obj["Size"],
+                    modified=obj["LastModified"].astimezone(UTC),
+                )
+
+    def check(self) -> None:
+        """Reachable, credentials accepted and bucket present; writability is not probed,
+        so a read-only key passes."""
+        with _s3_errors("head bucket", self.bucket):
+            self._client.head_bucket(Bucket=self.bucket)
+
+
+def ensure_bucket(client: S3Client, bucket: str) -> None:
+    """Create `bucket` in the client's region unless it exists.
+
+    HEAD first: a production key often lacks s3:CreateBucket yet must open its bucket.
+    """
+    with _s3_errors("head bucket", bucket):
+        try:
+            client.head_bucket(Bucket=bucket)
+            return
+        except ClientError as exc:
+            if _error_code(exc) not in _NOT_FOUND_CODES:
+                raise
+    region = client.meta.region_name
+    with _s3_errors("create bucket", bucket):
+        try:
+            if region in (None, "us-east-1"):
+                # us-east-1 is S3's default and rejects being named explicitly.
+                client.create_bucket(Bucket=bucket)
+            else:
+                client.create_bucket(
+                    Bucket=bucket,
+                    CreateBucketConfiguration={
+                        "LocationConstraint": cast("BucketLocationConstraintType", region)
+                    },
+                )
+        except ClientError as exc:
+            # Another instance created it between our HEAD and our CREATE.
+            if _error_code(exc) != "BucketAlreadyOwnedByYou":
+                raise

@@ -1,0 +1,83 @@
+"""Fixtures for a whole coffre on each back end: SQLite + a local directory (the embedded default),
+then PostgreSQL + Ceph's S3 over HTTP. Each test gets its own database, bucket and keyring."""
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from vault.config import Settings
+from vault.runtime import Runtime, build_runtime
+from webui.app import create_app
+
+PASSWORD = "un mot de passe assez long"
+
+
+@pytest.fixture
+def pg_database(pg_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped after the test."""
+    url = make_url(pg_url)
+    name = f"coffre_test_{secrets.token_hex(6)}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["embedded", pytest.param("server", marks=[pytest.mark.pg, pytest.mark.s3])])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for one back end; the keyring always lives in the test's own folder."""
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "keyring": (tmp_path / "keys" / "keyring.json").as_uri(),
+        "max_upload_bytes": 60 * 1024 * 1024,
+    }
+    if request.param == "server":
+        values["database_url"] = request.getfixturevalue("pg_database")
+        values["storage_url"] = request.getfixturevalue("s3_bucket_url")
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[Runtime]:
+    runtime = build_runtime(settings)
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def client(rt: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime=rt), base_url="http://coffre.test") as test_client:
+        yield test_client
+
+
+def sign_up(client: TestClient, login: str, display_name: str = "Amina Diallo") -> dict[str, Any]:
+    """Self sign-up then API sign-in; returns the sign-in body plus bearer headers."""
+    created = client.post(
+        "/api/v1/beneficiaries",
+        json={"login": login, "display_name": display_name, "password": PASSWORD},
+    )
+    assert created.status_code == 201, created.text
+    session = client.post("/api/v1/session", json={"login": login, "password": PASSWORD})
+    assert session.status_code == 201, session.text
+    body: dict[str, Any] = session.json()
+    body["headers"] = {"Authorization": f"Bearer {body['token']}"}
+    body["vault_id"] = created.json()["vault_id"]
+    return body
+
+
+@pytest.fixture
+def amina(client: TestClient) -> dict[str, Any]:
+    return sign_up(client, "amina.diallo")
+
+
+@pytest.fixture
+def bruno(client: TestClient) -> dict[str, Any]:
+    return sign_up(client, "bruno.martin", "Bruno Martin")

@@ -1,0 +1,73 @@
+"""Fixtures shared by every test: the real servers that scripts/test.sh starts.
+
+Each server is found through an environment variable (the contract with scripts/test.sh):
+    COFFRE_TEST_S3_ENDPOINT    http://127.0.0.1:PORT of an S3 server (Ceph RGW), with
+                               AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY for it
+    COFFRE_TEST_DATABASE_URL   postgresql+psycopg://... of an empty PostgreSQL database
+Without one, the tests needing it are skipped, so a bare `pytest` still runs everything else.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from mypy_boto3_s3 import S3Client
+
+from storage import BlobStore, LocalBlobStore, open_store
+from storage.factory import make_s3_client
+
+pytest_plugins = ["tests.app_fixtures"]
+
+TEST_REGION = "us-east-1"
+
+
+def _server(variable: str, what: str) -> str:
+    value = os.environ.get(variable, "")
+    if not value:
+        pytest.skip(f"no {what}: run bash scripts/test.sh")
+    return value
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> str:
+    return _server("COFFRE_TEST_S3_ENDPOINT", "S3 server")
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    return _server("COFFRE_TEST_DATABASE_URL", "PostgreSQL server")
+
+
+@pytest.fixture(scope="session")
+def s3_client(s3_endpoint: str) -> S3Client:
+    """A raw client on the test server, for tests that look inside a bucket."""
+    return make_s3_client(s3_endpoint, TEST_REGION)
+
+
+def drop_bucket(client: S3Client, bucket: str) -> None:
+    uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    for upload in uploads:
+        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=obj["Key"])
+    client.delete_bucket(Bucket=bucket)
+
+
+@pytest.fixture
+def s3_bucket_url(s3_endpoint: str, s3_client: S3Client) -> Iterator[str]:
+    """The open_store URL of a fresh bucket, emptied and deleted after the test."""
+    bucket = f"coffre-test-{uuid4().hex[:12]}"
+    yield f"s3://{bucket}?endpoint_url={s3_endpoint}&region={TEST_REGION}"
+    if bucket in {b.get("Name") for b in s3_client.list_buckets()["Buckets"]}:
+        drop_bucket(s3_client, bucket)
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def blob_store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    """Each back end in turn: a local directory, then a fresh bucket on the S3 server."""
+    if request.param == "local":
+        return LocalBlobStore(tmp_path / "blobs")
+    return open_store(request.getfixturevalue("s3_bucket_url"))

@@ -1,0 +1,30 @@
+"""Looking at what a coffre really holds: every row and every stored object."""
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from vault.db import transaction
+from vault.models import Blob, Document
+from vault.runtime import Runtime
+
+
+def counts(rt: Runtime) -> tuple[int, int, int]:
+    """(document rows, blob rows, stored objects)."""
+    with transaction(rt.sessions) as db:
+        documents = db.scalar(select(func.count()).select_from(Document)) or 0
+        blobs = db.scalar(select(func.count()).select_from(Blob)) or 0
+    return documents, blobs, len(list(rt.store.list()))
+
+
+def stored_bytes(rt: Runtime) -> list[bytes]:
+    return [b"".join(rt.store.get(info.name)) for info in rt.store.list()]
+
+
+def blob_of(rt: Runtime, document_id: str) -> Blob:
+    with transaction(rt.sessions) as db:
+        return db.scalars(select(Blob).where(Blob.document_id == document_id)).one()
+
+
+def headers_of(who: dict[str, Any]) -> dict[str, str]:
+    return dict(who["headers"])

@@ -1,0 +1,127 @@
+"""Uploads are judged before anything is kept: bad input gets a clear error and changes nothing."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.integration.vault.helpers import counts
+from tests.integration.vault.test_documents_api import upload
+from tests.samples import jpeg, pdf, png
+from vault.runtime import Runtime
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "status", "message"),
+    [
+        (b"<html><script>alert(1)</script></html>", "photo.png", 415, "JPG, PNG ou PDF"),
+        (b"MZ\x90\x00 not a document", "carte.pdf", 415, "JPG, PNG ou PDF"),
+        (b"", "vide.pdf", 422, "vide"),
+        (b"%", "un-octet.pdf", 415, "JPG, PNG ou PDF"),
+        (pdf()[:-40], "tronque.pdf", 422, "incomplet"),
+        (png()[:-12], "tronque.png", 422, "incomplet"),
+        (jpeg()[:-2], "tronque.jpg", 422, "incomplet"),
+    ],
+    ids=["html-named-png", "exe-named-pdf", "empty", "one-byte", "cut-pdf", "cut-png", "cut-jpeg"],
+)
+def test_refused_file_changes_nothing(
+    client: TestClient,
+    rt: Runtime,
+    amina: dict[str, Any],
+    content: bytes,
+    filename: str,
+    status: int,
+    message: str,
+) -> None:
+    answer = upload(client, amina, content, filename)
+    assert answer.status_code == status
+    assert message in answer.json()["detail"]
+    assert answer.json()["field"] == "file"
+    assert counts(rt) == (0, 0, 0)
+
+
+def test_declared_oversize_is_refused_before_reading(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    limit = rt.settings.max_upload_bytes
+    answer = client.post(
+        "/api/v1/vaults/me/documents",
+        headers={
+            **amina["headers"],
+            "Content-Type": "multipart/form-data; boundary=x",
+            "Content-Length": str(limit * 2),
+        },
+        content=b"",
+    )
+    assert answer.status_code == 413
+    assert "Mo" in answer.json()["detail"]
+    assert counts(rt) == (0, 0, 0)
+
+
+def test_streamed_oversize_is_stopped(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    rt.settings.max_upload_bytes = 1024 * 1024
+    boundary = "coffreboundary"
+
+    def body() -> Iterator[bytes]:
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="category"\r\n\r\nidentity\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n%PDF-1.4\n"
+        ).encode()
+        for _ in range(40):
+            yield b"0" * 65536
+        yield f"\r\n%%EOF\r\n--{boundary}--\r\n".encode()
+
+    answer = client.post(
+        "/api/v1/vaults/me/documents",
+        headers={**amina["headers"], "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        content=body(),
+    )
+    assert answer.status_code == 413
+    assert counts(rt) == (0, 0, 0)
+
+
+def test_bad_fields_after_the_file_remove_what_was_stored(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    for fields in ({"category": "nonsense"}, {"expires_on": "31/12/2030"}, {"title": "x" * 300}):
+        answer = upload(client, amina, pdf(), **fields)
+        assert answer.status_code == 422
+        assert answer.json()["field"] in {"category", "expires_on", "title"}
+    assert counts(rt) == (0, 0, 0)
+
+
+def test_missing_file_is_a_clear_error(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    answer = client.post(
+        "/api/v1/vaults/me/documents",
+        headers=amina["headers"],
+        files={"title": (None, "x"), "category": (None, "identity")},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "Choisissez un fichier."
+    not_multipart = client.post("/api/v1/vaults/me/documents", headers=amina["headers"], json={})
+    assert not_multipart.status_code == 422
+    assert counts(rt) == (0, 0, 0)
+
+
+def test_a_path_in_the_file_name_keeps_only_the_name(
+    client: TestClient, amina: dict[str, Any]
+) -> None:
+    for sent in ("../../etc/passwd.pdf", "C:\\Users\\amina\\carte.pdf"):
+        created = upload(client, amina, pdf(), sent)
+        assert created.status_code == 201
+        assert created.json()["filename"] in {"passwd.pdf", "carte.pdf"}
+        content = client.get(
+            f"/api/v1/documents/{created.json()['id']}/content", headers=amina["headers"]
+        )
+        assert "/" not in content.headers["content-disposition"]
+
+
+def test_missing_title_takes_the_category_name(client: TestClient, amina: dict[str, Any]) -> None:
+    created = upload(client, amina, pdf(), title="", category="taxes")
+    assert created.json()["title"] == "Impôts"

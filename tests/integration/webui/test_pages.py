@@ -1,0 +1,139 @@
+"""The pages without a browser: the no-JavaScript journeys, CSRF and caching rules."""
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.app_fixtures import PASSWORD
+from tests.integration.vault.helpers import counts
+from tests.samples import pdf
+from vault.runtime import Runtime
+
+SAME_ORIGIN = {"Origin": "http://coffre.test", "Sec-Fetch-Site": "same-origin"}
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def signed_up(client: TestClient, login: str = "fatou.sow") -> str:
+    answer = client.post(
+        "/inscription",
+        data={"display_name": "Fatou Sow", "login": login, "password": PASSWORD},
+        headers=SAME_ORIGIN,
+        follow_redirects=True,
+    )
+    assert answer.status_code == 200
+    assert "Mes papiers" in answer.text
+    return csrf_of(answer.text)
+
+
+def add_paper(client: TestClient, csrf: str, content: bytes, **headers: str) -> Any:
+    return client.post(
+        "/papiers/ajouter",
+        data={"csrf": csrf, "category": "identity", "title": "Ma carte"},
+        files={"file": ("carte.pdf", content, "application/pdf")},
+        headers={**SAME_ORIGIN, **headers},
+        follow_redirects=True,
+    )
+
+
+def test_sign_up_add_open_delete(client: TestClient, rt: Runtime) -> None:
+    csrf = signed_up(client)
+    paper = pdf("page")
+    added = add_paper(client, csrf, paper)
+    assert added.status_code == 200
+    assert "Le papier est bien dans votre coffre" in added.text
+    document_path = str(added.url.path)
+    listed = client.get("/papiers")
+    assert "Ma carte" in listed.text
+    opened = client.get(f"{document_path}/fichier")
+    assert opened.content == paper
+    assert opened.headers["content-disposition"].startswith("inline")
+    download = client.get(f"{document_path}/fichier?telecharger=1")
+    assert download.headers["content-disposition"].startswith("attachment")
+    deleted = client.post(
+        f"{document_path}/supprimer",
+        data={"csrf": csrf},
+        headers=SAME_ORIGIN,
+        follow_redirects=True,
+    )
+    assert "Le papier est supprimé" in deleted.text
+    assert counts(rt) == (0, 0, 0)
+
+
+def test_every_page_is_no_store(client: TestClient) -> None:
+    signed_up(client)
+    for path in ("/papiers", "/papiers/ajouter", "/connexion", "/inscription"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+
+
+def test_missing_or_wrong_csrf_is_refused_and_stores_nothing(
+    client: TestClient, rt: Runtime
+) -> None:
+    signed_up(client)
+    for token in ("", "forged"):
+        answer = add_paper(client, token, pdf())
+        assert answer.status_code == 403
+        assert "expiré" in answer.text
+    assert counts(rt) == (0, 0, 0)
+
+
+def test_cross_site_post_is_refused(client: TestClient, rt: Runtime) -> None:
+    csrf = signed_up(client)
+    cross = add_paper(
+        client, csrf, pdf(), Origin="https://evil.example", **{"Sec-Fetch-Site": "cross-site"}
+    )
+    assert cross.status_code == 403
+    assert counts(rt) == (0, 0, 0)
+
+
+def test_refused_file_shows_the_error_summary(client: TestClient, rt: Runtime) -> None:
+    csrf = signed_up(client)
+    answer = add_paper(client, csrf, b"<html>not a paper</html>")
+    assert answer.status_code == 415
+    assert "Il y a un problème" in answer.text
+    assert "<title>Erreur : " in answer.text
+    assert 'href="#file"' in answer.text
+    assert "Le fichier doit être un JPG, PNG ou PDF." in answer.text
+    assert counts(rt) == (0, 0, 0)
+
+
+def test_sign_out_ends_the_session_on_the_server(client: TestClient) -> None:
+    csrf = signed_up(client)
+    cookie = client.cookies.get("coffre_session")
+    answer = client.post(
+        "/quitter", data={"csrf": csrf}, headers=SAME_ORIGIN, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    assert "cookies" in answer.headers["clear-site-data"]
+    client.cookies.set("coffre_session", cookie or "")
+    assert client.get("/papiers", follow_redirects=False).headers["location"] == "/connexion"
+
+
+def test_pages_need_a_session(client: TestClient) -> None:
+    for path in ("/papiers", "/papiers/ajouter", "/papiers/x"):
+        answer = client.get(path, follow_redirects=False)
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/connexion"
+
+
+def test_wrong_password_page(client: TestClient) -> None:
+    signed_up(client, "awa.ndiaye")
+    client.cookies.clear()
+    answer = client.post(
+        "/connexion",
+        data={"login": "awa.ndiaye", "password": "wrong password"},
+        headers=SAME_ORIGIN,
+    )
+    assert answer.status_code == 401
+    assert "Identifiant ou mot de passe incorrect." in answer.text
+
+
+def test_idle_session_is_dead(client: TestClient, rt: Runtime) -> None:
+    signed_up(client)
+    rt.settings.session_idle_minutes = 0
+    assert client.get("/papiers", follow_redirects=False).status_code == 303

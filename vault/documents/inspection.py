@@ -1,0 +1,70 @@
+"""Checks an upload while it streams: its type by its content (never by its name), its size
+against the limit, and that it is not cut short. Nothing is buffered beyond a small head and
+tail, so memory stays flat whatever the size."""
+
+from collections.abc import Iterable, Iterator
+
+from vault.errors import DamagedFileError, EmptyFileError, FileTooLargeError, UnsupportedFileError
+
+_HEAD = 16
+_TAIL = 1024
+
+# (content type, leading bytes, what its last bytes must contain when the file is complete)
+_FORMATS: tuple[tuple[str, bytes, bytes], ...] = (
+    ("application/pdf", b"%PDF-", b"%%EOF"),
+    ("image/jpeg", b"\xff\xd8\xff", b"\xff\xd9"),
+    ("image/png", b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"),
+)
+
+UNSUPPORTED = "Le fichier doit être un JPG, PNG ou PDF."
+EMPTY = "Le fichier est vide."
+DAMAGED = "Le fichier est abîmé ou incomplet. Essayez de l'envoyer à nouveau."
+
+
+def too_large_message(max_bytes: int) -> str:
+    return f"Le fichier doit faire moins de {max_bytes // (1024 * 1024)} Mo."
+
+
+class InspectedUpload:
+    """Wraps the raw byte stream; call `content_type()` first, then iterate to get the bytes."""
+
+    def __init__(self, chunks: Iterable[bytes], max_bytes: int) -> None:
+        self._chunks = iter(chunks)
+        self._max_bytes = max_bytes
+        self._head = b""
+        self._type: tuple[str, bytes, bytes] | None = None
+        self.size = 0
+
+    def content_type(self) -> str:
+        """Read just enough to recognise the format; refuse empty and unknown files."""
+        return self._format()[0]
+
+    def _format(self) -> tuple[str, bytes, bytes]:
+        if self._type is None:
+            for chunk in self._chunks:
+                self._head += chunk
+                if len(self._head) >= _HEAD:
+                    break
+            if not self._head:
+                raise EmptyFileError(EMPTY, field="file")
+            self._type = next((f for f in _FORMATS if self._head.startswith(f[1])), None)
+            if self._type is None:
+                raise UnsupportedFileError(UNSUPPORTED, field="file")
+        return self._type
+
+    def __iter__(self) -> Iterator[bytes]:
+        end_marker = self._format()[2]
+        tail = b""
+        for chunk in self._iter_all():
+            self.size += len(chunk)
+            if self.size > self._max_bytes:
+                raise FileTooLargeError(too_large_message(self._max_bytes), field="file")
+            tail = (tail + chunk)[-_TAIL:]
+            yield chunk
+        if end_marker not in tail:
+            raise DamagedFileError(DAMAGED, field="file")
+
+    def _iter_all(self) -> Iterator[bytes]:
+        if self._head:
+            yield self._head
+        yield from self._chunks

@@ -1,0 +1,328 @@
+"""Papers in a vault: add, list, read, change, delete.
+
+Order of writes makes a crash safe: the ciphertext is stored first, then the rows. A failed
+upload leaves no row; a crash between the two leaves an object whose data key was never saved
+(unreadable), which `sweep_orphans` removes later. Services never commit.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import PurePosixPath, PureWindowsPath
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
+from keys.hierarchy import open_field, seal_field, unwrap_data_key, wrap_data_key
+from keys.wrap import new_key
+from storage.base import BlobStore
+from vault.documents.categories import CATEGORIES
+from vault.documents.inspection import InspectedUpload
+from vault.errors import InvalidInputError
+from vault.keychain import active_user_key, open_key
+from vault.models import Blob, Document, Person, UserKey, utcnow
+from vault.policy import Action, require_document, require_vault
+from vault.runtime import Runtime
+
+ORIGINAL = "original"
+MAX_TITLE = 200
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A document as its reader sees it, with its free text opened."""
+
+    id: str
+    vault_id: str
+    title: str
+    filename: str | None
+    category: str
+    content_type: str
+    size: int
+    expires_on: date | None
+    uploaded_by: str
+    uploaded_by_name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """What storing an upload needs, gathered in a short transaction before the bytes flow."""
+
+    owner_id: str
+    vault_id: str
+    user_key_id: str
+    user_key_version: int
+    user_key: bytes
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    plan: UploadPlan
+    document_id: str
+    blob_id: str
+    object_name: str
+    wrapped_data_key: bytes
+    content_type: str
+    plain_size: int
+    stored_size: int
+    stored_sha256: str
+
+
+@dataclass(frozen=True)
+class DocumentFields:
+    title: str
+    category: str
+    expires_on: date | None = None
+    filename: str | None = None
+
+
+def plan_upload(db: Session, rt: Runtime, actor: Person, vault_id: str) -> UploadPlan:
+    vault = require_vault(db, actor, vault_id, Action.UPLOAD)
+    user_key, key = active_user_key(db, rt.master_keys, vault.owner_id)
+    return UploadPlan(vault.owner_id, vault.id, user_key.id, user_key.version, key)
+
+
+def store_upload(rt: Runtime, plan: UploadPlan, chunks: Iterable[bytes]) -> StoredUpload:
+    """Check, encrypt and store the bytes. Raises before anything is stored if the file is
+    refused; if it fails midway, the store leaves nothing behind."""
+    upload = InspectedUpload(chunks, rt.settings.max_upload_bytes)
+    content_type = upload.content_type()
+    document_id, blob_id = str(uuid.uuid4()), str(uuid.uuid4())
+    object_name = uuid.uuid4().hex
+    data_key = new_key()
+    context = BlobContext(plan.owner_id, document_id, blob_id, ORIGINAL)
+    digest = hashlib.sha256()
+
+    def hashed(stream: Iterator[bytes]) -> Iterator[bytes]:
+        for piece in stream:
+            digest.update(piece)
+            yield piece
+
+    stored_size = rt.store.put(
+        object_name, hashed(encrypt_blob(data_key, plan.user_key_version, context, upload))
+    )
+    wrapped = wrap_data_key(
+        plan.user_key, data_key, plan.owner_id, document_id, blob_id, plan.user_key_version
+    )
+    return StoredUpload(
+        plan=plan,
+        document_id=document_id,
+        blob_id=blob_id,
+        object_name=object_name,
+        wrapped_data_key=wrapped,
+        content_type=content_type,
+        plain_size=upload.size,
+        stored_size=stored_size,
+        stored_sha256=digest.hexdigest(),
+    )
+
+
+def discard_upload(store: BlobStore, stored: StoredUpload) -> None:
+    store.delete(stored.object_name)
+
+
+def clean_fields(fields: DocumentFields) -> DocumentFields:
+    """Validate the describing fields; a missing title falls back to the category's label."""
+    if fields.category not in CATEGORIES:
+        raise InvalidInputError("Choisissez le type de papier.", field="category")
+    title = " ".join(fields.title.split()) or CATEGORIES[fields.category]
+    if len(title) > MAX_TITLE:
+        raise InvalidInputError(
+            f"Le nom doit faire moins de {MAX_TITLE} caractères.", field="title"
+        )
+    return DocumentFields(title, fields.category, fields.expires_on, safe_filename(fields.filename))
+
+
+def safe_filename(name: str | None) -> str | None:
+    """Keep only the last part of a client-given name: never a path."""
+    if not name:
+        return None
+    base = PureWindowsPath(PurePosixPath(name).name).name.replace("\x00", "").strip()
+    return base[:255] or None
+
+
+def create_document(
+    db: Session, rt: Runtime, actor: Person, stored: StoredUpload, fields: DocumentFields
+) -> DocumentView:
+    """Record an upload already stored; the caller's commit makes it visible."""
+    plan = stored.plan
+    require_vault(db, actor, plan.vault_id, Action.UPLOAD)
+    fields = clean_fields(fields)
+    now = utcnow()
+    document = Document(
+        id=stored.document_id,
+        vault_id=plan.vault_id,
+        user_key_id=plan.user_key_id,
+        title_sealed=seal_field(
+            plan.user_key, plan.owner_id, stored.document_id, "title", fields.title
+        ),
+        filename_sealed=(
+            seal_field(
+                plan.user_key, plan.owner_id, stored.document_id, "filename", fields.filename
+            )
+            if fields.filename
+            else None
+        ),
+        category=fields.category,
+        content_type=stored.content_type,
+        size=stored.plain_size,
+        expires_on=fields.expires_on,
+        uploaded_by=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(document)
+    db.flush()
+    db.add(
+        Blob(
+            id=stored.blob_id,
+            document_id=document.id,
+            role=ORIGINAL,
+            object_name=stored.object_name,
+            user_key_id=plan.user_key_id,
+            wrapped_data_key=stored.wrapped_data_key,
+            format_version=FORMAT_VERSION,
+            plain_size=stored.plain_size,
+            stored_size=stored.stored_size,
+            stored_sha256=stored.stored_sha256,
+            created_at=now,
+        )
+    )
+    db.flush()
+    return _view(db, rt, document, plan.owner_id, plan.user_key)
+
+
+def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> list[DocumentView]:
+    vault = require_vault(db, actor, vault_id, Action.VIEW)
+    documents = db.scalars(
+        select(Document).where(Document.vault_id == vault.id).order_by(Document.created_at.desc())
+    ).all()
+    keys = _KeyCache(db, rt)
+    return [_view(db, rt, d, vault.owner_id, keys.get(d.user_key_id)) for d in documents]
+
+
+def get_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> DocumentView:
+    document, vault = require_document(db, actor, document_id, Action.VIEW)
+    return _view(db, rt, document, vault.owner_id, _KeyCache(db, rt).get(document.user_key_id))
+
+
+def update_document(
+    db: Session,
+    rt: Runtime,
+    actor: Person,
+    document_id: str,
+    *,
+    title: str | None = None,
+    category: str | None = None,
+    expires_on: date | None = None,
+    clear_expiry: bool = False,
+) -> DocumentView:
+    document, vault = require_document(db, actor, document_id, Action.MANAGE)
+    user_key = _KeyCache(db, rt).get(document.user_key_id)
+    current = _view(db, rt, document, vault.owner_id, user_key)
+    fields = clean_fields(
+        DocumentFields(
+            title=current.title if title is None else title,
+            category=category or document.category,
+            expires_on=None if clear_expiry else (expires_on or document.expires_on),
+        )
+    )
+    document.title_sealed = seal_field(user_key, vault.owner_id, document.id, "title", fields.title)
+    document.category = fields.category
+    document.expires_on = fields.expires_on
+    document.updated_at = utcnow()
+    db.flush()
+    return _view(db, rt, document, vault.owner_id, user_key)
+
+
+def open_content(
+    db: Session, rt: Runtime, actor: Person, document_id: str
+) -> tuple[DocumentView, Iterator[bytes]]:
+    """The document and a stream of its original bytes, decrypted as they are read. The stream
+    raises keys.errors.IntegrityError at the first byte that is not authentic."""
+    document, vault = require_document(db, actor, document_id, Action.VIEW)
+    blob = db.scalars(
+        select(Blob).where(Blob.document_id == document.id, Blob.role == ORIGINAL)
+    ).one()
+    keys = _KeyCache(db, rt)
+    view = _view(db, rt, document, vault.owner_id, keys.get(document.user_key_id))
+    return view, decrypt_stored_blob(db, rt, blob, vault.owner_id, keys)
+
+
+def decrypt_stored_blob(
+    db: Session, rt: Runtime, blob: Blob, owner_id: str, keys: "_KeyCache | None" = None
+) -> Iterator[bytes]:
+    data_key, context = blob_decryption(db, rt, blob, owner_id, keys)
+    return decrypt_blob(data_key, context, rt.store.get(blob.object_name))
+
+
+def blob_decryption(
+    db: Session, rt: Runtime, blob: Blob, owner_id: str, keys: "_KeyCache | None" = None
+) -> tuple[bytes, BlobContext]:
+    """The data key and context that open a blob, following the key chain from the master key."""
+    user_key_row = db.get_one(UserKey, blob.user_key_id)
+    user_key = (keys or _KeyCache(db, rt)).get(blob.user_key_id)
+    data_key = unwrap_data_key(
+        user_key, blob.wrapped_data_key, owner_id, blob.document_id, blob.id, user_key_row.version
+    )
+    return data_key, BlobContext(owner_id, blob.document_id, blob.id, blob.role)
+
+
+def delete_document(db: Session, actor: Person, document_id: str) -> list[str]:
+    """Remove the rows (and with them the wrapped data keys); return the object names for the
+    caller to purge once the deletion is committed."""
+    document, _vault = require_document(db, actor, document_id, Action.MANAGE)
+    blobs = db.scalars(select(Blob).where(Blob.document_id == document.id)).all()
+    names = [b.object_name for b in blobs]
+    for blob in blobs:
+        db.delete(blob)
+    db.flush()
+    db.delete(document)
+    db.flush()
+    return names
+
+
+def purge_objects(store: BlobStore, names: Iterable[str]) -> None:
+    for name in names:
+        store.delete(name)
+
+
+class _KeyCache:
+    """Opens each user key version once per unit of work."""
+
+    def __init__(self, db: Session, rt: Runtime) -> None:
+        self._db, self._rt = db, rt
+        self._keys: dict[str, bytes] = {}
+
+    def get(self, user_key_id: str) -> bytes:
+        if user_key_id not in self._keys:
+            row = self._db.get_one(UserKey, user_key_id)
+            self._keys[user_key_id] = open_key(self._db, self._rt.master_keys, row)
+        return self._keys[user_key_id]
+
+
+def _view(
+    db: Session, rt: Runtime, document: Document, owner_id: str, user_key: bytes
+) -> DocumentView:
+    uploader = db.get(Person, document.uploaded_by)
+    return DocumentView(
+        id=document.id,
+        vault_id=document.vault_id,
+        title=open_field(user_key, owner_id, document.id, "title", document.title_sealed),
+        filename=(
+            open_field(user_key, owner_id, document.id, "filename", document.filename_sealed)
+            if document.filename_sealed
+            else None
+        ),
+        category=document.category,
+        content_type=document.content_type,
+        size=document.size,
+        expires_on=document.expires_on,
+        uploaded_by=document.uploaded_by,
+        uploaded_by_name=uploader.display_name if uploader else "",
+        created_at=document.created_at,
+    )

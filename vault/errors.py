@@ -1,0 +1,45 @@
+"""What can go wrong in the domain, in words a person can read. The web layer maps each class
+to a status code; messages never contain a document's content or title."""
+
+
+class VaultError(Exception):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFoundError(VaultError):
+    """Absent, or present but not the caller's to see: the same answer, so existence never leaks."""
+
+
+class ForbiddenError(VaultError):
+    """Authenticated, but the action is outside the caller's role."""
+
+
+class AuthenticationError(VaultError):
+    """Wrong login or wrong password, indistinguishably."""
+
+
+class InvalidInputError(VaultError):
+    """A field is missing or wrong."""
+
+
+class ConflictError(VaultError):
+    """The request clashes with what exists (e.g. a login already taken)."""
+
+
+class UnsupportedFileError(VaultError):
+    """The file is not a PDF, JPEG or PNG, judged by its content."""
+
+
+class EmptyFileError(VaultError):
+    """The file has no bytes."""
+
+
+class FileTooLargeError(VaultError):
+    """The file is larger than the instance allows."""
+
+
+class DamagedFileError(VaultError):
+    """The file starts like a PDF, JPEG or PNG but is cut short or broken."""

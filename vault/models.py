@@ -1,0 +1,146 @@
+"""The tables. Free text about a person is stored sealed (bytes); only ids, dates, sizes and
+categories stay in clear, for sorting and reminders."""
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps always come back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError("expected a datetime from the database")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Vault(Base):
+    __tablename__ = "vaults"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("people.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class UserKey(Base):
+    """One version of a person's key. The key itself lives only in its slots, wrapped."""
+
+    __tablename__ = "user_keys"
+    __table_args__ = (UniqueConstraint("person_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class KeySlot(Base):
+    """One independent wrap of a user key, as a LUKS key slot. Today: kind "master"; later the
+    person's own secret, recovery codes or a counsellor's public key."""
+
+    __tablename__ = "key_slots"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_key_id: Mapped[str] = mapped_column(ForeignKey("user_keys.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    master_version: Mapped[int | None] = mapped_column(Integer, index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    vault_id: Mapped[str] = mapped_column(ForeignKey("vaults.id"), index=True)
+    # The user key version that sealed the title and file name.
+    user_key_id: Mapped[str] = mapped_column(ForeignKey("user_keys.id"), index=True)
+    title_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    filename_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    category: Mapped[str] = mapped_column(String(20))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    uploaded_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Blob(Base):
+    """One encrypted object in the blob store; its data key is wrapped by the owner's user key."""
+
+    __tablename__ = "blobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    object_name: Mapped[str] = mapped_column(String(100), unique=True)
+    user_key_id: Mapped[str] = mapped_column(ForeignKey("user_keys.id"), index=True)
+    wrapped_data_key: Mapped[bytes] = mapped_column(LargeBinary)
+    format_version: Mapped[int] = mapped_column(Integer)
+    plain_size: Mapped[int] = mapped_column(BigInteger)
+    stored_size: Mapped[int] = mapped_column(BigInteger)
+    stored_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuthSession(Base):
+    """A signed-in session. Only a hash of the token is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

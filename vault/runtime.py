@@ -1,0 +1,48 @@
+"""The long-lived parts a process needs: database, blob store, master keys and settings.
+
+Built once by the web app or a CLI command, then handed to services explicitly.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from keys.providers.base import MasterKeyProvider
+from keys.providers.local import LocalKeyring
+from storage.base import BlobStore
+from storage.factory import open_store
+from vault.config import Settings
+from vault.db import make_engine, make_session_factory, migrate
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: BlobStore
+    master_keys: MasterKeyProvider
+
+
+def open_keyring(url: str) -> MasterKeyProvider:
+    parsed = urlparse(url)
+    if parsed.scheme != "file":
+        raise ValueError("COFFRE_KEYRING must be a file:///path URL")
+    return LocalKeyring.open(Path(unquote(parsed.path)))
+
+
+def build_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(settings.resolved_database_url())
+    if run_migrations:
+        migrate(engine)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        store=open_store(settings.resolved_storage_url()),
+        master_keys=open_keyring(settings.resolved_keyring()),
+    )

@@ -1,0 +1,73 @@
+"""Server-side sessions: random tokens, stored hashed, with idle and absolute lifetimes."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from vault.config import Settings
+from vault.models import AuthSession, Person, utcnow
+
+KINDS = ("api", "web")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    person: Person
+    session: AuthSession
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(
+    db: Session, settings: Settings, person: Person, kind: str
+) -> tuple[str, AuthSession]:
+    """A fresh session and its token; the token is shown once and only its hash is kept."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown session kind {kind!r}")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    record = AuthSession(
+        token_hash=_hash(token),
+        person_id=person.id,
+        kind=kind,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(hours=settings.session_max_hours),
+    )
+    db.add(record)
+    db.flush()
+    return token, record
+
+
+def resolve_session(
+    db: Session, settings: Settings, token: str, kind: str, now: datetime | None = None
+) -> SignedIn | None:
+    """The signed-in person for a token, or None when unknown, idle too long or expired."""
+    now = now or utcnow()
+    record = db.scalar(
+        select(AuthSession).where(AuthSession.token_hash == _hash(token), AuthSession.kind == kind)
+    )
+    if record is None:
+        return None
+    idle_limit = record.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
+    if now >= record.expires_at or now >= idle_limit:
+        db.delete(record)
+        db.flush()
+        return None
+    record.last_seen_at = now
+    person = db.get(Person, record.person_id)
+    if person is None:
+        return None
+    return SignedIn(person=person, session=record)
+
+
+def close_session(db: Session, session_id: str) -> None:
+    """End a session on the server: its token stops working at once."""
+    db.execute(delete(AuthSession).where(AuthSession.id == session_id))

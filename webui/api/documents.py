@@ -1,0 +1,134 @@
+"""Documents through the API: upload (streamed), list, metadata, content, change, delete."""
+
+from collections.abc import Iterator
+from itertools import chain
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from vault.accounts import vault_of
+from vault.documents import service
+from vault.errors import NotFoundError
+from vault.models import Person
+from vault.policy import NOT_FOUND_VAULT
+from webui.api.schemas import DocumentOut, DocumentPatch
+from webui.deps import ApiUser, DbSession, RuntimeDep
+from webui.uploads import receive_form, record_document
+
+router = APIRouter(tags=["documents"])
+
+
+def resolve_vault_id(db: DbSession, person: Person, vault_id: str) -> str:
+    """`me` stands for the caller's own vault."""
+    if vault_id != "me":
+        return vault_id
+    vault = vault_of(db, person.id)
+    if vault is None:
+        raise NotFoundError(NOT_FOUND_VAULT)
+    return vault.id
+
+
+@router.post(
+    "/vaults/{vault_id}/documents",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "category"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "title": {"type": "string"},
+                            "category": {"type": "string"},
+                            "expires_on": {"type": "string", "format": "date"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_document(
+    vault_id: str, request: Request, person: ApiUser, db: DbSession, rt: RuntimeDep
+) -> DocumentOut:
+    """Add a paper. The file is checked, encrypted and stored as it arrives."""
+    vault_id = resolve_vault_id(db, person, vault_id)
+    db.close()
+    form = await receive_form(request, rt, person, vault_id)
+    return DocumentOut.of(await record_document(rt, person, form))
+
+
+@router.get("/vaults/{vault_id}/documents")
+def list_documents(
+    vault_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep
+) -> list[DocumentOut]:
+    views = service.list_documents(db, rt, person, resolve_vault_id(db, person, vault_id))
+    return [DocumentOut.of(v) for v in views]
+
+
+@router.get("/documents/{document_id}")
+def get_document(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> DocumentOut:
+    return DocumentOut.of(service.get_document(db, rt, person, document_id))
+
+
+@router.patch("/documents/{document_id}")
+def update_document(
+    document_id: str, body: DocumentPatch, person: ApiUser, db: DbSession, rt: RuntimeDep
+) -> DocumentOut:
+    sent = body.model_fields_set
+    view = service.update_document(
+        db,
+        rt,
+        person,
+        document_id,
+        title=body.title,
+        category=body.category,
+        expires_on=body.expires_on,
+        clear_expiry="expires_on" in sent and body.expires_on is None,
+    )
+    db.commit()
+    return DocumentOut.of(view)
+
+
+@router.delete("/documents/{document_id}", status_code=204)
+def delete_document(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> Response:
+    names = service.delete_document(db, person, document_id)
+    db.commit()
+    service.purge_objects(rt.store, names)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/documents/{document_id}/content",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def document_content(
+    document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep
+) -> StreamingResponse:
+    """The original bytes, decrypted as they are sent."""
+    view, chunks = service.open_content(db, rt, person, document_id)
+    db.close()
+    return content_response(view, chunks, disposition="attachment")
+
+
+def content_response(
+    view: service.DocumentView, chunks: Iterator[bytes], disposition: str
+) -> StreamingResponse:
+    """Start streaming only once the first piece has been authenticated, so a broken key chain
+    or header gives an error status instead of a cut-off file."""
+    first = next(chunks, b"")
+    name = view.filename or "document"
+    return StreamingResponse(
+        chain([first], chunks),
+        media_type=view.content_type,
+        headers={
+            "Content-Length": str(view.size),
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,36 @@
+"""The FastAPI application: pages, JSON API under /api/v1, static files, health probes."""
+
+from importlib.resources import files
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from vault.config import Settings, get_settings
+from vault.runtime import Runtime, build_runtime
+from webui import health
+from webui.api import documents, people, session
+from webui.errors import install_error_handlers
+from webui.pages import routes as pages
+from webui.security import SecurityHeaders
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or build_runtime(settings or get_settings())
+    app = FastAPI(
+        title="coffre",
+        version="1",
+        description="Coffre-fort numérique : API v1",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    api = APIRouter(prefix="/api/v1")
+    for router in (session.router, people.router, documents.router):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(files("webui") / "static")), name="static")
+    install_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,126 @@
+"""The `coffre` command: serve the app, create administrators, look after the keys."""
+
+import sys
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from vault.accounts import create_person
+from vault.config import get_settings
+from vault.db import transaction
+from vault.errors import VaultError
+from vault.integrity import count_blobs, verify_blobs
+from vault.key_status import key_status
+from vault.runtime import Runtime, build_runtime
+from vault.sweeper import sweep_orphans
+from webui.app import create_app
+
+app = typer.Typer(help="coffre : coffre-fort numérique.", no_args_is_help=True)
+admin_app = typer.Typer(help="Platform administrators.", no_args_is_help=True)
+keys_app = typer.Typer(help="Key hierarchy: status and checks.", no_args_is_help=True)
+storage_app = typer.Typer(help="Blob store maintenance.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+app.add_typer(keys_app, name="keys")
+app.add_typer(storage_app, name="storage")
+
+# soft_wrap: a report line stays one line, whatever the terminal width, so it can be grepped.
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+
+def runtime() -> Runtime:
+    return build_runtime(get_settings())
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Start the web app (pages and API)."""
+    uvicorn.run(create_app(runtime=runtime()), host=host, port=port, proxy_headers=True)
+
+
+@admin_app.command("create")
+def admin_create(
+    login: Annotated[str, typer.Option(help="The administrator's login.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    display_name: Annotated[str, typer.Option(help="Name shown in the journal.")] = "",
+) -> None:
+    """Create a platform administrator."""
+    if not password_stdin:
+        errors.print("Give the password on standard input with --password-stdin.")
+        raise typer.Exit(2)
+    password = sys.stdin.readline().rstrip("\n")
+    rt = runtime()
+    try:
+        with transaction(rt.sessions) as db:
+            person = create_person(
+                db,
+                rt.master_keys,
+                login=login,
+                display_name=display_name or login,
+                password=password,
+                role="admin",
+            )
+    except VaultError as exc:
+        errors.print(exc.message)
+        raise typer.Exit(1) from exc
+    console.print(f"Administrator {person.login} created.")
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """Key versions in use, per level, with counts."""
+    rt = runtime()
+    with transaction(rt.sessions) as db:
+        status = key_status(db, rt.master_keys)
+    table = Table(title="coffre keys")
+    table.add_column("level")
+    table.add_column("version")
+    table.add_column("count", justify="right")
+    for version in status.master_versions:
+        primary = " (primary)" if version == status.master_primary else ""
+        count = status.slots_by_master_version.get(version, 0)
+        table.add_row("master", f"{version}{primary}", f"{count} user key slots")
+    for version, count in status.user_keys_by_version.items():
+        table.add_row("user", str(version), str(count))
+    for state, count in status.user_keys_by_state.items():
+        table.add_row("user (state)", state, str(count))
+    for version, count in status.data_keys_by_format.items():
+        table.add_row("data", f"blob format {version}", str(count))
+    console.print(table)
+
+
+@keys_app.command("verify")
+def keys_verify() -> None:
+    """Decrypt and check every blob; exit non-zero on any failure."""
+    rt = runtime()
+    failures = 0
+    with transaction(rt.sessions) as db:
+        total = count_blobs(db)
+        with Progress(console=errors, transient=True, disable=not errors.is_terminal) as progress:
+            task = progress.add_task("Verifying blobs", total=total)
+            for check in verify_blobs(db, rt):
+                if not check.ok:
+                    failures += 1
+                    where = f"blob {check.blob_id} (document {check.document_id})"
+                    console.print(f"FAILED {where}: {check.problem}")
+                progress.advance(task)
+    console.print(f"{total - failures} of {total} blobs verified, {failures} failed.")
+    if failures:
+        raise typer.Exit(1)
+
+
+@storage_app.command("sweep")
+def storage_sweep() -> None:
+    """Remove stored objects no document refers to (leftovers of interrupted uploads)."""
+    rt = runtime()
+    grace = timedelta(minutes=rt.settings.orphan_grace_minutes)
+    with transaction(rt.sessions) as db:
+        removed = sweep_orphans(db, rt.store, grace)
+    console.print(f"{removed} orphaned objects removed.")

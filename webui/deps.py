@@ -1,0 +1,78 @@
+"""Typed FastAPI dependencies: routes read like their signature."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from vault.models import Person
+from vault.runtime import Runtime
+from vault.sessions import SignedIn, resolve_session
+from webui.security import session_cookie_name
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_db(rt: RuntimeDep) -> Iterator[Session]:
+    """A session per request. Routes that write commit themselves; anything else rolls back."""
+    with rt.sessions() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def api_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn:
+    token = bearer_token(request)
+    signed_in = resolve_session(db, rt.settings, token, "api") if token else None
+    db.commit()
+    if signed_in is None:
+        raise HTTPException(
+            status_code=401,
+            detail="Connectez-vous pour continuer.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return signed_in
+
+
+ApiSignedIn = Annotated[SignedIn, Depends(api_signed_in)]
+
+
+def api_user(signed_in: ApiSignedIn) -> Person:
+    return signed_in.person
+
+
+ApiUser = Annotated[Person, Depends(api_user)]
+
+
+def page_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn | None:
+    token = request.cookies.get(session_cookie_name(request))
+    signed_in = resolve_session(db, rt.settings, token, "web") if token else None
+    db.commit()
+    request.state.signed_in = signed_in
+    return signed_in
+
+
+PageSignedIn = Annotated[SignedIn | None, Depends(page_signed_in)]
+
+
+class SignInRequired(Exception):
+    """Raised by a page that needs a signed-in person; answered with a redirect to sign in."""
+
+
+def need(signed_in: SignedIn | None) -> SignedIn:
+    if signed_in is None:
+        raise SignInRequired
+    return signed_in

@@ -1,0 +1,102 @@
+"""How domain errors become HTTP answers: a status and a message a person can read."""
+
+import logging
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from keys.errors import CryptoError
+from storage.base import BlobStoreError
+from vault.errors import (
+    AuthenticationError,
+    ConflictError,
+    DamagedFileError,
+    EmptyFileError,
+    FileTooLargeError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    UnsupportedFileError,
+    VaultError,
+)
+from webui.deps import SignInRequired
+from webui.pages.render import page
+
+log = logging.getLogger("coffre")
+
+STATUS: dict[type[VaultError], int] = {
+    AuthenticationError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    FileTooLargeError: 413,
+    UnsupportedFileError: 415,
+    EmptyFileError: 422,
+    DamagedFileError: 422,
+    InvalidInputError: 422,
+}
+
+BROKEN = "Ce document ne peut pas être ouvert : il est abîmé. Prévenez l'équipe du service."
+UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
+
+
+def status_of(exc: VaultError) -> int:
+    return next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def answer(
+    request: Request,
+    message: str,
+    status_code: int,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """JSON for the API, a plain page for a person."""
+    if is_api(request):
+        return JSONResponse(
+            {"detail": message, "field": field}, status_code=status_code, headers=headers
+        )
+    signed_in = getattr(request.state, "signed_in", None)
+    return page(request, "error.html", signed_in, status_code=status_code, message=message)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(_request: Request, _exc: SignInRequired) -> Response:
+        return RedirectResponse("/connexion", status_code=303)
+
+    @app.exception_handler(VaultError)
+    async def vault_error(request: Request, exc: VaultError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
+        return answer(request, exc.message, status_of(exc), exc.field, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        message = exc.detail if isinstance(exc.detail, str) else "Erreur."
+        if exc.status_code == 404 and message == "Not Found":
+            message = "Cette page n'existe pas."
+        return answer(request, message, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_fields(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        field = str(errors[0]["loc"][-1]) if errors and errors[0].get("loc") else None
+        return JSONResponse(
+            {"detail": "Un champ manque ou n'est pas valide.", "field": field}, status_code=422
+        )
+
+    @app.exception_handler(CryptoError)
+    async def broken(request: Request, exc: CryptoError) -> Response:
+        log.error("integrity failure on %s: %s", request.url.path, type(exc).__name__)
+        return answer(request, BROKEN, 500)
+
+    @app.exception_handler(BlobStoreError)
+    async def store_down(request: Request, exc: BlobStoreError) -> Response:
+        log.error("blob store failure on %s: %s", request.url.path, type(exc).__name__)
+        return answer(request, UNAVAILABLE, 503)

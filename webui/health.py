@@ -1,0 +1,38 @@
+"""Liveness and readiness probes for a load balancer."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from webui.deps import RuntimeDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(rt: RuntimeDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    for name, probe in (
+        ("database", lambda: _ping_database(rt)),
+        ("storage", rt.store.check),
+        ("keyring", rt.master_keys.check),
+    ):
+        try:
+            probe()
+            checks[name] = "ok"
+        except Exception:  # any failure means "not ready"; the details stay in the server log
+            checks[name] = "failed"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ok" if ready else "failed", **checks}, status_code=200 if ready else 503
+    )
+
+
+def _ping_database(rt: RuntimeDep) -> None:
+    with rt.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -1,0 +1,139 @@
+"""Reads a multipart/form-data body as it arrives, without spooling the file to disk or memory.
+
+Small text fields are collected; a file part is handed on chunk by chunk, so a document goes
+from the socket to the encryptor without a plaintext copy anywhere.
+"""
+
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import anyio.from_thread
+from fastapi import HTTPException, Request
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+MAX_FIELD_BYTES = 64 * 1024
+MAX_PARTS = 32
+
+
+@dataclass(frozen=True)
+class TextField:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class FilePart:
+    name: str
+    filename: str | None
+
+
+def _bad_form(message: str = "Le formulaire envoyé est incomplet.") -> HTTPException:
+    return HTTPException(status_code=422, detail=message)
+
+
+class MultipartReader:
+    def __init__(self, request: Request, max_body: int) -> None:
+        content_type, options = parse_options_header(request.headers.get("content-type", ""))
+        boundary = options.get(b"boundary")
+        if content_type != b"multipart/form-data" or not boundary:
+            raise _bad_form("Envoyez le fichier avec un formulaire multipart/form-data.")
+        self._stream: AsyncIterator[bytes] = request.stream().__aiter__()
+        self._events: deque[tuple[str, bytes]] = deque()
+        self._header_field = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._parts = 0
+        self._ended = False
+        self._parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": self._on_part_begin,
+                "on_header_field": self._on_header_field,
+                "on_header_value": self._on_header_value,
+                "on_headers_finished": lambda: self._events.append(
+                    ("headers", self._headers.get(b"content-disposition", b""))
+                ),
+                "on_part_data": lambda data, start, end: self._events.append(
+                    ("data", bytes(data[start:end]))
+                ),
+                "on_part_end": lambda: self._events.append(("end", b"")),
+            },
+            max_size=max_body,
+        )
+
+    def _on_part_begin(self) -> None:
+        self._headers = {}
+        self._parts += 1
+
+    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_field = bytes(data[start:end]).lower()
+
+    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._headers[self._header_field] = self._headers.get(self._header_field, b"") + bytes(
+            data[start:end]
+        )
+
+    async def _next_event(self) -> tuple[str, bytes] | None:
+        while not self._events:
+            if self._ended:
+                return None
+            try:
+                chunk = await self._stream.__anext__()
+            except StopAsyncIteration:
+                self._ended = True
+                self._parser.finalize()
+                continue
+            try:
+                self._parser.write(chunk)
+            except MultipartParseError as exc:
+                raise _bad_form() from exc
+            if self._parts > MAX_PARTS:
+                raise _bad_form("Le formulaire a trop de champs.")
+        return self._events.popleft()
+
+    async def next_part(self) -> TextField | FilePart | None:
+        """The next field, or the header of the next file part (read its bytes before moving on)."""
+        while (event := await self._next_event()) is not None:
+            if event[0] != "headers":
+                continue
+            _disposition, options = parse_options_header(event[1])
+            name = options.get(b"name", b"").decode("utf-8", "replace")
+            if b"filename" in options:
+                filename = options[b"filename"].decode("utf-8", "replace") or None
+                return FilePart(name, filename)
+            return TextField(name, await self._read_field())
+        return None
+
+    async def _read_field(self) -> str:
+        value = b""
+        while (event := await self._next_event()) is not None and event[0] == "data":
+            value += event[1]
+            if len(value) > MAX_FIELD_BYTES:
+                raise _bad_form("Un champ du formulaire est trop long.")
+        return value.decode("utf-8", "replace")
+
+    async def read_file_chunk(self) -> bytes | None:
+        """The next bytes of the current file part, or None at its end."""
+        data = b""
+        while self._events and self._events[0][0] == "data" and len(data) < 1024 * 1024:
+            data += self._events.popleft()[1]
+        if data:
+            return data
+        event = await self._next_event()
+        if event is None or event[0] != "data":
+            return None
+        return event[1]
+
+    async def drain(self, limit: int) -> None:
+        """Read and drop what is left, so a browser gets our answer instead of a reset."""
+        seen = 0
+        async for chunk in self._stream:
+            seen += len(chunk)
+            if seen > limit:
+                return
+
+    def file_chunks_in_thread(self) -> Iterator[bytes]:
+        """The current file part as a blocking iterator, for a worker thread started by anyio."""
+        while (chunk := anyio.from_thread.run(self.read_file_chunk)) is not None:
+            yield chunk

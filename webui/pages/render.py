@@ -1,0 +1,50 @@
+"""Rendering pages: one Jinja2 environment, a common context, and the error-summary pattern."""
+
+from importlib.resources import files
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from vault.documents.categories import CATEGORIES
+from vault.sessions import SignedIn
+
+templates = Jinja2Templates(directory=str(files("webui") / "templates"))
+
+
+def size_label(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} Ko"
+    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
+
+
+templates.env.filters["size"] = size_label
+templates.env.filters["category"] = lambda code: CATEGORIES.get(code, code)
+
+
+def page(
+    request: Request,
+    template: str,
+    signed_in: SignedIn | None,
+    *,
+    status_code: int = 200,
+    errors: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page. `errors` maps a field id to its message, shown at the top and by the field."""
+    settings = request.app.state.runtime.settings
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "signed_in": signed_in,
+            "csrf": signed_in.session.csrf_token if signed_in else "",
+            "idle_seconds": settings.session_idle_minutes * 60 + 5,
+            "allow_signup": settings.allow_signup,
+            "categories": CATEGORIES,
+            "errors": errors or {},
+            **context,
+        },
+        status_code=status_code,
+    )

@@ -1,0 +1,128 @@
+"""The upload journey shared by the API and the pages: stream the file part of a form into
+the vault (checked, encrypted, stored), collect the other fields, then record the document."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import anyio.to_thread
+from fastapi import Request
+
+from vault.db import transaction
+from vault.documents.inspection import too_large_message
+from vault.documents.service import (
+    DocumentFields,
+    DocumentView,
+    StoredUpload,
+    UploadPlan,
+    create_document,
+    discard_upload,
+    plan_upload,
+    store_upload,
+)
+from vault.errors import FileTooLargeError, InvalidInputError, VaultError
+from vault.models import Person
+from vault.runtime import Runtime
+from webui.multipart import FilePart, MultipartReader, TextField
+
+# Room for the form's other fields and multipart boundaries on top of the file itself.
+FORM_OVERHEAD = 256 * 1024
+
+
+@dataclass
+class ReceivedForm:
+    fields: dict[str, str] = field(default_factory=dict)
+    stored: StoredUpload | None = None
+    filename: str | None = None
+
+
+def refuse_declared_oversize(request: Request, rt: Runtime) -> None:
+    """Answer 413 from the headers alone, before reading any of the body."""
+    declared = request.headers.get("content-length", "")
+    limit = rt.settings.max_upload_bytes
+    if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+        raise FileTooLargeError(too_large_message(limit), field="file")
+
+
+async def receive_form(
+    request: Request,
+    rt: Runtime,
+    actor: Person,
+    vault_id: str,
+    before_file: Callable[[dict[str, str]], None] | None = None,
+) -> ReceivedForm:
+    """Read the whole form. `before_file` sees the fields sent before the file (e.g. to check a
+    CSRF token) and may raise to stop before a single byte is stored."""
+    refuse_declared_oversize(request, rt)
+    limit = rt.settings.max_upload_bytes
+    reader = MultipartReader(request, max_body=limit + FORM_OVERHEAD)
+    form = ReceivedForm()
+    try:
+        while (part := await reader.next_part()) is not None:
+            if isinstance(part, TextField):
+                form.fields[part.name] = part.value
+            elif part.name == "file" and part.filename and form.stored is None:
+                if before_file is not None:
+                    before_file(form.fields)
+                plan = await anyio.to_thread.run_sync(_plan, rt, actor, vault_id)
+                form.stored = await anyio.to_thread.run_sync(
+                    store_upload, rt, plan, reader.file_chunks_in_thread()
+                )
+                form.filename = part.filename
+            else:
+                await _skip_file(reader, part)
+    except VaultError as exc:
+        if form.stored is not None:
+            discard_upload(rt.store, form.stored)
+        if not isinstance(exc, FileTooLargeError):
+            await reader.drain(limit)
+        raise
+    except BaseException:
+        if form.stored is not None:
+            discard_upload(rt.store, form.stored)
+        raise
+    return form
+
+
+async def _skip_file(reader: MultipartReader, _part: FilePart) -> None:
+    while await reader.read_file_chunk() is not None:
+        pass
+
+
+def _plan(rt: Runtime, actor: Person, vault_id: str) -> UploadPlan:
+    with transaction(rt.sessions) as db:
+        return plan_upload(db, rt, actor, vault_id)
+
+
+def parse_date(value: str | None, field_name: str) -> date | None:
+    if not value or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise InvalidInputError(
+            "La date doit être une vraie date, par exemple 2030-12-31.", field=field_name
+        ) from exc
+
+
+async def record_document(rt: Runtime, actor: Person, form: ReceivedForm) -> DocumentView:
+    """Write the rows of a stored upload; if that fails, the stored object is removed."""
+    if form.stored is None:
+        raise InvalidInputError("Choisissez un fichier.", field="file")
+    stored = form.stored
+
+    def record() -> DocumentView:
+        fields = DocumentFields(
+            title=form.fields.get("title", ""),
+            category=form.fields.get("category", ""),
+            expires_on=parse_date(form.fields.get("expires_on"), "expires_on"),
+            filename=form.filename,
+        )
+        with transaction(rt.sessions) as db:
+            return create_document(db, rt, actor, stored, fields)
+
+    try:
+        return await anyio.to_thread.run_sync(record)
+    except BaseException:
+        discard_upload(rt.store, stored)
+        raise
