@@ -21,15 +21,21 @@ CONF=$CEPH_DIR/ceph.conf
 export CEPH_CONF=$CONF
 
 stop() {
+  local d f p pids=()
   for d in client.rgw.a osd.0 mon.a; do
     f=$CEPH_DIR/run/$d.pid
-    if [ -f "$f" ]; then
-      p=$(cat "$f")
-      kill "$p" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$p" 2>/dev/null || true
-      rm -f "$f"
-    fi
+    [ -f "$f" ] || continue
+    p=$(cat "$f")
+    rm -f "$f"
+    # Only our daemons: a stale pid file may name a pid since reused by another program.
+    case "$(cat "/proc/$p/comm" 2>/dev/null)" in ceph-mon | ceph-osd | radosgw) pids+=("$p") ;; esac
+  done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  # The cluster is thrown away: no need for a clean shutdown, which takes ~2 s per daemon.
+  kill -9 "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && continue 2; done
+    return 0
   done
 }
 
@@ -75,6 +81,10 @@ bluestore block create = true
 bluestore block size = 10737418240
 bluestore fsck on mount = false
 osd max object size = 134217728
+# At boot an OSD would place itself in the CRUSH map by mon commands that it sometimes sends
+# before it knows the cluster id: refused ("wrong fsid"), the OSD exits. We place it ourselves.
+osd crush update on start = false
+osd class update on start = false
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
 rgw data = $CEPH_DIR/rgw.a
@@ -91,6 +101,7 @@ CONF
   [ "$(timeout 5 ceph fsid 2>/dev/null)" = "$FSID" ] || fail "mon.a did not come up"
   OSD_UUID=$(uuidgen)
   OSD_ID=$(ceph osd new "$OSD_UUID")                 # -> 0
+  ceph osd crush add "osd.$OSD_ID" 1.0 root=default >/dev/null 2>&1
   ceph-osd -i "$OSD_ID" --mkfs --osd-uuid "$OSD_UUID" 2>/dev/null
   ceph-osd -i "$OSD_ID"                              # daemonizes, writes run/osd.0.pid
   for _ in $(seq 1 120); do ceph osd stat 2>/dev/null | grep -q "1 up" && break; sleep 0.5; done
