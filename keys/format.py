@@ -113,21 +113,27 @@ def _decrypt_blob(
     data_key: bytes, context: BlobContext, chunks: Iterable[bytes]
 ) -> Iterator[bytes]:
     stream = iter(chunks)
-    head = b""
-    rest = b""
-    for chunk in stream:
-        missing = HEADER_SIZE - len(head)
-        head += chunk[:missing]
-        if len(head) == HEADER_SIZE:
-            rest = chunk[missing:]
-            break
-    header = read_header(head)
-    # Also caught by the Cobblestone context; checked first for a clearer message.
-    if uuid.UUID(header.blob_id) != uuid.UUID(context.blob_id):
-        raise IntegrityError("the blob belongs to another document")
-    yield from cobblestone_decrypt_stream(
-        data_key, head + context.associated_data(), itertools.chain([rest], stream)
-    )
+    try:
+        head = b""
+        rest = b""
+        for chunk in stream:
+            missing = HEADER_SIZE - len(head)
+            head += chunk[:missing]
+            if len(head) == HEADER_SIZE:
+                rest = chunk[missing:]
+                break
+        header = read_header(head)
+        # Also caught by the Cobblestone context; checked first for a clearer message.
+        if uuid.UUID(header.blob_id) != uuid.UUID(context.blob_id):
+            raise IntegrityError("the blob belongs to another document")
+        yield from cobblestone_decrypt_stream(
+            data_key, head + context.associated_data(), itertools.chain([rest], stream)
+        )
+    finally:
+        # Release the source (an open file, an HTTP body) now, even when decryption failed.
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 def cobblestone_decrypt_stream(

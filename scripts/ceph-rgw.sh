@@ -39,6 +39,22 @@ stop() {
   done
 }
 
+# Right after the monitor starts, a ceph client sometimes sends its first command before it has
+# learnt the cluster id, and the monitor refuses it ("wrong fsid", EPERM): try again.
+retry() {
+  local _
+  for _ in $(seq 1 20); do
+    "$@" 2>/dev/null && return 0
+    sleep 0.25
+  done
+  "$@"
+}
+
+create_user() {
+  radosgw-admin user create --uid=test --display-name=test \
+    --access-key="$S3_ACCESS_KEY" --secret-key="$S3_SECRET_KEY" >/dev/null || [ $? = 17 ] # exists
+}
+
 fail() { echo "$1, see $CEPH_DIR/log" >&2; tail -n 20 "$CEPH_DIR"/log/*.log >&2 || true; exit 1; }
 
 start() {
@@ -100,8 +116,8 @@ CONF
   for _ in $(seq 1 60); do [ "$(timeout 5 ceph fsid 2>/dev/null)" = "$FSID" ] && break; sleep 0.5; done
   [ "$(timeout 5 ceph fsid 2>/dev/null)" = "$FSID" ] || fail "mon.a did not come up"
   OSD_UUID=$(uuidgen)
-  OSD_ID=$(ceph osd new "$OSD_UUID")                 # -> 0
-  ceph osd crush add "osd.$OSD_ID" 1.0 root=default >/dev/null 2>&1
+  OSD_ID=$(retry ceph osd new "$OSD_UUID")           # -> 0
+  retry ceph osd crush add "osd.$OSD_ID" 1.0 root=default >/dev/null
   ceph-osd -i "$OSD_ID" --mkfs --osd-uuid "$OSD_UUID" 2>/dev/null
   ceph-osd -i "$OSD_ID"                              # daemonizes, writes run/osd.0.pid
   for _ in $(seq 1 120); do ceph osd stat 2>/dev/null | grep -q "1 up" && break; sleep 0.5; done
@@ -109,15 +125,14 @@ CONF
   # Pre-create RGW's pools in parallel: radosgw would create them one by one (~2-4 s more).
   for p in .rgw.root default.rgw.log default.rgw.control default.rgw.meta \
            default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec; do
-    { ceph osd pool create "$p" 8 8 && ceph osd pool application enable "$p" rgw; } >/dev/null 2>&1 &
+    { retry ceph osd pool create "$p" 8 8 && retry ceph osd pool application enable "$p" rgw; } >/dev/null 2>&1 &
   done
   wait
   mkdir -p "$CEPH_DIR/rgw.a"
   radosgw -n client.rgw.a                            # daemonizes, writes run/client.rgw.a.pid
   for _ in $(seq 1 240); do curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/" && break; sleep 0.5; done
   curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/" || fail "radosgw not up"
-  radosgw-admin user create --uid=test --display-name=test \
-      --access-key="$S3_ACCESS_KEY" --secret-key="$S3_SECRET_KEY" >/dev/null
+  retry create_user
   echo "http://127.0.0.1:$RGW_PORT" > "$CEPH_DIR/endpoint"
   echo "S3 endpoint http://127.0.0.1:$RGW_PORT (written to $CEPH_DIR/endpoint)"
 }

@@ -1,0 +1,92 @@
+"""The `coffre` command as an administrator runs it: a real process, a real server."""
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from keys.errors import KeyringError
+from vault.config import Settings
+from vault.runtime import build_runtime
+
+COFFRE = str(Path(sys.executable).parent / "coffre")
+
+
+def env_for(data_dir: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")}
+    return {**clean, "COFFRE_DATA_DIR": str(data_dir)}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_serve_starts_on_a_fresh_data_dir(tmp_path: Path) -> None:
+    data_dir, port = tmp_path / "coffre-data", free_port()
+    server = subprocess.Popen(
+        [COFFRE, "serve", "--port", str(port)],
+        env=env_for(data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "coffre serve did not answer"
+                time.sleep(0.2)
+        assert ready.status_code == 200
+        sign_in_page = httpx.get(f"http://127.0.0.1:{port}/connexion")
+        assert "Ouvrir mon coffre" in sign_in_page.text
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    keyring = data_dir / "keyring.json"
+    assert stat.S_IMODE(keyring.stat().st_mode) == 0o600
+    assert (data_dir / "coffre.db").exists()
+
+
+def test_admin_create_reads_the_password_from_stdin(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [COFFRE, "admin", "create", "--login", "admin.ccas", "--password-stdin"],
+        input="a long enough password\n",
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "admin.ccas" in run.stdout
+    assert "a long enough password" not in run.stdout + run.stderr
+    again = subprocess.run(
+        [COFFRE, "admin", "create", "--login", "admin.ccas", "--password-stdin"],
+        input="a long enough password\n",
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert again.returncode == 1
+    assert "déjà pris" in again.stdout + again.stderr
+
+
+def test_refuses_a_keyring_others_can_read(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    build_runtime(settings).engine.dispose()
+    (tmp_path / "keyring.json").chmod(0o644)
+    with pytest.raises(KeyringError, match="chmod 600"):
+        build_runtime(settings)
