@@ -20,7 +20,7 @@ log() {
 install_packages() {
   local missing=() p
   for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
   done
   "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3 python3-venv)
   # Skipping apt when all is there keeps the inner loop fast (apt-get update alone takes seconds).

@@ -193,7 +193,7 @@ def create_document(
         )
     )
     db.flush()
-    return _view(db, rt, document, plan.owner_id, plan.user_key)
+    return _view(db, document, plan.owner_id, plan.user_key)
 
 
 def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> list[DocumentView]:
@@ -202,12 +202,12 @@ def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> li
         select(Document).where(Document.vault_id == vault.id).order_by(Document.created_at.desc())
     ).all()
     keys = _KeyCache(db, rt)
-    return [_view(db, rt, d, vault.owner_id, keys.get(d.user_key_id)) for d in documents]
+    return [_view(db, d, vault.owner_id, keys.get(d.user_key_id)) for d in documents]
 
 
 def get_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> DocumentView:
     document, vault = require_document(db, actor, document_id, Action.VIEW)
-    return _view(db, rt, document, vault.owner_id, _KeyCache(db, rt).get(document.user_key_id))
+    return _view(db, document, vault.owner_id, _KeyCache(db, rt).get(document.user_key_id))
 
 
 def update_document(
@@ -223,7 +223,7 @@ def update_document(
 ) -> DocumentView:
     document, vault = require_document(db, actor, document_id, Action.MANAGE)
     user_key = _KeyCache(db, rt).get(document.user_key_id)
-    current = _view(db, rt, document, vault.owner_id, user_key)
+    current = _view(db, document, vault.owner_id, user_key)
     fields = clean_fields(
         DocumentFields(
             title=current.title if title is None else title,
@@ -236,7 +236,7 @@ def update_document(
     document.expires_on = fields.expires_on
     document.updated_at = utcnow()
     db.flush()
-    return _view(db, rt, document, vault.owner_id, user_key)
+    return _view(db, document, vault.owner_id, user_key)
 
 
 def open_content(
@@ -249,7 +249,7 @@ def open_content(
         select(Blob).where(Blob.document_id == document.id, Blob.role == ORIGINAL)
     ).one()
     keys = _KeyCache(db, rt)
-    view = _view(db, rt, document, vault.owner_id, keys.get(document.user_key_id))
+    view = _view(db, document, vault.owner_id, keys.get(document.user_key_id))
     return view, decrypt_stored_blob(db, rt, blob, vault.owner_id, keys)
 
 
@@ -305,9 +305,7 @@ class _KeyCache:
         return self._keys[user_key_id]
 
 
-def _view(
-    db: Session, rt: Runtime, document: Document, owner_id: str, user_key: bytes
-) -> DocumentView:
+def _view(db: Session, document: Document, owner_id: str, user_key: bytes) -> DocumentView:
     uploader = db.get(Person, document.uploaded_by)
     return DocumentView(
         id=document.id,
