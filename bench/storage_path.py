@@ -13,11 +13,9 @@ import argparse
 import collections
 import contextlib
 import datetime as dt
-import hashlib
 import multiprocessing
 import os
 import platform
-import resource
 import secrets
 import shutil
 import statistics
@@ -26,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -49,22 +48,63 @@ from storage.s3 import DEFAULT_PART_SIZE, READ_SIZE, S3BlobStore, ensure_bucket
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+    Upload = Callable[[str, Iterable[bytes]], object]  # (object name, plaintext pieces)
+    Download = Callable[[str], Iterator[bytes]]  # object name -> plaintext pieces
+
 MIB = 1024 * 1024
 PIECE = MIB  # the web upload reader hands coffre pieces of about 1 MiB
 REGION = "us-east-1"
-PART_SIZE = DEFAULT_PART_SIZE  # the store below uses the default: boto3 gets the same parts
+PART_SIZE = DEFAULT_PART_SIZE  # the store below uses its default: boto3 gets the same parts
 CEPH_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "ceph-rgw.sh"
 # Ceph RGW frees overwritten objects only at garbage collection (hours later), and the script's
-# memstore OSD holds 4 GiB: past this much written, writes would block rather than fail.
+# memstore OSD holds 4 GiB: past that, writes would block rather than fail.
 CEPH_WRITE_BUDGET = 3 * 1024 * MIB
 
-BOTO3_ONE = "boto3 upload_fileobj, 8 MiB parts, 1 thread"
-BOTO3_THREADED = "boto3 upload_fileobj, default config (10 threads)"
-BOTO3_GET = "boto3 get_object + iter_chunks(1 MiB)"
+COFFRE_PUT = "put  coffre: encrypt_blob -> S3BlobStore.put"
+STORE_PUT = "put    of which S3BlobStore.put alone (no encryption)"
+ENCRYPT = "put    of which encrypt_blob alone (in memory)"
+BOTO3_ONE = f"put  boto3 upload_fileobj, {PART_SIZE // MIB} MiB parts, 1 thread"
+BOTO3_THREADED = "put  boto3 upload_fileobj, default config (10 threads)"
+COFFRE_GET = "get  coffre: S3BlobStore.get -> decrypt_blob"
+STORE_GET = "get    of which S3BlobStore.get alone (no decryption)"
+DECRYPT = "get    of which decrypt_blob alone (in memory)"
+BOTO3_GET = "get  boto3 get_object + iter_chunks(1 MiB)"
+PUT_ROWS = (COFFRE_PUT, STORE_PUT, ENCRYPT, BOTO3_ONE, BOTO3_THREADED)
+GET_ROWS = (COFFRE_GET, STORE_GET, DECRYPT, BOTO3_GET)
+# The in-memory rows have no network side to compare: left out of the memory table.
+MEMORY_ROWS = (COFFRE_PUT, STORE_PUT, BOTO3_ONE, BOTO3_THREADED, COFFRE_GET, STORE_GET, BOTO3_GET)
+# Which object each path writes or reads: a download reads what the matching upload wrote.
+OBJECTS = {COFFRE_PUT: "coffre", STORE_PUT: "plain", BOTO3_ONE: "boto3", BOTO3_THREADED: "boto3t"}
+OBJECTS |= {COFFRE_GET: "coffre", STORE_GET: "plain", BOTO3_GET: "boto3"}
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A document's secrets, without its bytes: small enough to pickle to a memory child."""
+
+    size: int
+    crc: int
+    key: bytes
+    context: BlobContext
+
+    def name(self, path: str) -> str:
+        return f"{self.size // MIB}mib-{OBJECTS[path]}"
+
+    def encrypt(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        return encrypt_blob(self.key, 1, self.context, chunks)
+
+    def decrypt(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        return decrypt_blob(self.key, self.context, chunks)
+
+
+def new_doc(data: bytes) -> Doc:
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    context = BlobContext(ids[0], ids[1], ids[2], "original")
+    return Doc(len(data), crc([data]), new_key(), context)
 
 
 def pieces(data: bytes) -> Iterator[bytes]:
-    """The document as 1 MiB pieces: every upload case pays the same copy."""
+    """The document as 1 MiB pieces: every upload path pays the same copy."""
     view = memoryview(data)
     for start in range(0, len(view), PIECE):
         yield bytes(view[start : start + PIECE])
@@ -106,236 +146,174 @@ class IterReader:
         return head
 
 
-def consume(chunks: Iterable[bytes], expected: bytes) -> None:
-    """Read a download to the end, checking it by a running hash (never held whole)."""
-    digest = hashlib.sha256()
+def crc(chunks: Iterable[bytes]) -> int:
+    # CRC-32 rather than SHA-256 as the running hash: it need only catch a mix-up (decrypt_blob
+    # authenticates), and SHA-256 (~2 GB/s here) would be a third of a 100 MiB download's time.
+    value = 0
     for chunk in chunks:
-        digest.update(chunk)
-    if digest.digest() != expected:
+        value = zlib.crc32(chunk, value)
+    return value
+
+
+def consume(chunks: Iterable[bytes], expected: int) -> None:
+    """Read a download to the end, checked by a running hash (never held whole)."""
+    if crc(chunks) != expected:
         raise RuntimeError("the downloaded bytes differ from the uploaded ones")
 
 
-def boto3_upload(
-    client: S3Client, bucket: str, name: str, chunks: Iterable[bytes], *, threads: bool
-) -> None:
-    config = (
-        TransferConfig()
-        if threads
-        else TransferConfig(multipart_chunksize=PART_SIZE, use_threads=False)
-    )
-    # The stubs want IO[Any]; s3transfer only calls readable(), seekable() and read(n).
-    client.upload_fileobj(cast(BinaryIO, IterReader(chunks)), bucket, name, Config=config)
+def uploads(client: S3Client, store: S3BlobStore, doc: Doc) -> dict[str, Upload]:
+    single = TransferConfig(multipart_chunksize=PART_SIZE, use_threads=False)
 
-
-def boto3_get(client: S3Client, bucket: str, name: str) -> Iterator[bytes]:
-    # Same read size as S3BlobStore.get: iterating the body itself would read 1 KiB at a time.
-    return client.get_object(Bucket=bucket, Key=name)["Body"].iter_chunks(READ_SIZE)
-
-
-@dataclass(frozen=True)
-class Doc:
-    """One benchmarked document and what it takes to write and read it back."""
-
-    size: int
-    data: bytes
-    digest: bytes
-    key: bytes
-    context: BlobContext
-
-    @classmethod
-    def random(cls, size: int) -> Doc:
-        data = os.urandom(size)
-        ids = [str(uuid.uuid4()) for _ in range(3)]
-        return cls(
-            size, data, hashlib.sha256(data).digest(), new_key(), BlobContext(*ids, "original")
+    def boto3_put(config: TransferConfig) -> Upload:
+        # The stubs want IO[Any]; s3transfer only calls readable(), seekable() and read(n).
+        return lambda name, chunks: client.upload_fileobj(
+            cast(BinaryIO, IterReader(chunks)), store.bucket, name, Config=config
         )
 
-    def name(self, what: str) -> str:
-        return f"{self.size // MIB}mib-{what}"
-
-    def encrypt(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        return encrypt_blob(self.key, 1, self.context, chunks)
-
-    def decrypt(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        return decrypt_blob(self.key, self.context, chunks)
+    return {
+        COFFRE_PUT: lambda name, chunks: store.put(name, doc.encrypt(chunks)),
+        STORE_PUT: store.put,
+        BOTO3_ONE: boto3_put(single),
+        BOTO3_THREADED: boto3_put(TransferConfig()),
+    }
 
 
-@dataclass(frozen=True)
-class Case:
-    direction: str
-    path: str
-    run: Callable[[], object]
+def downloads(client: S3Client, store: S3BlobStore, doc: Doc) -> dict[str, Download]:
+    def boto3_get(name: str) -> Iterator[bytes]:
+        # S3BlobStore.get's read size: iterating the body itself reads 1 KiB at a time.
+        return client.get_object(Bucket=store.bucket, Key=name)["Body"].iter_chunks(READ_SIZE)
+
+    return {
+        COFFRE_GET: lambda name: doc.decrypt(store.get(name)),
+        STORE_GET: store.get,
+        BOTO3_GET: boto3_get,
+    }
 
 
-def cases(doc: Doc, client: S3Client, store: S3BlobStore) -> list[Case]:
-    bucket, drain = store.bucket, collections.deque[bytes](maxlen=0).extend
-    ciphertext = list(doc.encrypt(pieces(doc.data)))
-    # The "of which" rows split coffre's figure into its two halves, done one after the other.
-    return [
-        Case(
-            "put",
-            "coffre: encrypt_blob -> S3BlobStore.put",
-            lambda: store.put(doc.name("coffre"), doc.encrypt(pieces(doc.data))),
-        ),
-        Case(
-            "put",
-            "  of which S3BlobStore.put, no encryption",
-            lambda: store.put(doc.name("plain"), pieces(doc.data)),
-        ),
-        Case(
-            "put",
-            "  of which encrypt_blob alone, in memory",
-            lambda: drain(doc.encrypt(pieces(doc.data))),
-        ),
-        Case(
-            "put",
-            BOTO3_ONE,
-            lambda: boto3_upload(
-                client, bucket, doc.name("boto3"), pieces(doc.data), threads=False
-            ),
-        ),
-        Case(
-            "put",
-            BOTO3_THREADED,
-            lambda: boto3_upload(
-                client, bucket, doc.name("boto3t"), pieces(doc.data), threads=True
-            ),
-        ),
-        Case(
-            "get",
-            "coffre: S3BlobStore.get -> decrypt_blob",
-            lambda: consume(doc.decrypt(store.get(doc.name("coffre"))), doc.digest),
-        ),
-        Case(
-            "get",
-            "  of which S3BlobStore.get, no decryption",
-            lambda: consume(store.get(doc.name("plain")), doc.digest),
-        ),
-        Case(
-            "get",
-            "  of which decrypt_blob alone, in memory",
-            lambda: consume(doc.decrypt(ciphertext), doc.digest),
-        ),
-        Case(
-            "get",
-            BOTO3_GET,
-            lambda: consume(boto3_get(client, bucket, doc.name("boto3")), doc.digest),
-        ),
-    ]
+def timed(client: S3Client, store: S3BlobStore, data: bytes) -> dict[str, Callable[[], object]]:
+    """Every row of the timing table as a call without arguments, in row order."""
+    doc = new_doc(data)
+
+    def put(path: Upload, name: str) -> Callable[[], object]:
+        return lambda: path(name, pieces(data))
+
+    def get(path: Download, name: str) -> Callable[[], object]:
+        return lambda: consume(path(name), doc.crc)
+
+    runs = {row: put(path, doc.name(row)) for row, path in uploads(client, store, doc).items()}
+    runs |= {row: get(path, doc.name(row)) for row, path in downloads(client, store, doc).items()}
+    # Crypto alone, unchecked (the coffre rows run the same code, checked), so that the two
+    # "of which" rows add up to the coffre row.
+    ciphertext = list(doc.encrypt(pieces(data)))
+    drain = collections.deque[bytes](maxlen=0).extend
+    runs[ENCRYPT] = lambda: drain(doc.encrypt(pieces(data)))
+    runs[DECRYPT] = lambda: drain(doc.decrypt(ciphertext))
+    return {row: runs[row] for row in PUT_ROWS + GET_ROWS}
 
 
-def measure(all_cases: list[Case], repeat: int) -> dict[str, list[float]]:
-    for case in all_cases:
-        case.run()  # untimed: writes the objects the downloads read, warms connections
-    times: dict[str, list[float]] = {case.path: [] for case in all_cases}
-    # Round-robin rather than case after case, so that the machine's drift hits every case.
+@dataclass
+class Times:
+    wall: list[float]
+    cpu: list[float]  # this process's CPU, every thread: the rest of wall time is the server's
+
+
+def measure(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, Times]:
+    for run in runs.values():
+        run()  # untimed: writes the objects the downloads read, opens connections
+    times = {row: Times([], []) for row in runs}
+    # Round-robin rather than row after row, so that the machine's drift hits every row.
     for _ in range(repeat):
-        for case in all_cases:
-            start = time.perf_counter()
-            case.run()
-            times[case.path].append(time.perf_counter() - start)
+        for row, run in runs.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            run()
+            times[row].wall.append(time.perf_counter() - wall)
+            times[row].cpu.append(time.process_time() - cpu)
     return times
 
 
-def timing_table(doc: Doc, all_cases: list[Case], times: dict[str, list[float]]) -> Table:
-    table = Table(
-        title=f"{doc.size / MIB:g} MiB document, {len(next(iter(times.values())))} runs",
-        box=box.MARKDOWN,
-    )
-    for header in (
-        "direction",
-        "path",
-        "median s",
-        "min s",
-        "MiB/s",
-        "÷ boto3 1 thread",
-        "÷ boto3 threaded",
-    ):
-        table.add_column(header, justify="left" if header in ("direction", "path") else "right")
-    median = {path: statistics.median(runs) for path, runs in times.items()}
-    for case in all_cases:
-        put = case.direction == "put"
-        one = median[case.path] / median[BOTO3_ONE if put else BOTO3_GET]
-        threaded = f"{median[case.path] / median[BOTO3_THREADED]:.2f}" if put else ""
+def timing_table(size: int, times: dict[str, Times]) -> Table:
+    title = f"{size / MIB:g} MiB document, {len(times[COFFRE_PUT].wall)} runs"
+    table = Table(title=title, box=box.MARKDOWN, title_justify="left")
+    table.add_column("path")
+    headers = ("median s", "min s", "MiB/s", "client CPU s")
+    for header in (*headers, "÷ boto3, median (min)", "÷ boto3 threaded, median (min)"):
+        table.add_column(header, justify="right")
+    median = {row: statistics.median(row_times.wall) for row, row_times in times.items()}
+    best = {row: min(row_times.wall) for row, row_times in times.items()}
+
+    # Both ratios: on a small shared machine a slow moment can move a median of 3 to 5 runs,
+    # while the fastest run of each path is steadier.
+    def ratio(row: str, reference: str) -> str:
+        return f"{median[row] / median[reference]:.2f} ({best[row] / best[reference]:.2f})"
+
+    for row, row_times in times.items():
+        put = row in PUT_ROWS
         table.add_row(
-            case.direction,
-            case.path,
-            f"{median[case.path]:.4f}",
-            f"{min(times[case.path]):.4f}",
-            f"{doc.size / MIB / median[case.path]:.0f}",
-            f"{one:.2f}",
-            threaded,
+            row,
+            f"{median[row]:.4f}",
+            f"{best[row]:.4f}",
+            f"{size / MIB / median[row]:.0f}",
+            f"{statistics.median(row_times.cpu):.4f}",
+            ratio(row, BOTO3_ONE if put else BOTO3_GET),
+            ratio(row, BOTO3_THREADED) if put else "",
         )
     return table
 
 
-@dataclass(frozen=True)
-class MemoryJob:
-    """One operation measured alone in a fresh process: pickled to a spawned child."""
+def peak_rss_kib(reset: bool = False) -> int:
+    """This process's peak RSS (VmHWM), first brought down to the current RSS if `reset`.
 
-    what: str
-    endpoint: str
-    bucket: str
-    name: str
-    size: int
-    key: bytes
-    context: BlobContext
-    digest: bytes
+    Not getrusage's ru_maxrss: Linux carries the parent's peak over fork and exec into it, so a
+    child of this parent, which holds the documents, would report the parent's figure. And the
+    reset keeps the peak of the imports from hiding an operation that needs less.
+    """
+    if reset:
+        Path("/proc/self/clear_refs").write_text("5")  # Linux >= 4.0: VmHWM := VmRSS
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
 
 
-def peak_rss(job: MemoryJob) -> tuple[int, int]:
-    """In the child: (ru_maxrss before, after) the operation, in KiB."""
-    client = make_s3_client(job.endpoint, REGION)
-    store = S3BlobStore(job.bucket, client, part_size=PART_SIZE)
+def peak_rss(endpoint: str, bucket: str, doc: Doc, path: str, name: str) -> tuple[int, int]:
+    """In a fresh child: the RSS (KiB) before one upload or download, and its peak during it."""
+    client = make_s3_client(endpoint, REGION)
+    store = S3BlobStore(bucket, client, part_size=PART_SIZE)
     store.check()  # the first request loads endpoint rules and opens a connection: baseline
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    if job.what == "coffre put":
-        store.put(job.name, encrypt_blob(job.key, 1, job.context, random_pieces(job.size)))
-    elif job.what == "coffre get":
-        consume(decrypt_blob(job.key, job.context, store.get(job.name)), job.digest)
-    elif job.what == "boto3 get":
-        consume(boto3_get(client, job.bucket, job.name), job.digest)
+    before = peak_rss_kib(reset=True)
+    if path in PUT_ROWS:
+        uploads(client, store, doc)[path](name, random_pieces(doc.size))
     else:
-        threads = job.what == "boto3 put, threaded"
-        boto3_upload(client, job.bucket, job.name, random_pieces(job.size), threads=threads)
-    return before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        consume(downloads(client, store, doc)[path](name), doc.crc)
+    return before, peak_rss_kib()
 
 
-def memory_table(doc: Doc, endpoint: str, bucket: str) -> Table:
-    jobs = [
-        ("coffre put", "rss-coffre", "coffre: encrypt_blob -> S3BlobStore.put"),
-        ("coffre get", doc.name("coffre"), "coffre: S3BlobStore.get -> decrypt_blob"),
-        ("boto3 put, 1 thread", "rss-boto3", BOTO3_ONE + ", from a generator"),
-        ("boto3 put, threaded", "rss-boto3t", BOTO3_THREADED + ", from a generator"),
-        ("boto3 get", doc.name("boto3"), BOTO3_GET),
-    ]
-    table = Table(
-        title=f"peak RSS, {doc.size / MIB:g} MiB document, each in a fresh process",
-        box=box.MARKDOWN,
-    )
-    for header in ("path", "baseline MiB", "peak MiB", "peak - baseline MiB"):
-        table.add_column(header, justify="left" if header == "path" else "right")
+def memory_table(endpoint: str, bucket: str, data: bytes) -> Table:
+    doc = new_doc(data)
+    store = S3BlobStore(bucket, make_s3_client(endpoint, REGION), part_size=PART_SIZE)
+    # The downloads read objects written with this doc's key, before any child starts.
+    store.put(doc.name(COFFRE_PUT), doc.encrypt(pieces(data)))
+    store.put(doc.name(STORE_PUT), pieces(data))
+    title = f"peak RSS, {doc.size / MIB:g} MiB document, each path alone in a fresh process"
+    table = Table(title=title, box=box.MARKDOWN, title_justify="left")
+    table.add_column("path")
+    for header in ("RSS before MiB", "peak MiB", "peak - before MiB"):
+        table.add_column(header, justify="right")
     spawn = multiprocessing.get_context("spawn")
-    for what, name, label in jobs:
-        job = MemoryJob(what, endpoint, bucket, name, doc.size, doc.key, doc.context, doc.digest)
+    for path in MEMORY_ROWS:
+        name = doc.name(path) if path in GET_ROWS else "rss-" + doc.name(path)
         with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-            before, after = pool.submit(peak_rss, job).result()
-        table.add_row(
-            label, f"{before / 1024:.0f}", f"{after / 1024:.0f}", f"{(after - before) / 1024:.0f}"
-        )
+            before, after = pool.submit(peak_rss, endpoint, bucket, doc, path, name).result()
+        mib = [f"{kib / 1024:.1f}" for kib in (before, after, after - before)]
+        table.add_row(path, *mib)
     return table
 
 
 def start_ceph(env: dict[str, str]) -> None:
     # A monitor of another run starting at the same moment can answer first ("wrong fsid").
     for attempt in range(1, 4):
-        done = subprocess.run(
-            ["bash", str(CEPH_SCRIPT), "start"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        command = ["bash", str(CEPH_SCRIPT), "start"]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if done.returncode == 0:
             print(done.stdout.strip(), file=sys.stderr)
             return
@@ -343,104 +321,87 @@ def start_ceph(env: dict[str, str]) -> None:
     raise SystemExit("could not start Ceph RGW; pass --endpoint to use a running S3 server")
 
 
+@dataclass(frozen=True)
+class Server:
+    endpoint: str
+    description: str
+    throwaway: bool  # a Ceph memstore of this run: stopped at exit, its 4 GiB is the limit
+
+
 @contextlib.contextmanager
-def s3_server(endpoint: str | None) -> Iterator[tuple[str, str]]:
-    """Yield (endpoint, description); start a throwaway Ceph RGW when none is given."""
+def s3_server(endpoint: str | None) -> Iterator[Server]:
+    """The given S3 server, else a throwaway Ceph RGW started now and stopped at exit."""
     endpoint = endpoint or os.environ.get("COFFRE_TEST_S3_ENDPOINT")
     if endpoint:
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-        yield endpoint, "given S3 server"
+        yield Server(endpoint, "the given S3 server", throwaway=False)
         return
     ceph_dir = Path(tempfile.mkdtemp(prefix="coffre-bench-ceph-"))
     access, secret = secrets.token_hex(10), secrets.token_hex(20)
-    env = {
-        **os.environ,
-        "CEPH_DIR": str(ceph_dir),
-        "S3_ACCESS_KEY": access,
-        "S3_SECRET_KEY": secret,
-        "PYTHON": sys.executable,
-    }
+    env = os.environ | {"CEPH_DIR": str(ceph_dir), "PYTHON": sys.executable}
+    env |= {"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret}
     try:
         start_ceph(env)
-        # Set in os.environ, not passed to the client: the spawned memory children inherit it.
-        os.environ.update(
-            AWS_ACCESS_KEY_ID=access, AWS_SECRET_ACCESS_KEY=secret, AWS_DEFAULT_REGION=REGION
-        )
+        # In os.environ rather than given to the client: the spawned memory children inherit it.
+        os.environ.update(AWS_ACCESS_KEY_ID=access, AWS_SECRET_ACCESS_KEY=secret)
+        os.environ["AWS_DEFAULT_REGION"] = REGION
         for stray in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
             os.environ.pop(stray, None)
-        version = subprocess.run(
-            ["ceph", "--version"], capture_output=True, text=True, check=False
-        ).stdout.split()
-        yield (
-            (ceph_dir / "endpoint").read_text().strip(),
-            f"Ceph RGW {' '.join(version[2:3])} memstore, started by the bench",
-        )
+        version = subprocess.run(["ceph", "--version"], capture_output=True, text=True).stdout
+        endpoint = (ceph_dir / "endpoint").read_text().strip()
+        description = f"Ceph RGW {' '.join(version.split()[2:3])} (memstore) started by the bench"
+        yield Server(endpoint, description, throwaway=True)
     finally:
         subprocess.run(["bash", str(CEPH_SCRIPT), "stop"], env=env, check=False)
         shutil.rmtree(ceph_dir, ignore_errors=True)
 
 
-def machine(server: str, endpoint: str) -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        f"{now} | {platform.system()} {platform.machine()}, {cpu}, nproc {len(os.sched_getaffinity(0))} | "
-        f"Python {platform.python_version()} | cryptography {cryptography.__version__} | boto3 {boto3.__version__} | "
-        f"{server} at {endpoint}, loopback | part size {PART_SIZE // MIB} MiB"
-    )
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--endpoint", help="S3 endpoint (default: $COFFRE_TEST_S3_ENDPOINT, else start Ceph)"
-    )
-    parser.add_argument(
-        "--sizes", default="1,100", help="document sizes in MiB, comma-separated (default 1,100)"
-    )
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per case (default 3)")
-    return parser.parse_args()
+def machine(server: Server) -> list[str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), "?")
+    return [
+        dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        f"{platform.system()} {platform.machine()}, {cpu}, nproc {len(os.sched_getaffinity(0))}",
+        f"Python {platform.python_version()}, cryptography {cryptography.__version__}, "
+        f"boto3 {boto3.__version__}",
+        f"{server.description} at {server.endpoint}, S3BlobStore part size {PART_SIZE // MIB} MiB",
+    ]
 
 
 def main() -> None:
-    args = parse_args()
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--endpoint", help="S3 endpoint (default: $COFFRE_TEST_S3_ENDPOINT)")
+    parser.add_argument("--sizes", default="1,100", help="document sizes in MiB (default 1,100)")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per row (default 3)")
+    args = parser.parse_args()
     # Ascending: the memory table measures the last, largest document.
     sizes = sorted(int(float(size) * MIB) for size in args.sizes.split(","))
-    console = Console(width=200, highlight=False)
-    with s3_server(args.endpoint) as (endpoint, server):
-        if (
-            server.startswith("Ceph")
-            and sum(sizes) * (4 * (args.repeat + 1) + 3) > CEPH_WRITE_BUDGET
-        ):
-            raise SystemExit(
-                "that much data would fill the bench's Ceph memstore: lower --repeat or --sizes"
-            )
-        client = make_s3_client(endpoint, REGION)
+    # Wide, so that the Markdown tables never wrap and paste as they are into README.md.
+    console = Console(width=180, highlight=False)
+    with s3_server(args.endpoint) as server:
+        written = sum(sizes) * 4 * (args.repeat + 1) + sizes[-1] * 6
+        if server.throwaway and written > CEPH_WRITE_BUDGET:
+            raise SystemExit("this would fill the bench's Ceph memstore: lower --repeat or --sizes")
+        client = make_s3_client(server.endpoint, REGION)
         bucket = f"coffre-bench-{secrets.token_hex(4)}"
         ensure_bucket(client, bucket)
         store = S3BlobStore(bucket, client, part_size=PART_SIZE)
         try:
-            console.print(machine(server, endpoint))
+            console.print("\n".join(machine(server)))
             for size in sizes:
-                doc = Doc.random(size)
-                all_cases = cases(doc, client, store)
-                console.print(timing_table(doc, all_cases, measure(all_cases, args.repeat)))
-            console.print(memory_table(doc, endpoint, bucket))
+                data = os.urandom(size)  # once per size: every path sends these same bytes
+                console.print(timing_table(size, measure(timed(client, store, data), args.repeat)))
+            console.print(memory_table(server.endpoint, bucket, data))
         finally:
-            # Leave nothing behind on a server that outlives the run.
-            with contextlib.suppress(BlobStoreError, ClientError, BotoCoreError):
-                for blob in store.list():
-                    store.delete(blob.name)
-                client.delete_bucket(Bucket=bucket)
+            # Leave nothing behind on a server that outlives the run. Not on our own Ceph: it
+            # goes anyway, and if it is what failed these calls would only wait for timeouts.
+            if not server.throwaway:
+                with contextlib.suppress(BlobStoreError, ClientError, BotoCoreError):
+                    for blob in store.list():
+                        store.delete(blob.name)
+                    client.delete_bucket(Bucket=bucket)
 
 
 if __name__ == "__main__":

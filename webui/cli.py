@@ -1,5 +1,6 @@
 """The `coffre` command: serve the app, create administrators, look after the keys."""
 
+import os
 import sys
 from datetime import timedelta
 from typing import Annotated
@@ -34,6 +35,8 @@ errors = Console(stderr=True, soft_wrap=True)
 
 
 def runtime() -> Runtime:
+    # Files coffre creates (SQLite database and journal, blobs) are for its own user only.
+    os.umask(0o077)
     return build_runtime(get_settings())
 
 
