@@ -7,11 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
+from vault import second_factor
+from vault.accounts import create_person
 from vault.config import Settings
+from vault.db import transaction
 from vault.runtime import Runtime, build_runtime
 from webui.app import create_app
 
@@ -81,3 +85,19 @@ def amina(client: TestClient) -> dict[str, Any]:
 @pytest.fixture
 def bruno(client: TestClient) -> dict[str, Any]:
     return sign_up(client, "bruno.martin", "Bruno Martin")
+
+
+def admin_headers(client: TestClient, rt: Runtime, login: str = "root.admin") -> dict[str, str]:
+    """A platform administrator with a second factor, signed in through the API."""
+    secret = second_factor.new_secret()
+    with transaction(rt.sessions) as db:
+        person = create_person(
+            db, rt.master_keys, login=login, display_name="Admin", password=PASSWORD, role="admin"
+        )
+        second_factor.install(db, rt.master_keys, person, secret)
+    answer = client.post(
+        "/api/v1/session",
+        json={"login": login, "password": PASSWORD, "totp": pyotp.TOTP(secret).now()},
+    )
+    assert answer.status_code == 201, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}

@@ -1,4 +1,5 @@
-"""People: creation (with their user key and, for beneficiaries, their vault) and sign-in."""
+"""People: creation (with their user key and, for beneficiaries, their vault), login
+suggestions, password changes and profile details."""
 
 import re
 import unicodedata
@@ -7,19 +8,38 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from keys.hierarchy import open_field, seal_field
 from keys.providers.base import MasterKeyProvider
+from vault import journal
 from vault.errors import AuthenticationError, ConflictError, InvalidInputError
-from vault.keychain import create_user_key
+from vault.keychain import active_user_key, create_user_key
 from vault.models import Person, Vault
-from vault.passwords import hash_password, verify_password
+from vault.passwords import check_new_password, hash_password, verify_password
+from vault.sessions import close_all_sessions
 
 ROLES = ("beneficiary", "counsellor", "org_admin", "admin")
-MIN_PASSWORD_LENGTH = 8
+LANGUAGES = {"fr": "Français", "en": "English", "ar": "العربية"}
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 
 def normalise_login(login: str) -> str:
     return unicodedata.normalize("NFKC", login).strip().lower()
+
+
+def _ascii_words(text: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.findall(r"[a-z0-9]+", plain)
+
+
+def suggest_login(db: Session, display_name: str) -> str:
+    """A login built from the person's name ("Amina Diallo" -> "amina.diallo"), made unique."""
+    base = ".".join(_ascii_words(display_name))[:56].strip(".") or "personne"
+    if len(base) < 3:
+        base = f"{base}.coffre"
+    taken = set(db.scalars(select(Person.login).where(Person.login.like(f"{base}%"))))
+    if base not in taken:
+        return base
+    return next(f"{base}{n}" for n in range(2, len(taken) + 3) if f"{base}{n}" not in taken)
 
 
 def create_person(
@@ -30,32 +50,36 @@ def create_person(
     display_name: str,
     password: str,
     role: str,
+    preferred_language: str = "fr",
 ) -> Person:
     login = normalise_login(login)
-    display_name = display_name.strip()
+    display_name = " ".join(display_name.split())
     if role not in ROLES:
         raise InvalidInputError("Ce rôle n'existe pas.", field="role")
+    if not display_name or len(display_name) > 200:
+        raise InvalidInputError("Écrivez votre nom.", field="display_name")
     if not _LOGIN.match(login):
         raise InvalidInputError(
             "L'identifiant doit avoir de 3 à 64 caractères : lettres sans accent, chiffres, "
             "point, tiret.",
             field="login",
         )
-    if not display_name or len(display_name) > 200:
-        raise InvalidInputError("Écrivez votre nom.", field="display_name")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInputError(
-            f"Le mot de passe doit avoir au moins {MIN_PASSWORD_LENGTH} caractères.",
-            field="password",
-        )
+    if preferred_language not in LANGUAGES:
+        raise InvalidInputError("Cette langue n'est pas proposée.", field="preferred_language")
+    check_new_password(password, login, display_name)
     if db.scalar(select(Person.id).where(Person.login == login)) is not None:
         raise ConflictError("Cet identifiant est déjà pris. Choisissez-en un autre.", field="login")
     person = Person(
-        login=login, display_name=display_name, role=role, password_hash=hash_password(password)
+        login=login,
+        display_name=display_name,
+        role=role,
+        password_hash=hash_password(password),
+        preferred_language=preferred_language,
     )
     db.add(person)
     try:
-        db.flush()
+        with db.begin_nested():
+            db.flush()
     except IntegrityError as exc:
         raise ConflictError("Cet identifiant est déjà pris.", field="login") from exc
     create_user_key(db, master_keys, person.id)
@@ -65,12 +89,56 @@ def create_person(
     return person
 
 
-def authenticate(db: Session, login: str, password: str) -> Person:
-    """The person if login and password match; the same error and cost otherwise."""
-    person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
-    if not verify_password(person.password_hash if person else None, password) or person is None:
-        raise AuthenticationError("Identifiant ou mot de passe incorrect.")
-    return person
+def change_password(
+    db: Session, person: Person, current: str, new: str, keep_session: str | None, source: str = ""
+) -> None:
+    """Change the password; every other session of the person ends."""
+    if not verify_password(person.password_hash, current):
+        raise AuthenticationError("Le mot de passe actuel n'est pas bon.", field="current_password")
+    check_new_password(new, person.login, person.display_name)
+    person.password_hash = hash_password(new)
+    close_all_sessions(db, person.id, keep=keep_session)
+    journal.record(
+        db, subject_id=person.id, actor_id=person.id, action=journal.PASSWORD_CHANGED, source=source
+    )
+    db.flush()
+
+
+def update_profile(
+    db: Session,
+    master_keys: MasterKeyProvider,
+    person: Person,
+    *,
+    preferred_language: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+) -> None:
+    """Language and optional contact details (sealed); an empty string removes a detail."""
+    if preferred_language is not None:
+        if preferred_language not in LANGUAGES:
+            raise InvalidInputError("Cette langue n'est pas proposée.", field="preferred_language")
+        person.preferred_language = preferred_language
+    if email is not None or phone is not None:
+        _user_key, key = active_user_key(db, master_keys, person.id)
+        for field, value in (("email", email), ("phone", phone)):
+            if value is None:
+                continue
+            value = value.strip()
+            if len(value) > 200 or (field == "email" and value and "@" not in value):
+                raise InvalidInputError("Ce contact n'est pas valide.", field=field)
+            sealed = seal_field(key, person.id, person.id, field, value) if value else None
+            setattr(person, f"{field}_sealed", sealed)
+    db.flush()
+
+
+def contact_details(db: Session, master_keys: MasterKeyProvider, person: Person) -> dict[str, str]:
+    if person.email_sealed is None and person.phone_sealed is None:
+        return {"email": "", "phone": ""}
+    _user_key, key = active_user_key(db, master_keys, person.id)
+    return {
+        field: open_field(key, person.id, person.id, field, sealed) if sealed else ""
+        for field, sealed in (("email", person.email_sealed), ("phone", person.phone_sealed))
+    }
 
 
 def vault_of(db: Session, person_id: str) -> Vault | None:

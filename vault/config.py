@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 15
     session_max_hours: int = 12
     orphan_grace_minutes: int = 60
+    throttle_base_delay_seconds: float = 1.0
+    max_concurrent_hashes: int = 4
+    reset_code_minutes: int = 15
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'coffre.db'}"

@@ -43,3 +43,18 @@ class FileTooLargeError(VaultError):
 
 class DamagedFileError(VaultError):
     """The file starts like a PDF, JPEG or PNG but is cut short or broken."""
+
+
+class ThrottledError(VaultError):
+    """Too many failed attempts: wait `retry_after` seconds. Never a permanent lock-out."""
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            f"Trop d'essais. Attendez {minutes} minute{'s' if minutes > 1 else ''} puis réessayez."
+        )
+        self.retry_after = retry_after
+
+
+class SecondFactorRequiredError(AuthenticationError):
+    """The password was right; the code from the authenticator app is missing or wrong."""

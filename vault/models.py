@@ -57,6 +57,14 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
+    preferred_language: Mapped[str] = mapped_column(String(10), default="fr")
+    # Optional contact details, sealed under the person's user key.
+    email_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # TOTP second factor: the secret sealed under the user key; the last accepted time step
+    # so that a code cannot be replayed.
+    totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -141,6 +149,59 @@ class AuthSession(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     csrf_token: Mapped[str] = mapped_column(String(64))
+    # A short description of the device ("Chrome, Android"), shown in the list of sessions.
+    device: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecoveryCode(Base):
+    """A single-use code printed by the person; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ResetCode(Base):
+    """A one-time code a counsellor hands over in person; valid for a few minutes."""
+
+    __tablename__ = "reset_codes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    issued_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Throttle(Base):
+    """Failed attempts against one key ("login:..." or "addr:..."), shared by all instances."""
+
+    __tablename__ = "throttles"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class JournalEvent(Base):
+    """One line of a person's history. Never a title or a document's content."""
+
+    __tablename__ = "journal"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    subject_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[str | None] = mapped_column(String(36))
+    source: Mapped[str] = mapped_column(String(64), default="")
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -26,6 +26,14 @@ def may_use_vault(actor: Person, vault: Vault, action: Action) -> bool:
     return actor.role == "beneficiary" and vault.owner_id == actor.id
 
 
+def may_help_recover(db: Session, helper: Person, person: Person) -> bool:
+    """Whether `helper` may issue a reset code or clear the sign-in delays of `person`: only a
+    counsellor the person granted the "recover" scope. Grants come with the consent work; until
+    then nobody may."""
+    del db, helper, person
+    return False
+
+
 def require_vault(db: Session, actor: Person, vault_id: str, action: Action) -> Vault:
     vault = db.get(Vault, vault_id)
     if vault is None or not may_use_vault(actor, vault, action):

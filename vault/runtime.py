@@ -16,6 +16,7 @@ from storage.base import BlobStore
 from storage.factory import open_store
 from vault.config import Settings
 from vault.db import make_engine, make_session_factory, migrate
+from vault.passwords import limit_concurrent_hashes
 
 
 @dataclass
@@ -36,6 +37,7 @@ def open_keyring(url: str) -> MasterKeyProvider:
 
 def build_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    limit_concurrent_hashes(settings.max_concurrent_hashes)
     engine = make_engine(settings.resolved_database_url())
     if run_migrations:
         migrate(engine)

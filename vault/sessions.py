@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from vault.config import Settings
 from vault.models import AuthSession, Person, utcnow
 
-KINDS = ("api", "web")
+# "mfa": half signed in, the password checked and the second factor still to come.
+KINDS = ("api", "web", "mfa")
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,12 @@ def _hash(token: str) -> str:
 
 
 def open_session(
-    db: Session, settings: Settings, person: Person, kind: str
+    db: Session,
+    settings: Settings,
+    person: Person,
+    kind: str,
+    device: str = "",
+    lifetime: timedelta | None = None,
 ) -> tuple[str, AuthSession]:
     """A fresh session and its token; the token is shown once and only its hash is kept."""
     if kind not in KINDS:
@@ -37,9 +43,10 @@ def open_session(
         person_id=person.id,
         kind=kind,
         csrf_token=secrets.token_urlsafe(32),
+        device=device[:100],
         created_at=now,
         last_seen_at=now,
-        expires_at=now + timedelta(hours=settings.session_max_hours),
+        expires_at=now + (lifetime or timedelta(hours=settings.session_max_hours)),
     )
     db.add(record)
     db.flush()
@@ -71,3 +78,22 @@ def resolve_session(
 def close_session(db: Session, session_id: str) -> None:
     """End a session on the server: its token stops working at once."""
     db.execute(delete(AuthSession).where(AuthSession.id == session_id))
+
+
+def close_all_sessions(db: Session, person_id: str, keep: str | None = None) -> int:
+    """Sign out everywhere (but for the session `keep`); returns how many ended."""
+    query = delete(AuthSession).where(AuthSession.person_id == person_id)
+    if keep is not None:
+        query = query.where(AuthSession.id != keep)
+    result = db.execute(query)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def sessions_of(db: Session, person_id: str) -> list[AuthSession]:
+    return list(
+        db.scalars(
+            select(AuthSession)
+            .where(AuthSession.person_id == person_id)
+            .order_by(AuthSession.last_seen_at.desc())
+        )
+    )

@@ -8,9 +8,11 @@ from fastapi.staticfiles import StaticFiles
 from vault.config import Settings, get_settings
 from vault.runtime import Runtime, build_runtime
 from webui import health
-from webui.api import documents, people, session
+from webui.api import account, documents, people, session
 from webui.errors import install_error_handlers
-from webui.pages import routes as pages
+from webui.pages import account as account_pages
+from webui.pages import auth as auth_pages
+from webui.pages import papers as paper_pages
 from webui.security import SecurityHeaders
 
 
@@ -25,11 +27,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     api = APIRouter(prefix="/api/v1")
-    for router in (session.router, people.router, documents.router):
+    for router in (session.router, account.router, people.router, documents.router):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
-    app.include_router(pages.router)
+    for pages in (auth_pages, account_pages, paper_pages):
+        app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(files("webui") / "static")), name="static")
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders)

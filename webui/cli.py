@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from vault import second_factor
 from vault.accounts import create_person
 from vault.config import get_settings
 from vault.db import transaction
@@ -70,10 +71,18 @@ def admin_create(
                 password=password,
                 role="admin",
             )
+            secret = second_factor.new_secret()
+            second_factor.install(db, rt.master_keys, person, secret)
     except VaultError as exc:
         errors.print(exc.message)
         raise typer.Exit(1) from exc
     console.print(f"Administrator {person.login} created.")
+    console.print(
+        "Administrators sign in with a second factor. Add this account to an authenticator app "
+        "now; the key is shown only this once:"
+    )
+    console.print(f"  key: {secret}")
+    console.print(f"  URI: {second_factor.provisioning_uri(person, secret)}")
 
 
 @keys_app.command("status")

@@ -29,6 +29,37 @@ def get_db(rt: RuntimeDep) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_db)]
 
 
+def client_address(request: Request) -> str:
+    """The source address for throttling and the journal (the proxy's view when behind one)."""
+    return request.client.host if request.client else "unknown"
+
+
+def device_of(request: Request) -> str:
+    """A short, human description of the browser, for the list of sessions."""
+    agent = request.headers.get("user-agent", "")
+    browser = next(
+        (name for key, name in _BROWSERS if key in agent), "Navigateur" if agent else "Programme"
+    )
+    system = next((name for key, name in _SYSTEMS if key in agent), "")
+    return f"{browser}, {system}" if system else browser
+
+
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS", "Mac"),
+    ("Linux", "Linux"),
+)
+
+
 def bearer_token(request: Request) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -18,6 +18,7 @@ from vault.errors import (
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
+    ThrottledError,
     UnsupportedFileError,
     VaultError,
 )
@@ -36,6 +37,7 @@ STATUS: dict[type[VaultError], int] = {
     EmptyFileError: 422,
     DamagedFileError: 422,
     InvalidInputError: 422,
+    ThrottledError: 429,
 }
 
 BROKEN = "Ce document ne peut pas être ouvert : il est abîmé. Prévenez l'équipe du service."
@@ -66,6 +68,14 @@ def answer(
     return page(request, "error.html", signed_in, status_code=status_code, message=message)
 
 
+def error_headers(exc: VaultError) -> dict[str, str] | None:
+    if isinstance(exc, ThrottledError):
+        return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, AuthenticationError):
+        return {"WWW-Authenticate": "Bearer"}
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_first(_request: Request, _exc: SignInRequired) -> Response:
@@ -73,8 +83,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(VaultError)
     async def vault_error(request: Request, exc: VaultError) -> Response:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
-        return answer(request, exc.message, status_of(exc), exc.field, headers)
+        return answer(request, exc.message, status_of(exc), exc.field, error_headers(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -8,6 +8,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURE_COOKIE = "__Host-coffre"
 PLAIN_COOKIE = "coffre_session"
+FORM_COOKIE = "coffre_form"
+MFA_COOKIE = "coffre_mfa"
 
 _CSP = (
     "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; frame-ancestors 'self'; "
@@ -26,15 +28,21 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def session_cookie_name(request: Request) -> str:
+def cookie_name(request: Request, base: str = PLAIN_COOKIE) -> str:
     # The __Host- prefix is only accepted by browsers on a Secure cookie, i.e. over HTTPS.
-    return SECURE_COOKIE if is_https(request) else PLAIN_COOKIE
+    if not is_https(request):
+        return base
+    return SECURE_COOKIE if base == PLAIN_COOKIE else f"__Host-{base}"
 
 
-def set_session_cookie(request: Request, response: Response, token: str) -> None:
+def session_cookie_name(request: Request) -> str:
+    return cookie_name(request)
+
+
+def set_cookie(request: Request, response: Response, base: str, value: str) -> None:
     response.set_cookie(
-        session_cookie_name(request),
-        token,
+        cookie_name(request, base),
+        value,
         httponly=True,
         secure=is_https(request),
         samesite="strict",
@@ -42,10 +50,18 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
     )
 
 
-def clear_session_cookie(request: Request, response: Response) -> None:
+def clear_cookie(request: Request, response: Response, base: str) -> None:
     response.delete_cookie(
-        session_cookie_name(request), path="/", secure=is_https(request), samesite="strict"
+        cookie_name(request, base), path="/", secure=is_https(request), samesite="strict"
     )
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    set_cookie(request, response, PLAIN_COOKIE, token)
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    clear_cookie(request, response, PLAIN_COOKIE)
 
 
 def same_origin(request: Request) -> bool:

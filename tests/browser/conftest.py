@@ -68,5 +68,6 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(locale="fr-FR", accept_downloads=True)
+    context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()

@@ -11,6 +11,16 @@ from tests.samples import pdf, png
 pytestmark = pytest.mark.browser
 
 
+def sign_up(page: Page, name: str, password: str = PASSWORD) -> list[str]:
+    """The two sign-up steps; returns the recovery codes shown at the end."""
+    page.get_by_label("Mon nom").fill(name)
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Mon mot de passe").fill(password)
+    page.get_by_role("button", name="Créer mon coffre").click()
+    expect(page.get_by_role("heading", name="Mes codes de secours")).to_be_visible()
+    return page.locator(".codes code").all_inner_texts()
+
+
 def test_sign_up_add_open(page: Page, live_url: str, tmp_path: Path) -> None:
     paper = tmp_path / "attestation.pdf"
     paper.write_bytes(pdf("navigateur"))
@@ -20,10 +30,8 @@ def test_sign_up_add_open(page: Page, live_url: str, tmp_path: Path) -> None:
     page.goto(live_url)
     expect(page.get_by_role("heading", name="Ouvrir mon coffre")).to_be_visible()
     page.get_by_role("link", name="Créer mon coffre").click()
-    page.get_by_label("Mon nom").fill("Amina Diallo")
-    page.get_by_label("Mon identifiant").fill("amina.diallo")
-    page.get_by_label("Mon mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Créer mon coffre").click()
+    sign_up(page, "Amina Diallo")
+    page.get_by_role("link", name="J'ai gardé mes codes").click()
     expect(page.get_by_role("heading", name="Mes papiers")).to_be_visible()
 
     for path, title, category in (

@@ -10,6 +10,7 @@ from vault.documents.service import DocumentView
 class SessionIn(BaseModel):
     login: str = Field(max_length=200)
     password: str = Field(max_length=1000)
+    totp: str | None = Field(default=None, max_length=20)
 
 
 class UserOut(BaseModel):
@@ -26,17 +27,77 @@ class SessionOut(BaseModel):
 class MeOut(UserOut):
     login: str
     vault_id: str | None
+    preferred_language: str
+    second_factor: bool
+
+
+class ProfilePatch(BaseModel):
+    preferred_language: str | None = None
+    email: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=200)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(max_length=1000)
+
+
+class RecoveryIn(BaseModel):
+    login: str = Field(max_length=200)
+    code: str = Field(max_length=100)
+    new_password: str = Field(max_length=1000)
+
+
+class RecoveryCodesOut(BaseModel):
+    codes: list[str]
+
+
+class ResetCodeOut(BaseModel):
+    code: str
+    expires_at: datetime
+
+
+class SessionInfo(BaseModel):
+    id: str
+    kind: str
+    device: str
+    created_at: datetime
+    last_seen_at: datetime
+    current: bool
+
+
+class LoginSuggestion(BaseModel):
+    login: str
+
+
+class SecondFactorSetup(BaseModel):
+    secret: str
+    uri: str
+
+
+class SecondFactorConfirm(BaseModel):
+    secret: str = Field(max_length=64)
+    code: str = Field(max_length=20)
+
+
+class JournalEntry(BaseModel):
+    id: str
+    action: str
+    actor_id: str | None
+    target_id: str | None
+    occurred_at: datetime
 
 
 class SignUpIn(BaseModel):
     login: str = Field(max_length=200)
     display_name: str = Field(max_length=200)
     password: str = Field(max_length=1000)
+    preferred_language: str = "fr"
     consent: bool = False
 
 
 class SignUpOut(MeOut):
-    pass
+    recovery_codes: list[str]
 
 
 class DocumentOut(BaseModel):

@@ -1,20 +1,32 @@
-"""Sign in and out of the API with bearer tokens; who am I."""
+"""Sign in and out of the API with bearer tokens; who am I; my sessions."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 
-from vault.accounts import authenticate, vault_of
+from vault import journal
+from vault.accounts import vault_of
+from vault.errors import AuthenticationError
 from vault.models import Person
-from vault.sessions import close_session, open_session
-from webui.api.schemas import MeOut, SessionIn, SessionOut, UserOut
-from webui.deps import ApiSignedIn, ApiUser, DbSession, RuntimeDep
+from vault.sessions import close_all_sessions, close_session, open_session, sessions_of
+from vault.signin import sign_in as check_sign_in
+from webui.api.schemas import MeOut, SessionIn, SessionInfo, SessionOut, UserOut
+from webui.deps import ApiSignedIn, ApiUser, DbSession, RuntimeDep, client_address, device_of
 
 router = APIRouter(tags=["session"])
 
 
 @router.post("/session", status_code=201)
-def sign_in(body: SessionIn, db: DbSession, rt: RuntimeDep) -> SessionOut:
-    person = authenticate(db, body.login, body.password)
-    token, _session = open_session(db, rt.settings, person, "api")
+def sign_in(body: SessionIn, request: Request, db: DbSession, rt: RuntimeDep) -> SessionOut:
+    """Repeated failures give 429 with Retry-After; a wrong login and a wrong password give the
+    same 401. Administrators (and those who turned it on) also send `totp`."""
+    try:
+        person = check_sign_in(
+            db, rt, body.login, body.password, client_address(request), body.totp
+        )
+    except AuthenticationError:
+        db.commit()  # keep the failure count
+        raise
+    token, _session = open_session(db, rt.settings, person, "api", device_of(request))
     db.commit()
     return SessionOut(token=token, user=user_out(person))
 
@@ -22,6 +34,36 @@ def sign_in(body: SessionIn, db: DbSession, rt: RuntimeDep) -> SessionOut:
 @router.delete("/session", status_code=204)
 def sign_out(signed_in: ApiSignedIn, db: DbSession) -> Response:
     close_session(db, signed_in.session.id)
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get("/sessions")
+def my_sessions(signed_in: ApiSignedIn, db: DbSession) -> list[SessionInfo]:
+    return [
+        SessionInfo(
+            id=s.id,
+            kind=s.kind,
+            device=s.device,
+            created_at=s.created_at,
+            last_seen_at=s.last_seen_at,
+            current=s.id == signed_in.session.id,
+        )
+        for s in sessions_of(db, signed_in.person.id)
+    ]
+
+
+@router.delete("/sessions", status_code=204)
+def sign_out_everywhere(signed_in: ApiSignedIn, request: Request, db: DbSession) -> Response:
+    """End every session of the caller, this one included."""
+    close_all_sessions(db, signed_in.person.id)
+    journal.record(
+        db,
+        subject_id=signed_in.person.id,
+        actor_id=signed_in.person.id,
+        action=journal.SIGN_OUT_EVERYWHERE,
+        source=client_address(request),
+    )
     db.commit()
     return Response(status_code=204)
 
@@ -35,7 +77,7 @@ def user_out(person: Person) -> UserOut:
     return UserOut(id=person.id, role=person.role, display_name=person.display_name)
 
 
-def me_out(db: DbSession, person: Person) -> MeOut:
+def me_out(db: Session, person: Person) -> MeOut:
     vault = vault_of(db, person.id)
     return MeOut(
         id=person.id,
@@ -43,4 +85,6 @@ def me_out(db: DbSession, person: Person) -> MeOut:
         display_name=person.display_name,
         login=person.login,
         vault_id=vault.id if vault else None,
+        preferred_language=person.preferred_language,
+        second_factor=person.totp_secret_sealed is not None,
     )

@@ -4,7 +4,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.app_fixtures import admin_headers
 from tests.samples import jpeg, pdf, png
+from vault.runtime import Runtime
 
 
 def upload(
@@ -139,21 +141,8 @@ def test_wrong_login_and_wrong_password_look_the_same(
     assert wrong_password.json() == unknown.json()
 
 
-def test_admin_cannot_read_papers(client: TestClient, rt: Any, amina: dict[str, Any]) -> None:
-    from vault.accounts import create_person
-    from vault.db import transaction
-
-    with transaction(rt.sessions) as db:
-        create_person(
-            db,
-            rt.master_keys,
-            login="root.admin",
-            display_name="Admin",
-            password="x" * 12,
-            role="admin",
-        )
-    admin = client.post("/api/v1/session", json={"login": "root.admin", "password": "x" * 12})
-    headers = {"Authorization": f"Bearer {admin.json()['token']}"}
+def test_admin_cannot_read_papers(client: TestClient, rt: Runtime, amina: dict[str, Any]) -> None:
+    headers = admin_headers(client, rt)
     document_id = upload(client, amina, pdf()).json()["id"]
     assert (
         client.get(f"/api/v1/documents/{document_id}/content", headers=headers).status_code == 404

@@ -1,0 +1,89 @@
+"""Optional second factor (TOTP, RFC 6238) for counsellors and administrators; required for
+administrators. The secret is sealed under the person's user key; a code is accepted once."""
+
+from datetime import UTC, datetime
+
+import pyotp
+from sqlalchemy.orm import Session
+
+from keys.hierarchy import open_field, seal_field
+from keys.providers.base import MasterKeyProvider
+from vault import journal
+from vault.errors import ForbiddenError, InvalidInputError, SecondFactorRequiredError
+from vault.keychain import active_user_key
+from vault.models import Person
+
+ISSUER = "coffre"
+ROLES_ALLOWED = ("counsellor", "org_admin", "admin")
+ROLES_REQUIRED = ("admin",)
+_FIELD = "totp"
+
+
+def required(person: Person) -> bool:
+    return person.role in ROLES_REQUIRED or person.totp_secret_sealed is not None
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(person: Person, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=person.login, issuer_name=ISSUER)
+
+
+def enable(
+    db: Session, master_keys: MasterKeyProvider, person: Person, secret: str, code: str
+) -> None:
+    """Turn the second factor on once the person proves their app shows the right code."""
+    if person.role not in ROLES_ALLOWED:
+        raise ForbiddenError("La double vérification est réservée aux professionnels.")
+    step = _matching_step(secret, code)
+    if step is None:
+        raise InvalidInputError("Ce code ne correspond pas. Réessayez.", field="code")
+    install(db, master_keys, person, secret, last_step=step)
+
+
+def install(
+    db: Session,
+    master_keys: MasterKeyProvider,
+    person: Person,
+    secret: str,
+    last_step: int | None = None,
+) -> None:
+    """Store the secret, sealed. Used directly when an administrator account is created at the
+    console, where the secret is shown to the person who types it into their app."""
+    _user_key, key = active_user_key(db, master_keys, person.id)
+    person.totp_secret_sealed = seal_field(key, person.id, person.id, _FIELD, secret)
+    person.totp_last_step = last_step
+    journal.record(
+        db, subject_id=person.id, actor_id=person.id, action=journal.SECOND_FACTOR_ENABLED
+    )
+    db.flush()
+
+
+def verify(db: Session, master_keys: MasterKeyProvider, person: Person, code: str | None) -> None:
+    """Raise SecondFactorRequiredError unless `code` is a fresh, valid code for this person."""
+    if person.totp_secret_sealed is None:
+        raise SecondFactorRequiredError(
+            "Ce compte doit d'abord activer la double vérification.", field="totp"
+        )
+    if not code:
+        raise SecondFactorRequiredError("Entrez le code de votre application.", field="totp")
+    _user_key, key = active_user_key(db, master_keys, person.id)
+    secret = open_field(key, person.id, person.id, _FIELD, person.totp_secret_sealed)
+    step = _matching_step(secret, code)
+    if step is None or (person.totp_last_step is not None and step <= person.totp_last_step):
+        raise SecondFactorRequiredError("Ce code n'est pas bon.", field="totp")
+    person.totp_last_step = step
+    db.flush()
+
+
+def _matching_step(secret: str, code: str) -> int | None:
+    """The time step the code belongs to (now, or one step either side for clock drift)."""
+    totp = pyotp.TOTP(secret)
+    code = "".join(code.split())
+    now_step = totp.timecode(datetime.now(UTC))
+    for step in (now_step - 1, now_step, now_step + 1):
+        if pyotp.utils.strings_equal(totp.generate_otp(step), code):
+            return step
+    return None

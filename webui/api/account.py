@@ -1,0 +1,142 @@
+"""My account through the API: profile, password, recovery codes, second factor, history;
+and the ways back in without email or phone."""
+
+from fastapi import APIRouter, Request, Response
+
+from vault import journal, second_factor
+from vault.accounts import change_password, suggest_login, update_profile
+from vault.errors import AuthenticationError, ForbiddenError
+from vault.recovery import (
+    clear_sign_in_delay as clear_sign_in_delay_for,
+)
+from vault.recovery import (
+    issue_reset_code,
+    new_recovery_codes,
+    recover,
+)
+from webui.api.schemas import (
+    JournalEntry,
+    LoginSuggestion,
+    MeOut,
+    PasswordChange,
+    ProfilePatch,
+    RecoveryCodesOut,
+    RecoveryIn,
+    ResetCodeOut,
+    SecondFactorConfirm,
+    SecondFactorSetup,
+)
+from webui.api.session import me_out
+from webui.deps import ApiSignedIn, ApiUser, DbSession, RuntimeDep, client_address
+
+router = APIRouter(tags=["account"])
+
+
+@router.patch("/me")
+def update_me(body: ProfilePatch, person: ApiUser, db: DbSession, rt: RuntimeDep) -> MeOut:
+    update_profile(
+        db,
+        rt.master_keys,
+        person,
+        preferred_language=body.preferred_language,
+        email=body.email,
+        phone=body.phone,
+    )
+    db.commit()
+    return me_out(db, person)
+
+
+@router.post("/me/password", status_code=204)
+def new_password(
+    body: PasswordChange, signed_in: ApiSignedIn, request: Request, db: DbSession
+) -> Response:
+    """Change the password; every other session ends."""
+    change_password(
+        db,
+        signed_in.person,
+        body.current_password,
+        body.new_password,
+        keep_session=signed_in.session.id,
+        source=client_address(request),
+    )
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.post("/me/recovery-codes", status_code=201)
+def recovery_codes(person: ApiUser, request: Request, db: DbSession) -> RecoveryCodesOut:
+    """Ten new single-use recovery codes, shown this once; the old ones stop working."""
+    codes = new_recovery_codes(db, person, client_address(request))
+    db.commit()
+    return RecoveryCodesOut(codes=codes)
+
+
+@router.get("/me/second-factor/new")
+def second_factor_setup(person: ApiUser) -> SecondFactorSetup:
+    """A fresh secret to add to an authenticator app; nothing is saved until it is confirmed."""
+    if person.role not in second_factor.ROLES_ALLOWED:
+        raise ForbiddenError("La double vérification est réservée aux professionnels.")
+    secret = second_factor.new_secret()
+    return SecondFactorSetup(secret=secret, uri=second_factor.provisioning_uri(person, secret))
+
+
+@router.post("/me/second-factor", status_code=204)
+def second_factor_enable(
+    body: SecondFactorConfirm, person: ApiUser, db: DbSession, rt: RuntimeDep
+) -> Response:
+    second_factor.enable(db, rt.master_keys, person, body.secret, body.code)
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.post("/recovery", status_code=204)
+def recover_account(body: RecoveryIn, request: Request, db: DbSession, rt: RuntimeDep) -> Response:
+    """A new password with a recovery code or a counsellor's reset code. Every session ends."""
+    try:
+        recover(db, rt, body.login, body.code, body.new_password, client_address(request))
+    except AuthenticationError:
+        db.commit()  # keep the failure count and the journal line
+        raise
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get("/login-suggestion")
+def login_suggestion(display_name: str, db: DbSession) -> LoginSuggestion:
+    """A free login built from a name, to offer at sign-up (the person may change it)."""
+    return LoginSuggestion(login=suggest_login(db, display_name[:200]))
+
+
+@router.post("/beneficiaries/{person_id}/reset-code", status_code=201)
+def reset_code(
+    person_id: str, helper: ApiUser, request: Request, db: DbSession, rt: RuntimeDep
+) -> ResetCodeOut:
+    """A counsellor with the "recover" scope gets a one-time code to hand over in person."""
+    code, expires_at = issue_reset_code(db, rt, helper, person_id, client_address(request))
+    db.commit()
+    return ResetCodeOut(code=code, expires_at=expires_at)
+
+
+@router.delete("/beneficiaries/{person_id}/sign-in-delay", status_code=204)
+def clear_sign_in_delay(
+    person_id: str, helper: ApiUser, request: Request, db: DbSession
+) -> Response:
+    """A counsellor with the "recover" scope lifts the waiting time after failed sign-ins."""
+    clear_sign_in_delay_for(db, helper, person_id, client_address(request))
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get("/journal")
+def my_journal(person: ApiUser, db: DbSession) -> list[JournalEntry]:
+    """The caller's history, newest first."""
+    return [
+        JournalEntry(
+            id=e.id,
+            action=e.action,
+            actor_id=e.actor_id,
+            target_id=e.target_id,
+            occurred_at=e.occurred_at,
+        )
+        for e in journal.events_of(db, person.id)
+    ]

@@ -1,0 +1,252 @@
+"""Pages before and around sign-in: sign in (and its second step), sign up, sign out,
+forgotten password. Everything works without JavaScript."""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from vault.accounts import LANGUAGES, create_person, normalise_login, suggest_login
+from vault.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    SecondFactorRequiredError,
+    ThrottledError,
+    VaultError,
+)
+from vault.models import Person
+from vault.recovery import new_recovery_codes, recover
+from vault.second_factor import verify as verify_second_factor
+from vault.sessions import SignedIn, close_session, open_session, resolve_session
+from vault.signin import record_failure, sign_in
+from webui.deps import DbSession, PageSignedIn, RuntimeDep, client_address, device_of
+from webui.pages.common import (
+    anonymous_form,
+    check_anonymous_csrf,
+    check_csrf,
+    redirect,
+)
+from webui.pages.render import page
+from webui.security import (
+    MFA_COOKIE,
+    clear_cookie,
+    clear_session_cookie,
+    cookie_name,
+    set_cookie,
+    set_session_cookie,
+)
+
+router = APIRouter(include_in_schema=False)
+
+MFA_LIFETIME = timedelta(minutes=5)
+
+
+def start_session(
+    request: Request, db: DbSession, rt: RuntimeDep, person: Person, response: Response
+) -> Response:
+    """A brand-new session: whatever token the browser held before is never reused."""
+    token, _record = open_session(db, rt.settings, person, "web", device_of(request))
+    db.commit()
+    set_session_cookie(request, response, token)
+    return response
+
+
+@router.get("/")
+def home(signed_in: PageSignedIn) -> Response:
+    return redirect("/papiers" if signed_in else "/connexion")
+
+
+@router.get("/connexion")
+def sign_in_form(request: Request, signed_in: PageSignedIn, partage: int = 0) -> Response:
+    if signed_in:
+        return redirect("/papiers")
+    return anonymous_form(request, "signin.html", shared=bool(partage), login="")
+
+
+@router.post("/connexion")
+def sign_in_submit(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    login: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    shared: Annotated[int, Form()] = 0,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    check_anonymous_csrf(request, csrf)
+    try:
+        person = sign_in(db, rt, login, password, client_address(request))
+    except SecondFactorRequiredError:
+        db.rollback()
+        return _second_step(request, db, rt, login)
+    except (AuthenticationError, ThrottledError) as exc:
+        db.commit()  # keep the failure count
+        return anonymous_form(request, "signin.html", error=exc, login=login, shared=bool(shared))
+    return start_session(request, db, rt, person, redirect("/papiers"))
+
+
+def _second_step(request: Request, db: DbSession, rt: RuntimeDep, login: str) -> Response:
+    """The password was right: hold a short half-session until the code comes."""
+    person = db.scalars(select(Person).where(Person.login == normalise_login(login))).one()
+    token, _record = open_session(
+        db, rt.settings, person, "mfa", device_of(request), lifetime=MFA_LIFETIME
+    )
+    db.commit()
+    response = redirect("/connexion/code")
+    set_cookie(request, response, MFA_COOKIE, token)
+    return response
+
+
+@router.get("/connexion/code")
+def second_step_form(request: Request) -> Response:
+    return anonymous_form(request, "signin_code.html")
+
+
+@router.post("/connexion/code")
+def second_step_submit(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    code: Annotated[str, Form(max_length=20)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    check_anonymous_csrf(request, csrf)
+    token = request.cookies.get(cookie_name(request, MFA_COOKIE), "")
+    pending = resolve_session(db, rt.settings, token, "mfa") if token else None
+    if pending is None:
+        db.commit()
+        return redirect("/connexion")
+    try:
+        verify_second_factor(db, rt.master_keys, pending.person, code)
+    except SecondFactorRequiredError as exc:
+        record_failure(db, rt, pending.person.login, client_address(request))
+        db.commit()
+        return anonymous_form(request, "signin_code.html", error=exc)
+    close_session(db, pending.session.id)
+    response = start_session(request, db, rt, pending.person, redirect("/papiers"))
+    clear_cookie(request, response, MFA_COOKIE)
+    return response
+
+
+@router.get("/inscription")
+def sign_up_form(request: Request, rt: RuntimeDep) -> Response:
+    if not rt.settings.allow_signup:
+        return redirect("/connexion")
+    return anonymous_form(request, "signup.html", step=1, values={}, languages=LANGUAGES)
+
+
+@router.post("/inscription")
+def sign_up_submit(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    step: Annotated[int, Form()] = 1,
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    login: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    preferred_language: Annotated[str, Form(max_length=10)] = "fr",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Step 1 asks the name; step 2 offers a login built from it and asks a password."""
+    check_anonymous_csrf(request, csrf)
+    if not rt.settings.allow_signup:
+        return redirect("/connexion")
+    values = {
+        "display_name": display_name,
+        "login": login,
+        "preferred_language": preferred_language,
+    }
+    if step == 1:
+        if not display_name.strip():
+            error = InvalidInputError("Écrivez votre nom.", field="display_name")
+            return anonymous_form(
+                request, "signup.html", error=error, step=1, values=values, languages=LANGUAGES
+            )
+        values["login"] = suggest_login(db, display_name)
+        return anonymous_form(request, "signup.html", step=2, values=values, languages=LANGUAGES)
+    try:
+        person = create_person(
+            db,
+            rt.master_keys,
+            login=login,
+            display_name=display_name,
+            password=password,
+            role="beneficiary",
+            preferred_language=preferred_language if preferred_language in LANGUAGES else "fr",
+        )
+        codes = new_recovery_codes(db, person, client_address(request))
+    except (InvalidInputError, ConflictError) as exc:
+        db.rollback()
+        field_step = 1 if exc.field == "display_name" else 2
+        return anonymous_form(
+            request, "signup.html", error=exc, step=field_step, values=values, languages=LANGUAGES
+        )
+    token, record = open_session(db, rt.settings, person, "web", device_of(request))
+    db.commit()
+    response = codes_page(request, SignedIn(person, record), codes, first_time=True)
+    set_session_cookie(request, response, token)
+    return response
+
+
+def codes_page(
+    request: Request, signed_in: SignedIn, codes: list[str], first_time: bool
+) -> HTMLResponse:
+    """The recovery codes, shown once, in large type, ready to print."""
+    return page(request, "recovery_codes.html", signed_in, codes=codes, first_time=first_time)
+
+
+@router.post("/quitter")
+def sign_out(
+    request: Request,
+    db: DbSession,
+    signed_in: PageSignedIn,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    if signed_in is not None:
+        check_csrf(request, signed_in, csrf)
+        close_session(db, signed_in.session.id)
+        db.commit()
+    return signed_out_redirect(request)
+
+
+def signed_out_redirect(request: Request) -> Response:
+    response = redirect("/au-revoir")
+    clear_session_cookie(request, response)
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@router.get("/au-revoir")
+def signed_out(request: Request) -> HTMLResponse:
+    return page(request, "signed_out.html", None)
+
+
+@router.get("/mot-de-passe-oublie")
+def forgotten_form(request: Request) -> Response:
+    return anonymous_form(request, "forgotten.html", values={})
+
+
+@router.post("/mot-de-passe-oublie")
+def forgotten_submit(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    login: Annotated[str, Form(max_length=200)] = "",
+    code: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    check_anonymous_csrf(request, csrf)
+    try:
+        recover(db, rt, login, code, password, client_address(request))
+    except (AuthenticationError, ThrottledError) as exc:
+        db.commit()  # keep the failure count and the journal line
+        return anonymous_form(request, "forgotten.html", error=exc, values={"login": login})
+    except VaultError as exc:
+        db.rollback()
+        return anonymous_form(request, "forgotten.html", error=exc, values={"login": login})
+    db.commit()
+    return redirect("/connexion?nouveau=1")

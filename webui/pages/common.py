@@ -1,0 +1,64 @@
+"""What every page router needs: redirects, CSRF checks (with or without a session)."""
+
+import secrets
+
+from fastapi import HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
+
+from vault.errors import VaultError
+from vault.sessions import SignedIn
+from webui.errors import error_headers, status_of
+from webui.pages.render import page
+from webui.security import FORM_COOKIE, cookie_name, csrf_ok, set_cookie
+
+EXPIRED = "Cette page a expiré. Revenez en arrière, rechargez la page et recommencez."
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def check_csrf(request: Request, signed_in: SignedIn, token: str | None) -> None:
+    if not csrf_ok(request, signed_in.session.csrf_token, token):
+        raise HTTPException(status_code=403, detail=EXPIRED)
+
+
+def form_token(request: Request) -> str:
+    """The token of a form shown before sign-in (double submit: cookie and hidden field)."""
+    return request.cookies.get(cookie_name(request, FORM_COOKIE)) or secrets.token_urlsafe(32)
+
+
+def with_form_cookie(request: Request, response: Response, token: str) -> Response:
+    set_cookie(request, response, FORM_COOKIE, token)
+    return response
+
+
+def check_anonymous_csrf(request: Request, token: str | None) -> None:
+    expected = request.cookies.get(cookie_name(request, FORM_COOKIE))
+    if not expected or not csrf_ok(request, expected, token):
+        raise HTTPException(status_code=403, detail=EXPIRED)
+
+
+def anonymous_form(
+    request: Request,
+    template: str,
+    *,
+    status_code: int = 200,
+    error: VaultError | None = None,
+    **context: object,
+) -> Response:
+    """A form page shown before sign-in, with its CSRF token and, on error, the summary."""
+    token = form_token(request)
+    response = page(
+        request,
+        template,
+        None,
+        status_code=status_of(error) if error else status_code,
+        errors={error.field or "login": error.message} if error else None,
+        form_csrf=token,
+        **context,
+    )
+    retry_after = (error_headers(error) or {}).get("Retry-After") if error else None
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
+    return with_form_cookie(request, response, token)

@@ -1,0 +1,117 @@
+"""« Mes papiers »: list, add (the file streams straight into the vault), open, delete."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response, StreamingResponse
+
+from vault.accounts import vault_of
+from vault.documents import service
+from vault.errors import VaultError
+from webui.api.documents import content_response
+from webui.deps import DbSession, PageSignedIn, RuntimeDep, need
+from webui.errors import status_of
+from webui.pages.common import check_csrf, redirect
+from webui.pages.render import page
+from webui.security import same_origin
+from webui.uploads import receive_form, record_document
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/papiers")
+def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn) -> Response:
+    me = need(signed_in)
+    vault = vault_of(db, me.person.id)
+    documents = service.list_documents(db, rt, me.person, vault.id) if vault else []
+    return page(request, "papers.html", me, documents=documents, has_vault=vault is not None)
+
+
+@router.get("/papiers/ajouter")
+def add_form(request: Request, signed_in: PageSignedIn) -> Response:
+    return page(request, "add.html", need(signed_in), values={})
+
+
+@router.post("/papiers/ajouter")
+async def add(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn) -> Response:
+    me = need(signed_in)
+    vault = vault_of(db, me.person.id)
+    db.close()
+    if vault is None:
+        return redirect("/papiers")
+    if not same_origin(request):
+        check_csrf(request, me, None)
+
+    def csrf_first(fields: dict[str, str]) -> None:
+        check_csrf(request, me, fields.get("csrf"))
+
+    values: dict[str, str] = {}
+    try:
+        form = await receive_form(request, rt, me.person, vault.id, before_file=csrf_first)
+        values = form.fields
+        csrf_first(form.fields)
+        view = await record_document(rt, me.person, form)
+    except VaultError as exc:
+        return page(
+            request,
+            "add.html",
+            me,
+            status_code=status_of(exc),
+            errors={exc.field or "file": exc.message},
+            values=values,
+        )
+    return redirect(f"/papiers/{view.id}?ajoute=1")
+
+
+@router.get("/papiers/{document_id}")
+def paper(
+    document_id: str,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    signed_in: PageSignedIn,
+    ajoute: int = 0,
+) -> Response:
+    me = need(signed_in)
+    view = service.get_document(db, rt, me.person, document_id)
+    return page(request, "paper.html", me, document=view, added=bool(ajoute))
+
+
+@router.get("/papiers/{document_id}/fichier")
+def paper_file(
+    document_id: str,
+    db: DbSession,
+    rt: RuntimeDep,
+    signed_in: PageSignedIn,
+    telecharger: int = 0,
+) -> StreamingResponse:
+    me = need(signed_in)
+    view, chunks = service.open_content(db, rt, me.person, document_id)
+    db.close()
+    return content_response(view, chunks, "attachment" if telecharger else "inline")
+
+
+@router.get("/papiers/{document_id}/supprimer")
+def delete_form(
+    document_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
+) -> Response:
+    me = need(signed_in)
+    view = service.get_document(db, rt, me.person, document_id)
+    return page(request, "delete.html", me, document=view)
+
+
+@router.post("/papiers/{document_id}/supprimer")
+def delete(
+    document_id: str,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    signed_in: PageSignedIn,
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    me = need(signed_in)
+    check_csrf(request, me, csrf)
+    names = service.delete_document(db, me.person, document_id)
+    db.commit()
+    service.purge_objects(rt.store, names)
+    return redirect("/papiers?supprime=1")
