@@ -78,8 +78,20 @@ def issue_reset_code(
     person = db.get(Person, person_id)
     if person is None or not may_help_recover(db, helper, person):
         raise NotFoundError("Cette personne n'existe pas.")
+    return create_reset_code(db, rt, person, helper, source)
+
+
+def create_reset_code(
+    db: Session,
+    rt: Runtime,
+    person: Person,
+    helper: Person,
+    source: str = "",
+    now: datetime | None = None,
+) -> tuple[str, datetime]:
+    """The code itself, once the policy has said yes."""
     code = _new_code()
-    expires_at = utcnow() + timedelta(minutes=rt.settings.reset_code_minutes)
+    expires_at = (now or utcnow()) + timedelta(minutes=rt.settings.reset_code_minutes)
     db.add(
         ResetCode(
             person_id=person.id,

@@ -1,0 +1,256 @@
+"""Signing in: rehash, same answer for unknown and wrong, growing delays, sessions."""
+
+import statistics
+import time
+from typing import Any
+
+import pyotp
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.app_fixtures import PASSWORD, admin_headers, sign_up
+from vault import second_factor
+from vault.accounts import create_person
+from vault.db import transaction
+from vault.models import AuthSession, Person
+from vault.runtime import Runtime
+
+
+def sign_in(client: TestClient, login: str, password: str, **extra: str) -> Any:
+    return client.post("/api/v1/session", json={"login": login, "password": password, **extra})
+
+
+def test_weak_hash_is_upgraded_at_sign_in(client: TestClient, rt: Runtime) -> None:
+    sign_up(client, "amina.diallo")
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    with transaction(rt.sessions) as db:
+        db.scalars(select(Person)).one().password_hash = weak
+    assert sign_in(client, "amina.diallo", PASSWORD).status_code == 201
+    with transaction(rt.sessions) as db:
+        upgraded = db.scalars(select(Person)).one().password_hash
+    assert upgraded != weak
+    assert "m=65536,t=3,p=4" in upgraded
+
+
+def test_unknown_login_and_wrong_password_look_and_cost_the_same(client: TestClient) -> None:
+    sign_up(client, "amina.diallo")
+    timings: dict[str, list[float]] = {"wrong": [], "unknown": []}
+    answers = {}
+    for _ in range(4):
+        for kind, login in (("wrong", "amina.diallo"), ("unknown", "personne.inconnue")):
+            start = time.perf_counter()
+            answers[kind] = sign_in(client, login, "pas le bon mot de passe")
+            timings[kind].append(time.perf_counter() - start)
+    assert answers["wrong"].status_code == answers["unknown"].status_code == 401
+    assert answers["wrong"].json() == answers["unknown"].json()
+    wrong, unknown = statistics.median(timings["wrong"]), statistics.median(timings["unknown"])
+    assert 0.5 < wrong / unknown < 2, (wrong, unknown)
+
+
+def test_growing_delays_then_the_right_password_works(client: TestClient, rt: Runtime) -> None:
+    rt.settings.throttle_base_delay_seconds = 0.3
+    sign_up(client, "amina.diallo")
+    for _ in range(5):
+        assert sign_in(client, "amina.diallo", "wrong password!").status_code == 401
+    assert sign_in(client, "amina.diallo", "wrong password!").status_code == 401
+    blocked = sign_in(client, "amina.diallo", PASSWORD)
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) >= 1
+    assert "Attendez" in blocked.json()["detail"]
+    time.sleep(0.35)
+    assert sign_in(client, "amina.diallo", "wrong password!").status_code == 401
+    assert sign_in(client, "amina.diallo", PASSWORD).status_code == 429
+    time.sleep(0.35)
+    assert sign_in(client, "amina.diallo", PASSWORD).status_code == 429  # the delay doubled
+    time.sleep(0.3)
+    assert sign_in(client, "amina.diallo", PASSWORD).status_code == 201
+    assert sign_in(client, "amina.diallo", "wrong password!").status_code == 401  # count reset
+
+
+def test_throttling_counts_are_per_account(client: TestClient, rt: Runtime) -> None:
+    rt.settings.throttle_base_delay_seconds = 60
+    sign_up(client, "amina.diallo")
+    sign_up(client, "bruno.martin", "Bruno Martin")
+    for _ in range(6):
+        sign_in(client, "amina.diallo", "wrong password!")
+    assert sign_in(client, "amina.diallo", PASSWORD).status_code == 429
+    assert sign_in(client, "bruno.martin", PASSWORD).status_code == 201
+
+
+def test_pages_throttle_too(client: TestClient, rt: Runtime) -> None:
+    from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf
+
+    rt.settings.throttle_base_delay_seconds = 60
+    sign_up(client, "amina.diallo")
+    token = form_csrf(client, "/connexion")
+    for _ in range(6):
+        client.post(
+            "/connexion",
+            data={"csrf": token, "login": "amina.diallo", "password": "nope nope"},
+            headers=SAME_ORIGIN,
+        )
+    answer = client.post(
+        "/connexion",
+        data={"csrf": token, "login": "amina.diallo", "password": PASSWORD},
+        headers=SAME_ORIGIN,
+    )
+    assert answer.status_code == 429
+    assert "Attendez" in answer.text
+    assert answer.headers["retry-after"]
+
+
+def test_session_fixation_fails(client: TestClient, rt: Runtime) -> None:
+    from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf
+
+    sign_up(client, "amina.diallo")
+    planted = "attacker-chosen-token"
+    client.cookies.set("coffre_session", planted, domain="coffre.test")
+    token = form_csrf(client, "/connexion")
+    answer = client.post(
+        "/connexion",
+        data={"csrf": token, "login": "amina.diallo", "password": PASSWORD},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    issued = answer.cookies.get("coffre_session")
+    assert issued
+    assert issued != planted
+    attacker = TestClient(client.app, base_url="http://coffre.test")
+    attacker.cookies.set("coffre_session", planted, domain="coffre.test")
+    assert attacker.get("/papiers", follow_redirects=False).status_code == 303
+    with transaction(rt.sessions) as db:
+        assert len(db.scalars(select(AuthSession)).all()) == 2  # the API one and the new page one
+
+
+def test_idle_timeout_kills_the_session_server_side(client: TestClient, rt: Runtime) -> None:
+    amina = sign_up(client, "amina.diallo")
+    rt.settings.session_idle_minutes = 0
+    assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 401
+    rt.settings.session_idle_minutes = 15
+    assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 401
+    with transaction(rt.sessions) as db:
+        assert db.scalars(select(AuthSession)).all() == []
+
+
+def test_sessions_listed_and_ended_everywhere(client: TestClient) -> None:
+    first = sign_up(client, "amina.diallo")
+    second = sign_in(client, "amina.diallo", PASSWORD).json()["token"]
+    listed = client.get("/api/v1/sessions", headers=first["headers"]).json()
+    assert len(listed) == 2
+    assert sum(s["current"] for s in listed) == 1
+    assert client.delete("/api/v1/sessions", headers=first["headers"]).status_code == 204
+    for token in (first["token"], second):
+        assert (
+            client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 401
+        )
+
+
+def test_password_change_ends_other_sessions(client: TestClient) -> None:
+    first = sign_up(client, "amina.diallo")
+    other = {"Authorization": f"Bearer {sign_in(client, 'amina.diallo', PASSWORD).json()['token']}"}
+    weak = client.post(
+        "/api/v1/me/password",
+        headers=first["headers"],
+        json={"current_password": PASSWORD, "new_password": "azertyuiop"},
+    )
+    assert weak.status_code == 422
+    assert "trop facile" in weak.json()["detail"]
+    changed = client.post(
+        "/api/v1/me/password",
+        headers=first["headers"],
+        json={"current_password": PASSWORD, "new_password": "une toute autre phrase"},
+    )
+    assert changed.status_code == 204
+    assert client.get("/api/v1/me", headers=first["headers"]).status_code == 200
+    assert client.get("/api/v1/me", headers=other).status_code == 401
+    assert sign_in(client, "amina.diallo", "une toute autre phrase").status_code == 201
+
+
+def test_password_rules(client: TestClient) -> None:
+    for password, words in (
+        ("court", "8 caractères"),
+        ("motdepasse123", "trop facile"),
+        ("amina.diallo", "trop facile"),
+    ):
+        answer = client.post(
+            "/api/v1/beneficiaries",
+            json={"login": "amina.diallo", "display_name": "Amina", "password": password},
+        )
+        assert answer.status_code == 422
+        assert words in answer.json()["detail"]
+        assert answer.json()["field"] == "password"
+    long_simple = "un deux trois quatre"
+    ok = client.post(
+        "/api/v1/beneficiaries",
+        json={"login": "amina.diallo", "display_name": "Amina", "password": long_simple},
+    )
+    assert ok.status_code == 201
+
+
+def test_login_suggestions(client: TestClient) -> None:
+    first = client.get("/api/v1/login-suggestion", params={"display_name": "Amina Diallo-Ségué"})
+    assert first.json() == {"login": "amina.diallo.segue"}
+    sign_up(client, "amina.diallo.segue")
+    second = client.get("/api/v1/login-suggestion", params={"display_name": "Amina Diallo-Ségué"})
+    assert second.json() == {"login": "amina.diallo.segue2"}
+
+
+def test_admin_needs_the_second_factor(client: TestClient, rt: Runtime) -> None:
+    secret = second_factor.new_secret()
+    with transaction(rt.sessions) as db:
+        admin = create_person(
+            db,
+            rt.master_keys,
+            login="root.admin",
+            display_name="A",
+            password=PASSWORD,
+            role="admin",
+        )
+        second_factor.install(db, rt.master_keys, admin, secret)
+    missing = sign_in(client, "root.admin", PASSWORD)
+    assert missing.status_code == 401
+    assert missing.json()["field"] == "totp"
+    assert sign_in(client, "root.admin", PASSWORD, totp="000000").status_code == 401
+    code = pyotp.TOTP(secret).now()
+    assert sign_in(client, "root.admin", PASSWORD, totp=code).status_code == 201
+    replay = sign_in(client, "root.admin", PASSWORD, totp=code)
+    assert replay.status_code == 401  # a code is good once
+    assert sign_in(client, "root.admin", "wrong password!", totp=code).json() == missing.json() | {
+        "detail": "Identifiant ou mot de passe incorrect.",
+        "field": None,
+    }
+
+
+def test_counsellor_can_turn_on_the_second_factor(client: TestClient, rt: Runtime) -> None:
+    with transaction(rt.sessions) as db:
+        create_person(
+            db,
+            rt.master_keys,
+            login="c.martin",
+            display_name="C",
+            password=PASSWORD,
+            role="counsellor",
+        )
+    headers = {"Authorization": f"Bearer {sign_in(client, 'c.martin', PASSWORD).json()['token']}"}
+    setup = client.get("/api/v1/me/second-factor/new", headers=headers).json()
+    assert setup["uri"].startswith("otpauth://totp/coffre:c.martin")
+    wrong = client.post(
+        "/api/v1/me/second-factor", headers=headers, json={"secret": setup["secret"], "code": "123"}
+    )
+    assert wrong.status_code == 422
+    code = pyotp.TOTP(setup["secret"]).now()
+    ok = client.post(
+        "/api/v1/me/second-factor", headers=headers, json={"secret": setup["secret"], "code": code}
+    )
+    assert ok.status_code == 204
+    assert client.get("/api/v1/me", headers=headers).json()["second_factor"] is True
+    assert sign_in(client, "c.martin", PASSWORD).status_code == 401
+
+
+def test_beneficiary_has_no_second_factor_setup(client: TestClient, rt: Runtime) -> None:
+    amina = sign_up(client, "amina.diallo")
+    assert client.get("/api/v1/me/second-factor/new", headers=amina["headers"]).status_code == 403
+    assert admin_headers(client, rt)
