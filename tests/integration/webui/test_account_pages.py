@@ -1,0 +1,133 @@
+"""The account pages without a browser: CSRF everywhere, the second step for administrators,
+« Mon compte » forms."""
+
+import re
+
+import pyotp
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.app_fixtures import PASSWORD
+from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf, signed_up
+from vault import second_factor
+from vault.accounts import create_person
+from vault.db import transaction
+from vault.runtime import Runtime
+
+CROSS_SITE = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+
+
+@pytest.mark.parametrize("path", ["/connexion", "/inscription", "/mot-de-passe-oublie"])
+def test_anonymous_forms_need_their_token_and_our_origin(client: TestClient, path: str) -> None:
+    token = form_csrf(client, path)
+    fields = {"login": "a.b", "password": PASSWORD, "display_name": "A", "code": "x"}
+    assert client.post(path, data=fields, headers=SAME_ORIGIN).status_code == 403
+    assert (
+        client.post(path, data={**fields, "csrf": "forged"}, headers=SAME_ORIGIN).status_code == 403
+    )
+    assert client.post(path, data={**fields, "csrf": token}, headers=CROSS_SITE).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/compte/mot-de-passe",
+        "/compte/codes",
+        "/compte/infos",
+        "/compte/deconnecter-partout",
+        "/quitter",
+    ],
+)
+def test_account_forms_need_the_session_token(client: TestClient, path: str) -> None:
+    csrf = signed_up(client)
+    assert client.post(path, data={}, headers=SAME_ORIGIN).status_code == 403
+    assert client.post(path, data={"csrf": csrf}, headers=CROSS_SITE).status_code == 403
+    assert client.get("/papiers").status_code == 200  # still signed in
+
+
+def test_account_page_changes(client: TestClient) -> None:
+    csrf = signed_up(client)
+    page = client.get("/compte")
+    assert page.headers["cache-control"] == "no-store"
+    assert "Il vous reste <strong>10</strong> codes" in page.text
+    saved = client.post(
+        "/compte/infos",
+        data={"csrf": csrf, "preferred_language": "ar", "email": "fatou@example.org", "phone": ""},
+        headers=SAME_ORIGIN,
+    )
+    assert "Vos informations sont enregistrées." in saved.text
+    assert 'value="fatou@example.org"' in saved.text
+    bad = client.post(
+        "/compte/mot-de-passe",
+        data={"csrf": csrf, "current_password": "pas le bon", "password": "nouvelle phrase ok"},
+        headers=SAME_ORIGIN,
+    )
+    assert bad.status_code == 401
+    assert "Il y a un problème" in bad.text
+    assert 'href="#current_password"' in bad.text
+    codes = client.post("/compte/codes", data={"csrf": csrf}, headers=SAME_ORIGIN)
+    assert len(re.findall(r"<code>[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}</code>", codes.text)) == 10
+    everywhere = client.post(
+        "/compte/deconnecter-partout",
+        data={"csrf": csrf},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert everywhere.headers["location"] == "/au-revoir"
+    assert client.get("/compte", follow_redirects=False).status_code == 303
+
+
+def test_administrator_signs_in_in_two_steps(client: TestClient, rt: Runtime) -> None:
+    secret = second_factor.new_secret()
+    with transaction(rt.sessions) as db:
+        admin = create_person(
+            db,
+            rt.master_keys,
+            login="root.admin",
+            display_name="A",
+            password=PASSWORD,
+            role="admin",
+        )
+        second_factor.install(db, rt.master_keys, admin, secret)
+    token = form_csrf(client, "/connexion")
+    step_one = client.post(
+        "/connexion",
+        data={"csrf": token, "login": "root.admin", "password": PASSWORD},
+        headers=SAME_ORIGIN,
+    )
+    assert "Code de vérification" in step_one.text
+    assert client.get("/papiers", follow_redirects=False).status_code == 303  # not signed in yet
+    token = csrf_of(step_one.text)
+    wrong = client.post(
+        "/connexion/code", data={"csrf": token, "code": "000000"}, headers=SAME_ORIGIN
+    )
+    assert "Ce code n&#39;est pas bon." in wrong.text
+    right = client.post(
+        "/connexion/code",
+        data={"csrf": token, "code": pyotp.TOTP(secret).now()},
+        headers=SAME_ORIGIN,
+    )
+    assert right.status_code == 200
+    assert "Ce compte n'a pas de coffre" in right.text
+
+
+def test_signup_errors_use_the_error_summary(client: TestClient) -> None:
+    token = form_csrf(client, "/inscription")
+    empty = client.post("/inscription", data={"csrf": token, "step": "1"}, headers=SAME_ORIGIN)
+    assert empty.status_code == 422
+    assert "<title>Erreur : " in empty.text
+    assert 'href="#display_name"' in empty.text
+    weak = client.post(
+        "/inscription",
+        data={
+            "csrf": token,
+            "step": "2",
+            "display_name": "Awa",
+            "login": "awa.n",
+            "password": "azertyuiop",
+        },
+        headers=SAME_ORIGIN,
+    )
+    assert weak.status_code == 422
+    assert 'href="#password"' in weak.text
+    assert "trop facile" in weak.text
