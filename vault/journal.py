@@ -1,10 +1,18 @@
-"""A person's history: who did what, when. Ids and action names only: never a title, a file
-name or a document's content."""
+"""The journal: who did what, when, to whose papers. Append-only and hash-chained: each entry's
+hash covers the previous entry's hash and its own fields, so `verify_chain` finds a changed,
+removed, reordered or inserted entry. Ids and action names only: never a title, a file name or a
+document's content."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vault.models import JournalEvent, utcnow
+from vault.models import JournalEvent, JournalHead, utcnow
 
 SIGN_IN = "sign_in"
 SIGN_IN_FAILED = "sign_in_failed"
@@ -16,8 +24,54 @@ RECOVERY_FAILED = "recovery_failed"
 RESET_CODE_ISSUED = "reset_code_issued"
 RESET_CODE_USED = "reset_code_used"
 SECOND_FACTOR_ENABLED = "second_factor_enabled"
-SECOND_FACTOR_DISABLED = "second_factor_disabled"
 THROTTLE_CLEARED = "throttle_cleared"
+ACCOUNT_CREATED_IN_PERSON = "account_created_in_person"
+GRANT_CREATED = "grant_created"
+GRANT_REQUESTED = "grant_requested"
+GRANT_ACCEPTED = "grant_accepted"
+GRANT_REFUSED = "grant_refused"
+GRANT_REVOKED = "grant_revoked"
+GRANT_EXPIRED = "grant_expired"
+DOCUMENT_LISTED = "documents_listed"
+DOCUMENT_VIEWED = "document_viewed"
+DOCUMENT_DOWNLOADED = "document_downloaded"
+DOCUMENT_ADDED = "document_added"
+DOCUMENT_CHANGED = "document_changed"
+DOCUMENT_DELETED = "document_deleted"
+ACCESS_REFUSED = "access_refused"
+ORGANISATION_CREATED = "organisation_created"
+COUNSELLOR_CREATED = "counsellor_created"
+
+GENESIS = "0" * 64
+_HEAD_ID = 1
+
+
+def _digest(prev_hash: str, event: JournalEvent) -> str:
+    fields = {
+        "seq": event.seq,
+        "subject": event.subject_id,
+        "actor": event.actor_id,
+        "organisation": event.organisation_id,
+        "grant": event.grant_id,
+        "action": event.action,
+        "target": event.target_id,
+        "source": event.source,
+        "at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+    }
+    payload = prev_hash.encode() + json.dumps(fields, sort_keys=True).encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _locked_head(db: Session) -> JournalHead:
+    head = db.get(JournalHead, _HEAD_ID, with_for_update=True)
+    if head is None:
+        try:
+            with db.begin_nested():
+                db.add(JournalHead(id=_HEAD_ID, seq=0, hash=GENESIS))
+        except IntegrityError:
+            pass
+        head = db.get_one(JournalHead, _HEAD_ID, with_for_update=True, populate_existing=True)
+    return head
 
 
 def record(
@@ -28,15 +82,25 @@ def record(
     actor_id: str | None = None,
     target_id: str | None = None,
     source: str = "",
+    organisation_id: str | None = None,
+    grant_id: str | None = None,
 ) -> JournalEvent:
+    """Append one entry; the head row's lock keeps the chain in one line across instances."""
+    head = _locked_head(db)
     event = JournalEvent(
+        seq=head.seq + 1,
         subject_id=subject_id,
         actor_id=actor_id,
+        organisation_id=organisation_id,
+        grant_id=grant_id,
         action=action,
         target_id=target_id,
         source=source[:64],
         occurred_at=utcnow(),
+        prev_hash=head.hash,
     )
+    event.hash = _digest(head.hash, event)
+    head.seq, head.hash = event.seq, event.hash
     db.add(event)
     db.flush()
     return event
@@ -48,7 +112,35 @@ def events_of(db: Session, subject_id: str, limit: int = 200) -> list[JournalEve
         db.scalars(
             select(JournalEvent)
             .where(JournalEvent.subject_id == subject_id)
-            .order_by(JournalEvent.occurred_at.desc(), JournalEvent.id)
+            .order_by(JournalEvent.seq.desc())
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    entries: int
+    problems: list[str]
+
+
+def verify_chain(db: Session) -> ChainReport:
+    """Walk the whole journal in order and recompute every link."""
+    problems: list[str] = []
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    for event in db.scalars(select(JournalEvent).order_by(JournalEvent.seq)):
+        count += 1
+        if event.seq != expected_seq:
+            problems.append(f"entry {expected_seq} is missing or out of place (found {event.seq})")
+        if event.prev_hash != prev_hash:
+            problems.append(f"entry {event.seq} does not follow the entry before it")
+        if _digest(event.prev_hash, event) != event.hash:
+            problems.append(f"entry {event.seq} was changed")
+        prev_hash, expected_seq = event.hash, event.seq + 1
+    head = db.get(JournalHead, _HEAD_ID)
+    last_seq = expected_seq - 1
+    if head is not None and (head.seq != last_seq or head.hash != prev_hash):
+        problems.append(f"the journal ends at entry {last_seq} but its head says {head.seq}")
+    if head is None and count:
+        problems.append("the journal head is missing")
+    return ChainReport(count, problems)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -117,6 +118,8 @@ class Document(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     expires_on: Mapped[date | None] = mapped_column(Date)
     uploaded_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    # A private paper is never shown through a grant, whatever its scopes.
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -194,14 +197,73 @@ class Throttle(Base):
 
 
 class JournalEvent(Base):
-    """One line of a person's history. Never a title or a document's content."""
+    """One line of the journal. Never a title or a document's content. Entries are chained: each
+    hash covers the previous entry's hash, so a changed, removed, reordered or inserted line
+    shows (see vault.journal.verify_chain)."""
 
     __tablename__ = "journal"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     subject_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
     actor_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    organisation_id: Mapped[str | None] = mapped_column(String(36))
+    grant_id: Mapped[str | None] = mapped_column(String(36))
     action: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[str | None] = mapped_column(String(36))
     source: Mapped[str] = mapped_column(String(64), default="")
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class JournalHead(Base):
+    """The last entry of the chain, in one locked row: appends are serialised through it, and a
+    removed tail of the journal shows."""
+
+    __tablename__ = "journal_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Membership(Base):
+    """A professional in an organisation; role "counsellor" or "org_admin"."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("person_id", "organisation_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Grant(Base):
+    """Consent: a beneficiary lets a counsellor, or a whole organisation, reach their vault."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    vault_id: Mapped[str] = mapped_column(ForeignKey("vaults.id"), index=True)
+    counsellor_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"), index=True)
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    scopes: Mapped[str] = mapped_column(String(100))
+    categories: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))
+    consent: Mapped[str] = mapped_column(String(20))
+    requested_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
