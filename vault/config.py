@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     throttle_base_delay_seconds: float = 1.0
     max_concurrent_hashes: int = 4
     reset_code_minutes: int = 15
+    grant_default_days: int = 180
+    grant_max_days: int = 365
+    grant_inactivity_days: int = 180
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'coffre.db'}"

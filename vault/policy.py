@@ -1,51 +1,135 @@
 """The one place that decides who may do what. Every route asks here; none decides on its own.
 
-Today a vault is reachable by its owner only; grants to counsellors come with the consent work.
-A platform admin has no right to read a beneficiary's papers. Anything the caller may not see
-is reported as absent (NotFoundError), so its existence never leaks.
+A beneficiary reaches their own vault. A professional (counsellor or organisation admin)
+reaches a vault only through an active grant of its owner, to them or to one of their
+organisations, with the scope the action needs, before its end date and not left unused too
+long; and never a private paper, nor a paper outside the grant's categories. A platform admin
+has no right to read a beneficiary's papers. Anything the caller may not see is reported as
+absent (NotFoundError), so its existence never leaks.
 """
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from vault.config import Settings
 from vault.errors import NotFoundError
-from vault.models import Document, Person, Vault
+from vault.models import Document, Grant, Membership, Person, Vault, utcnow
 
 NOT_FOUND_DOCUMENT = "Ce document n'existe pas."
 NOT_FOUND_VAULT = "Ce coffre n'existe pas."
+PROFESSIONALS = ("counsellor", "org_admin")
+SCOPES = ("view", "upload", "manage", "recover")
 
 
 class Action(StrEnum):
     VIEW = "view"
+    DOWNLOAD = "download"
     UPLOAD = "upload"
     MANAGE = "manage"
+    RECOVER = "recover"
 
 
-def may_use_vault(actor: Person, vault: Vault, action: Action) -> bool:
-    return actor.role == "beneficiary" and vault.owner_id == actor.id
+_SCOPE_OF = {
+    Action.VIEW: "view",
+    Action.DOWNLOAD: "view",
+    Action.UPLOAD: "upload",
+    Action.MANAGE: "manage",
+    Action.RECOVER: "recover",
+}
 
 
-def may_help_recover(db: Session, helper: Person, person: Person) -> bool:
-    """Whether `helper` may issue a reset code or clear the sign-in delays of `person`: only a
-    counsellor the person granted the "recover" scope. Grants come with the consent work; until
-    then nobody may."""
-    del db, helper, person
-    return False
+@dataclass(frozen=True)
+class Access:
+    """Why the caller may act on a vault: as its owner (grant None) or through a grant."""
+
+    vault: Vault
+    grant: Grant | None
+
+    def shows(self, document: Document) -> bool:
+        if self.grant is None:
+            return True
+        categories = grant_categories(self.grant)
+        return not document.private and (not categories or document.category in categories)
 
 
-def require_vault(db: Session, actor: Person, vault_id: str, action: Action) -> Vault:
+def grant_scopes(grant: Grant) -> list[str]:
+    return [s for s in grant.scopes.split(",") if s]
+
+
+def grant_categories(grant: Grant) -> list[str]:
+    return [c for c in (grant.categories or "").split(",") if c]
+
+
+def grant_is_current(grant: Grant, settings: Settings, now: datetime) -> bool:
+    idle_limit = grant.last_used_at + timedelta(days=settings.grant_inactivity_days)
+    return grant.status == "active" and now < grant.expires_at and now < idle_limit
+
+
+def organisations_of(db: Session, person_id: str) -> list[str]:
+    return list(
+        db.scalars(select(Membership.organisation_id).where(Membership.person_id == person_id))
+    )
+
+
+def usable_grant(
+    db: Session, settings: Settings, actor: Person, vault_id: str, scope: str, now: datetime
+) -> Grant | None:
+    if actor.role not in PROFESSIONALS:
+        return None
+    organisations = organisations_of(db, actor.id)
+    candidates = db.scalars(
+        select(Grant)
+        .where(
+            Grant.vault_id == vault_id,
+            Grant.status == "active",
+            or_(Grant.counsellor_id == actor.id, Grant.organisation_id.in_(organisations)),
+        )
+        .order_by(Grant.created_at)
+    )
+    return next(
+        (g for g in candidates if scope in grant_scopes(g) and grant_is_current(g, settings, now)),
+        None,
+    )
+
+
+def vault_access(
+    db: Session, settings: Settings, actor: Person, vault: Vault, action: Action
+) -> Access | None:
+    if vault.owner_id == actor.id and actor.role == "beneficiary":
+        return Access(vault, None)
+    grant = usable_grant(db, settings, actor, vault.id, _SCOPE_OF[action], utcnow())
+    return Access(vault, grant) if grant else None
+
+
+def require_vault(
+    db: Session, settings: Settings, actor: Person, vault_id: str, action: Action
+) -> Access:
     vault = db.get(Vault, vault_id)
-    if vault is None or not may_use_vault(actor, vault, action):
+    access = vault_access(db, settings, actor, vault, action) if vault else None
+    if access is None:
         raise NotFoundError(NOT_FOUND_VAULT)
-    return vault
+    return access
 
 
 def require_document(
-    db: Session, actor: Person, document_id: str, action: Action
-) -> tuple[Document, Vault]:
+    db: Session, settings: Settings, actor: Person, document_id: str, action: Action
+) -> tuple[Document, Access]:
     document = db.get(Document, document_id)
     vault = db.get(Vault, document.vault_id) if document is not None else None
-    if document is None or vault is None or not may_use_vault(actor, vault, action):
+    access = vault_access(db, settings, actor, vault, action) if vault else None
+    if document is None or access is None or not access.shows(document):
         raise NotFoundError(NOT_FOUND_DOCUMENT)
-    return document, vault
+    return document, access
+
+
+def may_help_recover(db: Session, settings: Settings, helper: Person, person: Person) -> bool:
+    """Whether `helper` may issue a reset code or lift the sign-in delays of `person`: only a
+    professional holding the person's "recover" scope."""
+    vault = db.scalar(select(Vault).where(Vault.owner_id == person.id))
+    if vault is None or helper.id == person.id:
+        return False
+    return usable_grant(db, settings, helper, vault.id, "recover", utcnow()) is not None

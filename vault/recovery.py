@@ -76,7 +76,7 @@ def issue_reset_code(
 ) -> tuple[str, datetime]:
     """A one-time reset code for a person who granted `helper` the recover scope."""
     person = db.get(Person, person_id)
-    if person is None or not may_help_recover(db, helper, person):
+    if person is None or not may_help_recover(db, rt.settings, helper, person):
         raise NotFoundError("Cette personne n'existe pas.")
     return create_reset_code(db, rt, person, helper, source)
 
@@ -111,10 +111,12 @@ def create_reset_code(
     return code, expires_at
 
 
-def clear_sign_in_delay(db: Session, helper: Person, person_id: str, source: str = "") -> None:
+def clear_sign_in_delay(
+    db: Session, rt: Runtime, helper: Person, person_id: str, source: str = ""
+) -> None:
     """Lift the waiting time after failed sign-ins, for a person who trusts `helper`."""
     person = db.get(Person, person_id)
-    if person is None or not may_help_recover(db, helper, person):
+    if person is None or not may_help_recover(db, rt.settings, helper, person):
         raise NotFoundError("Cette personne n'existe pas.")
     throttle.clear(db, throttle.key_for(throttle.ACCOUNT, person.login))
     journal.record(

@@ -19,12 +19,13 @@ from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
 from keys.hierarchy import open_field, seal_field, unwrap_data_key, wrap_data_key
 from keys.wrap import new_key
 from storage.base import BlobStore
+from vault import journal
 from vault.documents.categories import CATEGORIES
 from vault.documents.inspection import InspectedUpload
-from vault.errors import InvalidInputError
+from vault.errors import ForbiddenError, InvalidInputError
 from vault.keychain import active_user_key, open_key
 from vault.models import Blob, Document, Person, UserKey, utcnow
-from vault.policy import Action, require_document, require_vault
+from vault.policy import Access, Action, require_document, require_vault
 from vault.runtime import Runtime
 
 ORIGINAL = "original"
@@ -45,6 +46,7 @@ class DocumentView:
     expires_on: date | None
     uploaded_by: str
     uploaded_by_name: str
+    private: bool
     created_at: datetime
 
 
@@ -81,7 +83,7 @@ class DocumentFields:
 
 
 def plan_upload(db: Session, rt: Runtime, actor: Person, vault_id: str) -> UploadPlan:
-    vault = require_vault(db, actor, vault_id, Action.UPLOAD)
+    vault = require_vault(db, rt.settings, actor, vault_id, Action.UPLOAD).vault
     user_key, key = active_user_key(db, rt.master_keys, vault.owner_id)
     return UploadPlan(vault.owner_id, vault.id, user_key.id, user_key.version, key)
 
@@ -150,7 +152,7 @@ def create_document(
 ) -> DocumentView:
     """Record an upload already stored; the caller's commit makes it visible."""
     plan = stored.plan
-    require_vault(db, actor, plan.vault_id, Action.UPLOAD)
+    access = require_vault(db, rt.settings, actor, plan.vault_id, Action.UPLOAD)
     fields = clean_fields(fields)
     now = utcnow()
     document = Document(
@@ -193,21 +195,30 @@ def create_document(
         )
     )
     db.flush()
+    note_use(db, actor, access, journal.DOCUMENT_ADDED, document.id)
     return _view(db, document, plan.owner_id, plan.user_key)
 
 
 def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> list[DocumentView]:
-    vault = require_vault(db, actor, vault_id, Action.VIEW)
+    """The papers the caller may see in a vault, newest first; the caller commits (a look
+    through a grant is journaled)."""
+    access = require_vault(db, rt.settings, actor, vault_id, Action.VIEW)
     documents = db.scalars(
-        select(Document).where(Document.vault_id == vault.id).order_by(Document.created_at.desc())
+        select(Document)
+        .where(Document.vault_id == access.vault.id)
+        .order_by(Document.created_at.desc())
     ).all()
     keys = _KeyCache(db, rt)
-    return [_view(db, d, vault.owner_id, keys.get(d.user_key_id)) for d in documents]
+    owner_id = access.vault.owner_id
+    note_use(db, actor, access, journal.DOCUMENT_LISTED, None)
+    return [_view(db, d, owner_id, keys.get(d.user_key_id)) for d in documents if access.shows(d)]
 
 
 def get_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> DocumentView:
-    document, vault = require_document(db, actor, document_id, Action.VIEW)
-    return _view(db, document, vault.owner_id, _KeyCache(db, rt).get(document.user_key_id))
+    document, access = require_document(db, rt.settings, actor, document_id, Action.VIEW)
+    note_use(db, actor, access, journal.DOCUMENT_VIEWED, document.id)
+    key = _KeyCache(db, rt).get(document.user_key_id)
+    return _view(db, document, access.vault.owner_id, key)
 
 
 def update_document(
@@ -220,10 +231,14 @@ def update_document(
     category: str | None = None,
     expires_on: date | None = None,
     clear_expiry: bool = False,
+    private: bool | None = None,
 ) -> DocumentView:
-    document, vault = require_document(db, actor, document_id, Action.MANAGE)
+    document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
+    if private is not None and access.grant is not None:
+        raise ForbiddenError("Seule la personne elle-même peut rendre un papier privé.")
+    owner_id = access.vault.owner_id
     user_key = _KeyCache(db, rt).get(document.user_key_id)
-    current = _view(db, document, vault.owner_id, user_key)
+    current = _view(db, document, owner_id, user_key)
     fields = clean_fields(
         DocumentFields(
             title=current.title if title is None else title,
@@ -231,12 +246,21 @@ def update_document(
             expires_on=None if clear_expiry else (expires_on or document.expires_on),
         )
     )
-    document.title_sealed = seal_field(user_key, vault.owner_id, document.id, "title", fields.title)
+    if access.grant is not None and not access.shows(_with_category(document, fields.category)):
+        raise InvalidInputError("Ce type de papier n'est pas dans votre accès.", field="category")
+    document.title_sealed = seal_field(user_key, owner_id, document.id, "title", fields.title)
     document.category = fields.category
     document.expires_on = fields.expires_on
+    if private is not None:
+        document.private = private
     document.updated_at = utcnow()
     db.flush()
-    return _view(db, document, vault.owner_id, user_key)
+    note_use(db, actor, access, journal.DOCUMENT_CHANGED, document.id)
+    return _view(db, document, owner_id, user_key)
+
+
+def _with_category(document: Document, category: str) -> Document:
+    return Document(category=category, private=document.private)
 
 
 def open_content(
@@ -244,13 +268,35 @@ def open_content(
 ) -> tuple[DocumentView, Iterator[bytes]]:
     """The document and a stream of its original bytes, decrypted as they are read. The stream
     raises keys.errors.IntegrityError at the first byte that is not authentic."""
-    document, vault = require_document(db, actor, document_id, Action.VIEW)
+    document, access = require_document(db, rt.settings, actor, document_id, Action.DOWNLOAD)
     blob = db.scalars(
         select(Blob).where(Blob.document_id == document.id, Blob.role == ORIGINAL)
     ).one()
     keys = _KeyCache(db, rt)
-    view = _view(db, document, vault.owner_id, keys.get(document.user_key_id))
-    return view, decrypt_stored_blob(db, rt, blob, vault.owner_id, keys)
+    owner_id = access.vault.owner_id
+    view = _view(db, document, owner_id, keys.get(document.user_key_id))
+    note_use(db, actor, access, journal.DOCUMENT_DOWNLOADED, document.id)
+    return view, decrypt_stored_blob(db, rt, blob, owner_id, keys)
+
+
+def note_use(
+    db: Session, actor: Person, access: Access, action: str, document_id: str | None
+) -> None:
+    """Journal what a professional did through a grant, for the owner to see; keep the grant
+    alive (grants end by themselves after long inactivity)."""
+    grant = access.grant
+    if grant is None:
+        return
+    grant.last_used_at = utcnow()
+    journal.record(
+        db,
+        subject_id=access.vault.owner_id,
+        actor_id=actor.id,
+        action=action,
+        target_id=document_id,
+        organisation_id=grant.organisation_id,
+        grant_id=grant.id,
+    )
 
 
 def decrypt_stored_blob(
@@ -272,10 +318,11 @@ def blob_decryption(
     return data_key, BlobContext(owner_id, blob.document_id, blob.id, blob.role)
 
 
-def delete_document(db: Session, actor: Person, document_id: str) -> list[str]:
+def delete_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> list[str]:
     """Remove the rows (and with them the wrapped data keys); return the object names for the
     caller to purge once the deletion is committed."""
-    document, _vault = require_document(db, actor, document_id, Action.MANAGE)
+    document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
+    note_use(db, actor, access, journal.DOCUMENT_DELETED, document.id)
     blobs = db.scalars(select(Blob).where(Blob.document_id == document.id)).all()
     names = [b.object_name for b in blobs]
     for blob in blobs:
@@ -322,5 +369,6 @@ def _view(db: Session, document: Document, owner_id: str, user_key: bytes) -> Do
         expires_on=document.expires_on,
         uploaded_by=document.uploaded_by,
         uploaded_by_name=uploader.display_name if uploader else "",
+        private=document.private,
         created_at=document.created_at,
     )

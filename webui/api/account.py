@@ -119,10 +119,10 @@ def reset_code(
 
 @router.delete("/beneficiaries/{person_id}/sign-in-delay", status_code=204)
 def clear_sign_in_delay(
-    person_id: str, helper: ApiUser, request: Request, db: DbSession
+    person_id: str, helper: ApiUser, request: Request, db: DbSession, rt: RuntimeDep
 ) -> Response:
     """A counsellor with the "recover" scope lifts the waiting time after failed sign-ins."""
-    clear_sign_in_delay_for(db, helper, person_id, client_address(request))
+    clear_sign_in_delay_for(db, rt, helper, person_id, client_address(request))
     db.commit()
     return Response(status_code=204)
 

@@ -67,12 +67,15 @@ def list_documents(
     vault_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep
 ) -> list[DocumentOut]:
     views = service.list_documents(db, rt, person, resolve_vault_id(db, person, vault_id))
+    db.commit()
     return [DocumentOut.of(v) for v in views]
 
 
 @router.get("/documents/{document_id}")
 def get_document(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> DocumentOut:
-    return DocumentOut.of(service.get_document(db, rt, person, document_id))
+    view = service.get_document(db, rt, person, document_id)
+    db.commit()
+    return DocumentOut.of(view)
 
 
 @router.patch("/documents/{document_id}")
@@ -89,6 +92,7 @@ def update_document(
         category=body.category,
         expires_on=body.expires_on,
         clear_expiry="expires_on" in sent and body.expires_on is None,
+        private=body.private,
     )
     db.commit()
     return DocumentOut.of(view)
@@ -96,7 +100,7 @@ def update_document(
 
 @router.delete("/documents/{document_id}", status_code=204)
 def delete_document(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> Response:
-    names = service.delete_document(db, person, document_id)
+    names = service.delete_document(db, rt, person, document_id)
     db.commit()
     service.purge_objects(rt.store, names)
     return Response(status_code=204)
@@ -112,6 +116,7 @@ def document_content(
 ) -> StreamingResponse:
     """The original bytes, decrypted as they are sent."""
     view, chunks = service.open_content(db, rt, person, document_id)
+    db.commit()
     db.close()
     return content_response(view, chunks, disposition="attachment")
 

@@ -110,6 +110,8 @@ class DocumentOut(BaseModel):
     size: int
     expires_on: date | None
     uploaded_by: str
+    uploaded_by_name: str
+    private: bool
     created_at: datetime
 
     @classmethod
@@ -124,6 +126,8 @@ class DocumentOut(BaseModel):
             size=view.size,
             expires_on=view.expires_on,
             uploaded_by=view.uploaded_by,
+            uploaded_by_name=view.uploaded_by_name,
+            private=view.private,
             created_at=view.created_at,
         )
 
@@ -132,6 +136,7 @@ class DocumentPatch(BaseModel):
     title: str | None = Field(default=None, max_length=1000)
     category: str | None = None
     expires_on: date | None = None
+    private: bool | None = None
 
 
 class ErrorOut(BaseModel):

@@ -74,6 +74,7 @@ def paper(
 ) -> Response:
     me = need(signed_in)
     view = service.get_document(db, rt, me.person, document_id)
+    db.commit()
     return page(request, "paper.html", me, document=view, added=bool(ajoute))
 
 
@@ -87,6 +88,7 @@ def paper_file(
 ) -> StreamingResponse:
     me = need(signed_in)
     view, chunks = service.open_content(db, rt, me.person, document_id)
+    db.commit()
     db.close()
     return content_response(view, chunks, "attachment" if telecharger else "inline")
 
@@ -111,7 +113,7 @@ def delete(
 ) -> Response:
     me = need(signed_in)
     check_csrf(request, me, csrf)
-    names = service.delete_document(db, me.person, document_id)
+    names = service.delete_document(db, rt, me.person, document_id)
     db.commit()
     service.purge_objects(rt.store, names)
     return redirect("/papiers?supprime=1")
