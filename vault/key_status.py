@@ -24,7 +24,7 @@ def _count_by(
     db: Session, column: InstrumentedAttribute[Any], *where: ColumnElement[bool]
 ) -> dict[Any, int]:
     query = select(column, func.count()).where(*where).group_by(column).order_by(column)
-    return {key: count for key, count in db.execute(query).tuples()}
+    return {key: count for key, count in db.execute(query)}
 
 
 def key_status(db: Session, master_keys: MasterKeyProvider) -> KeyStatus:

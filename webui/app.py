@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from vault.config import Settings, get_settings
 from vault.runtime import Runtime, build_runtime
 from webui import health
-from webui.api import account, documents, people, session
+from webui.api import account, consent, documents, organisations, people, session
 from webui.errors import install_error_handlers
 from webui.pages import account as account_pages
 from webui.pages import auth as auth_pages
@@ -27,7 +27,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     api = APIRouter(prefix="/api/v1")
-    for router in (session.router, account.router, people.router, documents.router):
+    for router in (
+        session.router,
+        account.router,
+        people.router,
+        organisations.router,
+        consent.router,
+        documents.router,
+    ):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)

@@ -3,9 +3,10 @@ and the ways back in without email or phone."""
 
 from fastapi import APIRouter, Request, Response
 
-from vault import journal, second_factor
+from vault import second_factor
 from vault.accounts import change_password, suggest_login, update_profile
 from vault.errors import AuthenticationError, ForbiddenError
+from vault.history import history
 from vault.recovery import (
     clear_sign_in_delay as clear_sign_in_delay_for,
 )
@@ -129,14 +130,17 @@ def clear_sign_in_delay(
 
 @router.get("/journal")
 def my_journal(person: ApiUser, db: DbSession) -> list[JournalEntry]:
-    """The caller's history, newest first."""
+    """The caller's history, newest first: who (and from which organisation) did what, when."""
     return [
         JournalEntry(
-            id=e.id,
-            action=e.action,
-            actor_id=e.actor_id,
-            target_id=e.target_id,
-            occurred_at=e.occurred_at,
+            id=line.id,
+            action=line.action,
+            actor_id=line.actor_id,
+            actor_name=line.actor_name,
+            organisation_id=line.organisation_id,
+            organisation_name=line.organisation_name,
+            document_id=line.document_id,
+            occurred_at=line.occurred_at,
         )
-        for e in journal.events_of(db, person.id)
+        for line in history(db, person)
     ]

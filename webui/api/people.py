@@ -1,4 +1,5 @@
-"""Accounts through the API. For now: self sign-up of a beneficiary, when the instance allows it."""
+"""Accounts of beneficiaries through the API: self sign-up, or created by a professional with
+the person present."""
 
 from fastapi import APIRouter, Request
 
@@ -7,7 +8,12 @@ from vault.errors import ForbiddenError
 from vault.recovery import new_recovery_codes
 from webui.api.schemas import SignUpIn, SignUpOut
 from webui.api.session import me_out
-from webui.deps import DbSession, RuntimeDep, bearer_token, client_address
+from webui.deps import (
+    DbSession,
+    RuntimeDep,
+    bearer_token,
+    client_address,
+)
 
 router = APIRouter(tags=["people"])
 

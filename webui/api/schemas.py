@@ -84,7 +84,10 @@ class JournalEntry(BaseModel):
     id: str
     action: str
     actor_id: str | None
-    target_id: str | None
+    actor_name: str | None
+    organisation_id: str | None
+    organisation_name: str | None
+    document_id: str | None
     occurred_at: datetime
 
 
@@ -94,6 +97,15 @@ class SignUpIn(BaseModel):
     password: str = Field(max_length=1000)
     preferred_language: str = "fr"
     consent: bool = False
+
+
+class CreatedInPersonOut(BaseModel):
+    id: str
+    vault_id: str
+    login: str
+    display_name: str
+    grant_id: str
+    recovery_codes: list[str]
 
 
 class SignUpOut(MeOut):
@@ -142,3 +154,64 @@ class DocumentPatch(BaseModel):
 class ErrorOut(BaseModel):
     detail: str
     field: str | None = None
+
+
+class OrganisationIn(BaseModel):
+    name: str = Field(max_length=200)
+
+
+class OrganisationOut(BaseModel):
+    id: str
+    name: str
+
+
+class CounsellorIn(BaseModel):
+    login: str = Field(max_length=200)
+    display_name: str = Field(max_length=200)
+    password: str = Field(max_length=1000)
+    role: str = "counsellor"
+
+
+class CounsellorOut(BaseModel):
+    id: str
+    login: str
+    display_name: str
+    role: str
+
+
+class GrantIn(BaseModel):
+    counsellor_id: str | None = None
+    organisation_id: str | None = None
+    scopes: list[str]
+    categories: list[str] = []
+    expires_on: date | None = None
+
+
+class AccessRequestIn(BaseModel):
+    login: str = Field(max_length=200)
+    scopes: list[str]
+    categories: list[str] = []
+    expires_on: date | None = None
+
+
+class GrantOut(BaseModel):
+    id: str
+    vault_id: str
+    counsellor_id: str | None
+    organisation_id: str | None
+    scopes: list[str]
+    categories: list[str]
+    status: str
+    consent: str
+    expires_at: datetime
+    created_at: datetime
+
+
+class GrantedVaultOut(BaseModel):
+    vault_id: str
+    person_id: str
+    display_name: str
+    login: str
+    scopes: list[str]
+    categories: list[str]
+    expires_at: datetime

@@ -1,0 +1,312 @@
+"""Consent: grants from a beneficiary to a counsellor or a whole organisation.
+
+A grant has scopes (view, upload, manage, recover), may be limited to some categories, has an
+end date (default and maximum are settings), ends by itself after long inactivity, and can be
+ended by the beneficiary at any moment. A counsellor may ask; the beneficiary accepts or refuses.
+A counsellor who creates an account for a person sitting in front of them records consent given
+in person.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from vault import journal
+from vault.accounts import create_person, normalise_login, vault_of
+from vault.documents.categories import CATEGORIES
+from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
+from vault.models import Grant, Organisation, Person, Vault, utcnow
+from vault.policy import (
+    PROFESSIONALS,
+    SCOPES,
+    grant_categories,
+    grant_is_current,
+    grant_scopes,
+    organisations_of,
+)
+from vault.recovery import new_recovery_codes
+from vault.runtime import Runtime
+
+NOT_FOUND = "Cet accès n'existe pas."
+
+
+@dataclass(frozen=True)
+class GrantTerms:
+    scopes: Sequence[str]
+    categories: Sequence[str] = ()
+    expires_on: date | None = None
+
+
+def _clean(rt: Runtime, terms: GrantTerms) -> tuple[str, str | None, datetime]:
+    scopes = [s for s in SCOPES if s in set(terms.scopes)]
+    if not scopes or len(set(terms.scopes)) != len(scopes):
+        raise InvalidInputError("Choisissez ce que la personne peut faire.", field="scopes")
+    unknown = [c for c in terms.categories if c not in CATEGORIES]
+    if unknown:
+        raise InvalidInputError("Ce type de papier n'existe pas.", field="categories")
+    today = utcnow().date()
+    latest = today + timedelta(days=rt.settings.grant_max_days)
+    end = terms.expires_on or today + timedelta(days=rt.settings.grant_default_days)
+    if end <= today or end > latest:
+        raise InvalidInputError(
+            f"La date de fin doit être entre demain et le {latest.strftime('%d/%m/%Y')}.",
+            field="expires_on",
+        )
+    ends_at = datetime.combine(end, time(23, 59, 59), tzinfo=UTC)
+    return ",".join(scopes), ",".join(terms.categories) or None, ends_at
+
+
+def _own_vault(db: Session, owner: Person) -> Vault:
+    vault = vault_of(db, owner.id) if owner.role == "beneficiary" else None
+    if vault is None:
+        raise ForbiddenError("Seule une personne qui a un coffre donne un accès.")
+    return vault
+
+
+def create_grant(
+    db: Session,
+    rt: Runtime,
+    owner: Person,
+    terms: GrantTerms,
+    *,
+    counsellor_id: str | None = None,
+    organisation_id: str | None = None,
+) -> Grant:
+    """The beneficiary gives access to a counsellor or to a whole organisation."""
+    vault = _own_vault(db, owner)
+    if (counsellor_id is None) == (organisation_id is None):
+        raise InvalidInputError(
+            "Choisissez un conseiller ou une organisation.", field="counsellor_id"
+        )
+    if counsellor_id is not None:
+        counsellor = db.get(Person, counsellor_id)
+        if counsellor is None or counsellor.role not in PROFESSIONALS:
+            raise InvalidInputError("Ce conseiller n'existe pas.", field="counsellor_id")
+    if organisation_id is not None and db.get(Organisation, organisation_id) is None:
+        raise InvalidInputError("Cette organisation n'existe pas.", field="organisation_id")
+    scopes, categories, ends_at = _clean(rt, terms)
+    grant = Grant(
+        vault_id=vault.id,
+        counsellor_id=counsellor_id,
+        organisation_id=organisation_id,
+        scopes=scopes,
+        categories=categories,
+        status="active",
+        consent="online",
+        expires_at=ends_at,
+        last_used_at=utcnow(),
+    )
+    db.add(grant)
+    db.flush()
+    _note(db, grant, owner.id, journal.GRANT_CREATED)
+    return grant
+
+
+def request_access(
+    db: Session, rt: Runtime, counsellor: Person, login: str, terms: GrantTerms
+) -> None:
+    """A counsellor asks; the person answers at their next sign-in. The answer is the same
+    whether the login exists or not."""
+    if counsellor.role not in PROFESSIONALS:
+        raise ForbiddenError("Seul un professionnel peut demander un accès.")
+    scopes, categories, ends_at = _clean(rt, terms)
+    person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
+    vault = vault_of(db, person.id) if person is not None else None
+    if person is None or vault is None:
+        return
+    grant = Grant(
+        vault_id=vault.id,
+        counsellor_id=counsellor.id,
+        scopes=scopes,
+        categories=categories,
+        status="pending",
+        consent="online",
+        requested_by=counsellor.id,
+        expires_at=ends_at,
+        last_used_at=utcnow(),
+    )
+    db.add(grant)
+    db.flush()
+    _note(db, grant, counsellor.id, journal.GRANT_REQUESTED)
+
+
+def _owned_grant(db: Session, owner: Person, grant_id: str) -> Grant:
+    grant = db.get(Grant, grant_id)
+    vault = db.get(Vault, grant.vault_id) if grant is not None else None
+    if grant is None or vault is None or vault.owner_id != owner.id:
+        raise NotFoundError(NOT_FOUND)
+    return grant
+
+
+def answer_request(db: Session, owner: Person, grant_id: str, accept: bool) -> Grant:
+    grant = _owned_grant(db, owner, grant_id)
+    if grant.status != "pending":
+        raise InvalidInputError("Cette demande a déjà reçu une réponse.", field="status")
+    grant.status = "active" if accept else "refused"
+    grant.last_used_at = utcnow()
+    if not accept:
+        grant.ended_at = utcnow()
+    db.flush()
+    _note(db, grant, owner.id, journal.GRANT_ACCEPTED if accept else journal.GRANT_REFUSED)
+    return grant
+
+
+def revoke(db: Session, owner: Person, grant_id: str) -> Grant:
+    """End an access now; it stops working at the next request."""
+    grant = _owned_grant(db, owner, grant_id)
+    if grant.status in ("active", "pending"):
+        grant.status = "revoked"
+        grant.ended_at = utcnow()
+        db.flush()
+        _note(db, grant, owner.id, journal.GRANT_REVOKED)
+    return grant
+
+
+def expire_due(db: Session, rt: Runtime, grants: Sequence[Grant]) -> None:
+    """Mark as expired the active grants past their end date or unused too long."""
+    now = utcnow()
+    for grant in grants:
+        if grant.status == "active" and not grant_is_current(grant, rt.settings, now):
+            grant.status = "expired"
+            grant.ended_at = now
+            db.flush()
+            _note(db, grant, None, journal.GRANT_EXPIRED)
+
+
+def grants_of(db: Session, rt: Runtime, person: Person) -> list[Grant]:
+    """A beneficiary's grants on their vault, or the grants a professional holds."""
+    if person.role == "beneficiary":
+        vault = vault_of(db, person.id)
+        query = select(Grant).where(Grant.vault_id == (vault.id if vault else ""))
+    elif person.role in PROFESSIONALS:
+        query = select(Grant).where(
+            or_(
+                Grant.counsellor_id == person.id,
+                Grant.organisation_id.in_(organisations_of(db, person.id)),
+            )
+        )
+    else:
+        return []
+    grants = list(db.scalars(query.order_by(Grant.created_at.desc())))
+    expire_due(db, rt, grants)
+    return grants
+
+
+def pending_requests(db: Session, person: Person) -> int:
+    vault = vault_of(db, person.id)
+    if vault is None:
+        return 0
+    return len(
+        db.scalars(
+            select(Grant.id).where(Grant.vault_id == vault.id, Grant.status == "pending")
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class CreatedInPerson:
+    person: Person
+    vault: Vault
+    grant: Grant
+    recovery_codes: list[str]
+
+
+def create_account_in_person(
+    db: Session,
+    rt: Runtime,
+    counsellor: Person,
+    *,
+    login: str,
+    display_name: str,
+    password: str,
+    consent: bool,
+) -> CreatedInPerson:
+    """The person sits in front of the counsellor and types their own password; the counsellor
+    gets a grant with every scope for the default period, recorded as consent given in person."""
+    if counsellor.role not in PROFESSIONALS:
+        raise ForbiddenError("Seul un professionnel peut créer un compte pour quelqu'un.")
+    if not consent:
+        raise InvalidInputError(
+            "La personne doit être d'accord : cochez la case avec elle.", field="consent"
+        )
+    person = create_person(
+        db,
+        rt.master_keys,
+        login=login,
+        display_name=display_name,
+        password=password,
+        role="beneficiary",
+    )
+    vault = _own_vault(db, person)
+    scopes, _categories, ends_at = _clean(rt, GrantTerms(SCOPES))
+    grant = Grant(
+        vault_id=vault.id,
+        counsellor_id=counsellor.id,
+        scopes=scopes,
+        status="active",
+        consent="in_person",
+        requested_by=counsellor.id,
+        expires_at=ends_at,
+        last_used_at=utcnow(),
+    )
+    db.add(grant)
+    db.flush()
+    codes = new_recovery_codes(db, person)
+    journal.record(
+        db,
+        subject_id=person.id,
+        actor_id=counsellor.id,
+        action=journal.ACCOUNT_CREATED_IN_PERSON,
+        grant_id=grant.id,
+    )
+    _note(db, grant, counsellor.id, journal.GRANT_CREATED)
+    return CreatedInPerson(person, vault, grant, codes)
+
+
+@dataclass(frozen=True)
+class GrantedVault:
+    vault_id: str
+    person_id: str
+    display_name: str
+    login: str
+    scopes: list[str]
+    categories: list[str]
+    expires_at: datetime
+
+
+def granted_vaults(db: Session, rt: Runtime, professional: Person) -> list[GrantedVault]:
+    """The people who gave the caller access, with what they may do."""
+    now = utcnow()
+    result: dict[str, GrantedVault] = {}
+    for grant in grants_of(db, rt, professional):
+        if not grant_is_current(grant, rt.settings, now):
+            continue
+        vault = db.get_one(Vault, grant.vault_id)
+        owner = db.get_one(Person, vault.owner_id)
+        known = result.get(vault.id)
+        scopes = sorted(set(grant_scopes(grant)) | set(known.scopes if known else ()))
+        result[vault.id] = GrantedVault(
+            vault.id,
+            owner.id,
+            owner.display_name,
+            owner.login,
+            scopes,
+            grant_categories(grant),
+            max(grant.expires_at, known.expires_at) if known else grant.expires_at,
+        )
+    return sorted(result.values(), key=lambda g: g.display_name.lower())
+
+
+def _note(db: Session, grant: Grant, actor_id: str | None, action: str) -> None:
+    vault = db.get_one(Vault, grant.vault_id)
+    journal.record(
+        db,
+        subject_id=vault.owner_id,
+        actor_id=actor_id,
+        action=action,
+        organisation_id=grant.organisation_id,
+        grant_id=grant.id,
+    )

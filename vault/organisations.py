@@ -1,0 +1,108 @@
+"""Organisations (CCAS, associations, France Services...) and the professionals in them.
+Platform admins create organisations; an organisation's admins manage its counsellors."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keys.providers.base import MasterKeyProvider
+from vault import journal
+from vault.accounts import create_person
+from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
+from vault.models import Membership, Organisation, Person
+
+MEMBER_ROLES = ("counsellor", "org_admin")
+NOT_FOUND = "Cette organisation n'existe pas."
+
+
+def create_organisation(db: Session, actor: Person, name: str) -> Organisation:
+    if actor.role != "admin":
+        raise ForbiddenError("Seul un administrateur de la plateforme crée une organisation.")
+    name = " ".join(name.split())
+    if not name or len(name) > 200:
+        raise InvalidInputError("Écrivez le nom de l'organisation.", field="name")
+    organisation = Organisation(name=name)
+    db.add(organisation)
+    db.flush()
+    journal.record(
+        db,
+        subject_id=actor.id,
+        actor_id=actor.id,
+        action=journal.ORGANISATION_CREATED,
+        target_id=organisation.id,
+    )
+    return organisation
+
+
+def may_manage(db: Session, actor: Person, organisation_id: str) -> bool:
+    if actor.role == "admin":
+        return True
+    membership = db.scalar(
+        select(Membership).where(
+            Membership.person_id == actor.id, Membership.organisation_id == organisation_id
+        )
+    )
+    return membership is not None and membership.role == "org_admin"
+
+
+def add_member(
+    db: Session,
+    master_keys: MasterKeyProvider,
+    actor: Person,
+    organisation_id: str,
+    *,
+    login: str,
+    display_name: str,
+    password: str,
+    role: str = "counsellor",
+) -> Person:
+    """Create a professional's account in an organisation."""
+    if actor.role not in ("admin", "org_admin"):
+        raise ForbiddenError("Seuls les administrateurs gèrent les professionnels.")
+    organisation = db.get(Organisation, organisation_id)
+    if organisation is None or not may_manage(db, actor, organisation_id):
+        raise NotFoundError(NOT_FOUND)
+    if role not in MEMBER_ROLES:
+        raise InvalidInputError("Ce rôle n'existe pas.", field="role")
+    person = create_person(
+        db, master_keys, login=login, display_name=display_name, password=password, role=role
+    )
+    db.add(Membership(person_id=person.id, organisation_id=organisation.id, role=role))
+    db.flush()
+    journal.record(
+        db,
+        subject_id=actor.id,
+        actor_id=actor.id,
+        action=journal.COUNSELLOR_CREATED,
+        target_id=person.id,
+        organisation_id=organisation.id,
+    )
+    return person
+
+
+def members_of(db: Session, actor: Person, organisation_id: str) -> list[tuple[Person, str]]:
+    if not may_manage(db, actor, organisation_id) or db.get(Organisation, organisation_id) is None:
+        raise NotFoundError(NOT_FOUND)
+    rows = db.execute(
+        select(Person, Membership.role)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.organisation_id == organisation_id)
+        .order_by(Person.display_name)
+    )
+    return list(rows)
+
+
+def visible_organisations(db: Session, actor: Person) -> list[Organisation]:
+    """All of them for a platform admin; one's own for a professional; none otherwise."""
+    query = select(Organisation).order_by(Organisation.name)
+    if actor.role != "admin":
+        query = query.join(Membership, Membership.organisation_id == Organisation.id).where(
+            Membership.person_id == actor.id
+        )
+    return list(db.scalars(query))
+
+
+def organisation_names(db: Session, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = db.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
+    return dict(rows.all())

@@ -1,0 +1,102 @@
+"""Consent through the API: grants, requests for access, the people who granted me access."""
+
+from fastapi import APIRouter, Response
+
+from vault.errors import ForbiddenError
+from vault.grants import (
+    GrantTerms,
+    answer_request,
+    create_grant,
+    granted_vaults,
+    grants_of,
+    request_access,
+    revoke,
+)
+from vault.models import Grant
+from vault.policy import PROFESSIONALS, grant_categories, grant_scopes
+from webui.api.schemas import AccessRequestIn, GrantedVaultOut, GrantIn, GrantOut
+from webui.deps import ApiUser, DbSession, RuntimeDep
+
+router = APIRouter(tags=["consent"])
+
+
+def grant_out(grant: Grant) -> GrantOut:
+    return GrantOut(
+        id=grant.id,
+        vault_id=grant.vault_id,
+        counsellor_id=grant.counsellor_id,
+        organisation_id=grant.organisation_id,
+        scopes=grant_scopes(grant),
+        categories=grant_categories(grant),
+        status=grant.status,
+        consent=grant.consent,
+        expires_at=grant.expires_at,
+        created_at=grant.created_at,
+    )
+
+
+@router.post("/grants", status_code=201)
+def give_access(body: GrantIn, person: ApiUser, db: DbSession, rt: RuntimeDep) -> GrantOut:
+    """The beneficiary gives a counsellor or an organisation access to their vault."""
+    grant = create_grant(
+        db,
+        rt,
+        person,
+        GrantTerms(body.scopes, body.categories, body.expires_on),
+        counsellor_id=body.counsellor_id,
+        organisation_id=body.organisation_id,
+    )
+    db.commit()
+    return grant_out(grant)
+
+
+@router.get("/grants")
+def my_grants(person: ApiUser, db: DbSession, rt: RuntimeDep) -> list[GrantOut]:
+    """Grants on my vault (beneficiary) or grants I hold (professional)."""
+    grants = grants_of(db, rt, person)
+    db.commit()
+    return [grant_out(g) for g in grants]
+
+
+@router.delete("/grants/{grant_id}", status_code=204)
+def end_access(grant_id: str, person: ApiUser, db: DbSession) -> Response:
+    revoke(db, person, grant_id)
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.post("/grants/{grant_id}/accept")
+def accept(grant_id: str, person: ApiUser, db: DbSession) -> GrantOut:
+    grant = answer_request(db, person, grant_id, accept=True)
+    db.commit()
+    return grant_out(grant)
+
+
+@router.post("/grants/{grant_id}/refuse")
+def refuse(grant_id: str, person: ApiUser, db: DbSession) -> GrantOut:
+    grant = answer_request(db, person, grant_id, accept=False)
+    db.commit()
+    return grant_out(grant)
+
+
+@router.post("/access-requests", status_code=202)
+def ask_for_access(
+    body: AccessRequestIn, person: ApiUser, db: DbSession, rt: RuntimeDep
+) -> Response:
+    """A professional asks a person for access; the person answers at their next sign-in.
+    The answer is the same whether the login exists or not."""
+    request_access(
+        db, rt, person, body.login, GrantTerms(body.scopes, body.categories, body.expires_on)
+    )
+    db.commit()
+    return Response(status_code=202)
+
+
+@router.get("/beneficiaries")
+def my_beneficiaries(person: ApiUser, db: DbSession, rt: RuntimeDep) -> list[GrantedVaultOut]:
+    """The vaults granted to the caller (a professional), with the scopes."""
+    if person.role not in PROFESSIONALS:
+        raise ForbiddenError("Réservé aux professionnels.")
+    vaults = granted_vaults(db, rt, person)
+    db.commit()
+    return [GrantedVaultOut(**v.__dict__) for v in vaults]

@@ -1,0 +1,51 @@
+"""Organisations and their professionals."""
+
+from fastapi import APIRouter
+
+from vault.organisations import add_member, create_organisation, members_of, visible_organisations
+from webui.api.schemas import CounsellorIn, CounsellorOut, OrganisationIn, OrganisationOut
+from webui.deps import ApiUser, DbSession, RuntimeDep
+
+router = APIRouter(tags=["organisations"])
+
+
+@router.post("/organisations", status_code=201)
+def new_organisation(body: OrganisationIn, person: ApiUser, db: DbSession) -> OrganisationOut:
+    """Platform admins only."""
+    organisation = create_organisation(db, person, body.name)
+    db.commit()
+    return OrganisationOut(id=organisation.id, name=organisation.name)
+
+
+@router.get("/organisations")
+def organisations(person: ApiUser, db: DbSession) -> list[OrganisationOut]:
+    return [OrganisationOut(id=o.id, name=o.name) for o in visible_organisations(db, person)]
+
+
+@router.post("/organisations/{org_id}/counsellors", status_code=201)
+def new_counsellor(
+    org_id: str, body: CounsellorIn, person: ApiUser, db: DbSession, rt: RuntimeDep
+) -> CounsellorOut:
+    """A platform admin, or an admin of that organisation, creates a professional's account."""
+    member = add_member(
+        db,
+        rt.master_keys,
+        person,
+        org_id,
+        login=body.login,
+        display_name=body.display_name,
+        password=body.password,
+        role=body.role,
+    )
+    db.commit()
+    return CounsellorOut(
+        id=member.id, login=member.login, display_name=member.display_name, role=member.role
+    )
+
+
+@router.get("/organisations/{org_id}/counsellors")
+def counsellors(org_id: str, person: ApiUser, db: DbSession) -> list[CounsellorOut]:
+    return [
+        CounsellorOut(id=p.id, login=p.login, display_name=p.display_name, role=role)
+        for p, role in members_of(db, person, org_id)
+    ]
