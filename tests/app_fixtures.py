@@ -101,3 +101,31 @@ def admin_headers(client: TestClient, rt: Runtime, login: str = "root.admin") ->
     )
     assert answer.status_code == 201, answer.text
     return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def professional(
+    client: TestClient, admin: dict[str, str], org_id: str, login: str, role: str = "counsellor"
+) -> dict[str, Any]:
+    """A counsellor (or organisation admin) created by an admin, signed in through the API."""
+    created = client.post(
+        f"/api/v1/organisations/{org_id}/counsellors",
+        headers=admin,
+        json={
+            "login": login,
+            "display_name": login.replace(".", " ").title(),
+            "password": PASSWORD,
+            "role": role,
+        },
+    )
+    assert created.status_code == 201, created.text
+    token = client.post("/api/v1/session", json={"login": login, "password": PASSWORD}).json()[
+        "token"
+    ]
+    return {"id": created.json()["id"], "headers": {"Authorization": f"Bearer {token}"}}
+
+
+def organisation(client: TestClient, admin: dict[str, str], name: str = "CCAS d'Orléans") -> str:
+    created = client.post("/api/v1/organisations", headers=admin, json={"name": name})
+    assert created.status_code == 201, created.text
+    org_id: str = created.json()["id"]
+    return org_id

@@ -17,6 +17,7 @@ from vault.config import get_settings
 from vault.db import transaction
 from vault.errors import VaultError
 from vault.integrity import count_blobs, verify_blobs
+from vault.journal import verify_chain
 from vault.key_status import key_status
 from vault.runtime import Runtime, build_runtime
 from vault.sweeper import sweep_orphans
@@ -26,9 +27,11 @@ app = typer.Typer(help="coffre : coffre-fort numérique.", no_args_is_help=True)
 admin_app = typer.Typer(help="Platform administrators.", no_args_is_help=True)
 keys_app = typer.Typer(help="Key hierarchy: status and checks.", no_args_is_help=True)
 storage_app = typer.Typer(help="Blob store maintenance.", no_args_is_help=True)
+audit_app = typer.Typer(help="The journal.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 app.add_typer(keys_app, name="keys")
 app.add_typer(storage_app, name="storage")
+app.add_typer(audit_app, name="audit")
 
 # soft_wrap: a report line stays one line, whatever the terminal width, so it can be grepped.
 console = Console(soft_wrap=True)
@@ -136,3 +139,18 @@ def storage_sweep() -> None:
     with transaction(rt.sessions) as db:
         removed = sweep_orphans(db, rt.store, grace)
     console.print(f"{removed} orphaned objects removed.")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the journal's hash chain; exit non-zero if an entry was changed, removed,
+    reordered or inserted."""
+    rt = runtime()
+    with transaction(rt.sessions) as db:
+        report = verify_chain(db)
+    for problem in report.problems:
+        console.print(f"BROKEN: {problem}")
+    if report.problems:
+        console.print(f"{report.entries} entries, the chain is broken.")
+        raise typer.Exit(1)
+    console.print(f"{report.entries} entries, the chain is intact.")

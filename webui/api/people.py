@@ -5,15 +5,11 @@ from fastapi import APIRouter, Request
 
 from vault.accounts import create_person
 from vault.errors import ForbiddenError
+from vault.grants import create_account_in_person
 from vault.recovery import new_recovery_codes
-from webui.api.schemas import SignUpIn, SignUpOut
+from webui.api.schemas import CreatedInPersonOut, SignUpIn, SignUpOut
 from webui.api.session import me_out
-from webui.deps import (
-    DbSession,
-    RuntimeDep,
-    bearer_token,
-    client_address,
-)
+from webui.deps import DbSession, RuntimeDep, api_signed_in, bearer_token, client_address
 
 router = APIRouter(tags=["people"])
 
@@ -21,10 +17,31 @@ router = APIRouter(tags=["people"])
 @router.post("/beneficiaries", status_code=201)
 def create_beneficiary(
     body: SignUpIn, request: Request, db: DbSession, rt: RuntimeDep
-) -> SignUpOut:
-    """Self sign-up. The answer carries ten recovery codes, shown this once: print them."""
+) -> SignUpOut | CreatedInPersonOut:
+    """Without a token: self sign-up, when the instance allows it. With a professional's token
+    and `"consent": true`: an account created with the person present, who types their own
+    password; the professional gets a grant with every scope for the default period. Either way
+    the answer carries ten recovery codes, shown this once: print them."""
     if bearer_token(request) is not None:
-        raise ForbiddenError("Seul un professionnel peut créer un compte pour quelqu'un.")
+        professional = api_signed_in(request, db, rt).person
+        created = create_account_in_person(
+            db,
+            rt,
+            professional,
+            login=body.login,
+            display_name=body.display_name,
+            password=body.password,
+            consent=body.consent,
+        )
+        db.commit()
+        return CreatedInPersonOut(
+            id=created.person.id,
+            vault_id=created.vault.id,
+            login=created.person.login,
+            display_name=created.person.display_name,
+            grant_id=created.grant.id,
+            recovery_codes=created.recovery_codes,
+        )
     if not rt.settings.allow_signup:
         raise ForbiddenError("Ce service n'accepte pas les inscriptions en ligne.")
     person = create_person(
