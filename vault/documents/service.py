@@ -24,8 +24,8 @@ from vault.documents.categories import CATEGORIES
 from vault.documents.inspection import InspectedUpload
 from vault.errors import ForbiddenError, InvalidInputError
 from vault.keychain import active_user_key, open_key
-from vault.models import Blob, Document, Person, UserKey, utcnow
-from vault.policy import Access, Action, require_document, require_vault
+from vault.models import Blob, Document, Person, UserKey, Vault, utcnow
+from vault.policy import Access, Action, organisations_of, require_document, require_vault
 from vault.runtime import Runtime
 
 ORIGINAL = "original"
@@ -288,13 +288,14 @@ def note_use(
     if grant is None:
         return
     grant.last_used_at = utcnow()
+    organisations = organisations_of(db, actor.id)
     journal.record(
         db,
         subject_id=access.vault.owner_id,
         actor_id=actor.id,
         action=action,
         target_id=document_id,
-        organisation_id=grant.organisation_id,
+        organisation_id=grant.organisation_id or (organisations[0] if organisations else None),
         grant_id=grant.id,
     )
 
@@ -372,3 +373,19 @@ def _view(db: Session, document: Document, owner_id: str, user_key: bytes) -> Do
         private=document.private,
         created_at=document.created_at,
     )
+
+
+def own_titles(db: Session, rt: Runtime, owner: Person, document_ids: set[str]) -> dict[str, str]:
+    """Titles of the owner's own documents, opened for their history page."""
+    if not document_ids:
+        return {}
+    documents = db.scalars(
+        select(Document)
+        .join(Vault, Vault.id == Document.vault_id)
+        .where(Vault.owner_id == owner.id, Document.id.in_(document_ids))
+    ).all()
+    keys = _KeyCache(db, rt)
+    return {
+        d.id: open_field(keys.get(d.user_key_id), owner.id, d.id, "title", d.title_sealed)
+        for d in documents
+    }

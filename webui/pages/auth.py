@@ -17,7 +17,9 @@ from vault.errors import (
     ThrottledError,
     VaultError,
 )
+from vault.grants import pending_requests
 from vault.models import Person
+from vault.policy import PROFESSIONALS
 from vault.recovery import new_recovery_codes, recover
 from vault.second_factor import verify as verify_second_factor
 from vault.sessions import SignedIn, close_session, open_session, resolve_session
@@ -56,7 +58,9 @@ def start_session(
 
 @router.get("/")
 def home(signed_in: PageSignedIn) -> Response:
-    return redirect("/papiers" if signed_in else "/connexion")
+    if signed_in is None:
+        return redirect("/connexion")
+    return redirect("/personnes" if signed_in.person.role in PROFESSIONALS else "/papiers")
 
 
 @router.get("/connexion")
@@ -85,7 +89,14 @@ def sign_in_submit(
     except (AuthenticationError, ThrottledError) as exc:
         db.commit()  # keep the failure count
         return anonymous_form(request, "signin.html", error=exc, login=login, shared=bool(shared))
-    return start_session(request, db, rt, person, redirect("/papiers"))
+    return start_session(request, db, rt, person, redirect(landing(db, person)))
+
+
+def landing(db: DbSession, person: Person) -> str:
+    """Where a person lands after signing in: their answers first, if someone asked for access."""
+    if person.role in PROFESSIONALS:
+        return "/personnes"
+    return "/acces" if pending_requests(db, person) else "/papiers"
 
 
 def _second_step(request: Request, db: DbSession, rt: RuntimeDep, login: str) -> Response:
@@ -126,7 +137,7 @@ def second_step_submit(
         db.commit()
         return anonymous_form(request, "signin_code.html", error=exc)
     close_session(db, pending.session.id)
-    response = start_session(request, db, rt, pending.person, redirect("/papiers"))
+    response = start_session(request, db, rt, pending.person, redirect(landing(db, pending.person)))
     clear_cookie(request, response, MFA_COOKIE)
     return response
 

@@ -28,16 +28,20 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
 
 
 @router.get("/papiers/ajouter")
-def add_form(request: Request, signed_in: PageSignedIn) -> Response:
-    return page(request, "add.html", need(signed_in), values={})
+def add_form(request: Request, signed_in: PageSignedIn, coffre: str = "") -> Response:
+    """`coffre`: the vault of the person a professional adds a paper for (default: one's own)."""
+    return page(request, "add.html", need(signed_in), values={}, vault_id=coffre)
 
 
 @router.post("/papiers/ajouter")
-async def add(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn) -> Response:
+async def add(
+    request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn, coffre: str = ""
+) -> Response:
     me = need(signed_in)
-    vault = vault_of(db, me.person.id)
+    own = vault_of(db, me.person.id)
     db.close()
-    if vault is None:
+    vault_id = coffre or (own.id if own else "")
+    if not vault_id:
         return redirect("/papiers")
     if not same_origin(request):
         check_csrf(request, me, None)
@@ -47,7 +51,7 @@ async def add(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSi
 
     values: dict[str, str] = {}
     try:
-        form = await receive_form(request, rt, me.person, vault.id, before_file=csrf_first)
+        form = await receive_form(request, rt, me.person, vault_id, before_file=csrf_first)
         values = form.fields
         csrf_first(form.fields)
         view = await record_document(rt, me.person, form)
@@ -59,8 +63,27 @@ async def add(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSi
             status_code=status_of(exc),
             errors={exc.field or "file": exc.message},
             values=values,
+            vault_id=coffre,
         )
     return redirect(f"/papiers/{view.id}?ajoute=1")
+
+
+@router.post("/papiers/{document_id}/prive")
+def make_private(
+    document_id: str,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    signed_in: PageSignedIn,
+    private: Annotated[str, Form(max_length=5)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """A private paper is never shown to anyone the person gave access to."""
+    me = need(signed_in)
+    check_csrf(request, me, csrf)
+    service.update_document(db, rt, me.person, document_id, private=private == "yes")
+    db.commit()
+    return redirect(f"/papiers/{document_id}")
 
 
 @router.get("/papiers/{document_id}")

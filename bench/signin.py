@@ -1,0 +1,385 @@
+"""Sign-in cost over HTTP: latency, sustained sign-ins per second, server memory in a burst.
+
+    .venv/bin/python -m bench.signin [--requests 200] [--concurrency 1,4,8,50]
+
+Starts `coffre serve` on the embedded default (SQLite + local folder) in a temporary folder, in
+a process of its own, creates ACCOUNTS accounts through the API and measures from this process
+with httpx. Every --concurrency value is a sustained row; the largest is also the burst, run on
+a fresh server with the default hash cap and again with the cap raised to the burst size. See
+bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import importlib.metadata
+import ipaddress
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import argon2
+import httpx
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from vault.config import Settings
+
+ACCOUNTS = 50
+# Throwaway accounts in a temporary folder. Long enough, and not in common-passwords.txt.
+PASSWORD = "bench password 123456"  # noqa: S105
+WRONG_PASSWORD = "not the bench password"  # noqa: S105
+# Only failed sign-ins count: 5 free per account, 20 free per source address, then delays.
+# Each failing loopback address sends at most this many, so no failure is ever throttled.
+FAILURES_PER_ADDRESS = 15
+DEFAULT_CAP: int = Settings.model_fields["max_concurrent_hashes"].default
+BURST_RUNS = 3
+COFFRE = Path(sys.executable).with_name("coffre")
+MIB = 1024
+
+CORRECT = "correct password (201)"
+WRONG = "wrong password, existing login (401)"
+UNKNOWN = "unknown login (401)"
+
+
+def login(i: int) -> str:
+    return f"bench.user{i % ACCOUNTS:02d}"
+
+
+def client(url: str, source: str = "127.0.0.1") -> httpx.Client:
+    # All of 127.0.0.0/8 is loopback on Linux: binding another source address gives the
+    # server's per-address throttle a fresh address, with nothing changed in the server.
+    transport = httpx.HTTPTransport(local_address=source)
+    return httpx.Client(base_url=url, transport=transport, timeout=120)
+
+
+def sign_in(http: httpx.Client, name: str, password: str, expected: int) -> float:
+    """One POST /api/v1/session: its wall time in seconds, once the status is checked."""
+    start = time.perf_counter()
+    answer = http.post("/api/v1/session", json={"login": name, "password": password})
+    elapsed = time.perf_counter() - start
+    if answer.status_code != expected:
+        # A 429 here would mean the throttle kicked in and the figures measure the wrong thing.
+        raise RuntimeError(f"{name}: {answer.status_code} {answer.text[:200]} (not {expected})")
+    return elapsed
+
+
+class FailingSources:
+    """Clients from 127.0.0.2, 127.0.0.3, ..., each used for FAILURES_PER_ADDRESS failures."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._sent = 0
+        self._client: httpx.Client | None = None
+
+    def next(self) -> httpx.Client:
+        if self._client is None or self._sent % FAILURES_PER_ADDRESS == 0:
+            self.close()
+            address = ipaddress.ip_address("127.0.0.2") + self._sent // FAILURES_PER_ADDRESS
+            self._client = client(self._url, str(address))
+        self._sent += 1
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_ready(server: Server) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            log = server.log.read_text(errors="replace")[-3000:]
+            raise SystemExit(f"coffre serve exited with {server.process.returncode}:\n{log}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(server.url + "/readyz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"coffre serve not ready after 60 s; see {server.log}")
+
+
+@contextlib.contextmanager
+def coffre_server(data_dir: Path, cap: int | None = None) -> Iterator[Server]:
+    """`coffre serve` on data_dir, in its own process (its RSS is then its own), stopped at exit."""
+    port = free_port()
+    # This run's settings only: none of the caller's COFFRE_* variables, and a working folder
+    # without a .env file (Settings reads ./.env).
+    env = {name: value for name, value in os.environ.items() if not name.startswith("COFFRE_")}
+    env["COFFRE_DATA_DIR"] = str(data_dir)
+    if cap is not None:
+        env["COFFRE_MAX_CONCURRENT_HASHES"] = str(cap)
+    log = data_dir.parent / f"serve-{port}.log"  # one access-log line per request: not ours
+    command = [str(COFFRE), "serve", "--port", str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=data_dir.parent, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def create_accounts(url: str) -> None:
+    with client(url) as http:
+        for i in range(ACCOUNTS):
+            body = {"login": login(i), "display_name": f"Bench {i}", "password": PASSWORD}
+            answer = http.post("/api/v1/beneficiaries", json=body)
+            if answer.status_code != 201:
+                raise RuntimeError(f"sign-up {login(i)}: {answer.status_code} {answer.text[:200]}")
+
+
+def latencies(url: str, requests: int) -> dict[str, list[float]]:
+    """One sign-in at a time, the three kinds round-robin so that drift falls on every row."""
+    times: dict[str, list[float]] = {CORRECT: [], WRONG: [], UNKNOWN: []}
+    failing = FailingSources(url)
+    try:
+        with client(url) as good:
+            for i in range(-1, requests):  # round -1 is untimed: first hashes, connections
+                # The correct sign-in clears the account's failures: the wrong one after it is
+                # always the account's first. Each unknown login is used once.
+                samples = {
+                    CORRECT: sign_in(good, login(i), PASSWORD, 201),
+                    WRONG: sign_in(failing.next(), login(i), WRONG_PASSWORD, 401),
+                    UNKNOWN: sign_in(failing.next(), f"nobody.{i + 1:05d}", PASSWORD, 401),
+                }
+                if i >= 0:
+                    for row, seconds in samples.items():
+                        times[row].append(seconds)
+    finally:
+        failing.close()
+    return times
+
+
+@dataclass
+class Run:
+    wall: float
+    latencies: list[float]
+    server_cpu: float
+
+
+def cpu_seconds(pid: int) -> float:
+    # utime + stime, fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name).
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def concurrent_sign_ins(server: Server, count: int, concurrency: int) -> Run:
+    """`count` correct sign-ins, `concurrency` in flight, each worker on its own connection."""
+    indices = iter(range(count))
+    lock = threading.Lock()
+    ready = threading.Barrier(concurrency + 1, timeout=60)
+
+    def worker() -> list[float]:
+        mine: list[float] = []
+        with client(server.url) as http:
+            http.get("/healthz")  # the connection is open before the clock starts
+            ready.wait()
+            while True:
+                with lock:
+                    i = next(indices, None)
+                if i is None:
+                    return mine
+                mine.append(sign_in(http, login(i), PASSWORD, 201))
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        futures = [pool.submit(worker) for _ in range(concurrency)]
+        ready.wait()
+        cpu, start = cpu_seconds(server.process.pid), time.perf_counter()
+        done = [future.result() for future in futures]
+        wall = time.perf_counter() - start
+    cpu = cpu_seconds(server.process.pid) - cpu
+    return Run(wall, [seconds for mine in done for seconds in mine], cpu)
+
+
+def peak_rss_kib(pid: int, reset: bool = False) -> int:
+    """The server's peak RSS (VmHWM), first brought down to its current RSS if `reset`."""
+    if reset:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")  # Linux >= 4.0: VmHWM := VmRSS
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmHWM in /proc/{pid}/status (Linux only)")
+
+
+@dataclass
+class Burst:
+    run: Run
+    before_kib: int
+    peak_kib: int
+
+
+def bursts(server: Server, size: int) -> list[Burst]:
+    # Untimed: the server starts its worker threads and database connections, so that the
+    # peak measured below is the sign-ins' own.
+    concurrent_sign_ins(server, size, size)
+    results = []
+    for _ in range(BURST_RUNS):
+        before = peak_rss_kib(server.process.pid, reset=True)
+        run = concurrent_sign_ins(server, size, size)
+        results.append(Burst(run, before, peak_rss_kib(server.process.pid)))
+    return results
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[18]
+
+
+def latency_table(times: dict[str, list[float]]) -> Table:
+    title = f"sign-in latency, one at a time, {len(times[CORRECT])} of each, round-robin"
+    table = Table(title=title, box=box.MARKDOWN, title_justify="left")
+    table.add_column("request")
+    for header in ("median ms", "p95 ms", "min ms", "÷ correct, median"):
+        table.add_column(header, justify="right")
+    reference = statistics.median(times[CORRECT])
+    for row, values in times.items():
+        median = statistics.median(values)
+        cells = (ms(median), ms(p95(values)), ms(min(values)), f"{median / reference:.2f}")
+        table.add_row(row, *cells)
+    return table
+
+
+def sustained_table(runs: dict[int, Run]) -> Table:
+    count = len(next(iter(runs.values())).latencies)
+    title = f"sustained sign-ins, {count} correct ones per row, cap {DEFAULT_CAP} hashes"
+    table = Table(title=title, box=box.MARKDOWN, title_justify="left")
+    table.add_column("in flight", justify="right")
+    headers = ("sign-ins/s", "median ms", "p95 ms", "max ms", "server CPU ms each")
+    for header in (*headers, "server cores busy"):
+        table.add_column(header, justify="right")
+    for concurrency, run in runs.items():
+        times = run.latencies
+        table.add_row(
+            str(concurrency),
+            f"{len(times) / run.wall:.1f}",
+            ms(statistics.median(times)),
+            ms(p95(times)),
+            ms(max(times)),
+            ms(run.server_cpu / len(times)),
+            f"{run.server_cpu / run.wall:.2f}",  # above 1: more than one core at work
+        )
+    return table
+
+
+def burst_table(size: int, results: dict[int, list[Burst]]) -> Table:
+    title = f"burst of {size} sign-ins at once, a fresh server per cap, {BURST_RUNS} runs each"
+    table = Table(title=title, box=box.MARKDOWN, title_justify="left")
+    table.add_column("hash cap", justify="right")
+    headers = ("total s", "median ms", "max ms", "RSS before MiB", "peak MiB", "peak - before MiB")
+    for header in headers:
+        table.add_column(header, justify="right")
+    for cap, runs in results.items():
+        for burst in runs:
+            times = burst.run.latencies
+            table.add_row(
+                str(cap),
+                f"{burst.run.wall:.2f}",
+                ms(statistics.median(times)),
+                ms(max(times)),
+                f"{burst.before_kib / MIB:.1f}",
+                f"{burst.peak_kib / MIB:.1f}",
+                f"{(burst.peak_kib - burst.before_kib) / MIB:.1f}",
+            )
+    return table
+
+
+def machine() -> list[str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), "?")
+    hasher = argon2.PasswordHasher()  # vault.passwords uses these defaults
+    digest = hasher.hash(PASSWORD)
+    verify = []
+    for _ in range(20):
+        start = time.perf_counter()
+        hasher.verify(digest, PASSWORD)
+        verify.append(time.perf_counter() - start)
+    version = importlib.metadata.version
+    return [
+        dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        f"{platform.system()} {platform.machine()}, {cpu}, nproc {len(os.sched_getaffinity(0))}",
+        f"Python {platform.python_version()}, argon2-cffi {version('argon2-cffi')}, "
+        f"uvicorn {version('uvicorn')}, httpx {httpx.__version__}",
+        f"argon2id time_cost {hasher.time_cost}, memory_cost {hasher.memory_cost} KiB, "
+        f"parallelism {hasher.parallelism}; one verify in this process, server idle: "
+        f"{ms(statistics.median(verify))} ms (median of 20)",
+        f"coffre serve (one uvicorn process) on SQLite + a local folder in a temporary folder, "
+        f"{ACCOUNTS} accounts",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=200, help="sign-ins per row (200)")
+    parser.add_argument(
+        "--concurrency",
+        default="1,4,8,50",
+        help="sign-ins in flight per row; the largest is also the burst size (default 1,4,8,50)",
+    )
+    args = parser.parse_args()
+    levels = sorted({int(level) for level in args.concurrency.split(",")})
+    # Wide, so that the Markdown tables never wrap and paste as they are into README.md.
+    console = Console(width=180, highlight=False)
+    console.print("\n".join(machine()))
+    folder = Path(tempfile.mkdtemp(prefix="coffre-bench-signin-"))
+    data_dir = folder / "data"
+    try:
+        with coffre_server(data_dir) as server:
+            create_accounts(server.url)
+            console.print(latency_table(latencies(server.url, args.requests)))
+            runs = {level: concurrent_sign_ins(server, args.requests, level) for level in levels}
+            console.print(sustained_table(runs))
+        # Each cap on a server with the same history (same data, fresh process), so that the
+        # two peaks start from the same place.
+        size = levels[-1]
+        results: dict[int, list[Burst]] = {}
+        for cap in (None, size):  # None: no COFFRE_MAX_CONCURRENT_HASHES, the default cap
+            with coffre_server(data_dir, cap) as server:
+                results[cap or DEFAULT_CAP] = bursts(server, size)
+        console.print(burst_table(size, results))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,275 @@
+"""Consent pages. For the beneficiary: « Qui peut voir mes papiers » and « Historique ». For
+professionals: the people who granted them access, a person's papers, an account created with
+the person present, a request for access. For organisation admins: their counsellors."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from vault.documents import service
+from vault.errors import ForbiddenError, VaultError
+from vault.grants import (
+    GrantTerms,
+    answer_request,
+    create_account_in_person,
+    granted_vaults,
+    grants_of,
+    request_access,
+    revoke,
+)
+from vault.history import history
+from vault.models import Grant, Organisation, Person
+from vault.organisations import add_member, members_of, visible_organisations
+from vault.policy import PROFESSIONALS, SCOPES, grant_categories, grant_scopes
+from vault.sessions import SignedIn
+from webui.deps import DbSession, PageSignedIn, RuntimeDep, need
+from webui.errors import status_of
+from webui.pages.auth import codes_page
+from webui.pages.common import check_csrf, redirect
+from webui.pages.history_words import sentence
+from webui.pages.render import page
+
+router = APIRouter(include_in_schema=False)
+
+SCOPE_WORDS = {
+    "view": "voir vos papiers",
+    "upload": "ajouter des papiers",
+    "manage": "modifier et supprimer des papiers",
+    "recover": "vous aider à changer votre mot de passe",
+}
+STATUS_WORDS = {
+    "pending": "Demande en attente",
+    "active": "En cours",
+    "revoked": "Arrêté",
+    "refused": "Refusé",
+    "expired": "Terminé",
+}
+
+
+def _grant_rows(db: DbSession, grants: list[Grant]) -> list[dict[str, object]]:
+    rows = []
+    for grant in grants:
+        who = db.get(Person, grant.counsellor_id) if grant.counsellor_id else None
+        organisation = (
+            db.get(Organisation, grant.organisation_id) if grant.organisation_id else None
+        )
+        rows.append(
+            {
+                "id": grant.id,
+                "who": who.display_name if who else "",
+                "organisation": organisation.name if organisation else "",
+                "scopes": [SCOPE_WORDS[s] for s in grant_scopes(grant)],
+                "categories": grant_categories(grant),
+                "status": grant.status,
+                "status_words": STATUS_WORDS.get(grant.status, grant.status),
+                "ends": grant.expires_at,
+                "in_person": grant.consent == "in_person",
+            }
+        )
+    return rows
+
+
+@router.get("/acces")
+def access_page(
+    request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
+) -> Response:
+    me = need(signed_in)
+    grants = grants_of(db, rt, me.person)
+    db.commit()
+    return page(request, "access.html", me, grants=_grant_rows(db, grants), now=datetime.now())
+
+
+@router.post("/acces/{grant_id}")
+def access_answer(
+    grant_id: str,
+    request: Request,
+    db: DbSession,
+    signed_in: PageSignedIn,
+    decision: Annotated[str, Form(max_length=20)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Accept, refuse or end an access."""
+    me = need(signed_in)
+    check_csrf(request, me, csrf)
+    if decision == "end":
+        revoke(db, me.person, grant_id)
+    else:
+        answer_request(db, me.person, grant_id, accept=decision == "accept")
+    db.commit()
+    return redirect("/acces")
+
+
+@router.get("/historique")
+def history_page(
+    request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
+) -> Response:
+    me = need(signed_in)
+    lines = history(db, me.person)
+    titles = service.own_titles(db, rt, me.person, {x.document_id for x in lines if x.document_id})
+    entries = [(line, sentence(line, titles)) for line in lines]
+    return page(request, "history.html", me, entries=entries)
+
+
+def _professional(signed_in: SignedIn | None) -> SignedIn:
+    me = need(signed_in)
+    if me.person.role not in PROFESSIONALS:
+        raise ForbiddenError("Cette page est réservée aux professionnels.")
+    return me
+
+
+@router.get("/personnes")
+def people_page(
+    request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
+) -> Response:
+    me = _professional(signed_in)
+    vaults = granted_vaults(db, rt, me.person)
+    db.commit()
+    return page(request, "people.html", me, vaults=vaults, scope_words=SCOPE_WORDS)
+
+
+@router.get("/personnes/nouvelle")
+def new_person_form(request: Request, signed_in: PageSignedIn) -> Response:
+    return page(request, "person_new.html", _professional(signed_in), values={})
+
+
+@router.post("/personnes/nouvelle")
+def new_person(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    signed_in: PageSignedIn,
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    login: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    consent: Annotated[str, Form(max_length=10)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """The person sits here and types their own password; their agreement is recorded."""
+    me = _professional(signed_in)
+    check_csrf(request, me, csrf)
+    try:
+        created = create_account_in_person(
+            db,
+            rt,
+            me.person,
+            login=login,
+            display_name=display_name,
+            password=password,
+            consent=consent == "yes",
+        )
+    except VaultError as exc:
+        db.rollback()
+        return page(
+            request,
+            "person_new.html",
+            me,
+            status_code=status_of(exc),
+            errors={exc.field or "login": exc.message},
+            values={"display_name": display_name, "login": login},
+        )
+    db.commit()
+    return codes_page(request, me, created.recovery_codes, first_time=True)
+
+
+@router.get("/personnes/demande")
+def request_form(request: Request, signed_in: PageSignedIn) -> Response:
+    return page(
+        request, "person_request.html", _professional(signed_in), scope_words=SCOPE_WORDS, values={}
+    )
+
+
+@router.post("/personnes/demande")
+def ask(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    signed_in: PageSignedIn,
+    login: Annotated[str, Form(max_length=200)] = "",
+    scopes: Annotated[list[str] | None, Form()] = None,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    me = _professional(signed_in)
+    check_csrf(request, me, csrf)
+    try:
+        request_access(
+            db, rt, me.person, login, GrantTerms([s for s in scopes or [] if s in SCOPES])
+        )
+    except VaultError as exc:
+        db.rollback()
+        return page(
+            request,
+            "person_request.html",
+            me,
+            status_code=status_of(exc),
+            errors={exc.field or "login": exc.message},
+            scope_words=SCOPE_WORDS,
+            values={"login": login},
+        )
+    db.commit()
+    return page(request, "person_request.html", me, sent=True, scope_words=SCOPE_WORDS, values={})
+
+
+@router.get("/personnes/{vault_id}")
+def person_papers(
+    vault_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
+) -> Response:
+    me = _professional(signed_in)
+    documents = service.list_documents(db, rt, me.person, vault_id)
+    person = next((v for v in granted_vaults(db, rt, me.person) if v.vault_id == vault_id), None)
+    db.commit()
+    return page(
+        request, "person_papers.html", me, documents=documents, person=person, vault_id=vault_id
+    )
+
+
+@router.get("/organisation")
+def organisation_page(request: Request, db: DbSession, signed_in: PageSignedIn) -> Response:
+    me = _professional(signed_in)
+    teams = [
+        (o, members_of(db, me.person, o.id))
+        for o in visible_organisations(db, me.person)
+        if me.person.role == "org_admin"
+    ]
+    return page(request, "organisation.html", me, teams=teams, values={})
+
+
+@router.post("/organisation/{org_id}/conseillers")
+def add_counsellor(
+    org_id: str,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    signed_in: PageSignedIn,
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    login: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    me = _professional(signed_in)
+    check_csrf(request, me, csrf)
+    try:
+        add_member(
+            db,
+            rt.master_keys,
+            me.person,
+            org_id,
+            login=login,
+            display_name=display_name,
+            password=password,
+        )
+    except VaultError as exc:
+        db.rollback()
+        teams = [(o, members_of(db, me.person, o.id)) for o in visible_organisations(db, me.person)]
+        return page(
+            request,
+            "organisation.html",
+            me,
+            status_code=status_of(exc),
+            errors={exc.field or "login": exc.message},
+            teams=teams,
+            values={"display_name": display_name, "login": login},
+        )
+    db.commit()
+    return redirect("/organisation")

@@ -1,0 +1,46 @@
+"""The journal in plain French: one short sentence per line."""
+
+from vault.history import HistoryLine
+
+# {who} is "Claire Martin, CCAS d'Orléans" or "Vous"; {paper} is « title » or "un papier".
+_BY_OTHERS = {
+    "documents_listed": "{who} a regardé la liste de vos papiers.",
+    "document_viewed": "{who} a regardé la fiche de {paper}.",
+    "document_downloaded": "{who} a ouvert {paper}.",
+    "document_added": "{who} a ajouté {paper}.",
+    "document_changed": "{who} a modifié {paper}.",
+    "document_deleted": "{who} a supprimé {paper}.",
+    "grant_requested": "{who} demande à voir vos papiers.",
+    "grant_created": "{who} a reçu un accès à vos papiers.",
+    "account_created_in_person": "{who} a créé votre coffre avec vous.",
+    "reset_code_issued": "{who} vous a donné un code pour changer votre mot de passe.",
+    "throttle_cleared": "{who} a levé l'attente après des erreurs de mot de passe.",
+}
+_BY_YOU = {
+    "sign_in": "Vous avez ouvert votre coffre.",
+    "sign_in_failed": "Quelqu'un a essayé d'ouvrir votre coffre avec un mauvais mot de passe.",
+    "sign_out_everywhere": "Vous avez fermé votre coffre partout.",
+    "password_changed": "Votre mot de passe a changé.",
+    "recovery_codes_created": "Vous avez reçu de nouveaux codes de secours.",
+    "recovery_code_used": "Vous avez utilisé un code de secours.",
+    "recovery_failed": "Quelqu'un a essayé un mauvais code de secours.",
+    "reset_code_used": "Vous avez utilisé le code donné par votre conseiller.",
+    "second_factor_enabled": "La double vérification est activée.",
+    "grant_created": "Vous avez donné un accès à vos papiers.",
+    "grant_accepted": "Vous avez accepté une demande d'accès.",
+    "grant_refused": "Vous avez refusé une demande d'accès.",
+    "grant_revoked": "Vous avez arrêté un accès.",
+    "grant_expired": "Un accès s'est arrêté tout seul (date de fin ou longue absence).",
+    "document_added": "Vous avez ajouté {paper}.",
+}
+
+
+def sentence(line: HistoryLine, titles: dict[str, str]) -> str:
+    title = titles.get(line.document_id or "")
+    paper = f"« {title} »" if title else "un papier"
+    if line.by_someone_else:
+        who = ", ".join(x for x in (line.actor_name, line.organisation_name) if x) or "Quelqu'un"
+        template = _BY_OTHERS.get(line.action, "{who} : " + line.action.replace("_", " ") + ".")
+        return template.format(who=who, paper=paper)
+    template = _BY_YOU.get(line.action, line.action.replace("_", " ").capitalize() + ".")
+    return template.format(paper=paper)
