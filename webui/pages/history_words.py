@@ -2,7 +2,8 @@
 
 from vault.history import HistoryLine
 
-# {who} is "Claire Martin, CCAS d'Orléans" or "Vous"; {paper} is « title » or "un papier".
+# {who} is "Claire Martin, CCAS d'Orléans," or "Claire Martin"; {paper} is « title » or
+# "un papier": « Claire Martin, CCAS d'Orléans, a ouvert « Carte d'identité » ».
 _BY_OTHERS = {
     "documents_listed": "{who} a regardé la liste de vos papiers.",
     "document_viewed": "{who} a regardé la fiche de {paper}.",
@@ -39,7 +40,9 @@ def sentence(line: HistoryLine, titles: dict[str, str]) -> str:
     title = titles.get(line.document_id or "")
     paper = f"« {title} »" if title else "un papier"
     if line.by_someone_else:
-        who = ", ".join(x for x in (line.actor_name, line.organisation_name) if x) or "Quelqu'un"
+        who = line.actor_name or "Quelqu'un"
+        if line.organisation_name:
+            who = f"{who}, {line.organisation_name},"
         template = _BY_OTHERS.get(line.action, "{who} : " + line.action.replace("_", " ") + ".")
         return template.format(who=who, paper=paper)
     template = _BY_YOU.get(line.action, line.action.replace("_", " ").capitalize() + ".")

@@ -1,0 +1,95 @@
+"""In a real browser: a counsellor creates an account with the person present and adds a paper
+for them; the person sees who added it and who opened it, and ends the access; the counsellor
+then gets nothing."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.app_fixtures import PASSWORD
+from tests.samples import pdf
+from vault.accounts import create_person
+from vault.db import transaction
+from vault.models import Membership, Organisation
+from vault.runtime import Runtime
+
+pytestmark = pytest.mark.browser
+
+PERSON_PASSWORD = "le mot de passe de moussa"
+
+
+def sign_in(page: Page, url: str, login: str, password: str) -> None:
+    page.goto(f"{url}/connexion")
+    page.get_by_label("Mon identifiant").fill(login)
+    page.get_by_label("Mon mot de passe").fill(password)
+    page.get_by_role("button", name="Ouvrir", exact=True).click()
+
+
+def test_counsellor_helps_then_the_person_ends_the_access(
+    browser: Browser, page: Page, live_url: str, rt: Runtime, tmp_path: Path
+) -> None:
+    with transaction(rt.sessions) as db:
+        organisation = Organisation(name="CCAS d'Orléans")
+        db.add(organisation)
+        db.flush()
+        claire = create_person(
+            db,
+            rt.master_keys,
+            login="claire.martin",
+            display_name="Claire Martin",
+            password=PASSWORD,
+            role="counsellor",
+        )
+        db.add(Membership(person_id=claire.id, organisation_id=organisation.id, role="counsellor"))
+    paper = tmp_path / "attestation.pdf"
+    paper.write_bytes(pdf("caf"))
+
+    sign_in(page, live_url, "claire.martin", PASSWORD)
+    expect(page.get_by_role("heading", name="Les personnes que j'aide")).to_be_visible()
+    page.get_by_role("link", name="Créer un coffre avec la personne").click()
+    page.get_by_label("Son nom").fill("Moussa Traoré")
+    page.get_by_label("Son identifiant").fill("moussa.traore")
+    page.get_by_label("Son mot de passe (tapé par la personne)").fill(PERSON_PASSWORD)
+    page.get_by_label("La personne est d'accord").check()
+    page.get_by_role("button", name="Créer le coffre").click()
+    expect(page.get_by_role("heading", name="Mes codes de secours")).to_be_visible()
+
+    page.goto(f"{live_url}/personnes")
+    page.get_by_role("link", name="Moussa Traoré").click()
+    page.get_by_role("link", name="Ajouter un papier pour cette personne").click()
+    page.get_by_label("Quel papier ?").select_option(label="Revenus et aides")
+    page.get_by_label("Son nom").fill("Attestation CAF")
+    page.get_by_label("Le fichier").set_input_files(str(paper))
+    page.get_by_role("button", name="Ajouter").click()
+    expect(page.get_by_text("Le papier est bien dans votre coffre.")).to_be_visible()
+    paper_url = page.url.split("?")[0]
+    with page.expect_response(lambda response: "/fichier" in response.url) as shown:
+        page.get_by_role("link", name="Voir le papier").click()
+    # Chromium hands a PDF to its viewer: the answer's headers tell what was served.
+    assert shown.value.status == 200
+    assert shown.value.headers["content-type"] == "application/pdf"
+    page.goto(f"{live_url}/personnes")
+    page.get_by_role("button", name="Quitter").click()
+
+    person = browser.new_context(locale="fr-FR").new_page()
+    person.set_default_timeout(10_000)
+    sign_in(person, live_url, "moussa.traore", PERSON_PASSWORD)
+    expect(person.get_by_role("heading", name="Mes papiers")).to_be_visible()
+    expect(person.get_by_text("par Claire Martin")).to_be_visible()
+    person.get_by_role("link", name="Historique").click()
+    expect(
+        person.get_by_text("Claire Martin, CCAS d'Orléans, a ouvert « Attestation CAF ».")
+    ).to_be_visible()
+    person.get_by_role("link", name="Qui voit mes papiers").click()
+    expect(person.get_by_text("Vous avez dit oui en personne.")).to_be_visible()
+    person.get_by_role("button", name="Arrêter cet accès").click()
+    expect(
+        person.get_by_text("Personne d'autre que vous ne peut voir vos papiers.")
+    ).to_be_visible()
+
+    sign_in(page, live_url, "claire.martin", PASSWORD)
+    expect(page.get_by_text("Personne ne vous a encore donné accès à ses papiers.")).to_be_visible()
+    gone = page.goto(paper_url)
+    assert gone is not None
+    assert gone.status == 404
