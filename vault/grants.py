@@ -107,16 +107,16 @@ def create_grant(
 
 def request_access(
     db: Session, rt: Runtime, counsellor: Person, login: str, terms: GrantTerms
-) -> None:
-    """A counsellor asks; the person answers at their next sign-in. The answer is the same
-    whether the login exists or not."""
+) -> Grant | None:
+    """A counsellor asks; the person answers at their next sign-in. Callers must answer the
+    same whether the login exists or not (None)."""
     if counsellor.role not in PROFESSIONALS:
         raise ForbiddenError("Seul un professionnel peut demander un accès.")
     scopes, categories, ends_at = _clean(rt, terms)
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
     vault = vault_of(db, person.id) if person is not None else None
     if person is None or vault is None:
-        return
+        return None
     grant = Grant(
         vault_id=vault.id,
         counsellor_id=counsellor.id,
@@ -131,6 +131,7 @@ def request_access(
     db.add(grant)
     db.flush()
     _note(db, grant, counsellor.id, journal.GRANT_REQUESTED)
+    return grant
 
 
 def _owned_grant(db: Session, owner: Person, grant_id: str) -> Grant:

@@ -1,6 +1,7 @@
 """Optional second factor (TOTP, RFC 6238) for counsellors and administrators; required for
 administrators. The secret is sealed under the person's user key; a code is accepted once."""
 
+import binascii
 from datetime import UTC, datetime
 
 import pyotp
@@ -80,7 +81,10 @@ def verify(db: Session, master_keys: MasterKeyProvider, person: Person, code: st
 
 def _matching_step(secret: str, code: str) -> int | None:
     """The time step the code belongs to (now, or one step either side for clock drift)."""
-    totp = pyotp.TOTP(secret)
+    try:
+        totp = pyotp.TOTP(secret)
+    except (ValueError, binascii.Error):
+        return None  # not a usable secret: the same answer as a wrong code
     code = "".join(code.split())
     now_step = totp.timecode(datetime.now(UTC))
     for step in (now_step - 1, now_step, now_step + 1):

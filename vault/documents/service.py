@@ -154,6 +154,8 @@ def create_document(
     plan = stored.plan
     access = require_vault(db, rt.settings, actor, plan.vault_id, Action.UPLOAD)
     fields = clean_fields(fields)
+    if not access.shows(Document(category=fields.category, private=False)):
+        raise InvalidInputError("Ce type de papier n'est pas dans votre accès.", field="category")
     now = utcnow()
     document = Document(
         id=stored.document_id,
@@ -246,7 +248,7 @@ def update_document(
             expires_on=None if clear_expiry else (expires_on or document.expires_on),
         )
     )
-    if access.grant is not None and not access.shows(_with_category(document, fields.category)):
+    if not access.shows(Document(category=fields.category, private=document.private)):
         raise InvalidInputError("Ce type de papier n'est pas dans votre accès.", field="category")
     document.title_sealed = seal_field(user_key, owner_id, document.id, "title", fields.title)
     document.category = fields.category
@@ -257,10 +259,6 @@ def update_document(
     db.flush()
     note_use(db, actor, access, journal.DOCUMENT_CHANGED, document.id)
     return _view(db, document, owner_id, user_key)
-
-
-def _with_category(document: Document, category: str) -> Document:
-    return Document(category=category, private=document.private)
 
 
 def open_content(
