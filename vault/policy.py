@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from vault import journal
 from vault.config import Settings
 from vault.errors import NotFoundError
 from vault.models import Document, Grant, Membership, Person, Vault, utcnow
@@ -121,7 +122,16 @@ def require_document(
     document = db.get(Document, document_id)
     vault = db.get(Vault, document.vault_id) if document is not None else None
     access = vault_access(db, settings, actor, vault, action) if vault else None
-    if document is None or access is None or not access.shows(document):
+    if document is None or vault is None or access is None or not access.shows(document):
+        if vault is not None and vault.owner_id != actor.id:
+            # The owner sees attempted accesses too; the caller commits before answering 404.
+            journal.record(
+                db,
+                subject_id=vault.owner_id,
+                actor_id=actor.id,
+                action=journal.ACCESS_REFUSED,
+                target_id=document_id,
+            )
         raise NotFoundError(NOT_FOUND_DOCUMENT)
     return document, access
 

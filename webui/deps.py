@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from vault.errors import NotFoundError
 from vault.models import Person
 from vault.runtime import Runtime
 from vault.sessions import SignedIn, resolve_session
@@ -21,9 +22,15 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def get_db(rt: RuntimeDep) -> Iterator[Session]:
-    """A session per request. Routes that write commit themselves; anything else rolls back."""
+    """A session per request. Routes that write commit themselves; anything else rolls back,
+    except a refusal: the journal line of an attempted access is kept (the policy writes
+    nothing else before refusing)."""
     with rt.sessions() as session:
-        yield session
+        try:
+            yield session
+        except NotFoundError:
+            session.commit()
+            raise
 
 
 DbSession = Annotated[Session, Depends(get_db)]

@@ -16,6 +16,7 @@ _BY_OTHERS = {
     "account_created_in_person": "{who} a créé votre coffre avec vous.",
     "reset_code_issued": "{who} vous a donné un code pour changer votre mot de passe.",
     "throttle_cleared": "{who} a levé l'attente après des erreurs de mot de passe.",
+    "access_refused": "{who} a essayé d'ouvrir un de vos papiers, sans en avoir le droit.",
 }
 _BY_YOU = {
     "sign_in": "Vous avez ouvert votre coffre.",

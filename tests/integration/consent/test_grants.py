@@ -261,3 +261,40 @@ def test_audit_verify_detects_a_removed_or_reordered_entry(
     reordered = coffre(settings, "audit", "verify")
     assert reordered.returncode == 1
     assert isinstance(reordered, subprocess.CompletedProcess)
+
+
+def test_attempted_access_is_shown_to_the_owner(client: TestClient, rt: Runtime) -> None:
+    amina, claire, _org = setup(client, rt)
+    document_id = upload(client, amina, pdf()).json()["id"]
+    assert (
+        client.get(f"/api/v1/documents/{document_id}", headers=claire["headers"]).status_code == 404
+    )
+    line = client.get("/api/v1/journal", headers=amina["headers"]).json()[0]
+    assert (line["action"], line["actor_name"]) == ("access_refused", "Claire Martin")
+    assert client.get("/api/v1/documents/no-such-id", headers=claire["headers"]).status_code == 404
+
+
+def test_audit_verify_detects_an_inserted_entry(
+    client: TestClient, rt: Runtime, settings: Settings
+) -> None:
+    amina, claire, _org = setup(client, rt)
+    grant(client, amina, counsellor_id=claire["id"])
+    with transaction(rt.sessions) as db:
+        last = db.scalars(select(JournalEvent).order_by(JournalEvent.seq.desc())).first()
+        assert last is not None
+        db.add(
+            JournalEvent(
+                seq=last.seq + 1,
+                subject_id=last.subject_id,
+                action="document_viewed",
+                occurred_at=utcnow(),
+                prev_hash=last.hash,
+                hash="f" * 64,
+            )
+        )
+    inserted = coffre(settings, "audit", "verify")
+    assert inserted.returncode == 1
+    assert f"entry {last.seq + 1} was changed" in inserted.stdout
+    assert (
+        f"the journal ends at entry {last.seq + 1} but its head says {last.seq}" in inserted.stdout
+    )
