@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from keys.hierarchy import open_field, seal_field
+from keys.hierarchy import seal_field
 from keys.providers.base import MasterKeyProvider
 from vault import journal
 from vault.errors import AuthenticationError, ConflictError, InvalidInputError
-from vault.keychain import active_user_key, create_user_key
+from vault.keychain import active_user_key, create_user_key, open_person_field
 from vault.models import Person, Vault
 from vault.passwords import check_new_password, hash_password, verify_password
 from vault.sessions import close_all_sessions
@@ -134,9 +134,8 @@ def update_profile(
 def contact_details(db: Session, master_keys: MasterKeyProvider, person: Person) -> dict[str, str]:
     if person.email_sealed is None and person.phone_sealed is None:
         return {"email": "", "phone": ""}
-    _user_key, key = active_user_key(db, master_keys, person.id)
     return {
-        field: open_field(key, person.id, person.id, field, sealed) if sealed else ""
+        field: open_person_field(db, master_keys, person.id, field, sealed) if sealed else ""
         for field, sealed in (("email", person.email_sealed), ("phone", person.phone_sealed))
     }
 

@@ -1,9 +1,12 @@
 """Per-person user keys: created with the person, held in key slots wrapped by the master key."""
 
+from collections.abc import Iterator
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keys.hierarchy import new_user_key, open_user_key, seal_user_key
+from keys.errors import IntegrityError
+from keys.hierarchy import new_user_key, open_field, open_user_key, seal_user_key
 from keys.providers.base import MasterKeyProvider
 from vault.models import KeySlot, UserKey
 
@@ -60,3 +63,29 @@ def open_key(db: Session, master_keys: MasterKeyProvider, user_key: UserKey) -> 
     return open_user_key(
         master_keys, user_key.person_id, user_key.version, slot.master_version, slot.wrapped_key
     )
+
+
+def live_user_keys(
+    db: Session, master_keys: MasterKeyProvider, person_id: str
+) -> Iterator[tuple[UserKey, bytes]]:
+    """The person's user keys that can still be opened, newest first."""
+    rows = db.scalars(
+        select(UserKey)
+        .where(UserKey.person_id == person_id, UserKey.state != "destroyed")
+        .order_by(UserKey.version.desc())
+    )
+    for user_key in rows:
+        yield user_key, open_key(db, master_keys, user_key)
+
+
+def open_person_field(
+    db: Session, master_keys: MasterKeyProvider, person_id: str, field: str, sealed: bytes
+) -> str:
+    """Open a field sealed about a person (contact, second-factor secret). During a rotation of
+    their user key it may still be sealed under the previous version."""
+    for _user_key, key in live_user_keys(db, master_keys, person_id):
+        try:
+            return open_field(key, person_id, person_id, field, sealed)
+        except IntegrityError:
+            continue
+    raise IntegrityError("no user key of this person opens the field")

@@ -58,6 +58,8 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
+    # Set when the account was erased: the row stays only so the journal keeps its references.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     preferred_language: Mapped[str] = mapped_column(String(10), default="fr")
     # Optional contact details, sealed under the person's user key.
     email_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -267,3 +269,18 @@ class Grant(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class KeyJob(Base):
+    """One run of a key job (rotation, re-encryption, verification), for resuming and status."""
+
+    __tablename__ = "key_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    scope: Mapped[str] = mapped_column(String(100), default="")
+    target_version: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    units_done: Mapped[int] = mapped_column(BigInteger, default=0)
+    failures: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -28,11 +28,15 @@ class Runtime:
     master_keys: MasterKeyProvider
 
 
-def open_keyring(url: str) -> MasterKeyProvider:
+def keyring_path(url: str) -> Path:
     parsed = urlparse(url)
     if parsed.scheme != "file":
         raise ValueError("COFFRE_KEYRING must be a file:///path URL")
-    return LocalKeyring.open(Path(unquote(parsed.path)))
+    return Path(unquote(parsed.path))
+
+
+def open_keyring(url: str) -> MasterKeyProvider:
+    return LocalKeyring.open(keyring_path(url))
 
 
 def build_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime:

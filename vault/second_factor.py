@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pyotp
 from sqlalchemy.orm import Session
 
-from keys.hierarchy import open_field, seal_field
+from keys.hierarchy import seal_field
 from keys.providers.base import MasterKeyProvider
 from vault import journal
 from vault.errors import ForbiddenError, InvalidInputError, SecondFactorRequiredError
-from vault.keychain import active_user_key
+from vault.keychain import active_user_key, open_person_field
 from vault.models import Person
 
 ISSUER = "coffre"
@@ -70,8 +70,7 @@ def verify(db: Session, master_keys: MasterKeyProvider, person: Person, code: st
         )
     if not code:
         raise SecondFactorRequiredError("Entrez le code de votre application.", field="totp")
-    _user_key, key = active_user_key(db, master_keys, person.id)
-    secret = open_field(key, person.id, person.id, _FIELD, person.totp_secret_sealed)
+    secret = open_person_field(db, master_keys, person.id, _FIELD, person.totp_secret_sealed)
     step = _matching_step(secret, code)
     if step is None or (person.totp_last_step is not None and step <= person.totp_last_step):
         raise SecondFactorRequiredError("Ce code n'est pas bon.", field="totp")

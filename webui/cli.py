@@ -2,7 +2,9 @@
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +13,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from keys.backup import open_backup, seal_backup
+from keys.errors import CryptoError
+from keys.providers.local import LocalKeyring
 from vault import second_factor
 from vault.accounts import create_person
 from vault.config import get_settings
@@ -19,7 +24,15 @@ from vault.errors import VaultError
 from vault.integrity import count_blobs, verify_blobs
 from vault.journal import verify_chain
 from vault.key_status import key_status
-from vault.runtime import Runtime, build_runtime
+from vault.rotation import (
+    people_for,
+    reencrypt,
+    retire_master,
+    rotate_master,
+    rotate_user,
+    start_master_rotation,
+)
+from vault.runtime import Runtime, build_runtime, keyring_path
 from vault.sweeper import sweep_orphans
 from webui.app import create_app
 
@@ -129,6 +142,128 @@ def keys_verify() -> None:
     console.print(f"{total - failures} of {total} blobs verified, {failures} failed.")
     if failures:
         raise typer.Exit(1)
+
+
+def _progress(description: str, total: int) -> tuple[Progress, Callable[[int], None]]:
+    progress = Progress(console=errors, disable=not errors.is_terminal)
+    task = progress.add_task(description, total=total or None)
+    return progress, lambda done: progress.advance(task, done)
+
+
+BatchOption = Annotated[int, typer.Option(help="Units per transaction.")]
+
+
+@keys_app.command("rotate-master")
+def keys_rotate_master(batch: BatchOption = 500) -> None:
+    """New master key version; re-wrap every user key (no blob is read or written).
+    Interrupted, it resumes when run again."""
+    rt = runtime()
+    target, behind = start_master_rotation(rt)
+    progress, advance = _progress(f"Re-wrapping user keys under master v{target}", behind)
+    with progress:
+        done = rotate_master(rt, batch, advance)
+    console.print(f"Master key version {target} is primary; {done} user keys re-wrapped.")
+
+
+@keys_app.command("retire-master")
+def keys_retire_master(version: int) -> None:
+    """Forget an old master key version; refused while anything references it."""
+    rt = runtime()
+    try:
+        retire_master(rt, version)
+    except VaultError as exc:
+        errors.print(exc.message)
+        raise typer.Exit(1) from exc
+    console.print(f"Master key version {version} retired.")
+
+
+@keys_app.command("rotate-user")
+def keys_rotate_user(
+    login: Annotated[str | None, typer.Option(help="One person's login.")] = None,
+    all_people: Annotated[bool, typer.Option("--all", help="Every person.")] = False,
+    batch: BatchOption = 500,
+) -> None:
+    """New user key version; re-wrap that vault's data keys, then destroy the old version."""
+    if (login is None) == (not all_people):
+        errors.print("Give --login LOGIN or --all.")
+        raise typer.Exit(2)
+    rt = runtime()
+    with transaction(rt.sessions) as db:
+        people = people_for(db, login)
+    progress, advance = _progress("Rotating user keys", len(people))
+    units = 0
+    with progress:
+        for person_id in people:
+            units += rotate_user(rt, person_id, batch, lambda _done: None)
+            advance(1)
+    console.print(f"{len(people)} user keys rotated, {units} data keys and texts re-wrapped.")
+
+
+@keys_app.command("reencrypt")
+def keys_reencrypt(
+    login: Annotated[str | None, typer.Option(help="One person's login.")] = None,
+    all_people: Annotated[bool, typer.Option("--all", help="Every person.")] = False,
+    batch: BatchOption = 20,
+) -> None:
+    """New data keys; re-encrypt the blobs (the old object goes once the new one is checked)."""
+    if (login is None) == (not all_people):
+        errors.print("Give --login LOGIN or --all.")
+        raise typer.Exit(2)
+    rt = runtime()
+    with transaction(rt.sessions) as db:
+        total = count_blobs(db)
+    progress, advance = _progress("Re-encrypting blobs", total)
+    with progress:
+        done = reencrypt(rt, login, batch, advance)
+    console.print(f"{done} blobs re-encrypted.")
+
+
+@keys_app.command("export")
+def keys_export(
+    output: Annotated[Path, typer.Option(help="Where to write the encrypted backup.")],
+    passphrase_stdin: Annotated[bool, typer.Option("--passphrase-stdin")] = False,
+) -> None:
+    """Write the local keyring, encrypted under a passphrase (argon2id), to keep apart."""
+    if not passphrase_stdin:
+        errors.print("Give the passphrase on standard input with --passphrase-stdin.")
+        raise typer.Exit(2)
+    keyring = _local_keyring()
+    try:
+        backup = seal_backup(keyring.export_document(), sys.stdin.readline().rstrip("\n"))
+    except CryptoError as exc:
+        errors.print(str(exc))
+        raise typer.Exit(1) from exc
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(backup)
+    console.print(f"Keyring backup written to {output}. Keep it, and its passphrase, apart.")
+
+
+@keys_app.command("import")
+def keys_import(
+    backup: Annotated[Path, typer.Option("--input", help="The encrypted backup.")],
+    passphrase_stdin: Annotated[bool, typer.Option("--passphrase-stdin")] = False,
+) -> None:
+    """Restore the local keyring from an encrypted backup (refuses to overwrite one)."""
+    if not passphrase_stdin:
+        errors.print("Give the passphrase on standard input with --passphrase-stdin.")
+        raise typer.Exit(2)
+    path = keyring_path(get_settings().resolved_keyring())
+    try:
+        document = open_backup(backup.read_bytes(), sys.stdin.readline().rstrip("\n"))
+        LocalKeyring.restore(path, document)
+    except CryptoError as exc:
+        errors.print(str(exc))
+        raise typer.Exit(1) from exc
+    console.print(f"Keyring restored to {path}.")
+
+
+def _local_keyring() -> LocalKeyring:
+    provider = runtime().master_keys
+    if not isinstance(provider, LocalKeyring):
+        errors.print("Only a local keyring file can be exported; a KMS keeps its own keys.")
+        raise typer.Exit(2)
+    return provider
 
 
 @storage_app.command("sweep")

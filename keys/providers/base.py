@@ -23,3 +23,11 @@ class MasterKeyProvider(Protocol):
     def check(self) -> None:
         """Raise KeyringError if the provider cannot be used."""
         ...
+
+    def add_version(self) -> int:
+        """A new master key version becomes primary (the start of a master rotation)."""
+        ...
+
+    def remove_version(self, version: int) -> None:
+        """Retire a version nothing references any more."""
+        ...

@@ -81,6 +81,30 @@ class LocalKeyring:
         self._primary, self._keys = version, keys
         return version
 
+    def remove_version(self, version: int) -> None:
+        """Forget a retired master key: whatever it alone wrapped becomes unreadable for good.
+        The caller checks that nothing references it any more."""
+        _, keys = _load(self._path)
+        if version == self._primary or version not in keys:
+            raise KeyringError(f"master key version {version} is the primary one or unknown")
+        del keys[version]
+        _write(self._path, _serialize(self._primary, keys), replace=True)
+        self._keys = keys
+
+    def export_document(self) -> bytes:
+        """The keyring file's content, for an encrypted backup (keys.backup)."""
+        primary, keys = _load(self._path)
+        return _serialize(primary, keys)
+
+    @classmethod
+    def restore(cls, path: Path, document: bytes) -> LocalKeyring:
+        """Write a keyring from a backup's content; refuses to overwrite an existing keyring."""
+        primary, keys = _parse(path, document)
+        if path.exists():
+            raise KeyringError(f"a keyring already exists at {path}; move it away first")
+        _write(path, _serialize(primary, keys), replace=False)
+        return cls.open(path, create=False)
+
 
 def _load(path: Path) -> tuple[int, dict[int, bytes]]:
     try:

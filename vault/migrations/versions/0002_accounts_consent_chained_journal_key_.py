@@ -1,4 +1,4 @@
-"""accounts, consent and the chained journal
+"""accounts, consent, chained journal, key jobs
 
 Revision ID: 0002
 Revises: 0001
@@ -28,6 +28,21 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "key_jobs",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("scope", sa.String(length=100), nullable=False),
+        sa.Column("target_version", sa.Integer(), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("units_done", sa.BigInteger(), nullable=False),
+        sa.Column("failures", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("key_jobs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_key_jobs_kind"), ["kind"], unique=False)
+
     op.create_table(
         "organisations",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -186,6 +201,7 @@ def upgrade() -> None:
         )
 
     with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(
             sa.Column(
                 "preferred_language", sa.String(length=10), nullable=False, server_default="fr"
@@ -216,6 +232,7 @@ def downgrade() -> None:
         batch_op.drop_column("phone_sealed")
         batch_op.drop_column("email_sealed")
         batch_op.drop_column("preferred_language")
+        batch_op.drop_column("erased_at")
 
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.drop_column("private")
@@ -246,5 +263,9 @@ def downgrade() -> None:
     op.drop_table("journal")
     op.drop_table("throttles")
     op.drop_table("organisations")
+    with op.batch_alter_table("key_jobs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_key_jobs_kind"))
+
+    op.drop_table("key_jobs")
     op.drop_table("journal_head")
     # ### end Alembic commands ###
