@@ -41,6 +41,7 @@ DOCUMENT_DELETED = "document_deleted"
 ACCESS_REFUSED = "access_refused"
 ORGANISATION_CREATED = "organisation_created"
 COUNSELLOR_CREATED = "counsellor_created"
+ACCOUNT_ERASED = "account_erased"
 
 GENESIS = "0" * 64
 _HEAD_ID = 1

@@ -20,6 +20,7 @@ from vault import second_factor
 from vault.accounts import create_person
 from vault.config import get_settings
 from vault.db import transaction
+from vault.erasure import erase_account
 from vault.errors import VaultError
 from vault.integrity import count_blobs, verify_blobs
 from vault.journal import verify_chain
@@ -99,6 +100,20 @@ def admin_create(
     )
     console.print(f"  key: {secret}")
     console.print(f"  URI: {second_factor.provisioning_uri(person, secret)}")
+
+
+@admin_app.command("erase")
+def admin_erase(
+    login: Annotated[str, typer.Option(help="The login of the account to erase.")],
+) -> None:
+    """Erase an account for good: its user key is destroyed first, then its papers."""
+    rt = runtime()
+    try:
+        purged = erase_account(rt, login)
+    except VaultError as exc:
+        errors.print(exc.message)
+        raise typer.Exit(1) from exc
+    console.print(f"Account {login} erased; its keys are destroyed and {purged} objects purged.")
 
 
 @keys_app.command("status")

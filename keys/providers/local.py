@@ -36,6 +36,15 @@ class LocalKeyring:
         self._path = path
         self._primary = primary
         self._keys = keys
+        self._seen = _stamp(path)
+
+    def _refresh(self) -> None:
+        """Pick up a rotation or retirement done by another process (another app instance, the
+        `coffre keys` command): the file is re-read whenever it changed."""
+        stamp = _stamp(self._path)
+        if stamp != self._seen:
+            self._primary, self._keys = _load(self._path)
+            self._seen = stamp
 
     @classmethod
     def open(cls, path: Path, create: bool = True) -> LocalKeyring:
@@ -45,15 +54,19 @@ class LocalKeyring:
         return cls(path, *_load(path))
 
     def primary_version(self) -> int:
+        self._refresh()
         return self._primary
 
     def versions(self) -> list[int]:
+        self._refresh()
         return sorted(self._keys)
 
     def wrap(self, key: bytes, aad: bytes) -> tuple[int, bytes]:
+        self._refresh()
         return self._primary, wrap_key(self._keys[self._primary], key, aad)
 
     def unwrap(self, version: int, wrapped: bytes, aad: bytes) -> bytes:
+        self._refresh()
         master_key = self._keys.get(version)
         if master_key is None:
             raise KeyringError(f"master key version {version} is not in the keyring")
@@ -78,7 +91,7 @@ class LocalKeyring:
         version = max(keys) + 1
         keys[version] = new_key()
         _write(self._path, _serialize(version, keys), replace=True)
-        self._primary, self._keys = version, keys
+        self._primary, self._keys, self._seen = version, keys, _stamp(self._path)
         return version
 
     def remove_version(self, version: int) -> None:
@@ -104,6 +117,14 @@ class LocalKeyring:
             raise KeyringError(f"a keyring already exists at {path}; move it away first")
         _write(path, _serialize(primary, keys), replace=False)
         return cls.open(path, create=False)
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return (0, 0, 0)
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
 def _load(path: Path) -> tuple[int, dict[int, bytes]]:

@@ -135,17 +135,32 @@ def test_wrapped_key_moved_to_another_row_is_refused(
     )
 
 
-def coffre(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
+def coffre_env(settings: Settings) -> dict[str, str]:
+    return {
         **os.environ,
         "COFFRE_DATA_DIR": str(settings.data_dir),
         "COFFRE_DATABASE_URL": settings.resolved_database_url(),
         "COFFRE_STORAGE_URL": settings.resolved_storage_url(),
         "COFFRE_KEYRING": settings.resolved_keyring(),
     }
-    command = [str(Path(sys.executable).parent / "coffre"), *args]
+
+
+COFFRE = str(Path(sys.executable).parent / "coffre")
+COFFRE_ENV = (COFFRE, coffre_env)
+
+
+def coffre(
+    settings: Settings, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the `coffre` command on this test's coffre, as an administrator would."""
     return subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=120, check=False
+        [COFFRE, *args],
+        env=coffre_env(settings),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 

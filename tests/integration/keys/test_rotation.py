@@ -1,0 +1,278 @@
+"""Key lifecycle: rotation at every level, resumable after kill -9, retirement, re-encryption,
+crypto-shredding and keyring backups."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from keys.errors import CryptoError, KeyringError
+from keys.format import decrypt_blob
+from storage import BlobStore
+from tests.app_fixtures import sign_up
+from tests.integration.vault.helpers import blob_of
+from tests.integration.vault.test_documents_api import upload
+from tests.integration.vault.test_encryption_at_rest import COFFRE_ENV, coffre
+from tests.samples import pdf
+from vault.config import Settings
+from vault.db import transaction
+from vault.documents.service import blob_decryption
+from vault.keychain import create_user_key
+from vault.models import KeySlot, Person, UserKey, Vault
+from vault.passwords import hash_password
+from vault.runtime import Runtime, build_runtime
+
+
+class CountingStore:
+    """The real store, with every call counted: proof that a job touched no blob."""
+
+    def __init__(self, inner: BlobStore) -> None:
+        self.inner, self.calls = inner, 0
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls += 1
+        return getattr(self.inner, name)
+
+
+def add_people(rt: Runtime, count: int) -> None:
+    """Many people quickly: one password hash shared, a real user key each."""
+    password_hash = hash_password("un mot de passe assez long")
+    with transaction(rt.sessions) as db:
+        for n in range(count):
+            person = Person(
+                login=f"person.{n:05d}",
+                display_name=f"P {n}",
+                role="beneficiary",
+                password_hash=password_hash,
+            )
+            db.add(person)
+            db.flush()
+            create_user_key(db, rt.master_keys, person.id)
+            db.add(Vault(owner_id=person.id))
+
+
+def slots_on(rt: Runtime, version: int) -> int:
+    with transaction(rt.sessions) as db:
+        return (
+            db.scalar(
+                select(func.count()).where(
+                    KeySlot.kind == "master", KeySlot.master_version == version
+                )
+            )
+            or 0
+        )
+
+
+def all_papers_open(client: TestClient, who: dict[str, Any], expected: dict[str, bytes]) -> None:
+    for document_id, content in expected.items():
+        answer = client.get(f"/api/v1/documents/{document_id}/content", headers=who["headers"])
+        assert answer.status_code == 200
+        assert answer.content == content
+
+
+def test_master_rotation_reads_and_writes_no_blob(client: TestClient, rt: Runtime) -> None:
+    amina = sign_up(client, "amina.diallo")
+    papers = {upload(client, amina, p).json()["id"]: p for p in (pdf("a"), pdf("b"))}
+    counting = CountingStore(rt.store)
+    rt.store = counting  # type: ignore[assignment]
+    from vault.rotation import rotate_master
+
+    rotate_master(rt, batch=500, on_progress=lambda _n: None)
+    assert counting.calls == 0
+    rt.store = counting.inner
+    assert rt.master_keys.primary_version() == 2
+    assert slots_on(rt, 1) == 0
+    all_papers_open(client, amina, papers)
+
+
+def test_retire_refused_while_referenced_then_allowed(
+    client: TestClient, rt: Runtime, settings: Settings
+) -> None:
+    sign_up(client, "amina.diallo")
+    refused = coffre(settings, "keys", "retire-master", "1")
+    assert refused.returncode == 1
+    assert "primary" in refused.stderr + refused.stdout
+    assert coffre(settings, "keys", "rotate-master").returncode == 0
+    assert coffre(settings, "keys", "retire-master", "2").returncode == 1  # now the primary
+    retired = coffre(settings, "keys", "retire-master", "1")
+    assert retired.returncode == 0, retired.stderr
+    fresh = build_runtime(settings)
+    assert fresh.master_keys.versions() == [2]
+
+
+@pytest.mark.parametrize("kill_after", [1, 25, 80])
+def test_master_rotation_killed_then_rerun_converges(
+    client: TestClient, rt: Runtime, settings: Settings, kill_after: int
+) -> None:
+    amina = sign_up(client, "amina.diallo")
+    papers = {upload(client, amina, pdf("k")).json()["id"]: pdf("k")}
+    add_people(rt, 600)
+    job = subprocess.Popen(
+        [COFFRE_ENV[0], "keys", "rotate-master", "--batch", "1"],
+        env=COFFRE_ENV[1](settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while slots_on(rt, 2) < kill_after and job.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    os.kill(job.pid, signal.SIGKILL)
+    job.wait()
+    assert slots_on(rt, 1) > 0, "the job finished before the kill: not a test of resuming"
+    again = coffre(settings, "keys", "rotate-master")
+    assert again.returncode == 0, again.stderr
+    assert slots_on(rt, 1) == 0
+    assert slots_on(rt, 2) == 601
+    assert build_runtime(settings).master_keys.primary_version() == 2  # resumed, no third version
+    assert coffre(settings, "keys", "verify").returncode == 0
+    all_papers_open(client, amina, papers)
+
+
+def test_uploads_during_a_rotation_open_after_it(
+    client: TestClient, rt: Runtime, settings: Settings
+) -> None:
+    amina = sign_up(client, "amina.diallo")
+    add_people(rt, 200)
+    job = subprocess.Popen(
+        [COFFRE_ENV[0], "keys", "rotate-master", "--batch", "1"],
+        env=COFFRE_ENV[1](settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    papers = {}
+    while job.poll() is None and len(papers) < 5:
+        content = pdf(str(len(papers)))
+        created = upload(client, amina, content)
+        assert created.status_code == 201
+        papers[created.json()["id"]] = content
+    assert job.wait(timeout=120) == 0
+    coffre(settings, "keys", "rotate-master")
+    all_papers_open(client, amina, papers)
+    assert coffre(settings, "keys", "verify").returncode == 0
+
+
+def test_user_rotation_rewraps_and_destroys_the_old_version(
+    client: TestClient, rt: Runtime, settings: Settings
+) -> None:
+    amina = sign_up(client, "amina.diallo")
+    client.patch("/api/v1/me", headers=amina["headers"], json={"email": "amina@example.org"})
+    papers = {upload(client, amina, p).json()["id"]: p for p in (pdf("1"), pdf("2"))}
+    rotated = coffre(settings, "keys", "rotate-user", "--login", "amina.diallo")
+    assert rotated.returncode == 0, rotated.stderr
+    with transaction(rt.sessions) as db:
+        states = dict(db.execute(select(UserKey.version, UserKey.state)).all())
+    assert states[1] == "destroyed"
+    assert states[2] == "active"
+    all_papers_open(client, amina, papers)
+    titles = [
+        d["title"]
+        for d in client.get("/api/v1/vaults/me/documents", headers=amina["headers"]).json()
+    ]
+    assert titles == ["Carte d'identité", "Carte d'identité"]
+    assert coffre(settings, "keys", "verify").returncode == 0
+    assert coffre(settings, "keys", "rotate-user", "--all").returncode == 0
+    all_papers_open(client, amina, papers)
+
+
+def test_reencrypt_replaces_every_blob(client: TestClient, rt: Runtime, settings: Settings) -> None:
+    amina = sign_up(client, "amina.diallo")
+    papers = {
+        upload(client, amina, p).json()["id"]: p for p in (pdf("x"), pdf("y", padding=70_000))
+    }
+    owner = client.get("/api/v1/me", headers=amina["headers"]).json()["id"]
+    blobs = {document_id: blob_of(rt, document_id) for document_id in papers}
+    before = {}
+    with transaction(rt.sessions) as db:
+        for document_id, blob in blobs.items():
+            before[document_id] = (blob.object_name, *blob_decryption(db, rt, blob, owner))
+    done = coffre(settings, "keys", "reencrypt", "--login", "amina.diallo")
+    assert done.returncode == 0, done.stderr
+    assert "2 blobs re-encrypted" in done.stdout
+    names = {info.name for info in rt.store.list()}
+    for document_id, (old_name, old_key, context) in before.items():
+        new_name = blob_of(rt, document_id).object_name
+        assert new_name != old_name
+        assert old_name not in names
+        with pytest.raises(CryptoError):
+            b"".join(decrypt_blob(old_key, context, rt.store.get(new_name)))
+    all_papers_open(client, amina, papers)
+    assert coffre(settings, "keys", "verify").returncode == 0
+
+
+def copy_of_data(settings: Settings, rt: Runtime, where: Path) -> Settings:
+    """A backup of the embedded default: the SQLite file and the blob folder (not the keyring)."""
+    rt.engine.dispose()
+    shutil.copytree(settings.data_dir, where)
+    return Settings(_env_file=None, data_dir=where, keyring=settings.resolved_keyring())
+
+
+def test_erased_account_is_unreadable_from_an_older_copy(
+    client: TestClient, rt: Runtime, settings: Settings, tmp_path: Path
+) -> None:
+    if rt.engine.dialect.name != "sqlite":
+        pytest.skip("the copy here is of the embedded data folder")
+    amina = sign_up(client, "amina.diallo")
+    document_id = upload(client, amina, pdf("secret")).json()["id"]
+    backup = copy_of_data(settings, rt, tmp_path / "backup")
+    erased = coffre(settings, "admin", "erase", "--login", "amina.diallo")
+    assert erased.returncode == 0, erased.stderr
+    assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 401
+    old = build_runtime(backup)
+    blob = blob_of(old, document_id)
+    with transaction(old.sessions) as db:
+        owner = db.scalars(select(Vault.owner_id)).first() or ""
+        data_key, context = blob_decryption(db, old, blob, owner)
+    assert b"".join(decrypt_blob(data_key, context, old.store.get(blob.object_name)))
+    # The backup still opens while its master version lives: rotate, then retire that version.
+    assert coffre(settings, "keys", "rotate-master").returncode == 0
+    assert coffre(settings, "keys", "retire-master", "1").returncode == 0
+    old = build_runtime(backup)
+    blob = blob_of(old, document_id)
+    with transaction(old.sessions) as db, pytest.raises(KeyringError):
+        blob_decryption(db, old, blob, owner)
+
+
+def test_keyring_export_and_import(client: TestClient, rt: Runtime, settings: Settings) -> None:
+    amina = sign_up(client, "amina.diallo")
+    papers = {upload(client, amina, pdf("k")).json()["id"]: pdf("k")}
+    backup = settings.data_dir.parent / "keyring.backup"
+    phrase = "une longue phrase de secours\n"
+    short = coffre(
+        settings, "keys", "export", "--output", str(backup), "--passphrase-stdin", stdin="court\n"
+    )
+    assert short.returncode == 1
+    done = coffre(
+        settings, "keys", "export", "--output", str(backup), "--passphrase-stdin", stdin=phrase
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"versions" not in backup.read_bytes()
+    keyring = Path(settings.resolved_keyring().removeprefix("file://"))
+    keyring.unlink()
+    wrong = coffre(
+        settings,
+        "keys",
+        "import",
+        "--input",
+        str(backup),
+        "--passphrase-stdin",
+        stdin="pas la bonne phrase\n",
+    )
+    assert wrong.returncode == 1
+    restored = coffre(
+        settings, "keys", "import", "--input", str(backup), "--passphrase-stdin", stdin=phrase
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert oct(keyring.stat().st_mode & 0o777) == "0o600"
+    fresh = build_runtime(settings)
+    with TestClient(
+        __import__("webui.app", fromlist=["create_app"]).create_app(runtime=fresh)
+    ) as again:
+        all_papers_open(again, amina, papers)

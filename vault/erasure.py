@@ -1,0 +1,60 @@
+"""Erasing an account for good (crypto-shredding): the person's user keys are destroyed first,
+in their own transaction, so every copy of their blobs and sealed texts (backups included)
+becomes unreadable at once; then the blobs are purged and the rows removed. The person's row
+stays, emptied, only so the journal keeps its references."""
+
+from sqlalchemy import delete, select, update
+
+from vault import journal
+from vault.db import transaction
+from vault.errors import NotFoundError
+from vault.models import (
+    AuthSession,
+    Blob,
+    Document,
+    Grant,
+    KeySlot,
+    Person,
+    RecoveryCode,
+    ResetCode,
+    UserKey,
+    Vault,
+    utcnow,
+)
+from vault.runtime import Runtime
+
+
+def erase_account(rt: Runtime, login: str, actor_id: str | None = None) -> int:
+    """Returns how many stored objects were purged."""
+    with transaction(rt.sessions) as db:
+        person = db.scalar(select(Person).where(Person.login == login, Person.erased_at.is_(None)))
+        if person is None:
+            raise NotFoundError(f"No person with login {login}.")
+        person_id = person.id
+        key_ids = list(db.scalars(select(UserKey.id).where(UserKey.person_id == person_id)))
+        db.execute(delete(KeySlot).where(KeySlot.user_key_id.in_(key_ids)))
+        db.execute(update(UserKey).where(UserKey.id.in_(key_ids)).values(state="destroyed"))
+        for table in (AuthSession, RecoveryCode, ResetCode):
+            db.execute(delete(table).where(table.person_id == person_id))
+        person.login = f"erased-{person_id}"
+        person.display_name = "Compte supprimé"
+        person.password_hash = "!"  # noqa: S105 - matches no password: the account is closed
+        person.email_sealed = person.phone_sealed = person.totp_secret_sealed = None
+        person.erased_at = utcnow()
+        journal.record(db, subject_id=person_id, actor_id=actor_id, action=journal.ACCOUNT_ERASED)
+    with transaction(rt.sessions) as db:
+        vault = db.scalar(select(Vault).where(Vault.owner_id == person_id))
+        if vault is None:
+            return 0
+        documents = select(Document.id).where(Document.vault_id == vault.id)
+        names = list(db.scalars(select(Blob.object_name).where(Blob.document_id.in_(documents))))
+        db.execute(delete(Blob).where(Blob.document_id.in_(documents)))
+        db.execute(delete(Document).where(Document.vault_id == vault.id))
+        db.execute(
+            update(Grant)
+            .where(Grant.vault_id == vault.id, Grant.status.in_(("active", "pending")))
+            .values(status="revoked", ended_at=utcnow())
+        )
+    for name in names:
+        rt.store.delete(name)
+    return len(names)
