@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     grant_default_days: int = 180
     grant_max_days: int = 365
     grant_inactivity_days: int = 180
+    master_rotation_days: int = 365
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'coffre.db'}"

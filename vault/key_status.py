@@ -1,17 +1,31 @@
 """What `coffre keys status` shows: key versions in use at each level, with counts."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from keys.providers.base import MasterKeyProvider
-from vault.models import Blob, KeySlot, UserKey
+from vault.config import Settings
+from vault.models import Blob, KeyJob, KeySlot, UserKey, utcnow
+
+
+@dataclass(frozen=True)
+class JobRun:
+    kind: str
+    started_at: datetime
+    finished_at: datetime | None
+    units: int
+    failures: int
 
 
 @dataclass(frozen=True)
 class KeyStatus:
+    last_master_rotation: datetime | None
+    master_overdue: bool
+    last_verify: JobRun | None
     master_primary: int
     master_versions: list[int]
     slots_by_master_version: dict[Any, int]
@@ -27,8 +41,41 @@ def _count_by(
     return {key: count for key, count in db.execute(query)}
 
 
-def key_status(db: Session, master_keys: MasterKeyProvider) -> KeyStatus:
+def last_run(db: Session, kind: str) -> JobRun | None:
+    job = db.scalar(
+        select(KeyJob)
+        .where(KeyJob.kind == kind, KeyJob.finished_at.is_not(None))
+        .order_by(KeyJob.finished_at.desc())
+        .limit(1)
+    )
+    if job is None:
+        return None
+    return JobRun(job.kind, job.started_at, job.finished_at, job.units_done, job.failures)
+
+
+def record_verify_run(db: Session, started_at: datetime, checked: int, failures: int) -> None:
+    db.add(
+        KeyJob(
+            kind="verify",
+            started_at=started_at,
+            finished_at=utcnow(),
+            units_done=checked,
+            failures=failures,
+        )
+    )
+    db.flush()
+
+
+def key_status(db: Session, master_keys: MasterKeyProvider, settings: Settings) -> KeyStatus:
+    """Versions and counts at each level; the master key is overdue when it has not been
+    rotated within `master_rotation_days` of the last rotation (or of the first key made)."""
+    rotation = last_run(db, "master")
+    since = rotation.finished_at if rotation else db.scalar(select(func.min(UserKey.created_at)))
+    overdue = since is not None and utcnow() - since > timedelta(days=settings.master_rotation_days)
     return KeyStatus(
+        last_master_rotation=rotation.finished_at if rotation else None,
+        master_overdue=overdue,
+        last_verify=last_run(db, "verify"),
         master_primary=master_keys.primary_version(),
         master_versions=sorted(master_keys.versions()),
         slots_by_master_version=_count_by(db, KeySlot.master_version, KeySlot.kind == "master"),

@@ -24,7 +24,8 @@ from vault.erasure import erase_account
 from vault.errors import VaultError
 from vault.integrity import count_blobs, verify_blobs
 from vault.journal import verify_chain
-from vault.key_status import key_status
+from vault.key_status import key_status, record_verify_run
+from vault.models import utcnow
 from vault.rotation import (
     people_for,
     reencrypt,
@@ -121,7 +122,7 @@ def keys_status() -> None:
     """Key versions in use, per level, with counts."""
     rt = runtime()
     with transaction(rt.sessions) as db:
-        status = key_status(db, rt.master_keys)
+        status = key_status(db, rt.master_keys, rt.settings)
     table = Table(title="coffre keys")
     table.add_column("level")
     table.add_column("version")
@@ -137,6 +138,25 @@ def keys_status() -> None:
     for version, count in status.data_keys_by_format.items():
         table.add_row("data", f"blob format {version}", str(count))
     console.print(table)
+    rotated = status.last_master_rotation
+    console.print(
+        f"Last master rotation: {rotated:%Y-%m-%d %H:%M} UTC"
+        if rotated
+        else "Master key never rotated."
+    )
+    if status.master_overdue:
+        console.print(
+            f"OVERDUE: rotate the master key (period {rt.settings.master_rotation_days} days): "
+            "coffre keys rotate-master"
+        )
+    run = status.last_verify
+    if run is not None and run.finished_at is not None:
+        console.print(
+            f"Last verify: {run.finished_at:%Y-%m-%d %H:%M} UTC, {run.units} blobs, "
+            f"{run.failures} failed."
+        )
+    else:
+        console.print("Blobs never verified: coffre keys verify")
 
 
 @keys_app.command("verify")
@@ -144,6 +164,7 @@ def keys_verify() -> None:
     """Decrypt and check every blob; exit non-zero on any failure."""
     rt = runtime()
     failures = 0
+    started = utcnow()
     with transaction(rt.sessions) as db:
         total = count_blobs(db)
         with Progress(console=errors, transient=True, disable=not errors.is_terminal) as progress:
@@ -154,6 +175,8 @@ def keys_verify() -> None:
                     where = f"blob {check.blob_id} (document {check.document_id})"
                     console.print(f"FAILED {where}: {check.problem}")
                 progress.advance(task)
+    with transaction(rt.sessions) as db:
+        record_verify_run(db, started, total, failures)
     console.print(f"{total - failures} of {total} blobs verified, {failures} failed.")
     if failures:
         raise typer.Exit(1)

@@ -96,6 +96,8 @@ def landing(db: DbSession, person: Person) -> str:
     """Where a person lands after signing in: their answers first, if someone asked for access."""
     if person.role in PROFESSIONALS:
         return "/personnes"
+    if person.role == "admin":
+        return "/admin/cles"
     return "/acces" if pending_requests(db, person) else "/papiers"
 
 

@@ -276,3 +276,22 @@ def test_keyring_export_and_import(client: TestClient, rt: Runtime, settings: Se
         __import__("webui.app", fromlist=["create_app"]).create_app(runtime=fresh)
     ) as again:
         all_papers_open(again, amina, papers)
+
+
+def test_status_flags_overdue_keys_and_shows_the_last_verify(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    amina = sign_up(client, "amina.diallo")
+    upload(client, amina, pdf())
+    fresh = coffre(settings, "keys", "status")
+    assert "OVERDUE" not in fresh.stdout
+    assert "Blobs never verified" in fresh.stdout
+    assert coffre(settings, "keys", "verify").returncode == 0
+    monkeypatch.setenv("COFFRE_MASTER_ROTATION_DAYS", "-1")
+    late = coffre(settings, "keys", "status")
+    assert "OVERDUE: rotate the master key" in late.stdout
+    assert "Last verify:" in late.stdout
+    assert "1 blobs, 0 failed" in late.stdout
+    assert coffre(settings, "keys", "rotate-master").returncode == 0
+    monkeypatch.setenv("COFFRE_MASTER_ROTATION_DAYS", "365")
+    assert "OVERDUE" not in coffre(settings, "keys", "status").stdout

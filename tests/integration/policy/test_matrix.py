@@ -139,6 +139,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/personnes/demande"): "professional",
     ("GET", "/personnes/{vault_id}"): "vault_of_a_granted_person",
     ("GET", "/organisation"): "professional",
+    ("GET", "/admin/cles"): "admin",
     ("POST", "/organisation/{org_id}/conseillers"): "org_admin_page",
 }
 RULE_ALLOWS["professional_or_admin"] = (*COUNSELLORS, "admin")

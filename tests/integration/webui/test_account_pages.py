@@ -108,7 +108,9 @@ def test_administrator_signs_in_in_two_steps(client: TestClient, rt: Runtime) ->
         headers=SAME_ORIGIN,
     )
     assert right.status_code == 200
-    assert "Ce compte n'a pas de coffre" in right.text
+    assert "Les clés" in right.text
+    assert "Version principale : <strong>1</strong>" in right.text
+    assert "Jamais vérifiés" in right.text
 
 
 def test_signup_errors_use_the_error_summary(client: TestClient) -> None:
