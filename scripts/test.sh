@@ -60,6 +60,7 @@ cleanup() {
   trap - EXIT
   # A starter killed half-way may already have daemons up: the pid files find them.
   for pid in "${starters[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -n "${kms_server:-}" ] && kill "$kms_server" 2>/dev/null || true
   wait 2>/dev/null || true
   bash scripts/ceph-rgw.sh stop >/dev/null 2>&1 || true
   bash scripts/pg.sh stop >/dev/null 2>&1 || true
@@ -77,6 +78,10 @@ pg_starter=$!
 bash scripts/ceph-rgw.sh start >"$RUN_DIR/ceph.out" 2>&1 &
 ceph_starter=$!
 starters=("$pg_starter" "$ceph_starter")
+# A KMS speaking the AWS API, for the KMS master-key provider.
+KMS_PORT=$("$VENV/bin/python" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+"$VENV/bin/moto_server" -H 127.0.0.1 -p "$KMS_PORT" >"$RUN_DIR/moto.out" 2>&1 &
+kms_server=$!
 
 # The static checks need no server: they run while the servers boot.
 log "ruff check"
@@ -93,7 +98,9 @@ log "servers up"
 # The contract with tests/conftest.py.
 COFFRE_TEST_DATABASE_URL=$(cat "$PGDIR/url")
 COFFRE_TEST_S3_ENDPOINT=$(cat "$CEPH_DIR/endpoint")
-export COFFRE_TEST_DATABASE_URL COFFRE_TEST_S3_ENDPOINT
+COFFRE_TEST_KMS_ENDPOINT=http://127.0.0.1:$KMS_PORT
+for _ in $(seq 1 100); do curl -s -o /dev/null "$COFFRE_TEST_KMS_ENDPOINT" && break; sleep 0.1; done
+export COFFRE_TEST_DATABASE_URL COFFRE_TEST_S3_ENDPOINT COFFRE_TEST_KMS_ENDPOINT
 export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
 export AWS_DEFAULT_REGION=us-east-1 COFFRE_TEST_CHROMIUM=/usr/bin/chromium
 # Whatever AWS identity the developer's shell holds must not leak into the tests.

@@ -1,11 +1,13 @@
 """Fixtures for a whole coffre on each back end: SQLite + a local directory (the embedded default),
 then PostgreSQL + Ceph's S3 over HTTP. Each test gets its own database, bucket and keyring."""
 
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import psycopg
 import pyotp
 import pytest
@@ -35,14 +37,34 @@ def pg_database(pg_url: str) -> Iterator[str]:
         connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["embedded", pytest.param("server", marks=[pytest.mark.pg, pytest.mark.s3])])
+@pytest.fixture
+def kms_key_url() -> str:
+    """A fresh master key on the test KMS server, as a COFFRE_KEYRING URL."""
+    endpoint = os.environ.get("COFFRE_TEST_KMS_ENDPOINT", "")
+    if not endpoint:
+        pytest.skip("no KMS server: run bash scripts/test.sh")
+    client = boto3.client("kms", endpoint_url=endpoint, region_name="us-east-1")
+    key_id = client.create_key(Description="coffre test master key")["KeyMetadata"]["KeyId"]
+    return f"kms://{key_id}?endpoint_url={endpoint}&region=us-east-1"
+
+
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("server", marks=[pytest.mark.pg, pytest.mark.s3]),
+        pytest.param("kms", marks=pytest.mark.kms),
+    ]
+)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """Settings for one back end; the keyring always lives in the test's own folder."""
+    """Settings for one back end: the embedded default, PostgreSQL + S3, or the embedded
+    default with its master keys in a KMS. A local keyring lives in the test's own folder."""
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
         "keyring": (tmp_path / "keys" / "keyring.json").as_uri(),
         "max_upload_bytes": 60 * 1024 * 1024,
     }
+    if request.param == "kms":
+        values["keyring"] = request.getfixturevalue("kms_key_url")
     if request.param == "server":
         values["database_url"] = request.getfixturevalue("pg_database")
         values["storage_url"] = request.getfixturevalue("s3_bucket_url")

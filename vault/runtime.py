@@ -5,12 +5,14 @@ Built once by the web app or a CLI command, then handed to services explicitly.
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
+import boto3
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from keys.providers.base import MasterKeyProvider
+from keys.providers.kms import KmsKeyring
 from keys.providers.local import LocalKeyring
 from storage.base import BlobStore
 from storage.factory import open_store
@@ -35,7 +37,18 @@ def keyring_path(url: str) -> Path:
     return Path(unquote(parsed.path))
 
 
-def open_keyring(url: str) -> MasterKeyProvider:
+def open_keyring(url: str, data_dir: Path) -> MasterKeyProvider:
+    """file:///path/keyring.json, or kms://KEY_ID?endpoint_url=...&region=... (the versions of a
+    KMS keyring are listed in <data dir>/kms-keys.json; credentials the usual AWS way)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "kms":
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        client = boto3.client(
+            "kms", endpoint_url=options.get("endpoint_url"), region_name=options.get("region")
+        )
+        return KmsKeyring.open(
+            client, unquote(parsed.netloc + parsed.path), data_dir / "kms-keys.json"
+        )
     return LocalKeyring.open(keyring_path(url))
 
 
@@ -50,5 +63,5 @@ def build_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime
         engine=engine,
         sessions=make_session_factory(engine),
         store=open_store(settings.resolved_storage_url()),
-        master_keys=open_keyring(settings.resolved_keyring()),
+        master_keys=open_keyring(settings.resolved_keyring(), settings.data_dir),
     )

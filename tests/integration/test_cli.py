@@ -89,4 +89,4 @@ def test_refuses_a_keyring_others_can_read(tmp_path: Path) -> None:
     build_runtime(settings).engine.dispose()
     (tmp_path / "keyring.json").chmod(0o644)
     with pytest.raises(KeyringError, match="chmod 600"):
-        build_runtime(settings)
+        build_runtime(settings).engine.dispose()

@@ -1,14 +1,19 @@
 """Key lifecycle: rotation at every level, resumable after kill -9, retirement, re-encryption,
 crypto-shredding and keyring backups."""
 
+import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -28,6 +33,21 @@ from vault.keychain import create_user_key
 from vault.models import KeySlot, Person, UserKey, Vault
 from vault.passwords import hash_password
 from vault.runtime import Runtime, build_runtime
+
+
+@contextmanager
+def opened(settings: Settings) -> Iterator[Runtime]:
+    """Another runtime on the same (or copied) data, closed after use."""
+    runtime = build_runtime(settings)
+    try:
+        yield runtime
+    finally:
+        runtime.engine.dispose()
+
+
+def keyring_versions(settings: Settings) -> list[int]:
+    with opened(settings) as runtime:
+        return runtime.master_keys.versions()
 
 
 class CountingStore:
@@ -59,15 +79,17 @@ def add_people(rt: Runtime, count: int) -> None:
 
 
 def slots_on(rt: Runtime, version: int) -> int:
+    """Counted without taking SQLite's write lock, so watching does not slow the job down."""
+    if rt.engine.dialect.name == "sqlite":
+        query = "SELECT count(*) FROM key_slots WHERE kind = 'master' AND master_version = ?"
+        database = rt.engine.url.database or ""
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+            return int(connection.execute(query, (version,)).fetchone()[0])
     with transaction(rt.sessions) as db:
-        return (
-            db.scalar(
-                select(func.count()).where(
-                    KeySlot.kind == "master", KeySlot.master_version == version
-                )
-            )
-            or 0
+        query_count = select(func.count()).where(
+            KeySlot.kind == "master", KeySlot.master_version == version
         )
+        return db.scalar(query_count) or 0
 
 
 def all_papers_open(client: TestClient, who: dict[str, Any], expected: dict[str, bytes]) -> None:
@@ -103,8 +125,7 @@ def test_retire_refused_while_referenced_then_allowed(
     assert coffre(settings, "keys", "retire-master", "2").returncode == 1  # now the primary
     retired = coffre(settings, "keys", "retire-master", "1")
     assert retired.returncode == 0, retired.stderr
-    fresh = build_runtime(settings)
-    assert fresh.master_keys.versions() == [2]
+    assert keyring_versions(settings) == [2]
 
 
 @pytest.mark.parametrize("kill_after", [1, 25, 80])
@@ -131,7 +152,7 @@ def test_master_rotation_killed_then_rerun_converges(
     assert again.returncode == 0, again.stderr
     assert slots_on(rt, 1) == 0
     assert slots_on(rt, 2) == 601
-    assert build_runtime(settings).master_keys.primary_version() == 2  # resumed, no third version
+    assert keyring_versions(settings) == [1, 2]  # resumed, no third version
     assert coffre(settings, "keys", "verify").returncode == 0
     all_papers_open(client, amina, papers)
 
@@ -225,25 +246,41 @@ def test_erased_account_is_unreadable_from_an_older_copy(
     erased = coffre(settings, "admin", "erase", "--login", "amina.diallo")
     assert erased.returncode == 0, erased.stderr
     assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 401
-    old = build_runtime(backup)
-    blob = blob_of(old, document_id)
-    with transaction(old.sessions) as db:
-        owner = db.scalars(select(Vault.owner_id)).first() or ""
-        data_key, context = blob_decryption(db, old, blob, owner)
-    assert b"".join(decrypt_blob(data_key, context, old.store.get(blob.object_name)))
+    with opened(backup) as old:
+        blob = blob_of(old, document_id)
+        with transaction(old.sessions) as db:
+            owner = db.scalars(select(Vault.owner_id)).first() or ""
+            data_key, context = blob_decryption(db, old, blob, owner)
+        assert b"".join(decrypt_blob(data_key, context, old.store.get(blob.object_name)))
     # The backup still opens while its master version lives: rotate, then retire that version.
     assert coffre(settings, "keys", "rotate-master").returncode == 0
     assert coffre(settings, "keys", "retire-master", "1").returncode == 0
-    old = build_runtime(backup)
-    blob = blob_of(old, document_id)
-    with transaction(old.sessions) as db, pytest.raises(KeyringError):
-        blob_decryption(db, old, blob, owner)
+    if settings.resolved_keyring().startswith("kms://"):
+        # The KMS refuses to decrypt under a key pending deletion and destroys it after the
+        # window; moto's server does not enforce key states, so check the state itself.
+        state = json.loads((backup.data_dir / "kms-keys.json").read_text())
+        endpoint = settings.resolved_keyring().split("endpoint_url=")[1].split("&")[0]
+        kms = boto3.client("kms", endpoint_url=endpoint, region_name="us-east-1")
+        metadata = kms.describe_key(KeyId=state["versions"]["1"])["KeyMetadata"]
+        assert metadata["KeyState"] == "PendingDeletion"
+        return
+    with opened(backup) as old:
+        blob = blob_of(old, document_id)
+        with transaction(old.sessions) as db, pytest.raises(KeyringError):
+            blob_decryption(db, old, blob, owner)
 
 
 def test_keyring_export_and_import(client: TestClient, rt: Runtime, settings: Settings) -> None:
     amina = sign_up(client, "amina.diallo")
     papers = {upload(client, amina, pdf("k")).json()["id"]: pdf("k")}
     backup = settings.data_dir.parent / "keyring.backup"
+    if settings.resolved_keyring().startswith("kms://"):
+        refused = coffre(
+            settings, "keys", "export", "--output", str(backup), "--passphrase-stdin", stdin="x\n"
+        )
+        assert refused.returncode == 2
+        assert "a KMS keeps its own keys" in refused.stderr
+        return
     phrase = "une longue phrase de secours\n"
     short = coffre(
         settings, "keys", "export", "--output", str(backup), "--passphrase-stdin", stdin="court\n"
