@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from keys.format import BlobContext, decrypt_blob, encrypt_blob
@@ -90,6 +90,13 @@ def _run(
 # --- master ---------------------------------------------------------------------------------
 
 
+def _serialise_job_start(db: Session) -> None:
+    """Two `rotate-master` started at once must agree on one new version. SQLite already runs
+    one writing transaction at a time; PostgreSQL takes a transaction-scoped advisory lock."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(733101)"))
+
+
 def master_slots_behind(db: Session, target: int) -> int:
     query = select(func.count()).where(
         KeySlot.kind == MASTER_SLOT, KeySlot.master_version != target
@@ -101,6 +108,7 @@ def start_master_rotation(rt: Runtime) -> tuple[int, int]:
     """(target version, slots to re-wrap). A new version is made only when no earlier rotation
     is left unfinished, so running the command again resumes rather than starting over."""
     with transaction(rt.sessions) as db:
+        _serialise_job_start(db)
         primary = rt.master_keys.primary_version()
         job = db.scalar(
             select(KeyJob).where(KeyJob.kind == "master", KeyJob.finished_at.is_(None)).limit(1)
