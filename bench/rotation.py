@@ -352,24 +352,24 @@ def results_table(rows: list[Row]) -> Table:
 def summary(rows: list[Row]) -> list[str]:
     """How the per-unit cost moves from the smallest N to the largest, and the target."""
     lines = []
-    masters = [row for row in rows if row.job == MASTER]
-    people = sorted({row.people for row in masters})
-    for name in dict.fromkeys(row.backend for row in masters):
-        for batch in sorted({row.batch for row in masters}):
-            cost = {
-                row.people: 1e6 * row.seconds / row.units
-                for row in masters
-                if row.backend == name and row.batch == batch
-            }
-            if len(people) > 1 and people[0] in cost and people[-1] in cost:
-                first, last = cost[people[0]], cost[people[-1]]
-                lines.append(
-                    f"scaling, master, {name}, batch {batch}: {first:.0f} µs per user key at "
-                    f"{people[0]:,} people, {last:.0f} µs at {people[-1]:,} "
-                    f"({last / first:.2f} times)"
-                )
-    for row in masters:
-        if row.backend == "postgresql" and row.people == TARGET_PEOPLE:
+    people = sorted({row.people for row in rows})
+    for job, unit in ((MASTER, "user key"), (USER, "data key")):
+        for name in dict.fromkeys(row.backend for row in rows):
+            for batch in sorted({row.batch for row in rows}):
+                cost = {
+                    row.people: 1e6 * row.seconds / row.units
+                    for row in rows
+                    if (row.job, row.backend, row.batch) == (job, name, batch)
+                }
+                if len(people) > 1 and people[0] in cost and people[-1] in cost:
+                    first, last = cost[people[0]], cost[people[-1]]
+                    lines.append(
+                        f"scaling, {job.split(':')[0]}, {name}, batch {batch}: {first:.0f} µs "
+                        f"per {unit} at {people[0]:,} people, {last:.0f} µs at {people[-1]:,} "
+                        f"({last / first:.2f} times)"
+                    )
+    for row in rows:
+        if (row.job, row.backend, row.people) == (MASTER, "postgresql", TARGET_PEOPLE):
             verdict = "met" if row.seconds < TARGET_SECONDS else "MISSED"
             lines.append(
                 f"target {TARGET_PEOPLE:,} people in under {TARGET_SECONDS:.0f} s on PostgreSQL, "
@@ -386,12 +386,40 @@ def machine() -> list[str]:
         f"{platform.system()} {platform.machine()}, {cpu}, nproc {len(os.sched_getaffinity(0))}",
         f"Python {platform.python_version()}, cryptography {cryptography.__version__}, "
         f"SQLAlchemy {sqlalchemy.__version__}, psycopg {psycopg.__version__}",
-        "local keyring file (AES-256-GCM master key); one process, one thread",
+        "local keyring file (AES-256-GCM master key); one process, one thread; load average "
+        + " ".join(f"{load:.2f}" for load in os.getloadavg()),
     ]
 
 
 def numbers(text: str) -> list[int]:
     return sorted({int(value) for value in text.split(",")})
+
+
+def measure(
+    console: Console, chosen: Backend, folder: Path, people: int, args: argparse.Namespace
+) -> tuple[list[Row], Table | None]:
+    """Every timed row of one backend at one N, on a database of its own; and the profile."""
+    batches = numbers(args.batch)
+    data_dir = folder / f"{chosen.name}-{people}"
+    rt = runtime(data_dir, chosen.database_url(data_dir, people))
+    try:
+        start = time.perf_counter()
+        owner = fill(rt, people)
+        middle = time.perf_counter()
+        add_papers(rt, owner, args.papers)
+        end = time.perf_counter()
+        console.print(
+            f"  fill, {chosen.name}: {people:,} people in {middle - start:.1f} s "
+            f"({people / (middle - start):,.0f}/s), {args.papers:,} papers in {end - middle:.1f} s"
+        )
+        rows = [master_row(rt, chosen.name, people, batch) for batch in batches]
+        for batch in batches:
+            rows.append(user_row(rt, chosen.name, people, batch, owner, args.papers))
+        wanted = args.profile and people == numbers(args.people)[0]
+        return rows, profile(rt, chosen.name, people, batches[0]) if wanted else None
+    finally:
+        rt.engine.dispose()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main() -> None:
@@ -406,7 +434,6 @@ def main() -> None:
         "--profile", action="store_true", help="cProfile one more master rotation at the first N"
     )
     args = parser.parse_args()
-    people, batches = numbers(args.people), numbers(args.batch)
     # Wide, so that the Markdown tables never wrap and paste as they are into README.md.
     console = Console(width=180, highlight=False)
     console.print("\n".join(machine()))
@@ -417,27 +444,10 @@ def main() -> None:
         for name in args.backends.split(","):
             with backend(name) as chosen:
                 console.print(chosen.description)
-                for count in people:
-                    data_dir = folder / f"{name}-{count}"
-                    rt = runtime(data_dir, chosen.database_url(data_dir, count))
-                    try:
-                        start = time.perf_counter()
-                        owner = fill(rt, count)
-                        add_papers(rt, owner, args.papers)
-                        seconds = time.perf_counter() - start
-                        console.print(
-                            f"  fill, {name}: {count:,} people and {args.papers:,} papers in "
-                            f"{seconds:.1f} s ({count / seconds:,.0f} people/s; not measured below)"
-                        )
-                        for batch in batches:
-                            rows.append(master_row(rt, name, count, batch))
-                        for batch in batches:
-                            rows.append(user_row(rt, name, count, batch, owner, args.papers))
-                        if args.profile and count == people[0]:
-                            profiles.append(profile(rt, name, count, batches[0]))
-                    finally:
-                        rt.engine.dispose()
-                        shutil.rmtree(data_dir, ignore_errors=True)
+                for people in numbers(args.people):
+                    more, table = measure(console, chosen, folder, people, args)
+                    rows += more
+                    profiles += [table] if table else []
         console.print(results_table(rows))
         console.print("\n".join(summary(rows)))
         for table in profiles:

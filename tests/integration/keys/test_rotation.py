@@ -32,6 +32,7 @@ from vault.documents.service import blob_decryption
 from vault.keychain import create_user_key
 from vault.models import KeySlot, Person, UserKey, Vault
 from vault.passwords import hash_password
+from vault.rotation import rotate_master
 from vault.runtime import Runtime, build_runtime
 
 
@@ -104,8 +105,6 @@ def test_master_rotation_reads_and_writes_no_blob(client: TestClient, rt: Runtim
     papers = {upload(client, amina, p).json()["id"]: p for p in (pdf("a"), pdf("b"))}
     counting = CountingStore(rt.store)
     rt.store = counting  # type: ignore[assignment]
-    from vault.rotation import rotate_master
-
     rotate_master(rt, batch=500, on_progress=lambda _n: None)
     assert counting.calls == 0
     rt.store = counting.inner
@@ -155,34 +154,6 @@ def test_master_rotation_killed_then_rerun_converges(
     assert keyring_versions(settings) == [1, 2]  # resumed, no third version
     assert coffre(settings, "keys", "verify").returncode == 0
     all_papers_open(client, amina, papers)
-
-
-def test_two_rotations_at_once_share_the_work(
-    client: TestClient, rt: Runtime, settings: Settings
-) -> None:
-    sign_up(client, "amina.diallo")
-    add_people(rt, 1500)
-
-    def start() -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [COFFRE_ENV[0], "keys", "rotate-master", "--batch", "1"],
-            env=COFFRE_ENV[1](settings),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-
-    first = start()
-    while slots_on(rt, 2) == 0 and first.poll() is None:
-        time.sleep(0.002)
-    jobs = [first, start()]
-    outputs = [job.communicate(timeout=120)[0] for job in jobs]
-    assert [job.returncode for job in jobs] == [0, 0]
-    rewrapped = [int(out.split("; ")[1].split(" ")[0]) for out in outputs]
-    assert sum(rewrapped) == 1501, outputs  # each slot re-wrapped once, by one of the two
-    assert min(rewrapped) > 0, "the runs did not overlap: not a test of sharing"
-    assert keyring_versions(settings) == [1, 2]
-    assert slots_on(rt, 2) == 1501
 
 
 def test_uploads_during_a_rotation_open_after_it(
