@@ -191,6 +191,12 @@ def _progress(description: str, total: int) -> tuple[Progress, Callable[[int], N
 BatchOption = Annotated[int, typer.Option(help="Units per transaction.")]
 
 
+def _one_or_all(login: str | None, all_people: bool) -> None:
+    if (login is None) == (not all_people):
+        errors.print("Give --login LOGIN or --all.")
+        raise typer.Exit(2)
+
+
 @keys_app.command("rotate-master")
 def keys_rotate_master(batch: BatchOption = 500) -> None:
     """New master key version; re-wrap every user key (no blob is read or written).
@@ -222,9 +228,7 @@ def keys_rotate_user(
     batch: BatchOption = 500,
 ) -> None:
     """New user key version; re-wrap that vault's data keys, then destroy the old version."""
-    if (login is None) == (not all_people):
-        errors.print("Give --login LOGIN or --all.")
-        raise typer.Exit(2)
+    _one_or_all(login, all_people)
     rt = runtime()
     with transaction(rt.sessions) as db:
         people = people_for(db, login)
@@ -244,9 +248,7 @@ def keys_reencrypt(
     batch: BatchOption = 20,
 ) -> None:
     """New data keys; re-encrypt the blobs (the old object goes once the new one is checked)."""
-    if (login is None) == (not all_people):
-        errors.print("Give --login LOGIN or --all.")
-        raise typer.Exit(2)
+    _one_or_all(login, all_people)
     rt = runtime()
     with transaction(rt.sessions) as db:
         total = count_blobs(db)

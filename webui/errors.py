@@ -11,41 +11,17 @@ from keys.errors import CryptoError
 from storage.base import BlobStoreError
 from vault.errors import (
     AuthenticationError,
-    ConflictError,
-    DamagedFileError,
-    EmptyFileError,
-    FileTooLargeError,
-    ForbiddenError,
-    InvalidInputError,
-    NotFoundError,
     ThrottledError,
-    UnsupportedFileError,
     VaultError,
 )
 from webui.deps import SignInRequired
 from webui.pages.render import page
+from webui.statuses import status_of
 
 log = logging.getLogger("coffre")
 
-STATUS: dict[type[VaultError], int] = {
-    AuthenticationError: 401,
-    ForbiddenError: 403,
-    NotFoundError: 404,
-    ConflictError: 409,
-    FileTooLargeError: 413,
-    UnsupportedFileError: 415,
-    EmptyFileError: 422,
-    DamagedFileError: 422,
-    InvalidInputError: 422,
-    ThrottledError: 429,
-}
-
 BROKEN = "Ce document ne peut pas être ouvert : il est abîmé. Prévenez l'équipe du service."
 UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
-
-
-def status_of(exc: VaultError) -> int:
-    return next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
 
 
 def is_api(request: Request) -> bool:

@@ -11,7 +11,6 @@ from vault.errors import VaultError
 from vault.recovery import new_recovery_codes, unused_recovery_codes
 from vault.sessions import SignedIn, close_all_sessions, sessions_of
 from webui.deps import DbSession, PageSignedIn, RuntimeDep, client_address, need
-from webui.errors import status_of
 from webui.pages.auth import codes_page, signed_out_redirect
 from webui.pages.common import check_csrf, redirect
 from webui.pages.render import page
@@ -43,8 +42,8 @@ def account_page(
         request,
         "account.html",
         me,
-        status_code=status_of(error) if error else 200,
-        errors={error.field or "current_password": error.message} if error else None,
+        error=error,
+        error_field="current_password",
         notice=NOTICES.get(notice, ""),
         codes_left=unused_recovery_codes(db, person.id),
         sessions=sessions_of(db, person.id),

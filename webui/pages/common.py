@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from vault.errors import VaultError
 from vault.sessions import SignedIn
-from webui.errors import error_headers, status_of
+from webui.errors import error_headers
 from webui.pages.render import page
 from webui.security import FORM_COOKIE, cookie_name, csrf_ok, set_cookie
 
@@ -53,8 +53,8 @@ def anonymous_form(
         request,
         template,
         None,
-        status_code=status_of(error) if error else status_code,
-        errors={error.field or "login": error.message} if error else None,
+        status_code=status_code,
+        error=error,
         form_csrf=token,
         **context,
     )

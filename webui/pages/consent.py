@@ -25,7 +25,6 @@ from vault.organisations import add_member, members_of, visible_organisations
 from vault.policy import PROFESSIONALS, SCOPES, grant_categories, grant_scopes
 from vault.sessions import SignedIn
 from webui.deps import DbSession, PageSignedIn, RuntimeDep, need
-from webui.errors import status_of
 from webui.pages.auth import codes_page
 from webui.pages.common import check_csrf, redirect
 from webui.pages.history_words import sentence
@@ -165,8 +164,7 @@ def new_person(
             request,
             "person_new.html",
             me,
-            status_code=status_of(exc),
-            errors={exc.field or "login": exc.message},
+            error=exc,
             values={"display_name": display_name, "login": login},
         )
     db.commit()
@@ -202,8 +200,7 @@ def ask(
             request,
             "person_request.html",
             me,
-            status_code=status_of(exc),
-            errors={exc.field or "login": exc.message},
+            error=exc,
             scope_words=SCOPE_WORDS,
             values={"login": login},
         )
@@ -266,8 +263,7 @@ def add_counsellor(
             request,
             "organisation.html",
             me,
-            status_code=status_of(exc),
-            errors={exc.field or "login": exc.message},
+            error=exc,
             teams=teams,
             values={"display_name": display_name, "login": login},
         )

@@ -10,7 +10,6 @@ from vault.documents import service
 from vault.errors import VaultError
 from webui.api.documents import content_response
 from webui.deps import DbSession, PageSignedIn, RuntimeDep, need
-from webui.errors import status_of
 from webui.pages.common import check_csrf, redirect
 from webui.pages.render import page
 from webui.security import same_origin
@@ -60,8 +59,8 @@ async def add(
             request,
             "add.html",
             me,
-            status_code=status_of(exc),
-            errors={exc.field or "file": exc.message},
+            error=exc,
+            error_field="file",
             values=values,
             vault_id=coffre,
         )

@@ -8,7 +8,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from vault.documents.categories import CATEGORIES
+from vault.errors import VaultError
 from vault.sessions import SignedIn
+from webui.statuses import status_of
 
 templates = Jinja2Templates(directory=str(files("webui") / "templates"))
 
@@ -30,9 +32,15 @@ def page(
     *,
     status_code: int = 200,
     errors: dict[str, str] | None = None,
+    error: VaultError | None = None,
+    error_field: str = "login",
     **context: Any,
 ) -> HTMLResponse:
-    """Render a page. `errors` maps a field id to its message, shown at the top and by the field."""
+    """Render a page. `errors` maps a field id to its message, shown at the top and by the field;
+    `error` fills both from a refusal (its field, else `error_field`) and sets the status."""
+    if error is not None:
+        status_code = status_of(error)
+        errors = {error.field or error_field: error.message}
     settings = request.app.state.runtime.settings
     return templates.TemplateResponse(
         request,

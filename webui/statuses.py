@@ -1,0 +1,32 @@
+"""Which HTTP status answers which refusal of the domain."""
+
+from vault.errors import (
+    AuthenticationError,
+    ConflictError,
+    DamagedFileError,
+    EmptyFileError,
+    FileTooLargeError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    ThrottledError,
+    UnsupportedFileError,
+    VaultError,
+)
+
+STATUS: dict[type[VaultError], int] = {
+    AuthenticationError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    FileTooLargeError: 413,
+    UnsupportedFileError: 415,
+    EmptyFileError: 422,
+    DamagedFileError: 422,
+    InvalidInputError: 422,
+    ThrottledError: 429,
+}
+
+
+def status_of(exc: VaultError) -> int:
+    return next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
