@@ -16,8 +16,9 @@ from vault.keychain import active_user_key, create_user_key, open_person_field
 from vault.models import Person, Vault
 from vault.passwords import check_new_password, hash_password, verify_password
 from vault.sessions import close_all_sessions
+from vault.vocabulary import Role
 
-ROLES = ("beneficiary", "counsellor", "org_admin", "admin")
+ROLES = tuple(Role)
 LANGUAGES = {"fr": "Français", "en": "English", "ar": "العربية"}
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
@@ -83,7 +84,7 @@ def create_person(
     except IntegrityError as exc:
         raise ConflictError("Cet identifiant est déjà pris.", field="login") from exc
     create_user_key(db, master_keys, person.id)
-    if role == "beneficiary":
+    if role == Role.BENEFICIARY:
         db.add(Vault(owner_id=person.id))
         db.flush()
     return person

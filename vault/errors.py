@@ -3,6 +3,10 @@ to a status code; messages never contain a document's content or title."""
 
 
 class VaultError(Exception):
+    # Whether what the unit of work wrote before the refusal must be kept: the journal line of
+    # a refused access, the count of failed attempts. Anything else is rolled back.
+    keeps_writes = False
+
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -12,6 +16,8 @@ class VaultError(Exception):
 class NotFoundError(VaultError):
     """Absent, or present but not the caller's to see: the same answer, so existence never leaks."""
 
+    keeps_writes = True
+
 
 class ForbiddenError(VaultError):
     """Authenticated, but the action is outside the caller's role."""
@@ -19,6 +25,8 @@ class ForbiddenError(VaultError):
 
 class AuthenticationError(VaultError):
     """Wrong login or wrong password, indistinguishably."""
+
+    keeps_writes = True
 
 
 class InvalidInputError(VaultError):
@@ -47,6 +55,8 @@ class DamagedFileError(VaultError):
 
 class ThrottledError(VaultError):
     """Too many failed attempts: wait `retry_after` seconds. Never a permanent lock-out."""
+
+    keeps_writes = True
 
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, -(-retry_after // 60))

@@ -20,15 +20,17 @@ from vault.documents.categories import CATEGORIES
 from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import Grant, Organisation, Person, Vault, utcnow
 from vault.policy import (
-    PROFESSIONALS,
     SCOPES,
     grant_categories,
     grant_is_current,
     grant_scopes,
+    is_beneficiary,
+    is_professional,
     organisations_of,
 )
 from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime
+from vault.vocabulary import Role
 
 NOT_FOUND = "Cet accès n'existe pas."
 
@@ -60,7 +62,7 @@ def _clean(rt: Runtime, terms: GrantTerms) -> tuple[str, str | None, datetime]:
 
 
 def _own_vault(db: Session, owner: Person) -> Vault:
-    vault = vault_of(db, owner.id) if owner.role == "beneficiary" else None
+    vault = vault_of(db, owner.id) if is_beneficiary(owner) else None
     if vault is None:
         raise ForbiddenError("Seule une personne qui a un coffre donne un accès.")
     return vault
@@ -83,7 +85,7 @@ def create_grant(
         )
     if counsellor_id is not None:
         counsellor = db.get(Person, counsellor_id)
-        if counsellor is None or counsellor.role not in PROFESSIONALS:
+        if counsellor is None or not is_professional(counsellor):
             raise InvalidInputError("Ce conseiller n'existe pas.", field="counsellor_id")
     if organisation_id is not None and db.get(Organisation, organisation_id) is None:
         raise InvalidInputError("Cette organisation n'existe pas.", field="organisation_id")
@@ -110,7 +112,7 @@ def request_access(
 ) -> Grant | None:
     """A counsellor asks; the person answers at their next sign-in. Callers must answer the
     same whether the login exists or not (None)."""
-    if counsellor.role not in PROFESSIONALS:
+    if not is_professional(counsellor):
         raise ForbiddenError("Seul un professionnel peut demander un accès.")
     scopes, categories, ends_at = _clean(rt, terms)
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
@@ -179,10 +181,10 @@ def expire_due(db: Session, rt: Runtime, grants: Sequence[Grant]) -> None:
 
 def grants_of(db: Session, rt: Runtime, person: Person) -> list[Grant]:
     """A beneficiary's grants on their vault, or the grants a professional holds."""
-    if person.role == "beneficiary":
+    if is_beneficiary(person):
         vault = vault_of(db, person.id)
         query = select(Grant).where(Grant.vault_id == (vault.id if vault else ""))
-    elif person.role in PROFESSIONALS:
+    elif is_professional(person):
         query = select(Grant).where(
             or_(
                 Grant.counsellor_id == person.id,
@@ -227,7 +229,7 @@ def create_account_in_person(
 ) -> CreatedInPerson:
     """The person sits in front of the counsellor and types their own password; the counsellor
     gets a grant with every scope for the default period, recorded as consent given in person."""
-    if counsellor.role not in PROFESSIONALS:
+    if not is_professional(counsellor):
         raise ForbiddenError("Seul un professionnel peut créer un compte pour quelqu'un.")
     if not consent:
         raise InvalidInputError(
@@ -239,7 +241,7 @@ def create_account_in_person(
         login=login,
         display_name=display_name,
         password=password,
-        role="beneficiary",
+        role=Role.BENEFICIARY,
     )
     vault = _own_vault(db, person)
     scopes, _categories, ends_at = _clean(rt, GrantTerms(SCOPES))

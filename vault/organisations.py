@@ -1,6 +1,8 @@
 """Organisations (CCAS, associations, France Services...) and the professionals in them.
 Platform admins create organisations; an organisation's admins manage its counsellors."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,13 +11,20 @@ from vault import journal
 from vault.accounts import create_person
 from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import Membership, Organisation, Person
+from vault.policy import (
+    is_platform_admin,
+    may_create_organisation,
+    may_manage_members,
+    may_manage_organisation,
+)
+from vault.vocabulary import MemberRole
 
-MEMBER_ROLES = ("counsellor", "org_admin")
+MEMBER_ROLES = tuple(MemberRole)
 NOT_FOUND = "Cette organisation n'existe pas."
 
 
 def create_organisation(db: Session, actor: Person, name: str) -> Organisation:
-    if actor.role != "admin":
+    if not may_create_organisation(actor):
         raise ForbiddenError("Seul un administrateur de la plateforme crée une organisation.")
     name = " ".join(name.split())
     if not name or len(name) > 200:
@@ -33,17 +42,6 @@ def create_organisation(db: Session, actor: Person, name: str) -> Organisation:
     return organisation
 
 
-def may_manage(db: Session, actor: Person, organisation_id: str) -> bool:
-    if actor.role == "admin":
-        return True
-    membership = db.scalar(
-        select(Membership).where(
-            Membership.person_id == actor.id, Membership.organisation_id == organisation_id
-        )
-    )
-    return membership is not None and membership.role == "org_admin"
-
-
 def add_member(
     db: Session,
     master_keys: MasterKeyProvider,
@@ -56,10 +54,10 @@ def add_member(
     role: str = "counsellor",
 ) -> Person:
     """Create a professional's account in an organisation."""
-    if actor.role not in ("admin", "org_admin"):
+    if not may_manage_members(actor):
         raise ForbiddenError("Seuls les administrateurs gèrent les professionnels.")
     organisation = db.get(Organisation, organisation_id)
-    if organisation is None or not may_manage(db, actor, organisation_id):
+    if organisation is None or not may_manage_organisation(db, actor, organisation_id):
         raise NotFoundError(NOT_FOUND)
     if role not in MEMBER_ROLES:
         raise InvalidInputError("Ce rôle n'existe pas.", field="role")
@@ -79,8 +77,21 @@ def add_member(
     return person
 
 
-def members_of(db: Session, actor: Person, organisation_id: str) -> list[tuple[Person, str]]:
-    if not may_manage(db, actor, organisation_id) or db.get(Organisation, organisation_id) is None:
+@dataclass(frozen=True)
+class Member:
+    person: Person
+    role: MemberRole
+
+    @property
+    def manages(self) -> bool:
+        return self.role == MemberRole.ORG_ADMIN
+
+
+def members_of(db: Session, actor: Person, organisation_id: str) -> list[Member]:
+    if (
+        not may_manage_organisation(db, actor, organisation_id)
+        or db.get(Organisation, organisation_id) is None
+    ):
         raise NotFoundError(NOT_FOUND)
     rows = db.execute(
         select(Person, Membership.role)
@@ -88,13 +99,13 @@ def members_of(db: Session, actor: Person, organisation_id: str) -> list[tuple[P
         .where(Membership.organisation_id == organisation_id)
         .order_by(Person.display_name)
     )
-    return list(rows)
+    return [Member(person, MemberRole(role)) for person, role in rows]
 
 
 def visible_organisations(db: Session, actor: Person) -> list[Organisation]:
     """All of them for a platform admin; one's own for a professional; none otherwise."""
     query = select(Organisation).order_by(Organisation.name)
-    if actor.role != "admin":
+    if not is_platform_admin(actor):
         query = query.join(Membership, Membership.organisation_id == Organisation.id).where(
             Membership.person_id == actor.id
         )

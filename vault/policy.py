@@ -19,11 +19,60 @@ from vault import journal
 from vault.config import Settings
 from vault.errors import NotFoundError
 from vault.models import Document, Grant, Membership, Person, Vault, utcnow
+from vault.vocabulary import MemberRole, Role, Scope
 
 NOT_FOUND_DOCUMENT = "Ce document n'existe pas."
 NOT_FOUND_VAULT = "Ce coffre n'existe pas."
-PROFESSIONALS = ("counsellor", "org_admin")
-SCOPES = ("view", "upload", "manage", "recover")
+PROFESSIONALS = frozenset({Role.COUNSELLOR, Role.ORG_ADMIN})
+SCOPES = tuple(Scope)
+
+
+def is_beneficiary(person: Person) -> bool:
+    """Owns a vault of papers."""
+    return person.role == Role.BENEFICIARY
+
+
+def is_professional(person: Person) -> bool:
+    """A counsellor or an organisation admin: reaches vaults only through grants."""
+    return person.role in PROFESSIONALS
+
+
+def is_platform_admin(person: Person) -> bool:
+    """Runs the platform: organisations and keys, never papers."""
+    return person.role == Role.ADMIN
+
+
+def may_see_keys_page(person: Person) -> bool:
+    return is_platform_admin(person)
+
+
+def may_create_organisation(person: Person) -> bool:
+    return is_platform_admin(person)
+
+
+def may_manage_members(person: Person) -> bool:
+    """Whether the person may manage the professionals of some organisation at all."""
+    return person.role in (Role.ADMIN, Role.ORG_ADMIN)
+
+
+def may_manage_organisation(db: Session, person: Person, organisation_id: str) -> bool:
+    """A platform admin manages every organisation; an organisation admin, their own."""
+    if is_platform_admin(person):
+        return True
+    membership = db.scalar(
+        select(Membership).where(
+            Membership.person_id == person.id, Membership.organisation_id == organisation_id
+        )
+    )
+    return membership is not None and membership.role == MemberRole.ORG_ADMIN
+
+
+def may_use_second_factor(person: Person) -> bool:
+    return is_professional(person) or is_platform_admin(person)
+
+
+def must_use_second_factor(person: Person) -> bool:
+    return is_platform_admin(person)
 
 
 class Action(StrEnum):
@@ -79,7 +128,7 @@ def organisations_of(db: Session, person_id: str) -> list[str]:
 def usable_grant(
     db: Session, settings: Settings, actor: Person, vault_id: str, scope: str, now: datetime
 ) -> Grant | None:
-    if actor.role not in PROFESSIONALS:
+    if not is_professional(actor):
         return None
     organisations = organisations_of(db, actor.id)
     candidates = db.scalars(
@@ -100,7 +149,7 @@ def usable_grant(
 def vault_access(
     db: Session, settings: Settings, actor: Person, vault: Vault, action: Action
 ) -> Access | None:
-    if vault.owner_id == actor.id and actor.role == "beneficiary":
+    if vault.owner_id == actor.id and is_beneficiary(actor):
         return Access(vault, None)
     grant = usable_grant(db, settings, actor, vault.id, _SCOPE_OF[action], utcnow())
     return Access(vault, grant) if grant else None

@@ -13,15 +13,14 @@ from vault import journal
 from vault.errors import ForbiddenError, InvalidInputError, SecondFactorRequiredError
 from vault.keychain import active_user_key, open_person_field
 from vault.models import Person
+from vault.policy import may_use_second_factor, must_use_second_factor
 
 ISSUER = "coffre"
-ROLES_ALLOWED = ("counsellor", "org_admin", "admin")
-ROLES_REQUIRED = ("admin",)
 _FIELD = "totp"
 
 
 def required(person: Person) -> bool:
-    return person.role in ROLES_REQUIRED or person.totp_secret_sealed is not None
+    return must_use_second_factor(person) or person.totp_secret_sealed is not None
 
 
 def new_secret() -> str:
@@ -36,7 +35,7 @@ def enable(
     db: Session, master_keys: MasterKeyProvider, person: Person, secret: str, code: str
 ) -> None:
     """Turn the second factor on once the person proves their app shows the right code."""
-    if person.role not in ROLES_ALLOWED:
+    if not may_use_second_factor(person):
         raise ForbiddenError("La double vérification est réservée aux professionnels.")
     step = _matching_step(secret, code)
     if step is None:

@@ -36,6 +36,7 @@ from vault.rotation import (
 )
 from vault.runtime import Runtime, build_runtime, keyring_path
 from vault.sweeper import sweep_orphans
+from vault.vocabulary import Role
 from webui.app import create_app
 
 app = typer.Typer(help="coffre : coffre-fort numérique.", no_args_is_help=True)
@@ -87,7 +88,7 @@ def admin_create(
                 login=login,
                 display_name=display_name or login,
                 password=password,
-                role="admin",
+                role=Role.ADMIN,
             )
             secret = second_factor.new_secret()
             second_factor.install(db, rt.master_keys, person, secret)

@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from vault.errors import NotFoundError
+from vault.errors import ForbiddenError, VaultError
 from vault.models import Person
+from vault.policy import is_platform_admin, is_professional, may_use_second_factor
 from vault.runtime import Runtime
 from vault.sessions import SignedIn, resolve_session
 from webui.security import session_cookie_name
@@ -22,18 +23,34 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def get_db(rt: RuntimeDep) -> Iterator[Session]:
-    """A session per request. Routes that write commit themselves; anything else rolls back,
-    except a refusal: the journal line of an attempted access is kept (the policy writes
-    nothing else before refusing)."""
+    """The request owns the transaction: committed when the route returns, before the answer
+    is sent, rolled back when it raises, except a refusal that must leave a trace (the journal
+    line of an attempted access, the count of failed attempts)."""
     with rt.sessions() as session:
         try:
             yield session
-        except NotFoundError:
-            session.commit()
+        except VaultError as exc:
+            if exc.keeps_writes:
+                session.commit()
+            else:
+                _roll_back(session)
             raise
+        except BaseException:
+            _roll_back(session)
+            raise
+        session.commit()
 
 
-DbSession = Annotated[Session, Depends(get_db)]
+def _roll_back(session: Session) -> None:
+    # Detach first: the error page is rendered after the session closes and still needs the
+    # signed-in person's name and role, which a rollback would expire.
+    session.expunge_all()
+    session.rollback()
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit is an
+# error answer, never a success the database forgot.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def client_address(request: Request) -> str:
@@ -114,3 +131,47 @@ def need(signed_in: SignedIn | None) -> SignedIn:
     if signed_in is None:
         raise SignInRequired
     return signed_in
+
+
+def page_person(signed_in: PageSignedIn) -> SignedIn:
+    return need(signed_in)
+
+
+# A page that needs someone signed in; the role dependencies below build on it.
+SignedInPage = Annotated[SignedIn, Depends(page_person)]
+
+PROFESSIONALS_ONLY = "Cette page est réservée aux professionnels."
+ADMINS_ONLY = "Cette page est réservée aux administrateurs de la plateforme."
+SECOND_FACTOR_ONLY = "La double vérification est réservée aux professionnels."
+
+
+def page_professional(me: SignedInPage) -> SignedIn:
+    if not is_professional(me.person):
+        raise ForbiddenError(PROFESSIONALS_ONLY)
+    return me
+
+
+def page_platform_admin(me: SignedInPage) -> SignedIn:
+    if not is_platform_admin(me.person):
+        raise ForbiddenError(ADMINS_ONLY)
+    return me
+
+
+Professional = Annotated[SignedIn, Depends(page_professional)]
+PlatformAdmin = Annotated[SignedIn, Depends(page_platform_admin)]
+
+
+def api_professional(person: ApiUser) -> Person:
+    if not is_professional(person):
+        raise ForbiddenError("Réservé aux professionnels.")
+    return person
+
+
+def api_second_factor_user(person: ApiUser) -> Person:
+    if not may_use_second_factor(person):
+        raise ForbiddenError(SECOND_FACTOR_ONLY)
+    return person
+
+
+ApiProfessional = Annotated[Person, Depends(api_professional)]
+ApiSecondFactorUser = Annotated[Person, Depends(api_second_factor_user)]

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request, Response
 
 from vault import second_factor
 from vault.accounts import change_password, suggest_login, update_profile
-from vault.errors import AuthenticationError, ForbiddenError
+from vault.errors import AuthenticationError
 from vault.history import history
 from vault.recovery import (
     clear_sign_in_delay as clear_sign_in_delay_for,
@@ -28,7 +28,14 @@ from webui.api.schemas import (
     SecondFactorSetup,
 )
 from webui.api.session import me_out
-from webui.deps import ApiSignedIn, ApiUser, DbSession, RuntimeDep, client_address
+from webui.deps import (
+    ApiSecondFactorUser,
+    ApiSignedIn,
+    ApiUser,
+    DbSession,
+    RuntimeDep,
+    client_address,
+)
 
 router = APIRouter(tags=["account"])
 
@@ -73,10 +80,8 @@ def recovery_codes(person: ApiUser, request: Request, db: DbSession) -> Recovery
 
 
 @router.get("/me/second-factor/new")
-def second_factor_setup(person: ApiUser) -> SecondFactorSetup:
+def second_factor_setup(person: ApiSecondFactorUser) -> SecondFactorSetup:
     """A fresh secret to add to an authenticator app; nothing is saved until it is confirmed."""
-    if person.role not in second_factor.ROLES_ALLOWED:
-        raise ForbiddenError("La double vérification est réservée aux professionnels.")
     secret = second_factor.new_secret()
     return SecondFactorSetup(secret=secret, uri=second_factor.provisioning_uri(person, secret))
 

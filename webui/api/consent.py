@@ -2,7 +2,6 @@
 
 from fastapi import APIRouter, Response
 
-from vault.errors import ForbiddenError
 from vault.grants import (
     GrantTerms,
     answer_request,
@@ -13,9 +12,9 @@ from vault.grants import (
     revoke,
 )
 from vault.models import Grant
-from vault.policy import PROFESSIONALS, grant_categories, grant_scopes
+from vault.policy import grant_categories, grant_scopes
 from webui.api.schemas import AccessRequestIn, GrantedVaultOut, GrantIn, GrantOut
-from webui.deps import ApiUser, DbSession, RuntimeDep
+from webui.deps import ApiProfessional, ApiUser, DbSession, RuntimeDep
 
 router = APIRouter(tags=["consent"])
 
@@ -93,10 +92,10 @@ def ask_for_access(
 
 
 @router.get("/beneficiaries")
-def my_beneficiaries(person: ApiUser, db: DbSession, rt: RuntimeDep) -> list[GrantedVaultOut]:
+def my_beneficiaries(
+    person: ApiProfessional, db: DbSession, rt: RuntimeDep
+) -> list[GrantedVaultOut]:
     """The vaults granted to the caller (a professional), with the scopes."""
-    if person.role not in PROFESSIONALS:
-        raise ForbiddenError("Réservé aux professionnels.")
     vaults = granted_vaults(db, rt, person)
     db.commit()
     return [GrantedVaultOut(**v.__dict__) for v in vaults]

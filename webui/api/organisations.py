@@ -38,14 +38,9 @@ def new_counsellor(
         role=body.role,
     )
     db.commit()
-    return CounsellorOut(
-        id=member.id, login=member.login, display_name=member.display_name, role=member.role
-    )
+    return CounsellorOut.of(member, body.role)
 
 
 @router.get("/organisations/{org_id}/counsellors")
 def counsellors(org_id: str, person: ApiUser, db: DbSession) -> list[CounsellorOut]:
-    return [
-        CounsellorOut(id=p.id, login=p.login, display_name=p.display_name, role=role)
-        for p, role in members_of(db, person, org_id)
-    ]
+    return [CounsellorOut.of(m.person, m.role) for m in members_of(db, person, org_id)]

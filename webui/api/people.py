@@ -7,6 +7,7 @@ from vault.accounts import create_person
 from vault.errors import ForbiddenError
 from vault.grants import create_account_in_person
 from vault.recovery import new_recovery_codes
+from vault.vocabulary import Role
 from webui.api.schemas import CreatedInPersonOut, SignUpIn, SignUpOut
 from webui.api.session import me_out
 from webui.deps import DbSession, RuntimeDep, api_signed_in, bearer_token, client_address
@@ -50,7 +51,7 @@ def create_beneficiary(
         login=body.login,
         display_name=body.display_name,
         password=body.password,
-        role="beneficiary",
+        role=Role.BENEFICIARY,
         preferred_language=body.preferred_language,
     )
     codes = new_recovery_codes(db, person, client_address(request))

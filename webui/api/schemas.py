@@ -5,6 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from vault.documents.service import DocumentView
+from vault.models import Person
 
 
 class SessionIn(BaseModel):
@@ -177,6 +178,10 @@ class CounsellorOut(BaseModel):
     login: str
     display_name: str
     role: str
+
+    @classmethod
+    def of(cls, person: Person, role: str) -> "CounsellorOut":
+        return cls(id=person.id, login=person.login, display_name=person.display_name, role=role)
 
 
 class GrantIn(BaseModel):

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from vault import journal, second_factor
 from vault.accounts import LANGUAGES, change_password, contact_details, update_profile
 from vault.errors import VaultError
+from vault.policy import may_use_second_factor
 from vault.recovery import new_recovery_codes, unused_recovery_codes
 from vault.sessions import SignedIn, close_all_sessions, sessions_of
 from webui.deps import DbSession, PageSignedIn, RuntimeDep, client_address, need
@@ -35,7 +36,7 @@ def account_page(
     person = me.person
     setup_secret = (
         second_factor.new_secret()
-        if person.role in second_factor.ROLES_ALLOWED and person.totp_secret_sealed is None
+        if may_use_second_factor(person) and person.totp_secret_sealed is None
         else None
     )
     return page(

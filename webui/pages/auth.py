@@ -19,11 +19,12 @@ from vault.errors import (
 )
 from vault.grants import pending_requests
 from vault.models import Person
-from vault.policy import PROFESSIONALS
+from vault.policy import is_professional, may_see_keys_page
 from vault.recovery import new_recovery_codes, recover
 from vault.second_factor import verify as verify_second_factor
 from vault.sessions import SignedIn, close_session, open_session, resolve_session
 from vault.signin import record_failure, sign_in
+from vault.vocabulary import Role
 from webui.deps import DbSession, PageSignedIn, RuntimeDep, client_address, device_of
 from webui.pages.common import (
     anonymous_form,
@@ -57,10 +58,10 @@ def start_session(
 
 
 @router.get("/")
-def home(signed_in: PageSignedIn) -> Response:
+def home(signed_in: PageSignedIn, db: DbSession) -> Response:
     if signed_in is None:
         return redirect("/connexion")
-    return redirect("/personnes" if signed_in.person.role in PROFESSIONALS else "/papiers")
+    return redirect(landing(db, signed_in.person))
 
 
 @router.get("/connexion")
@@ -94,9 +95,9 @@ def sign_in_submit(
 
 def landing(db: DbSession, person: Person) -> str:
     """Where a person lands after signing in: their answers first, if someone asked for access."""
-    if person.role in PROFESSIONALS:
+    if is_professional(person):
         return "/personnes"
-    if person.role == "admin":
+    if may_see_keys_page(person):
         return "/admin/cles"
     return "/acces" if pending_requests(db, person) else "/papiers"
 
@@ -187,7 +188,7 @@ def sign_up_submit(
             login=login,
             display_name=display_name,
             password=password,
-            role="beneficiary",
+            role=Role.BENEFICIARY,
             preferred_language=preferred_language if preferred_language in LANGUAGES else "fr",
         )
         codes = new_recovery_codes(db, person, client_address(request))

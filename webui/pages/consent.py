@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from vault.documents import service
-from vault.errors import ForbiddenError, VaultError
+from vault.errors import VaultError
 from vault.grants import (
     GrantTerms,
     answer_request,
@@ -22,9 +22,8 @@ from vault.grants import (
 from vault.history import history
 from vault.models import Grant, Organisation, Person
 from vault.organisations import add_member, members_of, visible_organisations
-from vault.policy import PROFESSIONALS, SCOPES, grant_categories, grant_scopes
-from vault.sessions import SignedIn
-from webui.deps import DbSession, PageSignedIn, RuntimeDep, need
+from vault.policy import SCOPES, grant_categories, grant_scopes, may_manage_organisation
+from webui.deps import DbSession, Professional, RuntimeDep, SignedInPage
 from webui.pages.auth import codes_page
 from webui.pages.common import check_csrf, redirect
 from webui.pages.history_words import sentence
@@ -71,10 +70,7 @@ def _grant_rows(db: DbSession, grants: list[Grant]) -> list[dict[str, object]]:
 
 
 @router.get("/acces")
-def access_page(
-    request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
-) -> Response:
-    me = need(signed_in)
+def access_page(request: Request, db: DbSession, rt: RuntimeDep, me: SignedInPage) -> Response:
     grants = grants_of(db, rt, me.person)
     db.commit()
     return page(request, "access.html", me, grants=_grant_rows(db, grants), now=datetime.now())
@@ -85,12 +81,11 @@ def access_answer(
     grant_id: str,
     request: Request,
     db: DbSession,
-    signed_in: PageSignedIn,
+    me: SignedInPage,
     decision: Annotated[str, Form(max_length=20)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Accept, refuse or end an access."""
-    me = need(signed_in)
     check_csrf(request, me, csrf)
     if decision == "end":
         revoke(db, me.person, grant_id)
@@ -101,36 +96,23 @@ def access_answer(
 
 
 @router.get("/historique")
-def history_page(
-    request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
-) -> Response:
-    me = need(signed_in)
+def history_page(request: Request, db: DbSession, rt: RuntimeDep, me: SignedInPage) -> Response:
     lines = history(db, me.person)
     titles = service.own_titles(db, rt, me.person, {x.document_id for x in lines if x.document_id})
     entries = [(line, sentence(line, titles)) for line in lines]
     return page(request, "history.html", me, entries=entries)
 
 
-def _professional(signed_in: SignedIn | None) -> SignedIn:
-    me = need(signed_in)
-    if me.person.role not in PROFESSIONALS:
-        raise ForbiddenError("Cette page est réservée aux professionnels.")
-    return me
-
-
 @router.get("/personnes")
-def people_page(
-    request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
-) -> Response:
-    me = _professional(signed_in)
+def people_page(request: Request, db: DbSession, rt: RuntimeDep, me: Professional) -> Response:
     vaults = granted_vaults(db, rt, me.person)
     db.commit()
     return page(request, "people.html", me, vaults=vaults, scope_words=SCOPE_WORDS)
 
 
 @router.get("/personnes/nouvelle")
-def new_person_form(request: Request, signed_in: PageSignedIn) -> Response:
-    return page(request, "person_new.html", _professional(signed_in), values={})
+def new_person_form(request: Request, me: Professional) -> Response:
+    return page(request, "person_new.html", me, values={})
 
 
 @router.post("/personnes/nouvelle")
@@ -138,7 +120,7 @@ def new_person(
     request: Request,
     db: DbSession,
     rt: RuntimeDep,
-    signed_in: PageSignedIn,
+    me: Professional,
     display_name: Annotated[str, Form(max_length=200)] = "",
     login: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
@@ -146,7 +128,6 @@ def new_person(
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """The person sits here and types their own password; their agreement is recorded."""
-    me = _professional(signed_in)
     check_csrf(request, me, csrf)
     try:
         created = create_account_in_person(
@@ -172,10 +153,8 @@ def new_person(
 
 
 @router.get("/personnes/demande")
-def request_form(request: Request, signed_in: PageSignedIn) -> Response:
-    return page(
-        request, "person_request.html", _professional(signed_in), scope_words=SCOPE_WORDS, values={}
-    )
+def request_form(request: Request, me: Professional) -> Response:
+    return page(request, "person_request.html", me, scope_words=SCOPE_WORDS, values={})
 
 
 @router.post("/personnes/demande")
@@ -183,12 +162,11 @@ def ask(
     request: Request,
     db: DbSession,
     rt: RuntimeDep,
-    signed_in: PageSignedIn,
+    me: Professional,
     login: Annotated[str, Form(max_length=200)] = "",
     scopes: Annotated[list[str] | None, Form()] = None,
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    me = _professional(signed_in)
     check_csrf(request, me, csrf)
     try:
         request_access(
@@ -210,9 +188,8 @@ def ask(
 
 @router.get("/personnes/{vault_id}")
 def person_papers(
-    vault_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
+    vault_id: str, request: Request, db: DbSession, rt: RuntimeDep, me: Professional
 ) -> Response:
-    me = _professional(signed_in)
     documents = service.list_documents(db, rt, me.person, vault_id)
     person = next((v for v in granted_vaults(db, rt, me.person) if v.vault_id == vault_id), None)
     db.commit()
@@ -222,12 +199,11 @@ def person_papers(
 
 
 @router.get("/organisation")
-def organisation_page(request: Request, db: DbSession, signed_in: PageSignedIn) -> Response:
-    me = _professional(signed_in)
+def organisation_page(request: Request, db: DbSession, me: Professional) -> Response:
     teams = [
         (o, members_of(db, me.person, o.id))
         for o in visible_organisations(db, me.person)
-        if me.person.role == "org_admin"
+        if may_manage_organisation(db, me.person, o.id)
     ]
     return page(request, "organisation.html", me, teams=teams, values={})
 
@@ -238,13 +214,12 @@ def add_counsellor(
     request: Request,
     db: DbSession,
     rt: RuntimeDep,
-    signed_in: PageSignedIn,
+    me: Professional,
     display_name: Annotated[str, Form(max_length=200)] = "",
     login: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    me = _professional(signed_in)
     check_csrf(request, me, csrf)
     try:
         add_member(

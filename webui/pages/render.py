@@ -1,5 +1,6 @@
 """Rendering pages: one Jinja2 environment, a common context, and the error-summary pattern."""
 
+from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
@@ -9,6 +10,13 @@ from fastapi.templating import Jinja2Templates
 
 from vault.documents.categories import CATEGORIES
 from vault.errors import VaultError
+from vault.models import Person
+from vault.policy import (
+    is_beneficiary,
+    is_professional,
+    may_manage_members,
+    may_see_keys_page,
+)
 from vault.sessions import SignedIn
 from webui.statuses import status_of
 
@@ -23,6 +31,27 @@ def size_label(size: int) -> str:
 
 templates.env.filters["size"] = size_label
 templates.env.filters["category"] = lambda code: CATEGORIES.get(code, code)
+
+
+@dataclass(frozen=True)
+class Menu:
+    """What the header offers, as the policy decides it."""
+
+    papers: bool = False
+    people: bool = False
+    organisation: bool = False
+    keys: bool = False
+
+
+def menu_for(person: Person | None) -> Menu:
+    if person is None:
+        return Menu()
+    return Menu(
+        papers=is_beneficiary(person),
+        people=is_professional(person),
+        organisation=is_professional(person) and may_manage_members(person),
+        keys=may_see_keys_page(person),
+    )
 
 
 def page(
@@ -47,6 +76,7 @@ def page(
         template,
         {
             "signed_in": signed_in,
+            "menu": menu_for(signed_in.person if signed_in else None),
             "csrf": signed_in.session.csrf_token if signed_in else "",
             "idle_seconds": settings.session_idle_minutes * 60 + 5,
             "allow_signup": settings.allow_signup,
