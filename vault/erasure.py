@@ -22,6 +22,7 @@ from vault.models import (
     utcnow,
 )
 from vault.runtime import Runtime
+from vault.vocabulary import GrantStatus
 
 
 def erase_account(rt: Runtime, login: str, actor_id: str | None = None) -> int:
@@ -52,8 +53,11 @@ def erase_account(rt: Runtime, login: str, actor_id: str | None = None) -> int:
         db.execute(delete(Document).where(Document.vault_id == vault.id))
         db.execute(
             update(Grant)
-            .where(Grant.vault_id == vault.id, Grant.status.in_(("active", "pending")))
-            .values(status="revoked", ended_at=utcnow())
+            .where(
+                Grant.vault_id == vault.id,
+                Grant.status.in_((GrantStatus.ACTIVE, GrantStatus.PENDING)),
+            )
+            .values(status=GrantStatus.REVOKED, ended_at=utcnow())
         )
     for name in names:
         rt.store.delete(name)

@@ -10,15 +10,16 @@ in person.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from vault import journal
 from vault.accounts import create_person, normalise_login, vault_of
-from vault.documents.categories import CATEGORIES
+from vault.documents.categories import Category
 from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
-from vault.models import Grant, Organisation, Person, Vault, utcnow
+from vault.models import Grant, GrantCategory, GrantScope, Organisation, Person, Vault, utcnow
 from vault.policy import (
     SCOPES,
     grant_categories,
@@ -30,7 +31,7 @@ from vault.policy import (
 )
 from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime
-from vault.vocabulary import Role
+from vault.vocabulary import Consent, GrantStatus, Role, Scope
 
 NOT_FOUND = "Cet accès n'existe pas."
 
@@ -42,12 +43,31 @@ class GrantTerms:
     expires_on: date | None = None
 
 
-def _clean(rt: Runtime, terms: GrantTerms) -> tuple[str, str | None, datetime]:
-    scopes = [s for s in SCOPES if s in set(terms.scopes)]
-    if not scopes or len(set(terms.scopes)) != len(scopes):
+@dataclass(frozen=True)
+class CleanTerms:
+    scopes: list[Scope]
+    categories: list[Category]
+    ends_at: datetime
+
+    def rows(self) -> dict[str, list[Any]]:
+        return {
+            "scope_rows": [GrantScope(scope=s) for s in self.scopes],
+            "category_rows": [GrantCategory(category=c) for c in self.categories],
+        }
+
+
+def _clean(rt: Runtime, terms: GrantTerms) -> CleanTerms:
+    """Judge the terms before anything is looked up, so the answer never depends on who
+    exists: every scope and category known, none twice, an end date within the limits."""
+    if (
+        not terms.scopes
+        or len(set(terms.scopes)) != len(terms.scopes)
+        or not set(terms.scopes) <= set(Scope)
+    ):
         raise InvalidInputError("Choisissez ce que la personne peut faire.", field="scopes")
-    unknown = [c for c in terms.categories if c not in CATEGORIES]
-    if unknown:
+    if len(set(terms.categories)) != len(terms.categories) or not set(terms.categories) <= set(
+        Category
+    ):
         raise InvalidInputError("Ce type de papier n'existe pas.", field="categories")
     today = utcnow().date()
     latest = today + timedelta(days=rt.settings.grant_max_days)
@@ -58,7 +78,11 @@ def _clean(rt: Runtime, terms: GrantTerms) -> tuple[str, str | None, datetime]:
             field="expires_on",
         )
     ends_at = datetime.combine(end, time(23, 59, 59), tzinfo=UTC)
-    return ",".join(scopes), ",".join(terms.categories) or None, ends_at
+    return CleanTerms(
+        scopes=[s for s in Scope if s in set(terms.scopes)],
+        categories=[c for c in Category if c in set(terms.categories)],
+        ends_at=ends_at,
+    )
 
 
 def _own_vault(db: Session, owner: Person) -> Vault:
@@ -89,17 +113,16 @@ def create_grant(
             raise InvalidInputError("Ce conseiller n'existe pas.", field="counsellor_id")
     if organisation_id is not None and db.get(Organisation, organisation_id) is None:
         raise InvalidInputError("Cette organisation n'existe pas.", field="organisation_id")
-    scopes, categories, ends_at = _clean(rt, terms)
+    clean = _clean(rt, terms)
     grant = Grant(
         vault_id=vault.id,
         counsellor_id=counsellor_id,
         organisation_id=organisation_id,
-        scopes=scopes,
-        categories=categories,
-        status="active",
-        consent="online",
-        expires_at=ends_at,
+        status=GrantStatus.ACTIVE,
+        consent=Consent.ONLINE,
+        expires_at=clean.ends_at,
         last_used_at=utcnow(),
+        **clean.rows(),
     )
     db.add(grant)
     db.flush()
@@ -114,7 +137,7 @@ def request_access(
     same whether the login exists or not (None)."""
     if not is_professional(counsellor):
         raise ForbiddenError("Seul un professionnel peut demander un accès.")
-    scopes, categories, ends_at = _clean(rt, terms)
+    clean = _clean(rt, terms)
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
     vault = vault_of(db, person.id) if person is not None else None
     if person is None or vault is None:
@@ -122,13 +145,12 @@ def request_access(
     grant = Grant(
         vault_id=vault.id,
         counsellor_id=counsellor.id,
-        scopes=scopes,
-        categories=categories,
-        status="pending",
-        consent="online",
+        status=GrantStatus.PENDING,
+        consent=Consent.ONLINE,
         requested_by=counsellor.id,
-        expires_at=ends_at,
+        expires_at=clean.ends_at,
         last_used_at=utcnow(),
+        **clean.rows(),
     )
     db.add(grant)
     db.flush()
@@ -146,9 +168,9 @@ def _owned_grant(db: Session, owner: Person, grant_id: str) -> Grant:
 
 def answer_request(db: Session, owner: Person, grant_id: str, accept: bool) -> Grant:
     grant = _owned_grant(db, owner, grant_id)
-    if grant.status != "pending":
+    if grant.status != GrantStatus.PENDING:
         raise InvalidInputError("Cette demande a déjà reçu une réponse.", field="status")
-    grant.status = "active" if accept else "refused"
+    grant.status = GrantStatus.ACTIVE if accept else GrantStatus.REFUSED
     grant.last_used_at = utcnow()
     if not accept:
         grant.ended_at = utcnow()
@@ -160,8 +182,8 @@ def answer_request(db: Session, owner: Person, grant_id: str, accept: bool) -> G
 def revoke(db: Session, owner: Person, grant_id: str) -> Grant:
     """End an access now; it stops working at the next request."""
     grant = _owned_grant(db, owner, grant_id)
-    if grant.status in ("active", "pending"):
-        grant.status = "revoked"
+    if grant.status in (GrantStatus.ACTIVE, GrantStatus.PENDING):
+        grant.status = GrantStatus.REVOKED
         grant.ended_at = utcnow()
         db.flush()
         _note(db, grant, owner.id, journal.GRANT_REVOKED)
@@ -172,8 +194,8 @@ def expire_due(db: Session, rt: Runtime, grants: Sequence[Grant]) -> None:
     """Mark as expired the active grants past their end date or unused too long."""
     now = utcnow()
     for grant in grants:
-        if grant.status == "active" and not grant_is_current(grant, rt.settings, now):
-            grant.status = "expired"
+        if grant.status == GrantStatus.ACTIVE and not grant_is_current(grant, rt.settings, now):
+            grant.status = GrantStatus.EXPIRED
             grant.ended_at = now
             db.flush()
             _note(db, grant, None, journal.GRANT_EXPIRED)
@@ -204,7 +226,7 @@ def pending_requests(db: Session, person: Person) -> int:
         return 0
     return len(
         db.scalars(
-            select(Grant.id).where(Grant.vault_id == vault.id, Grant.status == "pending")
+            select(Grant.id).where(Grant.vault_id == vault.id, Grant.status == GrantStatus.PENDING)
         ).all()
     )
 
@@ -244,16 +266,16 @@ def create_account_in_person(
         role=Role.BENEFICIARY,
     )
     vault = _own_vault(db, person)
-    scopes, _categories, ends_at = _clean(rt, GrantTerms(SCOPES))
+    clean = _clean(rt, GrantTerms(SCOPES))
     grant = Grant(
         vault_id=vault.id,
         counsellor_id=counsellor.id,
-        scopes=scopes,
-        status="active",
-        consent="in_person",
+        status=GrantStatus.ACTIVE,
+        consent=Consent.IN_PERSON,
         requested_by=counsellor.id,
-        expires_at=ends_at,
+        expires_at=clean.ends_at,
         last_used_at=utcnow(),
+        **clean.rows(),
     )
     db.add(grant)
     db.flush()

@@ -3,6 +3,7 @@ categories stay in clear, for sorting and reminders."""
 
 import uuid
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -17,8 +18,12 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from vault.documents.categories import Category
+from vault.vocabulary import Consent, GrantStatus, MemberRole, Role, Scope
 
 
 def new_id() -> str:
@@ -50,13 +55,26 @@ class Base(DeclarativeBase):
     pass
 
 
+def words(enum: type[StrEnum], constraint: str) -> SqlEnum:
+    """A closed set of words stored as text, with a CHECK constraint named `constraint`."""
+    return SqlEnum(
+        enum,
+        name=constraint,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
 class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     login: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(words(Role, "ck_people_role"))
     password_hash: Mapped[str] = mapped_column(String(200))
     # Set when the account was erased: the row stays only so the journal keeps its references.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -247,7 +265,7 @@ class Membership(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[MemberRole] = mapped_column(words(MemberRole, "ck_memberships_role"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -260,15 +278,40 @@ class Grant(Base):
     vault_id: Mapped[str] = mapped_column(ForeignKey("vaults.id"), index=True)
     counsellor_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"), index=True)
     organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"), index=True)
-    scopes: Mapped[str] = mapped_column(String(100))
-    categories: Mapped[str | None] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(20))
-    consent: Mapped[str] = mapped_column(String(20))
+    status: Mapped[GrantStatus] = mapped_column(words(GrantStatus, "ck_grants_status"))
+    consent: Mapped[Consent] = mapped_column(words(Consent, "ck_grants_consent"))
     requested_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Loaded with the grant: every decision of the policy reads them.
+    scope_rows: Mapped[list["GrantScope"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    category_rows: Mapped[list["GrantCategory"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class GrantScope(Base):
+    """One thing a grant lets its holder do."""
+
+    __tablename__ = "grant_scopes"
+
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), primary_key=True)
+    scope: Mapped[Scope] = mapped_column(words(Scope, "ck_grant_scopes_scope"), primary_key=True)
+
+
+class GrantCategory(Base):
+    """One kind of paper a grant is limited to; a grant without any covers every kind."""
+
+    __tablename__ = "grant_categories"
+
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), primary_key=True)
+    category: Mapped[Category] = mapped_column(
+        words(Category, "ck_grant_categories_category"), primary_key=True
+    )
 
 
 class KeyJob(Base):

@@ -8,7 +8,7 @@ has no right to read a beneficiary's papers. Anything the caller may not see is 
 absent (NotFoundError), so its existence never leaks.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -19,7 +19,7 @@ from vault import journal
 from vault.config import Settings
 from vault.errors import NotFoundError
 from vault.models import Document, Grant, Membership, Person, Vault, utcnow
-from vault.vocabulary import MemberRole, Role, Scope
+from vault.vocabulary import GrantStatus, MemberRole, Role, Scope
 
 NOT_FOUND_DOCUMENT = "Ce document n'existe pas."
 NOT_FOUND_VAULT = "Ce coffre n'existe pas."
@@ -83,40 +83,65 @@ class Action(StrEnum):
     RECOVER = "recover"
 
 
-_SCOPE_OF = {
-    Action.VIEW: "view",
-    Action.DOWNLOAD: "view",
-    Action.UPLOAD: "upload",
-    Action.MANAGE: "manage",
-    Action.RECOVER: "recover",
+# What each action needs. Changing or deleting a paper needs to see it too: a "manage" grant
+# alone would otherwise read titles and file names through the answer of a change.
+_NEEDS: dict[Action, tuple[Scope, ...]] = {
+    Action.VIEW: (Scope.VIEW,),
+    Action.DOWNLOAD: (Scope.VIEW,),
+    Action.UPLOAD: (Scope.UPLOAD,),
+    Action.MANAGE: (Scope.MANAGE, Scope.VIEW),
+    Action.RECOVER: (Scope.RECOVER,),
 }
+
+
+def grant_scopes(grant: Grant) -> list[Scope]:
+    held = {row.scope for row in grant.scope_rows}
+    return [s for s in Scope if s in held]
+
+
+def grant_categories(grant: Grant) -> list[str]:
+    return sorted(row.category for row in grant.category_rows)
+
+
+def grant_covers(grant: Grant, document: Document) -> bool:
+    """A grant never shows a private paper, nor one outside its categories (if it has any)."""
+    categories = grant_categories(grant)
+    return not document.private and (not categories or document.category in categories)
 
 
 @dataclass(frozen=True)
 class Access:
-    """Why the caller may act on a vault: as its owner (grant None) or through a grant."""
+    """Why the caller may act on a vault: as its owner (no grants), or through the union of
+    their current grants, kept per scope the action needs."""
 
     vault: Vault
-    grant: Grant | None
+    by_scope: dict[Scope, tuple[Grant, ...]] = field(default_factory=dict)
+
+    @property
+    def is_owner(self) -> bool:
+        return not self.by_scope
+
+    @property
+    def grants(self) -> tuple[Grant, ...]:
+        """The grants that allow the action, first one first."""
+        return next(iter(self.by_scope.values()), ())
 
     def shows(self, document: Document) -> bool:
-        if self.grant is None:
-            return True
-        categories = grant_categories(self.grant)
-        return not document.private and (not categories or document.category in categories)
+        """Every scope the action needs is held by some grant that covers the paper."""
+        return self.is_owner or all(
+            any(grant_covers(g, document) for g in grants) for grants in self.by_scope.values()
+        )
 
-
-def grant_scopes(grant: Grant) -> list[str]:
-    return [s for s in grant.scopes.split(",") if s]
-
-
-def grant_categories(grant: Grant) -> list[str]:
-    return [c for c in (grant.categories or "").split(",") if c]
+    def grant_for(self, document: Document | None) -> Grant | None:
+        """The grant a use goes through, for the journal (None for the owner)."""
+        if document is None:
+            return next(iter(self.grants), None)
+        return next((g for g in self.grants if grant_covers(g, document)), None)
 
 
 def grant_is_current(grant: Grant, settings: Settings, now: datetime) -> bool:
     idle_limit = grant.last_used_at + timedelta(days=settings.grant_inactivity_days)
-    return grant.status == "active" and now < grant.expires_at and now < idle_limit
+    return grant.status == GrantStatus.ACTIVE and now < grant.expires_at and now < idle_limit
 
 
 def organisations_of(db: Session, person_id: str) -> list[str]:
@@ -125,34 +150,38 @@ def organisations_of(db: Session, person_id: str) -> list[str]:
     )
 
 
-def usable_grant(
-    db: Session, settings: Settings, actor: Person, vault_id: str, scope: str, now: datetime
-) -> Grant | None:
+def current_grants(
+    db: Session, settings: Settings, actor: Person, vault_id: str, now: datetime
+) -> list[Grant]:
+    """Every grant of the vault's owner that the actor holds now, directly or through one of
+    their organisations, oldest first. A professional's rights are their union."""
     if not is_professional(actor):
-        return None
+        return []
     organisations = organisations_of(db, actor.id)
     candidates = db.scalars(
         select(Grant)
         .where(
             Grant.vault_id == vault_id,
-            Grant.status == "active",
+            Grant.status == GrantStatus.ACTIVE,
             or_(Grant.counsellor_id == actor.id, Grant.organisation_id.in_(organisations)),
         )
         .order_by(Grant.created_at)
     )
-    return next(
-        (g for g in candidates if scope in grant_scopes(g) and grant_is_current(g, settings, now)),
-        None,
-    )
+    return [g for g in candidates if grant_is_current(g, settings, now)]
 
 
 def vault_access(
     db: Session, settings: Settings, actor: Person, vault: Vault, action: Action
 ) -> Access | None:
     if vault.owner_id == actor.id and is_beneficiary(actor):
-        return Access(vault, None)
-    grant = usable_grant(db, settings, actor, vault.id, _SCOPE_OF[action], utcnow())
-    return Access(vault, grant) if grant else None
+        return Access(vault)
+    grants = current_grants(db, settings, actor, vault.id, utcnow())
+    by_scope = {
+        scope: tuple(g for g in grants if scope in grant_scopes(g)) for scope in _NEEDS[action]
+    }
+    if not all(by_scope.values()):
+        return None
+    return Access(vault, by_scope)
 
 
 def require_vault(
@@ -191,4 +220,4 @@ def may_help_recover(db: Session, settings: Settings, helper: Person, person: Pe
     vault = db.scalar(select(Vault).where(Vault.owner_id == person.id))
     if vault is None or helper.id == person.id:
         return False
-    return usable_grant(db, settings, helper, vault.id, "recover", utcnow()) is not None
+    return vault_access(db, settings, helper, vault, Action.RECOVER) is not None

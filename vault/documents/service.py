@@ -197,7 +197,7 @@ def create_document(
         )
     )
     db.flush()
-    note_use(db, actor, access, journal.DOCUMENT_ADDED, document.id)
+    note_use(db, actor, access, journal.DOCUMENT_ADDED, document)
     return _view(db, document, plan.owner_id, plan.user_key)
 
 
@@ -218,7 +218,7 @@ def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> li
 
 def get_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> DocumentView:
     document, access = require_document(db, rt.settings, actor, document_id, Action.VIEW)
-    note_use(db, actor, access, journal.DOCUMENT_VIEWED, document.id)
+    note_use(db, actor, access, journal.DOCUMENT_VIEWED, document)
     key = _KeyCache(db, rt).get(document.user_key_id)
     return _view(db, document, access.vault.owner_id, key)
 
@@ -236,7 +236,7 @@ def update_document(
     private: bool | None = None,
 ) -> DocumentView:
     document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
-    if private is not None and access.grant is not None:
+    if private is not None and not access.is_owner:
         raise ForbiddenError("Seule la personne elle-même peut rendre un papier privé.")
     owner_id = access.vault.owner_id
     user_key = _KeyCache(db, rt).get(document.user_key_id)
@@ -257,7 +257,7 @@ def update_document(
         document.private = private
     document.updated_at = utcnow()
     db.flush()
-    note_use(db, actor, access, journal.DOCUMENT_CHANGED, document.id)
+    note_use(db, actor, access, journal.DOCUMENT_CHANGED, document)
     return _view(db, document, owner_id, user_key)
 
 
@@ -273,16 +273,16 @@ def open_content(
     keys = _KeyCache(db, rt)
     owner_id = access.vault.owner_id
     view = _view(db, document, owner_id, keys.get(document.user_key_id))
-    note_use(db, actor, access, journal.DOCUMENT_DOWNLOADED, document.id)
+    note_use(db, actor, access, journal.DOCUMENT_DOWNLOADED, document)
     return view, decrypt_stored_blob(db, rt, blob, owner_id, keys)
 
 
 def note_use(
-    db: Session, actor: Person, access: Access, action: str, document_id: str | None
+    db: Session, actor: Person, access: Access, action: str, document: Document | None
 ) -> None:
     """Journal what a professional did through a grant, for the owner to see; keep the grant
     alive (grants end by themselves after long inactivity)."""
-    grant = access.grant
+    grant = access.grant_for(document)
     if grant is None:
         return
     grant.last_used_at = utcnow()
@@ -292,7 +292,7 @@ def note_use(
         subject_id=access.vault.owner_id,
         actor_id=actor.id,
         action=action,
-        target_id=document_id,
+        target_id=document.id if document else None,
         organisation_id=grant.organisation_id or (organisations[0] if organisations else None),
         grant_id=grant.id,
     )
@@ -321,7 +321,7 @@ def delete_document(db: Session, rt: Runtime, actor: Person, document_id: str) -
     """Remove the rows (and with them the wrapped data keys); return the object names for the
     caller to purge once the deletion is committed."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
-    note_use(db, actor, access, journal.DOCUMENT_DELETED, document.id)
+    note_use(db, actor, access, journal.DOCUMENT_DELETED, document)
     blobs = db.scalars(select(Blob).where(Blob.document_id == document.id)).all()
     names = [b.object_name for b in blobs]
     for blob in blobs:

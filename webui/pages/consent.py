@@ -23,6 +23,7 @@ from vault.history import history
 from vault.models import Grant, Organisation, Person
 from vault.organisations import add_member, members_of, visible_organisations
 from vault.policy import SCOPES, grant_categories, grant_scopes, may_manage_organisation
+from vault.vocabulary import Consent, GrantStatus
 from webui.deps import DbSession, Professional, RuntimeDep, SignedInPage
 from webui.pages.auth import codes_page
 from webui.pages.common import check_csrf, redirect
@@ -38,11 +39,11 @@ SCOPE_WORDS = {
     "recover": "vous aider à changer votre mot de passe",
 }
 STATUS_WORDS = {
-    "pending": "Demande en attente",
-    "active": "En cours",
-    "revoked": "Arrêté",
-    "refused": "Refusé",
-    "expired": "Terminé",
+    GrantStatus.PENDING: "Demande en attente",
+    GrantStatus.ACTIVE: "En cours",
+    GrantStatus.REVOKED: "Arrêté",
+    GrantStatus.REFUSED: "Refusé",
+    GrantStatus.EXPIRED: "Terminé",
 }
 
 
@@ -63,7 +64,7 @@ def _grant_rows(db: DbSession, grants: list[Grant]) -> list[dict[str, object]]:
                 "status": grant.status,
                 "status_words": STATUS_WORDS.get(grant.status, grant.status),
                 "ends": grant.expires_at,
-                "in_person": grant.consent == "in_person",
+                "in_person": grant.consent == Consent.IN_PERSON,
             }
         )
     return rows
