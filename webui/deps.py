@@ -1,6 +1,7 @@
 """Typed FastAPI dependencies: routes read like their signature."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -39,6 +40,26 @@ def get_db(rt: RuntimeDep) -> Iterator[Session]:
             _roll_back(session)
             raise
         session.commit()
+
+
+@contextmanager
+def attempt(db: Session) -> Iterator[None]:
+    """A form's action in a savepoint: a refusal undoes what the action wrote (but what it must
+    keep, see VaultError.keeps_writes) and leaves the rest of the request's work, and the
+    objects the page shows, untouched, so the form can be shown again with its error."""
+    savepoint = db.begin_nested()
+    try:
+        yield
+    except VaultError as exc:
+        if exc.keeps_writes:
+            savepoint.commit()
+        else:
+            savepoint.rollback()
+        raise
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
 
 
 def _roll_back(session: Session) -> None:
@@ -92,8 +113,8 @@ def bearer_token(request: Request) -> str | None:
 def api_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn:
     token = bearer_token(request)
     signed_in = resolve_session(db, rt.settings, token, "api") if token else None
-    db.commit()
     if signed_in is None:
+        db.commit()  # an expired session is deleted even though the request is refused
         raise HTTPException(
             status_code=401,
             detail="Connectez-vous pour continuer.",
@@ -115,7 +136,8 @@ ApiUser = Annotated[Person, Depends(api_user)]
 def page_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn | None:
     token = request.cookies.get(session_cookie_name(request))
     signed_in = resolve_session(db, rt.settings, token, "web") if token else None
-    db.commit()
+    if signed_in is None:
+        db.commit()  # an expired session is deleted even though the page sends to sign-in
     request.state.signed_in = signed_in
     return signed_in
 

@@ -45,7 +45,6 @@ def give_access(body: GrantIn, person: ApiUser, db: DbSession, rt: RuntimeDep) -
         counsellor_id=body.counsellor_id,
         organisation_id=body.organisation_id,
     )
-    db.commit()
     return grant_out(grant)
 
 
@@ -53,28 +52,24 @@ def give_access(body: GrantIn, person: ApiUser, db: DbSession, rt: RuntimeDep) -
 def my_grants(person: ApiUser, db: DbSession, rt: RuntimeDep) -> list[GrantOut]:
     """Grants on my vault (beneficiary) or grants I hold (professional)."""
     grants = grants_of(db, rt, person)
-    db.commit()
     return [grant_out(g) for g in grants]
 
 
 @router.delete("/grants/{grant_id}", status_code=204)
 def end_access(grant_id: str, person: ApiUser, db: DbSession) -> Response:
     revoke(db, person, grant_id)
-    db.commit()
     return Response(status_code=204)
 
 
 @router.post("/grants/{grant_id}/accept")
 def accept(grant_id: str, person: ApiUser, db: DbSession) -> GrantOut:
     grant = answer_request(db, person, grant_id, accept=True)
-    db.commit()
     return grant_out(grant)
 
 
 @router.post("/grants/{grant_id}/refuse")
 def refuse(grant_id: str, person: ApiUser, db: DbSession) -> GrantOut:
     grant = answer_request(db, person, grant_id, accept=False)
-    db.commit()
     return grant_out(grant)
 
 
@@ -87,7 +82,6 @@ def ask_for_access(
     request_access(
         db, rt, person, body.login, GrantTerms(body.scopes, body.categories, body.expires_on)
     )
-    db.commit()
     return Response(status_code=202)
 
 
@@ -97,5 +91,4 @@ def my_beneficiaries(
 ) -> list[GrantedVaultOut]:
     """The vaults granted to the caller (a professional), with the scopes."""
     vaults = granted_vaults(db, rt, person)
-    db.commit()
     return [GrantedVaultOut(**v.__dict__) for v in vaults]

@@ -57,6 +57,8 @@ async def upload_document(
 ) -> DocumentOut:
     """Add a paper. The file is checked, encrypted and stored as it arrives."""
     vault_id = resolve_vault_id(db, person, vault_id)
+    # No connection is held while the body streams in; the upload has its own transactions.
+    db.commit()
     db.close()
     form = await receive_form(request, rt, person, vault_id)
     return DocumentOut.of(await record_document(rt, person, form))
@@ -67,14 +69,12 @@ def list_documents(
     vault_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep
 ) -> list[DocumentOut]:
     views = service.list_documents(db, rt, person, resolve_vault_id(db, person, vault_id))
-    db.commit()
     return [DocumentOut.of(v) for v in views]
 
 
 @router.get("/documents/{document_id}")
 def get_document(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> DocumentOut:
     view = service.get_document(db, rt, person, document_id)
-    db.commit()
     return DocumentOut.of(view)
 
 
@@ -94,14 +94,13 @@ def update_document(
         clear_expiry="expires_on" in sent and body.expires_on is None,
         private=body.private,
     )
-    db.commit()
     return DocumentOut.of(view)
 
 
 @router.delete("/documents/{document_id}", status_code=204)
 def delete_document(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> Response:
     names = service.delete_document(db, rt, person, document_id)
-    db.commit()
+    db.commit()  # the rows go first: a crash before the purge leaves only unreadable orphans
     service.purge_objects(rt.store, names)
     return Response(status_code=204)
 
@@ -116,7 +115,7 @@ def document_content(
 ) -> StreamingResponse:
     """The original bytes, decrypted as they are sent."""
     view, chunks = service.open_content(db, rt, person, document_id)
-    db.commit()
+    db.commit()  # the journal line is kept before the first byte leaves, however far it gets
     db.close()
     return content_response(view, chunks, disposition="attachment")
 

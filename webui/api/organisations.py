@@ -13,7 +13,6 @@ router = APIRouter(tags=["organisations"])
 def new_organisation(body: OrganisationIn, person: ApiUser, db: DbSession) -> OrganisationOut:
     """Platform admins only."""
     organisation = create_organisation(db, person, body.name)
-    db.commit()
     return OrganisationOut(id=organisation.id, name=organisation.name)
 
 
@@ -37,7 +36,6 @@ def new_counsellor(
         password=body.password,
         role=body.role,
     )
-    db.commit()
     return CounsellorOut.of(member, body.role)
 
 

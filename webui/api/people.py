@@ -34,7 +34,6 @@ def create_beneficiary(
             password=body.password,
             consent=body.consent,
         )
-        db.commit()
         return CreatedInPersonOut(
             id=created.person.id,
             vault_id=created.vault.id,
@@ -55,5 +54,4 @@ def create_beneficiary(
         preferred_language=body.preferred_language,
     )
     codes = new_recovery_codes(db, person, client_address(request))
-    db.commit()
     return SignUpOut(**me_out(db, person).model_dump(), recovery_codes=codes)

@@ -24,7 +24,7 @@ from vault.models import Grant, Organisation, Person
 from vault.organisations import add_member, members_of, visible_organisations
 from vault.policy import SCOPES, grant_categories, grant_scopes, may_manage_organisation
 from vault.vocabulary import Consent, GrantStatus
-from webui.deps import DbSession, Professional, RuntimeDep, SignedInPage
+from webui.deps import DbSession, Professional, RuntimeDep, SignedInPage, attempt
 from webui.pages.auth import codes_page
 from webui.pages.common import check_csrf, redirect
 from webui.pages.history_words import sentence
@@ -73,7 +73,6 @@ def _grant_rows(db: DbSession, grants: list[Grant]) -> list[dict[str, object]]:
 @router.get("/acces")
 def access_page(request: Request, db: DbSession, rt: RuntimeDep, me: SignedInPage) -> Response:
     grants = grants_of(db, rt, me.person)
-    db.commit()
     return page(request, "access.html", me, grants=_grant_rows(db, grants), now=datetime.now())
 
 
@@ -92,7 +91,6 @@ def access_answer(
         revoke(db, me.person, grant_id)
     else:
         answer_request(db, me.person, grant_id, accept=decision == "accept")
-    db.commit()
     return redirect("/acces")
 
 
@@ -107,7 +105,6 @@ def history_page(request: Request, db: DbSession, rt: RuntimeDep, me: SignedInPa
 @router.get("/personnes")
 def people_page(request: Request, db: DbSession, rt: RuntimeDep, me: Professional) -> Response:
     vaults = granted_vaults(db, rt, me.person)
-    db.commit()
     return page(request, "people.html", me, vaults=vaults, scope_words=SCOPE_WORDS)
 
 
@@ -131,17 +128,17 @@ def new_person(
     """The person sits here and types their own password; their agreement is recorded."""
     check_csrf(request, me, csrf)
     try:
-        created = create_account_in_person(
-            db,
-            rt,
-            me.person,
-            login=login,
-            display_name=display_name,
-            password=password,
-            consent=consent == "yes",
-        )
+        with attempt(db):
+            created = create_account_in_person(
+                db,
+                rt,
+                me.person,
+                login=login,
+                display_name=display_name,
+                password=password,
+                consent=consent == "yes",
+            )
     except VaultError as exc:
-        db.rollback()
         return page(
             request,
             "person_new.html",
@@ -149,7 +146,6 @@ def new_person(
             error=exc,
             values={"display_name": display_name, "login": login},
         )
-    db.commit()
     return codes_page(request, me, created.recovery_codes, first_time=True)
 
 
@@ -170,11 +166,11 @@ def ask(
 ) -> Response:
     check_csrf(request, me, csrf)
     try:
-        request_access(
-            db, rt, me.person, login, GrantTerms([s for s in scopes or [] if s in SCOPES])
-        )
+        with attempt(db):
+            request_access(
+                db, rt, me.person, login, GrantTerms([s for s in scopes or [] if s in SCOPES])
+            )
     except VaultError as exc:
-        db.rollback()
         return page(
             request,
             "person_request.html",
@@ -183,7 +179,6 @@ def ask(
             scope_words=SCOPE_WORDS,
             values={"login": login},
         )
-    db.commit()
     return page(request, "person_request.html", me, sent=True, scope_words=SCOPE_WORDS, values={})
 
 
@@ -193,7 +188,6 @@ def person_papers(
 ) -> Response:
     documents = service.list_documents(db, rt, me.person, vault_id)
     person = next((v for v in granted_vaults(db, rt, me.person) if v.vault_id == vault_id), None)
-    db.commit()
     return page(
         request, "person_papers.html", me, documents=documents, person=person, vault_id=vault_id
     )
@@ -223,17 +217,17 @@ def add_counsellor(
 ) -> Response:
     check_csrf(request, me, csrf)
     try:
-        add_member(
-            db,
-            rt.master_keys,
-            me.person,
-            org_id,
-            login=login,
-            display_name=display_name,
-            password=password,
-        )
+        with attempt(db):
+            add_member(
+                db,
+                rt.master_keys,
+                me.person,
+                org_id,
+                login=login,
+                display_name=display_name,
+                password=password,
+            )
     except VaultError as exc:
-        db.rollback()
         teams = [(o, members_of(db, me.person, o.id)) for o in visible_organisations(db, me.person)]
         return page(
             request,
@@ -243,5 +237,4 @@ def add_counsellor(
             teams=teams,
             values={"display_name": display_name, "login": login},
         )
-    db.commit()
     return redirect("/organisation")

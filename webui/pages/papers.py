@@ -38,6 +38,8 @@ async def add(
 ) -> Response:
     me = need(signed_in)
     own = vault_of(db, me.person.id)
+    # No connection is held while the body streams in; the upload has its own transactions.
+    db.commit()
     db.close()
     vault_id = coffre or (own.id if own else "")
     if not vault_id:
@@ -81,7 +83,6 @@ def make_private(
     me = need(signed_in)
     check_csrf(request, me, csrf)
     service.update_document(db, rt, me.person, document_id, private=private == "yes")
-    db.commit()
     return redirect(f"/papiers/{document_id}")
 
 
@@ -96,7 +97,6 @@ def paper(
 ) -> Response:
     me = need(signed_in)
     view = service.get_document(db, rt, me.person, document_id)
-    db.commit()
     return page(request, "paper.html", me, document=view, added=bool(ajoute))
 
 
@@ -110,7 +110,7 @@ def paper_file(
 ) -> StreamingResponse:
     me = need(signed_in)
     view, chunks = service.open_content(db, rt, me.person, document_id)
-    db.commit()
+    db.commit()  # the journal line is kept before the first byte leaves, however far it gets
     db.close()
     return content_response(view, chunks, "attachment" if telecharger else "inline")
 
@@ -136,6 +136,6 @@ def delete(
     me = need(signed_in)
     check_csrf(request, me, csrf)
     names = service.delete_document(db, rt, me.person, document_id)
-    db.commit()
+    db.commit()  # the rows go first: a crash before the purge leaves only unreadable orphans
     service.purge_objects(rt.store, names)
     return redirect("/papiers?supprime=1")
