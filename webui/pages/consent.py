@@ -105,7 +105,7 @@ def history_page(
     request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
 ) -> Response:
     me = need(signed_in)
-    lines = history(db, me.person)
+    lines = history(db, me.person).lines
     titles = service.own_titles(db, rt, me.person, {x.document_id for x in lines if x.document_id})
     entries = [(line, sentence(line, titles)) for line in lines]
     return page(request, "history.html", me, entries=entries)
