@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vault.journal import lines_of
+from vault.journal import actor_ids_of, lines_of
 from vault.models import Person
 from vault.organisations import organisation_names
 
@@ -69,6 +69,12 @@ def history(
         for line, e in zip(shown, events, strict=True)
     ]
     return HistoryPage(lines, shown[-1].event.seq if len(found) > limit else None)
+
+
+def other_actors(db: Session, person: Person) -> list[tuple[str, str]]:
+    """(id, name) of everyone else who acted on the person's vault, by name."""
+    names = _names(db, actor_ids_of(db, person.id))
+    return sorted(names.items(), key=lambda item: (item[1].casefold(), item[0]))
 
 
 def _names(db: Session, ids: set[str]) -> dict[str, str]:

@@ -160,6 +160,16 @@ def lines_of(
     return lines[:limit]
 
 
+def actor_ids_of(db: Session, subject_id: str) -> set[str]:
+    """Everyone else who appears in a person's journal."""
+    actors = db.scalars(
+        select(JournalEvent.actor_id)
+        .where(JournalEvent.subject_id == subject_id, JournalEvent.actor_id != subject_id)
+        .distinct()
+    )
+    return {actor for actor in actors if actor is not None}
+
+
 @dataclass(frozen=True)
 class ChainReport:
     entries: int
