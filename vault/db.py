@@ -20,7 +20,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Timestamps are stored with their zone, but a PostgreSQL session reads them (and
+    # `date()` cuts days) in its own time zone: UTC, as on SQLite, whatever the server says.
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=utc"})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

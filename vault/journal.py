@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -107,16 +107,67 @@ def record(
     return event
 
 
-def events_of(db: Session, subject_id: str, limit: int = 200) -> list[JournalEvent]:
-    """Newest first."""
-    return list(
-        db.scalars(
-            select(JournalEvent)
-            .where(JournalEvent.subject_id == subject_id)
-            .order_by(JournalEvent.seq.desc())
-            .limit(limit)
-        )
+@dataclass(frozen=True)
+class JournalLine:
+    """An entry as the owner reads it; `count` > 1 when it stands for that person's repeated
+    refused attempts of one day, `event` being the newest of them."""
+
+    event: JournalEvent
+    count: int
+
+
+def lines_of(
+    db: Session,
+    subject_id: str,
+    *,
+    limit: int,
+    before: int | None = None,
+    actor_id: str | None = None,
+) -> list[JournalLine]:
+    """Newest first, at most `limit` lines whose seq is below `before`. Refused attempts are
+    grouped in SQL (one attacker can write any number of them) and a group is placed and paged
+    by its newest seq, so it shows once, whatever the page size."""
+    shown = [JournalEvent.subject_id == subject_id]
+    if actor_id is not None:
+        shown.append(JournalEvent.actor_id == actor_id)
+    ordinary = (
+        select(JournalEvent)
+        .where(*shown, JournalEvent.action != ACCESS_REFUSED)
+        .order_by(JournalEvent.seq.desc())
+        .limit(limit)
     )
+    newest = func.max(JournalEvent.seq)
+    # The UTC day: SQLite stores UTC text, PostgreSQL sessions run in UTC (see vault.db).
+    groups = (
+        select(newest.label("seq"), func.count().label("count"))
+        .where(*shown, JournalEvent.action == ACCESS_REFUSED)
+        .group_by(JournalEvent.actor_id, func.date(JournalEvent.occurred_at))
+        .order_by(newest.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        ordinary = ordinary.where(JournalEvent.seq < before)
+        groups = groups.having(newest < before)
+    grouped = groups.subquery()
+    lines = [JournalLine(event, 1) for event in db.scalars(ordinary)]
+    lines += [
+        JournalLine(event, count)
+        for event, count in db.execute(
+            select(JournalEvent, grouped.c.count).join(grouped, JournalEvent.seq == grouped.c.seq)
+        )
+    ]
+    lines.sort(key=lambda line: line.event.seq, reverse=True)
+    return lines[:limit]
+
+
+def actor_ids_of(db: Session, subject_id: str) -> set[str]:
+    """Everyone else who appears in a person's journal."""
+    actors = db.scalars(
+        select(JournalEvent.actor_id)
+        .where(JournalEvent.subject_id == subject_id, JournalEvent.actor_id != subject_id)
+        .distinct()
+    )
+    return {actor for actor in actors if actor is not None}
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """My account through the API: profile, password, recovery codes, second factor, history;
 and the ways back in without email or phone."""
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from vault import second_factor
 from vault.accounts import change_password, suggest_login, update_profile
 from vault.errors import AuthenticationError
-from vault.history import history
+from vault.history import MAX_PAGE_SIZE, PAGE_SIZE, history
 from vault.recovery import (
     clear_sign_in_delay as clear_sign_in_delay_for,
 )
@@ -134,11 +136,25 @@ def clear_sign_in_delay(
 
 
 @router.get("/journal")
-def my_journal(person: ApiUser, db: DbSession) -> list[JournalEntry]:
-    """The caller's history, newest first: who (and from which organisation) did what, when."""
+def my_journal(
+    person: ApiUser,
+    db: DbSession,
+    before: Annotated[
+        int | None,
+        Query(ge=1, description="The `seq` of the last entry of the previous page."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
+    actor: Annotated[
+        str | None, Query(max_length=100, description="Only what this person id did.")
+    ] = None,
+) -> list[JournalEntry]:
+    """The caller's history, newest first: who (and from which organisation) did what, when.
+    A person's refused attempts of one UTC day are one entry with a `count`."""
     return [
         JournalEntry(
             id=line.id,
+            seq=line.seq,
+            count=line.count,
             action=line.action,
             actor_id=line.actor_id,
             actor_name=line.actor_name,
@@ -147,5 +163,5 @@ def my_journal(person: ApiUser, db: DbSession) -> list[JournalEntry]:
             document_id=line.document_id,
             occurred_at=line.occurred_at,
         )
-        for line in history(db, person)
+        for line in history(db, person, limit=limit, before=before, actor_id=actor).lines
     ]

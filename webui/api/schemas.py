@@ -83,6 +83,11 @@ class SecondFactorConfirm(BaseModel):
 
 class JournalEntry(BaseModel):
     id: str
+    seq: int = Field(description="Pass the last entry's seq as `before` to get the next page.")
+    count: int = Field(
+        description="How many events this entry stands for: a person's refused attempts of one "
+        "(UTC) day are one entry; 1 otherwise."
+    )
     action: str
     actor_id: str | None
     actor_name: str | None

@@ -4,8 +4,9 @@ the person present, a request for access. For organisation admins: their counsel
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from vault.documents import service
@@ -19,7 +20,7 @@ from vault.grants import (
     request_access,
     revoke,
 )
-from vault.history import history
+from vault.history import history, other_actors
 from vault.models import Grant, Organisation, Person
 from vault.organisations import add_member, members_of, visible_organisations
 from vault.policy import SCOPES, grant_categories, grant_scopes, may_manage_organisation
@@ -95,11 +96,30 @@ def access_answer(
 
 
 @router.get("/historique")
-def history_page(request: Request, db: DbSession, rt: RuntimeDep, me: SignedInPage) -> Response:
-    lines = history(db, me.person)
+def history_page(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    me: SignedInPage,
+    avant: Annotated[int | None, Query(ge=1)] = None,
+    qui: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    """A page of the journal, newest first, for everyone or for one person who acted."""
+    found = history(db, me.person, before=avant, actor_id=qui or None)
+    lines = found.lines
     titles = service.own_titles(db, rt, me.person, {x.document_id for x in lines if x.document_id})
-    entries = [(line, sentence(line, titles)) for line in lines]
-    return page(request, "history.html", me, entries=entries)
+    older = None
+    if found.older is not None:
+        older = "/historique?" + urlencode({"avant": found.older, **({"qui": qui} if qui else {})})
+    return page(
+        request,
+        "history.html",
+        me,
+        entries=[(line, sentence(line, titles)) for line in lines],
+        people=[(me.person.id, "Vous"), *other_actors(db, me.person)],
+        qui=qui,
+        older=older,
+    )
 
 
 @router.get("/personnes")

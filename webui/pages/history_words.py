@@ -18,6 +18,10 @@ _BY_OTHERS = {
     "throttle_cleared": "{who} a levé l'attente après des erreurs de mot de passe.",
     "access_refused": "{who} a essayé d'ouvrir un de vos papiers, sans en avoir le droit.",
 }
+# The same action many times in one day, shown once: {count} is how many.
+_REPEATED = {
+    "access_refused": "{who} a essayé {count} fois d'ouvrir vos papiers, sans en avoir le droit.",
+}
 _BY_YOU = {
     "sign_in": "Vous avez ouvert votre coffre.",
     "sign_in_failed": "Quelqu'un a essayé d'ouvrir votre coffre avec un mauvais mot de passe.",
@@ -45,6 +49,8 @@ def sentence(line: HistoryLine, titles: dict[str, str]) -> str:
         if line.organisation_name:
             who = f"{who}, {line.organisation_name},"
         template = _BY_OTHERS.get(line.action, "{who} : " + line.action.replace("_", " ") + ".")
-        return template.format(who=who, paper=paper)
+        if line.count > 1:
+            template = _REPEATED.get(line.action, template)
+        return template.format(who=who, paper=paper, count=line.count)
     template = _BY_YOU.get(line.action, line.action.replace("_", " ").capitalize() + ".")
     return template.format(paper=paper)
