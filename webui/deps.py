@@ -12,7 +12,15 @@ from vault.models import Person
 from vault.policy import is_platform_admin, is_professional, may_use_second_factor
 from vault.runtime import Runtime
 from vault.sessions import SignedIn, resolve_session
-from webui.security import session_cookie_name
+from webui.security import (
+    EXPIRED,
+    FORM_COOKIE,
+    SAFE_METHODS,
+    cookie_name,
+    csrf_ok,
+    same_origin,
+    session_cookie_name,
+)
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -197,3 +205,33 @@ def api_second_factor_user(person: ApiUser) -> Person:
 
 ApiProfessional = Annotated[Person, Depends(api_professional)]
 ApiSecondFactorUser = Annotated[Person, Depends(api_second_factor_user)]
+
+
+async def page_csrf(request: Request, signed_in: PageSignedIn) -> None:
+    """Every state-changing page request carries the token of a form we served: the session's,
+    or before sign-in the double-submit cookie's, from a same-origin page. Otherwise 403 and
+    the route never runs, so nothing changes."""
+    if request.method in SAFE_METHODS:
+        return
+    submitted = (await request.form()).get("csrf")
+    token = submitted if isinstance(submitted, str) else None
+    expected = [signed_in.session.csrf_token] if signed_in else []
+    form_cookie = request.cookies.get(cookie_name(request, FORM_COOKIE))
+    if form_cookie:
+        expected.append(form_cookie)
+    if not any(csrf_ok(request, value, token) for value in expected):
+        raise HTTPException(status_code=403, detail=EXPIRED)
+
+
+async def page_stream_origin(request: Request, signed_in: PageSignedIn) -> None:
+    """For the one page whose body is a streamed upload: its token comes as the form's first
+    field and is checked there, before a byte of the file is stored; here, the origin, and a
+    session to check it against (without one, the form cannot be ours)."""
+    if request.method in SAFE_METHODS:
+        return
+    if signed_in is None or not same_origin(request):
+        raise HTTPException(status_code=403, detail=EXPIRED)
+
+
+# Put on every page router: no state-changing page route can forget it.
+PAGE_CSRF = Depends(page_csrf)

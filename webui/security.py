@@ -11,6 +11,9 @@ PLAIN_COOKIE = "coffre_session"
 FORM_COOKIE = "coffre_form"
 MFA_COOKIE = "coffre_mfa"
 
+EXPIRED = "Cette page a expiré. Revenez en arrière, rechargez la page et recommencez."
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 _CSP = (
     "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; frame-ancestors 'self'; "
     "base-uri 'none'; form-action 'self'"

@@ -11,12 +11,12 @@ from vault.errors import VaultError
 from vault.policy import may_use_second_factor
 from vault.recovery import new_recovery_codes, unused_recovery_codes
 from vault.sessions import SignedIn, close_all_sessions, sessions_of
-from webui.deps import DbSession, PageSignedIn, RuntimeDep, client_address, need
+from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, client_address, need
 from webui.pages.auth import codes_page, signed_out_redirect
 from webui.pages.common import check_csrf, redirect
 from webui.pages.render import page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
 NOTICES = {
     "mot-de-passe": "Votre mot de passe est changé. Vos autres connexions sont fermées.",

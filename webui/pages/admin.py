@@ -5,10 +5,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from vault.key_status import key_status
-from webui.deps import DbSession, PlatformAdmin, RuntimeDep
+from webui.deps import PAGE_CSRF, DbSession, PlatformAdmin, RuntimeDep
 from webui.pages.render import page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
 
 @router.get("/admin/cles")

@@ -25,7 +25,7 @@ from vault.second_factor import verify as verify_second_factor
 from vault.sessions import SignedIn, close_session, open_session, resolve_session
 from vault.signin import record_failure, sign_in
 from vault.vocabulary import Role
-from webui.deps import DbSession, PageSignedIn, RuntimeDep, client_address, device_of
+from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, client_address, device_of
 from webui.pages.common import (
     anonymous_form,
     check_anonymous_csrf,
@@ -42,7 +42,7 @@ from webui.security import (
     set_session_cookie,
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
 MFA_LIFETIME = timedelta(minutes=5)
 

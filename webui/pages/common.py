@@ -9,9 +9,7 @@ from vault.errors import VaultError
 from vault.sessions import SignedIn
 from webui.errors import error_headers
 from webui.pages.render import page
-from webui.security import FORM_COOKIE, cookie_name, csrf_ok, set_cookie
-
-EXPIRED = "Cette page a expiré. Revenez en arrière, rechargez la page et recommencez."
+from webui.security import EXPIRED, FORM_COOKIE, cookie_name, csrf_ok, set_cookie
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -25,13 +25,13 @@ from vault.models import Grant, Organisation, Person
 from vault.organisations import add_member, members_of, visible_organisations
 from vault.policy import SCOPES, grant_categories, grant_scopes, may_manage_organisation
 from vault.vocabulary import Consent, GrantStatus
-from webui.deps import DbSession, Professional, RuntimeDep, SignedInPage, attempt
+from webui.deps import PAGE_CSRF, DbSession, Professional, RuntimeDep, SignedInPage, attempt
 from webui.pages.auth import codes_page
 from webui.pages.common import check_csrf, redirect
 from webui.pages.history_words import sentence
 from webui.pages.render import page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
 SCOPE_WORDS = {
     "view": "voir vos papiers",

@@ -7,15 +7,12 @@ from fastapi.responses import Response, StreamingResponse
 
 from vault.accounts import vault_of
 from vault.documents import service
-from vault.errors import VaultError
 from webui.api.documents import content_response
-from webui.deps import DbSession, PageSignedIn, RuntimeDep, need
+from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import check_csrf, redirect
 from webui.pages.render import page
-from webui.security import same_origin
-from webui.uploads import receive_form, record_document
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
 
 @router.get("/papiers")
@@ -30,43 +27,6 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
 def add_form(request: Request, signed_in: PageSignedIn, coffre: str = "") -> Response:
     """`coffre`: the vault of the person a professional adds a paper for (default: one's own)."""
     return page(request, "add.html", need(signed_in), values={}, vault_id=coffre)
-
-
-@router.post("/papiers/ajouter")
-async def add(
-    request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn, coffre: str = ""
-) -> Response:
-    me = need(signed_in)
-    own = vault_of(db, me.person.id)
-    # No connection is held while the body streams in; the upload has its own transactions.
-    db.commit()
-    db.close()
-    vault_id = coffre or (own.id if own else "")
-    if not vault_id:
-        return redirect("/papiers")
-    if not same_origin(request):
-        check_csrf(request, me, None)
-
-    def csrf_first(fields: dict[str, str]) -> None:
-        check_csrf(request, me, fields.get("csrf"))
-
-    values: dict[str, str] = {}
-    try:
-        form = await receive_form(request, rt, me.person, vault_id, before_file=csrf_first)
-        values = form.fields
-        csrf_first(form.fields)
-        view = await record_document(rt, me.person, form)
-    except VaultError as exc:
-        return page(
-            request,
-            "add.html",
-            me,
-            error=exc,
-            error_field="file",
-            values=values,
-            vault_id=coffre,
-        )
-    return redirect(f"/papiers/{view.id}?ajoute=1")
 
 
 @router.post("/papiers/{document_id}/prive")

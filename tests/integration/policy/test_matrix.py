@@ -360,7 +360,10 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
 
 def refused(status: int, location: str, actor: str, api: bool) -> bool:
     if actor == "anonymous":
-        return status == 401 if api else status == 303 and location == "/connexion"
+        # A page form posted without a session cannot carry a session's CSRF token: 403.
+        return (
+            status == 401 if api else (status == 303 and location == "/connexion") or status == 403
+        )
     return status in (403, 404)
 
 

@@ -1,0 +1,51 @@
+"""« Ajouter un papier », the form's answer: the file streams straight into the vault.
+
+Its own router: this body is never read as a whole form, so its CSRF token is checked as the
+form's first field, before a byte of the file is stored (the other page routers check it from
+the parsed form)."""
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from vault.accounts import vault_of
+from vault.errors import VaultError
+from webui.deps import DbSession, RuntimeDep, SignedInPage, page_stream_origin
+from webui.pages.common import check_csrf, redirect
+from webui.pages.render import page
+from webui.uploads import receive_form, record_document
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(page_stream_origin)])
+
+
+@router.post("/papiers/ajouter")
+async def add(
+    request: Request, db: DbSession, rt: RuntimeDep, me: SignedInPage, coffre: str = ""
+) -> Response:
+    own = vault_of(db, me.person.id)
+    # No connection is held while the body streams in; the upload has its own transactions.
+    db.commit()
+    db.close()
+    vault_id = coffre or (own.id if own else "")
+    if not vault_id:
+        return redirect("/papiers")
+
+    def csrf_first(fields: dict[str, str]) -> None:
+        check_csrf(request, me, fields.get("csrf"))
+
+    values: dict[str, str] = {}
+    try:
+        form = await receive_form(request, rt, me.person, vault_id, before_file=csrf_first)
+        values = form.fields
+        csrf_first(form.fields)
+        view = await record_document(rt, me.person, form)
+    except VaultError as exc:
+        return page(
+            request,
+            "add.html",
+            me,
+            error=exc,
+            error_field="file",
+            values=values,
+            vault_id=coffre,
+        )
+    return redirect(f"/papiers/{view.id}?ajoute=1")
