@@ -312,14 +312,20 @@ def granted_vaults(db: Session, rt: Runtime, professional: Person) -> list[Grant
         vault = db.get_one(Vault, grant.vault_id)
         owner = db.get_one(Person, vault.owner_id)
         known = result.get(vault.id)
-        scopes = sorted(set(grant_scopes(grant)) | set(known.scopes if known else ()))
+        held = set(grant_scopes(grant)) | set(known.scopes if known else ())
+        # The union of the grants: one without categories covers every kind of paper.
+        categories = (
+            []
+            if not grant_categories(grant) or (known is not None and not known.categories)
+            else sorted(set(grant_categories(grant)) | set(known.categories if known else ()))
+        )
         result[vault.id] = GrantedVault(
             vault.id,
             owner.id,
             owner.display_name,
             owner.login,
-            scopes,
-            grant_categories(grant),
+            [s for s in Scope if s in held],
+            categories,
             max(grant.expires_at, known.expires_at) if known else grant.expires_at,
         )
     return sorted(result.values(), key=lambda g: g.display_name.lower())
