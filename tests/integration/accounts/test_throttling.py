@@ -328,3 +328,15 @@ def test_the_second_step_keeps_the_device_cookie_rule(client: TestClient, rt: Ru
     client.cookies.delete("coffre_session")
     others_fail_from_this_address(TestClient(client.app, base_url="http://coffre.test"))
     assert page_sign_in(client, "root.admin", PASSWORD).headers["location"] == "/connexion/code"
+
+
+def test_coffre_serve_leaves_the_client_address_to_us(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn's proxy_headers would believe X-Forwarded-For from 127.0.0.1."""
+    from webui import cli
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(cli, "runtime", lambda: None)
+    monkeypatch.setattr(cli, "create_app", lambda runtime: "app")
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: seen.update(options))
+    cli.serve()
+    assert seen["proxy_headers"] is False
