@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from keys.hierarchy import seal_field
 from keys.providers.base import MasterKeyProvider
-from vault import journal
-from vault.errors import AuthenticationError, ConflictError, InvalidInputError
+from vault import devices, journal, throttle
+from vault.errors import ConflictError, InvalidInputError
 from vault.keychain import active_user_key, create_user_key, open_person_field
 from vault.models import Person, Vault
-from vault.passwords import check_new_password, hash_password, verify_password
+from vault.passwords import check_new_password, hash_password
+from vault.reauth import check_password
 from vault.sessions import close_all_sessions
 from vault.vocabulary import Role
 
@@ -91,16 +92,28 @@ def create_person(
 
 
 def change_password(
-    db: Session, person: Person, current: str, new: str, keep_session: str | None, source: str = ""
+    db: Session,
+    person: Person,
+    *,
+    current: str,
+    new: str,
+    keep_session: str | None,
+    attempt: throttle.Attempt,
 ) -> None:
-    """Change the password; every other session of the person ends."""
-    if not verify_password(person.password_hash, current):
-        raise AuthenticationError("Le mot de passe actuel n'est pas bon.", field="current_password")
+    """Change the password; every other session of the person ends, and every device cookie
+    (a browser that knew the old password proves itself again)."""
+    check_password(db, person, current, attempt)
     check_new_password(new, person.login, person.display_name)
+    throttle.passed(db, attempt)
     person.password_hash = hash_password(new)
     close_all_sessions(db, person.id, keep=keep_session)
+    devices.forget_all(db, person.id)
     journal.record(
-        db, subject_id=person.id, actor_id=person.id, action=journal.PASSWORD_CHANGED, source=source
+        db,
+        subject_id=person.id,
+        actor_id=person.id,
+        action=journal.PASSWORD_CHANGED,
+        source=attempt.source,
     )
     db.flush()
 
@@ -130,6 +143,23 @@ def update_profile(
             sealed = seal_field(key, person.id, person.id, field, value) if value else None
             setattr(person, f"{field}_sealed", sealed)
     db.flush()
+
+
+def contact_changes(
+    db: Session,
+    master_keys: MasterKeyProvider,
+    person: Person,
+    *,
+    email: str | None,
+    phone: str | None,
+) -> bool:
+    """Whether these values would change the email or the phone (a way to reach the person,
+    so something that can take the account)."""
+    current = contact_details(db, master_keys, person)
+    return any(
+        value is not None and value.strip() != current[field]
+        for field, value in (("email", email), ("phone", phone))
+    )
 
 
 def contact_details(db: Session, master_keys: MasterKeyProvider, person: Person) -> dict[str, str]:

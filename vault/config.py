@@ -3,13 +3,22 @@
 Built by `get_settings()` so tests can build their own; nothing is read at import time.
 """
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=16)
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """ "10.0.0.1, 192.168.0.0/16, ::1" -> the networks; a lone address is a network of one."""
+    return tuple(ipaddress.ip_network(part.strip()) for part in text.split(",") if part.strip())
 
 
 class Settings(BaseSettings):
@@ -25,12 +34,28 @@ class Settings(BaseSettings):
     session_max_hours: int = 12
     orphan_grace_minutes: int = 60
     throttle_base_delay_seconds: float = 1.0
+    # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
+    # Empty: the header is ignored and the peer's address is the client's.
+    trusted_proxies: str = ""
+    device_cookie_days: int = 365
     max_concurrent_hashes: int = 4
     reset_code_minutes: int = 15
     grant_default_days: int = 180
     grant_max_days: int = 365
     grant_inactivity_days: int = 180
     master_rotation_days: int = 365
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        try:
+            parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"COFFRE_TRUSTED_PROXIES: {exc}") from exc
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'coffre.db'}"

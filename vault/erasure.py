@@ -17,6 +17,7 @@ from vault.models import (
     Person,
     RecoveryCode,
     ResetCode,
+    TrustedDevice,
     UserKey,
     Vault,
     utcnow,
@@ -35,7 +36,7 @@ def erase_account(rt: Runtime, login: str, actor_id: str | None = None) -> int:
         key_ids = list(db.scalars(select(UserKey.id).where(UserKey.person_id == person_id)))
         db.execute(delete(KeySlot).where(KeySlot.user_key_id.in_(key_ids)))
         db.execute(update(UserKey).where(UserKey.id.in_(key_ids)).values(state="destroyed"))
-        for table in (AuthSession, RecoveryCode, ResetCode):
+        for table in (AuthSession, RecoveryCode, ResetCode, TrustedDevice):
             db.execute(delete(table).where(table.person_id == person_id))
         person.login = f"erased-{person_id}"
         person.display_name = "Compte supprimé"

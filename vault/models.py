@@ -216,6 +216,20 @@ class Throttle(Base):
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class TrustedDevice(Base):
+    """A browser where the person signed in before (a long-lived cookie): its failures count
+    apart from the address's, so others' failures behind the same router do not keep the person
+    out. Only a hash of the cookie's token is kept."""
+
+    __tablename__ = "trusted_devices"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class JournalEvent(Base):
     """One line of the journal. Never a title or a document's content. Entries are chained: each
     hash covers the previous entry's hash, so a changed, removed, reordered or inserted line

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from vault import journal, throttle
+from vault import devices, journal, throttle
 from vault.accounts import normalise_login
 from vault.errors import AuthenticationError, NotFoundError
 from vault.models import Person, RecoveryCode, ResetCode, utcnow
@@ -22,7 +22,7 @@ from vault.passwords import check_new_password, hash_password
 from vault.policy import may_help_recover
 from vault.runtime import Runtime
 from vault.sessions import close_all_sessions
-from vault.signin import record_failure, throttle_keys
+from vault.signin import attempt_for
 
 CODE_COUNT = 10
 # No 0/O, 1/I/L: codes are read from paper and typed by people who may read little.
@@ -118,7 +118,7 @@ def clear_sign_in_delay(
     person = db.get(Person, person_id)
     if person is None or not may_help_recover(db, rt.settings, helper, person):
         raise NotFoundError("Cette personne n'existe pas.")
-    throttle.clear(db, throttle.key_for(throttle.ACCOUNT, person.login))
+    throttle.lift(db, person.login)
     journal.record(
         db,
         subject_id=person.id,
@@ -133,19 +133,21 @@ def recover(
 ) -> tuple[Person, str]:
     """Set a new password with a recovery code or a counsellor's reset code. Returns the person
     and which kind of code was used. Throttled like a sign-in; the caller commits either way."""
-    throttle.check(db, throttle_keys(login, source))
+    attempt = attempt_for(db, rt, login, source)
+    throttle.guard(db, attempt)
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
     # Judge the new password before spending the code, so a refused password costs no code.
     check_new_password(new_password, login, person.display_name if person else "")
     used = _use_code(db, person, code) if person is not None else None
     if person is None or used is None:
-        record_failure(db, rt, login, source)
+        throttle.failed(db, attempt)
         if person is not None:
             journal.record(db, subject_id=person.id, action=journal.RECOVERY_FAILED, source=source)
         raise AuthenticationError(WRONG_CODE, field="code")
     person.password_hash = hash_password(new_password)
     close_all_sessions(db, person.id)
-    throttle.clear(db, throttle.key_for(throttle.ACCOUNT, person.login))
+    devices.forget_all(db, person.id)
+    throttle.passed(db, attempt)
     journal.record(db, subject_id=person.id, actor_id=person.id, action=used, source=source)
     journal.record(
         db, subject_id=person.id, actor_id=person.id, action=journal.PASSWORD_CHANGED, source=source

@@ -10,10 +10,16 @@ from sqlalchemy.orm import Session
 from keys.hierarchy import seal_field
 from keys.providers.base import MasterKeyProvider
 from vault import journal
-from vault.errors import ForbiddenError, InvalidInputError, SecondFactorRequiredError
+from vault.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    SecondFactorRequiredError,
+)
 from vault.keychain import active_user_key, open_person_field
 from vault.models import Person
-from vault.policy import may_use_second_factor, must_use_second_factor
+from vault.policy import is_platform_admin, may_use_second_factor, must_use_second_factor
 
 ISSUER = "coffre"
 _FIELD = "totp"
@@ -57,6 +63,33 @@ def install(
     person.totp_last_step = last_step
     journal.record(
         db, subject_id=person.id, actor_id=person.id, action=journal.SECOND_FACTOR_ENABLED
+    )
+    db.flush()
+
+
+def reset(db: Session, admin: Person, person_id: str, source: str = "") -> None:
+    """A platform admin removes the second factor of someone who lost their phone; the person
+    sees it in their history. Whoever must have one (an administrator) keeps it."""
+    if not is_platform_admin(admin):
+        raise ForbiddenError("Réservé aux administrateurs de la plateforme.")
+    person = db.get(Person, person_id)
+    if person is None or person.erased_at is not None:
+        raise NotFoundError("Cette personne n'existe pas.")
+    if must_use_second_factor(person):
+        raise ConflictError(
+            "Ce compte doit garder sa double vérification. Créez un autre compte administrateur "
+            "à la console."
+        )
+    if person.totp_secret_sealed is None:
+        return
+    person.totp_secret_sealed = None
+    person.totp_last_step = None
+    journal.record(
+        db,
+        subject_id=person.id,
+        actor_id=admin.id,
+        action=journal.SECOND_FACTOR_RESET,
+        source=source,
     )
     db.flush()
 

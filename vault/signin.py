@@ -14,42 +14,70 @@ from vault.runtime import Runtime
 WRONG = "Identifiant ou mot de passe incorrect."
 
 
-def throttle_keys(login: str, source: str) -> list[str]:
-    return [
-        throttle.key_for(throttle.ACCOUNT, normalise_login(login)),
-        throttle.key_for(throttle.ADDRESS, source),
-    ]
-
-
-def record_failure(db: Session, rt: Runtime, login: str, source: str) -> None:
-    base = rt.settings.throttle_base_delay_seconds
-    throttle.record_failure(db, throttle.ACCOUNT, normalise_login(login), base)
-    throttle.record_failure(db, throttle.ADDRESS, source, base)
+def attempt_for(
+    db: Session, rt: Runtime, login: str, source: str, device_token: str | None = None
+) -> throttle.Attempt:
+    return throttle.attempt(
+        db, rt.settings, login=normalise_login(login), source=source, device_token=device_token
+    )
 
 
 def sign_in(
-    db: Session, rt: Runtime, login: str, password: str, source: str, totp: str | None = None
+    db: Session,
+    rt: Runtime,
+    login: str,
+    password: str,
+    source: str,
+    totp: str | None = None,
+    device_token: str | None = None,
 ) -> Person:
-    """The person, or AuthenticationError / ThrottledError. The caller commits either way, so
-    failures are counted even though an error is raised."""
-    throttle.check(db, throttle_keys(login, source))
-    person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
+    """The person, or AuthenticationError / ThrottledError, whose writes (failure counts,
+    journal lines) the caller keeps."""
+    attempt = attempt_for(db, rt, login, source, device_token)
+    throttle.guard(db, attempt)
+    person = db.scalar(select(Person).where(Person.login == attempt.account))
     if not verify_password(person.password_hash if person else None, password) or person is None:
-        record_failure(db, rt, login, source)
+        throttle.failed(db, attempt)
         if person is not None:
             journal.record(db, subject_id=person.id, action=journal.SIGN_IN_FAILED, source=source)
         raise AuthenticationError(WRONG)
     if second_factor.required(person):
-        try:
-            second_factor.verify(db, rt.master_keys, person, totp)
-        except SecondFactorRequiredError:
-            if totp:
-                record_failure(db, rt, login, source)
-            raise
+        check_second_step(db, rt, person, totp, attempt)
     if needs_rehash(person.password_hash):
         person.password_hash = hash_password(password)
-    throttle.clear(db, throttle.key_for(throttle.ACCOUNT, person.login))
+    throttle.passed(db, attempt)
     journal.record(
         db, subject_id=person.id, actor_id=person.id, action=journal.SIGN_IN, source=source
     )
     return person
+
+
+def check_second_step(
+    db: Session, rt: Runtime, person: Person, code: str | None, attempt: throttle.Attempt
+) -> None:
+    """The code from the authenticator app, after the right password: throttled like it. A
+    missing code is a question, not a guess, and is not counted."""
+    throttle.guard(db, attempt)
+    try:
+        second_factor.verify(db, rt.master_keys, person, code)
+    except SecondFactorRequiredError:
+        if code:
+            throttle.failed(db, attempt)
+            journal.record(
+                db,
+                subject_id=person.id,
+                action=journal.SECOND_FACTOR_FAILED,
+                source=attempt.source,
+            )
+        raise
+
+
+def sign_in_second_step(
+    db: Session, rt: Runtime, person: Person, code: str | None, attempt: throttle.Attempt
+) -> None:
+    """The pages' second step, once the password was right in the first one."""
+    check_second_step(db, rt, person, code, attempt)
+    throttle.passed(db, attempt)
+    journal.record(
+        db, subject_id=person.id, actor_id=person.id, action=journal.SIGN_IN, source=attempt.source
+    )

@@ -1,10 +1,23 @@
-"""Growing delays after failed attempts, per account and per source address, kept in the
-database so that every app instance sees the same counts.
+"""Growing delays after wrong secrets (password, second-factor code, recovery or reset code,
+current password on the account), per account and per source, kept in the database so that
+every app instance sees the same counts.
+
+Every place that checks a secret does the same three steps:
+
+    attempt = throttle.attempt(db, settings, login=..., source=..., device_token=...)
+    throttle.guard(db, attempt)        # ThrottledError while waiting
+    ...check the secret...
+    throttle.failed(db, attempt)       # a wrong one
+    throttle.passed(db, attempt)       # the right one
 
 A few free attempts, then each failure doubles the wait, up to a ceiling: never a permanent
-lock-out that an attacker could use to keep a person out of their papers.
+lock-out that an attacker could use to keep a person out of their papers. A browser where the
+person signed in before (a device cookie, see vault.devices) is counted on its own, not with
+the account and the address: others' failures do not keep the person out, and a stolen cookie
+gets a few tries before the usual rules apply again.
 """
 
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +26,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from vault import devices
+from vault.config import Settings
 from vault.errors import ThrottledError
 from vault.models import Throttle, utcnow
 
@@ -28,16 +43,40 @@ class Rule:
 
 
 ACCOUNT = Rule("login:", free_attempts=5, max_delay_seconds=300)
+# One address (a router may hide many people) guesses a bounded number of secrets an hour,
+# whatever the accounts.
 ADDRESS = Rule("addr:", free_attempts=20, max_delay_seconds=900)
+# A device cookie is trusted for this many failures in an hour, then the rules above apply.
+DEVICE = Rule("device:", free_attempts=5, max_delay_seconds=300)
 
 
-def key_for(rule: Rule, value: str) -> str:
-    return (rule.prefix + value)[:120]
+@dataclass(frozen=True)
+class Attempt:
+    """Someone about to present a secret for an account (its normalised login)."""
+
+    account: str
+    source: str
+    base_delay: float
+    # A device cookie bound to this very account, if the browser sent one.
+    device_id: str | None = None
 
 
-def check(db: Session, keys: list[str], now: datetime | None = None) -> None:
-    """Raise ThrottledError while any of these keys is still waiting."""
+def attempt(
+    db: Session, settings: Settings, *, login: str, source: str, device_token: str | None = None
+) -> Attempt:
+    device = devices.recognise(db, settings, device_token, login)
+    return Attempt(
+        account=login,
+        source=source,
+        base_delay=settings.throttle_base_delay_seconds,
+        device_id=device.id if device is not None else None,
+    )
+
+
+def guard(db: Session, attempt: Attempt, now: datetime | None = None) -> None:
+    """Raise ThrottledError while this attempt must still wait."""
     now = now or utcnow()
+    keys = [_key(rule, value) for rule, value in _buckets(db, attempt, now)]
     waits = [
         (row.blocked_until - now).total_seconds()
         for row in db.scalars(select(Throttle).where(Throttle.key.in_(keys)))
@@ -47,11 +86,53 @@ def check(db: Session, keys: list[str], now: datetime | None = None) -> None:
         raise ThrottledError(math.ceil(max(waits)))
 
 
-def record_failure(
-    db: Session, rule: Rule, value: str, base_delay: float, now: datetime | None = None
-) -> None:
+def failed(db: Session, attempt: Attempt, now: datetime | None = None) -> None:
+    """A wrong secret: count it. The caller's transaction must be kept (ThrottledError and
+    AuthenticationError keep their writes)."""
     now = now or utcnow()
-    key = key_for(rule, value)
+    for rule, value in _buckets(db, attempt, now):
+        _count_failure(db, rule, value, attempt.base_delay, now)
+
+
+def passed(db: Session, attempt: Attempt) -> None:
+    """The right secret: the account's (and the device's) count starts again. The address's
+    does not, so that knowing one password does not buy more guesses at others."""
+    lift(db, attempt.account)
+    if attempt.device_id is not None:
+        db.execute(delete(Throttle).where(Throttle.key == _key(DEVICE, attempt.device_id)))
+
+
+def lift(db: Session, login: str) -> None:
+    """End the account's waiting time (a counsellor the person trusts may do it)."""
+    db.execute(delete(Throttle).where(Throttle.key == _key(ACCOUNT, login)))
+
+
+def _buckets(db: Session, attempt: Attempt, now: datetime) -> list[tuple[Rule, str]]:
+    if attempt.device_id is not None:
+        row = db.get(Throttle, _key(DEVICE, attempt.device_id))
+        failures = 0 if row is None or now - row.last_failure_at > FORGET_AFTER else row.failures
+        if failures < DEVICE.free_attempts:
+            return [(DEVICE, attempt.device_id)]
+    return [(ACCOUNT, attempt.account), (ADDRESS, _source_bucket(attempt.source))]
+
+
+def _source_bucket(source: str) -> str:
+    """An IPv6 subscriber gets a whole /64: counting single addresses would let them rotate."""
+    try:
+        address = ipaddress.ip_address(source)
+    except ValueError:
+        return source
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _key(rule: Rule, value: str) -> str:
+    return (rule.prefix + value)[:120]
+
+
+def _count_failure(db: Session, rule: Rule, value: str, base_delay: float, now: datetime) -> None:
+    key = _key(rule, value)
     row = db.get(Throttle, key, with_for_update=True)
     if row is None:
         row = Throttle(key=key, failures=0, last_failure_at=now)
@@ -69,7 +150,3 @@ def record_failure(
         delay = min(base_delay * 2 ** (excess - 1), rule.max_delay_seconds)
         row.blocked_until = now + timedelta(seconds=delay)
     db.flush()
-
-
-def clear(db: Session, key: str) -> None:
-    db.execute(delete(Throttle).where(Throttle.key == key))

@@ -63,7 +63,9 @@ def runtime() -> Runtime:
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Start the web app (pages and API)."""
-    uvicorn.run(create_app(runtime=runtime()), host=host, port=port, proxy_headers=True)
+    # uvicorn would believe X-Forwarded-For from 127.0.0.1: any local client could then pick
+    # its own address and escape the throttle. COFFRE_TRUSTED_PROXIES is the only rule.
+    uvicorn.run(create_app(runtime=runtime()), host=host, port=port, proxy_headers=False)
 
 
 @admin_app.command("create")

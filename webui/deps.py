@@ -1,5 +1,6 @@
 """Typed FastAPI dependencies: routes read like their signature."""
 
+import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -12,7 +13,10 @@ from vault.models import Person
 from vault.policy import is_platform_admin, is_professional, may_use_second_factor
 from vault.runtime import Runtime
 from vault.sessions import SignedIn, resolve_session
+from vault.signin import attempt_for
+from vault.throttle import Attempt
 from webui.security import (
+    DEVICE_COOKIE,
     EXPIRED,
     FORM_COOKIE,
     SAFE_METHODS,
@@ -83,8 +87,47 @@ DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def client_address(request: Request) -> str:
-    """The source address for throttling and the journal (the proxy's view when behind one)."""
-    return request.client.host if request.client else "unknown"
+    """The source address for throttling and the journal. The peer's, unless the peer is one of
+    COFFRE_TRUSTED_PROXIES: then the right-most X-Forwarded-For entry that is not itself a
+    trusted proxy (entries further left were written by the client and prove nothing)."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.runtime.settings.trusted_proxy_networks()
+    if not _is_trusted(peer, trusted):
+        return peer
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    address = peer
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # not written by a proxy of ours: stop at the last one we trust
+        address = hop
+        if not _is_trusted(hop, trusted):
+            break
+    return address
+
+
+def _is_trusted(
+    address: str, trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> bool:
+    if not trusted:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def device_token(request: Request) -> str | None:
+    """The device cookie of a browser where someone signed in before, if it sent one."""
+    return request.cookies.get(cookie_name(request, DEVICE_COOKIE)) or None
+
+
+def attempt_of(request: Request, db: Session, rt: Runtime, login: str) -> Attempt:
+    """Someone about to present a secret for `login`, from this request's address and device."""
+    return attempt_for(db, rt, login, client_address(request), device_token(request))
 
 
 def device_of(request: Request) -> str:
@@ -203,7 +246,14 @@ def api_second_factor_user(person: ApiUser) -> Person:
     return person
 
 
+def api_platform_admin(person: ApiUser) -> Person:
+    if not is_platform_admin(person):
+        raise ForbiddenError("Réservé aux administrateurs de la plateforme.")
+    return person
+
+
 ApiProfessional = Annotated[Person, Depends(api_professional)]
+ApiPlatformAdmin = Annotated[Person, Depends(api_platform_admin)]
 ApiSecondFactorUser = Annotated[Person, Depends(api_second_factor_user)]
 
 

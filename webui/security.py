@@ -10,6 +10,7 @@ SECURE_COOKIE = "__Host-coffre"
 PLAIN_COOKIE = "coffre_session"
 FORM_COOKIE = "coffre_form"
 MFA_COOKIE = "coffre_mfa"
+DEVICE_COOKIE = "coffre_device"
 
 EXPIRED = "Cette page a expiré. Revenez en arrière, rechargez la page et recommencez."
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -42,10 +43,14 @@ def session_cookie_name(request: Request) -> str:
     return cookie_name(request)
 
 
-def set_cookie(request: Request, response: Response, base: str, value: str) -> None:
+def set_cookie(
+    request: Request, response: Response, base: str, value: str, max_age: int | None = None
+) -> None:
+    """HttpOnly, SameSite=Strict, Secure over HTTPS; a session cookie unless `max_age`."""
     response.set_cookie(
         cookie_name(request, base),
         value,
+        max_age=max_age,
         httponly=True,
         secure=is_https(request),
         samesite="strict",

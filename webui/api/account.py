@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from vault import second_factor
-from vault.accounts import change_password, suggest_login, update_profile
-from vault.errors import AuthenticationError
+from vault.accounts import change_password, contact_changes, suggest_login, update_profile
 from vault.history import MAX_PAGE_SIZE, PAGE_SIZE, history
+from vault.reauth import confirm_identity
 from vault.recovery import (
     clear_sign_in_delay as clear_sign_in_delay_for,
 )
@@ -23,6 +23,7 @@ from webui.api.schemas import (
     MeOut,
     PasswordChange,
     ProfilePatch,
+    Reauthentication,
     RecoveryCodesOut,
     RecoveryIn,
     ResetCodeOut,
@@ -31,11 +32,13 @@ from webui.api.schemas import (
 )
 from webui.api.session import me_out
 from webui.deps import (
+    ApiPlatformAdmin,
     ApiSecondFactorUser,
     ApiSignedIn,
     ApiUser,
     DbSession,
     RuntimeDep,
+    attempt_of,
     client_address,
 )
 
@@ -43,7 +46,20 @@ router = APIRouter(tags=["account"])
 
 
 @router.patch("/me")
-def update_me(body: ProfilePatch, person: ApiUser, db: DbSession, rt: RuntimeDep) -> MeOut:
+def update_me(
+    body: ProfilePatch, person: ApiUser, request: Request, db: DbSession, rt: RuntimeDep
+) -> MeOut:
+    """Language and contact details; changing the email or the phone needs `current_password`
+    (and `totp` where a second factor is on), the language alone does not."""
+    if contact_changes(db, rt.master_keys, person, email=body.email, phone=body.phone):
+        confirm_identity(
+            db,
+            rt.master_keys,
+            person,
+            password=body.current_password,
+            totp=body.totp,
+            attempt=attempt_of(request, db, rt, person.login),
+        )
     update_profile(
         db,
         rt.master_keys,
@@ -52,32 +68,41 @@ def update_me(body: ProfilePatch, person: ApiUser, db: DbSession, rt: RuntimeDep
         email=body.email,
         phone=body.phone,
     )
-    db.commit()
     return me_out(db, person)
 
 
 @router.post("/me/password", status_code=204)
 def new_password(
-    body: PasswordChange, signed_in: ApiSignedIn, request: Request, db: DbSession
+    body: PasswordChange, signed_in: ApiSignedIn, request: Request, db: DbSession, rt: RuntimeDep
 ) -> Response:
-    """Change the password; every other session ends."""
+    """Change the password; every other session ends. Wrong current passwords are throttled
+    (429 with Retry-After) like sign-ins, and journaled."""
     change_password(
         db,
         signed_in.person,
-        body.current_password,
-        body.new_password,
+        current=body.current_password,
+        new=body.new_password,
         keep_session=signed_in.session.id,
-        source=client_address(request),
+        attempt=attempt_of(request, db, rt, signed_in.person.login),
     )
-    db.commit()
     return Response(status_code=204)
 
 
 @router.post("/me/recovery-codes", status_code=201)
-def recovery_codes(person: ApiUser, request: Request, db: DbSession) -> RecoveryCodesOut:
-    """Ten new single-use recovery codes, shown this once; the old ones stop working."""
+def recovery_codes(
+    body: Reauthentication, person: ApiUser, request: Request, db: DbSession, rt: RuntimeDep
+) -> RecoveryCodesOut:
+    """Ten new single-use recovery codes, shown this once; the old ones stop working. Needs
+    `current_password` (and `totp` where a second factor is on)."""
+    confirm_identity(
+        db,
+        rt.master_keys,
+        person,
+        password=body.current_password,
+        totp=body.totp,
+        attempt=attempt_of(request, db, rt, person.login),
+    )
     codes = new_recovery_codes(db, person, client_address(request))
-    db.commit()
     return RecoveryCodesOut(codes=codes)
 
 
@@ -90,22 +115,42 @@ def second_factor_setup(person: ApiSecondFactorUser) -> SecondFactorSetup:
 
 @router.post("/me/second-factor", status_code=204)
 def second_factor_enable(
-    body: SecondFactorConfirm, person: ApiUser, db: DbSession, rt: RuntimeDep
+    body: SecondFactorConfirm,
+    person: ApiSecondFactorUser,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
 ) -> Response:
+    """Turn the second factor on, or replace it, with `secret` and a `code` it gives. Needs
+    `current_password`, and `totp` (a code of the current app) when one is already on."""
+    confirm_identity(
+        db,
+        rt.master_keys,
+        person,
+        password=body.current_password,
+        totp=body.totp,
+        attempt=attempt_of(request, db, rt, person.login),
+    )
     second_factor.enable(db, rt.master_keys, person, body.secret, body.code)
-    db.commit()
+    return Response(status_code=204)
+
+
+@router.delete("/people/{person_id}/second-factor", status_code=204)
+def second_factor_reset(
+    person_id: str, admin: ApiPlatformAdmin, request: Request, db: DbSession
+) -> Response:
+    """A platform admin removes the second factor of someone who lost their phone (404 for an
+    unknown id; 409 for an administrator, who must keep theirs). The person sees it in their
+    history."""
+    second_factor.reset(db, admin, person_id, client_address(request))
     return Response(status_code=204)
 
 
 @router.post("/recovery", status_code=204)
 def recover_account(body: RecoveryIn, request: Request, db: DbSession, rt: RuntimeDep) -> Response:
-    """A new password with a recovery code or a counsellor's reset code. Every session ends."""
-    try:
-        recover(db, rt, body.login, body.code, body.new_password, client_address(request))
-    except AuthenticationError:
-        db.commit()  # keep the failure count and the journal line
-        raise
-    db.commit()
+    """A new password with a recovery code or a counsellor's reset code. Every session ends.
+    Wrong codes are throttled (429 with Retry-After)."""
+    recover(db, rt, body.login, body.code, body.new_password, client_address(request))
     return Response(status_code=204)
 
 

@@ -32,10 +32,27 @@ class MeOut(UserOut):
     second_factor: bool
 
 
+class Reauthentication(BaseModel):
+    """Asked again before what can take an account: a session alone is not enough."""
+
+    current_password: str = Field(max_length=1000)
+    totp: str | None = Field(
+        default=None, max_length=20, description="The current code, where a second factor is on."
+    )
+
+
 class ProfilePatch(BaseModel):
     preferred_language: str | None = None
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=200)
+    current_password: str | None = Field(
+        default=None, max_length=1000, description="Needed when email or phone change."
+    )
+    totp: str | None = Field(
+        default=None,
+        max_length=20,
+        description="With current_password, where a second factor is on.",
+    )
 
 
 class PasswordChange(BaseModel):
@@ -76,9 +93,9 @@ class SecondFactorSetup(BaseModel):
     uri: str
 
 
-class SecondFactorConfirm(BaseModel):
+class SecondFactorConfirm(Reauthentication):
     secret: str = Field(max_length=64)
-    code: str = Field(max_length=20)
+    code: str = Field(max_length=20, description="A code of the new secret, from the app.")
 
 
 class JournalEntry(BaseModel):

@@ -5,12 +5,27 @@ from sqlalchemy.orm import Session
 
 from vault import journal
 from vault.accounts import vault_of
-from vault.errors import AuthenticationError
 from vault.models import Person
+from vault.reauth import confirm_identity
 from vault.sessions import close_all_sessions, close_session, open_session, sessions_of
 from vault.signin import sign_in as check_sign_in
-from webui.api.schemas import MeOut, SessionIn, SessionInfo, SessionOut, UserOut
-from webui.deps import ApiSignedIn, ApiUser, DbSession, RuntimeDep, client_address, device_of
+from webui.api.schemas import (
+    MeOut,
+    Reauthentication,
+    SessionIn,
+    SessionInfo,
+    SessionOut,
+    UserOut,
+)
+from webui.deps import (
+    ApiSignedIn,
+    ApiUser,
+    DbSession,
+    RuntimeDep,
+    attempt_of,
+    client_address,
+    device_of,
+)
 
 router = APIRouter(tags=["session"])
 
@@ -19,15 +34,8 @@ router = APIRouter(tags=["session"])
 def sign_in(body: SessionIn, request: Request, db: DbSession, rt: RuntimeDep) -> SessionOut:
     """Repeated failures give 429 with Retry-After; a wrong login and a wrong password give the
     same 401. Administrators (and those who turned it on) also send `totp`."""
-    try:
-        person = check_sign_in(
-            db, rt, body.login, body.password, client_address(request), body.totp
-        )
-    except AuthenticationError:
-        db.commit()  # keep the failure count
-        raise
+    person = check_sign_in(db, rt, body.login, body.password, client_address(request), body.totp)
     token, _session = open_session(db, rt.settings, person, "api", device_of(request))
-    db.commit()
     return SessionOut(token=token, user=user_out(person))
 
 
@@ -54,8 +62,20 @@ def my_sessions(signed_in: ApiSignedIn, db: DbSession) -> list[SessionInfo]:
 
 
 @router.delete("/sessions", status_code=204)
-def sign_out_everywhere(signed_in: ApiSignedIn, request: Request, db: DbSession) -> Response:
-    """End every session of the caller, this one included."""
+def sign_out_everywhere(
+    body: Reauthentication, signed_in: ApiSignedIn, request: Request, db: DbSession, rt: RuntimeDep
+) -> Response:
+    """End every session of the caller, this one included. Needs `current_password` (and
+    `totp` where a second factor is on): whoever holds only a session cannot shut the person
+    out of their other devices."""
+    confirm_identity(
+        db,
+        rt.master_keys,
+        signed_in.person,
+        password=body.current_password,
+        totp=body.totp,
+        attempt=attempt_of(request, db, rt, signed_in.person.login),
+    )
     close_all_sessions(db, signed_in.person.id)
     journal.record(
         db,
@@ -64,7 +84,6 @@ def sign_out_everywhere(signed_in: ApiSignedIn, request: Request, db: DbSession)
         action=journal.SIGN_OUT_EVERYWHERE,
         source=client_address(request),
     )
-    db.commit()
     return Response(status_code=204)
 
 

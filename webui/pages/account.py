@@ -1,4 +1,8 @@
-"""« Mon compte »: password, recovery codes, sessions, language and contact, second factor."""
+"""« Mon compte »: password, recovery codes, sessions, language and contact, second factor.
+
+What can take the account (new codes, a second factor, other contact details, closing every
+session) asks again for the current password, and the current code where a second factor is on.
+"""
 
 from typing import Annotated
 
@@ -6,15 +10,33 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from vault import journal, second_factor
-from vault.accounts import LANGUAGES, change_password, contact_details, update_profile
-from vault.errors import VaultError
+from vault.accounts import (
+    LANGUAGES,
+    change_password,
+    contact_changes,
+    contact_details,
+    update_profile,
+)
+from vault.errors import ForbiddenError, VaultError
 from vault.policy import may_use_second_factor
+from vault.reauth import confirm_identity
 from vault.recovery import new_recovery_codes, unused_recovery_codes
 from vault.sessions import SignedIn, close_all_sessions, sessions_of
-from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, client_address, need
+from webui.deps import (
+    PAGE_CSRF,
+    SECOND_FACTOR_ONLY,
+    DbSession,
+    PageSignedIn,
+    RuntimeDep,
+    attempt_of,
+    client_address,
+    need,
+)
+from webui.errors import error_headers
 from webui.pages.auth import codes_page, signed_out_redirect
 from webui.pages.common import check_csrf, redirect
 from webui.pages.render import page
+from webui.statuses import status_of
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
@@ -23,6 +45,13 @@ NOTICES = {
     "infos": "Vos informations sont enregistrées.",
     "double": "La double vérification est activée.",
 }
+# Several forms on the page ask for the current password: each has its own field ids, so the
+# error summary links to the field of the form that was sent.
+_REAUTH_FIELDS = ("current_password", "totp")
+
+Password = Annotated[str, Form(max_length=1000)]
+Code = Annotated[str, Form(max_length=20)]
+Csrf = Annotated[str, Form(max_length=100)]
 
 
 def account_page(
@@ -31,20 +60,25 @@ def account_page(
     rt: RuntimeDep,
     me: SignedIn,
     error: VaultError | None = None,
+    form: str = "",
     notice: str = "",
 ) -> Response:
     person = me.person
-    setup_secret = (
-        second_factor.new_secret()
-        if may_use_second_factor(person) and person.totp_secret_sealed is None
-        else None
-    )
-    return page(
+    setup_secret = second_factor.new_secret() if may_use_second_factor(person) else None
+    errors: dict[str, str] = {}
+    status_code = 200
+    if error is not None:
+        field = error.field or "current_password"
+        if form and field in _REAUTH_FIELDS:
+            field = f"{form}-{field}"
+        errors = {field: error.message}
+        status_code = status_of(error)
+    response = page(
         request,
         "account.html",
         me,
-        error=error,
-        error_field="current_password",
+        errors=errors,
+        status_code=status_code,
         notice=NOTICES.get(notice, ""),
         codes_left=unused_recovery_codes(db, person.id),
         sessions=sessions_of(db, person.id),
@@ -52,6 +86,38 @@ def account_page(
         contact=contact_details(db, rt.master_keys, person),
         setup_secret=setup_secret,
         setup_uri=second_factor.provisioning_uri(person, setup_secret) if setup_secret else "",
+    )
+    retry_after = (error_headers(error) or {}).get("Retry-After") if error else None
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
+    return response
+
+
+def refused(
+    request: Request, db: DbSession, rt: RuntimeDep, me: SignedIn, exc: VaultError, form: str
+) -> Response:
+    """The account page again, with the error summary. A wrong password or code keeps its
+    failure count and journal line (get_db commits when the page is returned)."""
+    if not exc.keeps_writes:
+        db.rollback()
+    return account_page(request, db, rt, me, error=exc, form=form)
+
+
+def confirm(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    me: SignedIn,
+    current_password: str,
+    totp: str,
+) -> None:
+    confirm_identity(
+        db,
+        rt.master_keys,
+        me.person,
+        password=current_password,
+        totp=totp,
+        attempt=attempt_of(request, db, rt, me.person.login),
     )
 
 
@@ -68,20 +134,23 @@ def password(
     db: DbSession,
     rt: RuntimeDep,
     signed_in: PageSignedIn,
-    current_password: Annotated[str, Form(max_length=1000)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    current_password: Password = "",
+    password: Password = "",
+    csrf: Csrf = "",
 ) -> Response:
     me = need(signed_in)
     check_csrf(request, me, csrf)
     try:
         change_password(
-            db, me.person, current_password, password, me.session.id, client_address(request)
+            db,
+            me.person,
+            current=current_password,
+            new=password,
+            keep_session=me.session.id,
+            attempt=attempt_of(request, db, rt, me.person.login),
         )
     except VaultError as exc:
-        db.rollback()
-        return account_page(request, db, rt, me, error=exc)
-    db.commit()
+        return refused(request, db, rt, me, exc, form="")
     return redirect("/compte?fait=mot-de-passe")
 
 
@@ -89,13 +158,19 @@ def password(
 def recovery_codes(
     request: Request,
     db: DbSession,
+    rt: RuntimeDep,
     signed_in: PageSignedIn,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    current_password: Password = "",
+    totp: Code = "",
+    csrf: Csrf = "",
 ) -> Response:
     me = need(signed_in)
     check_csrf(request, me, csrf)
+    try:
+        confirm(request, db, rt, me, current_password, totp)
+    except VaultError as exc:
+        return refused(request, db, rt, me, exc, form="codes")
     codes = new_recovery_codes(db, me.person, client_address(request))
-    db.commit()
     return codes_page(request, me, codes, first_time=False)
 
 
@@ -108,11 +183,16 @@ def details(
     preferred_language: Annotated[str, Form(max_length=10)] = "fr",
     email: Annotated[str, Form(max_length=200)] = "",
     phone: Annotated[str, Form(max_length=200)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    current_password: Password = "",
+    totp: Code = "",
+    csrf: Csrf = "",
 ) -> Response:
+    """The language alone needs nothing more; another email or phone needs the password."""
     me = need(signed_in)
     check_csrf(request, me, csrf)
     try:
+        if contact_changes(db, rt.master_keys, me.person, email=email, phone=phone):
+            confirm(request, db, rt, me, current_password, totp)
         update_profile(
             db,
             rt.master_keys,
@@ -122,9 +202,7 @@ def details(
             phone=phone,
         )
     except VaultError as exc:
-        db.rollback()
-        return account_page(request, db, rt, me, error=exc)
-    db.commit()
+        return refused(request, db, rt, me, exc, form="infos")
     return redirect("/compte?fait=infos")
 
 
@@ -135,17 +213,21 @@ def enable_second_factor(
     rt: RuntimeDep,
     signed_in: PageSignedIn,
     secret: Annotated[str, Form(max_length=64)] = "",
-    code: Annotated[str, Form(max_length=20)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    code: Code = "",
+    current_password: Password = "",
+    totp: Code = "",
+    csrf: Csrf = "",
 ) -> Response:
+    """Turn the second factor on, or move it to a new app (with a code of the current one)."""
     me = need(signed_in)
     check_csrf(request, me, csrf)
     try:
+        if not may_use_second_factor(me.person):
+            raise ForbiddenError(SECOND_FACTOR_ONLY)
+        confirm(request, db, rt, me, current_password, totp)
         second_factor.enable(db, rt.master_keys, me.person, secret, code)
     except VaultError as exc:
-        db.rollback()
-        return account_page(request, db, rt, me, error=exc)
-    db.commit()
+        return refused(request, db, rt, me, exc, form="double")
     return redirect("/compte?fait=double")
 
 
@@ -153,11 +235,18 @@ def enable_second_factor(
 def sign_out_everywhere(
     request: Request,
     db: DbSession,
+    rt: RuntimeDep,
     signed_in: PageSignedIn,
-    csrf: Annotated[str, Form(max_length=100)] = "",
+    current_password: Password = "",
+    totp: Code = "",
+    csrf: Csrf = "",
 ) -> Response:
     me = need(signed_in)
     check_csrf(request, me, csrf)
+    try:
+        confirm(request, db, rt, me, current_password, totp)
+    except VaultError as exc:
+        return refused(request, db, rt, me, exc, form="partout")
     close_all_sessions(db, me.person.id)
     journal.record(
         db,
@@ -166,5 +255,4 @@ def sign_out_everywhere(
         action=journal.SIGN_OUT_EVERYWHERE,
         source=client_address(request),
     )
-    db.commit()
     return signed_out_redirect(request)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from vault import devices
 from vault.accounts import LANGUAGES, create_person, normalise_login, suggest_login
 from vault.errors import (
     AuthenticationError,
@@ -21,11 +22,19 @@ from vault.grants import pending_requests
 from vault.models import Person
 from vault.policy import is_professional, may_see_keys_page
 from vault.recovery import new_recovery_codes, recover
-from vault.second_factor import verify as verify_second_factor
 from vault.sessions import SignedIn, close_session, open_session, resolve_session
-from vault.signin import record_failure, sign_in
+from vault.signin import sign_in, sign_in_second_step
 from vault.vocabulary import Role
-from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, client_address, device_of
+from webui.deps import (
+    PAGE_CSRF,
+    DbSession,
+    PageSignedIn,
+    RuntimeDep,
+    attempt_of,
+    client_address,
+    device_of,
+    device_token,
+)
 from webui.pages.common import (
     anonymous_form,
     check_anonymous_csrf,
@@ -34,6 +43,7 @@ from webui.pages.common import (
 )
 from webui.pages.render import page
 from webui.security import (
+    DEVICE_COOKIE,
     MFA_COOKIE,
     clear_cookie,
     clear_session_cookie,
@@ -83,14 +93,41 @@ def sign_in_submit(
 ) -> Response:
     check_anonymous_csrf(request, csrf)
     try:
-        person = sign_in(db, rt, login, password, client_address(request))
+        person = sign_in(
+            db, rt, login, password, client_address(request), device_token=device_token(request)
+        )
     except SecondFactorRequiredError:
         db.rollback()
-        return _second_step(request, db, rt, login)
+        return _second_step(request, db, rt, login, bool(shared))
     except (AuthenticationError, ThrottledError) as exc:
-        db.commit()  # keep the failure count
+        # Returning keeps the failure count: get_db commits.
         return anonymous_form(request, "signin.html", error=exc, login=login, shared=bool(shared))
-    return start_session(request, db, rt, person, redirect(landing(db, person)))
+    response = start_session(request, db, rt, person, redirect(landing(db, person)))
+    return remember_device(request, db, rt, person, response, shared=bool(shared))
+
+
+def remember_device(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    person: Person,
+    response: Response,
+    shared: bool,
+) -> Response:
+    """A device cookie after a sign-in on the person's own browser: their next sign-ins from it
+    are throttled apart from the address's (see vault.devices). Never on a shared computer."""
+    if shared:
+        return response
+    token = devices.remember(db, rt.settings, person, device_token(request))
+    db.commit()
+    set_cookie(
+        request,
+        response,
+        DEVICE_COOKIE,
+        token,
+        max_age=rt.settings.device_cookie_days * 24 * 3600,
+    )
+    return response
 
 
 def landing(db: DbSession, person: Person) -> str:
@@ -102,21 +139,23 @@ def landing(db: DbSession, person: Person) -> str:
     return "/acces" if pending_requests(db, person) else "/papiers"
 
 
-def _second_step(request: Request, db: DbSession, rt: RuntimeDep, login: str) -> Response:
+def _second_step(
+    request: Request, db: DbSession, rt: RuntimeDep, login: str, shared: bool
+) -> Response:
     """The password was right: hold a short half-session until the code comes."""
     person = db.scalars(select(Person).where(Person.login == normalise_login(login))).one()
     token, _record = open_session(
         db, rt.settings, person, "mfa", device_of(request), lifetime=MFA_LIFETIME
     )
     db.commit()
-    response = redirect("/connexion/code")
+    response = redirect("/connexion/code?partage=1" if shared else "/connexion/code")
     set_cookie(request, response, MFA_COOKIE, token)
     return response
 
 
 @router.get("/connexion/code")
-def second_step_form(request: Request) -> Response:
-    return anonymous_form(request, "signin_code.html")
+def second_step_form(request: Request, partage: int = 0) -> Response:
+    return anonymous_form(request, "signin_code.html", shared=bool(partage))
 
 
 @router.post("/connexion/code")
@@ -125,24 +164,26 @@ def second_step_submit(
     db: DbSession,
     rt: RuntimeDep,
     code: Annotated[str, Form(max_length=20)] = "",
+    shared: Annotated[int, Form()] = 0,
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     check_anonymous_csrf(request, csrf)
     token = request.cookies.get(cookie_name(request, MFA_COOKIE), "")
     pending = resolve_session(db, rt.settings, token, "mfa") if token else None
     if pending is None:
-        db.commit()
         return redirect("/connexion")
+    person = pending.person
     try:
-        verify_second_factor(db, rt.master_keys, pending.person, code)
-    except SecondFactorRequiredError as exc:
-        record_failure(db, rt, pending.person.login, client_address(request))
-        db.commit()
-        return anonymous_form(request, "signin_code.html", error=exc)
+        sign_in_second_step(db, rt, person, code, attempt_of(request, db, rt, person.login))
+    except (AuthenticationError, ThrottledError) as exc:
+        # Returning keeps the failure count: get_db commits.
+        return anonymous_form(
+            request, "signin_code.html", error=exc, error_field="totp", shared=bool(shared)
+        )
     close_session(db, pending.session.id)
-    response = start_session(request, db, rt, pending.person, redirect(landing(db, pending.person)))
+    response = start_session(request, db, rt, person, redirect(landing(db, person)))
     clear_cookie(request, response, MFA_COOKIE)
-    return response
+    return remember_device(request, db, rt, person, response, shared=bool(shared))
 
 
 @router.get("/inscription")
@@ -257,7 +298,7 @@ def forgotten_submit(
     try:
         recover(db, rt, login, code, password, client_address(request))
     except (AuthenticationError, ThrottledError) as exc:
-        db.commit()  # keep the failure count and the journal line
+        # Returning keeps the failure count and the journal line: get_db commits.
         return anonymous_form(request, "forgotten.html", error=exc, values={"login": login})
     except VaultError as exc:
         db.rollback()

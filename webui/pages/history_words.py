@@ -17,6 +17,7 @@ _BY_OTHERS = {
     "reset_code_issued": "{who} vous a donné un code pour changer votre mot de passe.",
     "throttle_cleared": "{who} a levé l'attente après des erreurs de mot de passe.",
     "access_refused": "{who} a essayé d'ouvrir un de vos papiers, sans en avoir le droit.",
+    "second_factor_reset": "{who} a arrêté votre double vérification.",
 }
 # The same action many times in one day, shown once: {count} is how many.
 _REPEATED = {
@@ -32,6 +33,12 @@ _BY_YOU = {
     "recovery_failed": "Quelqu'un a essayé un mauvais code de secours.",
     "reset_code_used": "Vous avez utilisé le code donné par votre conseiller.",
     "second_factor_enabled": "La double vérification est activée.",
+    "second_factor_failed": (
+        "Quelqu'un a donné votre mot de passe, mais un mauvais code de vérification."
+    ),
+    "reauthentication_failed": (
+        "Quelqu'un a écrit un mauvais mot de passe dans votre compte ouvert."
+    ),
     "grant_created": "Vous avez donné un accès à vos papiers.",
     "grant_accepted": "Vous avez accepté une demande d'accès.",
     "grant_refused": "Vous avez refusé une demande d'accès.",

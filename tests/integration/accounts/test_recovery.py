@@ -69,8 +69,10 @@ def test_a_refused_new_password_does_not_spend_the_code(client: TestClient) -> N
 
 def test_new_codes_replace_the_old_ones(client: TestClient) -> None:
     amina = sign_up(client, "amina.diallo")
-    first = client.post("/api/v1/me/recovery-codes", headers=amina["headers"]).json()["codes"]
-    second = client.post("/api/v1/me/recovery-codes", headers=amina["headers"]).json()["codes"]
+    again = {"current_password": PASSWORD}
+    url = "/api/v1/me/recovery-codes"
+    first = client.post(url, headers=amina["headers"], json=again).json()["codes"]
+    second = client.post(url, headers=amina["headers"], json=again).json()["codes"]
     assert recover(client, "amina.diallo", first[0]) == 401
     assert recover(client, "amina.diallo", second[0]) == 204
 

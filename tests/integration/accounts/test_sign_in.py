@@ -140,7 +140,10 @@ def test_sessions_listed_and_ended_everywhere(client: TestClient) -> None:
     listed = client.get("/api/v1/sessions", headers=first["headers"]).json()
     assert len(listed) == 2
     assert sum(s["current"] for s in listed) == 1
-    assert client.delete("/api/v1/sessions", headers=first["headers"]).status_code == 204
+    ended = client.request(
+        "DELETE", "/api/v1/sessions", headers=first["headers"], json={"current_password": PASSWORD}
+    )
+    assert ended.status_code == 204
     for token in (first["token"], second):
         assert (
             client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
@@ -237,14 +240,11 @@ def test_counsellor_can_turn_on_the_second_factor(client: TestClient, rt: Runtim
     headers = {"Authorization": f"Bearer {sign_in(client, 'c.martin', PASSWORD).json()['token']}"}
     setup = client.get("/api/v1/me/second-factor/new", headers=headers).json()
     assert setup["uri"].startswith("otpauth://totp/coffre:c.martin")
-    wrong = client.post(
-        "/api/v1/me/second-factor", headers=headers, json={"secret": setup["secret"], "code": "123"}
-    )
+    body = {"secret": setup["secret"], "current_password": PASSWORD}
+    wrong = client.post("/api/v1/me/second-factor", headers=headers, json={**body, "code": "123"})
     assert wrong.status_code == 422
     code = pyotp.TOTP(setup["secret"]).now()
-    ok = client.post(
-        "/api/v1/me/second-factor", headers=headers, json={"secret": setup["secret"], "code": code}
-    )
+    ok = client.post("/api/v1/me/second-factor", headers=headers, json={**body, "code": code})
     assert ok.status_code == 204
     assert client.get("/api/v1/me", headers=headers).json()["second_factor"] is True
     assert sign_in(client, "c.martin", PASSWORD).status_code == 401

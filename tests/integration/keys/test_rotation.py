@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from keys.errors import CryptoError, KeyringError
 from keys.format import decrypt_blob
 from storage import BlobStore
-from tests.app_fixtures import sign_up
+from tests.app_fixtures import PASSWORD, sign_up
 from tests.integration.vault.helpers import blob_of
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.vault.test_encryption_at_rest import COFFRE_ENV, coffre
@@ -183,7 +183,8 @@ def test_user_rotation_rewraps_and_destroys_the_old_version(
     client: TestClient, rt: Runtime, settings: Settings
 ) -> None:
     amina = sign_up(client, "amina.diallo")
-    client.patch("/api/v1/me", headers=amina["headers"], json={"email": "amina@example.org"})
+    contact = {"email": "amina@example.org", "current_password": PASSWORD}
+    assert client.patch("/api/v1/me", headers=amina["headers"], json=contact).status_code == 200
     papers = {upload(client, amina, p).json()["id"]: p for p in (pdf("1"), pdf("2"))}
     rotated = coffre(settings, "keys", "rotate-user", "--login", "amina.diallo")
     assert rotated.returncode == 0, rotated.stderr

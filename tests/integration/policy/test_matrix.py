@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -81,6 +82,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/me/recovery-codes"): "signed_in",
     ("GET", "/api/v1/me/second-factor/new"): "professional_or_admin",
     ("POST", "/api/v1/me/second-factor"): "professional_or_admin",
+    ("DELETE", "/api/v1/people/{person_id}/second-factor"): "admin",
     ("POST", "/api/v1/recovery"): "public",
     ("GET", "/api/v1/login-suggestion"): "public",
     ("POST", "/api/v1/beneficiaries"): "sign_up_or_in_person",
@@ -175,6 +177,12 @@ class World:
     people: dict[str, Person] = field(default_factory=dict)
     vault_id: str = ""
     org_id: str = ""
+    # The authenticator app of each actor with a second factor.
+    secrets: dict[str, str] = field(default_factory=dict)
+
+    def totp(self, actor: str) -> str:
+        secret = self.secrets.get(actor)
+        return pyotp.TOTP(secret).now() if secret else ""
 
     def new_document(self) -> str:
         owner = self.people["owner"]
@@ -224,7 +232,8 @@ def build_world(rt: Runtime) -> World:
             if role in ("counsellor", "org_admin"):
                 db.add(Membership(person_id=person.id, organisation_id=organisation.id, role=role))
             if role == "admin":
-                second_factor.install(db, rt.master_keys, person, second_factor.new_secret())
+                world.secrets[actor] = second_factor.new_secret()
+                second_factor.install(db, rt.master_keys, person, world.secrets[actor])
             world.people[actor] = person
         # Someone outside the matrix, to receive the grants the matrix itself creates.
         world.people["grant_target"] = create_person(
@@ -264,6 +273,8 @@ def credentials(world: World, actor: str, client: TestClient) -> tuple[dict[str,
         return {}, "form-token"
     with transaction(world.rt.sessions) as db:
         person = db.get_one(Person, world.people[actor].id)
+        # Each request below may confirm with a code of the same time step: let it.
+        person.totp_last_step = None
         api_token, _ = open_session(db, world.rt.settings, person, "api")
         web_token, web = open_session(db, world.rt.settings, person, "web")
         csrf = web.csrf_token
@@ -290,19 +301,25 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
         "code": "AAAA-BBBB-CCCC",
         "step": "1",
         "current_password": PASSWORD,
+        "totp": world.totp(actor),
         "preferred_language": "fr",
         "consent": "yes",
         "decision": "refuse",
         "private": "yes",
         "scopes": "view",
     }
+    again = {"current_password": PASSWORD, "totp": world.totp(actor) or None}
     bodies: dict[tuple[str, str], dict[str, Any]] = {
+        ("DELETE", "/api/v1/sessions"): {"json": again},
+        ("POST", "/api/v1/me/recovery-codes"): {"json": again},
         ("POST", "/api/v1/session"): {"json": {"login": login, "password": PASSWORD}},
         ("PATCH", "/api/v1/me"): {"json": {"preferred_language": "fr"}},
         ("POST", "/api/v1/me/password"): {
             "json": {"current_password": PASSWORD, "new_password": PASSWORD}
         },
-        ("POST", "/api/v1/me/second-factor"): {"json": {"secret": "JBSWY3DPEHPK3PXP", "code": "1"}},
+        ("POST", "/api/v1/me/second-factor"): {
+            "json": {**again, "secret": "JBSWY3DPEHPK3PXP", "code": "1"}
+        },
         ("POST", "/api/v1/recovery"): {
             "json": {"login": login, "code": "X", "new_password": PASSWORD}
         },

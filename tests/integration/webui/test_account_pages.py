@@ -52,7 +52,13 @@ def test_account_page_changes(client: TestClient) -> None:
     assert "Il vous reste <strong>10</strong> codes" in page.text
     saved = client.post(
         "/compte/infos",
-        data={"csrf": csrf, "preferred_language": "ar", "email": "fatou@example.org", "phone": ""},
+        data={
+            "csrf": csrf,
+            "preferred_language": "ar",
+            "email": "fatou@example.org",
+            "phone": "",
+            "current_password": PASSWORD,
+        },
         headers=SAME_ORIGIN,
     )
     assert "Vos informations sont enregistrées." in saved.text
@@ -65,11 +71,13 @@ def test_account_page_changes(client: TestClient) -> None:
     assert bad.status_code == 401
     assert "Il y a un problème" in bad.text
     assert 'href="#current_password"' in bad.text
-    codes = client.post("/compte/codes", data={"csrf": csrf}, headers=SAME_ORIGIN)
+    codes = client.post(
+        "/compte/codes", data={"csrf": csrf, "current_password": PASSWORD}, headers=SAME_ORIGIN
+    )
     assert len(re.findall(r"<code>[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}</code>", codes.text)) == 10
     everywhere = client.post(
         "/compte/deconnecter-partout",
-        data={"csrf": csrf},
+        data={"csrf": csrf, "current_password": PASSWORD},
         headers=SAME_ORIGIN,
         follow_redirects=False,
     )

@@ -1,0 +1,359 @@
+"""What can take an account asks again for the current password (and the current code where a
+second factor is on): a session alone, left open in a day centre, is not enough."""
+
+import re
+from typing import Any
+
+import pyotp
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.app_fixtures import PASSWORD, admin_headers, sign_up
+from tests.integration.webui.test_pages import SAME_ORIGIN, signed_up
+from vault import second_factor
+from vault.accounts import create_person
+from vault.db import transaction
+from vault.models import Person
+from vault.runtime import Runtime
+
+WRONG = "pas le bon mot de passe"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def journal_actions(client: TestClient, headers: dict[str, str]) -> list[str]:
+    return [line["action"] for line in client.get("/api/v1/journal", headers=headers).json()]
+
+
+def counsellor_with_second_factor(client: TestClient, rt: Runtime) -> tuple[dict[str, str], str]:
+    """A counsellor whose authenticator app holds `secret`, signed in through the API."""
+    secret = second_factor.new_secret()
+    with transaction(rt.sessions) as db:
+        person = create_person(
+            db,
+            rt.master_keys,
+            login="c.martin",
+            display_name="Claire Martin",
+            password=PASSWORD,
+            role="counsellor",
+        )
+        second_factor.install(db, rt.master_keys, person, secret)
+    answer = client.post(
+        "/api/v1/session",
+        json={"login": "c.martin", "password": PASSWORD, "totp": pyotp.TOTP(secret).now()},
+    )
+    assert answer.status_code == 201, answer.text
+    return bearer(answer.json()["token"]), secret
+
+
+def forget_last_code(rt: Runtime, login: str) -> None:
+    """Let the test use a code of the current time step again (each is accepted once)."""
+    with transaction(rt.sessions) as db:
+        db.scalars(select(Person).where(Person.login == login)).one().totp_last_step = None
+
+
+def test_a_session_alone_cannot_make_new_recovery_codes(client: TestClient) -> None:
+    amina = sign_up(client, "amina.diallo")
+    assert client.post("/api/v1/me/recovery-codes", headers=amina["headers"]).status_code == 422
+    wrong = client.post(
+        "/api/v1/me/recovery-codes", headers=amina["headers"], json={"current_password": WRONG}
+    )
+    assert wrong.status_code == 401
+    assert wrong.json()["field"] == "current_password"
+    right = client.post(
+        "/api/v1/me/recovery-codes", headers=amina["headers"], json={"current_password": PASSWORD}
+    )
+    assert right.status_code == 201
+    assert len(right.json()["codes"]) == 10
+    actions = journal_actions(client, amina["headers"])
+    assert actions[:2] == ["recovery_codes_created", "reauthentication_failed"]
+
+
+def test_a_session_alone_cannot_replace_the_second_factor(client: TestClient, rt: Runtime) -> None:
+    headers, secret = counsellor_with_second_factor(client, rt)
+    mine = second_factor.new_secret()
+    theirs = {"secret": mine, "code": pyotp.TOTP(mine).now()}
+    assert client.post("/api/v1/me/second-factor", headers=headers, json=theirs).status_code == 422
+    with_password = client.post(
+        "/api/v1/me/second-factor", headers=headers, json={**theirs, "current_password": PASSWORD}
+    )
+    assert with_password.status_code == 401
+    assert with_password.json()["field"] == "totp"
+    wrong_code = client.post(
+        "/api/v1/me/second-factor",
+        headers=headers,
+        json={**theirs, "current_password": PASSWORD, "totp": "000000"},
+    )
+    assert wrong_code.status_code == 401
+    assert wrong_code.json()["field"] == "totp"
+    forget_last_code(rt, "c.martin")
+    replaced = client.post(
+        "/api/v1/me/second-factor",
+        headers=headers,
+        json={**theirs, "current_password": PASSWORD, "totp": pyotp.TOTP(secret).now()},
+    )
+    assert replaced.status_code == 204
+    forget_last_code(rt, "c.martin")
+    old = {"login": "c.martin", "password": PASSWORD, "totp": pyotp.TOTP(secret).now()}
+    new = {**old, "totp": pyotp.TOTP(mine).now()}
+    if old["totp"] != new["totp"]:
+        assert client.post("/api/v1/session", json=old).status_code == 401
+    forget_last_code(rt, "c.martin")
+    assert client.post("/api/v1/session", json=new).status_code == 201
+
+
+def test_turning_the_second_factor_on_needs_the_password(client: TestClient, rt: Runtime) -> None:
+    with transaction(rt.sessions) as db:
+        create_person(
+            db,
+            rt.master_keys,
+            login="c.martin",
+            display_name="C",
+            password=PASSWORD,
+            role="counsellor",
+        )
+    token = client.post("/api/v1/session", json={"login": "c.martin", "password": PASSWORD})
+    headers = bearer(token.json()["token"])
+    secret = second_factor.new_secret()
+    body = {"secret": secret, "code": pyotp.TOTP(secret).now()}
+    refused = client.post(
+        "/api/v1/me/second-factor", headers=headers, json={**body, "current_password": WRONG}
+    )
+    assert refused.status_code == 401
+    assert client.get("/api/v1/me", headers=headers).json()["second_factor"] is False
+    ok = client.post(
+        "/api/v1/me/second-factor", headers=headers, json={**body, "current_password": PASSWORD}
+    )
+    assert ok.status_code == 204
+
+
+def test_contact_changes_need_the_password_the_language_does_not(client: TestClient) -> None:
+    amina = sign_up(client, "amina.diallo")
+    me = "/api/v1/me"
+    assert client.patch(me, headers=amina["headers"], json={"preferred_language": "ar"}).is_success
+    missing = client.patch(me, headers=amina["headers"], json={"email": "amina@example.org"})
+    assert missing.status_code == 422
+    assert missing.json()["field"] == "current_password"
+    wrong = client.patch(
+        me, headers=amina["headers"], json={"phone": "0600000000", "current_password": WRONG}
+    )
+    assert wrong.status_code == 401
+    ok = client.patch(
+        me,
+        headers=amina["headers"],
+        json={"email": "amina@example.org", "current_password": PASSWORD},
+    )
+    assert ok.status_code == 200
+    # The same address again is no change: nothing to confirm.
+    same = client.patch(
+        me,
+        headers=amina["headers"],
+        json={"email": "amina@example.org", "preferred_language": "fr"},
+    )
+    assert same.status_code == 200
+
+
+def test_signing_out_everywhere_needs_the_password(client: TestClient) -> None:
+    amina = sign_up(client, "amina.diallo")
+    assert client.delete("/api/v1/sessions", headers=amina["headers"]).status_code == 422
+    wrong = client.request(
+        "DELETE", "/api/v1/sessions", headers=amina["headers"], json={"current_password": WRONG}
+    )
+    assert wrong.status_code == 401
+    assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 200
+    ok = client.request(
+        "DELETE", "/api/v1/sessions", headers=amina["headers"], json={"current_password": PASSWORD}
+    )
+    assert ok.status_code == 204
+    assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 401
+
+
+def test_a_counsellor_signs_out_everywhere_with_the_code(client: TestClient, rt: Runtime) -> None:
+    headers, secret = counsellor_with_second_factor(client, rt)
+    body: dict[str, Any] = {"current_password": PASSWORD}
+    without = client.request("DELETE", "/api/v1/sessions", headers=headers, json=body)
+    assert without.status_code == 401
+    assert without.json()["field"] == "totp"
+    forget_last_code(rt, "c.martin")
+    body["totp"] = pyotp.TOTP(secret).now()
+    assert client.request("DELETE", "/api/v1/sessions", headers=headers, json=body).is_success
+
+
+def test_wrong_current_passwords_are_throttled_and_journaled(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Finding: « une session seule » could guess the password forever through the account."""
+    rt.settings.throttle_base_delay_seconds = 60
+    amina = sign_up(client, "amina.diallo")
+    for _ in range(6):
+        wrong = client.post(
+            "/api/v1/me/recovery-codes", headers=amina["headers"], json={"current_password": WRONG}
+        )
+        assert wrong.status_code == 401
+    blocked = client.post(
+        "/api/v1/me/recovery-codes", headers=amina["headers"], json={"current_password": PASSWORD}
+    )
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) >= 1
+    # The same account is throttled at sign-in: one password, one count.
+    assert (
+        client.post(
+            "/api/v1/session", json={"login": "amina.diallo", "password": PASSWORD}
+        ).status_code
+        == 429
+    )
+    assert journal_actions(client, amina["headers"]).count("reauthentication_failed") == 6
+
+
+def test_password_change_is_throttled_and_journaled(client: TestClient, rt: Runtime) -> None:
+    """Finding 4: 12 wrong current passwords, then the right one, used to give 204."""
+    rt.settings.throttle_base_delay_seconds = 60
+    amina = sign_up(client, "amina.diallo")
+    answers = [
+        client.post(
+            "/api/v1/me/password",
+            headers=amina["headers"],
+            json={"current_password": f"{WRONG} {n}", "new_password": "une toute autre phrase"},
+        ).status_code
+        for n in range(12)
+    ]
+    assert answers[:6] == [401] * 6
+    assert set(answers[6:]) == {429}
+    right = client.post(
+        "/api/v1/me/password",
+        headers=amina["headers"],
+        json={"current_password": PASSWORD, "new_password": "une toute autre phrase"},
+    )
+    assert right.status_code == 429
+    assert right.headers["retry-after"]
+    assert journal_actions(client, amina["headers"]).count("reauthentication_failed") == 6
+
+
+def test_account_forms_ask_for_the_current_password(client: TestClient) -> None:
+    csrf = signed_up(client)
+    page = client.get("/compte")
+    for form in ("codes", "infos", "partout"):
+        assert f'id="{form}-current_password"' in page.text
+    assert "Votre mot de passe actuel" in page.text
+    missing = client.post("/compte/codes", data={"csrf": csrf}, headers=SAME_ORIGIN)
+    assert missing.status_code == 422
+    assert 'href="#codes-current_password"' in missing.text
+    refused = client.post(
+        "/compte/codes", data={"csrf": csrf, "current_password": WRONG}, headers=SAME_ORIGIN
+    )
+    assert refused.status_code == 401
+    assert "Il y a un problème" in refused.text
+    assert "<title>Erreur : " in refused.text
+    assert 'href="#codes-current_password"' in refused.text
+    codes = client.post(
+        "/compte/codes", data={"csrf": csrf, "current_password": PASSWORD}, headers=SAME_ORIGIN
+    )
+    assert len(re.findall(r"<code>[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}</code>", codes.text)) == 10
+    language = client.post(
+        "/compte/infos",
+        data={"csrf": csrf, "preferred_language": "en", "email": "", "phone": ""},
+        headers=SAME_ORIGIN,
+    )
+    assert "Vos informations sont enregistrées." in language.text
+    contact = client.post(
+        "/compte/infos",
+        data={"csrf": csrf, "preferred_language": "en", "email": "fatou@example.org"},
+        headers=SAME_ORIGIN,
+    )
+    assert contact.status_code == 422
+    assert 'href="#infos-current_password"' in contact.text
+    contact = client.post(
+        "/compte/infos",
+        data={
+            "csrf": csrf,
+            "preferred_language": "en",
+            "email": "fatou@example.org",
+            "current_password": WRONG,
+        },
+        headers=SAME_ORIGIN,
+    )
+    assert contact.status_code == 401
+    assert 'href="#infos-current_password"' in contact.text
+    everywhere = client.post(
+        "/compte/deconnecter-partout",
+        data={"csrf": csrf, "current_password": WRONG},
+        headers=SAME_ORIGIN,
+    )
+    assert everywhere.status_code == 401
+    assert 'href="#partout-current_password"' in everywhere.text
+    assert client.get("/compte", follow_redirects=False).status_code == 200
+    gone = client.post(
+        "/compte/deconnecter-partout",
+        data={"csrf": csrf, "current_password": PASSWORD},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert gone.headers["location"] == "/au-revoir"
+
+
+def test_account_page_asks_for_the_code_when_a_second_factor_is_on(
+    client: TestClient, rt: Runtime
+) -> None:
+    from tests.integration.webui.test_pages import csrf_of, form_csrf
+
+    headers, secret = counsellor_with_second_factor(client, rt)
+    forget_last_code(rt, "c.martin")
+    token = form_csrf(client, "/connexion")
+    client.post(
+        "/connexion",
+        data={"csrf": token, "login": "c.martin", "password": PASSWORD},
+        headers=SAME_ORIGIN,
+    )
+    client.post(
+        "/connexion/code",
+        data={"csrf": token, "code": pyotp.TOTP(secret).now()},
+        headers=SAME_ORIGIN,
+    )
+    page = client.get("/compte")
+    assert 'id="codes-totp"' in page.text
+    assert 'id="double-totp"' in page.text  # replacing the app needs the current code
+    csrf = csrf_of(page.text)
+    refused = client.post(
+        "/compte/codes", data={"csrf": csrf, "current_password": PASSWORD}, headers=SAME_ORIGIN
+    )
+    assert refused.status_code == 401
+    assert 'href="#codes-totp"' in refused.text
+    forget_last_code(rt, "c.martin")
+    codes = client.post(
+        "/compte/codes",
+        data={"csrf": csrf, "current_password": PASSWORD, "totp": pyotp.TOTP(secret).now()},
+        headers=SAME_ORIGIN,
+    )
+    assert codes.status_code == 200
+    assert "Mes codes de secours" in codes.text
+    assert headers
+
+
+def test_a_platform_admin_resets_a_second_factor(client: TestClient, rt: Runtime) -> None:
+    counsellor, _secret = counsellor_with_second_factor(client, rt)
+    admin = admin_headers(client, rt)
+    with transaction(rt.sessions) as db:
+        person_id = db.scalars(select(Person.id).where(Person.login == "c.martin")).one()
+        admin_id = db.scalars(select(Person.id).where(Person.login == "root.admin")).one()
+    url = f"/api/v1/people/{person_id}/second-factor"
+    assert client.delete(url, headers=counsellor).status_code == 403
+    assert client.delete(url).status_code == 401
+    assert (
+        client.delete("/api/v1/people/no-such-person/second-factor", headers=admin).status_code
+        == 404
+    )
+    assert client.delete(url, headers=admin).status_code == 204
+    assert client.get("/api/v1/me", headers=counsellor).json()["second_factor"] is False
+    assert (
+        client.post("/api/v1/session", json={"login": "c.martin", "password": PASSWORD}).status_code
+        == 201
+    )
+    told = client.get("/api/v1/journal", headers=counsellor).json()
+    reset = next(line for line in told if line["action"] == "second_factor_reset")
+    assert reset["actor_id"] == admin_id
+    # An administrator cannot be left without the second factor they must have.
+    assert (
+        client.delete(f"/api/v1/people/{admin_id}/second-factor", headers=admin).status_code == 409
+    )

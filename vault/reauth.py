@@ -1,0 +1,59 @@
+"""Asking again who is there before what can take an account: new recovery codes, a second
+factor turned on or replaced, other contact details, signing out everywhere, a new password.
+A session alone (a tab left open on a shared computer) is not enough. Wrong answers are
+throttled with the sign-in's counts and journaled for the person, like a failed sign-in."""
+
+from sqlalchemy.orm import Session
+
+from keys.providers.base import MasterKeyProvider
+from vault import journal, second_factor, throttle
+from vault.errors import AuthenticationError, InvalidInputError, SecondFactorRequiredError
+from vault.models import Person
+from vault.passwords import verify_password
+
+WRONG_PASSWORD = "Le mot de passe actuel n'est pas bon."  # noqa: S105 - a message
+MISSING_PASSWORD = "Écrivez votre mot de passe actuel."  # noqa: S105 - a message
+MISSING_CODE = "Écrivez le code affiché par votre application."
+
+
+def check_password(
+    db: Session, person: Person, password: str | None, attempt: throttle.Attempt
+) -> None:
+    """The current password, or InvalidInputError (missing), AuthenticationError (wrong),
+    ThrottledError (too many wrong ones lately)."""
+    if not password:
+        raise InvalidInputError(MISSING_PASSWORD, field="current_password")
+    throttle.guard(db, attempt)
+    if not verify_password(person.password_hash, password):
+        _failed(db, person, attempt)
+        raise AuthenticationError(WRONG_PASSWORD, field="current_password")
+
+
+def confirm_identity(
+    db: Session,
+    master_keys: MasterKeyProvider,
+    person: Person,
+    *,
+    password: str | None,
+    totp: str | None,
+    attempt: throttle.Attempt,
+) -> None:
+    """The current password, and the current code where the person has a second factor."""
+    check_password(db, person, password, attempt)
+    if person.totp_secret_sealed is not None:
+        if not totp:
+            raise SecondFactorRequiredError(MISSING_CODE, field="totp")
+        try:
+            second_factor.verify(db, master_keys, person, totp)
+        except SecondFactorRequiredError:
+            _failed(db, person, attempt)
+            raise
+    throttle.passed(db, attempt)
+
+
+def _failed(db: Session, person: Person, attempt: throttle.Attempt) -> None:
+    throttle.failed(db, attempt)
+    # No actor: whoever holds the session may not be the person.
+    journal.record(
+        db, subject_id=person.id, action=journal.REAUTHENTICATION_FAILED, source=attempt.source
+    )
