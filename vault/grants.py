@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from vault import journal
+from vault import hold, journal
 from vault.accounts import create_person, normalise_login, vault_of
 from vault.documents.categories import CATEGORIES
 from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -44,11 +44,9 @@ class GrantTerms:
 
 def _clean(rt: Runtime, terms: GrantTerms) -> tuple[str, str | None, datetime]:
     scopes = [s for s in SCOPES if s in set(terms.scopes)]
-    if not scopes or len(set(terms.scopes)) != len(scopes):
+    if not scopes or len(terms.scopes) != len(scopes):
         raise InvalidInputError("Choisissez ce que la personne peut faire.", field="scopes")
-    unknown = [c for c in terms.categories if c not in CATEGORIES]
-    if unknown:
-        raise InvalidInputError("Ce type de papier n'existe pas.", field="categories")
+    _check_categories(terms.categories)
     today = utcnow().date()
     latest = today + timedelta(days=rt.settings.grant_max_days)
     end = terms.expires_on or today + timedelta(days=rt.settings.grant_default_days)
@@ -59,6 +57,17 @@ def _clean(rt: Runtime, terms: GrantTerms) -> tuple[str, str | None, datetime]:
         )
     ends_at = datetime.combine(end, time(23, 59, 59), tzinfo=UTC)
     return ",".join(scopes), ",".join(terms.categories) or None, ends_at
+
+
+def _check_categories(categories: Sequence[str]) -> None:
+    """Known and each once, judged before any lookup: the answer never depends on who exists,
+    and the joined list always fits its column."""
+    if any(c not in CATEGORIES for c in categories):
+        raise InvalidInputError("Ce type de papier n'existe pas.", field="categories")
+    if len(set(categories)) != len(categories):
+        raise InvalidInputError(
+            "Choisissez chaque type de papier une seule fois.", field="categories"
+        )
 
 
 def _own_vault(db: Session, owner: Person) -> Vault:
@@ -79,6 +88,7 @@ def create_grant(
 ) -> Grant:
     """The beneficiary gives access to a counsellor or to a whole organisation."""
     vault = _own_vault(db, owner)
+    hold.refuse_during_hold(db, owner, "donner un nouvel accès")
     if (counsellor_id is None) == (organisation_id is None):
         raise InvalidInputError(
             "Choisissez un conseiller ou une organisation.", field="counsellor_id"
@@ -117,7 +127,7 @@ def request_access(
     scopes, categories, ends_at = _clean(rt, terms)
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
     vault = vault_of(db, person.id) if person is not None else None
-    if person is None or vault is None:
+    if person is None or vault is None or _too_many_requests(db, rt, counsellor, vault):
         return None
     grant = Grant(
         vault_id=vault.id,
@@ -136,6 +146,22 @@ def request_access(
     return grant
 
 
+def _too_many_requests(db: Session, rt: Runtime, counsellor: Person, vault: Vault) -> bool:
+    """Whether this professional already has as many requests pending or refused on this vault
+    as the window allows; the request is then silently not recorded, so that asking again and
+    again cannot wear the person down, and the answer stays the same as for an unknown login."""
+    since = utcnow() - timedelta(days=rt.settings.access_request_window_days)
+    recent = db.scalars(
+        select(Grant.id).where(
+            Grant.vault_id == vault.id,
+            Grant.requested_by == counsellor.id,
+            Grant.status.in_(("pending", "refused")),
+            Grant.created_at >= since,
+        )
+    ).all()
+    return len(recent) >= rt.settings.access_request_limit
+
+
 def _owned_grant(db: Session, owner: Person, grant_id: str) -> Grant:
     grant = db.get(Grant, grant_id)
     vault = db.get(Vault, grant.vault_id) if grant is not None else None
@@ -148,6 +174,8 @@ def answer_request(db: Session, owner: Person, grant_id: str, accept: bool) -> G
     grant = _owned_grant(db, owner, grant_id)
     if grant.status != "pending":
         raise InvalidInputError("Cette demande a déjà reçu une réponse.", field="status")
+    if accept:
+        hold.refuse_during_hold(db, owner, "accepter une demande d'accès")
     grant.status = "active" if accept else "refused"
     grant.last_used_at = utcnow()
     if not accept:
@@ -158,9 +186,12 @@ def answer_request(db: Session, owner: Person, grant_id: str, accept: bool) -> G
 
 
 def revoke(db: Session, owner: Person, grant_id: str) -> Grant:
-    """End an access now; it stops working at the next request."""
+    """End an access now; it stops working at the next request. Ending a request never
+    accepted is refusing it."""
     grant = _owned_grant(db, owner, grant_id)
-    if grant.status in ("active", "pending"):
+    if grant.status == "pending":
+        return answer_request(db, owner, grant_id, accept=False)
+    if grant.status == "active":
         grant.status = "revoked"
         grant.ended_at = utcnow()
         db.flush()
@@ -195,7 +226,13 @@ def grants_of(db: Session, rt: Runtime, person: Person) -> list[Grant]:
         return []
     grants = list(db.scalars(query.order_by(Grant.created_at.desc())))
     expire_due(db, rt, grants)
-    return grants
+    return grants if is_beneficiary(person) else held_grants(grants)
+
+
+def held_grants(grants: Sequence[Grant]) -> list[Grant]:
+    """What a professional sees of their grants: only those the person gave or accepted. A
+    request pending or refused stays out of sight, as a request to an unknown login does."""
+    return [g for g in grants if g.status not in ("pending", "refused")]
 
 
 def pending_requests(db: Session, person: Person) -> int:

@@ -7,6 +7,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from vault.errors import ForbiddenError, VaultError
+from vault.hold import current_hold
 from vault.models import Person
 from vault.policy import is_platform_admin, is_professional, may_use_second_factor
 from vault.runtime import Runtime
@@ -117,6 +118,8 @@ def page_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn 
     signed_in = resolve_session(db, rt.settings, token, "web") if token else None
     db.commit()
     request.state.signed_in = signed_in
+    # For the banner on every page while papers are closed after an assisted reset.
+    request.state.hold = current_hold(db, signed_in.person) if signed_in else None
     return signed_in
 
 

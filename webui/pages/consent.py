@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from vault.config import Settings
 from vault.documents import service
 from vault.errors import VaultError
 from vault.grants import (
@@ -20,6 +21,7 @@ from vault.grants import (
     revoke,
 )
 from vault.history import history
+from vault.hold import hold_words
 from vault.models import Grant, Organisation, Person
 from vault.organisations import add_member, members_of, visible_organisations
 from vault.policy import SCOPES, grant_categories, grant_scopes, may_manage_organisation
@@ -37,6 +39,16 @@ SCOPE_WORDS = {
     "manage": "modifier et supprimer des papiers",
     "recover": "vous aider à changer votre mot de passe",
 }
+
+
+def recover_words(settings: Settings) -> str:
+    """What granting "recover" means, in plain words, with the instance's waiting period."""
+    return (
+        "Cette personne peut vous aider à changer votre mot de passe. "
+        f"Vos papiers privés restent fermés {hold_words(settings)} après."
+    )
+
+
 STATUS_WORDS = {
     "pending": "Demande en attente",
     "active": "En cours",
@@ -46,7 +58,7 @@ STATUS_WORDS = {
 }
 
 
-def _grant_rows(db: DbSession, grants: list[Grant]) -> list[dict[str, object]]:
+def _grant_rows(db: DbSession, grants: list[Grant], settings: Settings) -> list[dict[str, object]]:
     rows = []
     for grant in grants:
         who = db.get(Person, grant.counsellor_id) if grant.counsellor_id else None
@@ -59,6 +71,7 @@ def _grant_rows(db: DbSession, grants: list[Grant]) -> list[dict[str, object]]:
                 "who": who.display_name if who else "",
                 "organisation": organisation.name if organisation else "",
                 "scopes": [SCOPE_WORDS[s] for s in grant_scopes(grant)],
+                "recover": recover_words(settings) if "recover" in grant_scopes(grant) else "",
                 "categories": grant_categories(grant),
                 "status": grant.status,
                 "status_words": STATUS_WORDS.get(grant.status, grant.status),
@@ -73,7 +86,8 @@ def _grant_rows(db: DbSession, grants: list[Grant]) -> list[dict[str, object]]:
 def access_page(request: Request, db: DbSession, rt: RuntimeDep, me: SignedInPage) -> Response:
     grants = grants_of(db, rt, me.person)
     db.commit()
-    return page(request, "access.html", me, grants=_grant_rows(db, grants), now=datetime.now())
+    rows = _grant_rows(db, grants, rt.settings)
+    return page(request, "access.html", me, grants=rows, now=datetime.now())
 
 
 @router.post("/acces/{grant_id}")
@@ -153,8 +167,15 @@ def new_person(
 
 
 @router.get("/personnes/demande")
-def request_form(request: Request, me: Professional) -> Response:
-    return page(request, "person_request.html", me, scope_words=SCOPE_WORDS, values={})
+def request_form(request: Request, rt: RuntimeDep, me: Professional) -> Response:
+    return page(
+        request,
+        "person_request.html",
+        me,
+        scope_words=SCOPE_WORDS,
+        hold_words=hold_words(rt.settings),
+        values={},
+    )
 
 
 @router.post("/personnes/demande")
@@ -180,10 +201,20 @@ def ask(
             me,
             error=exc,
             scope_words=SCOPE_WORDS,
+            hold_words=hold_words(rt.settings),
             values={"login": login},
         )
     db.commit()
-    return page(request, "person_request.html", me, sent=True, scope_words=SCOPE_WORDS, values={})
+    # The same page whether the login exists, and whether the request was recorded.
+    return page(
+        request,
+        "person_request.html",
+        me,
+        sent=True,
+        scope_words=SCOPE_WORDS,
+        hold_words=hold_words(rt.settings),
+        values={},
+    )
 
 
 @router.get("/personnes/{vault_id}")

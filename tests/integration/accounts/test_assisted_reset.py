@@ -83,7 +83,9 @@ def test_a_recover_only_grant_does_not_give_the_account(client: TestClient, rt: 
     give(client, amina, claire, scopes=["recover"], categories=["identity"])
 
     # The counsellor asks for a reset code and redeems it alone, with no one present.
-    issued = client.post(f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"])
+    issued = client.post(
+        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"]
+    )
     assert issued.status_code == 201
     assert recover(client, "amina.diallo", issued.json()["code"]).status_code == 204
     assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 401
@@ -96,7 +98,7 @@ def test_a_recover_only_grant_does_not_give_the_account(client: TestClient, rt: 
             answer = client.get(url, headers=rogue)
             assert answer.status_code == 423, (name, answer.text)
             assert "Claire Martin" in answer.json()["detail"]
-            assert "code de secours" in answer.json()["detail"]
+            assert "codes de secours" in answer.json()["detail"]
         assert client.delete(f"/api/v1/documents/{document_id}", headers=rogue).status_code == 423
     listed = client.get("/api/v1/vaults/me/documents", headers=rogue).json()
     assert len(listed) == 3
@@ -122,9 +124,13 @@ def test_a_recover_only_grant_does_not_give_the_account(client: TestClient, rt: 
     assert client.post("/api/v1/me/recovery-codes", headers=rogue).status_code == 423
 
     # A reset code does not open them, a wrong code neither; one of the person's own does.
-    again = client.post(f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"])
+    again = client.post(
+        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"]
+    )
     unlock = "/api/v1/me/unlock"
-    assert client.post(unlock, headers=rogue, json={"code": again.json()["code"]}).status_code == 401
+    assert (
+        client.post(unlock, headers=rogue, json={"code": again.json()["code"]}).status_code == 401
+    )
     assert client.post(unlock, headers=rogue, json={"code": "AAAA-BBBB-CCCC"}).status_code == 401
     assert client.post(unlock, headers=rogue, json={"code": codes[0]}).status_code == 204
     assert client.get("/api/v1/me", headers=rogue).json()["hold"] is None
@@ -133,7 +139,9 @@ def test_a_recover_only_grant_does_not_give_the_account(client: TestClient, rt: 
         opened = content(client, rogue, document_id)
         assert opened.status_code == 200
         assert opened.content == original
-    assert not any(d["locked"] for d in client.get("/api/v1/vaults/me/documents", headers=rogue).json())
+    assert not any(
+        d["locked"] for d in client.get("/api/v1/vaults/me/documents", headers=rogue).json()
+    )
     actions = [e["action"] for e in client.get("/api/v1/journal", headers=rogue).json()]
     assert "hold_ended" in actions
     assert "recovery_failed" in actions
@@ -181,11 +189,15 @@ def test_in_session_reset_with_the_counsellor(client: TestClient, rt: Runtime) -
     amina, claire, org_id = setup(client, rt)
     made = papers(client, amina)
     url = f"/api/v1/beneficiaries/{amina['id']}/password"
-    assert client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 404
+    assert (
+        client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 404
+    )
     give(client, amina, claire, scopes=["view", "recover"], categories=["identity"])
     too_close = client.post(url, headers=claire["headers"], json={"new_password": "Amina Diallo"})
     assert too_close.status_code == 422
-    assert client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 204
+    assert (
+        client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 204
+    )
     assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 401
 
     person = signed_in(client, "amina.diallo", NEW)
@@ -243,7 +255,9 @@ def test_the_person_is_told_at_the_next_sign_in_and_in_the_history(
     made = papers(client, amina)
     give(client, amina, claire, scopes=["view", "recover"], categories=["identity"])
     url = f"/api/v1/beneficiaries/{amina['id']}/password"
-    assert client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 204
+    assert (
+        client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 204
+    )
 
     token = form_csrf(client, "/connexion")
     answer = client.post(
@@ -261,7 +275,7 @@ def test_the_person_is_told_at_the_next_sign_in_and_in_the_history(
     assert client.get("/", follow_redirects=False).headers["location"] == "/papiers"
 
     listed = client.get("/papiers")
-    assert "Fermé jusqu&#39;au" in listed.text
+    assert "Fermé jusqu'au" in listed.text
     assert "Lettre de l&#39;avocat" not in listed.text
     assert "Carte d&#39;identité" in listed.text
     assert "/compte/deverrouiller" in listed.text

@@ -9,9 +9,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DataError, IntegrityError
 
-from tests.app_fixtures import admin_headers, organisation, professional, sign_up
+from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
 from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf
-from tests.app_fixtures import PASSWORD
 from vault.runtime import Runtime
 
 EXISTING, UNKNOWN = "amina.diallo", "personne.inconnue"
