@@ -85,14 +85,13 @@ def reset_notice(request: Request, db: DbSession, me: SignedInPage) -> Response:
     if reset is None:
         return redirect("/papiers")
     notice_seen(db, me.person)
-    return page(
-        request, "reset_notice.html", me, reset=reset, held=current_hold(db, me.person) is not None
-    )
+    held = current_hold(db, me.person) is not None
+    return page(request, "reset_notice.html", me, reset=reset, held=held, hide_hold_banner=True)
 
 
 @router.get("/compte/deverrouiller")
 def unlock_form(request: Request, me: SignedInPage) -> Response:
-    return page(request, "unlock.html", me)
+    return page(request, "unlock.html", me, hide_hold_banner=True)
 
 
 @router.post("/compte/deverrouiller")
@@ -109,5 +108,7 @@ def unlock_submit(
     try:
         unlock(db, rt, me.person, code, client_address(request))
     except (AuthenticationError, ThrottledError) as exc:
-        return page(request, "unlock.html", me, error=exc, error_field="code")
+        return page(
+            request, "unlock.html", me, error=exc, error_field="code", hide_hold_banner=True
+        )
     return redirect("/papiers?ouverts=1")
