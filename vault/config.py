@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     grant_max_days: int = 365
     grant_inactivity_days: int = 180
     master_rotation_days: int = 365
+    # After a password reset made with a counsellor, the papers that counsellor may not view
+    # stay closed this long, unless the person enters one of their own recovery codes.
+    assisted_reset_hold_hours: int = 72
+    # At most this many access requests pending or refused, from one professional to one
+    # vault, within this many days; beyond, a request is silently not recorded.
+    access_request_limit: int = 3
+    access_request_window_days: int = 30
 
     @field_validator("trusted_proxies")
     @classmethod

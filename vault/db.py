@@ -3,7 +3,7 @@
 Services take a Session and never commit: the request (or the CLI command) owns the transaction.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from typing import Any
@@ -54,10 +54,42 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the newest by default)."""
+    _run_migrations(engine, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to an older revision (tests of every migration use it)."""
+    _run_migrations(engine, lambda config: command.downgrade(config, revision))
+
+
+def _run_migrations(engine: Engine, step: Callable[[Config], None]) -> None:
     config = Config()
     config.set_main_option("script_location", str(files("vault") / "migrations"))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table by rebuilding it (copy, drop, rename): with foreign keys
+            # on, dropping a table others refer to fails. The switch only works outside a
+            # transaction, so it goes straight to the driver; the references are checked
+            # before the migration commits (https://sqlite.org/lang_altertable.html).
+            _driver_execute(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step(config)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"a migration broke {len(broken)} references")
+        finally:
+            if sqlite:
+                _driver_execute(connection, "PRAGMA foreign_keys=ON")
+
+
+def _driver_execute(connection: Connection, statement: str) -> None:
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("no database connection")
+    driver.execute(statement)

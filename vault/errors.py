@@ -53,6 +53,11 @@ class DamagedFileError(VaultError):
     """The file starts like a PDF, JPEG or PNG but is cut short or broken."""
 
 
+class LockedError(VaultError):
+    """Held after a password reset made with a counsellor: closed until the waiting period ends
+    or the person enters one of their own recovery codes."""
+
+
 class ThrottledError(VaultError):
     """Too many failed attempts: wait `retry_after` seconds. Never a permanent lock-out."""
 

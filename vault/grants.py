@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from vault import journal
+from vault import hold, journal
 from vault.accounts import create_person, normalise_login, vault_of
 from vault.documents.categories import Category
 from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -65,10 +65,12 @@ def _clean(rt: Runtime, terms: GrantTerms) -> CleanTerms:
         or not set(terms.scopes) <= set(Scope)
     ):
         raise InvalidInputError("Choisissez ce que la personne peut faire.", field="scopes")
-    if len(set(terms.categories)) != len(terms.categories) or not set(terms.categories) <= set(
-        Category
-    ):
+    if not set(terms.categories) <= set(Category):
         raise InvalidInputError("Ce type de papier n'existe pas.", field="categories")
+    if len(set(terms.categories)) != len(terms.categories):
+        raise InvalidInputError(
+            "Choisissez chaque type de papier une seule fois.", field="categories"
+        )
     today = utcnow().date()
     latest = today + timedelta(days=rt.settings.grant_max_days)
     end = terms.expires_on or today + timedelta(days=rt.settings.grant_default_days)
@@ -103,6 +105,7 @@ def create_grant(
 ) -> Grant:
     """The beneficiary gives access to a counsellor or to a whole organisation."""
     vault = _own_vault(db, owner)
+    hold.refuse_during_hold(db, owner, "donner un nouvel accès")
     if (counsellor_id is None) == (organisation_id is None):
         raise InvalidInputError(
             "Choisissez un conseiller ou une organisation.", field="counsellor_id"
@@ -140,7 +143,7 @@ def request_access(
     clean = _clean(rt, terms)
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
     vault = vault_of(db, person.id) if person is not None else None
-    if person is None or vault is None:
+    if person is None or vault is None or _too_many_requests(db, rt, counsellor, vault):
         return None
     grant = Grant(
         vault_id=vault.id,
@@ -158,6 +161,22 @@ def request_access(
     return grant
 
 
+def _too_many_requests(db: Session, rt: Runtime, counsellor: Person, vault: Vault) -> bool:
+    """Whether this professional already has as many requests pending or refused on this vault
+    as the window allows; the request is then silently not recorded, so that asking again and
+    again cannot wear the person down, and the answer stays the same as for an unknown login."""
+    since = utcnow() - timedelta(days=rt.settings.access_request_window_days)
+    recent = db.scalars(
+        select(Grant.id).where(
+            Grant.vault_id == vault.id,
+            Grant.requested_by == counsellor.id,
+            Grant.status.in_((GrantStatus.PENDING, GrantStatus.REFUSED)),
+            Grant.created_at >= since,
+        )
+    ).all()
+    return len(recent) >= rt.settings.access_request_limit
+
+
 def _owned_grant(db: Session, owner: Person, grant_id: str) -> Grant:
     grant = db.get(Grant, grant_id)
     vault = db.get(Vault, grant.vault_id) if grant is not None else None
@@ -170,6 +189,8 @@ def answer_request(db: Session, owner: Person, grant_id: str, accept: bool) -> G
     grant = _owned_grant(db, owner, grant_id)
     if grant.status != GrantStatus.PENDING:
         raise InvalidInputError("Cette demande a déjà reçu une réponse.", field="status")
+    if accept:
+        hold.refuse_during_hold(db, owner, "accepter une demande d'accès")
     grant.status = GrantStatus.ACTIVE if accept else GrantStatus.REFUSED
     grant.last_used_at = utcnow()
     if not accept:
@@ -180,9 +201,12 @@ def answer_request(db: Session, owner: Person, grant_id: str, accept: bool) -> G
 
 
 def revoke(db: Session, owner: Person, grant_id: str) -> Grant:
-    """End an access now; it stops working at the next request."""
+    """End an access now; it stops working at the next request. Ending a request never
+    accepted is refusing it."""
     grant = _owned_grant(db, owner, grant_id)
-    if grant.status in (GrantStatus.ACTIVE, GrantStatus.PENDING):
+    if grant.status == GrantStatus.PENDING:
+        return answer_request(db, owner, grant_id, accept=False)
+    if grant.status == GrantStatus.ACTIVE:
         grant.status = GrantStatus.REVOKED
         grant.ended_at = utcnow()
         db.flush()
@@ -217,7 +241,13 @@ def grants_of(db: Session, rt: Runtime, person: Person) -> list[Grant]:
         return []
     grants = list(db.scalars(query.order_by(Grant.created_at.desc())))
     expire_due(db, rt, grants)
-    return grants
+    return grants if is_beneficiary(person) else held_grants(grants)
+
+
+def held_grants(grants: Sequence[Grant]) -> list[Grant]:
+    """What a professional sees of their grants: only those the person gave or accepted. A
+    request pending or refused stays out of sight, as a request to an unknown login does."""
+    return [g for g in grants if g.status not in (GrantStatus.PENDING, GrantStatus.REFUSED)]
 
 
 def pending_requests(db: Session, person: Person) -> int:

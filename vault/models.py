@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.engine import Dialect
@@ -86,6 +87,18 @@ class Person(Base):
     # so that a code cannot be replayed.
     totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # The last password reset made with a counsellor (vault/hold.py): until `held_until`, the
+    # papers that counsellor may not view stay closed to the account. `held_by` and
+    # `held_organisation_id` say who, for the person's notice; no foreign key, so that SQLite
+    # adds the columns in place.
+    held_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    held_by: Mapped[str | None] = mapped_column(String(36))
+    held_organisation_id: Mapped[str | None] = mapped_column(String(36))
+    # Show the person who reset their password, once, at their next sign-in.
+    reset_notice_pending: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

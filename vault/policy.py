@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from vault import journal
+from vault import hold, journal
 from vault.config import Settings
 from vault.errors import NotFoundError
 from vault.models import Document, Grant, Membership, Person, Vault, utcnow
@@ -211,6 +211,9 @@ def require_document(
                 target_id=document_id,
             )
         raise NotFoundError(NOT_FOUND_DOCUMENT)
+    if access.is_owner:
+        # After a reset made with a counsellor, the owner's account gets no more than them.
+        hold.check_document(db, settings, actor, document, action)
     return document, access
 
 

@@ -2,8 +2,11 @@
 
 1. Recovery codes: ten single-use codes shown once (at sign-up, or when the person asks for new
    ones) and printed; only their hashes are kept.
-2. A reset code that a counsellor the person trusts hands over in person, valid 15 minutes.
-Either one lets the person choose a new password; every other session then ends.
+2. A counsellor the person trusts (the "recover" scope) resets the password with them: the
+   person types it on the counsellor's screen, or redeems a reset code the counsellor hands
+   over in person, valid 15 minutes.
+Either way every session of the person ends. A reset made with a counsellor is journaled in
+the counsellor's name and starts a hold (vault/hold.py); the person's own codes end it.
 """
 
 import hashlib
@@ -14,12 +17,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from vault import devices, journal, throttle
+from vault import devices, hold, journal, throttle
 from vault.accounts import normalise_login
 from vault.errors import AuthenticationError, NotFoundError
-from vault.models import Person, RecoveryCode, ResetCode, utcnow
+from vault.models import Person, RecoveryCode, ResetCode, Vault, utcnow
 from vault.passwords import check_new_password, hash_password
-from vault.policy import may_help_recover
+from vault.policy import Action, may_help_recover, organisations_of, vault_access
 from vault.runtime import Runtime
 from vault.sessions import close_all_sessions
 from vault.signin import attempt_for
@@ -29,6 +32,7 @@ CODE_COUNT = 10
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _GROUPS, _GROUP_SIZE = 3, 4
 WRONG_CODE = "Ce code ne marche pas. Vérifiez l'identifiant et le code."
+WRONG_UNLOCK = "Ce code ne marche pas. Prenez un de vos codes de secours, sur votre papier."
 
 
 def _new_code() -> str:
@@ -48,7 +52,9 @@ def _hash(person_id: str, code: str) -> str:
 
 
 def new_recovery_codes(db: Session, person: Person, source: str = "") -> list[str]:
-    """Replace every recovery code of this person by ten fresh ones, returned once."""
+    """Replace every recovery code of this person by ten fresh ones, returned once. Refused
+    during a hold: the person's own codes are their way to end it."""
+    hold.refuse_during_hold(db, person, "avoir de nouveaux codes de secours")
     db.execute(delete(RecoveryCode).where(RecoveryCode.person_id == person.id))
     codes = [_new_code() for _ in range(CODE_COUNT)]
     for code in codes:
@@ -132,53 +138,163 @@ def recover(
     db: Session, rt: Runtime, login: str, code: str, new_password: str, source: str
 ) -> tuple[Person, str]:
     """Set a new password with a recovery code or a counsellor's reset code. Returns the person
-    and which kind of code was used. Throttled like a sign-in; the caller commits either way."""
+    and which kind of code was used. Throttled like a sign-in; the caller commits either way.
+
+    The code is judged first, then the new password, then the code is spent: an unknown login
+    and a wrong code get the same answer, and a refused password costs no code. A reset code
+    works only while its counsellor still holds the person's "recover" scope, and starts a hold
+    (vault/hold.py); one of the person's own recovery codes ends any hold."""
     attempt = attempt_for(db, rt, login, source)
     throttle.guard(db, attempt)
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
-    # Judge the new password before spending the code, so a refused password costs no code.
-    check_new_password(new_password, login, person.display_name if person else "")
-    used = _use_code(db, person, code) if person is not None else None
-    if person is None or used is None:
+    found = _find_code(db, rt, person, code)
+    if person is None or found is None:
         throttle.failed(db, attempt)
         if person is not None:
             journal.record(db, subject_id=person.id, action=journal.RECOVERY_FAILED, source=source)
         raise AuthenticationError(WRONG_CODE, field="code")
+    check_new_password(new_password, login, person.display_name)
+    found.used_at = utcnow()
     person.password_hash = hash_password(new_password)
     close_all_sessions(db, person.id)
     devices.forget_all(db, person.id)
     throttle.passed(db, attempt)
-    journal.record(db, subject_id=person.id, actor_id=person.id, action=used, source=source)
+    if isinstance(found, ResetCode):
+        helper = db.get_one(Person, found.issued_by)
+        _assisted(db, rt, person, helper, journal.RESET_CODE_USED, source)
+        return person, journal.RESET_CODE_USED
+    journal.record(
+        db,
+        subject_id=person.id,
+        actor_id=person.id,
+        action=journal.RECOVERY_CODE_USED,
+        source=source,
+    )
     journal.record(
         db, subject_id=person.id, actor_id=person.id, action=journal.PASSWORD_CHANGED, source=source
     )
+    if _own_code(person, found):
+        hold.end(db, person, source)
     db.flush()
-    return person, used
+    return person, journal.RECOVERY_CODE_USED
 
 
-def _use_code(db: Session, person: Person, code: str) -> str | None:
-    """Spend a matching unused code; the journal action naming its kind, or None."""
-    digest = _hash(person.id, code)
-    now = utcnow()
-    recovery = db.scalar(
+def reset_with_person(
+    db: Session, rt: Runtime, helper: Person, person_id: str, new_password: str, source: str = ""
+) -> Person:
+    """The person sits with a counsellor holding their "recover" scope and types a new
+    password on the counsellor's screen. Every session of the person ends; the journal names
+    the counsellor; papers outside the counsellor's reach stay closed for a while."""
+    person = db.get(Person, person_id)
+    if person is None or not may_help_recover(db, rt.settings, helper, person):
+        raise NotFoundError("Cette personne n'existe pas.")
+    check_new_password(new_password, person.login, person.display_name)
+    person.password_hash = hash_password(new_password)
+    close_all_sessions(db, person.id)
+    devices.forget_all(db, person.id)
+    throttle.lift(db, person.login)
+    _assisted(db, rt, person, helper, None, source)
+    return person
+
+
+def person_of_vault(db: Session, vault_id: str) -> str | None:
+    vault = db.get(Vault, vault_id)
+    return vault.owner_id if vault else None
+
+
+def unlock(db: Session, rt: Runtime, person: Person, code: str, source: str = "") -> None:
+    """End a hold at once with one of the person's own recovery codes (made before the reset;
+    a counsellor's reset code does not count). Without a hold, nothing is checked nor spent."""
+    if hold.current_hold(db, person) is None:
+        return
+    attempt = attempt_for(db, rt, person.login, source)
+    throttle.guard(db, attempt)
+    found = _find_recovery_code(db, person, code)
+    if found is None or not _own_code(person, found):
+        throttle.failed(db, attempt)
+        journal.record(db, subject_id=person.id, action=journal.RECOVERY_FAILED, source=source)
+        raise AuthenticationError(WRONG_UNLOCK, field="code")
+    found.used_at = utcnow()
+    journal.record(
+        db,
+        subject_id=person.id,
+        actor_id=person.id,
+        action=journal.RECOVERY_CODE_USED,
+        source=source,
+    )
+    hold.end(db, person, source)
+
+
+def _assisted(
+    db: Session,
+    rt: Runtime,
+    person: Person,
+    helper: Person,
+    code_action: str | None,
+    source: str,
+) -> None:
+    """Journal a reset made with `helper` in their name and organisation; start the hold."""
+    vault = db.scalar(select(Vault).where(Vault.owner_id == person.id))
+    access = vault_access(db, rt.settings, helper, vault, Action.RECOVER) if vault else None
+    grant = access.grant_for(None) if access else None
+    organisations = organisations_of(db, helper.id)
+    organisation_id = (grant.organisation_id if grant else None) or (
+        organisations[0] if organisations else None
+    )
+    if grant is not None:
+        grant.last_used_at = utcnow()
+    for action in (code_action, journal.PASSWORD_CHANGED):
+        if action is not None:
+            journal.record(
+                db,
+                subject_id=person.id,
+                actor_id=helper.id,
+                action=action,
+                organisation_id=organisation_id,
+                grant_id=grant.id if grant else None,
+                source=source,
+            )
+    hold.start(db, rt.settings, person, helper, organisation_id)
+
+
+def _own_code(person: Person, code: RecoveryCode) -> bool:
+    """A recovery code the person had before the last assisted reset (none can be made during
+    a hold, but a code made after the reset never counts as the person's own)."""
+    return person.held_since is None or code.created_at < person.held_since
+
+
+def _find_recovery_code(db: Session, person: Person, code: str) -> RecoveryCode | None:
+    return db.scalar(
         select(RecoveryCode).where(
             RecoveryCode.person_id == person.id,
-            RecoveryCode.code_hash == digest,
+            RecoveryCode.code_hash == _hash(person.id, code),
             RecoveryCode.used_at.is_(None),
         )
     )
+
+
+def _find_code(
+    db: Session, rt: Runtime, person: Person | None, code: str
+) -> RecoveryCode | ResetCode | None:
+    """A matching unused code, not spent yet; None for an unknown login (after the same work)."""
+    if person is None:
+        _hash("unknown", code)
+        return None
+    recovery = _find_recovery_code(db, person, code)
     if recovery is not None:
-        recovery.used_at = now
-        return journal.RECOVERY_CODE_USED
+        return recovery
     reset = db.scalar(
         select(ResetCode).where(
             ResetCode.person_id == person.id,
-            ResetCode.code_hash == digest,
+            ResetCode.code_hash == _hash(person.id, code),
             ResetCode.used_at.is_(None),
-            ResetCode.expires_at > now,
+            ResetCode.expires_at > utcnow(),
         )
     )
-    if reset is not None:
-        reset.used_at = now
-        return journal.RESET_CODE_USED
-    return None
+    if reset is None:
+        return None
+    helper = db.get(Person, reset.issued_by)
+    # A reset code stops working when its counsellor no longer holds the "recover" scope.
+    if helper is None or not may_help_recover(db, rt.settings, helper, person):
+        return None
+    return reset

@@ -14,6 +14,7 @@ from webui.pages import account as account_pages
 from webui.pages import admin as admin_pages
 from webui.pages import auth as auth_pages
 from webui.pages import consent as consent_pages
+from webui.pages import hold as hold_pages
 from webui.pages import paper_upload
 from webui.pages import papers as paper_pages
 from webui.security import SecurityHeaders
@@ -41,7 +42,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
-    for pages in (auth_pages, account_pages, admin_pages, consent_pages, paper_upload, paper_pages):
+    for pages in (
+        auth_pages,
+        account_pages,
+        admin_pages,
+        consent_pages,
+        hold_pages,
+        paper_upload,
+        paper_pages,
+    ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(files("webui") / "static")), name="static")
     install_error_handlers(app)

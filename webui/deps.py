@@ -9,6 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from vault.errors import ForbiddenError, VaultError
+from vault.hold import current_hold
 from vault.models import Person
 from vault.policy import is_platform_admin, is_professional, may_use_second_factor
 from vault.runtime import Runtime
@@ -190,6 +191,8 @@ def page_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn 
     if signed_in is None:
         db.commit()  # an expired session is deleted even though the page sends to sign-in
     request.state.signed_in = signed_in
+    # For the banner on every page while papers are closed after an assisted reset.
+    request.state.hold = current_hold(db, signed_in.person) if signed_in else None
     return signed_in
 
 

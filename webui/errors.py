@@ -5,6 +5,7 @@ import logging
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from keys.errors import CryptoError
@@ -22,6 +23,8 @@ log = logging.getLogger("coffre")
 
 BROKEN = "Ce document ne peut pas être ouvert : il est abîmé. Prévenez l'équipe du service."
 UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
+TOO_LONG = "Un champ est trop long ou n'est pas valide."
+CLASH = "Cela existe déjà ou entre en conflit avec ce qui existe."
 
 
 def is_api(request: Request) -> bool:
@@ -75,6 +78,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": "Un champ manque ou n'est pas valide.", "field": field}, status_code=422
         )
+
+    # A database refusal is a clean answer, never a 500. The request's transaction is already
+    # rolled back (webui/deps.py get_db); only the kind of error is logged, never its values.
+    @app.exception_handler(DataError)
+    async def bad_value(request: Request, exc: DataError) -> Response:
+        log.warning("database refused a value on %s: %s", request.url.path, type(exc).__name__)
+        return answer(request, TOO_LONG, 422)
+
+    @app.exception_handler(IntegrityError)
+    async def clash(request: Request, exc: IntegrityError) -> Response:
+        log.warning("database conflict on %s: %s", request.url.path, type(exc).__name__)
+        return answer(request, CLASH, 409)
 
     @app.exception_handler(CryptoError)
     async def broken(request: Request, exc: CryptoError) -> Response:

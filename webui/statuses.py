@@ -8,6 +8,7 @@ from vault.errors import (
     FileTooLargeError,
     ForbiddenError,
     InvalidInputError,
+    LockedError,
     NotFoundError,
     ThrottledError,
     UnsupportedFileError,
@@ -24,6 +25,7 @@ STATUS: dict[type[VaultError], int] = {
     EmptyFileError: 422,
     DamagedFileError: 422,
     InvalidInputError: 422,
+    LockedError: 423,
     ThrottledError: 429,
 }
 

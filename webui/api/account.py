@@ -16,8 +16,11 @@ from vault.recovery import (
     issue_reset_code,
     new_recovery_codes,
     recover,
+    reset_with_person,
+    unlock,
 )
 from webui.api.schemas import (
+    AssistedPasswordIn,
     JournalEntry,
     LoginSuggestion,
     MeOut,
@@ -29,6 +32,7 @@ from webui.api.schemas import (
     ResetCodeOut,
     SecondFactorConfirm,
     SecondFactorSetup,
+    UnlockIn,
 )
 from webui.api.session import me_out
 from webui.deps import (
@@ -168,6 +172,34 @@ def reset_code(
     code, expires_at = issue_reset_code(db, rt, helper, person_id, client_address(request))
     db.commit()
     return ResetCodeOut(code=code, expires_at=expires_at)
+
+
+@router.post("/beneficiaries/{person_id}/password", status_code=204)
+def reset_password_with_person(
+    person_id: str,
+    body: AssistedPasswordIn,
+    helper: ApiUser,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+) -> Response:
+    """A counsellor with the "recover" scope, the person beside them: the person types a new
+    password. Every session of the person ends; the journal names the counsellor; the papers
+    the counsellor may not view stay closed for a while (423), unless the person enters one of
+    their own recovery codes."""
+    reset_with_person(db, rt, helper, person_id, body.new_password, client_address(request))
+    return Response(status_code=204)
+
+
+@router.post("/me/unlock", status_code=204)
+def unlock_papers(
+    body: UnlockIn, person: ApiUser, request: Request, db: DbSession, rt: RuntimeDep
+) -> Response:
+    """Open at once the papers closed after a reset made with a counsellor, with one of the
+    person's own recovery codes (not a reset code). A wrong code is 401 and counts as a failed
+    attempt. Without a hold, nothing is checked and nothing is spent."""
+    unlock(db, rt, person, body.code, client_address(request))
+    return Response(status_code=204)
 
 
 @router.delete("/beneficiaries/{person_id}/sign-in-delay", status_code=204)

@@ -25,11 +25,20 @@ class SessionOut(BaseModel):
     user: UserOut
 
 
+class HoldOut(BaseModel):
+    """Papers closed after a password reset made with a counsellor, until `until`."""
+
+    until: datetime
+    by_name: str
+    organisation_name: str | None
+
+
 class MeOut(UserOut):
     login: str
     vault_id: str | None
     preferred_language: str
     second_factor: bool
+    hold: HoldOut | None = None
 
 
 class Reauthentication(BaseModel):
@@ -64,6 +73,16 @@ class RecoveryIn(BaseModel):
     login: str = Field(max_length=200)
     code: str = Field(max_length=100)
     new_password: str = Field(max_length=1000)
+
+
+class AssistedPasswordIn(BaseModel):
+    """Typed by the person on the counsellor's screen."""
+
+    new_password: str = Field(max_length=1000)
+
+
+class UnlockIn(BaseModel):
+    code: str = Field(max_length=100)
 
 
 class RecoveryCodesOut(BaseModel):
@@ -148,6 +167,9 @@ class DocumentOut(BaseModel):
     uploaded_by_name: str
     private: bool
     created_at: datetime
+    # Closed after a reset made with a counsellor: the title is the category's label, no
+    # file name; opening it answers 423 until the hold ends.
+    locked: bool = False
 
     @classmethod
     def of(cls, view: DocumentView) -> "DocumentOut":
@@ -164,6 +186,7 @@ class DocumentOut(BaseModel):
             uploaded_by_name=view.uploaded_by_name,
             private=view.private,
             created_at=view.created_at,
+            locked=view.locked,
         )
 
 

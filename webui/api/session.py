@@ -5,11 +5,13 @@ from sqlalchemy.orm import Session
 
 from vault import journal
 from vault.accounts import vault_of
+from vault.hold import current_hold
 from vault.models import Person
 from vault.reauth import confirm_identity
 from vault.sessions import close_all_sessions, close_session, open_session, sessions_of
 from vault.signin import sign_in as check_sign_in
 from webui.api.schemas import (
+    HoldOut,
     MeOut,
     Reauthentication,
     SessionIn,
@@ -106,4 +108,12 @@ def me_out(db: Session, person: Person) -> MeOut:
         vault_id=vault.id if vault else None,
         preferred_language=person.preferred_language,
         second_factor=person.totp_secret_sealed is not None,
+        hold=hold_out(db, person),
     )
+
+
+def hold_out(db: Session, person: Person) -> HoldOut | None:
+    hold = current_hold(db, person)
+    if hold is None:
+        return None
+    return HoldOut(until=hold.until, by_name=hold.by_name, organisation_name=hold.organisation_name)

@@ -131,11 +131,14 @@ def remember_device(
 
 
 def landing(db: DbSession, person: Person) -> str:
-    """Where a person lands after signing in: their answers first, if someone asked for access."""
+    """Where a person lands after signing in: first who changed their password with a
+    counsellor (once), then their answers if someone asked for access, then their papers."""
     if is_professional(person):
         return "/personnes"
     if may_see_keys_page(person):
         return "/admin/cles"
+    if person.reset_notice_pending:
+        return "/compte/mot-de-passe-change"
     return "/acces" if pending_requests(db, person) else "/papiers"
 
 

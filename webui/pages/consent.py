@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from vault.config import Settings
 from vault.documents import service
 from vault.errors import VaultError
 from vault.grants import (
@@ -21,6 +22,7 @@ from vault.grants import (
     revoke,
 )
 from vault.history import history, other_actors
+from vault.hold import hold_words
 from vault.models import Grant, Organisation, Person
 from vault.organisations import add_member, members_of, visible_organisations
 from vault.policy import SCOPES, grant_categories, grant_scopes, may_manage_organisation
@@ -39,6 +41,16 @@ SCOPE_WORDS = {
     "manage": "modifier et supprimer des papiers",
     "recover": "vous aider à changer votre mot de passe",
 }
+
+
+def recover_words(settings: Settings) -> str:
+    """What granting "recover" means, in plain words, with the instance's waiting period."""
+    return (
+        "Cette personne peut vous aider à changer votre mot de passe. "
+        f"Vos papiers privés restent fermés {hold_words(settings)} après."
+    )
+
+
 STATUS_WORDS = {
     GrantStatus.PENDING: "Demande en attente",
     GrantStatus.ACTIVE: "En cours",
@@ -48,7 +60,7 @@ STATUS_WORDS = {
 }
 
 
-def _grant_rows(db: DbSession, grants: list[Grant]) -> list[dict[str, object]]:
+def _grant_rows(db: DbSession, grants: list[Grant], settings: Settings) -> list[dict[str, object]]:
     rows = []
     for grant in grants:
         who = db.get(Person, grant.counsellor_id) if grant.counsellor_id else None
@@ -61,6 +73,7 @@ def _grant_rows(db: DbSession, grants: list[Grant]) -> list[dict[str, object]]:
                 "who": who.display_name if who else "",
                 "organisation": organisation.name if organisation else "",
                 "scopes": [SCOPE_WORDS[s] for s in grant_scopes(grant)],
+                "recover": recover_words(settings) if "recover" in grant_scopes(grant) else "",
                 "categories": grant_categories(grant),
                 "status": grant.status,
                 "status_words": STATUS_WORDS.get(grant.status, grant.status),
@@ -74,7 +87,8 @@ def _grant_rows(db: DbSession, grants: list[Grant]) -> list[dict[str, object]]:
 @router.get("/acces")
 def access_page(request: Request, db: DbSession, rt: RuntimeDep, me: SignedInPage) -> Response:
     grants = grants_of(db, rt, me.person)
-    return page(request, "access.html", me, grants=_grant_rows(db, grants), now=datetime.now())
+    rows = _grant_rows(db, grants, rt.settings)
+    return page(request, "access.html", me, grants=rows, now=datetime.now())
 
 
 @router.post("/acces/{grant_id}")
@@ -170,8 +184,15 @@ def new_person(
 
 
 @router.get("/personnes/demande")
-def request_form(request: Request, me: Professional) -> Response:
-    return page(request, "person_request.html", me, scope_words=SCOPE_WORDS, values={})
+def request_form(request: Request, rt: RuntimeDep, me: Professional) -> Response:
+    return page(
+        request,
+        "person_request.html",
+        me,
+        scope_words=SCOPE_WORDS,
+        hold_words=hold_words(rt.settings),
+        values={},
+    )
 
 
 @router.post("/personnes/demande")
@@ -197,9 +218,19 @@ def ask(
             me,
             error=exc,
             scope_words=SCOPE_WORDS,
+            hold_words=hold_words(rt.settings),
             values={"login": login},
         )
-    return page(request, "person_request.html", me, sent=True, scope_words=SCOPE_WORDS, values={})
+    # The same page whether the login exists, and whether the request was recorded.
+    return page(
+        request,
+        "person_request.html",
+        me,
+        sent=True,
+        scope_words=SCOPE_WORDS,
+        hold_words=hold_words(rt.settings),
+        values={},
+    )
 
 
 @router.get("/personnes/{vault_id}")

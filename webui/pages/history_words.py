@@ -16,6 +16,8 @@ _BY_OTHERS = {
     "account_created_in_person": "{who} a créé votre coffre avec vous.",
     "reset_code_issued": "{who} vous a donné un code pour changer votre mot de passe.",
     "throttle_cleared": "{who} a levé l'attente après des erreurs de mot de passe.",
+    "password_changed": "{who} a changé votre mot de passe avec vous.",
+    "reset_code_used": "Le code donné par {who} a servi à changer votre mot de passe.",
     "access_refused": "{who} a essayé d'ouvrir un de vos papiers, sans en avoir le droit.",
     "second_factor_reset": "{who} a arrêté votre double vérification.",
 }
@@ -39,6 +41,7 @@ _BY_YOU = {
     "reauthentication_failed": (
         "Quelqu'un a écrit un mauvais mot de passe dans votre compte ouvert."
     ),
+    "hold_ended": "Vous avez ouvert vos papiers fermés avec un code de secours.",
     "grant_created": "Vous avez donné un accès à vos papiers.",
     "grant_accepted": "Vous avez accepté une demande d'accès.",
     "grant_refused": "Vous avez refusé une demande d'accès.",

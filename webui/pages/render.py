@@ -82,6 +82,8 @@ def page(
             "allow_signup": settings.allow_signup,
             "categories": CATEGORIES,
             "errors": errors or {},
+            # Set by webui/deps.py page_signed_in: papers closed after an assisted reset.
+            "hold": getattr(request.state, "hold", None) if signed_in else None,
             **context,
         },
         status_code=status_code,

@@ -10,6 +10,7 @@ from tests.app_fixtures import PASSWORD, sign_up
 from vault.accounts import create_person
 from vault.db import transaction
 from vault.errors import NotFoundError
+from vault.grants import GrantTerms, create_grant
 from vault.models import Person, utcnow
 from vault.recovery import create_reset_code, issue_reset_code
 from vault.runtime import Runtime
@@ -99,6 +100,7 @@ def test_counsellor_reset_code(client: TestClient, rt: Runtime) -> None:
             role="counsellor",
         )
         amina = db.scalars(select(Person).where(Person.login == "amina.diallo")).one()
+        create_grant(db, rt, amina, GrantTerms(["recover"]), counsellor_id=helper.id)
         code, expires_at = create_reset_code(db, rt, amina, helper)
         stale, _ = create_reset_code(db, rt, amina, helper, now=utcnow() - timedelta(minutes=16))
     assert expires_at - utcnow() <= timedelta(minutes=15)
@@ -147,6 +149,8 @@ def test_every_recovery_step_is_journaled(client: TestClient, rt: Runtime) -> No
             role="counsellor",
         )
         amina = db.scalars(select(Person).where(Person.login == "amina.diallo")).one()
+        # A reset code works only while its counsellor holds the person's "recover" scope.
+        create_grant(db, rt, amina, GrantTerms(["recover"]), counsellor_id=helper.id)
         code, _ = create_reset_code(db, rt, amina, helper)
     assert recover(client, "amina.diallo", code, "phrase numero trois") == 204
     history = actions(client, "amina.diallo", "phrase numero trois")

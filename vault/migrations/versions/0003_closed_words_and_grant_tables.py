@@ -112,7 +112,8 @@ def downgrade() -> None:
             {
                 "id": grant_id,
                 "scopes": ",".join(s for s in SCOPES if s in scopes.get(grant_id, [])),
-                "categories": ",".join(categories.get(grant_id, [])) or None,
+                "categories": ",".join(c for c in CATEGORIES if c in categories.get(grant_id, []))
+                or None,
             },
         )
     op.drop_table("grant_categories")

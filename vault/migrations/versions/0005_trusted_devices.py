@@ -1,7 +1,7 @@
 """trusted devices (device cookies for sign-in throttling)
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,138 @@
+"""In a real browser: a person who lost everything (password and printed codes) goes to the
+counsellor they trust; the counsellor, signed in, opens the person's page and changes the
+password with them, the person typing it on that screen. The person then signs in, is told who
+helped and when, sees it in their history, and finds their private paper closed until they
+enter a recovery code (found later at home), after which it opens.
+
+Screenshots go to $COFFRE_TEST_SCREENSHOTS (or the test's own folder)."""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.app_fixtures import PASSWORD
+from tests.browser.test_consent import sign_in
+from tests.samples import pdf
+from vault.accounts import create_person
+from vault.db import transaction
+from vault.documents.service import (
+    DocumentFields,
+    create_document,
+    plan_upload,
+    store_upload,
+    update_document,
+)
+from vault.grants import GrantTerms, create_grant
+from vault.models import Membership, Organisation, Person
+from vault.recovery import new_recovery_codes
+from vault.runtime import Runtime
+
+pytestmark = pytest.mark.browser
+
+NEW_PASSWORD = "le soleil se leve sur la loire"
+
+
+def add_paper(rt: Runtime, owner: Person, vault_id: str, title: str, private: bool) -> str:
+    with transaction(rt.sessions) as db:
+        plan = plan_upload(db, rt, owner, vault_id)
+    stored = store_upload(rt, plan, [pdf(title)])
+    with transaction(rt.sessions) as db:
+        document_id = create_document(db, rt, owner, stored, DocumentFields(title, "identity")).id
+        if private:
+            update_document(db, rt, owner, document_id, private=True)
+    return document_id
+
+
+def test_counsellor_changes_the_password_with_the_person(
+    browser: Browser, page: Page, live_url: str, rt: Runtime, tmp_path: Path
+) -> None:
+    shots = Path(os.environ.get("COFFRE_TEST_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with transaction(rt.sessions) as db:
+        organisation = Organisation(name="CCAS d'Orléans")
+        db.add(organisation)
+        db.flush()
+        claire = create_person(
+            db,
+            rt.master_keys,
+            login="claire.martin",
+            display_name="Claire Martin",
+            password=PASSWORD,
+            role="counsellor",
+        )
+        db.add(Membership(person_id=claire.id, organisation_id=organisation.id, role="counsellor"))
+        moussa = create_person(
+            db,
+            rt.master_keys,
+            login="moussa.traore",
+            display_name="Moussa Traoré",
+            password="un ancien mot de passe oublie",
+            role="beneficiary",
+        )
+        codes = new_recovery_codes(db, moussa)
+        grant = create_grant(
+            db, rt, moussa, GrantTerms(["view", "recover"], ["identity"]), counsellor_id=claire.id
+        )
+        vault_id = grant.vault_id
+    add_paper(rt, moussa, vault_id, "Carte d'identité", private=False)
+    add_paper(rt, moussa, vault_id, "Lettre de l'avocat", private=True)
+
+    # The counsellor, signed in, changes the password with the person beside her.
+    sign_in(page, live_url, "claire.martin", PASSWORD)
+    page.get_by_role("link", name="Moussa Traoré").click()
+    page.get_by_role("link", name="Changer son mot de passe avec la personne").click()
+    expect(page.get_by_text("C'est elle qui tape son nouveau mot de passe.")).to_be_visible()
+    page.screenshot(path=str(shots / "1-counsellor-form.png"), full_page=True)
+    page.get_by_label("Nouveau mot de passe (tapé par la personne)").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Changer le mot de passe").click()
+    expect(page.get_by_text("Le mot de passe est changé.")).to_be_visible()
+    expect(page.get_by_text("restent fermés 3 jours")).to_be_visible()
+    page.screenshot(path=str(shots / "2-counsellor-done.png"), full_page=True)
+    page.get_by_role("button", name="Quitter").click()
+
+    # The person signs in: first, who changed the password and when.
+    person = browser.new_context(locale="fr-FR").new_page()
+    person.set_default_timeout(10_000)
+    sign_in(person, live_url, "moussa.traore", NEW_PASSWORD)
+    expect(person.get_by_role("heading", name="Votre mot de passe a changé")).to_be_visible()
+    expect(
+        person.get_by_text("Claire Martin (CCAS d'Orléans) a changé votre mot de passe avec vous")
+    ).to_be_visible()
+    person.screenshot(path=str(shots / "3-person-notice.png"), full_page=True)
+
+    # The private paper is closed; the identity paper the counsellor may see is open.
+    person.get_by_role("link", name="Voir mes papiers").click()
+    expect(person.get_by_role("heading", name="Mes papiers")).to_be_visible()
+    expect(person.get_by_text("Certains papiers sont fermés jusqu'au")).to_be_visible()
+    closed = person.locator(".card", has_text="Fermé")
+    expect(closed).to_have_count(1)
+    expect(person.get_by_text("Lettre de l'avocat")).to_have_count(0)
+    expect(person.get_by_text("Carte d'identité")).to_be_visible()
+    person.screenshot(path=str(shots / "4-person-papers-closed.png"), full_page=True)
+
+    person.get_by_role("link", name="Historique").click()
+    expect(
+        person.get_by_text("Claire Martin, CCAS d'Orléans, a changé votre mot de passe avec vous.")
+    ).to_be_visible()
+    person.screenshot(path=str(shots / "5-person-history.png"), full_page=True)
+
+    # At home, the person finds a printed recovery code and opens their papers.
+    person.get_by_role("link", name="Les ouvrir avec un code de secours").click()
+    expect(person.get_by_role("heading", name="Ouvrir mes papiers")).to_be_visible()
+    person.get_by_label("Mon code de secours").fill("AAAA-BBBB-CCCC")
+    person.get_by_role("button", name="Ouvrir mes papiers").click()
+    expect(person.get_by_text("Ce code ne marche pas.").first).to_be_visible()
+    person.get_by_label("Mon code de secours").fill(codes[0].lower())
+    person.screenshot(path=str(shots / "6-person-unlock.png"), full_page=True)
+    person.get_by_role("button", name="Ouvrir mes papiers").click()
+    expect(person.get_by_text("Vos papiers sont ouverts.")).to_be_visible()
+    expect(person.get_by_text("Certains papiers sont fermés")).to_have_count(0)
+    person.get_by_role("link", name="Lettre de l'avocat").click()
+    with person.expect_response(lambda response: "/fichier" in response.url) as shown:
+        person.get_by_role("link", name="Voir le papier").click()
+    assert shown.value.status == 200
+    assert shown.value.headers["content-type"] == "application/pdf"
+    person.goto(f"{live_url}/papiers")
+    person.screenshot(path=str(shots / "7-person-papers-open.png"), full_page=True)

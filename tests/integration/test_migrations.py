@@ -1,0 +1,115 @@
+"""Every migration, up and down, on SQLite and PostgreSQL, with rows in the tables: nothing is
+lost, and the comma-joined scopes and categories of grants become rows and come back."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from vault.db import downgrade, make_engine, migrate
+
+PERSON = "11111111-1111-1111-1111-111111111111"
+HELPER = "22222222-2222-2222-2222-222222222222"
+VAULT = "33333333-3333-3333-3333-333333333333"
+ORGANISATION = "44444444-4444-4444-4444-444444444444"
+GRANT = "55555555-5555-5555-5555-555555555555"
+NOW = "2026-11-30 10:00:00+00:00"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'coffre.db'}"
+    else:
+        url = request.getfixturevalue("pg_database")
+    built = make_engine(url)
+    yield built
+    built.dispose()
+
+
+def fill_version_2(engine: Engine) -> None:
+    """People, a vault, an organisation and a grant as version 0002 stored them."""
+    with engine.begin() as db:
+        for person_id, login, role in (
+            (PERSON, "amina", "beneficiary"),
+            (HELPER, "claire", "counsellor"),
+        ):
+            db.execute(
+                text(
+                    "INSERT INTO people (id, login, display_name, role, password_hash,"
+                    " preferred_language, created_at) VALUES (:id, :login, :login, :role, 'x',"
+                    " 'fr', :now)"
+                ),
+                {"id": person_id, "login": login, "role": role, "now": NOW},
+            )
+        db.execute(
+            text("INSERT INTO vaults (id, owner_id, created_at) VALUES (:id, :owner, :now)"),
+            {"id": VAULT, "owner": PERSON, "now": NOW},
+        )
+        db.execute(
+            text("INSERT INTO organisations (id, name, created_at) VALUES (:id, 'CCAS', :now)"),
+            {"id": ORGANISATION, "now": NOW},
+        )
+        db.execute(
+            text(
+                "INSERT INTO memberships (id, person_id, organisation_id, role, created_at)"
+                " VALUES ('m1', :person, :organisation, 'counsellor', :now)"
+            ),
+            {"person": HELPER, "organisation": ORGANISATION, "now": NOW},
+        )
+        db.execute(
+            text(
+                "INSERT INTO grants (id, vault_id, counsellor_id, scopes, categories, status,"
+                " consent, expires_at, created_at, last_used_at) VALUES (:id, :vault, :helper,"
+                " 'view,manage', 'identity,bank', 'active', 'online', :now, :now, :now)"
+            ),
+            {"id": GRANT, "vault": VAULT, "helper": HELPER, "now": NOW},
+        )
+
+
+def rows(engine: Engine, query: str) -> list[tuple[object, ...]]:
+    with engine.connect() as db:
+        return [tuple(r) for r in db.execute(text(query))]
+
+
+def test_every_migration_goes_up_and_down_with_data(engine: Engine) -> None:
+    migrate(engine, "0002")
+    fill_version_2(engine)
+    migrate(engine)
+    assert rows(engine, "SELECT scope FROM grant_scopes ORDER BY scope") == [
+        ("manage",),
+        ("view",),
+    ]
+    assert rows(engine, "SELECT category FROM grant_categories ORDER BY category") == [
+        ("bank",),
+        ("identity",),
+    ]
+    assert rows(engine, "SELECT login FROM people ORDER BY login") == [("amina",), ("claire",)]
+    downgrade(engine, "0002")
+    assert rows(engine, "SELECT scopes, categories FROM grants") == [
+        ("view,manage", "identity,bank")
+    ]
+    assert "grant_scopes" not in inspect(engine).get_table_names()
+    migrate(engine)
+    assert len(rows(engine, "SELECT scope FROM grant_scopes")) == 2
+
+
+def test_the_database_refuses_a_word_the_code_does_not_know(engine: Engine) -> None:
+    migrate(engine)
+    unknown_role = text(
+        "INSERT INTO people (id, login, display_name, role, password_hash, preferred_language,"
+        " created_at, reset_notice_pending) VALUES ('p', 'x', 'x', 'superuser', 'x', 'fr', :now,"
+        " false)"
+    )
+    with pytest.raises(IntegrityError, match=r"(?i)check"), engine.begin() as db:
+        db.execute(unknown_role, {"now": NOW})
+
+
+def test_sqlite_keeps_foreign_keys_on_after_migrating(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'coffre.db'}")
+    migrate(engine)
+    with engine.connect() as db:
+        assert db.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()

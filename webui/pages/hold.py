@@ -1,0 +1,114 @@
+"""A password reset made with a counsellor, in pages. For the professional: change the
+person's password with them, on this screen. For the person: who did it and when (shown once
+at the next sign-in), and opening the closed papers with one of their recovery codes."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from vault.errors import AuthenticationError, InvalidInputError, NotFoundError, ThrottledError
+from vault.hold import current_hold, hold_words, last_assisted_reset, notice_seen
+from vault.models import Person
+from vault.policy import may_help_recover
+from vault.recovery import person_of_vault, reset_with_person, unlock
+from webui.deps import PAGE_CSRF, DbSession, Professional, RuntimeDep, SignedInPage, client_address
+from webui.pages.common import check_csrf, redirect
+from webui.pages.render import page
+
+router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
+
+NOT_FOUND = "Cette personne n'existe pas."
+
+
+def _helped_person(db: DbSession, rt: RuntimeDep, helper: Person, vault_id: str) -> Person:
+    """The owner of the vault, when the professional holds their current "recover" scope."""
+    person_id = person_of_vault(db, vault_id)
+    person = db.get(Person, person_id) if person_id else None
+    if person is None or not may_help_recover(db, rt.settings, helper, person):
+        raise NotFoundError(NOT_FOUND)
+    return person
+
+
+@router.get("/personnes/{vault_id}/mot-de-passe")
+def reset_form(
+    vault_id: str, request: Request, db: DbSession, rt: RuntimeDep, me: Professional, fait: int = 0
+) -> Response:
+    person = _helped_person(db, rt, me.person, vault_id)
+    return page(
+        request,
+        "person_password.html",
+        me,
+        person=person,
+        vault_id=vault_id,
+        done=bool(fait),
+        hold_words=hold_words(rt.settings),
+    )
+
+
+@router.post("/personnes/{vault_id}/mot-de-passe")
+def reset_submit(
+    vault_id: str,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    me: Professional,
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """The person types the new password here, beside the professional."""
+    check_csrf(request, me, csrf)
+    person = _helped_person(db, rt, me.person, vault_id)
+    try:
+        reset_with_person(db, rt, me.person, person.id, password, client_address(request))
+    except InvalidInputError as exc:
+        db.rollback()
+        return page(
+            request,
+            "person_password.html",
+            me,
+            error=exc,
+            error_field="password",
+            person=person,
+            vault_id=vault_id,
+            done=False,
+            hold_words=hold_words(rt.settings),
+        )
+    return redirect(f"/personnes/{vault_id}/mot-de-passe?fait=1")
+
+
+@router.get("/compte/mot-de-passe-change")
+def reset_notice(request: Request, db: DbSession, me: SignedInPage) -> Response:
+    """Who changed the password with a counsellor, and when: shown first at the next sign-in,
+    once."""
+    reset = last_assisted_reset(db, me.person)
+    if reset is None:
+        return redirect("/papiers")
+    notice_seen(db, me.person)
+    held = current_hold(db, me.person) is not None
+    return page(request, "reset_notice.html", me, reset=reset, held=held, hide_hold_banner=True)
+
+
+@router.get("/compte/deverrouiller")
+def unlock_form(request: Request, me: SignedInPage) -> Response:
+    return page(request, "unlock.html", me, hide_hold_banner=True)
+
+
+@router.post("/compte/deverrouiller")
+def unlock_submit(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    me: SignedInPage,
+    code: Annotated[str, Form(max_length=100)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """A wrong code counts as a failed attempt (kept: the route returns normally)."""
+    check_csrf(request, me, csrf)
+    try:
+        unlock(db, rt, me.person, code, client_address(request))
+    except (AuthenticationError, ThrottledError) as exc:
+        return page(
+            request, "unlock.html", me, error=exc, error_field="code", hide_hold_banner=True
+        )
+    return redirect("/papiers?ouverts=1")
