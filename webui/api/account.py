@@ -170,7 +170,6 @@ def reset_code(
 ) -> ResetCodeOut:
     """A counsellor with the "recover" scope gets a one-time code to hand over in person."""
     code, expires_at = issue_reset_code(db, rt, helper, person_id, client_address(request))
-    db.commit()
     return ResetCodeOut(code=code, expires_at=expires_at)
 
 
@@ -208,7 +207,6 @@ def clear_sign_in_delay(
 ) -> Response:
     """A counsellor with the "recover" scope lifts the waiting time after failed sign-ins."""
     clear_sign_in_delay_for(db, rt, helper, person_id, client_address(request))
-    db.commit()
     return Response(status_code=204)
 
 

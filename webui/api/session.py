@@ -44,7 +44,6 @@ def sign_in(body: SessionIn, request: Request, db: DbSession, rt: RuntimeDep) ->
 @router.delete("/session", status_code=204)
 def sign_out(signed_in: ApiSignedIn, db: DbSession) -> Response:
     close_session(db, signed_in.session.id)
-    db.commit()
     return Response(status_code=204)
 
 

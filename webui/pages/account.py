@@ -28,13 +28,14 @@ from webui.deps import (
     DbSession,
     PageSignedIn,
     RuntimeDep,
+    attempt,
     attempt_of,
     client_address,
     need,
 )
 from webui.errors import error_headers
 from webui.pages.auth import codes_page, signed_out_redirect
-from webui.pages.common import check_csrf, redirect
+from webui.pages.common import redirect
 from webui.pages.render import page
 from webui.statuses import status_of
 
@@ -51,7 +52,6 @@ _REAUTH_FIELDS = ("current_password", "totp")
 
 Password = Annotated[str, Form(max_length=1000)]
 Code = Annotated[str, Form(max_length=20)]
-Csrf = Annotated[str, Form(max_length=100)]
 
 
 def account_page(
@@ -96,10 +96,8 @@ def account_page(
 def refused(
     request: Request, db: DbSession, rt: RuntimeDep, me: SignedIn, exc: VaultError, form: str
 ) -> Response:
-    """The account page again, with the error summary. A wrong password or code keeps its
-    failure count and journal line (get_db commits when the page is returned)."""
-    if not exc.keeps_writes:
-        db.rollback()
+    """The account page again, with the error summary (the action was undone by `attempt`,
+    but for a wrong password's or code's failure count and journal line)."""
     return account_page(request, db, rt, me, error=exc, form=form)
 
 
@@ -136,19 +134,18 @@ def password(
     signed_in: PageSignedIn,
     current_password: Password = "",
     password: Password = "",
-    csrf: Csrf = "",
 ) -> Response:
     me = need(signed_in)
-    check_csrf(request, me, csrf)
     try:
-        change_password(
-            db,
-            me.person,
-            current=current_password,
-            new=password,
-            keep_session=me.session.id,
-            attempt=attempt_of(request, db, rt, me.person.login),
-        )
+        with attempt(db):
+            change_password(
+                db,
+                me.person,
+                current=current_password,
+                new=password,
+                keep_session=me.session.id,
+                attempt=attempt_of(request, db, rt, me.person.login),
+            )
     except VaultError as exc:
         return refused(request, db, rt, me, exc, form="")
     return redirect("/compte?fait=mot-de-passe")
@@ -162,12 +159,11 @@ def recovery_codes(
     signed_in: PageSignedIn,
     current_password: Password = "",
     totp: Code = "",
-    csrf: Csrf = "",
 ) -> Response:
     me = need(signed_in)
-    check_csrf(request, me, csrf)
     try:
-        confirm(request, db, rt, me, current_password, totp)
+        with attempt(db):
+            confirm(request, db, rt, me, current_password, totp)
     except VaultError as exc:
         return refused(request, db, rt, me, exc, form="codes")
     codes = new_recovery_codes(db, me.person, client_address(request))
@@ -185,22 +181,21 @@ def details(
     phone: Annotated[str, Form(max_length=200)] = "",
     current_password: Password = "",
     totp: Code = "",
-    csrf: Csrf = "",
 ) -> Response:
     """The language alone needs nothing more; another email or phone needs the password."""
     me = need(signed_in)
-    check_csrf(request, me, csrf)
     try:
-        if contact_changes(db, rt.master_keys, me.person, email=email, phone=phone):
-            confirm(request, db, rt, me, current_password, totp)
-        update_profile(
-            db,
-            rt.master_keys,
-            me.person,
-            preferred_language=preferred_language,
-            email=email,
-            phone=phone,
-        )
+        with attempt(db):
+            if contact_changes(db, rt.master_keys, me.person, email=email, phone=phone):
+                confirm(request, db, rt, me, current_password, totp)
+            update_profile(
+                db,
+                rt.master_keys,
+                me.person,
+                preferred_language=preferred_language,
+                email=email,
+                phone=phone,
+            )
     except VaultError as exc:
         return refused(request, db, rt, me, exc, form="infos")
     return redirect("/compte?fait=infos")
@@ -216,16 +211,15 @@ def enable_second_factor(
     code: Code = "",
     current_password: Password = "",
     totp: Code = "",
-    csrf: Csrf = "",
 ) -> Response:
     """Turn the second factor on, or move it to a new app (with a code of the current one)."""
     me = need(signed_in)
-    check_csrf(request, me, csrf)
     try:
-        if not may_use_second_factor(me.person):
-            raise ForbiddenError(SECOND_FACTOR_ONLY)
-        confirm(request, db, rt, me, current_password, totp)
-        second_factor.enable(db, rt.master_keys, me.person, secret, code)
+        with attempt(db):
+            if not may_use_second_factor(me.person):
+                raise ForbiddenError(SECOND_FACTOR_ONLY)
+            confirm(request, db, rt, me, current_password, totp)
+            second_factor.enable(db, rt.master_keys, me.person, secret, code)
     except VaultError as exc:
         return refused(request, db, rt, me, exc, form="double")
     return redirect("/compte?fait=double")
@@ -239,12 +233,11 @@ def sign_out_everywhere(
     signed_in: PageSignedIn,
     current_password: Password = "",
     totp: Code = "",
-    csrf: Csrf = "",
 ) -> Response:
     me = need(signed_in)
-    check_csrf(request, me, csrf)
     try:
-        confirm(request, db, rt, me, current_password, totp)
+        with attempt(db):
+            confirm(request, db, rt, me, current_password, totp)
     except VaultError as exc:
         return refused(request, db, rt, me, exc, form="partout")
     close_all_sessions(db, me.person.id)

@@ -30,6 +30,7 @@ from webui.deps import (
     DbSession,
     PageSignedIn,
     RuntimeDep,
+    attempt,
     attempt_of,
     client_address,
     device_of,
@@ -37,8 +38,6 @@ from webui.deps import (
 )
 from webui.pages.common import (
     anonymous_form,
-    check_anonymous_csrf,
-    check_csrf,
     redirect,
 )
 from webui.pages.render import page
@@ -62,7 +61,6 @@ def start_session(
 ) -> Response:
     """A brand-new session: whatever token the browser held before is never reused."""
     token, _record = open_session(db, rt.settings, person, "web", device_of(request))
-    db.commit()
     set_session_cookie(request, response, token)
     return response
 
@@ -89,15 +87,13 @@ def sign_in_submit(
     login: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     shared: Annotated[int, Form()] = 0,
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    check_anonymous_csrf(request, csrf)
     try:
-        person = sign_in(
-            db, rt, login, password, client_address(request), device_token=device_token(request)
-        )
+        with attempt(db):
+            person = sign_in(
+                db, rt, login, password, client_address(request), device_token=device_token(request)
+            )
     except SecondFactorRequiredError:
-        db.rollback()
         return _second_step(request, db, rt, login, bool(shared))
     except (AuthenticationError, ThrottledError) as exc:
         # Returning keeps the failure count: get_db commits.
@@ -119,7 +115,6 @@ def remember_device(
     if shared:
         return response
     token = devices.remember(db, rt.settings, person, device_token(request))
-    db.commit()
     set_cookie(
         request,
         response,
@@ -150,7 +145,6 @@ def _second_step(
     token, _record = open_session(
         db, rt.settings, person, "mfa", device_of(request), lifetime=MFA_LIFETIME
     )
-    db.commit()
     response = redirect("/connexion/code?partage=1" if shared else "/connexion/code")
     set_cookie(request, response, MFA_COOKIE, token)
     return response
@@ -168,9 +162,7 @@ def second_step_submit(
     rt: RuntimeDep,
     code: Annotated[str, Form(max_length=20)] = "",
     shared: Annotated[int, Form()] = 0,
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    check_anonymous_csrf(request, csrf)
     token = request.cookies.get(cookie_name(request, MFA_COOKIE), "")
     pending = resolve_session(db, rt.settings, token, "mfa") if token else None
     if pending is None:
@@ -206,10 +198,8 @@ def sign_up_submit(
     login: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     preferred_language: Annotated[str, Form(max_length=10)] = "fr",
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Step 1 asks the name; step 2 offers a login built from it and asks a password."""
-    check_anonymous_csrf(request, csrf)
     if not rt.settings.allow_signup:
         return redirect("/connexion")
     values = {
@@ -226,24 +216,23 @@ def sign_up_submit(
         values["login"] = suggest_login(db, display_name)
         return anonymous_form(request, "signup.html", step=2, values=values, languages=LANGUAGES)
     try:
-        person = create_person(
-            db,
-            rt.master_keys,
-            login=login,
-            display_name=display_name,
-            password=password,
-            role=Role.BENEFICIARY,
-            preferred_language=preferred_language if preferred_language in LANGUAGES else "fr",
-        )
-        codes = new_recovery_codes(db, person, client_address(request))
+        with attempt(db):
+            person = create_person(
+                db,
+                rt.master_keys,
+                login=login,
+                display_name=display_name,
+                password=password,
+                role=Role.BENEFICIARY,
+                preferred_language=preferred_language if preferred_language in LANGUAGES else "fr",
+            )
+            codes = new_recovery_codes(db, person, client_address(request))
     except (InvalidInputError, ConflictError) as exc:
-        db.rollback()
         field_step = 1 if exc.field == "display_name" else 2
         return anonymous_form(
             request, "signup.html", error=exc, step=field_step, values=values, languages=LANGUAGES
         )
     token, record = open_session(db, rt.settings, person, "web", device_of(request))
-    db.commit()
     response = codes_page(request, SignedIn(person, record), codes, first_time=True)
     set_session_cookie(request, response, token)
     return response
@@ -261,12 +250,9 @@ def sign_out(
     request: Request,
     db: DbSession,
     signed_in: PageSignedIn,
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     if signed_in is not None:
-        check_csrf(request, signed_in, csrf)
         close_session(db, signed_in.session.id)
-        db.commit()
     return signed_out_redirect(request)
 
 
@@ -295,16 +281,10 @@ def forgotten_submit(
     login: Annotated[str, Form(max_length=200)] = "",
     code: Annotated[str, Form(max_length=100)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    check_anonymous_csrf(request, csrf)
     try:
-        recover(db, rt, login, code, password, client_address(request))
-    except (AuthenticationError, ThrottledError) as exc:
-        # Returning keeps the failure count and the journal line: get_db commits.
-        return anonymous_form(request, "forgotten.html", error=exc, values={"login": login})
+        with attempt(db):
+            recover(db, rt, login, code, password, client_address(request))
     except VaultError as exc:
-        db.rollback()
         return anonymous_form(request, "forgotten.html", error=exc, values={"login": login})
-    db.commit()
     return redirect("/connexion?nouveau=1")

@@ -31,12 +31,6 @@ def with_form_cookie(request: Request, response: Response, token: str) -> Respon
     return response
 
 
-def check_anonymous_csrf(request: Request, token: str | None) -> None:
-    expected = request.cookies.get(cookie_name(request, FORM_COOKIE))
-    if not expected or not csrf_ok(request, expected, token):
-        raise HTTPException(status_code=403, detail=EXPIRED)
-
-
 def anonymous_form(
     request: Request,
     template: str,

@@ -29,7 +29,7 @@ from vault.policy import SCOPES, grant_categories, grant_scopes, may_manage_orga
 from vault.vocabulary import Consent, GrantStatus
 from webui.deps import PAGE_CSRF, DbSession, Professional, RuntimeDep, SignedInPage, attempt
 from webui.pages.auth import codes_page
-from webui.pages.common import check_csrf, redirect
+from webui.pages.common import redirect
 from webui.pages.history_words import sentence
 from webui.pages.render import page
 
@@ -98,10 +98,8 @@ def access_answer(
     db: DbSession,
     me: SignedInPage,
     decision: Annotated[str, Form(max_length=20)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Accept, refuse or end an access."""
-    check_csrf(request, me, csrf)
     if decision == "end":
         revoke(db, me.person, grant_id)
     else:
@@ -157,10 +155,8 @@ def new_person(
     login: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     consent: Annotated[str, Form(max_length=10)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """The person sits here and types their own password; their agreement is recorded."""
-    check_csrf(request, me, csrf)
     try:
         with attempt(db):
             created = create_account_in_person(
@@ -203,9 +199,7 @@ def ask(
     me: Professional,
     login: Annotated[str, Form(max_length=200)] = "",
     scopes: Annotated[list[str] | None, Form()] = None,
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    check_csrf(request, me, csrf)
     try:
         with attempt(db):
             request_access(
@@ -264,9 +258,7 @@ def add_counsellor(
     display_name: Annotated[str, Form(max_length=200)] = "",
     login: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    check_csrf(request, me, csrf)
     try:
         with attempt(db):
             add_member(

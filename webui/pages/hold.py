@@ -12,8 +12,16 @@ from vault.hold import current_hold, hold_words, last_assisted_reset, notice_see
 from vault.models import Person
 from vault.policy import may_help_recover
 from vault.recovery import person_of_vault, reset_with_person, unlock
-from webui.deps import PAGE_CSRF, DbSession, Professional, RuntimeDep, SignedInPage, client_address
-from webui.pages.common import check_csrf, redirect
+from webui.deps import (
+    PAGE_CSRF,
+    DbSession,
+    Professional,
+    RuntimeDep,
+    SignedInPage,
+    attempt,
+    client_address,
+)
+from webui.pages.common import redirect
 from webui.pages.render import page
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
@@ -54,15 +62,13 @@ def reset_submit(
     rt: RuntimeDep,
     me: Professional,
     password: Annotated[str, Form(max_length=1000)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """The person types the new password here, beside the professional."""
-    check_csrf(request, me, csrf)
     person = _helped_person(db, rt, me.person, vault_id)
     try:
-        reset_with_person(db, rt, me.person, person.id, password, client_address(request))
+        with attempt(db):
+            reset_with_person(db, rt, me.person, person.id, password, client_address(request))
     except InvalidInputError as exc:
-        db.rollback()
         return page(
             request,
             "person_password.html",
@@ -101,10 +107,8 @@ def unlock_submit(
     rt: RuntimeDep,
     me: SignedInPage,
     code: Annotated[str, Form(max_length=100)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """A wrong code counts as a failed attempt (kept: the route returns normally)."""
-    check_csrf(request, me, csrf)
     try:
         unlock(db, rt, me.person, code, client_address(request))
     except (AuthenticationError, ThrottledError) as exc:

@@ -9,7 +9,7 @@ from vault.accounts import vault_of
 from vault.documents import service
 from webui.api.documents import content_response
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
-from webui.pages.common import check_csrf, redirect
+from webui.pages.common import redirect
 from webui.pages.render import page
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
@@ -37,11 +37,9 @@ def make_private(
     rt: RuntimeDep,
     signed_in: PageSignedIn,
     private: Annotated[str, Form(max_length=5)] = "",
-    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """A private paper is never shown to anyone the person gave access to."""
     me = need(signed_in)
-    check_csrf(request, me, csrf)
     service.update_document(db, rt, me.person, document_id, private=private == "yes")
     return redirect(f"/papiers/{document_id}")
 
@@ -91,10 +89,8 @@ def delete(
     db: DbSession,
     rt: RuntimeDep,
     signed_in: PageSignedIn,
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
     me = need(signed_in)
-    check_csrf(request, me, csrf)
     names = service.delete_document(db, rt, me.person, document_id)
     db.commit()  # the rows go first: a crash before the purge leaves only unreadable orphans
     service.purge_objects(rt.store, names)
