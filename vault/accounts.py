@@ -3,6 +3,8 @@ suggestions, password changes and profile details."""
 
 import re
 import unicodedata
+from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,13 +17,24 @@ from vault.errors import ConflictError, InvalidInputError
 from vault.keychain import active_user_key, create_user_key, open_person_field
 from vault.models import Person, Vault
 from vault.passwords import check_new_password, hash_password
+from vault.policy import is_beneficiary
 from vault.reauth import check_password
 from vault.sessions import close_all_sessions
 from vault.vocabulary import Role
 
-ROLES = tuple(Role)
 LANGUAGES = {"fr": "Français", "en": "English", "ar": "العربية"}
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+
+
+Word = TypeVar("Word", bound=StrEnum)
+
+
+def closed_word(words: type[Word], value: str, field: str) -> Word:
+    """`value` as one of `words`, or a clear refusal naming the field."""
+    try:
+        return words(value)
+    except ValueError:
+        raise InvalidInputError("Ce rôle n'existe pas.", field=field) from None
 
 
 def normalise_login(login: str) -> str:
@@ -56,8 +69,7 @@ def create_person(
 ) -> Person:
     login = normalise_login(login)
     display_name = " ".join(display_name.split())
-    if role not in ROLES:
-        raise InvalidInputError("Ce rôle n'existe pas.", field="role")
+    known_role = closed_word(Role, role, "role")
     if not display_name or len(display_name) > 200:
         raise InvalidInputError("Écrivez votre nom.", field="display_name")
     if not _LOGIN.match(login):
@@ -74,7 +86,7 @@ def create_person(
     person = Person(
         login=login,
         display_name=display_name,
-        role=role,
+        role=known_role,
         password_hash=hash_password(password),
         preferred_language=preferred_language,
     )
@@ -85,7 +97,7 @@ def create_person(
     except IntegrityError as exc:
         raise ConflictError("Cet identifiant est déjà pris.", field="login") from exc
     create_user_key(db, master_keys, person.id)
-    if role == Role.BENEFICIARY:
+    if is_beneficiary(person):
         db.add(Vault(owner_id=person.id))
         db.flush()
     return person

@@ -8,18 +8,18 @@ from sqlalchemy.orm import Session
 
 from keys.providers.base import MasterKeyProvider
 from vault import journal
-from vault.accounts import create_person
+from vault.accounts import closed_word, create_person
 from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import Membership, Organisation, Person
 from vault.policy import (
     is_platform_admin,
+    manages_members,
     may_create_organisation,
     may_manage_members,
     may_manage_organisation,
 )
 from vault.vocabulary import MemberRole
 
-MEMBER_ROLES = tuple(MemberRole)
 NOT_FOUND = "Cette organisation n'existe pas."
 
 
@@ -59,12 +59,11 @@ def add_member(
     organisation = db.get(Organisation, organisation_id)
     if organisation is None or not may_manage_organisation(db, actor, organisation_id):
         raise NotFoundError(NOT_FOUND)
-    if role not in MEMBER_ROLES:
-        raise InvalidInputError("Ce rôle n'existe pas.", field="role")
+    member_role = closed_word(MemberRole, role, "role")
     person = create_person(
-        db, master_keys, login=login, display_name=display_name, password=password, role=role
+        db, master_keys, login=login, display_name=display_name, password=password, role=member_role
     )
-    db.add(Membership(person_id=person.id, organisation_id=organisation.id, role=role))
+    db.add(Membership(person_id=person.id, organisation_id=organisation.id, role=member_role))
     db.flush()
     journal.record(
         db,
@@ -84,7 +83,7 @@ class Member:
 
     @property
     def manages(self) -> bool:
-        return self.role == MemberRole.ORG_ADMIN
+        return manages_members(self.role)
 
 
 def members_of(db: Session, actor: Person, organisation_id: str) -> list[Member]:

@@ -64,7 +64,12 @@ def may_manage_organisation(db: Session, person: Person, organisation_id: str) -
             Membership.person_id == person.id, Membership.organisation_id == organisation_id
         )
     )
-    return membership is not None and membership.role == MemberRole.ORG_ADMIN
+    return membership is not None and manages_members(membership.role)
+
+
+def manages_members(role: MemberRole) -> bool:
+    """Within one organisation: its admins manage its counsellors."""
+    return role == MemberRole.ORG_ADMIN
 
 
 def may_use_second_factor(person: Person) -> bool:
@@ -92,6 +97,10 @@ _NEEDS: dict[Action, tuple[Scope, ...]] = {
     Action.MANAGE: (Scope.MANAGE, Scope.VIEW),
     Action.RECOVER: (Scope.RECOVER,),
 }
+
+
+def needs(action: Action) -> tuple[Scope, ...]:
+    return _NEEDS[action]
 
 
 def grant_scopes(grant: Grant) -> list[Scope]:
@@ -177,7 +186,7 @@ def vault_access(
         return Access(vault)
     grants = current_grants(db, settings, actor, vault.id, utcnow())
     by_scope = {
-        scope: tuple(g for g in grants if scope in grant_scopes(g)) for scope in _NEEDS[action]
+        scope: tuple(g for g in grants if scope in grant_scopes(g)) for scope in needs(action)
     }
     if not all(by_scope.values()):
         return None

@@ -41,4 +41,4 @@ def new_counsellor(
 
 @router.get("/organisations/{org_id}/counsellors")
 def counsellors(org_id: str, person: ApiUser, db: DbSession) -> list[CounsellorOut]:
-    return [CounsellorOut.of(m.person, m.role) for m in members_of(db, person, org_id)]
+    return [CounsellorOut.of_member(m) for m in members_of(db, person, org_id)]

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from vault.documents.service import DocumentView
 from vault.models import Person
+from vault.organisations import Member
 
 
 class SessionIn(BaseModel):
@@ -18,6 +19,10 @@ class UserOut(BaseModel):
     id: str
     role: str
     display_name: str
+
+    @classmethod
+    def of(cls, person: Person) -> "UserOut":
+        return cls(id=person.id, role=person.role, display_name=person.display_name)
 
 
 class SessionOut(BaseModel):
@@ -39,6 +44,17 @@ class MeOut(UserOut):
     preferred_language: str
     second_factor: bool
     hold: HoldOut | None = None
+
+    @classmethod
+    def of_person(cls, person: Person, vault_id: str | None, hold: HoldOut | None) -> "MeOut":
+        return cls(
+            **UserOut.of(person).model_dump(),
+            login=person.login,
+            vault_id=vault_id,
+            preferred_language=person.preferred_language,
+            second_factor=person.totp_secret_sealed is not None,
+            hold=hold,
+        )
 
 
 class Reauthentication(BaseModel):
@@ -227,6 +243,10 @@ class CounsellorOut(BaseModel):
     @classmethod
     def of(cls, person: Person, role: str) -> "CounsellorOut":
         return cls(id=person.id, login=person.login, display_name=person.display_name, role=role)
+
+    @classmethod
+    def of_member(cls, member: Member) -> "CounsellorOut":
+        return cls.of(member.person, member.role)
 
 
 class GrantIn(BaseModel):

@@ -38,7 +38,7 @@ def sign_in(body: SessionIn, request: Request, db: DbSession, rt: RuntimeDep) ->
     same 401. Administrators (and those who turned it on) also send `totp`."""
     person = check_sign_in(db, rt, body.login, body.password, client_address(request), body.totp)
     token, _session = open_session(db, rt.settings, person, "api", device_of(request))
-    return SessionOut(token=token, user=user_out(person))
+    return SessionOut(token=token, user=UserOut.of(person))
 
 
 @router.delete("/session", status_code=204)
@@ -93,22 +93,9 @@ def me(person: ApiUser, db: DbSession) -> MeOut:
     return me_out(db, person)
 
 
-def user_out(person: Person) -> UserOut:
-    return UserOut(id=person.id, role=person.role, display_name=person.display_name)
-
-
 def me_out(db: Session, person: Person) -> MeOut:
     vault = vault_of(db, person.id)
-    return MeOut(
-        id=person.id,
-        role=person.role,
-        display_name=person.display_name,
-        login=person.login,
-        vault_id=vault.id if vault else None,
-        preferred_language=person.preferred_language,
-        second_factor=person.totp_secret_sealed is not None,
-        hold=hold_out(db, person),
-    )
+    return MeOut.of_person(person, vault.id if vault else None, hold_out(db, person))
 
 
 def hold_out(db: Session, person: Person) -> HoldOut | None:
