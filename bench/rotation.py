@@ -267,7 +267,7 @@ def backend(name: str) -> Iterator[Backend]:
 
 def runtime(folder: Path, database_url: str) -> Runtime:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]  # pydantic-settings' init-only option
+        _env_file=None,
         data_dir=folder,
         database_url=database_url,
         keyring=(folder / "keyring.json").as_uri(),

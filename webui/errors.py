@@ -1,6 +1,7 @@
 """How domain errors become HTTP answers: a status and a message a person can read."""
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -36,7 +37,7 @@ def answer(
     message: str,
     status_code: int,
     field: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     """JSON for the API, a plain page for a person."""
     if is_api(request):

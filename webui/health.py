@@ -1,5 +1,7 @@
 """Liveness and readiness probes for a load balancer."""
 
+from collections.abc import Callable
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -17,11 +19,12 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(rt: RuntimeDep) -> JSONResponse:
     checks: dict[str, str] = {}
-    for name, probe in (
+    probes: tuple[tuple[str, Callable[[], None]], ...] = (
         ("database", lambda: _ping_database(rt)),
         ("storage", rt.store.check),
         ("keyring", rt.master_keys.check),
-    ):
+    )
+    for name, probe in probes:
         try:
             probe()
             checks[name] = "ok"

@@ -4,6 +4,7 @@ grants combined, and what each action needs."""
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,9 +152,9 @@ def test_each_action_needs_its_scope() -> None:
     ],
 )
 def test_a_grant_is_current_only_while_active_in_time_and_used(
-    fields: dict[str, object], current: bool
+    fields: dict[str, Any], current: bool
 ) -> None:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert grant_is_current(grant(Scope.VIEW, **fields), settings, utcnow()) is current
 
 

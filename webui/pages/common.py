@@ -1,6 +1,7 @@
 """What every page router needs: redirects, CSRF checks (with or without a session)."""
 
 import secrets
+from typing import Any
 
 from fastapi import HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
@@ -37,7 +38,7 @@ def anonymous_form(
     *,
     status_code: int = 200,
     error: VaultError | None = None,
-    **context: object,
+    **context: Any,
 ) -> Response:
     """A form page shown before sign-in, with its CSRF token and, on error, the summary."""
     token = form_token(request)

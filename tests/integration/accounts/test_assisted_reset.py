@@ -127,12 +127,13 @@ def test_a_recover_only_grant_does_not_give_the_account(client: TestClient, rt: 
     assert client.post("/api/v1/me/recovery-codes", headers=rogue, json=again).status_code == 423
 
     # A reset code does not open them, a wrong code neither; one of the person's own does.
-    again = client.post(
+    second_code = client.post(
         f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"]
     )
     unlock = "/api/v1/me/unlock"
     assert (
-        client.post(unlock, headers=rogue, json={"code": again.json()["code"]}).status_code == 401
+        client.post(unlock, headers=rogue, json={"code": second_code.json()["code"]}).status_code
+        == 401
     )
     assert client.post(unlock, headers=rogue, json={"code": "AAAA-BBBB-CCCC"}).status_code == 401
     assert client.post(unlock, headers=rogue, json={"code": codes[0]}).status_code == 204

@@ -7,6 +7,7 @@ from typing import Any
 
 import pyotp
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from starlette.requests import Request
@@ -337,6 +338,6 @@ def test_coffre_serve_leaves_the_client_address_to_us(monkeypatch: pytest.Monkey
     seen: dict[str, Any] = {}
     monkeypatch.setattr(cli, "runtime", lambda: None)
     monkeypatch.setattr(cli, "create_app", lambda runtime: "app")
-    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: seen.update(options))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
     cli.serve()
     assert seen["proxy_headers"] is False

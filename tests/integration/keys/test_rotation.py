@@ -104,7 +104,7 @@ def test_master_rotation_reads_and_writes_no_blob(client: TestClient, rt: Runtim
     amina = sign_up(client, "amina.diallo")
     papers = {upload(client, amina, p).json()["id"]: p for p in (pdf("a"), pdf("b"))}
     counting = CountingStore(rt.store)
-    rt.store = counting  # type: ignore[assignment]
+    rt.store = counting
     rotate_master(rt, batch=500, on_progress=lambda _n: None)
     assert counting.calls == 0
     rt.store = counting.inner
@@ -167,7 +167,7 @@ def test_uploads_during_a_rotation_open_after_it(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    papers = {}
+    papers: dict[str, bytes] = {}
     while job.poll() is None and len(papers) < 5:
         content = pdf(str(len(papers)))
         created = upload(client, amina, content)

@@ -96,7 +96,7 @@ def test_a_right_token_from_another_site_is_refused(rt: Runtime) -> None:
                 "Origin": "https://evil.example",
                 "Sec-Fetch-Site": "cross-site",
             },
-            **request,  # type: ignore[arg-type]
+            **request,
         )
         if answer.status_code != 403 or snapshot(world) != before:
             failures.append(f"{method} {path}: {answer.status_code}")

@@ -161,7 +161,7 @@ def route_table(app: FastAPI) -> set[tuple[str, str]]:
             if included is not None:
                 yield from walk(included.routes, prefix + (route.include_context.prefix or ""))  # type: ignore[attr-defined]
             elif isinstance(route, APIRoute):
-                for method in route.methods - {"HEAD"}:
+                for method in (route.methods or set()) - {"HEAD"}:
                     yield method, prefix + route.path
 
     return set(walk(app.routes, ""))

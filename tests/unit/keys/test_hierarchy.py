@@ -68,6 +68,12 @@ class RotatingDuringWrap:
     def check(self) -> None:
         pass
 
+    def add_version(self) -> int:
+        raise AssertionError
+
+    def remove_version(self, version: int) -> None:
+        raise AssertionError
+
 
 def test_seal_user_key_refuses_a_wrap_made_under_another_version() -> None:
     with pytest.raises(KeyringError, match="retry"):
