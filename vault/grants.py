@@ -22,6 +22,7 @@ from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import Grant, GrantCategory, GrantScope, Organisation, Person, Vault, utcnow
 from vault.policy import (
     SCOPES,
+    giving_needs_identity,
     grant_categories,
     grant_is_current,
     grant_scopes,
@@ -183,6 +184,12 @@ def _owned_grant(db: Session, owner: Person, grant_id: str) -> Grant:
     if grant is None or vault is None or vault.owner_id != owner.id:
         raise NotFoundError(NOT_FOUND)
     return grant
+
+
+def answering_needs_identity(db: Session, owner: Person, grant_id: str) -> bool:
+    """Whether accepting this request asks for the current password (see the policy)."""
+    grant = _owned_grant(db, owner, grant_id)
+    return grant.status == GrantStatus.PENDING and giving_needs_identity(grant_scopes(grant))
 
 
 def answer_request(db: Session, owner: Person, grant_id: str, accept: bool) -> Grant:

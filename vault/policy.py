@@ -8,6 +8,7 @@ has no right to read a beneficiary's papers. Anything the caller may not see is 
 absent (NotFoundError), so its existence never leaks.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -224,6 +225,12 @@ def require_document(
         # After a reset made with a counsellor, the owner's account gets no more than them.
         hold.check_document(db, settings, actor, document, action)
     return document, access
+
+
+def giving_needs_identity(scopes: Iterable[str]) -> bool:
+    """Whoever may reset the password could end up holding the account: giving that right, or
+    accepting a request for it, asks again who is there, like new recovery codes do."""
+    return Scope.RECOVER in set(scopes)
 
 
 def may_help_recover(db: Session, settings: Settings, helper: Person, person: Person) -> bool:

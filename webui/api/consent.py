@@ -1,10 +1,11 @@
 """Consent through the API: grants, requests for access, the people who granted me access."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from vault.grants import (
     GrantTerms,
     answer_request,
+    answering_needs_identity,
     create_grant,
     granted_vaults,
     grants_of,
@@ -12,9 +13,16 @@ from vault.grants import (
     revoke,
 )
 from vault.models import Grant
-from vault.policy import grant_categories, grant_scopes
-from webui.api.schemas import AccessRequestIn, GrantedVaultOut, GrantIn, GrantOut
-from webui.deps import ApiProfessional, ApiUser, DbSession, RuntimeDep
+from vault.policy import giving_needs_identity, grant_categories, grant_scopes
+from vault.reauth import confirm_identity
+from webui.api.schemas import (
+    AccessRequestIn,
+    GrantedVaultOut,
+    GrantIn,
+    GrantOut,
+    Reauthentication,
+)
+from webui.deps import ApiProfessional, ApiUser, DbSession, RuntimeDep, attempt_of
 
 router = APIRouter(tags=["consent"])
 
@@ -35,8 +43,20 @@ def grant_out(grant: Grant) -> GrantOut:
 
 
 @router.post("/grants", status_code=201)
-def give_access(body: GrantIn, person: ApiUser, db: DbSession, rt: RuntimeDep) -> GrantOut:
-    """The beneficiary gives a counsellor or an organisation access to their vault."""
+def give_access(
+    body: GrantIn, person: ApiUser, request: Request, db: DbSession, rt: RuntimeDep
+) -> GrantOut:
+    """The beneficiary gives a counsellor or an organisation access to their vault. Giving
+    "recover" needs `current_password` (a session alone must not hand the account over)."""
+    if giving_needs_identity(body.scopes):
+        confirm_identity(
+            db,
+            rt.master_keys,
+            person,
+            password=body.current_password,
+            totp=body.totp,
+            attempt=attempt_of(request, db, rt, person.login),
+        )
     grant = create_grant(
         db,
         rt,
@@ -62,7 +82,24 @@ def end_access(grant_id: str, person: ApiUser, db: DbSession) -> Response:
 
 
 @router.post("/grants/{grant_id}/accept")
-def accept(grant_id: str, person: ApiUser, db: DbSession) -> GrantOut:
+def accept(
+    grant_id: str,
+    person: ApiUser,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    body: Reauthentication | None = None,
+) -> GrantOut:
+    """Accept a request; one asking for "recover" needs `current_password`."""
+    if answering_needs_identity(db, person, grant_id):
+        confirm_identity(
+            db,
+            rt.master_keys,
+            person,
+            password=body.current_password if body else None,
+            totp=body.totp if body else None,
+            attempt=attempt_of(request, db, rt, person.login),
+        )
     grant = answer_request(db, person, grant_id, accept=True)
     return grant_out(grant)
 

@@ -255,6 +255,10 @@ class GrantIn(BaseModel):
     scopes: list[str]
     categories: list[str] = []
     expires_on: date | None = None
+    current_password: str | None = Field(
+        default=None, max_length=1000, description='Needed when `scopes` has "recover".'
+    )
+    totp: str | None = Field(default=None, max_length=20)
 
 
 class AccessRequestIn(BaseModel):

@@ -11,10 +11,11 @@ from fastapi.responses import Response
 
 from vault.config import Settings
 from vault.documents import service
-from vault.errors import VaultError
+from vault.errors import AuthenticationError, InvalidInputError, ThrottledError, VaultError
 from vault.grants import (
     GrantTerms,
     answer_request,
+    answering_needs_identity,
     create_account_in_person,
     granted_vaults,
     grants_of,
@@ -26,12 +27,22 @@ from vault.hold import hold_words
 from vault.models import Grant, Organisation, Person
 from vault.organisations import add_member, members_of, visible_organisations
 from vault.policy import SCOPES, grant_categories, grant_scopes, may_manage_organisation
+from vault.reauth import check_password
 from vault.vocabulary import Consent, GrantStatus
-from webui.deps import PAGE_CSRF, DbSession, Professional, RuntimeDep, SignedInPage, attempt
+from webui.deps import (
+    PAGE_CSRF,
+    DbSession,
+    Professional,
+    RuntimeDep,
+    SignedInPage,
+    attempt,
+    attempt_of,
+)
 from webui.pages.auth import codes_page
 from webui.pages.common import redirect
 from webui.pages.history_words import sentence
 from webui.pages.render import page
+from webui.statuses import status_of
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
@@ -96,14 +107,38 @@ def access_answer(
     grant_id: str,
     request: Request,
     db: DbSession,
+    rt: RuntimeDep,
     me: SignedInPage,
     decision: Annotated[str, Form(max_length=20)] = "",
+    current_password: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """Accept, refuse or end an access."""
+    """Accept, refuse or end an access. Accepting a request for "recover" asks for the
+    password again: a tab left open must not hand the account to whoever asked."""
     if decision == "end":
         revoke(db, me.person, grant_id)
-    else:
-        answer_request(db, me.person, grant_id, accept=decision == "accept")
+        return redirect("/acces")
+    accept = decision == "accept"
+    try:
+        with attempt(db):
+            if accept and answering_needs_identity(db, me.person, grant_id):
+                check_password(
+                    db,
+                    me.person,
+                    current_password,
+                    attempt_of(request, db, rt, me.person.login),
+                )
+            answer_request(db, me.person, grant_id, accept=accept)
+    except (InvalidInputError, AuthenticationError, ThrottledError) as exc:
+        grants = grants_of(db, rt, me.person)
+        return page(
+            request,
+            "access.html",
+            me,
+            status_code=status_of(exc),
+            errors={f"current_password-{grant_id}": exc.message},
+            grants=_grant_rows(db, grants, rt.settings),
+            now=datetime.now(),
+        )
     return redirect("/acces")
 
 

@@ -53,7 +53,9 @@ def papers(client: TestClient, amina: dict[str, Any]) -> dict[str, tuple[str, by
 
 def give(client: TestClient, amina: dict[str, Any], claire: dict[str, Any], **body: Any) -> str:
     answer = client.post(
-        "/api/v1/grants", headers=amina["headers"], json={"counsellor_id": claire["id"], **body}
+        "/api/v1/grants",
+        headers=amina["headers"],
+        json={"counsellor_id": claire["id"], "current_password": PASSWORD, **body},
     )
     assert answer.status_code == 201, answer.text
     grant_id: str = answer.json()["id"]

@@ -28,7 +28,9 @@ def setup(client: TestClient, rt: Runtime) -> tuple[dict[str, Any], dict[str, An
 
 def grant(client: TestClient, owner: dict[str, Any], **body: Any) -> str:
     answer = client.post(
-        "/api/v1/grants", headers=owner["headers"], json={"scopes": ["view"], **body}
+        "/api/v1/grants",
+        headers=owner["headers"],
+        json={"scopes": ["view"], "current_password": PASSWORD, **body},
     )
     assert answer.status_code == 201, answer.text
     grant_id: str = answer.json()["id"]
