@@ -12,6 +12,7 @@ from vault.errors import ForbiddenError, VaultError
 from vault.hold import current_hold
 from vault.models import Person
 from vault.policy import is_platform_admin, is_professional, may_use_second_factor
+from vault.reauth import confirm_identity
 from vault.runtime import Runtime
 from vault.sessions import SignedIn, resolve_session
 from vault.signin import attempt_for
@@ -129,6 +130,27 @@ def device_token(request: Request) -> str | None:
 def attempt_of(request: Request, db: Session, rt: Runtime, login: str) -> Attempt:
     """Someone about to present a secret for `login`, from this request's address and device."""
     return attempt_for(db, rt, login, client_address(request), device_token(request))
+
+
+def confirm_caller(
+    request: Request,
+    db: Session,
+    rt: Runtime,
+    person: Person,
+    *,
+    password: str | None,
+    totp: str | None,
+) -> None:
+    """The signed-in person proves again who they are (see vault.reauth), throttled from this
+    request's address and device."""
+    confirm_identity(
+        db,
+        rt.master_keys,
+        person,
+        password=password,
+        totp=totp,
+        attempt=attempt_of(request, db, rt, person.login),
+    )
 
 
 def device_of(request: Request) -> str:

@@ -362,35 +362,30 @@ class _KeyCache:
 
 
 def _view(db: Session, document: Document, owner_id: str, user_key: bytes) -> DocumentView:
-    uploader = db.get(Person, document.uploaded_by)
-    return DocumentView(
-        id=document.id,
-        vault_id=document.vault_id,
-        title=open_field(user_key, owner_id, document.id, "title", document.title_sealed),
-        filename=(
-            open_field(user_key, owner_id, document.id, "filename", document.filename_sealed)
-            if document.filename_sealed
-            else None
-        ),
-        category=document.category,
-        content_type=document.content_type,
-        size=document.size,
-        expires_on=document.expires_on,
-        uploaded_by=document.uploaded_by,
-        uploaded_by_name=uploader.display_name if uploader else "",
-        private=document.private,
-        created_at=document.created_at,
+    title = open_field(user_key, owner_id, document.id, "title", document.title_sealed)
+    filename = (
+        open_field(user_key, owner_id, document.id, "filename", document.filename_sealed)
+        if document.filename_sealed
+        else None
     )
+    return _described(db, document, title, filename, locked=False)
 
 
 def _locked_view(db: Session, document: Document) -> DocumentView:
     """A paper closed by a hold: listed, but neither its title nor its file name is shown."""
+    label = CATEGORIES.get(document.category, document.category)
+    return _described(db, document, label, None, locked=True)
+
+
+def _described(
+    db: Session, document: Document, title: str, filename: str | None, *, locked: bool
+) -> DocumentView:
     uploader = db.get(Person, document.uploaded_by)
     return DocumentView(
         id=document.id,
         vault_id=document.vault_id,
-        title=CATEGORIES.get(document.category, document.category),
-        filename=None,
+        title=title,
+        filename=filename,
         category=document.category,
         content_type=document.content_type,
         size=document.size,
@@ -399,7 +394,7 @@ def _locked_view(db: Session, document: Document) -> DocumentView:
         uploaded_by_name=uploader.display_name if uploader else "",
         private=document.private,
         created_at=document.created_at,
-        locked=True,
+        locked=locked,
     )
 
 

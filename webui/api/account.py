@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request, Response
 from vault import second_factor
 from vault.accounts import change_password, contact_changes, suggest_login, update_profile
 from vault.history import MAX_PAGE_SIZE, PAGE_SIZE, history
-from vault.reauth import confirm_identity
 from vault.recovery import (
     clear_sign_in_delay as clear_sign_in_delay_for,
 )
@@ -44,6 +43,7 @@ from webui.deps import (
     RuntimeDep,
     attempt_of,
     client_address,
+    confirm_caller,
 )
 
 router = APIRouter(tags=["account"])
@@ -56,13 +56,13 @@ def update_me(
     """Language and contact details; changing the email or the phone needs `current_password`
     (and `totp` where a second factor is on), the language alone does not."""
     if contact_changes(db, rt.master_keys, person, email=body.email, phone=body.phone):
-        confirm_identity(
+        confirm_caller(
+            request,
             db,
-            rt.master_keys,
+            rt,
             person,
             password=body.current_password,
             totp=body.totp,
-            attempt=attempt_of(request, db, rt, person.login),
         )
     update_profile(
         db,
@@ -98,13 +98,13 @@ def recovery_codes(
 ) -> RecoveryCodesOut:
     """Ten new single-use recovery codes, shown this once; the old ones stop working. Needs
     `current_password` (and `totp` where a second factor is on)."""
-    confirm_identity(
+    confirm_caller(
+        request,
         db,
-        rt.master_keys,
+        rt,
         person,
         password=body.current_password,
         totp=body.totp,
-        attempt=attempt_of(request, db, rt, person.login),
     )
     codes = new_recovery_codes(db, person, client_address(request))
     return RecoveryCodesOut(codes=codes)
@@ -127,13 +127,13 @@ def second_factor_enable(
 ) -> Response:
     """Turn the second factor on, or replace it, with `secret` and a `code` it gives. Needs
     `current_password`, and `totp` (a code of the current app) when one is already on."""
-    confirm_identity(
+    confirm_caller(
+        request,
         db,
-        rt.master_keys,
+        rt,
         person,
         password=body.current_password,
         totp=body.totp,
-        attempt=attempt_of(request, db, rt, person.login),
     )
     second_factor.enable(db, rt.master_keys, person, body.secret, body.code)
     return Response(status_code=204)

@@ -14,7 +14,6 @@ from vault.grants import (
 )
 from vault.models import Grant
 from vault.policy import giving_needs_identity, grant_categories, grant_scopes
-from vault.reauth import confirm_identity
 from webui.api.schemas import (
     AccessRequestIn,
     GrantedVaultOut,
@@ -22,7 +21,7 @@ from webui.api.schemas import (
     GrantOut,
     Reauthentication,
 )
-from webui.deps import ApiProfessional, ApiUser, DbSession, RuntimeDep, attempt_of
+from webui.deps import ApiProfessional, ApiUser, DbSession, RuntimeDep, confirm_caller
 
 router = APIRouter(tags=["consent"])
 
@@ -49,13 +48,13 @@ def give_access(
     """The beneficiary gives a counsellor or an organisation access to their vault. Giving
     "recover" needs `current_password` (a session alone must not hand the account over)."""
     if giving_needs_identity(body.scopes):
-        confirm_identity(
+        confirm_caller(
+            request,
             db,
-            rt.master_keys,
+            rt,
             person,
             password=body.current_password,
             totp=body.totp,
-            attempt=attempt_of(request, db, rt, person.login),
         )
     grant = create_grant(
         db,
@@ -92,13 +91,13 @@ def accept(
 ) -> GrantOut:
     """Accept a request; one asking for "recover" needs `current_password`."""
     if answering_needs_identity(db, person, grant_id):
-        confirm_identity(
+        confirm_caller(
+            request,
             db,
-            rt.master_keys,
+            rt,
             person,
             password=body.current_password if body else None,
             totp=body.totp if body else None,
-            attempt=attempt_of(request, db, rt, person.login),
         )
     grant = answer_request(db, person, grant_id, accept=True)
     return grant_out(grant)

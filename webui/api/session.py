@@ -7,7 +7,6 @@ from vault import journal
 from vault.accounts import vault_of
 from vault.hold import current_hold
 from vault.models import Person
-from vault.reauth import confirm_identity
 from vault.sessions import close_all_sessions, close_session, open_session, sessions_of
 from vault.signin import sign_in as check_sign_in
 from webui.api.schemas import (
@@ -24,8 +23,8 @@ from webui.deps import (
     ApiUser,
     DbSession,
     RuntimeDep,
-    attempt_of,
     client_address,
+    confirm_caller,
     device_of,
 )
 
@@ -69,13 +68,13 @@ def sign_out_everywhere(
     """End every session of the caller, this one included. Needs `current_password` (and
     `totp` where a second factor is on): whoever holds only a session cannot shut the person
     out of their other devices."""
-    confirm_identity(
+    confirm_caller(
+        request,
         db,
-        rt.master_keys,
+        rt,
         signed_in.person,
         password=body.current_password,
         totp=body.totp,
-        attempt=attempt_of(request, db, rt, signed_in.person.login),
     )
     close_all_sessions(db, signed_in.person.id)
     journal.record(

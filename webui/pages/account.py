@@ -19,7 +19,6 @@ from vault.accounts import (
 )
 from vault.errors import ForbiddenError, VaultError
 from vault.policy import may_use_second_factor
-from vault.reauth import confirm_identity
 from vault.recovery import new_recovery_codes, unused_recovery_codes
 from vault.sessions import SignedIn, close_all_sessions, sessions_of
 from webui.deps import (
@@ -31,6 +30,7 @@ from webui.deps import (
     attempt,
     attempt_of,
     client_address,
+    confirm_caller,
     need,
 )
 from webui.errors import error_headers
@@ -101,24 +101,6 @@ def refused(
     return account_page(request, db, rt, me, error=exc, form=form)
 
 
-def confirm(
-    request: Request,
-    db: DbSession,
-    rt: RuntimeDep,
-    me: SignedIn,
-    current_password: str,
-    totp: str,
-) -> None:
-    confirm_identity(
-        db,
-        rt.master_keys,
-        me.person,
-        password=current_password,
-        totp=totp,
-        attempt=attempt_of(request, db, rt, me.person.login),
-    )
-
-
 @router.get("/compte")
 def account(
     request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn, fait: str = ""
@@ -163,7 +145,7 @@ def recovery_codes(
     me = need(signed_in)
     try:
         with attempt(db):
-            confirm(request, db, rt, me, current_password, totp)
+            confirm_caller(request, db, rt, me.person, password=current_password, totp=totp)
     except VaultError as exc:
         return refused(request, db, rt, me, exc, form="codes")
     codes = new_recovery_codes(db, me.person, client_address(request))
@@ -187,7 +169,7 @@ def details(
     try:
         with attempt(db):
             if contact_changes(db, rt.master_keys, me.person, email=email, phone=phone):
-                confirm(request, db, rt, me, current_password, totp)
+                confirm_caller(request, db, rt, me.person, password=current_password, totp=totp)
             update_profile(
                 db,
                 rt.master_keys,
@@ -218,7 +200,7 @@ def enable_second_factor(
         with attempt(db):
             if not may_use_second_factor(me.person):
                 raise ForbiddenError(SECOND_FACTOR_ONLY)
-            confirm(request, db, rt, me, current_password, totp)
+            confirm_caller(request, db, rt, me.person, password=current_password, totp=totp)
             second_factor.enable(db, rt.master_keys, me.person, secret, code)
     except VaultError as exc:
         return refused(request, db, rt, me, exc, form="double")
@@ -237,7 +219,7 @@ def sign_out_everywhere(
     me = need(signed_in)
     try:
         with attempt(db):
-            confirm(request, db, rt, me, current_password, totp)
+            confirm_caller(request, db, rt, me.person, password=current_password, totp=totp)
     except VaultError as exc:
         return refused(request, db, rt, me, exc, form="partout")
     close_all_sessions(db, me.person.id)
