@@ -1,0 +1,132 @@
+"""On a 320 px phone, every signed-in page keeps its header on one compact row, « Quitter »
+always visible, no sideways scrolling; the menu opens without JavaScript; a skip link leads to
+the content; focus shows clearly. Screenshots go to $COFFRE_TEST_SCREENSHOTS (or the test's
+own folder)."""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+
+from tests.app_fixtures import PASSWORD
+from vault.accounts import create_person
+from vault.db import transaction
+from vault.models import Membership, Organisation
+from vault.recovery import new_recovery_codes
+from vault.runtime import Runtime
+from vault.vocabulary import MemberRole, Role
+
+pytestmark = pytest.mark.browser
+
+PHONE: ViewportSize = {"width": 320, "height": 640}
+PERSON_PAGES = ("/papiers", "/papiers/ajouter", "/acces", "/historique", "/compte")
+COUNSELLOR_PAGES = ("/personnes", "/personnes/demande", "/personnes/nouvelle", "/compte")
+
+
+def people(rt: Runtime) -> None:
+    with transaction(rt.sessions) as db:
+        amina = create_person(
+            db,
+            rt.master_keys,
+            login="amina.diallo",
+            display_name="Amina Diallo",
+            password=PASSWORD,
+            role=Role.BENEFICIARY,
+        )
+        new_recovery_codes(db, amina)
+        organisation = Organisation(name="CCAS d'Orléans")
+        db.add(organisation)
+        db.flush()
+        claire = create_person(
+            db,
+            rt.master_keys,
+            login="claire.martin",
+            display_name="Claire Martin",
+            password=PASSWORD,
+            role=Role.COUNSELLOR,
+        )
+        db.add(
+            Membership(
+                person_id=claire.id, organisation_id=organisation.id, role=MemberRole.COUNSELLOR
+            )
+        )
+
+
+def sign_in(page: Page, url: str, login: str) -> None:
+    page.goto(f"{url}/connexion")
+    page.get_by_label("Mon identifiant").fill(login)
+    page.get_by_label("Mon mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Ouvrir", exact=True).click()
+
+
+WIDER_THAN_THE_SCREEN = """(width) => [...document.querySelectorAll('body *')]
+    .map(e => [e, e.getBoundingClientRect().right])
+    .filter(([e, right]) => right > width + 0.5)
+    .map(([e, right]) => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(right)}`)"""
+
+
+def fits_the_phone(page: Page, shots: Path, name: str) -> None:
+    too_wide = page.evaluate(WIDER_THAN_THE_SCREEN, PHONE["width"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (name, too_wide)
+    header = page.locator("header.top").bounding_box()
+    assert header is not None
+    assert header["height"] <= 70, f"{name}: the header takes {header['height']} px"
+    quit_button = page.get_by_role("button", name="Quitter").bounding_box()
+    assert quit_button is not None
+    assert quit_button["x"] >= 0
+    assert quit_button["x"] + quit_button["width"] <= PHONE["width"], name
+    assert quit_button["height"] >= 44
+    page.screenshot(path=str(shots / f"phone{name.replace('/', '-')}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_signed_in_pages_fit_a_320px_phone(
+    browser: Browser, live_url: str, rt: Runtime, tmp_path: Path, javascript: bool
+) -> None:
+    shots = Path(os.environ.get("COFFRE_TEST_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    people(rt)
+    for login, pages in (("amina.diallo", PERSON_PAGES), ("claire.martin", COUNSELLOR_PAGES)):
+        context = browser.new_context(
+            viewport=PHONE, locale="fr-FR", java_script_enabled=javascript
+        )
+        page = context.new_page()
+        sign_in(page, live_url, login)
+        for path in pages:
+            page.goto(f"{live_url}{path}")
+            fits_the_phone(page, shots, f"-{login}{path}-{'js' if javascript else 'nojs'}")
+        # The menu is a disclosure: closed, then opened by a tap, with or without JavaScript.
+        account = page.get_by_role("link", name="Mon compte")
+        expect(account).to_be_hidden()
+        page.locator("summary", has_text="Menu").click()
+        expect(account).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        account.click()
+        expect(page.get_by_role("heading", name="Mon compte")).to_be_visible()
+        context.close()
+
+
+def test_skip_link_and_focus_ring(page: Page, live_url: str, rt: Runtime) -> None:
+    people(rt)
+    sign_in(page, live_url, "amina.diallo")
+    page.goto(f"{live_url}/papiers")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Aller au contenu")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "contenu"
+    page.keyboard.press("Tab")
+    ring = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineColor, s.outlineWidth]; })()"
+    )
+    assert ring == ["solid", "rgb(11, 12, 12)", "3px"]
+
+
+def test_the_menu_shows_inline_on_a_wide_screen(page: Page, live_url: str, rt: Runtime) -> None:
+    people(rt)
+    sign_in(page, live_url, "amina.diallo")
+    expect(page.get_by_role("link", name="Mon compte")).to_be_visible()
+    expect(page.locator("summary", has_text="Menu")).to_be_hidden()
