@@ -183,5 +183,10 @@ def contact_details(db: Session, master_keys: MasterKeyProvider, person: Person)
     }
 
 
+def owner_of_vault(db: Session, vault_id: str) -> Person | None:
+    vault = db.get(Vault, vault_id)
+    return db.get(Person, vault.owner_id) if vault else None
+
+
 def vault_of(db: Session, person_id: str) -> Vault | None:
     return db.scalar(select(Vault).where(Vault.owner_id == person_id))

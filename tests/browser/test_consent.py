@@ -53,16 +53,19 @@ def test_counsellor_helps_then_the_person_ends_the_access(
     page.get_by_label("Son mot de passe (tapé par la personne)").fill(PERSON_PASSWORD)
     page.get_by_label("La personne est d'accord").check()
     page.get_by_role("button", name="Créer le coffre").click()
-    expect(page.get_by_role("heading", name="Mes codes de secours")).to_be_visible()
-
-    page.goto(f"{live_url}/personnes")
-    page.get_by_role("link", name="Moussa Traoré").click()
+    # The codes are for the person, with their login, ready to print; then back to them.
+    expect(
+        page.get_by_role("heading", name="Les codes de secours de Moussa Traoré")
+    ).to_be_visible()
+    expect(page.get_by_text("moussa.traore", exact=True)).to_be_visible()
+    page.get_by_role("link", name="C'est imprimé : retour à Moussa Traoré").click()
     page.get_by_role("link", name="Ajouter un papier pour cette personne").click()
     page.get_by_label("Quel papier ?").select_option(label="Revenus et aides")
     page.get_by_label("Son nom").fill("Attestation CAF")
     page.get_by_label("Le fichier").set_input_files(str(paper))
     page.get_by_role("button", name="Ajouter").click()
-    expect(page.get_by_text("Le papier est bien dans votre coffre.")).to_be_visible()
+    expect(page.get_by_text("Le papier est dans le coffre de Moussa Traoré.")).to_be_visible()
+    expect(page.get_by_role("link", name="Retour à Moussa Traoré")).to_be_visible()
     paper_url = page.url.split("?")[0]
     with page.expect_response(lambda response: "/fichier" in response.url) as shown:
         page.get_by_role("link", name="Voir le papier").click()

@@ -239,10 +239,27 @@ def sign_up_submit(
 
 
 def codes_page(
-    request: Request, signed_in: SignedIn, codes: list[str], first_time: bool
+    request: Request,
+    signed_in: SignedIn,
+    codes: list[str],
+    first_time: bool,
+    *,
+    owner: Person | None = None,
+    next_url: str = "/papiers",
 ) -> HTMLResponse:
-    """The recovery codes, shown once, in large type, ready to print."""
-    return page(request, "recovery_codes.html", signed_in, codes=codes, first_time=first_time)
+    """The recovery codes, shown once, in large type, ready to print with the login they go
+    with. `owner` is the person they belong to when a counsellor shows them (an account made
+    with the person present); the page then speaks to the counsellor."""
+    return page(
+        request,
+        "recovery_codes.html",
+        signed_in,
+        codes=codes,
+        first_time=first_time,
+        owner=owner or signed_in.person,
+        for_someone_else=owner is not None,
+        next_url=next_url,
+    )
 
 
 @router.post("/quitter")

@@ -211,7 +211,14 @@ def new_person(
             error=exc,
             values={"display_name": display_name, "login": login},
         )
-    return codes_page(request, me, created.recovery_codes, first_time=True)
+    return codes_page(
+        request,
+        me,
+        created.recovery_codes,
+        first_time=True,
+        owner=created.person,
+        next_url=f"/personnes/{created.vault.id}",
+    )
 
 
 @router.get("/personnes/demande")

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response, StreamingResponse
 
-from vault.accounts import vault_of
+from vault.accounts import owner_of_vault, vault_of
 from vault.documents import service
 from webui.api.documents import content_response
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
@@ -55,7 +55,16 @@ def paper(
 ) -> Response:
     me = need(signed_in)
     view = service.get_document(db, rt, me.person, document_id)
-    return page(request, "paper.html", me, document=view, added=bool(ajoute))
+    owner = owner_of_vault(db, view.vault_id)
+    helping = owner is not None and owner.id != me.person.id
+    return page(
+        request,
+        "paper.html",
+        me,
+        document=view,
+        added=bool(ajoute),
+        owner_name=owner.display_name if owner and helping else None,
+    )
 
 
 @router.get("/papiers/{document_id}/fichier")

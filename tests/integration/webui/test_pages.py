@@ -45,6 +45,7 @@ def signed_up(client: TestClient, login: str = "fatou.sow") -> str:
     )
     assert answer.status_code == 200
     assert "Mes codes de secours" in answer.text
+    assert f'<strong class="secret">{login}</strong>' in answer.text  # printed with the codes
     return csrf_of(client.get("/papiers").text)
 
 
