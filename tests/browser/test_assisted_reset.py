@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.app_fixtures import PASSWORD
-from tests.browser.test_consent import sign_in
+from tests.browser.people import claire_of_the_ccas, sign_in
 from tests.samples import pdf
 from vault.accounts import create_person
 from vault.db import transaction
@@ -25,7 +25,7 @@ from vault.documents.service import (
     update_document,
 )
 from vault.grants import GrantTerms, create_grant
-from vault.models import Membership, Organisation, Person
+from vault.models import Person
 from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime
 
@@ -51,18 +51,7 @@ def test_counsellor_changes_the_password_with_the_person(
     shots = Path(os.environ.get("COFFRE_TEST_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with transaction(rt.sessions) as db:
-        organisation = Organisation(name="CCAS d'Orléans")
-        db.add(organisation)
-        db.flush()
-        claire = create_person(
-            db,
-            rt.master_keys,
-            login="claire.martin",
-            display_name="Claire Martin",
-            password=PASSWORD,
-            role="counsellor",
-        )
-        db.add(Membership(person_id=claire.id, organisation_id=organisation.id, role="counsellor"))
+        claire = claire_of_the_ccas(db, rt)
         moussa = create_person(
             db,
             rt.master_keys,

@@ -8,10 +8,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.app_fixtures import PASSWORD
+from tests.browser.people import claire_of_the_ccas, sign_in
 from tests.samples import pdf
-from vault.accounts import create_person
 from vault.db import transaction
-from vault.models import Membership, Organisation
 from vault.runtime import Runtime
 
 pytestmark = pytest.mark.browser
@@ -19,29 +18,11 @@ pytestmark = pytest.mark.browser
 PERSON_PASSWORD = "le mot de passe de moussa"
 
 
-def sign_in(page: Page, url: str, login: str, password: str) -> None:
-    page.goto(f"{url}/connexion")
-    page.get_by_label("Mon identifiant").fill(login)
-    page.get_by_label("Mon mot de passe").fill(password)
-    page.get_by_role("button", name="Ouvrir", exact=True).click()
-
-
 def test_counsellor_helps_then_the_person_ends_the_access(
     browser: Browser, page: Page, live_url: str, rt: Runtime, tmp_path: Path
 ) -> None:
     with transaction(rt.sessions) as db:
-        organisation = Organisation(name="CCAS d'Orléans")
-        db.add(organisation)
-        db.flush()
-        claire = create_person(
-            db,
-            rt.master_keys,
-            login="claire.martin",
-            display_name="Claire Martin",
-            password=PASSWORD,
-            role="counsellor",
-        )
-        db.add(Membership(person_id=claire.id, organisation_id=organisation.id, role="counsellor"))
+        claire_of_the_ccas(db, rt)
     paper = tmp_path / "attestation.pdf"
     paper.write_bytes(pdf("caf"))
 

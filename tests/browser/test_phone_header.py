@@ -10,12 +10,12 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.app_fixtures import PASSWORD
+from tests.browser.people import claire_of_the_ccas, sign_in
 from vault.accounts import create_person
 from vault.db import transaction
-from vault.models import Membership, Organisation
 from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime
-from vault.vocabulary import MemberRole, Role
+from vault.vocabulary import Role
 
 pytestmark = pytest.mark.browser
 
@@ -35,29 +35,7 @@ def people(rt: Runtime) -> None:
             role=Role.BENEFICIARY,
         )
         new_recovery_codes(db, amina)
-        organisation = Organisation(name="CCAS d'Orléans")
-        db.add(organisation)
-        db.flush()
-        claire = create_person(
-            db,
-            rt.master_keys,
-            login="claire.martin",
-            display_name="Claire Martin",
-            password=PASSWORD,
-            role=Role.COUNSELLOR,
-        )
-        db.add(
-            Membership(
-                person_id=claire.id, organisation_id=organisation.id, role=MemberRole.COUNSELLOR
-            )
-        )
-
-
-def sign_in(page: Page, url: str, login: str) -> None:
-    page.goto(f"{url}/connexion")
-    page.get_by_label("Mon identifiant").fill(login)
-    page.get_by_label("Mon mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Ouvrir", exact=True).click()
+        claire_of_the_ccas(db, rt)
 
 
 WIDER_THAN_THE_SCREEN = """(width) => [...document.querySelectorAll('body *')]

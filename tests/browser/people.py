@@ -1,0 +1,37 @@
+"""People the browser tests share: a counsellor of a CCAS, and signing in through the page."""
+
+from playwright.sync_api import Page
+from sqlalchemy.orm import Session
+
+from tests.app_fixtures import PASSWORD
+from vault.accounts import create_person
+from vault.models import Membership, Organisation, Person
+from vault.runtime import Runtime
+from vault.vocabulary import MemberRole, Role
+
+
+def claire_of_the_ccas(db: Session, rt: Runtime) -> Person:
+    """Claire Martin, counsellor at the CCAS d'Orléans (password PASSWORD)."""
+    organisation = Organisation(name="CCAS d'Orléans")
+    db.add(organisation)
+    db.flush()
+    claire = create_person(
+        db,
+        rt.master_keys,
+        login="claire.martin",
+        display_name="Claire Martin",
+        password=PASSWORD,
+        role=Role.COUNSELLOR,
+    )
+    db.add(
+        Membership(person_id=claire.id, organisation_id=organisation.id, role=MemberRole.COUNSELLOR)
+    )
+    db.flush()
+    return claire
+
+
+def sign_in(page: Page, url: str, login: str, password: str = PASSWORD) -> None:
+    page.goto(f"{url}/connexion")
+    page.get_by_label("Mon identifiant").fill(login)
+    page.get_by_label("Mon mot de passe").fill(password)
+    page.get_by_role("button", name="Ouvrir", exact=True).click()
