@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(postgresql ceph-mon ceph-osd radosgw chromium uuid-runtime curl)
+APT_PACKAGES=(postgresql ceph-mon ceph-osd radosgw chromium fonts-noto-color-emoji uuid-runtime curl)
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 START_NS=$(date +%s%N)

@@ -15,6 +15,7 @@ from webui.pages import admin as admin_pages
 from webui.pages import auth as auth_pages
 from webui.pages import consent as consent_pages
 from webui.pages import hold as hold_pages
+from webui.pages import idle as idle_pages
 from webui.pages import paper_upload
 from webui.pages import papers as paper_pages
 from webui.security import SecurityHeaders
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         admin_pages,
         consent_pages,
         hold_pages,
+        idle_pages,
         paper_upload,
         paper_pages,
     ):

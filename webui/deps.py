@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from vault.errors import ForbiddenError, VaultError
 from vault.hold import current_hold
@@ -225,6 +226,34 @@ class SignInRequired(Exception):
     """Raised by a page that needs a signed-in person; answered with a redirect to sign in."""
 
 
+class SessionEnded(Exception):
+    """A form was sent with the cookie of a session that has ended (idle sign-out): answered
+    with a page that says so and shows back what the person had typed, so nothing is lost."""
+
+    def __init__(self, kept: list[tuple[str, str]]) -> None:
+        super().__init__("session ended")
+        self.kept = kept
+
+
+# Never shown back: secrets, and the form's own token.
+_NEVER_KEPT = ("csrf", "password", "code", "secret", "token")
+
+
+def had_session(request: Request) -> bool:
+    """The browser still holds a session cookie, but the session is over."""
+    return bool(request.cookies.get(session_cookie_name(request)))
+
+
+def typed_text(form: FormData) -> list[tuple[str, str]]:
+    return [
+        (name, value)
+        for name, value in form.multi_items()
+        if isinstance(value, str)
+        and value.strip()
+        and not any(word in name.lower() for word in _NEVER_KEPT)
+    ]
+
+
 def need(signed_in: SignedIn | None) -> SignedIn:
     if signed_in is None:
         raise SignInRequired
@@ -288,13 +317,16 @@ async def page_csrf(request: Request, signed_in: PageSignedIn) -> None:
     the route never runs, so nothing changes."""
     if request.method in SAFE_METHODS:
         return
-    submitted = (await request.form()).get("csrf")
+    form = await request.form()
+    submitted = form.get("csrf")
     token = submitted if isinstance(submitted, str) else None
     expected = [signed_in.session.csrf_token] if signed_in else []
     form_cookie = request.cookies.get(cookie_name(request, FORM_COOKIE))
     if form_cookie:
         expected.append(form_cookie)
     if not any(csrf_ok(request, value, token) for value in expected):
+        if signed_in is None and had_session(request) and same_origin(request):
+            raise SessionEnded(typed_text(form))
         raise HTTPException(status_code=403, detail=EXPIRED)
 
 

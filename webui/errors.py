@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Mapping
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,8 +17,10 @@ from vault.errors import (
     ThrottledError,
     VaultError,
 )
-from webui.deps import SignInRequired
+from webui.deps import SessionEnded, SignInRequired, had_session
+from webui.navigation import local_path
 from webui.pages.render import page
+from webui.security import clear_session_cookie
 from webui.statuses import status_of
 
 log = logging.getLogger("coffre")
@@ -48,6 +51,45 @@ def answer(
     return page(request, "error.html", signed_in, status_code=status_code, message=message)
 
 
+# What the page that says a session ended calls the fields it shows back.
+FIELD_LABELS = {
+    "title": "Nom du papier",
+    "display_name": "Nom",
+    "login": "Identifiant",
+    "name": "Nom",
+    "expires_on": "Valable jusqu'au",
+    "language": "Langue",
+}
+
+
+def sign_in_url(*, ended: bool, after: str | None) -> str:
+    query = {"fin": "1"} if ended else {}
+    if after:
+        query["suite"] = after
+    return "/connexion" + (f"?{urlencode(query)}" if query else "")
+
+
+def referring_page(request: Request) -> str | None:
+    """The page of ours the form was on (the Referer is sent to our own origin only)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc:
+        return None
+    return local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
+
+
+def sign_in_redirect(request: Request) -> Response:
+    """To sign in, then back to the page asked for. When the browser held a session that has
+    ended, the sign-in page says why, and the stale cookie goes."""
+    ended = had_session(request)
+    after = local_path(str(request.url.path)) if request.method == "GET" else None
+    if after and request.url.query:
+        after = local_path(f"{after}?{request.url.query}")
+    response = RedirectResponse(sign_in_url(ended=ended, after=after), status_code=303)
+    if ended:
+        clear_session_cookie(request, response)
+    return response
+
+
 def error_headers(exc: VaultError) -> dict[str, str] | None:
     if isinstance(exc, ThrottledError):
         return {"Retry-After": str(exc.retry_after)}
@@ -58,8 +100,21 @@ def error_headers(exc: VaultError) -> dict[str, str] | None:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
-    async def sign_in_first(_request: Request, _exc: SignInRequired) -> Response:
-        return RedirectResponse("/connexion", status_code=303)
+    async def sign_in_first(request: Request, _exc: SignInRequired) -> Response:
+        return sign_in_redirect(request)
+
+    @app.exception_handler(SessionEnded)
+    async def session_ended(request: Request, exc: SessionEnded) -> Response:
+        response = page(
+            request,
+            "session_ended.html",
+            None,
+            status_code=401,
+            kept=[(FIELD_LABELS.get(name, "Texte"), value) for name, value in exc.kept],
+            next_url=sign_in_url(ended=True, after=referring_page(request)),
+        )
+        clear_session_cookie(request, response)
+        return response
 
     @app.exception_handler(VaultError)
     async def vault_error(request: Request, exc: VaultError) -> Response:

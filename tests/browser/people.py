@@ -1,10 +1,20 @@
-"""People the browser tests share: a counsellor of a CCAS, and signing in through the page."""
+"""People the browser tests share: a counsellor of a CCAS, signing in through the page, and
+papers put straight in a vault."""
 
 from playwright.sync_api import Page
 from sqlalchemy.orm import Session
 
 from tests.app_fixtures import PASSWORD
+from tests.samples import pdf
 from vault.accounts import create_person
+from vault.db import transaction
+from vault.documents.service import (
+    DocumentFields,
+    create_document,
+    plan_upload,
+    store_upload,
+    update_document,
+)
 from vault.models import Membership, Organisation, Person
 from vault.runtime import Runtime
 from vault.vocabulary import MemberRole, Role
@@ -35,3 +45,22 @@ def sign_in(page: Page, url: str, login: str, password: str = PASSWORD) -> None:
     page.get_by_label("Mon identifiant").fill(login)
     page.get_by_label("Mon mot de passe").fill(password)
     page.get_by_role("button", name="Ouvrir", exact=True).click()
+
+
+def add_paper(
+    rt: Runtime,
+    owner: Person,
+    vault_id: str,
+    title: str,
+    private: bool = False,
+    content: bytes | None = None,
+) -> str:
+    """A paper in `vault_id`, added by `owner` (a PDF unless `content` is given)."""
+    with transaction(rt.sessions) as db:
+        plan = plan_upload(db, rt, owner, vault_id)
+    stored = store_upload(rt, plan, [content if content is not None else pdf(title)])
+    with transaction(rt.sessions) as db:
+        document_id = create_document(db, rt, owner, stored, DocumentFields(title, "identity")).id
+        if private:
+            update_document(db, rt, owner, document_id, private=True)
+    return document_id

@@ -13,36 +13,16 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.app_fixtures import PASSWORD
-from tests.browser.people import claire_of_the_ccas, sign_in
-from tests.samples import pdf
+from tests.browser.people import add_paper, claire_of_the_ccas, sign_in
 from vault.accounts import create_person
 from vault.db import transaction
-from vault.documents.service import (
-    DocumentFields,
-    create_document,
-    plan_upload,
-    store_upload,
-    update_document,
-)
 from vault.grants import GrantTerms, create_grant
-from vault.models import Person
 from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime
 
 pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "le soleil se leve sur la loire"
-
-
-def add_paper(rt: Runtime, owner: Person, vault_id: str, title: str, private: bool) -> str:
-    with transaction(rt.sessions) as db:
-        plan = plan_upload(db, rt, owner, vault_id)
-    stored = store_upload(rt, plan, [pdf(title)])
-    with transaction(rt.sessions) as db:
-        document_id = create_document(db, rt, owner, stored, DocumentFields(title, "identity")).id
-        if private:
-            update_document(db, rt, owner, document_id, private=True)
-    return document_id
 
 
 def test_counsellor_changes_the_password_with_the_person(
@@ -65,7 +45,7 @@ def test_counsellor_changes_the_password_with_the_person(
             db, rt, moussa, GrantTerms(["view", "recover"], ["identity"]), counsellor_id=claire.id
         )
         vault_id = grant.vault_id
-    add_paper(rt, moussa, vault_id, "Carte d'identité", private=False)
+    add_paper(rt, moussa, vault_id, "Carte d'identité")
     add_paper(rt, moussa, vault_id, "Lettre de l'avocat", private=True)
 
     # The counsellor, signed in, changes the password with the person beside her.

@@ -52,11 +52,14 @@ def test_sign_up_add_open(page: Page, live_url: str, tmp_path: Path) -> None:
 
     expect(page.get_by_role("link", name="Attestation CAF")).to_be_visible()
     page.get_by_role("link", name="Attestation CAF").click()
+    page.get_by_role("link", name="Télécharger").click()
+    expect(page.get_by_text("Le fichier restera sur cet appareil.")).to_be_visible()
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Télécharger").click()
+        page.get_by_role("link", name="Télécharger quand même").click()
     downloaded = download_info.value.path()
     assert Path(downloaded).read_bytes() == paper.read_bytes()
 
+    page.get_by_role("link", name="Retour", exact=True).click()
     page.get_by_role("link", name="Retour à mes papiers").click()
     page.get_by_role("link", name="Carte d'identité").click()
     with page.expect_response(lambda response: "/fichier" in response.url) as shown_info:
@@ -64,7 +67,9 @@ def test_sign_up_add_open(page: Page, live_url: str, tmp_path: Path) -> None:
     shown = shown_info.value
     assert shown.body() == photo.read_bytes()
     assert shown.headers["cache-control"] == "no-store"
-    page.go_back()
+    expect(page.get_by_role("img", name="Carte d'identité")).to_be_visible()
+    expect(page.get_by_role("button", name="Quitter")).to_be_visible()
+    page.get_by_role("link", name="Retour", exact=True).click()
 
     page.get_by_role("button", name="Quitter").click()
     expect(page.get_by_role("heading", name="Votre coffre est fermé")).to_be_visible()

@@ -36,6 +36,7 @@ from webui.deps import (
     device_of,
     device_token,
 )
+from webui.navigation import local_path
 from webui.pages.common import (
     anonymous_form,
     redirect,
@@ -73,10 +74,20 @@ def home(signed_in: PageSignedIn, db: DbSession) -> Response:
 
 
 @router.get("/connexion")
-def sign_in_form(request: Request, signed_in: PageSignedIn, partage: int = 0) -> Response:
+def sign_in_form(
+    request: Request, signed_in: PageSignedIn, partage: int = 0, fin: str = "", suite: str = ""
+) -> Response:
+    """`fin`: the idle sign-out brought the person here; `suite`: the page to go back to."""
     if signed_in:
         return redirect("/papiers")
-    return anonymous_form(request, "signin.html", shared=bool(partage), login="")
+    return anonymous_form(
+        request,
+        "signin.html",
+        shared=bool(partage),
+        login="",
+        ended=bool(fin),
+        after=local_path(suite) or "",
+    )
 
 
 @router.post("/connexion")
@@ -87,6 +98,7 @@ def sign_in_submit(
     login: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     shared: Annotated[int, Form()] = 0,
+    suite: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
         with attempt(db):
@@ -97,8 +109,17 @@ def sign_in_submit(
         return _second_step(request, db, rt, login, bool(shared))
     except (AuthenticationError, ThrottledError) as exc:
         # Returning keeps the failure count: get_db commits.
-        return anonymous_form(request, "signin.html", error=exc, login=login, shared=bool(shared))
-    response = start_session(request, db, rt, person, redirect(landing(db, person)))
+        return anonymous_form(
+            request,
+            "signin.html",
+            error=exc,
+            login=login,
+            shared=bool(shared),
+            after=local_path(suite) or "",
+        )
+    response = start_session(
+        request, db, rt, person, redirect(landing(db, person, after=local_path(suite)))
+    )
     return remember_device(request, db, rt, person, response, shared=bool(shared))
 
 
@@ -125,15 +146,18 @@ def remember_device(
     return response
 
 
-def landing(db: DbSession, person: Person) -> str:
+def landing(db: DbSession, person: Person, after: str | None = None) -> str:
     """Where a person lands after signing in: first who changed their password with a
-    counsellor (once), then their answers if someone asked for access, then their papers."""
+    counsellor (once), then the page they were on when their session ended (`after`), then
+    their answers if someone asked for access, then their papers."""
     if is_professional(person):
-        return "/personnes"
+        return after or "/personnes"
     if may_see_keys_page(person):
-        return "/admin/cles"
+        return after or "/admin/cles"
     if person.reset_notice_pending:
         return "/compte/mot-de-passe-change"
+    if after:
+        return after
     return "/acces" if pending_requests(db, person) else "/papiers"
 
 
@@ -267,22 +291,24 @@ def sign_out(
     request: Request,
     db: DbSession,
     signed_in: PageSignedIn,
+    inactif: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
+    """`inactif`: sent by webui/static/idle.js when nobody used the page for too long."""
     if signed_in is not None:
         close_session(db, signed_in.session.id)
-    return signed_out_redirect(request)
+    return signed_out_redirect(request, idle=bool(inactif))
 
 
-def signed_out_redirect(request: Request) -> Response:
-    response = redirect("/au-revoir")
+def signed_out_redirect(request: Request, idle: bool = False) -> Response:
+    response = redirect("/au-revoir?inactif=1" if idle else "/au-revoir")
     clear_session_cookie(request, response)
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response
 
 
 @router.get("/au-revoir")
-def signed_out(request: Request) -> HTMLResponse:
-    return page(request, "signed_out.html", None)
+def signed_out(request: Request, inactif: str = "") -> HTMLResponse:
+    return page(request, "signed_out.html", None, idle=bool(inactif))
 
 
 @router.get("/mot-de-passe-oublie")

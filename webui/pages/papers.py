@@ -67,6 +67,27 @@ def paper(
     )
 
 
+@router.get("/papiers/{document_id}/voir")
+def paper_view(
+    document_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
+) -> Response:
+    """The paper opened inside a page (header, « Retour », « Quitter », idle sign-out), never
+    as a bare file left on the screen."""
+    me = need(signed_in)
+    view = service.get_document(db, rt, me.person, document_id)
+    return page(request, "paper_view.html", me, document=view)
+
+
+@router.get("/papiers/{document_id}/telecharger")
+def download_warning(
+    document_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
+) -> Response:
+    """Before a download: a downloaded file stays on the computer after « Quitter »."""
+    me = need(signed_in)
+    view = service.get_document(db, rt, me.person, document_id)
+    return page(request, "download.html", me, document=view)
+
+
 @router.get("/papiers/{document_id}/fichier")
 def paper_file(
     document_id: str,

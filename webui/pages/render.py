@@ -78,7 +78,7 @@ def page(
             "signed_in": signed_in,
             "menu": menu_for(signed_in.person if signed_in else None),
             "csrf": signed_in.session.csrf_token if signed_in else "",
-            "idle_seconds": settings.session_idle_minutes * 60 + 5,
+            "idle_seconds": settings.session_idle_minutes * 60,
             "allow_signup": settings.allow_signup,
             "categories": CATEGORIES,
             "errors": errors or {},

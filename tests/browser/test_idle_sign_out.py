@@ -1,0 +1,112 @@
+"""Idle sign-out while a paper is open, as on a shared computer. With JavaScript: a warning a
+minute before, « Rester connecté », then the coffre closes itself and the paper is gone (the
+page's clock is Playwright's, so minutes pass at once). Without JavaScript: the style sheet
+covers the paper when the session ends (Chromium's animation clock sped up through DevTools),
+and the next click lands on the sign-in page that says why, then back on the paper."""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.app_fixtures import PASSWORD
+from tests.browser.people import add_paper, sign_in
+from tests.samples import png
+from vault.accounts import create_person, vault_of
+from vault.db import transaction
+from vault.runtime import Runtime
+from vault.vocabulary import Role
+
+pytestmark = pytest.mark.browser
+
+
+def amina_with_a_paper(rt: Runtime) -> str:
+    with transaction(rt.sessions) as db:
+        amina = create_person(
+            db,
+            rt.master_keys,
+            login="amina.diallo",
+            display_name="Amina Diallo",
+            password=PASSWORD,
+            role=Role.BENEFICIARY,
+        )
+        vault = vault_of(db, amina.id)
+        assert vault is not None
+        vault_id = vault.id
+    return add_paper(rt, amina, vault_id, "Titre de séjour", content=png(400, 250))
+
+
+def shots_folder(tmp_path: Path) -> Path:
+    shots = Path(os.environ.get("COFFRE_TEST_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
+
+
+def test_with_javascript_a_warning_then_the_paper_is_gone(
+    browser: Browser, live_url: str, rt: Runtime, tmp_path: Path
+) -> None:
+    document_id = amina_with_a_paper(rt)
+    context = browser.new_context(locale="fr-FR")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.clock.install()
+    sign_in(page, live_url, "amina.diallo")
+    page.goto(f"{live_url}/papiers/{document_id}/voir")
+    paper = page.get_by_role("img", name="Titre de séjour")
+    expect(paper).to_be_visible()
+    idle_ms = rt.settings.session_idle_minutes * 60_000
+
+    page.clock.run_for(idle_ms - 59_000)
+    expect(page.get_by_text("Votre coffre va se fermer dans une minute")).to_be_visible()
+    page.screenshot(path=str(shots_folder(tmp_path) / "idle-warning.png"))
+    with page.expect_response(lambda answer: "/rester-connecte" in answer.url) as kept:
+        page.get_by_role("button", name="Rester connecté").click()
+    assert kept.value.status == 204
+    expect(page.get_by_text("Votre coffre va se fermer dans une minute")).to_be_hidden()
+
+    page.clock.run_for(idle_ms - 30_000)
+    expect(paper).to_be_visible()
+    page.clock.run_for(30_000)
+    expect(page.get_by_role("heading", name="Votre coffre est fermé")).to_be_visible()
+    expect(page.get_by_text("Il s'est fermé tout seul")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("heading", name="Ouvrir mon coffre")).to_be_visible()
+    expect(page.get_by_role("img", name="Titre de séjour")).to_have_count(0)
+    context.close()
+
+
+def test_without_javascript_the_page_is_covered_then_back_after_sign_in(
+    browser: Browser, live_url: str, rt: Runtime, tmp_path: Path
+) -> None:
+    document_id = amina_with_a_paper(rt)
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, live_url, "amina.diallo")
+    paper_url = f"{live_url}/papiers/{document_id}/voir"
+    page.goto(paper_url)
+    paper = page.get_by_role("img", name="Titre de séjour")
+    expect(paper).to_be_visible()
+    curtain = page.get_by_text("Votre coffre s'est fermé, pour votre sécurité.")
+    expect(curtain).to_be_hidden()
+
+    # The server ends the session; the page's style sheet covers the paper at the same time.
+    rt.settings.session_idle_minutes = 0
+    devtools = context.new_cdp_session(page)
+    devtools.send("Animation.enable")
+    devtools.send("Animation.setPlaybackRate", {"playbackRate": 5000})
+    expect(curtain).to_be_visible()
+    expect(paper).to_be_hidden()
+    expect(page.get_by_role("button", name="Quitter")).to_be_hidden()
+    page.screenshot(path=str(shots_folder(tmp_path) / "idle-curtain-no-js.png"))
+
+    page.get_by_role("link", name="Ouvrir mon coffre").click()
+    rt.settings.session_idle_minutes = 15
+    expect(page.get_by_text("Votre coffre s'est fermé, pour votre sécurité")).to_be_visible()
+    page.get_by_label("Mon identifiant").fill("amina.diallo")
+    page.get_by_label("Mon mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Ouvrir", exact=True).click()
+    assert page.url == paper_url
+    expect(page.get_by_role("img", name="Titre de séjour")).to_be_visible()
+    context.close()

@@ -1,0 +1,105 @@
+"""Idle sign-out without `meta refresh`: the server ends the session; the pages carry the
+warning script and the style sheet that covers them; the next action after the end lands on a
+page that says why and keeps what was typed (never a password); then back where one was."""
+
+from fastapi.testclient import TestClient
+
+from tests.app_fixtures import PASSWORD
+from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, signed_up
+from tests.samples import pdf
+from vault.runtime import Runtime
+from webui.navigation import local_path
+
+
+def test_signed_in_pages_use_no_meta_refresh(client: TestClient, rt: Runtime) -> None:
+    signed_up(client)
+    html = client.get("/papiers").text
+    assert 'http-equiv="refresh"' not in html
+    assert '<script src="/static/idle.js" defer></script>' in html
+    assert f'data-idle-seconds="{rt.settings.session_idle_minutes * 60}"' in html
+    assert "Rester connecté" in html
+    assert 'class="idle-curtain"' in html
+    css = client.get("/inactivite.css")
+    assert css.headers["content-type"].startswith("text/css")
+    assert f"{rt.settings.session_idle_minutes * 60 + 5}s forwards" in css.text
+
+
+def test_stay_signed_in_keeps_the_session(client: TestClient) -> None:
+    csrf = signed_up(client)
+    assert (
+        client.post("/rester-connecte", data={"csrf": csrf}, headers=SAME_ORIGIN).status_code == 204
+    )
+    refused = client.post("/rester-connecte", data={}, headers=SAME_ORIGIN)
+    assert refused.status_code == 403
+
+
+def test_a_page_after_the_end_says_why_and_returns_there(client: TestClient, rt: Runtime) -> None:
+    csrf = signed_up(client)
+    paper = add_paper(client, csrf, pdf("page"))
+    paper_path = str(paper.url.path)
+    rt.settings.session_idle_minutes = 0
+    ended = client.get(paper_path, follow_redirects=False)
+    assert ended.status_code == 303
+    assert (
+        ended.headers["location"]
+        == f"/connexion?fin=1&suite=%2Fpapiers%2F{paper_path.split('/')[-1]}"
+    )
+    assert "coffre_session" in ended.headers["set-cookie"]  # the stale cookie goes
+    rt.settings.session_idle_minutes = 15
+    sign_in_page = client.get(ended.headers["location"])
+    assert "Votre coffre s'est fermé, pour votre sécurité" in sign_in_page.text
+    assert f'name="suite" value="{paper_path}"' in sign_in_page.text
+    token = sign_in_page.text.split('name="csrf" value="')[1].split('"')[0]
+    back = client.post(
+        "/connexion",
+        data={"csrf": token, "login": "fatou.sow", "password": PASSWORD, "suite": paper_path},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert back.headers["location"] == paper_path
+
+
+def test_a_form_sent_after_the_end_keeps_the_text_and_changes_nothing(
+    client: TestClient, rt: Runtime
+) -> None:
+    csrf = signed_up(client)
+    rt.settings.session_idle_minutes = 0
+    answer = client.post(
+        "/compte/infos",
+        data={"csrf": csrf, "display_name": "Fatou Sow Diop", "password": "mon secret à moi"},
+        headers={**SAME_ORIGIN, "Referer": "http://coffre.test/compte"},
+    )
+    assert answer.status_code == 401
+    assert "Votre coffre s'est fermé" in answer.text
+    assert "Fatou Sow Diop" in answer.text
+    assert "mon secret à moi" not in answer.text
+    assert csrf not in answer.text
+    assert 'href="/connexion?fin=1&amp;suite=%2Fcompte"' in answer.text
+    rt.settings.session_idle_minutes = 15
+    assert client.get("/compte", follow_redirects=False).status_code == 303
+
+
+def test_the_idle_script_signs_out_and_says_so(client: TestClient) -> None:
+    csrf = signed_up(client)
+    answer = client.post(
+        "/quitter", data={"csrf": csrf, "inactif": "1"}, headers=SAME_ORIGIN, follow_redirects=False
+    )
+    assert answer.headers["location"] == "/au-revoir?inactif=1"
+    assert "Il s'est fermé tout seul" in client.get(answer.headers["location"]).text
+    assert client.get("/papiers", follow_redirects=False).status_code == 303
+
+
+def test_only_our_own_pages_come_after_sign_in() -> None:
+    assert local_path("/papiers/abc?x=1") == "/papiers/abc?x=1"
+    for elsewhere in (
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+        "papiers",
+        "/connexion",
+        "/quitter",
+        "/",
+        "/a\nb",
+        "/" + "a" * 600,
+    ):
+        assert local_path(elsewhere) is None, elsewhere
