@@ -2,14 +2,23 @@
 to a status code; messages never contain a document's content or title."""
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalogues (webui/locales), which translate it at the edge."""
+    return message
+
+
 class VaultError(Exception):
     # Whether what the unit of work wrote before the refusal must be kept: the journal line of
     # a refused access, the count of failed attempts. Anything else is rolled back.
     keeps_writes = False
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: str | None = None, **params: str | int) -> None:
+        """`message` is French, the catalogues' source language; `params` fill its
+        `%(name)s` places after translation."""
+        self.template = message
+        self.params = params
+        self.message = message % params if params else message
+        super().__init__(self.message)
         self.field = field
 
 
@@ -65,9 +74,12 @@ class ThrottledError(VaultError):
 
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, -(-retry_after // 60))
-        super().__init__(
-            f"Trop d'essais. Attendez {minutes} minute{'s' if minutes > 1 else ''} puis réessayez."
-        )
+        if minutes == 1:
+            super().__init__(N_("Trop d'essais. Attendez 1 minute puis réessayez."))
+        else:
+            super().__init__(
+                N_("Trop d'essais. Attendez %(minutes)s minutes puis réessayez."), minutes=minutes
+            )
         self.retry_after = retry_after
 
 

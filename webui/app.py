@@ -16,6 +16,7 @@ from webui.pages import auth as auth_pages
 from webui.pages import consent as consent_pages
 from webui.pages import hold as hold_pages
 from webui.pages import idle as idle_pages
+from webui.pages import language as language_pages
 from webui.pages import paper_upload
 from webui.pages import papers as paper_pages
 from webui.security import SecurityHeaders
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         consent_pages,
         hold_pages,
         idle_pages,
+        language_pages,
         paper_upload,
         paper_pages,
     ):

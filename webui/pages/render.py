@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from vault.accounts import LANGUAGES
 from vault.documents.categories import CATEGORIES
 from vault.errors import VaultError
 from vault.models import Person
@@ -18,19 +19,26 @@ from vault.policy import (
     may_see_keys_page,
 )
 from vault.sessions import SignedIn
+from webui import i18n
 from webui.statuses import status_of
 
 templates = Jinja2Templates(directory=str(files("webui") / "templates"))
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True
+)
 
 
 def size_label(size: int) -> str:
     if size < 1024 * 1024:
-        return f"{max(1, round(size / 1024))} Ko"
-    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
+        return i18n.gettext("%(size)s Ko") % {"size": i18n.number(max(1, round(size / 1024)))}
+    return i18n.gettext("%(size)s Mo") % {"size": i18n.number(round(size / (1024 * 1024), 1))}
 
 
 templates.env.filters["size"] = size_label
-templates.env.filters["category"] = lambda code: CATEGORIES.get(code, code)
+templates.env.filters["category"] = lambda code: i18n.gettext(CATEGORIES.get(code) or code)
+templates.env.filters["day"] = i18n.day
+templates.env.filters["moment"] = i18n.moment
 
 
 @dataclass(frozen=True)
@@ -67,14 +75,30 @@ def page(
 ) -> HTMLResponse:
     """Render a page. `errors` maps a field id to its message, shown at the top and by the field;
     `error` fills both from a refusal (its field, else `error_field`) and sets the status."""
-    if error is not None:
-        status_code = status_of(error)
-        errors = {error.field or error_field: error.message}
+    person = signed_in.person if signed_in else None
+    with i18n.speaking(i18n.language_of(request, person)):
+        if error is not None:
+            status_code = status_of(error)
+            errors = {error.field or error_field: i18n.error_text(error)}
+        return _render(request, template, signed_in, status_code, errors, context)
+
+
+def _render(
+    request: Request,
+    template: str,
+    signed_in: SignedIn | None,
+    status_code: int,
+    errors: dict[str, str] | None,
+    context: dict[str, Any],
+) -> HTMLResponse:
     settings = request.app.state.runtime.settings
     return templates.TemplateResponse(
         request,
         template,
         {
+            "lang": i18n.current(),
+            "dir": i18n.direction(),
+            "languages": LANGUAGES,
             "signed_in": signed_in,
             "menu": menu_for(signed_in.person if signed_in else None),
             "csrf": signed_in.session.csrf_token if signed_in else "",

@@ -120,6 +120,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/quitter"): "public",
     ("GET", "/au-revoir"): "public",
     ("GET", "/inactivite.css"): "public",
+    ("GET", "/langue/{code}"): "public",
     ("POST", "/rester-connecte"): "signed_in",
     ("GET", "/compte"): "signed_in",
     ("POST", "/compte/mot-de-passe"): "signed_in",
@@ -305,6 +306,7 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
         "grant_id": world.new_request() if "{grant_id}" in path else "",
         "person_id": world.people["owner"].id,
         "org_id": world.org_id,
+        "code": "fr",
     }
     url = path.format(**values)
     login = world.people[actor].login if actor != "anonymous" else "owner.person"

@@ -1,0 +1,118 @@
+"""The pages in French (the source), English and Arabic: gettext catalogues made with Babel
+(webui/locales/<lang>/LC_MESSAGES/messages.po), the language of each request, and dates,
+numbers and messages of the domain (vault.errors) put in that language at the edge."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
+from functools import cache
+from gettext import GNUTranslations, NullTranslations
+from importlib.resources import files
+from io import BytesIO
+
+from babel import Locale, negotiate_locale
+from babel.dates import format_date, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from fastapi import Request
+
+from vault.accounts import LANGUAGES
+from vault.errors import VaultError
+from vault.models import Person
+
+SOURCE = "fr"
+RIGHT_TO_LEFT = frozenset({"ar"})
+LANGUAGE_COOKIE = "coffre_lang"
+
+_current: ContextVar[str] = ContextVar("coffre_language", default=SOURCE)
+
+
+@cache
+def catalogue(language: str) -> NullTranslations:
+    """The compiled catalogue of `language`; the source language needs none."""
+    if language == SOURCE:
+        return NullTranslations()
+    po = files("webui") / "locales" / language / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as source:
+        messages = read_po(source, locale=language)
+    compiled = BytesIO()
+    write_mo(compiled, messages)
+    compiled.seek(0)
+    return GNUTranslations(compiled)
+
+
+def language_of(request: Request, person: Person | None) -> str:
+    """The person's stored choice, then the switch (a cookie), then the browser's languages."""
+    if person is not None and person.preferred_language in LANGUAGES:
+        return person.preferred_language
+    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    if chosen in LANGUAGES:
+        return chosen
+    wanted = accepted(request.headers.get("accept-language", ""))
+    return negotiate_locale(wanted, list(LANGUAGES), sep="-") or SOURCE
+
+
+def accepted(header: str) -> list[str]:
+    """Accept-Language's languages, most wanted first."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, item in enumerate(header.split(",")[:20]):
+        tag, _, quality = item.strip().partition(";q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            continue
+        if tag and weight > 0:
+            weighted.append((-weight, position, tag.split("-")[0].lower()))
+    return [tag for _weight, _position, tag in sorted(weighted)]
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Within: gettext, dates and numbers are in `language`."""
+    token = _current.set(language if language in LANGUAGES else SOURCE)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def current() -> str:
+    return _current.get()
+
+
+def direction() -> str:
+    return "rtl" if current() in RIGHT_TO_LEFT else "ltr"
+
+
+def gettext(message: str) -> str:
+    return catalogue(current()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return catalogue(current()).ngettext(singular, plural, count)
+
+
+def error_text(error: VaultError) -> str:
+    """A refusal of the domain, in the request's language."""
+    translated = gettext(error.template)
+    return translated % error.params if error.params else translated
+
+
+def day(value: date | datetime) -> str:
+    return format_date(value, format="long", locale=current())
+
+
+def moment(value: datetime) -> str:
+    language = current()
+    day_part = format_date(value, format="long", locale=language)
+    return f"{day_part}, {format_time(value, format='short', locale=language)}"
+
+
+def number(value: float) -> str:
+    return format_decimal(value, format="#,##0.#", locale=current())
+
+
+def language_name(code: str) -> str:
+    return Locale.parse(code).get_display_name(code) or code
