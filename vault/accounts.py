@@ -15,6 +15,7 @@ from keys.providers.base import MasterKeyProvider
 from vault import devices, journal, throttle
 from vault.errors import ConflictError, InvalidInputError
 from vault.keychain import active_user_key, create_user_key, open_person_field
+from vault.logins import login_base
 from vault.models import Person, Vault
 from vault.passwords import check_new_password, hash_password
 from vault.policy import is_beneficiary
@@ -41,16 +42,10 @@ def normalise_login(login: str) -> str:
     return unicodedata.normalize("NFKC", login).strip().lower()
 
 
-def _ascii_words(text: str) -> list[str]:
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.findall(r"[a-z0-9]+", plain)
-
-
 def suggest_login(db: Session, display_name: str) -> str:
-    """A login built from the person's name ("Amina Diallo" -> "amina.diallo"), made unique."""
-    base = ".".join(_ascii_words(display_name))[:56].strip(".") or "personne"
-    if len(base) < 3:
-        base = f"{base}.coffre"
+    """A readable login built from the person's name in any script ("Amina Diallo" ->
+    "amina.diallo", "Ирина Петрова" -> "irina.petrova"), made unique with a number."""
+    base = login_base(display_name)
     taken = set(db.scalars(select(Person.login).where(Person.login.like(f"{base}%"))))
     if base not in taken:
         return base

@@ -240,3 +240,17 @@ def may_help_recover(db: Session, settings: Settings, helper: Person, person: Pe
     if vault is None or helper.id == person.id:
         return False
     return vault_access(db, settings, helper, vault, Action.RECOVER) is not None
+
+
+def may_see_login(db: Session, settings: Settings, professional: Person, person: Person) -> bool:
+    """A person who forgot their login can ask a professional they trust now: any current grant,
+    whatever its scopes, shows the person's login to whoever holds it, and no one else."""
+    vault = db.scalar(select(Vault).where(Vault.owner_id == person.id))
+    return vault is not None and bool(
+        current_grants(db, settings, professional, vault.id, utcnow())
+    )
+
+
+def may_list_papers(db: Session, settings: Settings, actor: Person, vault_id: str) -> bool:
+    vault = db.get(Vault, vault_id)
+    return vault is not None and vault_access(db, settings, actor, vault, Action.VIEW) is not None

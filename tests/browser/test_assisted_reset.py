@@ -1,8 +1,9 @@
 """In a real browser: a person who lost everything (password and printed codes) goes to the
-counsellor they trust; the counsellor, signed in, opens the person's page and changes the
-password with them, the person typing it on that screen. The person then signs in, is told who
-helped and when, sees it in their history, and finds their private paper closed until they
-enter a recovery code (found later at home), after which it opens.
+counsellor they trust; the counsellor, signed in, opens the person's page (which shows the
+person's login), chooses « Aider au mot de passe » and changes the password with them, the
+person typing it on that screen. The person then signs in, is told who helped and when, sees
+it in their history, and finds their private paper closed until they enter a recovery code
+(found later at home), after which it opens.
 
 Screenshots go to $COFFRE_TEST_SCREENSHOTS (or the test's own folder)."""
 
@@ -51,7 +52,11 @@ def test_counsellor_changes_the_password_with_the_person(
     # The counsellor, signed in, changes the password with the person beside her.
     sign_in(page, live_url, "claire.martin", PASSWORD)
     page.get_by_role("link", name="Moussa Traoré").click()
-    page.get_by_role("link", name="Changer son mot de passe avec la personne").click()
+    expect(page.get_by_text("Son identifiant : moussa.traore")).to_be_visible()
+    page.get_by_role("link", name="Aider au mot de passe").click()
+    expect(
+        page.get_by_role("heading", name="Aider Moussa Traoré pour son mot de passe")
+    ).to_be_visible()
     expect(page.get_by_text("C'est elle qui tape son nouveau mot de passe.")).to_be_visible()
     page.screenshot(path=str(shots / "1-counsellor-form.png"), full_page=True)
     page.get_by_label("Nouveau mot de passe (tapé par la personne)").fill(NEW_PASSWORD)

@@ -19,6 +19,7 @@ from vault.errors import (
     VaultError,
 )
 from vault.grants import pending_requests
+from vault.hold import hold_words
 from vault.models import Person
 from vault.policy import is_professional, may_see_keys_page
 from vault.recovery import new_recovery_codes, recover
@@ -312,8 +313,8 @@ def signed_out(request: Request, inactif: str = "") -> HTMLResponse:
 
 
 @router.get("/mot-de-passe-oublie")
-def forgotten_form(request: Request) -> Response:
-    return anonymous_form(request, "forgotten.html", values={})
+def forgotten_form(request: Request, rt: RuntimeDep) -> Response:
+    return anonymous_form(request, "forgotten.html", values={}, hold_words=hold_words(rt.settings))
 
 
 @router.post("/mot-de-passe-oublie")
@@ -329,5 +330,11 @@ def forgotten_submit(
         with attempt(db):
             recover(db, rt, login, code, password, client_address(request))
     except VaultError as exc:
-        return anonymous_form(request, "forgotten.html", error=exc, values={"login": login})
+        return anonymous_form(
+            request,
+            "forgotten.html",
+            error=exc,
+            values={"login": login},
+            hold_words=hold_words(rt.settings),
+        )
     return redirect("/connexion?nouveau=1")

@@ -17,6 +17,7 @@ from vault.grants import (
     answer_request,
     answering_needs_identity,
     create_account_in_person,
+    granted_person,
     granted_vaults,
     grants_of,
     request_access,
@@ -26,7 +27,13 @@ from vault.history import history, other_actors
 from vault.hold import hold_words
 from vault.models import Grant, Organisation, Person
 from vault.organisations import add_member, members_of, visible_organisations
-from vault.policy import SCOPES, grant_categories, grant_scopes, may_manage_organisation
+from vault.policy import (
+    SCOPES,
+    grant_categories,
+    grant_scopes,
+    may_list_papers,
+    may_manage_organisation,
+)
 from vault.reauth import check_password
 from vault.vocabulary import Consent, GrantStatus
 from webui.deps import (
@@ -273,8 +280,14 @@ def ask(
 def person_papers(
     vault_id: str, request: Request, db: DbSession, rt: RuntimeDep, me: Professional
 ) -> Response:
-    documents = service.list_documents(db, rt, me.person, vault_id)
-    person = next((v for v in granted_vaults(db, rt, me.person) if v.vault_id == vault_id), None)
+    """Who the person is and their login, for any current grant (to tell a person who forgot
+    it); their papers only with "view"."""
+    person = granted_person(db, rt, me.person, vault_id)
+    documents = (
+        service.list_documents(db, rt, me.person, vault_id)
+        if may_list_papers(db, rt.settings, me.person, vault_id)
+        else None
+    )
     return page(
         request, "person_papers.html", me, documents=documents, person=person, vault_id=vault_id
     )

@@ -1,6 +1,7 @@
-"""A password reset made with a counsellor, in pages. For the professional: change the
-person's password with them, on this screen. For the person: who did it and when (shown once
-at the next sign-in), and opening the closed papers with one of their recovery codes."""
+"""A password reset made with a counsellor, in pages. For the professional: « Aider au mot de
+passe », which explains the ways in, changes the person's password with them on this screen, or
+gives a code to hand over in person. For the person: who did it and when (shown once at the next
+sign-in), and opening the closed papers with one of their recovery codes."""
 
 from typing import Annotated
 
@@ -11,7 +12,9 @@ from vault.errors import AuthenticationError, InvalidInputError, NotFoundError, 
 from vault.hold import current_hold, hold_words, last_assisted_reset, notice_seen
 from vault.models import Person
 from vault.policy import may_help_recover
-from vault.recovery import person_of_vault, reset_with_person, unlock
+from vault.recovery import issue_reset_code, person_of_vault, reset_with_person, unlock
+from vault.runtime import Runtime
+from vault.sessions import SignedIn
 from webui.deps import (
     PAGE_CSRF,
     DbSession,
@@ -43,14 +46,30 @@ def reset_form(
     vault_id: str, request: Request, db: DbSession, rt: RuntimeDep, me: Professional, fait: int = 0
 ) -> Response:
     person = _helped_person(db, rt, me.person, vault_id)
+    return _help_page(request, rt, me, person, vault_id, done=bool(fait))
+
+
+def _help_page(
+    request: Request,
+    rt: Runtime,
+    me: SignedIn,
+    person: Person,
+    vault_id: str,
+    *,
+    done: bool = False,
+    error: InvalidInputError | None = None,
+) -> Response:
     return page(
         request,
         "person_password.html",
         me,
+        error=error,
+        error_field="password",
         person=person,
         vault_id=vault_id,
-        done=bool(fait),
+        done=done,
         hold_words=hold_words(rt.settings),
+        code_minutes=rt.settings.reset_code_minutes,
     )
 
 
@@ -69,18 +88,28 @@ def reset_submit(
         with attempt(db):
             reset_with_person(db, rt, me.person, person.id, password, client_address(request))
     except InvalidInputError as exc:
-        return page(
-            request,
-            "person_password.html",
-            me,
-            error=exc,
-            error_field="password",
-            person=person,
-            vault_id=vault_id,
-            done=False,
-            hold_words=hold_words(rt.settings),
-        )
+        return _help_page(request, rt, me, person, vault_id, error=exc)
     return redirect(f"/personnes/{vault_id}/mot-de-passe?fait=1")
+
+
+@router.post("/personnes/{vault_id}/mot-de-passe/code")
+def reset_code(
+    vault_id: str, request: Request, db: DbSession, rt: RuntimeDep, me: Professional
+) -> Response:
+    """A code the person redeems on « J'ai oublié mon mot de passe », handed over in person.
+    Shown once, in this answer: never in an address, where it would stay in the history."""
+    person = _helped_person(db, rt, me.person, vault_id)
+    code, _expires_at = issue_reset_code(db, rt, me.person, person.id, client_address(request))
+    return page(
+        request,
+        "person_reset_code.html",
+        me,
+        person=person,
+        vault_id=vault_id,
+        code=code,
+        code_minutes=rt.settings.reset_code_minutes,
+        hold_words=hold_words(rt.settings),
+    )
 
 
 @router.get("/compte/mot-de-passe-change")

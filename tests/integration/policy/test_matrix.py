@@ -149,6 +149,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/personnes/{vault_id}"): "vault_of_a_granted_person",
     ("GET", "/personnes/{vault_id}/mot-de-passe"): "recover_scope",
     ("POST", "/personnes/{vault_id}/mot-de-passe"): "recover_scope",
+    ("POST", "/personnes/{vault_id}/mot-de-passe/code"): "recover_scope",
     ("GET", "/compte/deverrouiller"): "signed_in",
     ("POST", "/compte/deverrouiller"): "signed_in",
     ("GET", "/compte/mot-de-passe-change"): "signed_in",
