@@ -17,6 +17,7 @@ from webui.pages import consent as consent_pages
 from webui.pages import hold as hold_pages
 from webui.pages import paper_upload
 from webui.pages import papers as paper_pages
+from webui.pages import trust as trust_pages
 from webui.security import SecurityHeaders
 
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         hold_pages,
         paper_upload,
         paper_pages,
+        trust_pages,
     ):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(files("webui") / "static")), name="static")
