@@ -51,6 +51,21 @@ class Settings(BaseSettings):
     # vault, within this many days; beyond, a request is silently not recorded.
     access_request_limit: int = 3
     access_request_window_days: int = 30
+    # Who runs this coffre, shown on « Qui gère ce service » and « Aide »: a name, how to reach
+    # them (email, phone, address; one per line) and the legal notice. Empty until filled in.
+    operator_name: str = ""
+    operator_contact: str = ""
+    operator_legal_notice: str = ""
+    # Where to get the source code of the coffre that runs here (AGPL): a web address.
+    project_url: str = ""
+
+    @field_validator("project_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        # It becomes a link: a javascript: or data: address would run in the person's page.
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("COFFRE_PROJECT_URL: an address starting with https://")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -7,7 +7,7 @@ A counsellor who creates an account for a person sitting in front of them record
 in person.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -19,7 +19,17 @@ from vault import hold, journal
 from vault.accounts import create_person, normalise_login, owner_of_vault, vault_of
 from vault.documents.categories import Category
 from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
-from vault.models import Grant, GrantCategory, GrantScope, Organisation, Person, Vault, utcnow
+from vault.models import (
+    Grant,
+    GrantCategory,
+    GrantScope,
+    Membership,
+    Organisation,
+    Person,
+    Vault,
+    utcnow,
+)
+from vault.organisations import organisation_names
 from vault.policy import (
     SCOPES,
     giving_needs_identity,
@@ -324,6 +334,7 @@ def create_account_in_person(
         subject_id=person.id,
         actor_id=counsellor.id,
         action=journal.ACCOUNT_CREATED_IN_PERSON,
+        organisation_id=_organisation_of(db, grant, counsellor.id),
         grant_id=grant.id,
     )
     _note(db, grant, counsellor.id, journal.GRANT_CREATED)
@@ -379,6 +390,45 @@ def granted_person(db: Session, rt: Runtime, professional: Person, vault_id: str
     return next(v for v in granted_vaults(db, rt, professional) if v.vault_id == vault_id)
 
 
+@dataclass(frozen=True)
+class GrantHolder:
+    """Who holds a grant, as the person reads it: the professional and the organisations they
+    belong to (« Claire Martin », « CCAS de Lyon »), or an organisation alone (no name)."""
+
+    name: str
+    organisation: str
+
+
+def grant_holders(db: Session, grants: Iterable[Grant]) -> dict[str, GrantHolder]:
+    """The holder of each grant, by grant id. Memberships are read now: a professional's
+    organisations are those they belong to today."""
+    grants = list(grants)
+    people = {g.counsellor_id for g in grants if g.counsellor_id}
+    names = dict(
+        db.execute(select(Person.id, Person.display_name).where(Person.id.in_(people))).all()
+    )
+    organisations: dict[str, list[str]] = {}
+    for person_id, organisation in db.execute(
+        select(Membership.person_id, Organisation.name)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Membership.person_id.in_(people))
+        .order_by(Organisation.name)
+    ):
+        organisations.setdefault(person_id, []).append(organisation)
+    granted_to = organisation_names(db, {g.organisation_id for g in grants if g.organisation_id})
+    return {
+        g.id: GrantHolder(
+            name=names.get(g.counsellor_id, "") if g.counsellor_id else "",
+            organisation=(
+                granted_to.get(g.organisation_id, "")
+                if g.organisation_id
+                else ", ".join(organisations.get(g.counsellor_id or "", []))
+            ),
+        )
+        for g in grants
+    }
+
+
 def _note(db: Session, grant: Grant, actor_id: str | None, action: str) -> None:
     vault = db.get_one(Vault, grant.vault_id)
     journal.record(
@@ -386,6 +436,15 @@ def _note(db: Session, grant: Grant, actor_id: str | None, action: str) -> None:
         subject_id=vault.owner_id,
         actor_id=actor_id,
         action=action,
-        organisation_id=grant.organisation_id,
+        organisation_id=_organisation_of(db, grant, actor_id),
         grant_id=grant.id,
     )
+
+
+def _organisation_of(db: Session, grant: Grant, actor_id: str | None) -> str | None:
+    """The organisation a journal line about this grant names: the grant's own, or, when the
+    professional who holds it acted (a request, an account made with the person), theirs, as
+    the lines of what they do through it name it (vault.documents.service.note_use)."""
+    if grant.organisation_id or actor_id is None or actor_id != grant.counsellor_id:
+        return grant.organisation_id
+    return next(iter(organisations_of(db, actor_id)), None)

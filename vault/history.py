@@ -1,18 +1,84 @@
-"""A person's history as they read it: the journal lines about them, with who did it and
-from which organisation, a page at a time."""
+"""A person's history as they read it: every journal line about them (what they did, what
+others did on their vault, what was refused), with who did it and from which organisation, a
+page at a time, filtered by who acted and what it was about."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vault import journal
+from vault.grants import GrantHolder, grant_holders
 from vault.journal import actor_ids_of, lines_of
-from vault.models import Person
+from vault.models import Grant, Person
 from vault.organisations import organisation_names
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+
+
+class Topic(StrEnum):
+    """What a line is about, for the history's filter."""
+
+    PAPERS = "papers"
+    ACCESS = "access"
+    SIGN_IN = "sign_in"
+    REFUSALS = "refusals"
+
+
+_FAILURES = frozenset(
+    {
+        journal.SIGN_IN_FAILED,
+        journal.RECOVERY_FAILED,
+        journal.SECOND_FACTOR_FAILED,
+        journal.REAUTHENTICATION_FAILED,
+    }
+)
+TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
+    Topic.PAPERS: frozenset(
+        {
+            journal.DOCUMENT_LISTED,
+            journal.DOCUMENT_VIEWED,
+            journal.DOCUMENT_DOWNLOADED,
+            journal.DOCUMENT_ADDED,
+            journal.DOCUMENT_CHANGED,
+            journal.DOCUMENT_DELETED,
+            journal.DOCUMENT_MADE_PRIVATE,
+            journal.DOCUMENT_NO_LONGER_PRIVATE,
+        }
+    ),
+    Topic.ACCESS: frozenset(
+        {
+            journal.ACCOUNT_CREATED_IN_PERSON,
+            journal.GRANT_CREATED,
+            journal.GRANT_REQUESTED,
+            journal.GRANT_ACCEPTED,
+            journal.GRANT_REFUSED,
+            journal.GRANT_REVOKED,
+            journal.GRANT_EXPIRED,
+        }
+    ),
+    Topic.SIGN_IN: _FAILURES
+    | {
+        journal.SIGN_IN,
+        journal.SIGN_OUT_EVERYWHERE,
+        journal.PASSWORD_CHANGED,
+        journal.RECOVERY_CODES_CREATED,
+        journal.RECOVERY_CODE_USED,
+        journal.RESET_CODE_ISSUED,
+        journal.RESET_CODE_USED,
+        journal.SECOND_FACTOR_ENABLED,
+        journal.SECOND_FACTOR_RESET,
+        journal.THROTTLE_CLEARED,
+        journal.HOLD_ENDED,
+    },
+    # Someone tried and was refused: a paper outside their access, a wrong secret.
+    Topic.REFUSALS: _FAILURES | {journal.ACCESS_REFUSED},
+}
+# The lines whose target is a paper of the vault.
+_ABOUT_A_PAPER = TOPIC_ACTIONS[Topic.PAPERS] | {journal.ACCESS_REFUSED}
 
 
 @dataclass(frozen=True)
@@ -28,6 +94,8 @@ class HistoryLine:
     organisation_name: str | None
     document_id: str | None
     occurred_at: datetime
+    # For a line about an access: whose access it is (« Claire Martin, CCAS de Lyon »).
+    grant_holder: GrantHolder | None = None
 
 
 @dataclass(frozen=True)
@@ -44,14 +112,27 @@ def history(
     limit: int = PAGE_SIZE,
     before: int | None = None,
     actor_id: str | None = None,
+    helpers_only: bool = False,
+    topic: Topic | None = None,
 ) -> HistoryPage:
-    """Newest first; `before` is the `seq` of the last line of the previous page."""
+    """Newest first; `before` is the `seq` of the last line of the previous page. Only what
+    `actor_id` did, or what others than the person did (`helpers_only`), or lines about one
+    `topic`, when asked."""
     # One line more than asked tells whether an older page exists.
-    found = lines_of(db, person.id, limit=limit + 1, before=before, actor_id=actor_id)
+    found = lines_of(
+        db,
+        person.id,
+        limit=limit + 1,
+        before=before,
+        actor_id=actor_id,
+        others_only=helpers_only,
+        actions=TOPIC_ACTIONS[topic] if topic is not None else None,
+    )
     shown = found[:limit]
     events = [line.event for line in shown]
     names = _names(db, {e.actor_id for e in events if e.actor_id})
     organisations = organisation_names(db, {e.organisation_id for e in events if e.organisation_id})
+    holders = _holders(db, {e.grant_id for e in events if e.grant_id})
     lines = [
         HistoryLine(
             id=e.id,
@@ -63,12 +144,19 @@ def history(
             by_someone_else=e.actor_id is not None and e.actor_id != person.id,
             organisation_id=e.organisation_id,
             organisation_name=organisations.get(e.organisation_id) if e.organisation_id else None,
-            document_id=e.target_id if e.action.startswith("document") else None,
+            document_id=e.target_id if e.action in _ABOUT_A_PAPER else None,
             occurred_at=e.occurred_at,
+            grant_holder=holders.get(e.grant_id) if e.grant_id else None,
         )
         for line, e in zip(shown, events, strict=True)
     ]
     return HistoryPage(lines, shown[-1].event.seq if len(found) > limit else None)
+
+
+def _holders(db: Session, grant_ids: set[str]) -> dict[str, GrantHolder]:
+    if not grant_ids:
+        return {}
+    return grant_holders(db, db.scalars(select(Grant).where(Grant.id.in_(grant_ids))))
 
 
 def other_actors(db: Session, person: Person) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ document's content."""
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -42,6 +43,8 @@ DOCUMENT_DOWNLOADED = "document_downloaded"
 DOCUMENT_ADDED = "document_added"
 DOCUMENT_CHANGED = "document_changed"
 DOCUMENT_DELETED = "document_deleted"
+DOCUMENT_MADE_PRIVATE = "document_made_private"
+DOCUMENT_NO_LONGER_PRIVATE = "document_no_longer_private"
 ACCESS_REFUSED = "access_refused"
 ORGANISATION_CREATED = "organisation_created"
 COUNSELLOR_CREATED = "counsellor_created"
@@ -127,13 +130,20 @@ def lines_of(
     limit: int,
     before: int | None = None,
     actor_id: str | None = None,
+    others_only: bool = False,
+    actions: Collection[str] | None = None,
 ) -> list[JournalLine]:
-    """Newest first, at most `limit` lines whose seq is below `before`. Refused attempts are
-    grouped in SQL (one attacker can write any number of them) and a group is placed and paged
-    by its newest seq, so it shows once, whatever the page size."""
+    """Newest first, at most `limit` lines whose seq is below `before`; only what `actor_id`
+    did, only what others than the subject did (`others_only`), only these `actions`, when
+    asked. Refused attempts are grouped in SQL (one attacker can write any number of them) and
+    a group is placed and paged by its newest seq, so it shows once, whatever the page size."""
     shown = [JournalEvent.subject_id == subject_id]
     if actor_id is not None:
         shown.append(JournalEvent.actor_id == actor_id)
+    if others_only:
+        shown.append(JournalEvent.actor_id != subject_id)  # NULL (nobody signed in) is left out
+    if actions is not None:
+        shown.append(JournalEvent.action.in_(actions))
     ordinary = (
         select(JournalEvent)
         .where(*shown, JournalEvent.action != ACCESS_REFUSED)

@@ -212,13 +212,15 @@ def require_document(
     access = vault_access(db, settings, actor, vault, action) if vault else None
     if document is None or vault is None or access is None or not access.shows(document):
         if vault is not None and vault.owner_id != actor.id:
-            # The owner sees attempted accesses too; the caller commits before answering 404.
+            # The owner sees attempted accesses too, with who tried and from which
+            # organisation; the caller commits before answering 404.
             journal.record(
                 db,
                 subject_id=vault.owner_id,
                 actor_id=actor.id,
                 action=journal.ACCESS_REFUSED,
                 target_id=document_id,
+                organisation_id=next(iter(organisations_of(db, actor.id)), None),
             )
         raise NotFoundError(NOT_FOUND_DOCUMENT)
     if access.is_owner:

@@ -20,7 +20,8 @@ from vault.vocabulary import Role
 pytestmark = pytest.mark.browser
 
 PHONE: ViewportSize = {"width": 320, "height": 640}
-PERSON_PAGES = ("/papiers", "/papiers/ajouter", "/acces", "/historique", "/compte")
+TRUST_PAGES = ("/protection", "/qui-gere", "/aide")
+PERSON_PAGES = ("/papiers", "/papiers/ajouter", "/acces", "/historique", "/compte", *TRUST_PAGES)
 COUNSELLOR_PAGES = ("/personnes", "/personnes/demande", "/personnes/nouvelle", "/compte")
 
 
@@ -83,6 +84,34 @@ def test_signed_in_pages_fit_a_320px_phone(
         account.click()
         expect(page.get_by_role("heading", name="Mon compte")).to_be_visible()
         context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_signed_out_trust_pages_fit_a_320px_phone(
+    browser: Browser, live_url: str, tmp_path: Path, javascript: bool
+) -> None:
+    """Before sign-in too: the trust pages and the footer that leads to them, without sideways
+    scrolling, each footer link a 44 px target."""
+    shots = Path(os.environ.get("COFFRE_TEST_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=PHONE, locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    for path in ("/connexion", *TRUST_PAGES):
+        page.goto(f"{live_url}{path}")
+        too_wide = page.evaluate(WIDER_THAN_THE_SCREEN, PHONE["width"])
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], too_wide
+        links = page.locator("footer.foot a")
+        expect(links).to_have_count(3)
+        for link in links.all():
+            box = link.bounding_box()
+            assert box is not None
+            assert box["height"] >= 44, path
+        page.screenshot(
+            path=str(shots / f"phone-signed-out{path.replace('/', '-')}.png"), full_page=True
+        )
+    page.locator("footer.foot").get_by_role("link", name="Aide").click()
+    expect(page.get_by_role("heading", name="Aide", exact=True)).to_be_visible()
+    context.close()
 
 
 def test_skip_link_and_focus_ring(page: Page, live_url: str, rt: Runtime) -> None:

@@ -200,7 +200,7 @@ def create_document(
         )
     )
     db.flush()
-    note_use(db, actor, access, journal.DOCUMENT_ADDED, document)
+    note_change(db, actor, access, journal.DOCUMENT_ADDED, document)
     return _view(db, document, plan.owner_id, plan.user_key)
 
 
@@ -260,6 +260,7 @@ def update_document(
     )
     if not access.shows(Document(category=fields.category, private=document.private)):
         raise InvalidInputError("Ce type de papier n'est pas dans votre accès.", field="category")
+    changes = _changes(current, fields, private)
     document.title_sealed = seal_field(user_key, owner_id, document.id, "title", fields.title)
     document.category = fields.category
     document.expires_on = fields.expires_on
@@ -267,8 +268,30 @@ def update_document(
         document.private = private
     document.updated_at = utcnow()
     db.flush()
-    note_use(db, actor, access, journal.DOCUMENT_CHANGED, document)
+    if access.is_owner:
+        for action in changes:
+            note_change(db, actor, access, action, document)
+    else:
+        # A change through a grant is a line even when nothing changed: its answer showed the
+        # paper's title to the professional.
+        note_use(db, actor, access, journal.DOCUMENT_CHANGED, document)
     return _view(db, document, owner_id, user_key)
+
+
+def _changes(current: DocumentView, fields: DocumentFields, private: bool | None) -> list[str]:
+    """The journal lines of a change: its fields, then its privacy, each only if it changed."""
+    changes = []
+    if (fields.title, fields.category, fields.expires_on) != (
+        current.title,
+        current.category,
+        current.expires_on,
+    ):
+        changes.append(journal.DOCUMENT_CHANGED)
+    if private is not None and private != current.private:
+        changes.append(
+            journal.DOCUMENT_MADE_PRIVATE if private else journal.DOCUMENT_NO_LONGER_PRIVATE
+        )
+    return changes
 
 
 def open_content(
@@ -285,6 +308,23 @@ def open_content(
     view = _view(db, document, owner_id, keys.get(document.user_key_id))
     note_use(db, actor, access, journal.DOCUMENT_DOWNLOADED, document)
     return view, decrypt_stored_blob(db, rt, blob, owner_id, keys)
+
+
+def note_change(
+    db: Session, actor: Person, access: Access, action: str, document: Document
+) -> None:
+    """Journal a change to a paper for the owner's history: made by the owner themselves, or
+    through a grant (see note_use). What the owner only looks at is not journaled."""
+    if access.is_owner:
+        journal.record(
+            db,
+            subject_id=access.vault.owner_id,
+            actor_id=actor.id,
+            action=action,
+            target_id=document.id,
+        )
+    else:
+        note_use(db, actor, access, action, document)
 
 
 def note_use(
@@ -331,7 +371,7 @@ def delete_document(db: Session, rt: Runtime, actor: Person, document_id: str) -
     """Remove the rows (and with them the wrapped data keys); return the object names for the
     caller to purge once the deletion is committed."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
-    note_use(db, actor, access, journal.DOCUMENT_DELETED, document)
+    note_change(db, actor, access, journal.DOCUMENT_DELETED, document)
     blobs = db.scalars(select(Blob).where(Blob.document_id == document.id)).all()
     names = [b.object_name for b in blobs]
     for blob in blobs:

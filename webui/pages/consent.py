@@ -17,15 +17,16 @@ from vault.grants import (
     answer_request,
     answering_needs_identity,
     create_account_in_person,
+    grant_holders,
     granted_person,
     granted_vaults,
     grants_of,
     request_access,
     revoke,
 )
-from vault.history import history, other_actors
+from vault.history import Topic, history, other_actors
 from vault.hold import hold_words
-from vault.models import Grant, Organisation, Person
+from vault.models import Grant
 from vault.organisations import add_member, members_of, visible_organisations
 from vault.policy import (
     SCOPES,
@@ -79,17 +80,14 @@ STATUS_WORDS = {
 
 
 def _grant_rows(db: DbSession, grants: list[Grant], settings: Settings) -> list[dict[str, object]]:
+    holders = grant_holders(db, grants)
     rows = []
     for grant in grants:
-        who = db.get(Person, grant.counsellor_id) if grant.counsellor_id else None
-        organisation = (
-            db.get(Organisation, grant.organisation_id) if grant.organisation_id else None
-        )
         rows.append(
             {
                 "id": grant.id,
-                "who": who.display_name if who else "",
-                "organisation": organisation.name if organisation else "",
+                "who": holders[grant.id].name,
+                "organisation": holders[grant.id].organisation,
                 "scopes": [SCOPE_WORDS[s] for s in grant_scopes(grant)],
                 "recover": recover_words(settings) if "recover" in grant_scopes(grant) else "",
                 "categories": grant_categories(grant),
@@ -149,6 +147,16 @@ def access_answer(
     return redirect("/acces")
 
 
+# The history's filters, as the page's GET form sends them. "qui" is also a person's id.
+HELPERS = "aidants"
+TOPICS = {
+    "papiers": Topic.PAPERS,
+    "acces": Topic.ACCESS,
+    "connexions": Topic.SIGN_IN,
+    "refus": Topic.REFUSALS,
+}
+
+
 @router.get("/historique")
 def history_page(
     request: Request,
@@ -157,21 +165,33 @@ def history_page(
     me: SignedInPage,
     avant: Annotated[int | None, Query(ge=1)] = None,
     qui: Annotated[str, Query(max_length=100)] = "",
+    quoi: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    """A page of the journal, newest first, for everyone or for one person who acted."""
-    found = history(db, me.person, before=avant, actor_id=qui or None)
+    """A page of the journal, newest first: everyone, the person, their helpers or one person
+    who acted; everything or one topic. An unknown topic shows everything."""
+    quoi = quoi if quoi in TOPICS else ""
+    found = history(
+        db,
+        me.person,
+        before=avant,
+        actor_id=qui if qui and qui != HELPERS else None,
+        helpers_only=qui == HELPERS,
+        topic=TOPICS.get(quoi),
+    )
     lines = found.lines
     titles = service.own_titles(db, rt, me.person, {x.document_id for x in lines if x.document_id})
+    filters = {key: value for key, value in (("qui", qui), ("quoi", quoi)) if value}
     older = None
     if found.older is not None:
-        older = "/historique?" + urlencode({"avant": found.older, **({"qui": qui} if qui else {})})
+        older = "/historique?" + urlencode({"avant": found.older, **filters})
     return page(
         request,
         "history.html",
         me,
         entries=[(line, sentence(line, titles)) for line in lines],
-        people=[(me.person.id, "Vous"), *other_actors(db, me.person)],
+        people=[(me.person.id, "Vous"), (HELPERS, "Vos aidants"), *other_actors(db, me.person)],
         qui=qui,
+        quoi=quoi,
         older=older,
     )
 

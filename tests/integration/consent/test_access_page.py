@@ -1,0 +1,96 @@
+"""« Qui voit mes papiers »: each request and access names the professional and their
+organisation, so the person knows who is asking."""
+
+import html
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.app_fixtures import admin_headers, organisation, professional
+from tests.integration.consent.test_history_paging import page_sign_in
+from vault.db import transaction
+from vault.models import Membership
+from vault.runtime import Runtime
+from vault.vocabulary import MemberRole
+
+
+def plain(fragment: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def cards(client: TestClient) -> list[str]:
+    """The first line of each request or access card, then each ended access, in page order."""
+    answer = client.get("/acces")
+    assert answer.status_code == 200, answer.text
+    heads = re.findall(r'<p class="lead">(.*?)</p>', answer.text, re.S)
+    ended = answer.text.split("<h2>Accès terminés</h2>", 1)[1:]
+    items = re.findall(r"<li>(.*?)</li>", ended[0], re.S) if ended else []
+    return [plain(fragment) for fragment in heads + items]
+
+
+def ask(client: TestClient, helper: dict[str, Any], scopes: list[str]) -> None:
+    asked = client.post(
+        "/api/v1/access-requests",
+        headers=helper["headers"],
+        json={"login": "amina.diallo", "scopes": scopes},
+    )
+    assert asked.status_code == 202
+
+
+def pending_id(client: TestClient, owner: dict[str, Any]) -> str:
+    grants = client.get("/api/v1/grants", headers=owner["headers"]).json()
+    grant_id: str = next(g["id"] for g in grants if g["status"] == "pending")
+    return grant_id
+
+
+def test_request_and_grant_cards_name_the_organisation(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    admin = admin_headers(client, rt)
+    lyon = organisation(client, admin, "CCAS de Lyon")
+    claire = professional(client, admin, lyon, "claire.martin")
+    ask(client, claire, ["view"])
+    page_sign_in(client, "amina.diallo")
+    assert cards(client)[0] == "Claire Martin, CCAS de Lyon demande à :"
+    history = html.unescape(client.get("/historique").text)
+    assert "Claire Martin, CCAS de Lyon, demande à voir vos papiers." in history
+
+    accepted = client.post(
+        f"/api/v1/grants/{pending_id(client, amina)}/accept", headers=amina["headers"]
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert cards(client) == ["Claire Martin, CCAS de Lyon peut :"]
+
+    ended = client.delete(f"/api/v1/grants/{accepted.json()['id']}", headers=amina["headers"])
+    assert ended.status_code == 204
+    assert cards(client) == ["Claire Martin, CCAS de Lyon : Arrêté"]
+
+
+def test_a_professional_of_two_organisations_and_an_organisation_grant(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    admin = admin_headers(client, rt)
+    lyon = organisation(client, admin, "CCAS de Lyon")
+    france_services = organisation(client, admin, "France Services Vénissieux")
+    claire = professional(client, admin, lyon, "claire.martin")
+    with transaction(rt.sessions) as db:
+        db.add(
+            Membership(
+                person_id=claire["id"],
+                organisation_id=france_services,
+                role=MemberRole.COUNSELLOR,
+            )
+        )
+    ask(client, claire, ["view"])
+    given = client.post(
+        "/api/v1/grants",
+        headers=amina["headers"],
+        json={"organisation_id": france_services, "scopes": ["view"]},
+    )
+    assert given.status_code == 201, given.text
+    page_sign_in(client, "amina.diallo")
+    assert cards(client) == [
+        "Claire Martin, CCAS de Lyon, France Services Vénissieux demande à :",
+        "France Services Vénissieux peut :",
+    ]
