@@ -35,3 +35,15 @@ def sign_in(page: Page, url: str, login: str, password: str = PASSWORD) -> None:
     page.get_by_label("Mon identifiant").fill(login)
     page.get_by_label("Mon mot de passe").fill(password)
     page.get_by_role("button", name="Ouvrir", exact=True).click()
+
+
+def amina_with_a_safe(db: Session, rt: Runtime) -> Person:
+    """Amina Diallo, who has a safe of her own (password PASSWORD)."""
+    return create_person(
+        db,
+        rt.master_keys,
+        login="amina.diallo",
+        display_name="Amina Diallo",
+        password=PASSWORD,
+        role=Role.BENEFICIARY,
+    )
