@@ -2,6 +2,7 @@
 administrators. The secret is sealed under the person's user key; a code is accepted once."""
 
 import binascii
+import re
 from datetime import UTC, datetime
 
 import pyotp
@@ -31,6 +32,11 @@ def required(person: Person) -> bool:
 
 def new_secret() -> str:
     return pyotp.random_base32()
+
+
+def is_secret(value: str) -> bool:
+    """Whether `value` has the shape of a key made by new_secret()."""
+    return re.fullmatch(r"[A-Z2-7]{32}", value) is not None
 
 
 def provisioning_uri(person: Person, secret: str) -> str:

@@ -29,6 +29,11 @@ BROKEN = "Ce document ne peut pas être ouvert : il est abîmé. Prévenez l'éq
 UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
 TOO_LONG = "Un champ est trop long ou n'est pas valide."
 CLASH = "Cela existe déjà ou entre en conflit avec ce qui existe."
+BAD_LINK = "Ce lien n'est pas valide. Revenez à l'accueil et réessayez."
+BAD_FORM = (
+    "Un champ du formulaire est trop long ou n'est pas valide. "
+    "Revenez en arrière, vérifiez ce que vous avez écrit et réessayez."
+)
 
 
 def is_api(request: Request) -> bool:
@@ -128,9 +133,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return answer(request, message, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def bad_fields(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def bad_fields(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
-        field = str(errors[0]["loc"][-1]) if errors and errors[0].get("loc") else None
+        where: tuple[object, ...] = tuple(errors[0].get("loc", ())) if errors else ()
+        if not is_api(request):
+            # A person followed a link that was changed, or sent a field longer than the page
+            # allows: a page that says so, never the API's JSON.
+            in_link = bool(where) and where[0] in {"path", "query"}
+            return answer(request, BAD_LINK if in_link else BAD_FORM, 400 if in_link else 422)
+        field = str(where[-1]) if where else None
         return JSONResponse(
             {"detail": "Un champ manque ou n'est pas valide.", "field": field}, status_code=422
         )

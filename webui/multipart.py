@@ -33,6 +33,10 @@ def _bad_form(message: str = "Le formulaire envoyé est incomplet.") -> HTTPExce
     return HTTPException(status_code=422, detail=message)
 
 
+def _too_big() -> HTTPException:
+    return HTTPException(status_code=413, detail="Le formulaire envoyé est trop gros.")
+
+
 class MultipartReader:
     def __init__(self, request: Request, max_body: int) -> None:
         content_type, options = parse_options_header(request.headers.get("content-type", ""))
@@ -40,6 +44,8 @@ class MultipartReader:
         if content_type != b"multipart/form-data" or not boundary:
             raise _bad_form("Envoyez le fichier avec un formulaire multipart/form-data.")
         self._stream: AsyncIterator[bytes] = request.stream().__aiter__()
+        self._max_body = max_body
+        self._received = 0
         self._events: deque[tuple[str, bytes]] = deque()
         self._header_field = b""
         self._headers: dict[bytes, bytes] = {}
@@ -78,12 +84,16 @@ class MultipartReader:
         while not self._events:
             if self._ended:
                 return None
+            # The parser drops what comes after max_body: never read on for nothing.
+            if self._received > self._max_body:
+                raise _too_big()
             try:
                 chunk = await self._stream.__anext__()
             except StopAsyncIteration:
                 self._ended = True
                 self._parser.finalize()
                 continue
+            self._received += len(chunk)
             try:
                 self._parser.write(chunk)
             except MultipartParseError as exc:
@@ -125,13 +135,18 @@ class MultipartReader:
             return None
         return event[1]
 
-    async def drain(self, limit: int) -> None:
-        """Read and drop what is left, so a browser gets our answer instead of a reset."""
-        seen = 0
-        async for chunk in self._stream:
-            seen += len(chunk)
-            if seen > limit:
-                return
+    async def remaining_fields(self) -> dict[str, str]:
+        """After a refusal: read what is left, so a browser gets our answer instead of a reset,
+        and keep the text fields sent after the refused part, so a page can show them again.
+        Files are dropped; a rest too big or malformed ends the reading, never the answer."""
+        fields: dict[str, str] = {}
+        try:
+            while (part := await self.next_part()) is not None:
+                if isinstance(part, TextField):
+                    fields[part.name] = part.value
+        except HTTPException:
+            pass
+        return fields
 
     def file_chunks_in_thread(self) -> Iterator[bytes]:
         """The current file part as a blocking iterator, for a worker thread started by anyio."""

@@ -36,12 +36,13 @@ class ReceivedForm:
     filename: str | None = None
 
 
-def refuse_declared_oversize(request: Request, rt: Runtime) -> None:
-    """Answer 413 from the headers alone, before reading any of the body."""
+def declared_oversize(request: Request, rt: Runtime) -> FileTooLargeError | None:
+    """The refusal a body too big by its headers alone gets, before its file is read."""
     declared = request.headers.get("content-length", "")
     limit = rt.settings.max_upload_bytes
     if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
-        raise FileTooLargeError(too_large_message(limit), field="file")
+        return FileTooLargeError(too_large_message(limit), field="file")
+    return None
 
 
 async def receive_form(
@@ -50,17 +51,26 @@ async def receive_form(
     actor: Person,
     vault_id: str,
     before_file: Callable[[dict[str, str]], None] | None = None,
+    into: ReceivedForm | None = None,
 ) -> ReceivedForm:
     """Read the whole form. `before_file` sees the fields sent before the file (e.g. to check a
-    CSRF token) and may raise to stop before a single byte is stored."""
-    refuse_declared_oversize(request, rt)
+    CSRF token) and may raise to stop before a single byte is stored.
+
+    `into` is filled as the parts arrive, so a caller that catches a refusal still has what was
+    typed, before the file or after it, to show the form again. A body declared too big is
+    refused before any of it is read; with `into`, after the fields sent before the file."""
+    form = into if into is not None else ReceivedForm()
+    too_large = declared_oversize(request, rt)
+    if too_large is not None and into is None:
+        raise too_large
     limit = rt.settings.max_upload_bytes
     reader = MultipartReader(request, max_body=limit + FORM_OVERHEAD)
-    form = ReceivedForm()
     try:
         while (part := await reader.next_part()) is not None:
             if isinstance(part, TextField):
                 form.fields[part.name] = part.value
+            elif too_large is not None:
+                raise too_large
             elif part.name == "file" and part.filename and form.stored is None:
                 if before_file is not None:
                     before_file(form.fields)
@@ -75,7 +85,7 @@ async def receive_form(
         if form.stored is not None:
             discard_upload(rt.store, form.stored)
         if not isinstance(exc, FileTooLargeError):
-            await reader.drain(limit)
+            form.fields.update(await reader.remaining_fields())
         raise
     except BaseException:
         if form.stored is not None:

@@ -64,3 +64,15 @@ def add_paper(
         if private:
             update_document(db, rt, owner, document_id, private=True)
     return document_id
+
+
+def amina_with_a_safe(db: Session, rt: Runtime) -> Person:
+    """Amina Diallo, who has a safe of her own (password PASSWORD)."""
+    return create_person(
+        db,
+        rt.master_keys,
+        login="amina.diallo",
+        display_name="Amina Diallo",
+        password=PASSWORD,
+        role=Role.BENEFICIARY,
+    )

@@ -62,9 +62,22 @@ def account_page(
     error: VaultError | None = None,
     form: str = "",
     notice: str = "",
+    typed: dict[str, str] | None = None,
 ) -> Response:
+    """`typed`: what the refused `form` sent, shown again in its fields (never a password)."""
     person = me.person
-    setup_secret = second_factor.new_secret() if may_use_second_factor(person) else None
+    typed = typed or {}
+    setup_secret = None
+    if may_use_second_factor(person):
+        # The key the person may already have added to their app, if the form came back.
+        kept = typed.get("secret", "")
+        setup_secret = kept if second_factor.is_secret(kept) else second_factor.new_secret()
+    stored = contact_details(db, rt.master_keys, person)
+    infos = {
+        "preferred_language": typed.get("preferred_language", person.preferred_language),
+        "email": typed.get("email", stored["email"]),
+        "phone": typed.get("phone", stored["phone"]),
+    }
     errors: dict[str, str] = {}
     status_code = 200
     if error is not None:
@@ -83,7 +96,7 @@ def account_page(
         codes_left=unused_recovery_codes(db, person.id),
         sessions=sessions_of(db, person.id),
         languages=LANGUAGES,
-        contact=contact_details(db, rt.master_keys, person),
+        infos=infos,
         setup_secret=setup_secret,
         setup_uri=second_factor.provisioning_uri(person, setup_secret) if setup_secret else "",
     )
@@ -94,11 +107,18 @@ def account_page(
 
 
 def refused(
-    request: Request, db: DbSession, rt: RuntimeDep, me: SignedIn, exc: VaultError, form: str
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    me: SignedIn,
+    exc: VaultError,
+    form: str,
+    typed: dict[str, str] | None = None,
 ) -> Response:
-    """The account page again, with the error summary (the action was undone by `attempt`,
-    but for a wrong password's or code's failure count and journal line)."""
-    return account_page(request, db, rt, me, error=exc, form=form)
+    """The account page again, with the error summary and what the form sent (the action was
+    undone by `attempt`, but for a wrong password's or code's failure count and journal
+    line)."""
+    return account_page(request, db, rt, me, error=exc, form=form, typed=typed)
 
 
 @router.get("/compte")
@@ -179,7 +199,8 @@ def details(
                 phone=phone,
             )
     except VaultError as exc:
-        return refused(request, db, rt, me, exc, form="infos")
+        typed = {"preferred_language": preferred_language, "email": email, "phone": phone}
+        return refused(request, db, rt, me, exc, form="infos", typed=typed)
     return redirect("/compte?fait=infos")
 
 
@@ -203,7 +224,7 @@ def enable_second_factor(
             confirm_caller(request, db, rt, me.person, password=current_password, totp=totp)
             second_factor.enable(db, rt.master_keys, me.person, secret, code)
     except VaultError as exc:
-        return refused(request, db, rt, me, exc, form="double")
+        return refused(request, db, rt, me, exc, form="double", typed={"secret": secret})
     return redirect("/compte?fait=double")
 
 

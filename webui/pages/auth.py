@@ -4,7 +4,7 @@ forgotten password. Everything works without JavaScript."""
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
@@ -40,6 +40,7 @@ from webui.deps import (
 from webui.navigation import local_path
 from webui.pages.common import (
     anonymous_form,
+    is_yes,
     redirect,
 )
 from webui.pages.render import page
@@ -56,6 +57,8 @@ from webui.security import (
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
 MFA_LIFETIME = timedelta(minutes=5)
+
+YesInLink = Annotated[str, Query(max_length=10)]
 
 
 def start_session(
@@ -76,17 +79,22 @@ def home(signed_in: PageSignedIn, db: DbSession) -> Response:
 
 @router.get("/connexion")
 def sign_in_form(
-    request: Request, signed_in: PageSignedIn, partage: int = 0, fin: str = "", suite: str = ""
+    request: Request,
+    signed_in: PageSignedIn,
+    partage: YesInLink = "",
+    fin: YesInLink = "",
+    suite: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
-    """`fin`: the idle sign-out brought the person here; `suite`: the page to go back to."""
+    """`partage`: a computer that is not the person's (no device cookie, nothing remembered);
+    `fin`: the idle sign-out brought the person here; `suite`: the page to go back to."""
     if signed_in:
         return redirect("/papiers")
     return anonymous_form(
         request,
         "signin.html",
-        shared=bool(partage),
+        shared=is_yes(partage),
         login="",
-        ended=bool(fin),
+        ended=is_yes(fin),
         after=local_path(suite) or "",
     )
 
@@ -176,8 +184,8 @@ def _second_step(
 
 
 @router.get("/connexion/code")
-def second_step_form(request: Request, partage: int = 0) -> Response:
-    return anonymous_form(request, "signin_code.html", shared=bool(partage))
+def second_step_form(request: Request, partage: YesInLink = "") -> Response:
+    return anonymous_form(request, "signin_code.html", shared=is_yes(partage))
 
 
 @router.post("/connexion/code")

@@ -12,6 +12,13 @@ from webui.errors import error_headers
 from webui.pages.render import page
 from webui.security import EXPIRED, FORM_COOKIE, cookie_name, csrf_ok, set_cookie
 
+YES = frozenset({"1", "oui", "yes", "on", "true"})
+
+
+def is_yes(value: str) -> bool:
+    """A yes in a link, as we write it (`?partage=1`) or as a person may type it (`oui`)."""
+    return value.strip().lower() in YES
+
 
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)

@@ -26,8 +26,8 @@ from vault.grants import (
 )
 from vault.history import Topic, history, other_actors
 from vault.hold import hold_words
-from vault.models import Grant
-from vault.organisations import add_member, members_of, visible_organisations
+from vault.models import Grant, Organisation, Person
+from vault.organisations import Member, add_member, members_of, visible_organisations
 from vault.policy import (
     SCOPES,
     grant_categories,
@@ -236,7 +236,7 @@ def new_person(
             "person_new.html",
             me,
             error=exc,
-            values={"display_name": display_name, "login": login},
+            values={"display_name": display_name, "login": login, "consent": consent},
         )
     return codes_page(
         request,
@@ -282,7 +282,7 @@ def ask(
             error=exc,
             scope_words=SCOPE_WORDS,
             hold_words=hold_words(rt.settings),
-            values={"login": login},
+            values={"login": login, "scopes": scopes or []},
         )
     # The same page whether the login exists, and whether the request was recorded.
     return page(
@@ -313,14 +313,18 @@ def person_papers(
     )
 
 
+def managed_teams(db: DbSession, me: Person) -> list[tuple[Organisation, list[Member]]]:
+    """The organisations the professional manages, with their members."""
+    return [
+        (o, members_of(db, me, o.id))
+        for o in visible_organisations(db, me)
+        if may_manage_organisation(db, me, o.id)
+    ]
+
+
 @router.get("/organisation")
 def organisation_page(request: Request, db: DbSession, me: Professional) -> Response:
-    teams = [
-        (o, members_of(db, me.person, o.id))
-        for o in visible_organisations(db, me.person)
-        if may_manage_organisation(db, me.person, o.id)
-    ]
-    return page(request, "organisation.html", me, teams=teams, values={})
+    return page(request, "organisation.html", me, teams=managed_teams(db, me.person), values={})
 
 
 @router.post("/organisation/{org_id}/conseillers")
@@ -346,13 +350,17 @@ def add_counsellor(
                 password=password,
             )
     except VaultError as exc:
-        teams = [(o, members_of(db, me.person, o.id)) for o in visible_organisations(db, me.person)]
+        teams = managed_teams(db, me.person)
+        if org_id not in {organisation.id for organisation, _members in teams}:
+            raise  # no form of theirs to show again: the error page
+        # The fields of each organisation's form have ids prefixed with its id.
         return page(
             request,
             "organisation.html",
             me,
-            error=exc,
+            status_code=status_of(exc),
+            errors={f"{org_id}-{exc.field or 'login'}": exc.message},
             teams=teams,
-            values={"display_name": display_name, "login": login},
+            values={org_id: {"display_name": display_name, "login": login}},
         )
     return redirect("/organisation")

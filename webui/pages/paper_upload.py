@@ -12,7 +12,7 @@ from vault.errors import VaultError
 from webui.deps import DbSession, RuntimeDep, SignedInPage, page_stream_origin
 from webui.pages.common import check_csrf, redirect
 from webui.pages.render import page
-from webui.uploads import receive_form, record_document
+from webui.uploads import ReceivedForm, receive_form, record_document
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_stream_origin)])
 
@@ -32,20 +32,21 @@ async def add(
     def csrf_first(fields: dict[str, str]) -> None:
         check_csrf(request, me, fields.get("csrf"))
 
-    values: dict[str, str] = {}
+    form = ReceivedForm()
     try:
-        form = await receive_form(request, rt, me.person, vault_id, before_file=csrf_first)
-        values = form.fields
+        await receive_form(request, rt, me.person, vault_id, before_file=csrf_first, into=form)
         csrf_first(form.fields)
         view = await record_document(rt, me.person, form)
     except VaultError as exc:
+        # What was typed is shown again only in a form we served.
+        csrf_first(form.fields)
         return page(
             request,
             "add.html",
             me,
             error=exc,
             error_field="file",
-            values=values,
+            values=form.fields,
             vault_id=coffre,
         )
     return redirect(f"/papiers/{view.id}?ajoute=1")
