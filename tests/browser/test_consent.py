@@ -68,9 +68,7 @@ def test_counsellor_helps_then_the_person_ends_the_access(
     person.get_by_role("link", name="Qui voit mes papiers").click()
     expect(person.get_by_text("Vous avez dit oui en personne.")).to_be_visible()
     person.get_by_role("button", name="Arrêter cet accès").click()
-    expect(
-        person.get_by_text("Personne d'autre que vous ne peut voir vos papiers.")
-    ).to_be_visible()
+    expect(person.get_by_text("Personne n'a d'accès en ce moment.")).to_be_visible()
 
     sign_in(page, live_url, "claire.martin", PASSWORD)
     expect(page.get_by_text("Personne ne vous a encore donné accès à ses papiers.")).to_be_visible()
