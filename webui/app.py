@@ -10,6 +10,7 @@ from vault.runtime import Runtime, build_runtime
 from webui import health
 from webui.api import account, consent, documents, organisations, people, session
 from webui.errors import install_error_handlers
+from webui.i18n import ChooseLanguage
 from webui.pages import account as account_pages
 from webui.pages import admin as admin_pages
 from webui.pages import auth as auth_pages
@@ -60,5 +61,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(files("webui") / "static")), name="static")
     install_error_handlers(app)
+    app.add_middleware(ChooseLanguage)
     app.add_middleware(SecurityHeaders)
     return app

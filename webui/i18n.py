@@ -17,6 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from fastapi import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vault.accounts import LANGUAGES
 from vault.errors import VaultError
@@ -25,6 +26,7 @@ from vault.models import Person
 SOURCE = "fr"
 RIGHT_TO_LEFT = frozenset({"ar"})
 LANGUAGE_COOKIE = "coffre_lang"
+A_YEAR = 365 * 24 * 3600
 
 _current: ContextVar[str] = ContextVar("coffre_language", default=SOURCE)
 
@@ -47,6 +49,11 @@ def language_of(request: Request, person: Person | None) -> str:
     """The person's stored choice, then the switch (a cookie), then the browser's languages."""
     if person is not None and person.preferred_language in LANGUAGES:
         return person.preferred_language
+    return browser_language(request)
+
+
+def browser_language(request: Request) -> str:
+    """The switch's cookie (set too at sign-in to the stored choice), then Accept-Language."""
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
     if chosen in LANGUAGES:
         return chosen
@@ -66,6 +73,21 @@ def accepted(header: str) -> list[str]:
         if tag and weight > 0:
             weighted.append((-weight, position, tag.split("-")[0].lower()))
     return [tag for _weight, _position, tag in sorted(weighted)]
+
+
+class ChooseLanguage:
+    """Every request speaks the browser's language from its start, so words made in a route
+    (before the page) are in it too; a page then speaks the person's stored choice."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with speaking(browser_language(Request(scope))):
+            await self.app(scope, receive, send)
 
 
 @contextmanager

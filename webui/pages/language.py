@@ -7,14 +7,12 @@ from fastapi.responses import Response
 from vault.accounts import LANGUAGES, update_profile
 from vault.errors import NotFoundError
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep
-from webui.i18n import LANGUAGE_COOKIE
+from webui.i18n import A_YEAR, LANGUAGE_COOKIE
 from webui.navigation import local_path
 from webui.pages.common import redirect
 from webui.security import set_cookie
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
-
-A_YEAR = 365 * 24 * 3600
 
 
 @router.get("/langue/{code}")

@@ -20,6 +20,7 @@ from vault.policy import (
 )
 from vault.sessions import SignedIn
 from webui import i18n
+from webui.security import set_cookie
 from webui.statuses import status_of
 
 templates = Jinja2Templates(directory=str(files("webui") / "templates"))
@@ -76,11 +77,16 @@ def page(
     """Render a page. `errors` maps a field id to its message, shown at the top and by the field;
     `error` fills both from a refusal (its field, else `error_field`) and sets the status."""
     person = signed_in.person if signed_in else None
-    with i18n.speaking(i18n.language_of(request, person)):
+    language = i18n.language_of(request, person)
+    with i18n.speaking(language):
         if error is not None:
             status_code = status_of(error)
             errors = {error.field or error_field: i18n.error_text(error)}
-        return _render(request, template, signed_in, status_code, errors, context)
+        response = _render(request, template, signed_in, status_code, errors, context)
+    if person is not None and request.cookies.get(i18n.LANGUAGE_COOKIE) != language:
+        # The next requests start in the person's language (webui.i18n.ChooseLanguage).
+        set_cookie(request, response, i18n.LANGUAGE_COOKIE, language, max_age=i18n.A_YEAR)
+    return response
 
 
 def _render(

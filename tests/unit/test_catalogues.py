@@ -1,0 +1,82 @@
+"""The three languages are complete: every message of the code and the templates has its
+English and Arabic translation with the same placeholders, and no template shows text that
+is not a message (scripts/catalogues.py brings the catalogues up to date)."""
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from webui.catalogue_sources import ROOT, extracted
+
+TEMPLATES = ROOT / "webui" / "templates"
+LANGUAGES = ("en", "ar")
+PLACEHOLDER = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
+# Jinja comments, translated blocks, expressions and statements: what is left is plain text.
+JINJA = re.compile(r"\{#.*?#\}|\{%-?\s*trans\b.*?endtrans\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}", re.S)
+SHOWN_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder"}
+# The product's name is the same in every language.
+NOT_WORDS = {"coffre"}
+
+
+def translations(language: str) -> dict[str, str]:
+    path = ROOT / "webui" / "locales" / language / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as source:
+        catalog = read_po(source, locale=language)
+    return {str(m.id): str(m.string) for m in catalog if m.id and not m.fuzzy}
+
+
+def placeholders(text: str) -> set[str]:
+    return {a or b for a, b in PLACEHOLDER.findall(text)}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_translated(language: str) -> None:
+    known = translations(language)
+    missing, broken = [], []
+    for message in extracted():
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        for msgid in ids:
+            translated = known.get(msgid, "")
+            if not translated:
+                missing.append(msgid)
+            elif placeholders(translated) != placeholders(msgid):
+                broken.append(msgid)
+    assert missing == [], f"{len(missing)} without a translation: run scripts/catalogues.py"
+    assert broken == [], "placeholders differ from the French"
+
+
+class ShownText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pieces: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self.skipping += 1
+        self.pieces += [value or "" for name, value in attrs if name in SHOWN_ATTRIBUTES]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.pieces.append(data)
+
+
+def untranslated(template: Path) -> list[str]:
+    reader = ShownText()
+    reader.feed(JINJA.sub(" ", template.read_text(encoding="utf-8")))
+    words = (piece.strip() for piece in reader.pieces)
+    return [w for w in words if re.search(r"[^\W\d_]", w) and w.lower() not in NOT_WORDS]
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES.glob("*.html")), ids=lambda p: p.name)
+def test_templates_show_only_messages(template: Path) -> None:
+    assert untranslated(template) == []
