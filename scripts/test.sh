@@ -105,6 +105,9 @@ export AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
 export AWS_DEFAULT_REGION=us-east-1 COFFRE_TEST_CHROMIUM=/usr/bin/chromium
 # Whatever AWS identity the developer's shell holds must not leak into the tests.
 unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+# The browser tests' screenshots (every page, 320 and 1280 px, French and Arabic): CI's artefacts.
+export COFFRE_TEST_SCREENSHOTS=${COFFRE_TEST_SCREENSHOTS:-$PWD/screenshots}
+mkdir -p "$COFFRE_TEST_SCREENSHOTS"
 
 log "pytest $*"
 "$VENV/bin/pytest" "$@"
