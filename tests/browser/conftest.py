@@ -65,9 +65,12 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="fr-FR", accept_downloads=True)
+@pytest.fixture(params=[True, False], ids=["js", "nojs"])
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """Every journey runs twice: with JavaScript, and without it, as on an old phone."""
+    context = browser.new_context(
+        locale="fr-FR", accept_downloads=True, java_script_enabled=request.param
+    )
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
