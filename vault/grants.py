@@ -118,7 +118,7 @@ def create_grant(
 ) -> Grant:
     """The beneficiary gives access to a counsellor or to a whole organisation."""
     vault = _own_vault(db, owner)
-    hold.refuse_during_hold(db, owner, "donner un nouvel accès")
+    hold.refuse_during_hold(db, owner, hold.NO_NEW_ACCESS)
     if (counsellor_id is None) == (organisation_id is None):
         raise InvalidInputError(
             "Choisissez un conseiller ou une organisation.", field="counsellor_id"
@@ -209,7 +209,7 @@ def answer_request(db: Session, owner: Person, grant_id: str, accept: bool) -> G
     if grant.status != GrantStatus.PENDING:
         raise InvalidInputError("Cette demande a déjà reçu une réponse.", field="status")
     if accept:
-        hold.refuse_during_hold(db, owner, "accepter une demande d'accès")
+        hold.refuse_during_hold(db, owner, hold.NO_REQUEST_ACCEPTED)
     grant.status = GrantStatus.ACTIVE if accept else GrantStatus.REFUSED
     grant.last_used_at = utcnow()
     if not accept:

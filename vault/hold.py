@@ -14,6 +14,7 @@ The policy asks here for the owner's papers (vault/policy.py `require_document`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from vault import journal, policy
 from vault.config import Settings
-from vault.errors import LockedError
+from vault.errors import N_, LockedError
 from vault.models import Document, Organisation, Person, Vault, utcnow
 
 
@@ -55,7 +56,7 @@ def _described(db: Session, person: Person) -> Hold | None:
         since=person.held_since,
         until=person.held_until or person.held_since,
         by_id=person.held_by,
-        by_name=helper.display_name if helper else "Un conseiller",
+        by_name=helper.display_name if helper else N_("Un conseiller"),
         organisation_name=organisation.name if organisation else None,
     )
 
@@ -105,13 +106,22 @@ def notice_seen(db: Session, person: Person) -> None:
     db.flush()
 
 
-def hold_words(settings: Settings) -> str:
-    """« 3 jours », « 36 heures »: the waiting period in plain words."""
+# ngettext(singular, plural, count): the words of one language, given by the pages.
+Plural = Callable[[str, str, int], str]
+
+
+def in_french(singular: str, plural: str, count: int) -> str:
+    """The source language's plural: more than one."""
+    return plural if count > 1 else singular
+
+
+def hold_words(settings: Settings, ngettext: Plural = in_french) -> str:
+    """« 3 jours », « 36 heures »: the waiting period in plain words, in `ngettext`'s language."""
     hours = settings.assisted_reset_hold_hours
     if hours and hours % 24 == 0:
         days = hours // 24
-        return f"{days} jour{'s' if days > 1 else ''}"
-    return f"{hours} heure{'s' if hours > 1 else ''}"
+        return ngettext("%(num)s jour", "%(num)s jours", days) % {"num": days}
+    return ngettext("%(num)s heure", "%(num)s heures", hours) % {"num": hours}
 
 
 class Gate:
@@ -139,7 +149,17 @@ class Gate:
         return access is None or not access.shows(document)
 
     def refusal(self) -> LockedError:
-        return LockedError(locked_message(self.hold))
+        hold = self.hold
+        return LockedError(
+            "%(who)s a changé votre mot de passe le %(since_day)s à %(since_time)s. "
+            "Par sécurité, ce papier reste fermé jusqu'au %(until_day)s à %(until_time)s. "
+            "Pour l'ouvrir maintenant, entrez un de vos codes de secours.",
+            who=hold.who,
+            since_day=_day(hold.since),
+            since_time=_time(hold.since),
+            until_day=_day(hold.until),
+            until_time=_time(hold.until),
+        )
 
 
 def gate_for(
@@ -166,20 +186,33 @@ def check_document(
         raise gate.refusal()
 
 
-def refuse_during_hold(db: Session, person: Person, what: str) -> None:
-    """Refuse what would widen a helper's reach or take the person's way back while held."""
+# What a held account may not do, each refusal a whole sentence (refuse_during_hold).
+NO_NEW_ACCESS = N_(
+    "Pendant que vos papiers sont fermés, vous ne pouvez pas donner un nouvel accès. "
+    "Entrez d'abord un de vos codes de secours, ou attendez le %(day)s à %(time)s."
+)
+NO_REQUEST_ACCEPTED = N_(
+    "Pendant que vos papiers sont fermés, vous ne pouvez pas accepter une demande d'accès. "
+    "Entrez d'abord un de vos codes de secours, ou attendez le %(day)s à %(time)s."
+)
+NO_NEW_RECOVERY_CODES = N_(
+    "Pendant que vos papiers sont fermés, vous ne pouvez pas avoir de nouveaux codes de "
+    "secours. Entrez d'abord un de vos codes de secours, ou attendez le %(day)s à %(time)s."
+)
+
+
+def refuse_during_hold(db: Session, person: Person, refusal: str) -> None:
+    """Refuse what would widen a helper's reach or take the person's way back while held;
+    `refusal` is one of the sentences above."""
     hold = current_hold(db, person)
     if hold is not None:
-        raise LockedError(
-            f"Pendant que vos papiers sont fermés, vous ne pouvez pas {what}. "
-            f"Entrez d'abord un de vos codes de secours, ou attendez le "
-            f"{hold.until.strftime('%d/%m à %Hh%M')}."
-        )
+        raise LockedError(refusal, day=_day(hold.until), time=_time(hold.until))
 
 
-def locked_message(hold: Hold) -> str:
-    return (
-        f"{hold.who} a changé votre mot de passe le {hold.since.strftime('%d/%m à %Hh%M')}. "
-        f"Par sécurité, ce papier reste fermé jusqu'au {hold.until.strftime('%d/%m à %Hh%M')}. "
-        "Pour l'ouvrir maintenant, entrez un de vos codes de secours."
-    )
+# Dates in a refusal are numbers, read the same way in every language of the pages.
+def _day(moment: datetime) -> str:
+    return moment.strftime("%d/%m")
+
+
+def _time(moment: datetime) -> str:
+    return moment.strftime("%H:%M")

@@ -54,7 +54,7 @@ def _hash(person_id: str, code: str) -> str:
 def new_recovery_codes(db: Session, person: Person, source: str = "") -> list[str]:
     """Replace every recovery code of this person by ten fresh ones, returned once. Refused
     during a hold: the person's own codes are their way to end it."""
-    hold.refuse_during_hold(db, person, "avoir de nouveaux codes de secours")
+    hold.refuse_during_hold(db, person, hold.NO_NEW_RECOVERY_CODES)
     db.execute(delete(RecoveryCode).where(RecoveryCode.person_id == person.id))
     codes = [_new_code() for _ in range(CODE_COUNT)]
     for code in codes:

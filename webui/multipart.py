@@ -13,8 +13,17 @@ from fastapi import HTTPException, Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from vault.errors import N_
+
 MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 32
+
+# Shown on the error page (webui/errors.py), in the person's language.
+INCOMPLETE = N_("Le formulaire envoyé est incomplet.")
+TOO_BIG = N_("Le formulaire envoyé est trop gros.")
+NOT_MULTIPART = N_("Envoyez le fichier avec un formulaire multipart/form-data.")
+TOO_MANY_FIELDS = N_("Le formulaire a trop de champs.")
+FIELD_TOO_LONG = N_("Un champ du formulaire est trop long.")
 
 
 @dataclass(frozen=True)
@@ -29,12 +38,12 @@ class FilePart:
     filename: str | None
 
 
-def _bad_form(message: str = "Le formulaire envoyé est incomplet.") -> HTTPException:
+def _bad_form(message: str = INCOMPLETE) -> HTTPException:
     return HTTPException(status_code=422, detail=message)
 
 
 def _too_big() -> HTTPException:
-    return HTTPException(status_code=413, detail="Le formulaire envoyé est trop gros.")
+    return HTTPException(status_code=413, detail=TOO_BIG)
 
 
 class MultipartReader:
@@ -42,7 +51,7 @@ class MultipartReader:
         content_type, options = parse_options_header(request.headers.get("content-type", ""))
         boundary = options.get(b"boundary")
         if content_type != b"multipart/form-data" or not boundary:
-            raise _bad_form("Envoyez le fichier avec un formulaire multipart/form-data.")
+            raise _bad_form(NOT_MULTIPART)
         self._stream: AsyncIterator[bytes] = request.stream().__aiter__()
         self._max_body = max_body
         self._received = 0
@@ -99,7 +108,7 @@ class MultipartReader:
             except MultipartParseError as exc:
                 raise _bad_form() from exc
             if self._parts > MAX_PARTS:
-                raise _bad_form("Le formulaire a trop de champs.")
+                raise _bad_form(TOO_MANY_FIELDS)
         return self._events.popleft()
 
     async def next_part(self) -> TextField | FilePart | None:
@@ -120,7 +129,7 @@ class MultipartReader:
         while (event := await self._next_event()) is not None and event[0] == "data":
             value += event[1]
             if len(value) > MAX_FIELD_BYTES:
-                raise _bad_form("Un champ du formulaire est trop long.")
+                raise _bad_form(FIELD_TOO_LONG)
         return value.decode("utf-8", "replace")
 
     async def read_file_chunk(self) -> bytes | None:

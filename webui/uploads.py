@@ -9,7 +9,7 @@ import anyio.to_thread
 from fastapi import Request
 
 from vault.db import transaction
-from vault.documents.inspection import too_large_message
+from vault.documents.inspection import too_large
 from vault.documents.service import (
     DocumentFields,
     DocumentView,
@@ -41,7 +41,7 @@ def declared_oversize(request: Request, rt: Runtime) -> FileTooLargeError | None
     declared = request.headers.get("content-length", "")
     limit = rt.settings.max_upload_bytes
     if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
-        return FileTooLargeError(too_large_message(limit), field="file")
+        return too_large(limit)
     return None
 
 
@@ -60,17 +60,17 @@ async def receive_form(
     typed, before the file or after it, to show the form again. A body declared too big is
     refused before any of it is read; with `into`, after the fields sent before the file."""
     form = into if into is not None else ReceivedForm()
-    too_large = declared_oversize(request, rt)
-    if too_large is not None and into is None:
-        raise too_large
+    oversize = declared_oversize(request, rt)
+    if oversize is not None and into is None:
+        raise oversize
     limit = rt.settings.max_upload_bytes
     reader = MultipartReader(request, max_body=limit + FORM_OVERHEAD)
     try:
         while (part := await reader.next_part()) is not None:
             if isinstance(part, TextField):
                 form.fields[part.name] = part.value
-            elif too_large is not None:
-                raise too_large
+            elif oversize is not None:
+                raise oversize
             elif part.name == "file" and part.filename and form.stored is None:
                 if before_file is not None:
                     before_file(form.fields)

@@ -4,7 +4,13 @@ tail, so memory stays flat whatever the size."""
 
 from collections.abc import Iterable, Iterator
 
-from vault.errors import DamagedFileError, EmptyFileError, FileTooLargeError, UnsupportedFileError
+from vault.errors import (
+    N_,
+    DamagedFileError,
+    EmptyFileError,
+    FileTooLargeError,
+    UnsupportedFileError,
+)
 
 _HEAD = 16
 _TAIL = 1024
@@ -16,13 +22,17 @@ _FORMATS: tuple[tuple[str, bytes, bytes], ...] = (
     ("image/png", b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"),
 )
 
-UNSUPPORTED = "Le fichier doit être un JPG, PNG ou PDF."
-EMPTY = "Le fichier est vide."
-DAMAGED = "Le fichier est abîmé ou incomplet. Essayez de l'envoyer à nouveau."
+UNSUPPORTED = N_("Le fichier doit être un JPG, PNG ou PDF.")
+EMPTY = N_("Le fichier est vide.")
+DAMAGED = N_("Le fichier est abîmé ou incomplet. Essayez de l'envoyer à nouveau.")
 
 
-def too_large_message(max_bytes: int) -> str:
-    return f"Le fichier doit faire moins de {max_bytes // (1024 * 1024)} Mo."
+def too_large(max_bytes: int) -> FileTooLargeError:
+    return FileTooLargeError(
+        "Le fichier doit faire moins de %(megabytes)s Mo.",
+        field="file",
+        megabytes=max_bytes // (1024 * 1024),
+    )
 
 
 class InspectedUpload:
@@ -58,7 +68,7 @@ class InspectedUpload:
         for chunk in self._iter_all():
             self.size += len(chunk)
             if self.size > self._max_bytes:
-                raise FileTooLargeError(too_large_message(self._max_bytes), field="file")
+                raise too_large(self._max_bytes)
             tail = (tail + chunk)[-_TAIL:]
             yield chunk
         if end_marker not in tail:

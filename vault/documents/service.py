@@ -137,7 +137,7 @@ def clean_fields(fields: DocumentFields) -> DocumentFields:
     title = " ".join(fields.title.split()) or CATEGORIES[fields.category]
     if len(title) > MAX_TITLE:
         raise InvalidInputError(
-            f"Le nom doit faire moins de {MAX_TITLE} caractères.", field="title"
+            "Le nom doit faire moins de %(max)s caractères.", field="title", max=MAX_TITLE
         )
     return DocumentFields(title, fields.category, fields.expires_on, safe_filename(fields.filename))
 

@@ -8,13 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from vault.errors import AuthenticationError, InvalidInputError, NotFoundError, ThrottledError
+from vault.errors import (
+    N_,
+    AuthenticationError,
+    InvalidInputError,
+    NotFoundError,
+    ThrottledError,
+)
 from vault.hold import current_hold, hold_words, last_assisted_reset, notice_seen
 from vault.models import Person
 from vault.policy import may_help_recover
 from vault.recovery import issue_reset_code, person_of_vault, reset_with_person, unlock
 from vault.runtime import Runtime
 from vault.sessions import SignedIn
+from webui import i18n
 from webui.deps import (
     PAGE_CSRF,
     DbSession,
@@ -29,7 +36,7 @@ from webui.pages.render import page
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
-NOT_FOUND = "Cette personne n'existe pas."
+NOT_FOUND = N_("Cette personne n'existe pas.")
 
 
 def _helped_person(db: DbSession, rt: RuntimeDep, helper: Person, vault_id: str) -> Person:
@@ -68,7 +75,7 @@ def _help_page(
         person=person,
         vault_id=vault_id,
         done=done,
-        hold_words=hold_words(rt.settings),
+        hold_words=hold_words(rt.settings, i18n.ngettext),
         code_minutes=rt.settings.reset_code_minutes,
     )
 
@@ -108,7 +115,7 @@ def reset_code(
         vault_id=vault_id,
         code=code,
         code_minutes=rt.settings.reset_code_minutes,
-        hold_words=hold_words(rt.settings),
+        hold_words=hold_words(rt.settings, i18n.ngettext),
     )
 
 

@@ -30,7 +30,7 @@ def lines(client: TestClient, **params: str) -> list[str]:
     for item in re.findall(r"<li[^>]*>(.*?)</li>", items, re.S):
         if item.startswith("Rien pour"):
             continue
-        assert re.search(r'<time datetime="[^"]+">\d\d/\d\d à \d\dh\d\d</time>', item), item
+        assert re.search(r'<time datetime="[^"]+">\d{1,2} \w+ \d{4}, \d\d:\d\d</time>', item), item
         found.append(html.unescape(item.split("</time> — ", 1)[1]))
     return found
 
