@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from vault import hold, journal
 from vault.accounts import create_person, normalise_login, owner_of_vault, vault_of
 from vault.documents.categories import Category
-from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
+from vault.errors import N_, ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import (
     Grant,
     GrantCategory,
@@ -45,8 +45,8 @@ from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime
 from vault.vocabulary import Consent, GrantStatus, Role, Scope
 
-NOT_FOUND = "Cet accès n'existe pas."
-NOT_FOUND_PERSON = "Cette personne n'existe pas."
+NOT_FOUND = N_("Cet accès n'existe pas.")
+NOT_FOUND_PERSON = N_("Cette personne n'existe pas.")
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,9 @@ def _clean(rt: Runtime, terms: GrantTerms) -> CleanTerms:
     end = terms.expires_on or today + timedelta(days=rt.settings.grant_default_days)
     if end <= today or end > latest:
         raise InvalidInputError(
-            f"La date de fin doit être entre demain et le {latest.strftime('%d/%m/%Y')}.",
+            "La date de fin doit être entre demain et le %(latest)s.",
             field="expires_on",
+            latest=latest.strftime("%d/%m/%Y"),
         )
     ends_at = datetime.combine(end, time(23, 59, 59), tzinfo=UTC)
     return CleanTerms(

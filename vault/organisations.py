@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from keys.providers.base import MasterKeyProvider
 from vault import journal
 from vault.accounts import closed_word, create_person
-from vault.errors import ForbiddenError, InvalidInputError, NotFoundError
+from vault.errors import N_, ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import Membership, Organisation, Person
 from vault.policy import (
     is_platform_admin,
@@ -20,7 +20,7 @@ from vault.policy import (
 )
 from vault.vocabulary import MemberRole
 
-NOT_FOUND = "Cette organisation n'existe pas."
+NOT_FOUND = N_("Cette organisation n'existe pas.")
 
 
 def create_organisation(db: Session, actor: Person, name: str) -> Organisation:

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from vault import hold, journal
 from vault.config import Settings
-from vault.errors import NotFoundError
+from vault.errors import N_, NotFoundError
 from vault.models import Document, Grant, Membership, Person, Vault, utcnow
 from vault.vocabulary import GrantStatus, MemberRole, Role, Scope
 
-NOT_FOUND_DOCUMENT = "Ce document n'existe pas."
-NOT_FOUND_VAULT = "Ce coffre n'existe pas."
+NOT_FOUND_DOCUMENT = N_("Ce document n'existe pas.")
+NOT_FOUND_VAULT = N_("Ce coffre n'existe pas.")
 PROFESSIONALS = frozenset({Role.COUNSELLOR, Role.ORG_ADMIN})
 SCOPES = tuple(Scope)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from vault import devices, hold, journal, throttle
 from vault.accounts import normalise_login
-from vault.errors import AuthenticationError, NotFoundError
+from vault.errors import N_, AuthenticationError, NotFoundError
 from vault.models import Person, RecoveryCode, ResetCode, Vault, utcnow
 from vault.passwords import check_new_password, hash_password
 from vault.policy import Action, may_help_recover, organisations_of, vault_access
@@ -31,8 +31,8 @@ CODE_COUNT = 10
 # No 0/O, 1/I/L: codes are read from paper and typed by people who may read little.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _GROUPS, _GROUP_SIZE = 3, 4
-WRONG_CODE = "Ce code ne marche pas. Vérifiez l'identifiant et le code."
-WRONG_UNLOCK = "Ce code ne marche pas. Prenez un de vos codes de secours, sur votre papier."
+WRONG_CODE = N_("Ce code ne marche pas. Vérifiez l'identifiant et le code.")
+WRONG_UNLOCK = N_("Ce code ne marche pas. Prenez un de vos codes de secours, sur votre papier.")
 
 
 def _new_code() -> str:

@@ -9,9 +9,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from vault.config import Settings
 from vault.documents import service
-from vault.errors import AuthenticationError, InvalidInputError, ThrottledError, VaultError
+from vault.errors import N_, AuthenticationError, InvalidInputError, ThrottledError, VaultError
 from vault.grants import (
     GrantTerms,
     answer_request,
@@ -37,6 +36,7 @@ from vault.policy import (
 )
 from vault.reauth import check_password
 from vault.vocabulary import Consent, GrantStatus
+from webui import i18n
 from webui.deps import (
     PAGE_CSRF,
     DbSession,
@@ -54,32 +54,24 @@ from webui.statuses import status_of
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
+# Translated where they are shown (the templates).
 SCOPE_WORDS = {
-    "view": "voir vos papiers",
-    "upload": "ajouter des papiers",
-    "manage": "modifier et supprimer des papiers",
-    "recover": "vous aider à changer votre mot de passe",
+    "view": N_("voir vos papiers"),
+    "upload": N_("ajouter des papiers"),
+    "manage": N_("modifier et supprimer des papiers"),
+    "recover": N_("vous aider à changer votre mot de passe"),
 }
-
-
-def recover_words(settings: Settings) -> str:
-    """What granting "recover" means, in plain words, with the instance's waiting period."""
-    return (
-        "Cette personne peut vous aider à changer votre mot de passe. "
-        f"Vos papiers privés restent fermés {hold_words(settings)} après."
-    )
-
 
 STATUS_WORDS = {
-    GrantStatus.PENDING: "Demande en attente",
-    GrantStatus.ACTIVE: "En cours",
-    GrantStatus.REVOKED: "Arrêté",
-    GrantStatus.REFUSED: "Refusé",
-    GrantStatus.EXPIRED: "Terminé",
+    GrantStatus.PENDING: N_("Demande en attente"),
+    GrantStatus.ACTIVE: N_("En cours"),
+    GrantStatus.REVOKED: N_("Arrêté"),
+    GrantStatus.REFUSED: N_("Refusé"),
+    GrantStatus.EXPIRED: N_("Terminé"),
 }
 
 
-def _grant_rows(db: DbSession, grants: list[Grant], settings: Settings) -> list[dict[str, object]]:
+def _grant_rows(db: DbSession, grants: list[Grant]) -> list[dict[str, object]]:
     holders = grant_holders(db, grants)
     rows = []
     for grant in grants:
@@ -89,7 +81,7 @@ def _grant_rows(db: DbSession, grants: list[Grant], settings: Settings) -> list[
                 "who": holders[grant.id].name,
                 "organisation": holders[grant.id].organisation,
                 "scopes": [SCOPE_WORDS[s] for s in grant_scopes(grant)],
-                "recover": recover_words(settings) if "recover" in grant_scopes(grant) else "",
+                "recover": "recover" in grant_scopes(grant),
                 "categories": grant_categories(grant),
                 "status": grant.status,
                 "status_words": STATUS_WORDS.get(grant.status, grant.status),
@@ -103,8 +95,14 @@ def _grant_rows(db: DbSession, grants: list[Grant], settings: Settings) -> list[
 @router.get("/acces")
 def access_page(request: Request, db: DbSession, rt: RuntimeDep, me: SignedInPage) -> Response:
     grants = grants_of(db, rt, me.person)
-    rows = _grant_rows(db, grants, rt.settings)
-    return page(request, "access.html", me, grants=rows, now=datetime.now())
+    return page(
+        request,
+        "access.html",
+        me,
+        grants=_grant_rows(db, grants),
+        hold_words=hold_words(rt.settings),
+        now=datetime.now(),
+    )
 
 
 @router.post("/acces/{grant_id}")
@@ -140,8 +138,9 @@ def access_answer(
             "access.html",
             me,
             status_code=status_of(exc),
-            errors={f"current_password-{grant_id}": exc.message},
-            grants=_grant_rows(db, grants, rt.settings),
+            errors={f"current_password-{grant_id}": i18n.error_text(exc)},
+            grants=_grant_rows(db, grants),
+            hold_words=hold_words(rt.settings),
             now=datetime.now(),
         )
     return redirect("/acces")
@@ -189,7 +188,11 @@ def history_page(
         "history.html",
         me,
         entries=[(line, sentence(line, titles)) for line in lines],
-        people=[(me.person.id, "Vous"), (HELPERS, "Vos aidants"), *other_actors(db, me.person)],
+        people=[
+            (me.person.id, i18n.gettext("Vous")),
+            (HELPERS, i18n.gettext("Vos aidants")),
+            *other_actors(db, me.person),
+        ],
         qui=qui,
         quoi=quoi,
         older=older,
@@ -199,7 +202,7 @@ def history_page(
 @router.get("/personnes")
 def people_page(request: Request, db: DbSession, rt: RuntimeDep, me: Professional) -> Response:
     vaults = granted_vaults(db, rt, me.person)
-    return page(request, "people.html", me, vaults=vaults, scope_words=SCOPE_WORDS)
+    return page(request, "people.html", me, vaults=vaults)
 
 
 @router.get("/personnes/nouvelle")
@@ -359,7 +362,7 @@ def add_counsellor(
             "organisation.html",
             me,
             status_code=status_of(exc),
-            errors={f"{org_id}-{exc.field or 'login'}": exc.message},
+            errors={f"{org_id}-{exc.field or 'login'}": i18n.error_text(exc)},
             teams=teams,
             values={org_id: {"display_name": display_name, "login": login}},
         )
