@@ -100,7 +100,7 @@ def access_page(request: Request, db: DbSession, rt: RuntimeDep, me: SignedInPag
         "access.html",
         me,
         grants=_grant_rows(db, grants),
-        hold_words=hold_words(rt.settings),
+        hold_words=hold_words(rt.settings, i18n.ngettext),
         now=datetime.now(),
     )
 
@@ -140,7 +140,7 @@ def access_answer(
             status_code=status_of(exc),
             errors={f"current_password-{grant_id}": i18n.error_text(exc)},
             grants=_grant_rows(db, grants),
-            hold_words=hold_words(rt.settings),
+            hold_words=hold_words(rt.settings, i18n.ngettext),
             now=datetime.now(),
         )
     return redirect("/acces")
@@ -258,7 +258,7 @@ def request_form(request: Request, rt: RuntimeDep, me: Professional) -> Response
         "person_request.html",
         me,
         scope_words=SCOPE_WORDS,
-        hold_words=hold_words(rt.settings),
+        hold_words=hold_words(rt.settings, i18n.ngettext),
         values={},
     )
 
@@ -284,7 +284,7 @@ def ask(
             me,
             error=exc,
             scope_words=SCOPE_WORDS,
-            hold_words=hold_words(rt.settings),
+            hold_words=hold_words(rt.settings, i18n.ngettext),
             values={"login": login, "scopes": scopes or []},
         )
     # The same page whether the login exists, and whether the request was recorded.
@@ -294,7 +294,7 @@ def ask(
         me,
         sent=True,
         scope_words=SCOPE_WORDS,
-        hold_words=hold_words(rt.settings),
+        hold_words=hold_words(rt.settings, i18n.ngettext),
         values={},
     )
 
