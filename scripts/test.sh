@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: `bash scripts/test.sh [pytest arguments]`.
-# On a fresh Debian 12 machine, as root: installs the servers the tests need, makes .venv, starts
-# PostgreSQL and Ceph RGW (a real S3) on free loopback ports, runs ruff, mypy and pytest against
-# them, and stops the servers whatever happens. Exits with the status of the first failure.
+# On a fresh Debian 12 machine, as root: installs the servers the tests need, makes .venv and
+# node_modules (axe-core for the browser tests), starts PostgreSQL and Ceph RGW (a real S3) on
+# free loopback ports, runs ruff, mypy and pytest against them, and stops the servers whatever
+# happens. Exits with the status of the first failure.
 # Each run keeps its servers in its own temp folder, so two runs on one machine do not collide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,8 @@ install_packages() {
     [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
   done
   "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3 python3-venv)
+  # Any Node.js with npm will do (NodeSource's nodejs carries npm, Debian's comes apart).
+  command -v npm >/dev/null || missing+=(nodejs npm)
   # Skipping apt when all is there keeps the inner loop fast (apt-get update alone takes seconds).
   [ ${#missing[@]} -eq 0 ] && return
   log "apt-get install ${missing[*]}"
@@ -44,10 +47,26 @@ setup_venv() {
   echo "$want" >"$stamp"
 }
 
+setup_node_modules() {
+  # axe-core for the browser tests, at the version package-lock.json pins. `npm ci` empties
+  # node_modules first, so it runs only when the lock changed or the package is missing.
+  local stamp=node_modules/.coffre-installed want
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  [ -f node_modules/axe-core/axe.min.js ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return
+  log "npm ci"
+  local out
+  out=$(mktemp)
+  npm ci --no-audit --no-fund >"$out" 2>&1 || { cat "$out" >&2; rm -f "$out"; return 1; }
+  rm -f "$out"
+  echo "$want" >"$stamp"
+}
+
 log "packages"
 install_packages
 log "virtualenv"
 setup_venv
+log "node_modules"
+setup_node_modules
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/coffre-test.XXXXXX")
 chmod 755 "$RUN_DIR" # the postgres user must reach its data folder inside

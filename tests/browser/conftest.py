@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
@@ -39,8 +40,9 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def live_url(rt: Runtime) -> Iterator[str]:
+@contextmanager
+def serve(rt: Runtime) -> Iterator[str]:
+    """The coffre of `rt` over HTTP on a free local port, for as long as the block lasts."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(runtime=rt), host="127.0.0.1", port=port, log_level="warning")
@@ -54,6 +56,12 @@ def live_url(rt: Runtime) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_url(rt: Runtime) -> Iterator[str]:
+    with serve(rt) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,408 @@
+"""Every page of the four sides (the person, the counsellor, the organisation admin, the platform
+admin) and the signed-out pages, at 320 and 1280 px, with and without JavaScript: no sideways
+scrolling, no critical or serious axe-core violation (WCAG 2.2 target size included), under
+100 KB before the paper itself, and a screenshot of each in $COFFRE_TEST_SCREENSHOTS (else a
+temporary folder). A failing test is named after the page, the width and the way of browsing.
+
+A new page is one line in PAGES; a new language one word in LANGUAGES. Layout does not depend on
+the back end: the module builds one embedded coffre instead of using the `rt` fixture (which runs
+each test on every back end), serves it once and keeps one browser tab per person, way of
+browsing and language. axe-core comes from the npm package pinned in package-lock.json, which
+scripts/test.sh installs."""
+
+import itertools
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Response, Route, ViewportSize
+from sqlalchemy import select
+
+from tests.app_fixtures import PASSWORD
+from tests.browser.conftest import serve
+from tests.browser.people import add_paper, claire_of_the_ccas
+from tests.browser.test_phone_header import WIDER_THAN_THE_SCREEN
+from tests.samples import png
+from vault import second_factor
+from vault.accounts import create_person, vault_of
+from vault.config import Settings
+from vault.db import transaction
+from vault.grants import GrantTerms, create_grant, request_access
+from vault.models import Membership, Organisation, Person
+from vault.policy import SCOPES
+from vault.recovery import new_recovery_codes
+from vault.runtime import Runtime, build_runtime
+from vault.sessions import open_session
+from vault.vocabulary import MemberRole, Role
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# The `coffre_lang` cookie chooses the language: add "en" and "ar" with their catalogues.
+LANGUAGES = ("fr",)
+WIDTHS = (320, 1280)
+HEIGHTS = {320: 640, 1280: 800}
+BLOCKING = ("critical", "serious")
+# WCAG 2.2's target size is off by default in axe-core: the coffre promises big targets.
+AXE_RUN = """async () => await axe.run(document, {
+    resultTypes: ['violations'], rules: {'target-size': {enabled: true}}})"""
+# HTML, CSS and JavaScript of one page; the paper it shows does not count.
+MAX_PAGE_BYTES = 100_000
+SIGNED_OUT = "signed-out"
+THE_PAPER = re.compile(r"/papiers/[^/]+/fichier")
+NEWCOMERS = itertools.count(1)
+
+
+def sign_up_with(page: Page, url: str, password: str) -> None:
+    page.goto(f"{url}/inscription")
+    page.get_by_label("Mon nom").fill("Awa Ndiaye")
+    page.get_by_role("button", name="Continuer").click()
+    page.get_by_label("Mon mot de passe").fill(password)
+    page.get_by_role("button", name="Créer mon coffre").click()
+
+
+def sign_up(page: Page, url: str) -> None:
+    """The recovery codes, shown once after signing up."""
+    sign_up_with(page, url, PASSWORD)
+    page.get_by_role("heading", name="Mes codes de secours").wait_for()
+
+
+def refused_sign_up(page: Page, url: str) -> None:
+    """A refused form: the error summary at the top, the message by the field."""
+    sign_up_with(page, url, "court")
+    page.get_by_role("heading", name="Il y a un problème").wait_for()
+
+
+def create_with_the_person(page: Page, url: str) -> None:
+    """A counsellor makes an account with the person beside them: the codes, for printing."""
+    page.goto(f"{url}/personnes/nouvelle")
+    page.get_by_label("Son nom").fill("Moussa Keita")
+    page.get_by_label("Son identifiant").fill(f"moussa.keita{next(NEWCOMERS)}")
+    page.get_by_label("Son mot de passe (tapé par la personne)").fill(PASSWORD)
+    page.locator("input[name=consent]").check()
+    page.get_by_role("button", name="Créer").click()
+    page.get_by_role("heading", name="Les codes de secours de Moussa Keita").wait_for()
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A page as someone sees it: `who` is a person of the world below (or SIGNED_OUT); `path`
+    may name {photo}, {pdf} (two papers of Amina) and {vault} (Amina's safe); `reach` is for a
+    page that follows a form rather than a link."""
+
+    who: str
+    path: str
+    reach: Callable[[Page, str], None] | None = None
+
+    def __str__(self) -> str:
+        return f"{self.who}:{self.path}" + (f"+{self.reach.__name__}" if self.reach else "")
+
+
+PAGES = (
+    # Amina Diallo, whose safe it is: two papers, a grant to Claire, a request from Karim.
+    Visit("amina", "/papiers"),
+    Visit("amina", "/papiers/ajouter"),
+    Visit("amina", "/papiers/{photo}"),
+    Visit("amina", "/papiers/{photo}/voir"),
+    Visit("amina", "/papiers/{pdf}/voir"),
+    Visit("amina", "/papiers/{pdf}/telecharger"),
+    Visit("amina", "/papiers/{pdf}/supprimer"),
+    Visit("amina", "/acces"),
+    Visit("amina", "/historique"),
+    Visit("amina", "/compte"),
+    Visit("amina", "/compte/deverrouiller"),
+    Visit("amina", "/papiers/inconnu"),
+    # Claire Martin, counsellor at the CCAS, with every scope on Amina's safe.
+    Visit("claire", "/personnes"),
+    Visit("claire", "/personnes/nouvelle"),
+    Visit("claire", "/personnes/nouvelle", reach=create_with_the_person),
+    Visit("claire", "/personnes/demande"),
+    Visit("claire", "/personnes/{vault}"),
+    Visit("claire", "/personnes/{vault}/mot-de-passe"),
+    Visit("claire", "/papiers/ajouter?coffre={vault}"),
+    Visit("claire", "/papiers/{pdf}"),
+    Visit("claire", "/organisation"),
+    Visit("claire", "/compte"),
+    # Nadia Ferrand, who runs the CCAS's team.
+    Visit("nadia", "/organisation"),
+    # The platform administrator.
+    Visit("admin", "/admin/cles"),
+    Visit("admin", "/compte"),
+    # Nobody signed in.
+    Visit(SIGNED_OUT, "/connexion"),
+    Visit(SIGNED_OUT, "/connexion?partage=1"),
+    Visit(SIGNED_OUT, "/connexion/code"),
+    Visit(SIGNED_OUT, "/inscription"),
+    Visit(SIGNED_OUT, "/inscription", reach=sign_up),
+    Visit(SIGNED_OUT, "/inscription", reach=refused_sign_up),
+    Visit(SIGNED_OUT, "/mot-de-passe-oublie"),
+    Visit(SIGNED_OUT, "/au-revoir"),
+    Visit(SIGNED_OUT, "/nulle-part"),
+)
+
+
+@dataclass
+class World:
+    rt: Runtime
+    url: str
+    # The values PAGES name in their paths.
+    ids: dict[str, str]
+    # Who (as in PAGES) -> the person's id.
+    people: dict[str, str]
+
+    def new_session(self, who: str) -> str:
+        """A fresh web session: the module outlasts an idle time, a test does not."""
+        with transaction(self.rt.sessions) as db:
+            person = db.get_one(Person, self.people[who])
+            token, _record = open_session(db, self.rt.settings, person, "web")
+        return token
+
+
+def furnish(settings: Settings) -> Iterator[World]:
+    rt = build_runtime(settings)
+    try:
+        with transaction(rt.sessions) as db:
+            claire = claire_of_the_ccas(db, rt)
+            ccas = db.scalars(
+                select(Membership.organisation_id).where(Membership.person_id == claire.id)
+            ).one()
+            nadia = create_person(
+                db,
+                rt.master_keys,
+                login="nadia.ferrand",
+                display_name="Nadia Ferrand",
+                password=PASSWORD,
+                role=Role.ORG_ADMIN,
+            )
+            db.add(Membership(person_id=nadia.id, organisation_id=ccas, role=MemberRole.ORG_ADMIN))
+            secours = Organisation(name="Secours populaire")
+            db.add(secours)
+            db.flush()
+            karim = create_person(
+                db,
+                rt.master_keys,
+                login="karim.benali",
+                display_name="Karim Benali",
+                password=PASSWORD,
+                role=Role.COUNSELLOR,
+            )
+            db.add(
+                Membership(
+                    person_id=karim.id, organisation_id=secours.id, role=MemberRole.COUNSELLOR
+                )
+            )
+            admin = create_person(
+                db,
+                rt.master_keys,
+                login="admin",
+                display_name="Admin",
+                password=PASSWORD,
+                role=Role.ADMIN,
+            )
+            second_factor.install(db, rt.master_keys, admin, second_factor.new_secret())
+            amina = create_person(
+                db,
+                rt.master_keys,
+                login="amina.diallo",
+                display_name="Amina Diallo",
+                password=PASSWORD,
+                role=Role.BENEFICIARY,
+            )
+            new_recovery_codes(db, amina)
+            vault = vault_of(db, amina.id)
+            assert vault is not None
+            create_grant(db, rt, amina, GrantTerms(SCOPES), counsellor_id=claire.id)
+            db.flush()
+            request_access(db, rt, karim, amina.login, GrantTerms(["view", "upload"]))
+            people = {"amina": amina.id, "claire": claire.id, "nadia": nadia.id, "admin": admin.id}
+            vault_id = vault.id
+        ids = {
+            "vault": vault_id,
+            "photo": add_paper(rt, amina, vault_id, "Titre de séjour", content=png(400, 250)),
+            "pdf": add_paper(rt, claire, vault_id, "Avis d'impôt 2024"),
+        }
+        with serve(rt) as url:
+            yield World(rt, url, ids, people)
+    finally:
+        rt.engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["embedded"])
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One embedded coffre for the whole module (the `embedded` id keeps `-k embedded` runs)."""
+    folder = tmp_path_factory.mktemp("every-page")
+    settings = Settings(
+        _env_file=None,
+        data_dir=folder / "data",
+        keyring=(folder / "keys" / "keyring.json").as_uri(),
+    )
+    yield from furnish(settings)
+
+
+@dataclass
+class Tabs:
+    """One tab per person, way of browsing and language. The "no-js" tabs have JavaScript off;
+    an "axe" tab shows axe-core what a "no-js" tab got, since axe-core needs JavaScript."""
+
+    browser: Browser
+    world: World
+    pages: dict[tuple[str, str, str], Page] = field(default_factory=dict)
+
+    def tab(self, who: str, mode: str, lang: str) -> Page:
+        key = (who, mode, lang)
+        if key not in self.pages:
+            context = self.browser.new_context(
+                locale=lang, java_script_enabled=mode != "no-js", accept_downloads=False
+            )
+            context.set_default_timeout(10_000)
+            self.pages[key] = context.new_page()
+        page = self.pages[key]
+        self.fresh_cookies(page.context, who, lang)
+        return page
+
+    def fresh_cookies(self, context: BrowserContext, who: str, lang: str) -> None:
+        """The language, and the person's session; a signed-out tab also forgets the account
+        a sign-up made in it."""
+        context.clear_cookies()
+        url = self.world.url
+        context.add_cookies([{"name": "coffre_lang", "value": lang, "url": url}])
+        if who != SIGNED_OUT:
+            token = self.world.new_session(who)
+            context.add_cookies([{"name": "coffre_session", "value": token, "url": url}])
+
+    def close(self) -> None:
+        for page in self.pages.values():
+            page.context.close()
+
+
+@pytest.fixture(scope="module")
+def tabs(browser: Browser, world: World) -> Iterator[Tabs]:
+    kept = Tabs(browser, world)
+    yield kept
+    kept.close()
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.exists():
+        pytest.skip("no axe-core: run bash scripts/test.sh (or npm ci)")
+    return AXE.read_text()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("COFFRE_TEST_SCREENSHOTS")
+    if not folder:
+        return tmp_path_factory.mktemp("shots")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return Path(folder)
+
+
+class Weighing:
+    """The responses of the last page shown in a tab, from its HTML on."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.responses: list[Response] = []
+        page.on("response", self.seen)
+
+    def seen(self, response: Response) -> None:
+        request = response.request
+        if request.resource_type == "document" and request.frame == self.page.main_frame:
+            self.responses = []
+        if not THE_PAPER.search(response.url) and not 300 <= response.status < 400:
+            self.responses.append(response)
+
+    def total(self) -> tuple[int, list[str]]:
+        sizes = [(len(r.body()), r.url) for r in self.responses]
+        return sum(size for size, _ in sizes), [f"{url} {size}" for size, url in sizes]
+
+    def stop(self) -> None:
+        self.page.remove_listener("response", self.seen)
+
+
+def show(page: Page, visit: Visit, url: str, ids: dict[str, str]) -> None:
+    if visit.reach is not None:
+        visit.reach(page, url)
+    else:
+        page.goto(url + visit.path.format(**ids))
+
+
+def blocking_violations(page: Page, axe_source: str) -> list[str]:
+    # evaluate() is not bound by the page's CSP, which refuses an injected <script>.
+    page.evaluate(axe_source)
+    found = page.evaluate(AXE_RUN)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in found["violations"]
+        if v["impact"] in BLOCKING
+    ]
+
+
+def as_seen_without_javascript(axe_tab: Page, html: str, at: str) -> None:
+    """Loads in `axe_tab` the very HTML a tab without JavaScript got, with its style sheets and
+    images but none of its scripts: the policy refuses them, and evaluate() is not bound by it."""
+
+    def same_html(route: Route) -> None:
+        route.fulfill(
+            status=200,
+            headers={"Content-Security-Policy": "script-src 'none'"},
+            content_type="text/html; charset=utf-8",
+            body=html,
+        )
+
+    def is_the_page(address: str) -> bool:
+        return address == at
+
+    axe_tab.route(is_the_page, same_html)
+    axe_tab.goto(at)
+    axe_tab.unroute(is_the_page, same_html)
+    assert axe_tab.content() == html, "a script changed the page axe-core checks"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("width", WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+@pytest.mark.parametrize("visit", PAGES, ids=str)
+def test_page(
+    visit: Visit,
+    width: int,
+    javascript: bool,
+    lang: str,
+    world: World,
+    tabs: Tabs,
+    axe_source: str,
+    shots: Path,
+) -> None:
+    mode = "js" if javascript else "no-js"
+    page = tabs.tab(visit.who, mode, lang)
+    viewport: ViewportSize = {"width": width, "height": HEIGHTS[width]}
+    page.set_viewport_size(viewport)
+    weighing = Weighing(page)
+    try:
+        show(page, visit, world.url, world.ids)
+    finally:
+        weighing.stop()
+    name = re.sub(r"[^\w]+", "-", f"{lang}-{width}-{mode}-{visit}").strip("-")
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+    problems = []
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    if scroll_width > width:
+        too_wide = page.evaluate(WIDER_THAN_THE_SCREEN, width)
+        problems.append(f"scrolls sideways: {scroll_width} px; too wide: {too_wide}")
+    weight, parts = weighing.total()
+    if weight >= MAX_PAGE_BYTES:
+        problems.append(f"weighs {weight} bytes: {parts}")
+    if javascript:
+        checked = page
+    else:
+        checked = tabs.tab(visit.who, "axe", lang)
+        checked.set_viewport_size(viewport)
+        as_seen_without_javascript(checked, page.content(), page.url)
+    problems += blocking_violations(checked, axe_source)
+    if problems:
+        pytest.fail(f"{visit} at {width} px ({mode}, {lang}):\n" + "\n".join(problems))
