@@ -42,7 +42,7 @@ pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 # The `coffre_lang` cookie chooses the language: add "en" and "ar" with their catalogues.
-LANGUAGES = ("fr",)
+LANGUAGES = ("fr", "ar")
 WIDTHS = (320, 1280)
 HEIGHTS = {320: 640, 1280: 800}
 BLOCKING = ("critical", "serious")
@@ -115,6 +115,7 @@ PAGES = (
     Visit("amina", "/compte"),
     Visit("amina", "/compte/deverrouiller"),
     Visit("amina", "/papiers/inconnu"),
+    Visit("amina", "/protection"),
     # Claire Martin, counsellor at the CCAS, with every scope on Amina's safe.
     Visit("claire", "/personnes"),
     Visit("claire", "/personnes/nouvelle"),
@@ -141,6 +142,9 @@ PAGES = (
     Visit(SIGNED_OUT, "/mot-de-passe-oublie"),
     Visit(SIGNED_OUT, "/au-revoir"),
     Visit(SIGNED_OUT, "/nulle-part"),
+    Visit(SIGNED_OUT, "/protection"),
+    Visit(SIGNED_OUT, "/qui-gere"),
+    Visit(SIGNED_OUT, "/aide"),
 )
 
 
