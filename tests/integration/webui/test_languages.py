@@ -152,3 +152,13 @@ def test_the_switch_stores_a_signed_in_persons_choice(client: TestClient, rt: Ru
 def stored_language(rt: Runtime, login: str) -> str | None:
     with transaction(rt.sessions) as db:
         return db.scalar(select(Person.preferred_language).where(Person.login == login))
+
+
+def test_switching_on_the_codes_page_after_sign_up_lands_signed_in(client: TestClient) -> None:
+    """The codes page answers the sign-up form: the switch goes back to /inscription, which
+    sends a signed-in person to their papers."""
+    signed_up(client)
+    switched = client.get("/langue/en?retour=/inscription", follow_redirects=False)
+    landed = client.get(switched.headers["location"], follow_redirects=False)
+    assert landed.status_code == 303
+    assert landed.headers["location"] == "/papiers"
