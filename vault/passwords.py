@@ -61,8 +61,9 @@ def check_new_password(password: str, *personal: str) -> None:
     """Refuse a password that is too short, too common, or just the person's login or name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInputError(
-            f"Le mot de passe doit avoir au moins {MIN_PASSWORD_LENGTH} caractères.",
+            "Le mot de passe doit avoir au moins %(minimum)s caractères.",
             field="password",
+            minimum=MIN_PASSWORD_LENGTH,
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidInputError("Le mot de passe est trop long.", field="password")

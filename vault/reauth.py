@@ -7,13 +7,13 @@ from sqlalchemy.orm import Session
 
 from keys.providers.base import MasterKeyProvider
 from vault import journal, second_factor, throttle
-from vault.errors import AuthenticationError, InvalidInputError, SecondFactorRequiredError
+from vault.errors import N_, AuthenticationError, InvalidInputError, SecondFactorRequiredError
 from vault.models import Person
 from vault.passwords import verify_password
 
-WRONG_PASSWORD = "Le mot de passe actuel n'est pas bon."  # noqa: S105 - a message
-MISSING_PASSWORD = "Écrivez votre mot de passe actuel."  # noqa: S105 - a message
-MISSING_CODE = "Écrivez le code affiché par votre application."
+WRONG_PASSWORD = N_("Le mot de passe actuel n'est pas bon.")
+MISSING_PASSWORD = N_("Écrivez votre mot de passe actuel.")
+MISSING_CODE = N_("Écrivez le code affiché par votre application.")
 
 
 def check_password(

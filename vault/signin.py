@@ -6,12 +6,12 @@ from sqlalchemy.orm import Session
 
 from vault import journal, second_factor, throttle
 from vault.accounts import normalise_login
-from vault.errors import AuthenticationError, SecondFactorRequiredError
+from vault.errors import N_, AuthenticationError, SecondFactorRequiredError
 from vault.models import Person
 from vault.passwords import hash_password, needs_rehash, verify_password
 from vault.runtime import Runtime
 
-WRONG = "Identifiant ou mot de passe incorrect."
+WRONG = N_("Identifiant ou mot de passe incorrect.")
 
 
 def attempt_for(

@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from vault.errors import ForbiddenError, VaultError
+from vault.errors import N_, ForbiddenError, VaultError
 from vault.hold import current_hold
 from vault.models import Person
 from vault.policy import is_platform_admin, is_professional, may_use_second_factor
@@ -158,12 +158,15 @@ def device_of(request: Request) -> str:
     """A short, human description of the browser, for the list of sessions."""
     agent = request.headers.get("user-agent", "")
     browser = next(
-        (name for key, name in _BROWSERS if key in agent), "Navigateur" if agent else "Programme"
+        (name for key, name in _BROWSERS if key in agent), UNKNOWN_BROWSER if agent else A_PROGRAM
     )
     system = next((name for key, name in _SYSTEMS if key in agent), "")
     return f"{browser}, {system}" if system else browser
 
 
+# Kept in French with the session; account.html translates them when it lists the sessions.
+UNKNOWN_BROWSER = N_("Navigateur")
+A_PROGRAM = N_("Programme")
 _BROWSERS = (
     ("Edg/", "Edge"),
     ("Firefox/", "Firefox"),
@@ -267,9 +270,9 @@ def page_person(signed_in: PageSignedIn) -> SignedIn:
 # A page that needs someone signed in; the role dependencies below build on it.
 SignedInPage = Annotated[SignedIn, Depends(page_person)]
 
-PROFESSIONALS_ONLY = "Cette page est réservée aux professionnels."
-ADMINS_ONLY = "Cette page est réservée aux administrateurs de la plateforme."
-SECOND_FACTOR_ONLY = "La double vérification est réservée aux professionnels."
+PROFESSIONALS_ONLY = N_("Cette page est réservée aux professionnels.")
+ADMINS_ONLY = N_("Cette page est réservée aux administrateurs de la plateforme.")
+SECOND_FACTOR_ONLY = N_("La double vérification est réservée aux professionnels.")
 
 
 def page_professional(me: SignedInPage) -> SignedIn:

@@ -13,10 +13,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from keys.errors import CryptoError
 from storage.base import BlobStoreError
 from vault.errors import (
+    N_,
     AuthenticationError,
     ThrottledError,
     VaultError,
 )
+from webui import i18n
 from webui.deps import SessionEnded, SignInRequired, had_session
 from webui.navigation import local_path
 from webui.pages.render import page
@@ -25,15 +27,18 @@ from webui.statuses import status_of
 
 log = logging.getLogger("coffre")
 
-BROKEN = "Ce document ne peut pas être ouvert : il est abîmé. Prévenez l'équipe du service."
-UNAVAILABLE = "Le service est momentanément indisponible. Réessayez dans quelques minutes."
-TOO_LONG = "Un champ est trop long ou n'est pas valide."
-CLASH = "Cela existe déjà ou entre en conflit avec ce qui existe."
-BAD_LINK = "Ce lien n'est pas valide. Revenez à l'accueil et réessayez."
-BAD_FORM = (
+# French, as the API answers them; error.html translates them for a page.
+BROKEN = N_("Ce document ne peut pas être ouvert : il est abîmé. Prévenez l'équipe du service.")
+UNAVAILABLE = N_("Le service est momentanément indisponible. Réessayez dans quelques minutes.")
+TOO_LONG = N_("Un champ est trop long ou n'est pas valide.")
+CLASH = N_("Cela existe déjà ou entre en conflit avec ce qui existe.")
+BAD_LINK = N_("Ce lien n'est pas valide. Revenez à l'accueil et réessayez.")
+BAD_FORM = N_(
     "Un champ du formulaire est trop long ou n'est pas valide. "
     "Revenez en arrière, vérifiez ce que vous avez écrit et réessayez."
 )
+NO_SUCH_PAGE = N_("Cette page n'existe pas.")
+SOME_ERROR = N_("Erreur.")
 
 
 def is_api(request: Request) -> bool:
@@ -56,15 +61,24 @@ def answer(
     return page(request, "error.html", signed_in, status_code=status_code, message=message)
 
 
-# What the page that says a session ended calls the fields it shows back.
+# What the page that says a session ended calls the fields it shows back (translated there).
 FIELD_LABELS = {
-    "title": "Nom du papier",
-    "display_name": "Nom",
-    "login": "Identifiant",
-    "name": "Nom",
-    "expires_on": "Valable jusqu'au",
-    "language": "Langue",
+    "title": N_("Nom du papier"),
+    "display_name": N_("Nom"),
+    "login": N_("Identifiant"),
+    "name": N_("Nom"),
+    "expires_on": N_("Valable jusqu'au"),
+    "language": N_("Langue"),
 }
+OTHER_FIELD = N_("Texte")
+
+
+def page_text(request: Request, exc: VaultError) -> str:
+    """A refusal in the language the page will speak: the signed-in person's stored choice,
+    which may differ from the browser's the request started in."""
+    signed_in = getattr(request.state, "signed_in", None)
+    with i18n.speaking(i18n.language_of(request, signed_in.person if signed_in else None)):
+        return i18n.error_text(exc)
 
 
 def sign_in_url(*, ended: bool, after: str | None) -> str:
@@ -115,7 +129,7 @@ def install_error_handlers(app: FastAPI) -> None:
             "session_ended.html",
             None,
             status_code=401,
-            kept=[(FIELD_LABELS.get(name, "Texte"), value) for name, value in exc.kept],
+            kept=[(FIELD_LABELS.get(name, OTHER_FIELD), value) for name, value in exc.kept],
             next_url=sign_in_url(ended=True, after=referring_page(request)),
         )
         clear_session_cookie(request, response)
@@ -123,13 +137,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(VaultError)
     async def vault_error(request: Request, exc: VaultError) -> Response:
-        return answer(request, exc.message, status_of(exc), exc.field, error_headers(exc))
+        message = exc.message if is_api(request) else page_text(request, exc)
+        return answer(request, message, status_of(exc), exc.field, error_headers(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        message = exc.detail if isinstance(exc.detail, str) else "Erreur."
+        message = exc.detail if isinstance(exc.detail, str) else SOME_ERROR
         if exc.status_code == 404 and message == "Not Found":
-            message = "Cette page n'existe pas."
+            message = NO_SUCH_PAGE
         return answer(request, message, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

@@ -6,13 +6,15 @@ from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vault.errors import N_
+
 SECURE_COOKIE = "__Host-coffre"
 PLAIN_COOKIE = "coffre_session"
 FORM_COOKIE = "coffre_form"
 MFA_COOKIE = "coffre_mfa"
 DEVICE_COOKIE = "coffre_device"
 
-EXPIRED = "Cette page a expiré. Revenez en arrière, rechargez la page et recommencez."
+EXPIRED = N_("Cette page a expiré. Revenez en arrière, rechargez la page et recommencez.")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _CSP = (

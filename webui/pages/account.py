@@ -17,7 +17,7 @@ from vault.accounts import (
     contact_details,
     update_profile,
 )
-from vault.errors import ForbiddenError, VaultError
+from vault.errors import N_, ForbiddenError, VaultError
 from vault.policy import may_use_second_factor
 from vault.recovery import new_recovery_codes, unused_recovery_codes
 from vault.sessions import SignedIn, close_all_sessions, sessions_of
@@ -33,7 +33,7 @@ from webui.deps import (
     confirm_caller,
     need,
 )
-from webui.errors import error_headers
+from webui.errors import error_headers, page_text
 from webui.pages.auth import codes_page, signed_out_redirect
 from webui.pages.common import redirect
 from webui.pages.render import page
@@ -42,9 +42,9 @@ from webui.statuses import status_of
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
 NOTICES = {
-    "mot-de-passe": "Votre mot de passe est changé. Vos autres connexions sont fermées.",
-    "infos": "Vos informations sont enregistrées.",
-    "double": "La double vérification est activée.",
+    "mot-de-passe": N_("Votre mot de passe est changé. Vos autres connexions sont fermées."),
+    "infos": N_("Vos informations sont enregistrées."),
+    "double": N_("La double vérification est activée."),
 }
 # Several forms on the page ask for the current password: each has its own field ids, so the
 # error summary links to the field of the form that was sent.
@@ -84,7 +84,7 @@ def account_page(
         field = error.field or "current_password"
         if form and field in _REAUTH_FIELDS:
             field = f"{form}-{field}"
-        errors = {field: error.message}
+        errors = {field: page_text(request, error)}
         status_code = status_of(error)
     response = page(
         request,

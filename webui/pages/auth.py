@@ -215,7 +215,12 @@ def second_step_submit(
 
 
 @router.get("/inscription")
-def sign_up_form(request: Request, rt: RuntimeDep) -> Response:
+def sign_up_form(
+    request: Request, rt: RuntimeDep, db: DbSession, signed_in: PageSignedIn
+) -> Response:
+    """Someone signed in (the language switch on the codes page comes back here) has a coffre."""
+    if signed_in:
+        return redirect(landing(db, signed_in.person))
     if not rt.settings.allow_signup:
         return redirect("/connexion")
     return anonymous_form(request, "signup.html", step=1, values={}, languages=LANGUAGES)
