@@ -26,6 +26,7 @@ from vault.recovery import new_recovery_codes, recover
 from vault.sessions import SignedIn, close_session, open_session, resolve_session
 from vault.signin import sign_in, sign_in_second_step
 from vault.vocabulary import Role
+from webui import i18n
 from webui.deps import (
     PAGE_CSRF,
     DbSession,
@@ -327,7 +328,9 @@ def signed_out(request: Request, inactif: str = "") -> HTMLResponse:
 
 @router.get("/mot-de-passe-oublie")
 def forgotten_form(request: Request, rt: RuntimeDep) -> Response:
-    return anonymous_form(request, "forgotten.html", values={}, hold_words=hold_words(rt.settings))
+    return anonymous_form(
+        request, "forgotten.html", values={}, hold_words=hold_words(rt.settings, i18n.ngettext)
+    )
 
 
 @router.post("/mot-de-passe-oublie")
@@ -348,6 +351,6 @@ def forgotten_submit(
             "forgotten.html",
             error=exc,
             values={"login": login},
-            hold_words=hold_words(rt.settings),
+            hold_words=hold_words(rt.settings, i18n.ngettext),
         )
     return redirect("/connexion?nouveau=1")
