@@ -18,6 +18,7 @@ from vault.runtime import Runtime
 from vault.sessions import SignedIn, resolve_session
 from vault.signin import attempt_for
 from vault.throttle import Attempt
+from webui import i18n
 from webui.security import (
     DEVICE_COOKIE,
     EXPIRED,
@@ -318,6 +319,9 @@ async def page_csrf(request: Request, signed_in: PageSignedIn) -> None:
     """Every state-changing page request carries the token of a form we served: the session's,
     or before sign-in the double-submit cookie's, from a same-origin page. Otherwise 403 and
     the route never runs, so nothing changes."""
+    # An async dependency runs in the request's own task: the language it sets holds for the
+    # route (run in a worker thread with a copy of this context) and its error pages.
+    i18n.speak(i18n.language_of(request, signed_in.person if signed_in else None))
     if request.method in SAFE_METHODS:
         return
     form = await request.form()

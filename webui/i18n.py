@@ -100,6 +100,12 @@ def speaking(language: str) -> Iterator[None]:
         _current.reset(token)
 
 
+def speak(language: str) -> None:
+    """From here to the end of the request (see webui.deps.page_csrf, which knows who is
+    signed in): the person's stored choice, for words made in routes as for the page."""
+    _current.set(language if language in LANGUAGES else SOURCE)
+
+
 def current() -> str:
     return _current.get()
 

@@ -57,23 +57,24 @@ NEWCOMERS = itertools.count(1)
 
 
 def sign_up_with(page: Page, url: str, password: str) -> None:
+    """By the fields' ids: the labels are in the page's language."""
     page.goto(f"{url}/inscription")
-    page.get_by_label("Mon nom").fill("Awa Ndiaye")
-    page.get_by_role("button", name="Continuer").click()
-    page.get_by_label("Mon mot de passe").fill(password)
-    page.get_by_role("button", name="Créer mon coffre").click()
+    page.locator("#display_name").fill("Awa Ndiaye")
+    page.locator("form[action='/inscription'] button[type=submit]").click()
+    page.locator("#password").fill(password)
+    page.locator("form[action='/inscription'] button[type=submit]").click()
 
 
 def sign_up(page: Page, url: str) -> None:
     """The recovery codes, shown once after signing up."""
     sign_up_with(page, url, PASSWORD)
-    page.get_by_role("heading", name="Mes codes de secours").wait_for()
+    page.locator(".codes").wait_for()
 
 
 def refused_sign_up(page: Page, url: str) -> None:
     """A refused form: the error summary at the top, the message by the field."""
     sign_up_with(page, url, "court")
-    page.get_by_role("heading", name="Il y a un problème").wait_for()
+    page.locator(".error-summary").wait_for()
 
 
 def create_with_the_person(page: Page, url: str) -> None:
@@ -157,10 +158,12 @@ class World:
     # Who (as in PAGES) -> the person's id.
     people: dict[str, str]
 
-    def new_session(self, who: str) -> str:
-        """A fresh web session: the module outlasts an idle time, a test does not."""
+    def new_session(self, who: str, lang: str) -> str:
+        """A fresh web session: the module outlasts an idle time, a test does not. The person's
+        stored language is the tab's: it is what a signed-in page speaks."""
         with transaction(self.rt.sessions) as db:
             person = db.get_one(Person, self.people[who])
+            person.preferred_language = lang
             token, _record = open_session(db, self.rt.settings, person, "web")
         return token
 
@@ -274,7 +277,7 @@ class Tabs:
         url = self.world.url
         context.add_cookies([{"name": "coffre_lang", "value": lang, "url": url}])
         if who != SIGNED_OUT:
-            token = self.world.new_session(who)
+            token = self.world.new_session(who, lang)
             context.add_cookies([{"name": "coffre_session", "value": token, "url": url}])
 
     def close(self) -> None:

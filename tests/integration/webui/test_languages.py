@@ -162,3 +162,13 @@ def test_switching_on_the_codes_page_after_sign_up_lands_signed_in(client: TestC
     landed = client.get(switched.headers["location"], follow_redirects=False)
     assert landed.status_code == 303
     assert landed.headers["location"] == "/papiers"
+
+
+def test_words_made_in_a_route_speak_the_stored_choice_too(client: TestClient) -> None:
+    """The history's sentences are made by the route, before the page: the same language."""
+    signed_up(client)  # in French, the stored choice
+    switched_to(client, "ar")
+    history = client.get("/historique").text
+    assert speaks(history, "fr", "ltr")
+    assert "Vous avez reçu de nouveaux codes de secours." in history
+    assert said("ar", "Vous avez reçu de nouveaux codes de secours.") not in history
