@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from tests.app_fixtures import PASSWORD
 from tests.browser.conftest import serve
-from tests.browser.people import add_paper, claire_of_the_ccas
+from tests.browser.people import add_paper, amina_with_a_safe, claire_of_the_ccas
 from tests.browser.test_phone_header import WIDER_THAN_THE_SCREEN
 from tests.samples import png
 from vault import second_factor
@@ -210,14 +210,7 @@ def furnish(settings: Settings) -> Iterator[World]:
                 role=Role.ADMIN,
             )
             second_factor.install(db, rt.master_keys, admin, second_factor.new_secret())
-            amina = create_person(
-                db,
-                rt.master_keys,
-                login="amina.diallo",
-                display_name="Amina Diallo",
-                password=PASSWORD,
-                role=Role.BENEFICIARY,
-            )
+            amina = amina_with_a_safe(db, rt)
             new_recovery_codes(db, amina)
             vault = vault_of(db, amina.id)
             assert vault is not None

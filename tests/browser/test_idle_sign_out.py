@@ -11,26 +11,18 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.app_fixtures import PASSWORD
-from tests.browser.people import add_paper, sign_in
+from tests.browser.people import add_paper, amina_with_a_safe, sign_in
 from tests.samples import png
-from vault.accounts import create_person, vault_of
+from vault.accounts import vault_of
 from vault.db import transaction
 from vault.runtime import Runtime
-from vault.vocabulary import Role
 
 pytestmark = pytest.mark.browser
 
 
 def amina_with_a_paper(rt: Runtime) -> str:
     with transaction(rt.sessions) as db:
-        amina = create_person(
-            db,
-            rt.master_keys,
-            login="amina.diallo",
-            display_name="Amina Diallo",
-            password=PASSWORD,
-            role=Role.BENEFICIARY,
-        )
+        amina = amina_with_a_safe(db, rt)
         vault = vault_of(db, amina.id)
         assert vault is not None
         vault_id = vault.id

@@ -9,13 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.app_fixtures import PASSWORD
-from tests.browser.people import claire_of_the_ccas, sign_in
-from vault.accounts import create_person
+from tests.browser.people import amina_with_a_safe, claire_of_the_ccas, sign_in
 from vault.db import transaction
 from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime
-from vault.vocabulary import Role
 
 pytestmark = pytest.mark.browser
 
@@ -27,14 +24,7 @@ COUNSELLOR_PAGES = ("/personnes", "/personnes/demande", "/personnes/nouvelle", "
 
 def people(rt: Runtime) -> None:
     with transaction(rt.sessions) as db:
-        amina = create_person(
-            db,
-            rt.master_keys,
-            login="amina.diallo",
-            display_name="Amina Diallo",
-            password=PASSWORD,
-            role=Role.BENEFICIARY,
-        )
+        amina = amina_with_a_safe(db, rt)
         new_recovery_codes(db, amina)
         claire_of_the_ccas(db, rt)
 
