@@ -67,15 +67,27 @@ def paper(
     )
 
 
+def paper_page(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    signed_in: PageSignedIn,
+    document_id: str,
+    template: str,
+) -> Response:
+    """A page about one paper the caller may see (the policy decides, and journals it)."""
+    me = need(signed_in)
+    view = service.get_document(db, rt, me.person, document_id)
+    return page(request, template, me, document=view)
+
+
 @router.get("/papiers/{document_id}/voir")
 def paper_view(
     document_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
 ) -> Response:
     """The paper opened inside a page (header, « Retour », « Quitter », idle sign-out), never
     as a bare file left on the screen."""
-    me = need(signed_in)
-    view = service.get_document(db, rt, me.person, document_id)
-    return page(request, "paper_view.html", me, document=view)
+    return paper_page(request, db, rt, signed_in, document_id, "paper_view.html")
 
 
 @router.get("/papiers/{document_id}/telecharger")
@@ -83,9 +95,7 @@ def download_warning(
     document_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
 ) -> Response:
     """Before a download: a downloaded file stays on the computer after « Quitter »."""
-    me = need(signed_in)
-    view = service.get_document(db, rt, me.person, document_id)
-    return page(request, "download.html", me, document=view)
+    return paper_page(request, db, rt, signed_in, document_id, "download.html")
 
 
 @router.get("/papiers/{document_id}/fichier")
@@ -107,9 +117,7 @@ def paper_file(
 def delete_form(
     document_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
 ) -> Response:
-    me = need(signed_in)
-    view = service.get_document(db, rt, me.person, document_id)
-    return page(request, "delete.html", me, document=view)
+    return paper_page(request, db, rt, signed_in, document_id, "delete.html")
 
 
 @router.post("/papiers/{document_id}/supprimer")

@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional
+from tests.app_fixtures import admin_headers, organisation, professional
 from tests.integration.accounts.test_assisted_reset import NEW, give, setup, signed_in
+from tests.integration.consent.test_history_paging import page_sign_in
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf
 from tests.samples import pdf
@@ -25,14 +26,7 @@ CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 def pages_as(client: TestClient, login: str) -> None:
     client.cookies.clear()
-    token = form_csrf(client, "/connexion")
-    answer = client.post(
-        "/connexion",
-        data={"csrf": token, "login": login, "password": PASSWORD},
-        headers=SAME_ORIGIN,
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303
+    page_sign_in(client, login)
 
 
 @pytest.mark.parametrize("scope", ["view", "upload", "manage", "recover"])
