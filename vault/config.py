@@ -56,6 +56,29 @@ class Settings(BaseSettings):
     operator_name: str = ""
     operator_contact: str = ""
     operator_legal_notice: str = ""
+    # Papers: a paper expiring within this many days is "soon"; reminders go this many days
+    # before (once each); a deleted paper waits this long in the bin; each person's papers may
+    # take this much space (the bin not counted).
+    expiry_soon_days: int = 60
+    reminder_days: tuple[int, ...] = (60, 30, 7)
+    bin_days: int = 30
+    quota_bytes: int = 600 * MiB
+    # A link to a marked copy lives at most this long.
+    share_max_hours: int = 720
+    # Where links in emails and shares point: this coffre's address as people reach it
+    # (https://coffre.example.org). Empty: the address of the request that made the link.
+    public_url: str = ""
+    # Email for expiry reminders. Empty host: no email is sent; reminders wait as a banner.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_from: str = ""
+    # Thumbnails and photo pages are made in a separate process with these limits, so that a
+    # hostile file cannot stall or exhaust the server.
+    preview_timeout_seconds: float = 10.0
+    preview_memory_mib: int = 512
     # Where to get the source code of the coffre that runs here (AGPL): a web address.
     project_url: str = ""
 

@@ -155,6 +155,10 @@ class Document(Base):
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # In the bin since then, put there by `deleted_by`; erased with its data keys after the bin
+    # period. No foreign key, so that SQLite adds the columns in place.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    deleted_by: Mapped[str | None] = mapped_column(String(36))
 
 
 class Blob(Base):
@@ -173,6 +177,48 @@ class Blob(Base):
     stored_size: Mapped[int] = mapped_column(BigInteger)
     stored_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Share(Base):
+    """A link that lets one office download a marked copy of one paper, without an account.
+    Only a hash of the link's token is kept; recipient and purpose are sealed under the owner's
+    user key like a title. The marked copy is a blob of its own (role "share")."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    blob_id: Mapped[str | None] = mapped_column(String(36))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_key_id: Mapped[str] = mapped_column(ForeignKey("user_keys.id"), index=True)
+    recipient_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    purpose_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # A code the recipient must type before the copy is served; only its hash is kept.
+    code_hash: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    organisation_id: Mapped[str | None] = mapped_column(String(36))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    max_downloads: Mapped[int | None] = mapped_column(Integer)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Reminder(Base):
+    """One expiry reminder about one paper, for one person (the owner or a counsellor), at one
+    threshold (days before the expiry): sent once. `channel` "email", or "banner" when the person
+    gave no address: then `seen_at` is set when the banner was shown."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("document_id", "person_id", "threshold_days"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    threshold_days: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(10))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuthSession(Base):
