@@ -45,6 +45,8 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
             journal.DOCUMENT_ADDED,
             journal.DOCUMENT_CHANGED,
             journal.DOCUMENT_DELETED,
+            journal.DOCUMENT_RESTORED,
+            journal.DOCUMENT_ERASED,
             journal.DOCUMENT_MADE_PRIVATE,
             journal.DOCUMENT_NO_LONGER_PRIVATE,
         }

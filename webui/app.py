@@ -9,11 +9,13 @@ from vault.config import Settings, get_settings
 from vault.runtime import Runtime, build_runtime
 from webui import health
 from webui.api import account, consent, documents, organisations, people, session
+from webui.api import bin as bin_api
 from webui.errors import install_error_handlers
 from webui.i18n import ChooseLanguage
 from webui.pages import account as account_pages
 from webui.pages import admin as admin_pages
 from webui.pages import auth as auth_pages
+from webui.pages import bin as bin_pages
 from webui.pages import consent as consent_pages
 from webui.pages import hold as hold_pages
 from webui.pages import idle as idle_pages
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         organisations.router,
         consent.router,
         documents.router,
+        bin_api.router,
     ):
         api.include_router(router)
     app.include_router(api)
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         language_pages,
         paper_upload,
         paper_pages,
+        bin_pages,
         trust_pages,
     ):
         app.include_router(pages.router)

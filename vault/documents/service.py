@@ -210,7 +210,7 @@ def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> li
     access = require_vault(db, rt.settings, actor, vault_id, Action.VIEW)
     documents = db.scalars(
         select(Document)
-        .where(Document.vault_id == access.vault.id)
+        .where(Document.vault_id == access.vault.id, Document.deleted_at.is_(None))
         .order_by(Document.created_at.desc())
     ).all()
     keys = _KeyCache(db, rt)
@@ -367,19 +367,15 @@ def blob_decryption(
     return data_key, BlobContext(owner_id, blob.document_id, blob.id, blob.role)
 
 
-def delete_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> list[str]:
-    """Remove the rows (and with them the wrapped data keys); return the object names for the
-    caller to purge once the deletion is committed."""
+def delete_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> str:
+    """Move a paper to the bin, whoever deletes it: its owner may take it back until the bin
+    period ends (vault/documents/bin.py). Returns the vault's id."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
     note_change(db, actor, access, journal.DOCUMENT_DELETED, document)
-    blobs = db.scalars(select(Blob).where(Blob.document_id == document.id)).all()
-    names = [b.object_name for b in blobs]
-    for blob in blobs:
-        db.delete(blob)
+    document.deleted_at = utcnow()
+    document.deleted_by = actor.id
     db.flush()
-    db.delete(document)
-    db.flush()
-    return names
+    return document.vault_id
 
 
 def purge_objects(store: BlobStore, names: Iterable[str]) -> None:
@@ -399,6 +395,14 @@ class _KeyCache:
             row = self._db.get_one(UserKey, user_key_id)
             self._keys[user_key_id] = open_key(self._db, self._rt.master_keys, row)
         return self._keys[user_key_id]
+
+
+def describe(
+    db: Session, rt: Runtime, documents: Iterable[Document], owner_id: str
+) -> list[DocumentView]:
+    """Papers of one owner as their owner sees them, free text opened."""
+    keys = _KeyCache(db, rt)
+    return [_view(db, d, owner_id, keys.get(d.user_key_id)) for d in documents]
 
 
 def _view(db: Session, document: Document, owner_id: str, user_key: bytes) -> DocumentView:

@@ -99,9 +99,8 @@ def update_document(
 
 @router.delete("/documents/{document_id}", status_code=204)
 def delete_document(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> Response:
-    names = service.delete_document(db, rt, person, document_id)
-    db.commit()  # the rows go first: a crash before the purge leaves only unreadable orphans
-    service.purge_objects(rt.store, names)
+    """Move the paper to the bin (its owner may take it back; see /vaults/{id}/bin)."""
+    service.delete_document(db, rt, person, document_id)
     return Response(status_code=204)
 
 

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from vault.documents.bin import BinnedPaper
 from vault.documents.service import DocumentView
 from vault.models import Person
 from vault.organisations import Member
@@ -289,3 +290,21 @@ class GrantedVaultOut(BaseModel):
     scopes: list[str]
     categories: list[str]
     expires_at: datetime
+
+
+class BinnedOut(BaseModel):
+    """A paper in the bin: restorable by its owner until `erased_after`."""
+
+    document: DocumentOut
+    deleted_at: datetime
+    deleted_by_name: str
+    erased_after: datetime
+
+    @classmethod
+    def of(cls, paper: BinnedPaper) -> "BinnedOut":
+        return cls(
+            document=DocumentOut.of(paper.document),
+            deleted_at=paper.deleted_at,
+            deleted_by_name=paper.deleted_by_name,
+            erased_after=paper.erased_after,
+        )
