@@ -8,8 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.integration.consent.test_grants import grant, setup
+from tests.integration.consent.test_history_paging import page_sign_in
 from tests.integration.vault.helpers import counts
 from tests.integration.vault.test_documents_api import upload
+from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of
 from tests.samples import pdf
 from vault.db import transaction
 from vault.documents.bin import erase_expired
@@ -117,3 +119,28 @@ def test_after_the_bin_period_the_paper_is_erased_with_its_keys(
     assert erased.target_id == gone
     listed = client.get("/api/v1/vaults/me/documents", headers=amina["headers"]).json()
     assert [d["id"] for d in listed] == [kept]
+
+
+def test_a_counsellors_deletion_goes_to_the_persons_bin(client: TestClient, rt: Runtime) -> None:
+    amina, claire, _ = setup(client, rt)
+    grant(client, amina, counsellor_id=claire["id"], scopes=["view", "manage"])
+    document_id = upload(client, amina, pdf("bail"), title="Bail").json()["id"]
+    page_sign_in(client, "claire.martin")
+    delete_page = client.get(f"/papiers/{document_id}/supprimer")
+    deleted = client.post(
+        f"/papiers/{document_id}/supprimer",
+        data={"csrf": csrf_of(delete_page.text)},
+        headers=SAME_ORIGIN,
+    )
+    assert "Le papier est dans la corbeille de Amina Diallo, qui peut le remettre." in deleted.text
+    assert "Bail" not in deleted.text
+
+    client.cookies.clear()
+    page_sign_in(client, "amina.diallo")
+    binned = client.get("/corbeille").text
+    assert "Bail" in binned
+    assert "par Claire Martin" in binned
+    assert (
+        "Claire Martin, CCAS d&#39;Orléans, a mis « Bail » dans la corbeille."
+        in client.get("/historique").text
+    )
