@@ -480,3 +480,30 @@ def own_titles(db: Session, rt: Runtime, owner: Person, document_ids: set[str]) 
         for d in documents
         if gate is None or not gate.closes(d)
     }
+
+
+@dataclass(frozen=True)
+class OpenedPaper:
+    """A paper of the owner's, its free text opened, with what decrypts its original."""
+
+    view: DocumentView
+    object_name: str
+    data_key: bytes
+    context: BlobContext
+
+
+def open_papers(
+    db: Session, rt: Runtime, owner_id: str, documents: Iterable[Document]
+) -> list[OpenedPaper]:
+    """For the owner's export: each user key is opened once, every data key before the first
+    byte is sent, so a broken key chain is an error status rather than a cut archive."""
+    keys = _KeyCache(db, rt)
+    opened = []
+    for document in documents:
+        blob = db.scalars(
+            select(Blob).where(Blob.document_id == document.id, Blob.role == ORIGINAL)
+        ).one()
+        data_key, context = blob_decryption(db, rt, blob, owner_id, keys)
+        view = _view(db, document, owner_id, keys.get(document.user_key_id))
+        opened.append(OpenedPaper(view, blob.object_name, data_key, context))
+    return opened
