@@ -18,9 +18,10 @@ from tests.integration.vault.helpers import blob_of
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, signed_up
 from tests.samples import pdf, png
+from vault import hold
 from vault.db import transaction
 from vault.export.service import ExportStoppedError
-from vault.models import Document, utcnow
+from vault.models import Document, Person, utcnow
 from vault.runtime import Runtime
 from webui.app import create_app
 
@@ -188,3 +189,26 @@ def test_a_professional_has_nothing_to_take(client: TestClient, rt: Runtime) -> 
     admin = admin_headers(client, rt)
     claire = professional(client, admin, organisation(client, admin), "claire.martin")
     assert client.get(EXPORT, headers=claire["headers"]).status_code == 404
+
+
+def test_papers_closed_after_an_assisted_reset_cannot_be_taken(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """Whoever holds the account after a reset made with a counsellor gets no more than that
+    counsellor: taking everything waits, like new recovery codes do."""
+    added(client, amina, pdf("held"))
+    admin = admin_headers(client, rt)
+    claire = professional(client, admin, organisation(client, admin), "claire.martin")
+    with transaction(rt.sessions) as db:
+        hold.start(
+            db,
+            rt.settings,
+            db.get_one(Person, amina["user"]["id"]),
+            db.get_one(Person, claire["id"]),
+            None,
+        )
+    answer = client.get(EXPORT, headers=amina["headers"])
+    assert answer.status_code == 423
+    assert answer.json()["detail"].startswith(
+        "Pendant que vos papiers sont fermés, vous ne pouvez pas prendre tous vos papiers."
+    )
