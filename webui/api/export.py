@@ -16,7 +16,7 @@ router = APIRouter(tags=["documents"])
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"application/zip": {}},
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
             "description": "Every paper not in the bin, in original form under "
             "`category/title.ext`, a `manifest.json` and the journal as `journal.csv`.",
         },
