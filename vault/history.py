@@ -49,6 +49,7 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
             journal.DOCUMENT_ERASED,
             journal.DOCUMENT_MADE_PRIVATE,
             journal.DOCUMENT_NO_LONGER_PRIVATE,
+            journal.EXPORT_MADE,
         }
     ),
     Topic.ACCESS: frozenset(

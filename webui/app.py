@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from vault.config import Settings, get_settings
 from vault.runtime import Runtime, build_runtime
 from webui import health
-from webui.api import account, consent, documents, organisations, people, session
+from webui.api import account, consent, documents, export, organisations, people, session
 from webui.api import bin as bin_api
 from webui.errors import install_error_handlers
 from webui.i18n import ChooseLanguage
@@ -17,6 +17,7 @@ from webui.pages import admin as admin_pages
 from webui.pages import auth as auth_pages
 from webui.pages import bin as bin_pages
 from webui.pages import consent as consent_pages
+from webui.pages import export as export_pages
 from webui.pages import hold as hold_pages
 from webui.pages import idle as idle_pages
 from webui.pages import language as language_pages
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         consent.router,
         documents.router,
         bin_api.router,
+        export.router,
     ):
         api.include_router(router)
     app.include_router(api)
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         account_pages,
         admin_pages,
         consent_pages,
+        export_pages,
         hold_pages,
         idle_pages,
         language_pages,

@@ -31,7 +31,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """A page behaves the same whatever stores the papers: each journey runs with and without
     JavaScript on the embedded default, and once more with JavaScript on PostgreSQL and S3; the
     KMS keyring, which pages never see, is left to the integration tests."""
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         params = (
             item.callspec.params

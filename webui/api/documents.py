@@ -12,7 +12,7 @@ from vault.documents import service
 from vault.errors import NotFoundError
 from vault.models import Person
 from vault.policy import NOT_FOUND_VAULT
-from webui.api.schemas import DocumentOut, DocumentPatch
+from webui.api.schemas import DocumentOut, DocumentPatch, ErrorOut
 from webui.deps import ApiUser, DbSession, RuntimeDep
 from webui.uploads import receive_form, record_document
 
@@ -32,6 +32,13 @@ def resolve_vault_id(db: DbSession, person: Person, vault_id: str) -> str:
 @router.post(
     "/vaults/{vault_id}/documents",
     status_code=201,
+    responses={
+        413: {
+            "model": ErrorOut,
+            "description": "Larger than the instance allows, or than the room left in the "
+            "person's vault (the message says how much is left); nothing is stored.",
+        }
+    },
     openapi_extra={
         "requestBody": {
             "required": True,

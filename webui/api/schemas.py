@@ -45,9 +45,17 @@ class MeOut(UserOut):
     preferred_language: str
     second_factor: bool
     hold: HoldOut | None = None
+    used_bytes: int = Field(
+        description="The sizes of the person's papers, those in the bin left out (0 without a "
+        "vault)."
+    )
+    quota_bytes: int = Field(description="How much the person's papers may take in all.")
 
     @classmethod
-    def of_person(cls, person: Person, vault_id: str | None, hold: HoldOut | None) -> "MeOut":
+    def of_person(
+        cls, person: Person, vault_id: str | None, hold: HoldOut | None, space: tuple[int, int]
+    ) -> "MeOut":
+        """`space`: (used, quota) in bytes."""
         return cls(
             **UserOut.of(person).model_dump(),
             login=person.login,
@@ -55,6 +63,8 @@ class MeOut(UserOut):
             preferred_language=person.preferred_language,
             second_factor=person.totp_secret_sealed is not None,
             hold=hold,
+            used_bytes=space[0],
+            quota_bytes=space[1],
         )
 
 

@@ -61,6 +61,7 @@ _BY_YOU = {
     "document_erased": N_("Un papier de la corbeille a été effacé pour toujours."),
     "document_made_private": N_("Vous avez rendu {paper} privé."),
     "document_no_longer_private": N_("Vous avez rendu {paper} visible pour vos accès."),
+    "export_made": N_("Vous avez pris tous vos papiers dans un fichier ZIP."),
 }
 # Lines about an access, when we know whose it is: {holder} is « Claire Martin, CCAS de Lyon ».
 _ABOUT_AN_ACCESS = {
