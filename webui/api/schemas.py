@@ -5,6 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from vault.documents.service import DocumentView
+from vault.expiry import Expiry, ExpiryRule
 from vault.models import Person
 from vault.organisations import Member
 
@@ -186,9 +187,14 @@ class DocumentOut(BaseModel):
     # Closed after a reset made with a counsellor: the title is the category's label, no
     # file name; opening it answers 423 until the hold ends.
     locked: bool = False
+    expiry: Expiry | None = Field(
+        default=None,
+        description="From `expires_on`: expired (the date is past), soon (within the expiry "
+        "window, 60 days by default), ok (later); null without a date.",
+    )
 
     @classmethod
-    def of(cls, view: DocumentView) -> "DocumentOut":
+    def of(cls, view: DocumentView, rule: ExpiryRule) -> "DocumentOut":
         return cls(
             id=view.id,
             vault_id=view.vault_id,
@@ -203,6 +209,7 @@ class DocumentOut(BaseModel):
             private=view.private,
             created_at=view.created_at,
             locked=view.locked,
+            expiry=rule.of(view.expires_on),
         )
 
 

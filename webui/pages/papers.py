@@ -7,6 +7,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from vault.accounts import owner_of_vault, vault_of
 from vault.documents import service
+from vault.expiry import rule_of
 from webui.api.documents import content_response
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import redirect
@@ -20,7 +21,15 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
     me = need(signed_in)
     vault = vault_of(db, me.person.id)
     documents = service.list_documents(db, rt, me.person, vault.id) if vault else []
-    return page(request, "papers.html", me, documents=documents, has_vault=vault is not None)
+    rule = rule_of(rt.settings)
+    return page(
+        request,
+        "papers.html",
+        me,
+        documents=rule.attention_first(documents),
+        expiry=rule,
+        has_vault=vault is not None,
+    )
 
 
 @router.get("/papiers/ajouter")
