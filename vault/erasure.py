@@ -16,6 +16,7 @@ from vault.models import (
     KeySlot,
     Person,
     RecoveryCode,
+    Reminder,
     ResetCode,
     TrustedDevice,
     UserKey,
@@ -51,6 +52,7 @@ def erase_account(rt: Runtime, login: str, actor_id: str | None = None) -> int:
         documents = select(Document.id).where(Document.vault_id == vault.id)
         names = list(db.scalars(select(Blob.object_name).where(Blob.document_id.in_(documents))))
         db.execute(delete(Blob).where(Blob.document_id.in_(documents)))
+        db.execute(delete(Reminder).where(Reminder.document_id.in_(documents)))
         db.execute(delete(Document).where(Document.vault_id == vault.id))
         db.execute(
             update(Grant)

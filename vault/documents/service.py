@@ -19,7 +19,7 @@ from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
 from keys.hierarchy import open_field, seal_field, unwrap_data_key, wrap_data_key
 from keys.wrap import new_key
 from storage.base import BlobStore
-from vault import hold, journal
+from vault import hold, journal, reminders
 from vault.documents.categories import CATEGORIES
 from vault.documents.inspection import InspectedUpload
 from vault.errors import ForbiddenError, InvalidInputError
@@ -261,6 +261,8 @@ def update_document(
     if not access.shows(Document(category=fields.category, private=document.private)):
         raise InvalidInputError("Ce type de papier n'est pas dans votre accès.", field="category")
     changes = _changes(current, fields, private)
+    if fields.expires_on != document.expires_on:
+        reminders.forget(db, document.id)  # a renewed paper: its reminders start again
     document.title_sealed = seal_field(user_key, owner_id, document.id, "title", fields.title)
     document.category = fields.category
     document.expires_on = fields.expires_on
@@ -376,6 +378,7 @@ def delete_document(db: Session, rt: Runtime, actor: Person, document_id: str) -
     names = [b.object_name for b in blobs]
     for blob in blobs:
         db.delete(blob)
+    reminders.forget(db, document.id)
     db.flush()
     db.delete(document)
     db.flush()

@@ -36,6 +36,7 @@ from vault.policy import (
     may_manage_organisation,
 )
 from vault.reauth import check_password
+from vault.reminders import take_banners
 from vault.vocabulary import Consent, GrantStatus
 from webui import i18n
 from webui.deps import (
@@ -204,7 +205,8 @@ def history_page(
 def people_page(request: Request, db: DbSession, rt: RuntimeDep, me: Professional) -> Response:
     vaults = granted_vaults(db, rt, me.person)
     attention = attention_in(db, rt.settings, me.person, [v.vault_id for v in vaults])
-    return page(request, "people.html", me, vaults=vaults, attention=attention)
+    banners = take_banners(db, rt.settings, me.person)
+    return page(request, "people.html", me, vaults=vaults, attention=attention, banners=banners)
 
 
 @router.get("/personnes/nouvelle")

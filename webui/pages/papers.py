@@ -8,6 +8,7 @@ from fastapi.responses import Response, StreamingResponse
 from vault.accounts import owner_of_vault, vault_of
 from vault.documents import service
 from vault.expiry import rule_of
+from vault.reminders import take_banners
 from webui.api.documents import content_response
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import redirect
@@ -28,6 +29,8 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
         me,
         documents=rule.attention_first(documents),
         expiry=rule,
+        banners=take_banners(db, rt.settings, me.person),
+        titles={d.id: d.title for d in documents},
         has_vault=vault is not None,
     )
 
