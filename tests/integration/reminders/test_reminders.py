@@ -249,3 +249,16 @@ def test_an_erased_account_takes_its_reminders(
     erase_account(rt, "amina.diallo")
     assert reminders(rt) == set()
     assert run(rt).banners == 0
+
+
+def test_the_history_says_who_was_reminded(
+    client: TestClient, rt: Runtime, people: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    amina, _claire = people
+    paper(client, amina, "Passeport", 20, category="identity")
+    run(rt)
+    page_sign_in(client, "amina.diallo")
+    history = client.get("/historique?quoi=papiers").text
+    assert "Nous vous avons rappelé que « Passeport » expire bientôt." in history
+    told = "Claire Martin, CCAS d&#39;Orléans, a reçu un rappel : « Passeport » expire bientôt."
+    assert told in history
