@@ -131,7 +131,7 @@ def test_in_the_persons_language(
     run(with_smtp(rt, inbox.port))
     [message] = inbox.to(AMINA_EMAIL)
     assert message["Content-Language"] == "en"
-    assert "Identité" not in message.get_content()
+    assert "(Identity)" in message.get_content()
 
 
 def test_without_an_address_a_banner_waits_for_the_next_visit(
