@@ -168,11 +168,22 @@ def _deliver(
     try:
         run.mailer.send(message)
     except (smtplib.SMTPException, OSError) as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        run.report.failures.append(Failure(recipient.person.id, document.id, reason))
+        run.report.failures.append(Failure(recipient.person.id, document.id, _reason(exc)))
         return None
     run.report.emails += 1
     return EMAIL
+
+
+def _reason(exc: smtplib.SMTPException | OSError) -> str:
+    """Why an email could not leave, without the address: an SMTP server's answer may quote it."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _answer in exc.recipients.values()})
+        return f"{type(exc).__name__} {', '.join(map(str, codes))}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{type(exc).__name__} {exc.smtp_code}"
+    if isinstance(exc, smtplib.SMTPException):
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {exc.strerror or exc}"
 
 
 def _recipients(

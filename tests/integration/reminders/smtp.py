@@ -15,8 +15,21 @@ from tests.integration.test_cli import free_port
 
 @dataclass
 class Inbox:
+    """aiosmtpd's handler: it calls handle_<VERB> for each SMTP command."""
+
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
+
+    # Addresses the server refuses, as a mailbox that does not exist.
+    refused: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refused:
+            return f"550 5.1.1 <{address}>: no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=default)

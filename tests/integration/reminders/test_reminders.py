@@ -262,3 +262,24 @@ def test_the_history_says_who_was_reminded(
     assert "Nous vous avons rappelé que « Passeport » expire bientôt." in history
     told = "Claire Martin, CCAS d&#39;Orléans, a reçu un rappel : « Passeport » expire bientôt."
     assert told in history
+
+
+def test_one_refused_address_does_not_stop_the_others(
+    client: TestClient, rt: Runtime, inbox: Inbox, people: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    amina, claire = people
+    give_email(client, amina, AMINA_EMAIL)
+    give_email(client, claire, CLAIRE_EMAIL)
+    paper(client, amina, "Passeport", 20, category="identity")
+    rt = with_smtp(rt, inbox.port)
+    inbox.refused.add(AMINA_EMAIL)
+    report = run(rt)
+    assert report.emails == 1
+    assert [f.person_id for f in report.failures] == [amina["id"]]
+    # The report goes to a terminal and cron's mail: never the address itself.
+    assert AMINA_EMAIL not in report.failures[0].reason
+    assert len(inbox.to(CLAIRE_EMAIL)) == 1
+
+    inbox.refused.clear()
+    assert run(rt).emails == 1
+    assert len(inbox.to(AMINA_EMAIL)) == 1
