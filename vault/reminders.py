@@ -76,32 +76,9 @@ class Recipient:
     # The grant that shows the paper to a professional; None for the owner.
     grant: Grant | None = None
 
-
-def send_due(rt: Runtime, *, wording: Wording, today: date | None = None) -> Report:
-    """Send the reminders due `today` (UTC today unless told); one transaction per paper, so
-    that what was sent stays recorded if a later paper fails."""
-    today = today or utcnow().date()
-    thresholds = sorted(set(rt.settings.reminder_days))
-    report = Report()
-    if not thresholds:
-        return report
-    mailer = SmtpMailer(rt.settings) if rt.settings.smtp_host else None
-    with transaction(rt.sessions) as db:
-        due = list(
-            db.scalars(
-                select(Document.id)
-                .where(
-                    Document.deleted_at.is_(None),
-                    Document.expires_on >= today,
-                    Document.expires_on <= today + timedelta(days=thresholds[-1]),
-                )
-                .order_by(Document.expires_on)
-            )
-        )
-    for document_id in due:
-        with transaction(rt.sessions) as db:
-            _remind(db, rt, _Run(today, thresholds, wording, mailer, report), document_id)
-    return report
+    @property
+    def is_owner(self) -> bool:
+        return self.grant is None
 
 
 @dataclass(frozen=True)
@@ -113,58 +90,77 @@ class _Run:
     report: Report
 
 
+def send_due(rt: Runtime, *, wording: Wording, today: date | None = None) -> Report:
+    """Send the reminders due `today` (UTC today unless told); one transaction per paper, so
+    that what was sent stays recorded if a later paper fails."""
+    thresholds = sorted(set(rt.settings.reminder_days))
+    mailer = SmtpMailer(rt.settings) if rt.settings.smtp_host else None
+    run = _Run(today or utcnow().date(), thresholds, wording, mailer, Report())
+    if not thresholds:
+        return run.report
+    with transaction(rt.sessions) as db:
+        due = list(
+            db.scalars(
+                select(Document.id)
+                .where(
+                    Document.deleted_at.is_(None),
+                    Document.expires_on >= run.today,
+                    Document.expires_on <= run.today + timedelta(days=thresholds[-1]),
+                )
+                .order_by(Document.expires_on)
+            )
+        )
+    for document_id in due:
+        with transaction(rt.sessions) as db:
+            _remind(db, rt, run, document_id)
+    return run.report
+
+
 def _remind(db: Session, rt: Runtime, run: _Run, document_id: str) -> None:
     document = db.get_one(Document, document_id)
     vault = db.get_one(Vault, document.vault_id)
     owner = db.get_one(Person, vault.owner_id)
-    if owner.erased_at is not None or document.expires_on is None:
+    expires_on = document.expires_on
+    if owner.erased_at is not None or expires_on is None:
         return
-    days_left = (document.expires_on - run.today).days
-    due = [t for t in run.thresholds if days_left <= t]
+    # The thresholds reached, nearest first: only the nearest is sent.
+    nearest, *passed = [t for t in run.thresholds if (expires_on - run.today).days <= t]
     for recipient in _recipients(db, rt.settings, document, vault, owner):
-        person = recipient.person
+        person_id = recipient.person.id
         recorded = set(
             db.scalars(
                 select(Reminder.threshold_days).where(
-                    Reminder.document_id == document.id, Reminder.person_id == person.id
+                    Reminder.document_id == document.id, Reminder.person_id == person_id
                 )
             )
         )
-        if due[0] in recorded:
+        if nearest in recorded:
             continue
-        channel = _deliver(db, rt, run, document, recipient)
+        channel = _deliver(db, rt, run, recipient, document, expires_on)
         if channel is None:
             continue
-        db.add(
-            Reminder(
-                document_id=document.id,
-                person_id=person.id,
-                threshold_days=due[0],
-                channel=channel,
-            )
-        )
-        for passed in due[1:]:
-            if passed not in recorded:
-                db.add(
-                    Reminder(
-                        document_id=document.id,
-                        person_id=person.id,
-                        threshold_days=passed,
-                        channel=PASSED,
-                    )
+        rows = [(nearest, channel)] + [(t, PASSED) for t in passed if t not in recorded]
+        for threshold, how in rows:
+            db.add(
+                Reminder(
+                    document_id=document.id,
+                    person_id=person_id,
+                    threshold_days=threshold,
+                    channel=how,
                 )
+            )
         _journal(db, owner, document, recipient, channel)
 
 
 def _deliver(
-    db: Session, rt: Runtime, run: _Run, document: Document, recipient: Recipient
+    db: Session, rt: Runtime, run: _Run, recipient: Recipient, document: Document, expires_on: date
 ) -> str | None:
     """By email if possible, else a banner; None when the email could not leave."""
     address = contact_details(db, rt.master_keys, recipient.person)["email"] if run.mailer else ""
     if run.mailer is None or not address:
         run.report.banners += 1
         return BANNER
-    message = _message(rt.settings, run.wording, recipient, document, address)
+    message = _message(rt.settings, run.wording, recipient, address, document.category, expires_on)
     try:
         run.mailer.send(message)
     except (smtplib.SMTPException, OSError) as exc:
@@ -208,17 +204,20 @@ def _recipients(
 
 
 def _message(
-    settings: Settings, wording: Wording, recipient: Recipient, document: Document, address: str
+    settings: Settings,
+    wording: Wording,
+    recipient: Recipient,
+    address: str,
+    category: str,
+    expires_on: date,
 ) -> EmailMessage:
     language = recipient.person.preferred_language
-    if recipient.grant is None:
+    if recipient.is_owner:
         subject, line, action, path = OWNER_SUBJECT, OWNER_LINE, OWNER_ACTION, "/papiers"
     else:
         subject, line, action, path = HELPER_SUBJECT, HELPER_LINE, HELPER_ACTION, "/personnes"
-    category = CATEGORIES.get(document.category, document.category)
-    expires_on = document.expires_on or date.min
     text = wording.text(language, line) % {
-        "category": wording.text(language, category),
+        "category": wording.text(language, CATEGORIES.get(category, category)),
         "day": wording.day(language, expires_on),
     }
     lines = [text, "", wording.text(language, action)]

@@ -29,7 +29,7 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
         me,
         documents=rule.attention_first(documents),
         expiry=rule,
-        banners=take_banners(db, rt.settings, me.person),
+        banners=take_banners(db, rt.settings, me.person) if vault else [],
         titles={d.id: d.title for d in documents},
         has_vault=vault is not None,
     )
