@@ -117,11 +117,13 @@ def send_due(rt: Runtime, *, wording: Wording, today: date | None = None) -> Rep
 
 
 def _remind(db: Session, rt: Runtime, run: _Run, document_id: str) -> None:
-    document = db.get_one(Document, document_id)
+    document = db.get(Document, document_id)
+    if document is None or document.deleted_at is not None or document.expires_on is None:
+        return  # binned or erased since the list was made
     vault = db.get_one(Vault, document.vault_id)
     owner = db.get_one(Person, vault.owner_id)
     expires_on = document.expires_on
-    if owner.erased_at is not None or expires_on is None:
+    if owner.erased_at is not None:
         return
     # The thresholds reached, nearest first: only the nearest is sent.
     nearest, *passed = [t for t in run.thresholds if (expires_on - run.today).days <= t]
