@@ -50,6 +50,7 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
             journal.DOCUMENT_MADE_PRIVATE,
             journal.DOCUMENT_NO_LONGER_PRIVATE,
             journal.EXPORT_MADE,
+            journal.REMINDER_SENT,
         }
     ),
     Topic.ACCESS: frozenset(

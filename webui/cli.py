@@ -28,6 +28,7 @@ from vault.integrity import count_blobs, verify_blobs
 from vault.journal import verify_chain
 from vault.key_status import key_status, record_verify_run
 from vault.models import utcnow
+from vault.reminders import send_due
 from vault.rotation import (
     people_for,
     reencrypt,
@@ -40,16 +41,19 @@ from vault.runtime import Runtime, build_runtime, keyring_path
 from vault.sweeper import sweep_orphans
 from vault.vocabulary import Role
 from webui.app import create_app
+from webui.i18n import CatalogueWording
 
 app = typer.Typer(help="coffre : coffre-fort numérique.", no_args_is_help=True)
 admin_app = typer.Typer(help="Platform administrators.", no_args_is_help=True)
 keys_app = typer.Typer(help="Key hierarchy: status and checks.", no_args_is_help=True)
 storage_app = typer.Typer(help="Blob store maintenance.", no_args_is_help=True)
 audit_app = typer.Typer(help="The journal.", no_args_is_help=True)
+reminders_app = typer.Typer(help="Expiry reminders.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 app.add_typer(keys_app, name="keys")
 app.add_typer(storage_app, name="storage")
 app.add_typer(audit_app, name="audit")
+app.add_typer(reminders_app, name="reminders")
 
 # soft_wrap: a report line stays one line, whatever the terminal width, so it can be grepped.
 console = Console(soft_wrap=True)
@@ -340,3 +344,22 @@ def audit_verify() -> None:
         console.print(f"{report.entries} entries, the chain is broken.")
         raise typer.Exit(1)
     console.print(f"{report.entries} entries, the chain is intact.")
+
+
+@reminders_app.command("send")
+def reminders_send() -> None:
+    """Send the expiry reminders due today (run it daily, from cron). Exits 1 when an email
+    could not leave; it is tried again at the next run."""
+    rt = runtime()
+    report = send_due(rt, wording=CatalogueWording())
+    for failure in report.failures:
+        console.print(
+            f"FAILED reminder to person {failure.person_id} about document "
+            f"{failure.document_id}: {failure.reason}"
+        )
+    console.print(
+        f"Reminders: {report.emails} sent by email, {report.banners} waiting as banners, "
+        f"{len(report.failures)} failed."
+    )
+    if report.failures:
+        raise typer.Exit(1)

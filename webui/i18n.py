@@ -138,6 +138,19 @@ def moment(value: datetime) -> str:
     return f"{day_part}, {format_time(value, format='short', locale=language)}"
 
 
+class CatalogueWording:
+    """Words and dates of the domain (vault.reminders.Wording) in a given language, outside
+    any request (the reminders job)."""
+
+    def text(self, language: str, message: str) -> str:
+        with speaking(language):
+            return gettext(message)
+
+    def day(self, language: str, value: date) -> str:
+        with speaking(language):
+            return day(value)
+
+
 def number(value: float) -> str:
     return format_decimal(value, format="#,##0.#", locale=current())
 

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -30,9 +31,9 @@ from vault import second_factor
 from vault.accounts import create_person, vault_of
 from vault.config import Settings
 from vault.db import transaction
-from vault.documents.service import delete_document
+from vault.documents.service import delete_document, update_document
 from vault.grants import GrantTerms, create_grant, request_access
-from vault.models import Membership, Organisation, Person
+from vault.models import Membership, Organisation, Person, utcnow
 from vault.policy import SCOPES
 from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime, build_runtime
@@ -104,7 +105,8 @@ class Visit:
 
 
 PAGES = (
-    # Amina Diallo, whose safe it is: two papers, a grant to Claire, a request from Karim.
+    # Amina Diallo, whose safe it is: two papers (one expiring soon, one expired), a grant to
+    # Claire, a request from Karim.
     Visit("amina", "/papiers"),
     Visit("amina", "/papiers/ajouter"),
     Visit("amina", "/papiers/{photo}"),
@@ -227,6 +229,11 @@ def furnish(settings: Settings) -> Iterator[World]:
             "photo": add_paper(rt, amina, vault_id, "Titre de séjour", content=png(400, 250)),
             "pdf": add_paper(rt, claire, vault_id, "Avis d'impôt 2024"),
         }
+        # One paper expiring soon, one expired: their marks and counts are on the pages too.
+        today = utcnow().date()
+        with transaction(rt.sessions) as db:
+            for paper, days in (("photo", 20), ("pdf", -10)):
+                update_document(db, rt, amina, ids[paper], expires_on=today + timedelta(days=days))
         binned = add_paper(rt, amina, vault_id, "Ancien bail")
         with transaction(rt.sessions) as db:
             delete_document(db, rt, claire, binned)

@@ -19,7 +19,7 @@ from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
 from keys.hierarchy import open_field, seal_field, unwrap_data_key, wrap_data_key
 from keys.wrap import new_key
 from storage.base import BlobStore
-from vault import hold, journal, quota
+from vault import hold, journal, quota, reminders
 from vault.documents.categories import CATEGORIES
 from vault.documents.inspection import InspectedUpload
 from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError
@@ -286,6 +286,8 @@ def update_document(
     if not access.shows(Document(category=fields.category, private=document.private)):
         raise InvalidInputError("Ce type de papier n'est pas dans votre accès.", field="category")
     changes = _changes(current, fields, private)
+    if fields.expires_on != document.expires_on:
+        reminders.forget(db, document.id)  # a renewed paper: its reminders start again
     document.title_sealed = seal_field(user_key, owner_id, document.id, "title", fields.title)
     document.category = fields.category
     document.expires_on = fields.expires_on

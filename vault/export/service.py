@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from keys.format import decrypt_blob
 from vault import hold, journal
 from vault.documents.service import OpenedPaper, open_papers, own_titles
 from vault.errors import N_
+from vault.expiry import expiry_of
 from vault.export.archive import Member
 from vault.export.names import UniqueNames, category_folder
 from vault.history import MAX_PAGE_SIZE, HistoryLine, history
@@ -125,22 +126,13 @@ def _manifest(export: Export) -> Iterator[bytes]:
             "sha256": export.digests[p.view.id],
             "created_at": p.view.created_at.isoformat(),
             "expires_on": p.view.expires_on.isoformat() if p.view.expires_on else None,
-            "expiry": expiry(p.view.expires_on, today, export.expiry_soon_days),
+            "expiry": expiry_of(p.view.expires_on, today=today, soon_days=export.expiry_soon_days),
             "added_by": p.view.uploaded_by_name,
         }
         for path, p in export.papers
     ]
     document = {"made_at": export.made_at.isoformat(), "papers": entries}
     yield json.dumps(document, ensure_ascii=False, indent=2).encode()
-
-
-def expiry(expires_on: date | None, today: date, soon_days: int) -> str | None:
-    """« ok », « soon » (within `soon_days`) or « expired », as the API says it."""
-    if expires_on is None:
-        return None
-    if expires_on < today:
-        return "expired"
-    return "soon" if expires_on <= today + timedelta(days=soon_days) else "ok"
 
 
 def journal_csv(

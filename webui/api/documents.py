@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from vault.accounts import vault_of
 from vault.documents import service
 from vault.errors import NotFoundError
+from vault.expiry import rule_of
 from vault.models import Person
 from vault.policy import NOT_FOUND_VAULT
 from webui.api.schemas import DocumentOut, DocumentPatch, ErrorOut
@@ -68,7 +69,7 @@ async def upload_document(
     db.commit()
     db.close()
     form = await receive_form(request, rt, person, vault_id)
-    return DocumentOut.of(await record_document(rt, person, form))
+    return DocumentOut.of(await record_document(rt, person, form), rule_of(rt.settings))
 
 
 @router.get("/vaults/{vault_id}/documents")
@@ -76,13 +77,14 @@ def list_documents(
     vault_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep
 ) -> list[DocumentOut]:
     views = service.list_documents(db, rt, person, resolve_vault_id(db, person, vault_id))
-    return [DocumentOut.of(v) for v in views]
+    rule = rule_of(rt.settings)
+    return [DocumentOut.of(v, rule) for v in views]
 
 
 @router.get("/documents/{document_id}")
 def get_document(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> DocumentOut:
     view = service.get_document(db, rt, person, document_id)
-    return DocumentOut.of(view)
+    return DocumentOut.of(view, rule_of(rt.settings))
 
 
 @router.patch("/documents/{document_id}")
@@ -101,7 +103,7 @@ def update_document(
         clear_expiry="expires_on" in sent and body.expires_on is None,
         private=body.private,
     )
-    return DocumentOut.of(view)
+    return DocumentOut.of(view, rule_of(rt.settings))
 
 
 @router.delete("/documents/{document_id}", status_code=204)

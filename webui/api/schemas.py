@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from vault.documents.bin import BinnedPaper
 from vault.documents.service import DocumentView
+from vault.expiry import Expiry, ExpiryRule
 from vault.models import Person
 from vault.organisations import Member
 
@@ -197,9 +198,14 @@ class DocumentOut(BaseModel):
     # Closed after a reset made with a counsellor: the title is the category's label, no
     # file name; opening it answers 423 until the hold ends.
     locked: bool = False
+    expiry: Expiry | None = Field(
+        default=None,
+        description="From `expires_on`: expired (the date is past), soon (within the expiry "
+        "window, 60 days by default), ok (later); null without a date.",
+    )
 
     @classmethod
-    def of(cls, view: DocumentView) -> "DocumentOut":
+    def of(cls, view: DocumentView, rule: ExpiryRule) -> "DocumentOut":
         return cls(
             id=view.id,
             vault_id=view.vault_id,
@@ -214,6 +220,7 @@ class DocumentOut(BaseModel):
             private=view.private,
             created_at=view.created_at,
             locked=view.locked,
+            expiry=rule.of(view.expires_on),
         )
 
 
@@ -311,9 +318,9 @@ class BinnedOut(BaseModel):
     erased_after: datetime
 
     @classmethod
-    def of(cls, paper: BinnedPaper) -> "BinnedOut":
+    def of(cls, paper: BinnedPaper, rule: ExpiryRule) -> "BinnedOut":
         return cls(
-            document=DocumentOut.of(paper.document),
+            document=DocumentOut.of(paper.document, rule),
             deleted_at=paper.deleted_at,
             deleted_by_name=paper.deleted_by_name,
             erased_after=paper.erased_after,

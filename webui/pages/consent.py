@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from vault.documents import service
 from vault.errors import N_, AuthenticationError, InvalidInputError, ThrottledError, VaultError
+from vault.expiry import attention_in, rule_of
 from vault.grants import (
     GrantTerms,
     answer_request,
@@ -35,6 +36,7 @@ from vault.policy import (
     may_manage_organisation,
 )
 from vault.reauth import check_password
+from vault.reminders import take_banners
 from vault.vocabulary import Consent, GrantStatus
 from webui import i18n
 from webui.deps import (
@@ -202,7 +204,9 @@ def history_page(
 @router.get("/personnes")
 def people_page(request: Request, db: DbSession, rt: RuntimeDep, me: Professional) -> Response:
     vaults = granted_vaults(db, rt, me.person)
-    return page(request, "people.html", me, vaults=vaults)
+    attention = attention_in(db, rt.settings, me.person, [v.vault_id for v in vaults])
+    banners = take_banners(db, rt.settings, me.person)
+    return page(request, "people.html", me, vaults=vaults, attention=attention, banners=banners)
 
 
 @router.get("/personnes/nouvelle")
@@ -306,13 +310,20 @@ def person_papers(
     """Who the person is and their login, for any current grant (to tell a person who forgot
     it); their papers only with "view"."""
     person = granted_person(db, rt, me.person, vault_id)
+    rule = rule_of(rt.settings)
     documents = (
-        service.list_documents(db, rt, me.person, vault_id)
+        rule.attention_first(service.list_documents(db, rt, me.person, vault_id))
         if may_list_papers(db, rt.settings, me.person, vault_id)
         else None
     )
     return page(
-        request, "person_papers.html", me, documents=documents, person=person, vault_id=vault_id
+        request,
+        "person_papers.html",
+        me,
+        documents=documents,
+        expiry=rule,
+        person=person,
+        vault_id=vault_id,
     )
 
 

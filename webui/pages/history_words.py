@@ -25,6 +25,7 @@ _BY_OTHERS = {
     "reset_code_used": N_("Le code donné par {who} a servi à changer votre mot de passe."),
     "access_refused": N_("{who} a essayé d'ouvrir {paper}, sans en avoir le droit."),
     "second_factor_reset": N_("{who} a arrêté votre double vérification."),
+    "reminder_sent": N_("{who} a reçu un rappel : {paper} expire bientôt."),
 }
 # The same action many times in one day, shown once: {count} is how many.
 _REPEATED = {
@@ -62,6 +63,7 @@ _BY_YOU = {
     "document_made_private": N_("Vous avez rendu {paper} privé."),
     "document_no_longer_private": N_("Vous avez rendu {paper} visible pour vos accès."),
     "export_made": N_("Vous avez pris tous vos papiers dans un fichier ZIP."),
+    "reminder_sent": N_("Nous vous avons rappelé que {paper} expire bientôt."),
 }
 # Lines about an access, when we know whose it is: {holder} is « Claire Martin, CCAS de Lyon ».
 _ABOUT_AN_ACCESS = {

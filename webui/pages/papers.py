@@ -7,7 +7,9 @@ from fastapi.responses import Response, StreamingResponse
 
 from vault.accounts import owner_of_vault, vault_of
 from vault.documents import service
+from vault.expiry import rule_of
 from vault.quota import used_bytes
+from vault.reminders import take_banners
 from webui.api.documents import content_response
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import redirect
@@ -21,11 +23,15 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
     me = need(signed_in)
     vault = vault_of(db, me.person.id)
     documents = service.list_documents(db, rt, me.person, vault.id) if vault else []
+    rule = rule_of(rt.settings)
     return page(
         request,
         "papers.html",
         me,
-        documents=documents,
+        documents=rule.attention_first(documents),
+        expiry=rule,
+        banners=take_banners(db, rt.settings, me.person) if vault else [],
+        titles={d.id: d.title for d in documents},
         has_vault=vault is not None,
         used=used_bytes(db, me.person.id),
         quota=rt.settings.quota_bytes,
