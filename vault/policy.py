@@ -87,6 +87,8 @@ class Action(StrEnum):
     UPLOAD = "upload"
     MANAGE = "manage"
     RECOVER = "recover"
+    # Send a marked copy out of the safe: whoever may see the paper may send it.
+    SHARE = "share"
 
 
 # What each action needs. Changing or deleting a paper needs to see it too: a "manage" grant
@@ -97,6 +99,7 @@ _NEEDS: dict[Action, tuple[Scope, ...]] = {
     Action.UPLOAD: (Scope.UPLOAD,),
     Action.MANAGE: (Scope.MANAGE, Scope.VIEW),
     Action.RECOVER: (Scope.RECOVER,),
+    Action.SHARE: (Scope.VIEW,),
 }
 
 

@@ -8,7 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from vault.config import Settings, get_settings
 from vault.runtime import Runtime, build_runtime
 from webui import health
-from webui.api import account, consent, documents, organisations, people, session
+from webui.api import account, consent, documents, organisations, people, session, shares
 from webui.errors import install_error_handlers
 from webui.i18n import ChooseLanguage
 from webui.pages import account as account_pages
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         organisations.router,
         consent.router,
         documents.router,
+        shares.router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -49,13 +49,22 @@ def marking_text(recipient: str, purpose: str, day: date) -> str:
     return f"Copie pour {recipient} — {day:%d/%m/%Y} — {purpose}"
 
 
+def copy_type(content_type: str) -> str:
+    """What a paper's marked copy is: a PDF stays a PDF, a PNG a PNG, any other photo a JPEG."""
+    if content_type in ("application/pdf", "image/png"):
+        return content_type
+    return "image/jpeg"
+
+
 def mark(content: bytes, content_type: str, text: str) -> MarkedCopy:
     """The marked copy of a paper; DamagedFileError when it cannot be read."""
     try:
         if content_type == "application/pdf":
             return MarkedCopy(_mark_pdf(content, text), "application/pdf")
         if content_type.startswith("image/"):
-            return _mark_image(content, text)
+            return MarkedCopy(
+                _mark_image(content, text, copy_type(content_type)), copy_type(content_type)
+            )
     except DamagedFileError:
         raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, pypdfium2.PdfiumError):
@@ -63,20 +72,19 @@ def mark(content: bytes, content_type: str, text: str) -> MarkedCopy:
     raise DamagedFileError(CANNOT_MARK)
 
 
-def _mark_image(content: bytes, text: str) -> MarkedCopy:
+def _mark_image(content: bytes, text: str, output_type: str) -> bytes:
     with Image.open(io.BytesIO(content)) as opened:
         upright = ImageOps.exif_transpose(opened)
         upright.thumbnail((MAX_SIDE, MAX_SIDE))
-        keeps_alpha = opened.format == "PNG" and upright.mode in ("RGBA", "LA", "P")
         picture = upright.convert("RGBA")
     marked = _stamp(picture, text)
     out = io.BytesIO()
     # Written from the pixels alone: no EXIF, no comment, no profile of the original.
-    if keeps_alpha or opened.format == "PNG":
+    if output_type == "image/png":
         marked.save(out, "PNG", optimize=True)
-        return MarkedCopy(out.getvalue(), "image/png")
-    marked.convert("RGB").save(out, "JPEG", quality=85)
-    return MarkedCopy(out.getvalue(), "image/jpeg")
+    else:
+        marked.convert("RGB").save(out, "JPEG", quality=85)
+    return out.getvalue()
 
 
 def _mark_pdf(content: bytes, text: str) -> bytes:

@@ -1,0 +1,41 @@
+"""Sending a copy through the API, and opening its link as the office that receives it."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+SAME_ORIGIN = {"Origin": "http://coffre.test", "Sec-Fetch-Site": "same-origin"}
+
+
+def make_share(client: TestClient, who: dict[str, Any], document_id: str, **fields: Any) -> Any:
+    body = {
+        "recipient": "CAF du Loiret",
+        "purpose": "Dossier RSA",
+        "expires_in_hours": 48,
+        **fields,
+    }
+    return client.post(f"/api/v1/documents/{document_id}/shares", headers=who["headers"], json=body)
+
+
+def token_of(created: Any) -> str:
+    url: str = created.json()["url"]
+    return url.rsplit("/s/", 1)[1]
+
+
+def visitor(client: TestClient) -> TestClient:
+    """The office: no account, no session; the form cookie its first visit gives it."""
+    client.cookies.clear()
+    return client
+
+
+def form_token(client: TestClient, token: str) -> str:
+    """Open the link page and read its form's token (the double-submit cookie)."""
+    client.get(f"/s/{token}")
+    cookie = client.cookies.get("coffre_form")
+    assert cookie
+    return cookie
+
+
+def download(client: TestClient, token: str, code: str = "") -> Any:
+    csrf = form_token(client, token)
+    return client.post(f"/s/{token}/copie", data={"csrf": csrf, "code": code}, headers=SAME_ORIGIN)
