@@ -20,6 +20,7 @@ from webui.pages import idle as idle_pages
 from webui.pages import language as language_pages
 from webui.pages import paper_upload
 from webui.pages import papers as paper_pages
+from webui.pages import shares as share_pages
 from webui.pages import trust as trust_pages
 from webui.security import SecurityHeaders
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         language_pages,
         paper_upload,
         paper_pages,
+        share_pages,
         trust_pages,
     ):
         app.include_router(pages.router)

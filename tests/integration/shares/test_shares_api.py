@@ -13,7 +13,7 @@ from tests.app_fixtures import admin_headers, organisation, professional, sign_u
 from tests.integration.consent.test_grants import grant
 from tests.integration.shares.helpers import download, make_share, token_of, visitor
 from tests.integration.vault.test_documents_api import upload
-from tests.samples import pdf, photo
+from tests.samples import changed_pixels, pdf, photo
 from vault.db import transaction
 from vault.models import Blob, Document, JournalEvent, Share, utcnow
 from vault.runtime import Runtime
@@ -83,15 +83,11 @@ def test_the_copy_is_marked_and_counted(
     assert copy.headers["cache-control"] == "no-store"
     assert copy.headers["x-content-type-options"] == "nosniff"
     image = Image.open(io.BytesIO(copy.content))
-    assert image.getpixel((10, 10)) != (250, 250, 250) or image.getpixel((200, 150)) != (
-        250,
-        250,
-        250,
-    )
+    assert changed_pixels(Image.new("RGB", image.size, (250, 250, 250)), image) > 500
     assert copy.content != photo()
     # The last download used, the link is over, the page and the download alike.
     assert anonymous.get(f"/s/{token}").status_code == 410
-    assert "Ce lien n&#39;est plus valable." in anonymous.get(f"/s/{token}").text
+    assert "Ce lien n'est plus valable." in anonymous.get(f"/s/{token}").text
     assert download(anonymous, token).status_code == 410
     with transaction(rt.sessions) as db:
         opened = db.scalars(select(JournalEvent).where(JournalEvent.action == "share_opened"))
@@ -109,11 +105,12 @@ def test_an_unknown_or_expired_link_says_the_same(
             .where(Share.id == created.json()["id"])
             .values(expires_at=utcnow() - timedelta(minutes=1))
         )
-    anonymous = visitor(client)
-    expired = anonymous.get(f"/s/{token_of(created)}")
-    unknown = anonymous.get("/s/" + "x" * 43)
+    anonymous, token, unknown_token = visitor(client), token_of(created), "x" * 43
+    expired = anonymous.get(f"/s/{token}")
+    unknown = anonymous.get(f"/s/{unknown_token}")
     assert expired.status_code == unknown.status_code == 410
-    assert expired.text == unknown.text
+    # The same page, but for the link itself (the language switch comes back to it).
+    assert expired.text.replace(token, "T") == unknown.text.replace(unknown_token, "T")
 
 
 def test_a_paper_in_the_bin_stops_its_links(
