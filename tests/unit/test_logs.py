@@ -5,6 +5,7 @@ import logging.config
 from typing import Any
 
 import pytest
+import uvicorn
 
 from webui import cli
 from webui.logs import hide_share_tokens, log_config
@@ -43,7 +44,7 @@ def test_the_access_line_uvicorn_writes_has_no_token(capsys: pytest.CaptureFixtu
 
 def test_serve_uses_that_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: seen.update(options))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
     monkeypatch.setattr(cli, "create_app", lambda runtime: None)
     monkeypatch.setattr(cli, "runtime", lambda: None)
     cli.serve()
