@@ -26,6 +26,7 @@ from vault.models import Membership, Organisation, Person, utcnow
 from vault.policy import SCOPES
 from vault.runtime import Runtime
 from vault.sessions import open_session
+from vault.shares import ShareTerms, create_share
 from webui.app import create_app
 
 ACTORS = (
@@ -108,6 +109,9 @@ RULES: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/documents/{document_id}"): "document_manage",
     ("DELETE", "/api/v1/documents/{document_id}"): "document_manage",
     ("GET", "/api/v1/documents/{document_id}/content"): "document_view",
+    ("POST", "/api/v1/documents/{document_id}/shares"): "document_view",
+    ("GET", "/api/v1/documents/{document_id}/shares"): "document_view",
+    ("DELETE", "/api/v1/shares/{share_id}"): "document_view",
     ("GET", "/"): "public",
     ("GET", "/connexion"): "public",
     ("POST", "/connexion"): "public",
@@ -144,6 +148,13 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/papiers/{document_id}/prive"): "document_owner",
     ("GET", "/papiers/{document_id}/supprimer"): "document_view",
     ("POST", "/papiers/{document_id}/supprimer"): "document_manage",
+    ("GET", "/papiers/{document_id}/envoyer"): "document_view",
+    ("POST", "/papiers/{document_id}/envoyer"): "document_view",
+    ("GET", "/papiers/{document_id}/liens"): "document_view",
+    ("POST", "/liens/{share_id}/arreter"): "document_view",
+    ("GET", "/s/{token}"): "public",
+    ("POST", "/s/{token}"): "public",
+    ("POST", "/s/{token}/copie"): "public",
     ("GET", "/personnes"): "professional",
     ("GET", "/personnes/nouvelle"): "professional",
     ("POST", "/personnes/nouvelle"): "professional",
@@ -213,6 +224,15 @@ class World:
             return create_document(
                 db, self.rt, owner, stored, DocumentFields("Carte", "identity")
             ).id
+
+    def new_share(self) -> tuple[str, str]:
+        """A link to a fresh paper of the owner: (its id, its token)."""
+        document_id = self.new_document()
+        with transaction(self.rt.sessions) as db:
+            created = create_share(
+                db, self.rt, self.people["owner"], document_id, ShareTerms("CAF", "RSA", 24)
+            )
+        return created.id, created.token
 
     def new_request(self) -> str:
         with transaction(self.rt.sessions) as db:
@@ -304,8 +324,11 @@ def credentials(world: World, actor: str, client: TestClient) -> tuple[dict[str,
 
 def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> dict[str, Any]:
     """A concrete, valid-looking request for the route, with fresh targets when it destroys."""
+    share_id, token = world.new_share() if "{share_id}" in path or "{token}" in path else ("", "")
     values = {
         "vault_id": world.vault_id,
+        "share_id": share_id,
+        "token": token,
         "document_id": world.new_document() if "{document_id}" in path else "",
         "grant_id": world.new_request() if "{grant_id}" in path else "",
         "person_id": world.people["owner"].id,
@@ -379,6 +402,9 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
             "files": {"file": ("a.pdf", pdf(), "application/pdf")},
         },
         ("PATCH", "/api/v1/documents/{document_id}"): {"json": {"title": "Nouveau"}},
+        ("POST", "/api/v1/documents/{document_id}/shares"): {
+            "json": {"recipient": "CAF", "purpose": "RSA", "expires_in_hours": 24}
+        },
         ("POST", "/papiers/ajouter"): {
             "params": {"coffre": world.vault_id},
             "data": {"csrf": csrf, "category": "taxes"},
