@@ -25,6 +25,8 @@ _BY_OTHERS = {
     "reset_code_used": N_("Le code donné par {who} a servi à changer votre mot de passe."),
     "access_refused": N_("{who} a essayé d'ouvrir {paper}, sans en avoir le droit."),
     "second_factor_reset": N_("{who} a arrêté votre double vérification."),
+    "share_created": N_("{who} a envoyé une copie marquée de {paper}."),
+    "share_revoked": N_("{who} a arrêté un lien vers la copie de {paper}."),
 }
 # The same action many times in one day, shown once: {count} is how many.
 _REPEATED = {
@@ -59,6 +61,11 @@ _BY_YOU = {
     "document_deleted": N_("Vous avez supprimé {paper}."),
     "document_made_private": N_("Vous avez rendu {paper} privé."),
     "document_no_longer_private": N_("Vous avez rendu {paper} visible pour vos accès."),
+    "share_created": N_("Vous avez envoyé une copie marquée de {paper}."),
+    "share_revoked": N_("Vous avez arrêté un lien vers la copie de {paper}."),
+    # Nobody signed in: the office that received the link.
+    "share_opened": N_("La copie envoyée de {paper} a été téléchargée avec le lien."),
+    "share_code_failed": N_("Quelqu'un a écrit un mauvais code pour la copie de {paper}."),
 }
 # Lines about an access, when we know whose it is: {holder} is « Claire Martin, CCAS de Lyon ».
 _ABOUT_AN_ACCESS = {
