@@ -33,7 +33,7 @@ from vault.errors import N_, InvalidInputError, NotFoundError
 from vault.keychain import active_user_key, open_key
 from vault.models import Blob, Document, Organisation, Person, Share, UserKey, Vault, utcnow
 from vault.passwords import hash_password, verify_password
-from vault.policy import Access, Action, organisations_of, require_document
+from vault.policy import NOT_FOUND_DOCUMENT, Access, Action, organisations_of, require_document
 from vault.runtime import Runtime
 
 SHARE = "share"
@@ -310,7 +310,7 @@ def check_code(db: Session, rt: Runtime, token: str, code: str, source: str) -> 
             target_id=share.document_id,
             source=source,
         )
-        raise WrongCodeError("Ce code n'est pas le bon.", field="code")
+        raise WrongCodeError(N_("Ce code n'est pas le bon."), field="code")
     throttle.passed(db, attempt)
     return True
 
@@ -364,7 +364,7 @@ def _shareable(
 ) -> tuple[Document, Access]:
     document, access = require_document(db, rt.settings, actor, document_id, Action.SHARE)
     if document.deleted_at is not None:
-        raise NotFoundError(N_("Ce document n'existe pas."))
+        raise NotFoundError(NOT_FOUND_DOCUMENT)
     return document, access
 
 

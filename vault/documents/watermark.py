@@ -18,7 +18,7 @@ import pypdfium2
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from pypdf import PdfReader, PdfWriter
 
-from vault.errors import DamagedFileError
+from vault.errors import N_, DamagedFileError
 
 # A PDF page becomes a picture at this resolution, its longer side never above MAX_SIDE pixels
 # (a hostile page size must not exhaust the memory).
@@ -36,7 +36,7 @@ _FONTS = (
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
     "/Library/Fonts/Arial Unicode.ttf",
 )
-CANNOT_MARK = "Ce papier est abîmé : impossible d'en faire une copie marquée."
+CANNOT_MARK = N_("Ce papier est abîmé : impossible d'en faire une copie marquée.")
 
 
 @dataclass(frozen=True)
