@@ -17,6 +17,7 @@ from vault.models import (
     Person,
     RecoveryCode,
     ResetCode,
+    Share,
     TrustedDevice,
     UserKey,
     Vault,
@@ -50,6 +51,7 @@ def erase_account(rt: Runtime, login: str, actor_id: str | None = None) -> int:
             return 0
         documents = select(Document.id).where(Document.vault_id == vault.id)
         names = list(db.scalars(select(Blob.object_name).where(Blob.document_id.in_(documents))))
+        db.execute(delete(Share).where(Share.document_id.in_(documents)))
         db.execute(delete(Blob).where(Blob.document_id.in_(documents)))
         db.execute(delete(Document).where(Document.vault_id == vault.id))
         db.execute(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
@@ -24,7 +24,7 @@ from vault.documents.categories import CATEGORIES
 from vault.documents.inspection import InspectedUpload
 from vault.errors import ForbiddenError, InvalidInputError
 from vault.keychain import active_user_key, open_key
-from vault.models import Blob, Document, Person, UserKey, Vault, utcnow
+from vault.models import Blob, Document, Person, Share, UserKey, Vault, utcnow
 from vault.policy import Access, Action, organisations_of, require_document, require_vault
 from vault.runtime import Runtime
 
@@ -372,6 +372,8 @@ def delete_document(db: Session, rt: Runtime, actor: Person, document_id: str) -
     caller to purge once the deletion is committed."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
     note_change(db, actor, access, journal.DOCUMENT_DELETED, document)
+    # Its links go with it; their copies are among its blobs.
+    db.execute(delete(Share).where(Share.document_id == document.id))
     blobs = db.scalars(select(Blob).where(Blob.document_id == document.id)).all()
     names = [b.object_name for b in blobs]
     for blob in blobs:
