@@ -13,17 +13,18 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from keys.format import FORMAT_VERSION, BlobContext, encrypt_blob
+from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
 from keys.hierarchy import open_field, seal_field, wrap_data_key
 from keys.wrap import new_key
 from vault import journal, throttle
 from vault.documents.service import (
     ORIGINAL,
+    blob_decryption,
     decrypt_stored_blob,
     note_change,
     own_titles,
@@ -133,58 +134,125 @@ def clean_terms(terms: ShareTerms, max_hours: int) -> ShareTerms:
     return ShareTerms(recipient, purpose, terms.expires_in_hours, terms.max_downloads, code)
 
 
-def create_share(
+@dataclass(frozen=True)
+class SharePlan:
+    """What making a copy needs, gathered in a short transaction: the marking itself runs
+    outside any transaction (a long PDF takes seconds, and SQLite would hold its write lock)."""
+
+    document_id: str
+    owner_id: str
+    content_type: str
+    terms: ShareTerms
+    day: date
+    original_object: str
+    original_key: bytes
+    original_context: BlobContext
+    user_key_id: str
+    user_key_version: int
+    user_key: bytes
+
+
+@dataclass(frozen=True)
+class StoredCopy:
+    plan: SharePlan
+    blob_id: str
+    object_name: str
+    wrapped_data_key: bytes
+    plain_size: int
+    stored_size: int
+    stored_sha256: str
+
+
+def plan_share(
     db: Session, rt: Runtime, actor: Person, document_id: str, terms: ShareTerms
-) -> NewShare:
-    """Make the marked copy, store it, and record the link. Raises DamagedFileError (nothing
-    stored) when the paper cannot be marked."""
+) -> SharePlan:
     document, access = _shareable(db, rt, actor, document_id)
     terms = clean_terms(terms, rt.settings.share_max_hours)
     owner_id = access.vault.owner_id
     original = db.scalars(
         select(Blob).where(Blob.document_id == document.id, Blob.role == ORIGINAL)
     ).one()
-    content = b"".join(decrypt_stored_blob(db, rt, original, owner_id))
-    now = utcnow()
-    copy = mark(
-        content, document.content_type, marking_text(terms.recipient, terms.purpose, now.date())
-    )
+    original_key, original_context = blob_decryption(db, rt, original, owner_id)
     user_key, key = active_user_key(db, rt.master_keys, owner_id)
-    share_id, blob_id, object_name = str(uuid.uuid4()), str(uuid.uuid4()), uuid.uuid4().hex
-    data_key = new_key()
-    context = BlobContext(owner_id, document.id, blob_id, SHARE)
-    ciphertext = b"".join(encrypt_blob(data_key, user_key.version, context, [copy.content]))
+    return SharePlan(
+        document_id=document.id,
+        owner_id=owner_id,
+        content_type=document.content_type,
+        terms=terms,
+        day=utcnow().date(),
+        original_object=original.object_name,
+        original_key=original_key,
+        original_context=original_context,
+        user_key_id=user_key.id,
+        user_key_version=user_key.version,
+        user_key=key,
+    )
+
+
+def store_copy(rt: Runtime, plan: SharePlan) -> StoredCopy:
+    """Mark the paper, encrypt the copy under a data key of its own and store it. Raises
+    DamagedFileError, before anything is stored, when the paper cannot be marked."""
+    content = b"".join(
+        decrypt_blob(plan.original_key, plan.original_context, rt.store.get(plan.original_object))
+    )
+    terms = plan.terms
+    copy = mark(content, plan.content_type, marking_text(terms.recipient, terms.purpose, plan.day))
+    blob_id, object_name, data_key = str(uuid.uuid4()), uuid.uuid4().hex, new_key()
+    context = BlobContext(plan.owner_id, plan.document_id, blob_id, SHARE)
+    ciphertext = b"".join(encrypt_blob(data_key, plan.user_key_version, context, [copy.content]))
     # The ciphertext goes first: a failure after it leaves an object no row names, which the
     # sweeper removes.
     stored_size = rt.store.put(object_name, iter([ciphertext]))
+    return StoredCopy(
+        plan=plan,
+        blob_id=blob_id,
+        object_name=object_name,
+        wrapped_data_key=wrap_data_key(
+            plan.user_key,
+            data_key,
+            plan.owner_id,
+            plan.document_id,
+            blob_id,
+            plan.user_key_version,
+        ),
+        plain_size=len(copy.content),
+        stored_size=stored_size,
+        stored_sha256=hashlib.sha256(ciphertext).hexdigest(),
+    )
+
+
+def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) -> NewShare:
+    """Record the link to a stored copy (the rights are checked again: they may have ended
+    while the copy was made); the caller's commit makes it work."""
+    plan, terms = stored.plan, stored.plan.terms
+    document, access = _shareable(db, rt, actor, plan.document_id)
+    now = utcnow()
     db.add(
         Blob(
-            id=blob_id,
+            id=stored.blob_id,
             document_id=document.id,
             role=SHARE,
-            object_name=object_name,
-            user_key_id=user_key.id,
-            wrapped_data_key=wrap_data_key(
-                key, data_key, owner_id, document.id, blob_id, user_key.version
-            ),
+            object_name=stored.object_name,
+            user_key_id=plan.user_key_id,
+            wrapped_data_key=stored.wrapped_data_key,
             format_version=FORMAT_VERSION,
-            plain_size=len(copy.content),
-            stored_size=stored_size,
-            stored_sha256=hashlib.sha256(ciphertext).hexdigest(),
+            plain_size=stored.plain_size,
+            stored_size=stored.stored_size,
+            stored_sha256=stored.stored_sha256,
             created_at=now,
         )
     )
-    token = secrets.token_urlsafe(32)
+    token, share_id, key = secrets.token_urlsafe(32), str(uuid.uuid4()), plan.user_key
     grant = access.grant_for(document)
     organisations = organisations_of(db, actor.id)
     share = Share(
         id=share_id,
         document_id=document.id,
-        blob_id=blob_id,
+        blob_id=stored.blob_id,
         token_hash=token_hash(token),
-        user_key_id=user_key.id,
-        recipient_sealed=seal_field(key, owner_id, share_id, "recipient", terms.recipient),
-        purpose_sealed=seal_field(key, owner_id, share_id, "purpose", terms.purpose),
+        user_key_id=plan.user_key_id,
+        recipient_sealed=seal_field(key, plan.owner_id, share_id, "recipient", terms.recipient),
+        purpose_sealed=seal_field(key, plan.owner_id, share_id, "purpose", terms.purpose),
         code_hash=hash_password(terms.code) if terms.code else None,
         created_by=actor.id,
         organisation_id=None

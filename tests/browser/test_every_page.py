@@ -25,6 +25,7 @@ from tests.app_fixtures import PASSWORD
 from tests.browser.conftest import serve
 from tests.browser.people import add_paper, amina_with_a_safe, claire_of_the_ccas
 from tests.browser.test_phone_header import WIDER_THAN_THE_SCREEN
+from tests.integration.shares.helpers import share_now
 from tests.samples import png
 from vault import second_factor
 from vault.accounts import create_person, vault_of
@@ -36,7 +37,7 @@ from vault.policy import SCOPES
 from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime, build_runtime
 from vault.sessions import open_session
-from vault.shares import ShareTerms, create_share
+from vault.shares import ShareTerms
 from vault.vocabulary import MemberRole, Role
 
 pytestmark = pytest.mark.browser
@@ -244,11 +245,10 @@ def furnish(settings: Settings) -> Iterator[World]:
             "photo": add_paper(rt, amina, vault_id, "Titre de séjour", content=png(400, 250)),
             "pdf": add_paper(rt, claire, vault_id, "Avis d'impôt 2024"),
         }
-        with transaction(rt.sessions) as db:
-            terms = ShareTerms("CAF du Loiret", "Dossier RSA", 48)
-            ids["share"] = create_share(db, rt, amina, ids["pdf"], terms).token
-            coded = ShareTerms("Préfecture", "Titre de séjour", 48, code="soleil-42")
-            ids["coded_share"] = create_share(db, rt, claire, ids["pdf"], coded).token
+        terms = ShareTerms("CAF du Loiret", "Dossier RSA", 48)
+        ids["share"] = share_now(rt, amina, ids["pdf"], terms).token
+        coded = ShareTerms("Préfecture", "Titre de séjour", 48, code="soleil-42")
+        ids["coded_share"] = share_now(rt, claire, ids["pdf"], coded).token
         with serve(rt) as url:
             yield World(rt, url, ids, people)
     finally:

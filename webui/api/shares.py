@@ -7,8 +7,9 @@ from pydantic import BaseModel, Field
 
 from vault import shares
 from vault.documents.service import purge_objects
+from vault.models import Person
 from webui.api.schemas import ErrorOut
-from webui.deps import ApiUser, DbSession, RuntimeDep
+from webui.deps import ApiUser, DbSession, RuntimeDep, attempt
 
 router = APIRouter(tags=["shares"])
 
@@ -82,6 +83,19 @@ def share_terms(body: ShareIn) -> shares.ShareTerms:
     )
 
 
+def make_link(
+    db: DbSession, rt: RuntimeDep, person: Person, document_id: str, terms: shares.ShareTerms
+) -> shares.NewShare:
+    """Check and gather, then make and store the copy with no transaction open, then record
+    the link (see vault.shares.SharePlan)."""
+    with attempt(db):
+        plan = shares.plan_share(db, rt, person, document_id, terms)
+    db.commit()
+    stored = shares.store_copy(rt, plan)
+    with attempt(db):
+        return shares.record_share(db, rt, person, stored)
+
+
 @router.post("/documents/{document_id}/shares", status_code=201, responses=REFUSALS)
 def create_share(
     document_id: str,
@@ -92,7 +106,7 @@ def create_share(
     rt: RuntimeDep,
 ) -> ShareCreated:
     """Make a marked copy (« Copie pour {recipient} — {date} — {purpose} ») and a link to it."""
-    created = shares.create_share(db, rt, person, document_id, share_terms(body))
+    created = make_link(db, rt, person, document_id, share_terms(body))
     return ShareCreated(
         id=created.id, url=link_of(request, created.token), expires_at=created.expires_at
     )

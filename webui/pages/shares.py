@@ -14,7 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 from vault import shares
 from vault.documents import service
 from vault.errors import InvalidInputError, VaultError
-from webui.api.shares import link_of
+from webui.api.shares import link_of, make_link
 from webui.deps import PAGE_CSRF, DbSession, RuntimeDep, SignedInPage, attempt, client_address
 from webui.pages.common import anonymous_form, redirect
 from webui.pages.render import page
@@ -77,15 +77,14 @@ def share_submit(
     address that a history or a log would keep."""
     values = {"recipient": recipient, "purpose": purpose, "hours": hours, "downloads": downloads}
     try:
-        with attempt(db):
-            terms = shares.ShareTerms(
-                recipient=recipient,
-                purpose=purpose,
-                expires_in_hours=_number(hours, "hours") or 0,
-                max_downloads=_number(downloads, "downloads"),
-                code=code,
-            )
-            created = shares.create_share(db, rt, me.person, document_id, terms)
+        terms = shares.ShareTerms(
+            recipient=recipient,
+            purpose=purpose,
+            expires_in_hours=_number(hours, "hours") or 0,
+            max_downloads=_number(downloads, "downloads"),
+            code=code,
+        )
+        created = make_link(db, rt, me.person, document_id, terms)
     except VaultError as exc:
         exc.field = _FORM_FIELDS.get(exc.field or "", exc.field)
         return _form(request, db, rt, me, document_id, values=values, error=exc)

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
 from tests.app_fixtures import PASSWORD
+from tests.integration.shares.helpers import share_now
 from tests.samples import pdf
 from vault import second_factor
 from vault.accounts import create_person, vault_of
@@ -26,7 +27,7 @@ from vault.models import Membership, Organisation, Person, utcnow
 from vault.policy import SCOPES
 from vault.runtime import Runtime
 from vault.sessions import open_session
-from vault.shares import ShareTerms, create_share
+from vault.shares import ShareTerms
 from webui.app import create_app
 
 ACTORS = (
@@ -228,10 +229,8 @@ class World:
     def new_share(self) -> tuple[str, str]:
         """A link to a fresh paper of the owner: (its id, its token)."""
         document_id = self.new_document()
-        with transaction(self.rt.sessions) as db:
-            created = create_share(
-                db, self.rt, self.people["owner"], document_id, ShareTerms("CAF", "RSA", 24)
-            )
+        terms = ShareTerms("CAF", "RSA", 24)
+        created = share_now(self.rt, self.people["owner"], document_id, terms)
         return created.id, created.token
 
     def new_request(self) -> str:

@@ -4,6 +4,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from vault.db import transaction
+from vault.models import Person
+from vault.runtime import Runtime
+from vault.shares import NewShare, ShareTerms, plan_share, record_share, store_copy
+
 SAME_ORIGIN = {"Origin": "http://coffre.test", "Sec-Fetch-Site": "same-origin"}
 
 
@@ -34,3 +39,12 @@ def download(client: TestClient, token: str, code: str = "") -> Any:
     return client.post(
         f"/s/{token}/copie", data={"csrf": "form-token", "code": code}, headers=SAME_ORIGIN
     )
+
+
+def share_now(rt: Runtime, actor: Person, document_id: str, terms: ShareTerms) -> NewShare:
+    """A link made straight through the service, as the API makes it."""
+    with transaction(rt.sessions) as db:
+        plan = plan_share(db, rt, actor, document_id, terms)
+    stored = store_copy(rt, plan)
+    with transaction(rt.sessions) as db:
+        return record_share(db, rt, actor, stored)
