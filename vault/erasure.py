@@ -16,6 +16,7 @@ from vault.models import (
     KeySlot,
     Person,
     RecoveryCode,
+    Reminder,
     ResetCode,
     Share,
     TrustedDevice,
@@ -51,8 +52,8 @@ def erase_account(rt: Runtime, login: str, actor_id: str | None = None) -> int:
             return 0
         documents = select(Document.id).where(Document.vault_id == vault.id)
         names = list(db.scalars(select(Blob.object_name).where(Blob.document_id.in_(documents))))
-        db.execute(delete(Share).where(Share.document_id.in_(documents)))
-        db.execute(delete(Blob).where(Blob.document_id.in_(documents)))
+        for paper_table in (Share, Reminder, Blob):
+            db.execute(delete(paper_table).where(paper_table.document_id.in_(documents)))
         db.execute(delete(Document).where(Document.vault_id == vault.id))
         db.execute(
             update(Grant)

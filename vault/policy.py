@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NoReturn
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -87,6 +88,9 @@ class Action(StrEnum):
     UPLOAD = "upload"
     MANAGE = "manage"
     RECOVER = "recover"
+    # Take every paper at once: the law on digital safes gives it to the holder, free, at any
+    # time. No grant reaches it: a helper takes papers one by one, each journaled.
+    EXPORT = "export"
     # Send a marked copy out of the safe: whoever may see the paper may send it.
     SHARE = "share"
 
@@ -99,6 +103,7 @@ _NEEDS: dict[Action, tuple[Scope, ...]] = {
     Action.UPLOAD: (Scope.UPLOAD,),
     Action.MANAGE: (Scope.MANAGE, Scope.VIEW),
     Action.RECOVER: (Scope.RECOVER,),
+    Action.EXPORT: (),
     Action.SHARE: (Scope.VIEW,),
 }
 
@@ -188,6 +193,8 @@ def vault_access(
 ) -> Access | None:
     if vault.owner_id == actor.id and is_beneficiary(actor):
         return Access(vault)
+    if not needs(action):
+        return None  # for the owner only
     grants = current_grants(db, settings, actor, vault.id, utcnow())
     by_scope = {
         scope: tuple(g for g in grants if scope in grant_scopes(g)) for scope in needs(action)
@@ -210,26 +217,58 @@ def require_vault(
 def require_document(
     db: Session, settings: Settings, actor: Person, document_id: str, action: Action
 ) -> tuple[Document, Access]:
+    """A paper in the vault (not in the bin) that the actor may act on; else NotFoundError."""
     document = db.get(Document, document_id)
     vault = db.get(Vault, document.vault_id) if document is not None else None
     access = vault_access(db, settings, actor, vault, action) if vault else None
-    if document is None or vault is None or access is None or not access.shows(document):
-        if vault is not None and vault.owner_id != actor.id:
-            # The owner sees attempted accesses too, with who tried and from which
-            # organisation; the caller commits before answering 404.
-            journal.record(
-                db,
-                subject_id=vault.owner_id,
-                actor_id=actor.id,
-                action=journal.ACCESS_REFUSED,
-                target_id=document_id,
-                organisation_id=next(iter(organisations_of(db, actor.id)), None),
-            )
-        raise NotFoundError(NOT_FOUND_DOCUMENT)
+    if (
+        document is None
+        or vault is None
+        or access is None
+        or document.deleted_at is not None
+        or not access.shows(document)
+    ):
+        _refused(db, actor, vault, document_id)
     if access.is_owner:
         # After a reset made with a counsellor, the owner's account gets no more than them.
         hold.check_document(db, settings, actor, document, action)
     return document, access
+
+
+def require_binned_document(
+    db: Session, settings: Settings, actor: Person, document_id: str
+) -> tuple[Document, Access]:
+    """A paper in the bin of the actor's own vault: only its owner sees the bin and takes a
+    paper back out, whoever deleted it."""
+    document = db.get(Document, document_id)
+    vault = db.get(Vault, document.vault_id) if document is not None else None
+    owner = vault is not None and vault.owner_id == actor.id and is_beneficiary(actor)
+    if document is None or vault is None or not owner or document.deleted_at is None:
+        _refused(db, actor, vault, document_id)
+    return document, Access(vault)
+
+
+def require_own_vault(db: Session, actor: Person, vault_id: str) -> Vault:
+    """The actor's own vault, for what only its owner does (the bin, the export)."""
+    vault = db.get(Vault, vault_id)
+    if vault is None or vault.owner_id != actor.id or not is_beneficiary(actor):
+        raise NotFoundError(NOT_FOUND_VAULT)
+    return vault
+
+
+def _refused(db: Session, actor: Person, vault: Vault | None, document_id: str) -> NoReturn:
+    if vault is not None and vault.owner_id != actor.id:
+        # The owner sees attempted accesses too, with who tried and from which organisation;
+        # the caller commits before answering 404.
+        journal.record(
+            db,
+            subject_id=vault.owner_id,
+            actor_id=actor.id,
+            action=journal.ACCESS_REFUSED,
+            target_id=document_id,
+            organisation_id=next(iter(organisations_of(db, actor.id)), None),
+        )
+    raise NotFoundError(NOT_FOUND_DOCUMENT)
 
 
 def giving_needs_identity(scopes: Iterable[str]) -> bool:

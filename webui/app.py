@@ -8,13 +8,25 @@ from fastapi.staticfiles import StaticFiles
 from vault.config import Settings, get_settings
 from vault.runtime import Runtime, build_runtime
 from webui import health
-from webui.api import account, consent, documents, organisations, people, session, shares
+from webui.api import (
+    account,
+    consent,
+    documents,
+    export,
+    organisations,
+    people,
+    session,
+    shares,
+)
+from webui.api import bin as bin_api
 from webui.errors import install_error_handlers
 from webui.i18n import ChooseLanguage
 from webui.pages import account as account_pages
 from webui.pages import admin as admin_pages
 from webui.pages import auth as auth_pages
+from webui.pages import bin as bin_pages
 from webui.pages import consent as consent_pages
+from webui.pages import export as export_pages
 from webui.pages import hold as hold_pages
 from webui.pages import idle as idle_pages
 from webui.pages import language as language_pages
@@ -43,6 +55,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         organisations.router,
         consent.router,
         documents.router,
+        bin_api.router,
+        export.router,
         shares.router,
     ):
         api.include_router(router)
@@ -53,11 +67,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         account_pages,
         admin_pages,
         consent_pages,
+        export_pages,
         hold_pages,
         idle_pages,
         language_pages,
         paper_upload,
         paper_pages,
+        bin_pages,
         share_pages,
         trust_pages,
     ):

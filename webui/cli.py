@@ -20,6 +20,8 @@ from vault import second_factor
 from vault.accounts import create_person
 from vault.config import get_settings
 from vault.db import transaction
+from vault.documents.bin import erase_expired
+from vault.documents.service import purge_objects
 from vault.erasure import erase_account
 from vault.errors import VaultError
 from vault.integrity import count_blobs, verify_blobs
@@ -318,8 +320,14 @@ def _local_keyring() -> LocalKeyring:
 
 @storage_app.command("sweep")
 def storage_sweep() -> None:
-    """Remove stored objects no document refers to (leftovers of interrupted uploads)."""
+    """Erase the papers whose time in the bin is over, then remove stored objects no document
+    refers to (leftovers of interrupted uploads or of a purge that failed)."""
     rt = runtime()
+    with transaction(rt.sessions) as db:
+        names = erase_expired(db, rt)
+    # The rows went first: a purge cut short leaves only unreadable objects for the next sweep.
+    purge_objects(rt.store, names)
+    console.print(f"{len(names)} objects of papers erased from the bin.")
     grace = timedelta(minutes=rt.settings.orphan_grace_minutes)
     with transaction(rt.sessions) as db:
         removed = sweep_orphans(db, rt.store, grace)

@@ -38,11 +38,15 @@ class ReceivedForm:
 
 def declared_oversize(request: Request, rt: Runtime) -> FileTooLargeError | None:
     """The refusal a body too big by its headers alone gets, before its file is read."""
-    declared = request.headers.get("content-length", "")
     limit = rt.settings.max_upload_bytes
-    if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
+    if _declared(request) > limit + FORM_OVERHEAD:
         return too_large(limit)
     return None
+
+
+def _declared(request: Request) -> int:
+    declared = request.headers.get("content-length", "")
+    return int(declared) if declared.isdigit() else 0
 
 
 async def receive_form(
@@ -75,6 +79,8 @@ async def receive_form(
                 if before_file is not None:
                     before_file(form.fields)
                 plan = await anyio.to_thread.run_sync(_plan, rt, actor, vault_id)
+                if _declared(request) > plan.free_bytes + FORM_OVERHEAD:
+                    raise plan.over_quota()
                 form.stored = await anyio.to_thread.run_sync(
                     store_upload, rt, plan, reader.file_chunks_in_thread()
                 )

@@ -24,6 +24,28 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+HERE = os.path.dirname(__file__)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A page behaves the same whatever stores the papers: each journey runs with and without
+    JavaScript on the embedded default, and once more with JavaScript on PostgreSQL and S3; the
+    KMS keyring, which pages never see, is left to the integration tests."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        params = (
+            item.callspec.params
+            if isinstance(item, pytest.Function) and hasattr(item, "callspec")
+            else {}
+        )
+        in_here = str(item.path).startswith(HERE)
+        backend, javascript = params.get("settings"), params.get("page")
+        redundant = backend == "kms" or (backend == "server" and javascript is False)
+        (dropped if in_here and redundant else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def chromium_path() -> str:

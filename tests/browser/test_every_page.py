@@ -31,6 +31,7 @@ from vault import second_factor
 from vault.accounts import create_person, vault_of
 from vault.config import Settings
 from vault.db import transaction
+from vault.documents.service import delete_document
 from vault.grants import GrantTerms, create_grant, request_access
 from vault.models import Membership, Organisation, Person
 from vault.policy import SCOPES
@@ -129,6 +130,8 @@ PAGES = (
     Visit("amina", "/papiers/{pdf}/liens"),
     Visit("amina", "/acces"),
     Visit("amina", "/historique"),
+    Visit("amina", "/corbeille"),
+    Visit("amina", "/papiers?supprime={pdf}"),
     Visit("amina", "/compte"),
     Visit("amina", "/compte/deverrouiller"),
     Visit("amina", "/papiers/inconnu"),
@@ -245,6 +248,9 @@ def furnish(settings: Settings) -> Iterator[World]:
             "photo": add_paper(rt, amina, vault_id, "Titre de séjour", content=png(400, 250)),
             "pdf": add_paper(rt, claire, vault_id, "Avis d'impôt 2024"),
         }
+        binned = add_paper(rt, amina, vault_id, "Ancien bail")
+        with transaction(rt.sessions) as db:
+            delete_document(db, rt, claire, binned)
         terms = ShareTerms("CAF du Loiret", "Dossier RSA", 48)
         ids["share"] = share_now(rt, amina, ids["pdf"], terms).token
         coded = ShareTerms("Préfecture", "Titre de séjour", 48, code="soleil-42")

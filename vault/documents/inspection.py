@@ -38,9 +38,17 @@ def too_large(max_bytes: int) -> FileTooLargeError:
 class InspectedUpload:
     """Wraps the raw byte stream; call `content_type()` first, then iterate to get the bytes."""
 
-    def __init__(self, chunks: Iterable[bytes], max_bytes: int) -> None:
+    def __init__(
+        self,
+        chunks: Iterable[bytes],
+        max_bytes: int,
+        too_big: FileTooLargeError | None = None,
+    ) -> None:
+        """`too_big`: the refusal past `max_bytes`, when the limit is not the instance's
+        largest file (e.g. the room left in the vault)."""
         self._chunks = iter(chunks)
         self._max_bytes = max_bytes
+        self._too_big = too_big or too_large(max_bytes)
         self._head = b""
         self._type: tuple[str, bytes, bytes] | None = None
         self.size = 0
@@ -68,7 +76,7 @@ class InspectedUpload:
         for chunk in self._iter_all():
             self.size += len(chunk)
             if self.size > self._max_bytes:
-                raise too_large(self._max_bytes)
+                raise self._too_big
             tail = (tail + chunk)[-_TAIL:]
             yield chunk
         if end_marker not in tail:

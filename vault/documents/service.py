@@ -8,23 +8,23 @@ upload leaves no row; a crash between the two leaves an object whose data key wa
 import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
 from keys.hierarchy import open_field, seal_field, unwrap_data_key, wrap_data_key
 from keys.wrap import new_key
 from storage.base import BlobStore
-from vault import hold, journal
+from vault import hold, journal, quota
 from vault.documents.categories import CATEGORIES
 from vault.documents.inspection import InspectedUpload
-from vault.errors import ForbiddenError, InvalidInputError
+from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError
 from vault.keychain import active_user_key, open_key
-from vault.models import Blob, Document, Person, Share, UserKey, Vault, utcnow
+from vault.models import Blob, Document, Person, UserKey, Vault, utcnow
 from vault.policy import Access, Action, organisations_of, require_document, require_vault
 from vault.runtime import Runtime
 
@@ -62,6 +62,13 @@ class UploadPlan:
     user_key_id: str
     user_key_version: int
     user_key: bytes
+    # The room left in the vault when the upload starts, and whose words a refusal takes.
+    free_bytes: int
+    by_owner: bool
+    owner_name: str
+
+    def over_quota(self) -> FileTooLargeError:
+        return quota.over_quota(self.free_bytes, by_owner=self.by_owner, owner_name=self.owner_name)
 
 
 @dataclass(frozen=True)
@@ -88,13 +95,26 @@ class DocumentFields:
 def plan_upload(db: Session, rt: Runtime, actor: Person, vault_id: str) -> UploadPlan:
     vault = require_vault(db, rt.settings, actor, vault_id, Action.UPLOAD).vault
     user_key, key = active_user_key(db, rt.master_keys, vault.owner_id)
-    return UploadPlan(vault.owner_id, vault.id, user_key.id, user_key.version, key)
+    owner = db.get_one(Person, vault.owner_id)
+    return UploadPlan(
+        vault.owner_id,
+        vault.id,
+        user_key.id,
+        user_key.version,
+        key,
+        free_bytes=quota.free_bytes(db, rt.settings, vault.owner_id),
+        by_owner=actor.id == owner.id,
+        owner_name=owner.display_name,
+    )
 
 
 def store_upload(rt: Runtime, plan: UploadPlan, chunks: Iterable[bytes]) -> StoredUpload:
     """Check, encrypt and store the bytes. Raises before anything is stored if the file is
     refused; if it fails midway, the store leaves nothing behind."""
-    upload = InspectedUpload(chunks, rt.settings.max_upload_bytes)
+    if plan.free_bytes < rt.settings.max_upload_bytes:
+        upload = InspectedUpload(chunks, plan.free_bytes, plan.over_quota())
+    else:
+        upload = InspectedUpload(chunks, rt.settings.max_upload_bytes)
     content_type = upload.content_type()
     document_id, blob_id = str(uuid.uuid4()), str(uuid.uuid4())
     object_name = uuid.uuid4().hex
@@ -157,6 +177,11 @@ def create_document(
     plan = stored.plan
     access = require_vault(db, rt.settings, actor, plan.vault_id, Action.UPLOAD)
     fields = clean_fields(fields)
+    # Counted again under the vault's lock: two uploads that each fit alone may not both fit.
+    quota.lock_vault(db, plan.vault_id)
+    free = quota.free_bytes(db, rt.settings, plan.owner_id)
+    if stored.plain_size > free:
+        raise replace(plan, free_bytes=free).over_quota()
     if not access.shows(Document(category=fields.category, private=False)):
         raise InvalidInputError("Ce type de papier n'est pas dans votre accès.", field="category")
     now = utcnow()
@@ -210,7 +235,7 @@ def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> li
     access = require_vault(db, rt.settings, actor, vault_id, Action.VIEW)
     documents = db.scalars(
         select(Document)
-        .where(Document.vault_id == access.vault.id)
+        .where(Document.vault_id == access.vault.id, Document.deleted_at.is_(None))
         .order_by(Document.created_at.desc())
     ).all()
     keys = _KeyCache(db, rt)
@@ -367,21 +392,15 @@ def blob_decryption(
     return data_key, BlobContext(owner_id, blob.document_id, blob.id, blob.role)
 
 
-def delete_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> list[str]:
-    """Remove the rows (and with them the wrapped data keys); return the object names for the
-    caller to purge once the deletion is committed."""
+def delete_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> str:
+    """Move a paper to the bin, whoever deletes it: its owner may take it back until the bin
+    period ends (vault/documents/bin.py). Returns the vault's id."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
     note_change(db, actor, access, journal.DOCUMENT_DELETED, document)
-    # Its links go with it; their copies are among its blobs.
-    db.execute(delete(Share).where(Share.document_id == document.id))
-    blobs = db.scalars(select(Blob).where(Blob.document_id == document.id)).all()
-    names = [b.object_name for b in blobs]
-    for blob in blobs:
-        db.delete(blob)
+    document.deleted_at = utcnow()
+    document.deleted_by = actor.id
     db.flush()
-    db.delete(document)
-    db.flush()
-    return names
+    return document.vault_id
 
 
 def purge_objects(store: BlobStore, names: Iterable[str]) -> None:
@@ -401,6 +420,14 @@ class _KeyCache:
             row = self._db.get_one(UserKey, user_key_id)
             self._keys[user_key_id] = open_key(self._db, self._rt.master_keys, row)
         return self._keys[user_key_id]
+
+
+def describe(
+    db: Session, rt: Runtime, documents: Iterable[Document], owner_id: str
+) -> list[DocumentView]:
+    """Papers of one owner as their owner sees them, free text opened."""
+    keys = _KeyCache(db, rt)
+    return [_view(db, d, owner_id, keys.get(d.user_key_id)) for d in documents]
 
 
 def _view(db: Session, document: Document, owner_id: str, user_key: bytes) -> DocumentView:
@@ -457,3 +484,30 @@ def own_titles(db: Session, rt: Runtime, owner: Person, document_ids: set[str]) 
         for d in documents
         if gate is None or not gate.closes(d)
     }
+
+
+@dataclass(frozen=True)
+class OpenedPaper:
+    """A paper of the owner's, its free text opened, with what decrypts its original."""
+
+    view: DocumentView
+    object_name: str
+    data_key: bytes
+    context: BlobContext
+
+
+def open_papers(
+    db: Session, rt: Runtime, owner_id: str, documents: Iterable[Document]
+) -> list[OpenedPaper]:
+    """For the owner's export: each user key is opened once, every data key before the first
+    byte is sent, so a broken key chain is an error status rather than a cut archive."""
+    keys = _KeyCache(db, rt)
+    opened = []
+    for document in documents:
+        blob = db.scalars(
+            select(Blob).where(Blob.document_id == document.id, Blob.role == ORIGINAL)
+        ).one()
+        data_key, context = blob_decryption(db, rt, blob, owner_id, keys)
+        view = _view(db, document, owner_id, keys.get(document.user_key_id))
+        opened.append(OpenedPaper(view, blob.object_name, data_key, context))
+    return opened

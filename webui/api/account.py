@@ -72,7 +72,7 @@ def update_me(
         email=body.email,
         phone=body.phone,
     )
-    return me_out(db, person)
+    return me_out(db, rt.settings, person)
 
 
 @router.post("/me/password", status_code=204)

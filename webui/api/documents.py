@@ -12,7 +12,7 @@ from vault.documents import service
 from vault.errors import NotFoundError
 from vault.models import Person
 from vault.policy import NOT_FOUND_VAULT
-from webui.api.schemas import DocumentOut, DocumentPatch
+from webui.api.schemas import DocumentOut, DocumentPatch, ErrorOut
 from webui.deps import ApiUser, DbSession, RuntimeDep
 from webui.uploads import receive_form, record_document
 
@@ -32,6 +32,13 @@ def resolve_vault_id(db: DbSession, person: Person, vault_id: str) -> str:
 @router.post(
     "/vaults/{vault_id}/documents",
     status_code=201,
+    responses={
+        413: {
+            "model": ErrorOut,
+            "description": "Larger than the instance allows, or than the room left in the "
+            "person's vault (the message says how much is left); nothing is stored.",
+        }
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -99,9 +106,8 @@ def update_document(
 
 @router.delete("/documents/{document_id}", status_code=204)
 def delete_document(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> Response:
-    names = service.delete_document(db, rt, person, document_id)
-    db.commit()  # the rows go first: a crash before the purge leaves only unreadable orphans
-    service.purge_objects(rt.store, names)
+    """Move the paper to the bin (its owner may take it back; see /vaults/{id}/bin)."""
+    service.delete_document(db, rt, person, document_id)
     return Response(status_code=204)
 
 

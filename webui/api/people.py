@@ -54,4 +54,4 @@ def create_beneficiary(
         preferred_language=body.preferred_language,
     )
     codes = new_recovery_codes(db, person, client_address(request))
-    return SignUpOut(**me_out(db, person).model_dump(), recovery_codes=codes)
+    return SignUpOut(**me_out(db, rt.settings, person).model_dump(), recovery_codes=codes)

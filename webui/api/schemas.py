@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from vault.documents.bin import BinnedPaper
 from vault.documents.service import DocumentView
 from vault.models import Person
 from vault.organisations import Member
@@ -44,9 +45,17 @@ class MeOut(UserOut):
     preferred_language: str
     second_factor: bool
     hold: HoldOut | None = None
+    used_bytes: int = Field(
+        description="The sizes of the person's papers, those in the bin left out (0 without a "
+        "vault)."
+    )
+    quota_bytes: int = Field(description="How much the person's papers may take in all.")
 
     @classmethod
-    def of_person(cls, person: Person, vault_id: str | None, hold: HoldOut | None) -> "MeOut":
+    def of_person(
+        cls, person: Person, vault_id: str | None, hold: HoldOut | None, space: tuple[int, int]
+    ) -> "MeOut":
+        """`space`: (used, quota) in bytes."""
         return cls(
             **UserOut.of(person).model_dump(),
             login=person.login,
@@ -54,6 +63,8 @@ class MeOut(UserOut):
             preferred_language=person.preferred_language,
             second_factor=person.totp_secret_sealed is not None,
             hold=hold,
+            used_bytes=space[0],
+            quota_bytes=space[1],
         )
 
 
@@ -289,3 +300,21 @@ class GrantedVaultOut(BaseModel):
     scopes: list[str]
     categories: list[str]
     expires_at: datetime
+
+
+class BinnedOut(BaseModel):
+    """A paper in the bin: restorable by its owner until `erased_after`."""
+
+    document: DocumentOut
+    deleted_at: datetime
+    deleted_by_name: str
+    erased_after: datetime
+
+    @classmethod
+    def of(cls, paper: BinnedPaper) -> "BinnedOut":
+        return cls(
+            document=DocumentOut.of(paper.document),
+            deleted_at=paper.deleted_at,
+            deleted_by_name=paper.deleted_by_name,
+            erased_after=paper.erased_after,
+        )

@@ -5,8 +5,10 @@ from sqlalchemy.orm import Session
 
 from vault import journal
 from vault.accounts import vault_of
+from vault.config import Settings
 from vault.hold import current_hold
 from vault.models import Person
+from vault.quota import used_bytes
 from vault.sessions import close_all_sessions, close_session, open_session, sessions_of
 from vault.signin import sign_in as check_sign_in
 from webui.api.schemas import (
@@ -88,13 +90,17 @@ def sign_out_everywhere(
 
 
 @router.get("/me")
-def me(person: ApiUser, db: DbSession) -> MeOut:
-    return me_out(db, person)
+def me(person: ApiUser, db: DbSession, rt: RuntimeDep) -> MeOut:
+    """The caller, with the room their papers take (`used_bytes`) out of `quota_bytes`."""
+    return me_out(db, rt.settings, person)
 
 
-def me_out(db: Session, person: Person) -> MeOut:
+def me_out(db: Session, settings: Settings, person: Person) -> MeOut:
     vault = vault_of(db, person.id)
-    return MeOut.of_person(person, vault.id if vault else None, hold_out(db, person))
+    used = used_bytes(db, person.id) if vault else 0
+    return MeOut.of_person(
+        person, vault.id if vault else None, hold_out(db, person), (used, settings.quota_bytes)
+    )
 
 
 def hold_out(db: Session, person: Person) -> HoldOut | None:

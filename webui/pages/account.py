@@ -16,6 +16,7 @@ from vault.accounts import (
     contact_changes,
     contact_details,
     update_profile,
+    vault_of,
 )
 from vault.errors import N_, ForbiddenError, VaultError
 from vault.policy import may_use_second_factor
@@ -99,6 +100,7 @@ def account_page(
         infos=infos,
         setup_secret=setup_secret,
         setup_uri=second_factor.provisioning_uri(person, setup_secret) if setup_secret else "",
+        has_vault=vault_of(db, person.id) is not None,
     )
     retry_after = (error_headers(error) or {}).get("Retry-After") if error else None
     if retry_after:

@@ -1,12 +1,13 @@
 """« Mes papiers »: list, add (the file streams straight into the vault), open, delete."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response, StreamingResponse
 
 from vault.accounts import owner_of_vault, vault_of
 from vault.documents import service
+from vault.quota import used_bytes
 from webui.api.documents import content_response
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import redirect
@@ -20,7 +21,15 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
     me = need(signed_in)
     vault = vault_of(db, me.person.id)
     documents = service.list_documents(db, rt, me.person, vault.id) if vault else []
-    return page(request, "papers.html", me, documents=documents, has_vault=vault is not None)
+    return page(
+        request,
+        "papers.html",
+        me,
+        documents=documents,
+        has_vault=vault is not None,
+        used=used_bytes(db, me.person.id),
+        quota=rt.settings.quota_bytes,
+    )
 
 
 @router.get("/papiers/ajouter")
@@ -74,11 +83,12 @@ def paper_page(
     signed_in: PageSignedIn,
     document_id: str,
     template: str,
+    **context: Any,
 ) -> Response:
     """A page about one paper the caller may see (the policy decides, and journals it)."""
     me = need(signed_in)
     view = service.get_document(db, rt, me.person, document_id)
-    return page(request, template, me, document=view)
+    return page(request, template, me, document=view, **context)
 
 
 @router.get("/papiers/{document_id}/voir")
@@ -117,7 +127,9 @@ def paper_file(
 def delete_form(
     document_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
 ) -> Response:
-    return paper_page(request, db, rt, signed_in, document_id, "delete.html")
+    return paper_page(
+        request, db, rt, signed_in, document_id, "delete.html", bin_days=rt.settings.bin_days
+    )
 
 
 @router.post("/papiers/{document_id}/supprimer")
@@ -129,7 +141,8 @@ def delete(
     signed_in: PageSignedIn,
 ) -> Response:
     me = need(signed_in)
-    names = service.delete_document(db, rt, me.person, document_id)
-    db.commit()  # the rows go first: a crash before the purge leaves only unreadable orphans
-    service.purge_objects(rt.store, names)
-    return redirect("/papiers?supprime=1")
+    vault_id = service.delete_document(db, rt, me.person, document_id)
+    owner = owner_of_vault(db, vault_id)
+    if owner is not None and owner.id != me.person.id:
+        return redirect(f"/personnes/{vault_id}?supprime=1")
+    return redirect(f"/papiers?supprime={document_id}")

@@ -32,7 +32,9 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 
 def size_label(size: int) -> str:
     if size < 1024 * 1024:
-        return i18n.gettext("%(size)s Ko") % {"size": i18n.number(max(1, round(size / 1024)))}
+        # A few bytes show as 1 Ko, never as nothing; nothing at all as 0 Ko.
+        kilobytes = max(1, round(size / 1024)) if size else 0
+        return i18n.gettext("%(size)s Ko") % {"size": i18n.number(kilobytes)}
     return i18n.gettext("%(size)s Mo") % {"size": i18n.number(round(size / (1024 * 1024), 1))}
 
 

@@ -66,8 +66,8 @@ def test_the_persons_own_events_appear(
     assert shown[1:-2] == [
         "Vous avez arrêté l'accès de Claire Martin, CCAS d'Orléans.",
         "Vous avez donné un accès à vos papiers. Cet accès est pour Claire Martin, CCAS d'Orléans.",
-        "Vous avez supprimé un papier.",
-        "Vous avez ajouté un papier.",
+        "Vous avez mis « Vieux papier » dans la corbeille.",
+        "Vous avez ajouté « Vieux papier ».",
         "Vous avez rendu « Titre de séjour » visible pour vos accès.",
         "Vous avez rendu « Titre de séjour » privé.",
         "Vous avez modifié « Titre de séjour ».",

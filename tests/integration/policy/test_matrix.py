@@ -21,7 +21,13 @@ from vault import second_factor
 from vault.accounts import create_person, vault_of
 from vault.config import Settings
 from vault.db import transaction
-from vault.documents.service import DocumentFields, create_document, plan_upload, store_upload
+from vault.documents.service import (
+    DocumentFields,
+    create_document,
+    delete_document,
+    plan_upload,
+    store_upload,
+)
 from vault.grants import GrantTerms, create_grant, request_access, revoke
 from vault.models import Membership, Organisation, Person, utcnow
 from vault.policy import SCOPES
@@ -60,6 +66,7 @@ RULE_ALLOWS: dict[str, tuple[str, ...]] = {
     "document_view": ("owner", "counsellor_granted", "counsellor_view_only"),
     "document_manage": ("owner", "counsellor_granted"),
     "document_owner": ("owner",),
+    "vault_owner": ("owner",),
     "grant_owner": ("owner",),
     "recover_scope": ("counsellor_granted", "counsellor_taxes_only"),
     "sign_up_or_in_person": ("anonymous", *COUNSELLORS),
@@ -105,11 +112,16 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/grants/{grant_id}/refuse"): "grant_owner",
     ("POST", "/api/v1/access-requests"): "professional",
     ("GET", "/api/v1/vaults/{vault_id}/documents"): "vault_view",
+    ("GET", "/api/v1/vaults/{vault_id}/bin"): "vault_owner",
+    ("POST", "/api/v1/documents/{document_id}/restore"): "document_owner",
+    ("GET", "/corbeille"): "signed_in",
+    ("POST", "/corbeille/{document_id}/remettre"): "document_owner",
     ("POST", "/api/v1/vaults/{vault_id}/documents"): "vault_upload",
     ("GET", "/api/v1/documents/{document_id}"): "document_view",
     ("PATCH", "/api/v1/documents/{document_id}"): "document_manage",
     ("DELETE", "/api/v1/documents/{document_id}"): "document_manage",
     ("GET", "/api/v1/documents/{document_id}/content"): "document_view",
+    ("GET", "/api/v1/vaults/{vault_id}/export"): "vault_owner",
     ("POST", "/api/v1/documents/{document_id}/shares"): "document_view",
     ("GET", "/api/v1/documents/{document_id}/shares"): "document_view",
     ("DELETE", "/api/v1/shares/{share_id}"): "document_view",
@@ -136,6 +148,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/compte/infos"): "signed_in",
     ("POST", "/compte/double-verification"): "professional_or_admin",
     ("POST", "/compte/deconnecter-partout"): "signed_in",
+    ("POST", "/compte/export"): "beneficiary",
     ("GET", "/acces"): "signed_in",
     ("POST", "/acces/{grant_id}"): "grant_owner",
     ("GET", "/historique"): "signed_in",
@@ -225,6 +238,13 @@ class World:
             return create_document(
                 db, self.rt, owner, stored, DocumentFields("Carte", "identity")
             ).id
+
+    def binned_document(self) -> str:
+        """A paper in the owner's bin: what the routes that take one back act on."""
+        document_id = self.new_document()
+        with transaction(self.rt.sessions) as db:
+            delete_document(db, self.rt, self.people["owner"], document_id)
+        return document_id
 
     def new_share(self) -> tuple[str, str]:
         """A link to a fresh paper of the owner: (its id, its token)."""
@@ -328,7 +348,15 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
         "vault_id": world.vault_id,
         "share_id": share_id,
         "token": token,
-        "document_id": world.new_document() if "{document_id}" in path else "",
+        "document_id": (
+            (
+                world.binned_document()
+                if path.endswith(("/restore", "/remettre"))
+                else world.new_document()
+            )
+            if "{document_id}" in path
+            else ""
+        ),
         "grant_id": world.new_request() if "{grant_id}" in path else "",
         "person_id": world.people["owner"].id,
         "org_id": world.org_id,

@@ -1,6 +1,7 @@
 """A link lives with its paper and its owner's keys: a key rotation keeps it readable, and a
 paper deleted or an account erased takes its links and their copies along."""
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -9,9 +10,11 @@ from sqlalchemy import func, select
 from tests.integration.shares.helpers import download, make_share, token_of
 from tests.integration.shares.test_shares_api import paper
 from vault.db import transaction
+from vault.documents.bin import erase_expired
+from vault.documents.service import purge_objects
 from vault.erasure import erase_account
 from vault.integrity import verify_blobs
-from vault.models import Blob, Share
+from vault.models import Blob, Share, utcnow
 from vault.rotation import reencrypt, rotate_user
 from vault.runtime import Runtime
 
@@ -32,7 +35,7 @@ def test_rotations_keep_the_link_and_its_copy(
     assert [check.problem for check in checks] == ["", ""]
 
 
-def test_deleting_the_paper_takes_its_links(
+def test_a_paper_in_the_bin_stops_its_links_and_its_erasure_takes_them(
     client: TestClient, rt: Runtime, amina: dict[str, Any]
 ) -> None:
     document_id = paper(client, amina)
@@ -40,6 +43,9 @@ def test_deleting_the_paper_takes_its_links(
     deleted = client.delete(f"/api/v1/documents/{document_id}", headers=amina["headers"])
     assert deleted.status_code == 204
     assert download(client, token).status_code == 410
+    with transaction(rt.sessions) as db:
+        names = erase_expired(db, rt, utcnow() + timedelta(days=rt.settings.bin_days + 1))
+    purge_objects(rt.store, names)
     with transaction(rt.sessions) as db:
         assert db.scalar(select(func.count()).select_from(Share)) == 0
         assert db.scalar(select(func.count()).select_from(Blob)) == 0

@@ -79,8 +79,15 @@ def test_sign_up_add_open_delete(client: TestClient, rt: Runtime) -> None:
         headers=SAME_ORIGIN,
         follow_redirects=True,
     )
-    assert "Le papier est supprimé" in deleted.text
-    assert counts(rt) == (0, 0, 0)
+    assert "Le papier est dans la corbeille" in deleted.text
+    assert "Ma carte" not in deleted.text.split("corbeille")[-1]
+    binned = client.get("/corbeille")
+    assert "Ma carte" in binned.text
+    action = re.findall(r'action="(/corbeille/[^"]+/remettre)"', binned.text)[0]
+    restored = client.post(action, data={"csrf": csrf}, headers=SAME_ORIGIN)
+    assert "Le papier est revenu dans vos papiers" in restored.text
+    assert "Ma carte" in restored.text
+    assert "La corbeille est vide" in client.get("/corbeille").text
 
 
 def test_every_page_is_no_store(client: TestClient) -> None:

@@ -1,0 +1,214 @@
+"""Take everything: the owner, and only the owner, gets one ZIP of every paper not in the bin,
+byte for byte, with a manifest and the journal; a paper that cannot be read stops the stream."""
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import zipfile
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional
+from tests.integration.vault.helpers import blob_of
+from tests.integration.vault.test_documents_api import upload
+from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, signed_up
+from tests.samples import pdf, png
+from vault import hold
+from vault.db import transaction
+from vault.export.service import ExportStoppedError
+from vault.models import Document, Person, utcnow
+from vault.runtime import Runtime
+from webui.app import create_app
+
+EXPORT = "/api/v1/vaults/me/export"
+
+
+def added(client: TestClient, who: dict[str, Any], content: bytes, **fields: str) -> str:
+    answer = upload(client, who, content, **fields)
+    assert answer.status_code == 201, answer.text
+    document_id: str = answer.json()["id"]
+    return document_id
+
+
+def archive_of(answer: Any) -> zipfile.ZipFile:
+    assert answer.status_code == 200, answer.text
+    return zipfile.ZipFile(io.BytesIO(answer.content))
+
+
+def test_every_paper_byte_for_byte_with_manifest_and_journal(
+    client: TestClient, amina: dict[str, Any]
+) -> None:
+    card, twin, photo, sneaky = pdf("card"), pdf("twin"), png(20, 20), pdf("sneaky")
+    added(client, amina, card, title="Carte d'identité", expires_on="2020-01-01")
+    added(client, amina, twin, title="Carte d'identité")
+    added(client, amina, photo, title="Attestation CAF", category="income")
+    added(client, amina, sneaky, title="../../etc/passwd", category="other")
+
+    answer = client.get(EXPORT, headers=amina["headers"])
+    archive = archive_of(answer)
+    assert answer.headers["content-type"] == "application/zip"
+    assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["content-disposition"] == (
+        f'attachment; filename="coffre-{utcnow().date().isoformat()}.zip"'
+    )
+    assert archive.testzip() is None
+    names = archive.namelist()
+    assert names == [
+        "identite/Carte d'identité.pdf",
+        "identite/Carte d'identité (2).pdf",
+        "revenus-et-aides/Attestation CAF.png",
+        "autre/etc passwd.pdf",
+        "manifest.json",
+        "journal.csv",
+    ]
+    assert all(info.compress_type == zipfile.ZIP_STORED for info in archive.infolist())
+    for name, content in zip(names, (card, twin, photo, sneaky), strict=False):
+        assert archive.read(name) == content
+
+    manifest = json.loads(archive.read("manifest.json"))
+    first = manifest["papers"][0]
+    assert first["path"] == names[0]
+    assert first["title"] == "Carte d'identité"
+    assert first["category"] == "identity"
+    assert first["content_type"] == "application/pdf"
+    assert first["size"] == len(card)
+    assert first["sha256"] == hashlib.sha256(card).hexdigest()
+    assert first["expires_on"] == "2020-01-01"
+    assert first["expiry"] == "expired"
+    assert first["added_by"] == "Amina Diallo"
+    assert first["created_at"]
+    assert manifest["papers"][3]["title"] == "../../etc/passwd"
+    assert manifest["papers"][2]["expiry"] is None
+
+    rows = list(csv.reader(io.StringIO(archive.read("journal.csv").decode("utf-8-sig"))))
+    assert rows[0] == ["date", "who", "organisation", "what", "paper"]
+    assert ["Vous avez ajouté « Attestation CAF »."] == [
+        r[3] for r in rows if r[4] == "Attestation CAF"
+    ]
+    assert rows[-1][3] == "Vous avez pris tous vos papiers dans un fichier ZIP."
+
+
+def test_papers_in_the_bin_stay_out(client: TestClient, rt: Runtime, amina: dict[str, Any]) -> None:
+    kept = added(client, amina, pdf("kept"), title="Gardé")
+    binned = added(client, amina, pdf("binned"), title="Jeté")
+    with transaction(rt.sessions) as db:
+        db.execute(update(Document).where(Document.id == binned).values(deleted_at=utcnow()))
+    manifest = json.loads(
+        archive_of(client.get(EXPORT, headers=amina["headers"])).read("manifest.json")
+    )
+    assert [p["title"] for p in manifest["papers"]] == ["Gardé"]
+    assert kept
+
+
+def test_an_empty_vault_still_gives_its_manifest_and_journal(
+    client: TestClient, amina: dict[str, Any]
+) -> None:
+    archive = archive_of(client.get(EXPORT, headers=amina["headers"]))
+    assert archive.namelist() == ["manifest.json", "journal.csv"]
+
+
+def test_the_export_is_journaled(client: TestClient, amina: dict[str, Any]) -> None:
+    assert client.get(EXPORT, headers=amina["headers"]).status_code == 200
+    journal = client.get("/api/v1/journal", headers=amina["headers"]).json()
+    assert journal[0]["action"] == "export_made"
+    assert journal[0]["actor_id"] == amina["user"]["id"]
+
+
+def test_only_the_owner_may_take_everything(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], bruno: dict[str, Any]
+) -> None:
+    """A counsellor holding every scope takes papers one by one, never all at once: 404, as
+    for anything not theirs to see."""
+    added(client, amina, pdf("mine"))
+    admin = admin_headers(client, rt)
+    claire = professional(client, admin, organisation(client, admin), "claire.martin")
+    given = client.post(
+        "/api/v1/grants",
+        headers=amina["headers"],
+        json={
+            "counsellor_id": claire["id"],
+            "scopes": ["view", "upload", "manage", "recover"],
+            "current_password": PASSWORD,
+        },
+    )
+    assert given.status_code == 201, given.text
+    own_vault = f"/api/v1/vaults/{amina['vault_id']}/export"
+    for who in (claire["headers"], bruno["headers"], admin):
+        answer = client.get(own_vault, headers=who)
+        assert answer.status_code == 404
+        assert answer.json()["detail"] == "Ce coffre n'existe pas."
+    assert client.get(EXPORT, headers=claire["headers"]).status_code == 404
+    assert client.get(own_vault).status_code == 401
+    actions = [e["action"] for e in client.get("/api/v1/journal", headers=amina["headers"]).json()]
+    assert "export_made" not in actions
+
+
+def test_a_paper_that_cannot_be_read_stops_the_stream(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    added(client, amina, pdf("fine"), title="Bon papier")
+    broken = added(client, amina, pdf("broken", padding=200_000), title="Papier abîmé")
+    name = blob_of(rt, broken).object_name
+    stored = bytearray(b"".join(rt.store.get(name)))
+    stored[len(stored) // 2] ^= 1
+    rt.store.put(name, [bytes(stored)])
+
+    with caplog.at_level(logging.ERROR), pytest.raises(ExportStoppedError):
+        client.get(EXPORT, headers=amina["headers"])
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert broken in logged
+    assert "abîmé" not in logged
+
+    # What a client receives is cut short: no central directory, not a ZIP anyone can open.
+    with TestClient(
+        create_app(runtime=rt), base_url="http://coffre.test", raise_server_exceptions=False
+    ) as quiet:
+        answer = quiet.get(EXPORT, headers=amina["headers"])
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(io.BytesIO(answer.content))
+
+
+def test_the_account_page_gives_the_same_archive(client: TestClient, rt: Runtime) -> None:
+    csrf = signed_up(client)
+    paper = pdf("page")
+    assert add_paper(client, csrf, paper).status_code == 200
+    account = client.get("/compte").text
+    assert 'action="/compte/export"' in account
+    answer = client.post("/compte/export", data={"csrf": csrf}, headers=SAME_ORIGIN)
+    archive = archive_of(answer)
+    assert archive.read("identite/Ma carte.pdf") == paper
+    assert client.post("/compte/export", data={}, headers=SAME_ORIGIN).status_code == 403
+
+
+def test_a_professional_has_nothing_to_take(client: TestClient, rt: Runtime) -> None:
+    admin = admin_headers(client, rt)
+    claire = professional(client, admin, organisation(client, admin), "claire.martin")
+    assert client.get(EXPORT, headers=claire["headers"]).status_code == 404
+
+
+def test_papers_closed_after_an_assisted_reset_cannot_be_taken(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """Whoever holds the account after a reset made with a counsellor gets no more than that
+    counsellor: taking everything waits, like new recovery codes do."""
+    added(client, amina, pdf("held"))
+    admin = admin_headers(client, rt)
+    claire = professional(client, admin, organisation(client, admin), "claire.martin")
+    with transaction(rt.sessions) as db:
+        hold.start(
+            db,
+            rt.settings,
+            db.get_one(Person, amina["user"]["id"]),
+            db.get_one(Person, claire["id"]),
+            None,
+        )
+    answer = client.get(EXPORT, headers=amina["headers"])
+    assert answer.status_code == 423
+    assert answer.json()["detail"].startswith(
+        "Pendant que vos papiers sont fermés, vous ne pouvez pas prendre tous vos papiers."
+    )

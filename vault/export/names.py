@@ -1,0 +1,62 @@
+"""Names of the files in an export, safe on every system a person may unzip it on: no folder
+separators or characters Windows refuses, no control or bidi-override characters (which could
+disguise « facture‮fdp.exe »), no leading dot (a hidden file), no name Windows reserves, a
+length every file system takes, and no two the same."""
+
+import unicodedata
+
+from vault.documents.categories import CATEGORIES
+
+MAX_STEM = 80
+_REFUSED = set('/\\:*?"<>|')
+_WINDOWS_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{n}" for n in range(1, 10)),
+    *(f"LPT{n}" for n in range(1, 10)),
+}
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def safe_stem(text: str, fallback: str) -> str:
+    """`text` as one file name without extension; `fallback` when nothing of it is left."""
+    kept = []
+    for char in unicodedata.normalize("NFC", text):
+        # Cc: control characters; Cf: format characters, the bidi overrides among them.
+        if char in _REFUSED or unicodedata.category(char) in ("Cc", "Cf"):
+            kept.append(" ")
+        else:
+            kept.append(char)
+    stem = " ".join("".join(kept).split()).lstrip(". ")[:MAX_STEM].rstrip(". ")
+    if not stem or stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+        return fallback
+    return stem
+
+
+def category_folder(category: str) -> str:
+    """The folder of a category, by its French label in plain letters: « Identité » ->
+    « identite »."""
+    label = CATEGORIES.get(category, category)
+    plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    words = "".join(c if c.isalnum() else " " for c in plain.lower()).split()
+    return "-".join(words) or "autres"
+
+
+class UniqueNames:
+    """Hands out paths, « titre (2).pdf » when « titre.pdf » is taken, compared as a
+    case-insensitive file system would."""
+
+    def __init__(self, *reserved: str) -> None:
+        self._taken = {name.casefold() for name in reserved}
+
+    def path(self, folder: str, title: str, content_type: str) -> str:
+        stem = safe_stem(title, "papier")
+        extension = EXTENSIONS.get(content_type, "")
+        candidate, number = f"{folder}/{stem}{extension}", 1
+        while candidate.casefold() in self._taken:
+            number += 1
+            candidate = f"{folder}/{stem} ({number}){extension}"
+        self._taken.add(candidate.casefold())
+        return candidate

@@ -1,0 +1,182 @@
+"""The holder takes everything: every paper not in the bin, in its original form, a manifest
+and the journal. The law on digital safes gives the holder this, free, at any time; the policy
+gives it to them alone (Action.EXPORT): a helper takes papers one by one, each journaled.
+
+What needs the database happens in `prepare_export`, in the request's transaction: the
+refusals, the journal line, the titles and every data key. The bytes are then read, decrypted
+and zipped as the archive is sent, with no connection held. A paper that fails to decrypt
+stops the stream: the archive is then visibly incomplete (no central directory), never a
+complete-looking ZIP with a paper missing or damaged."""
+
+import csv
+import hashlib
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from keys.format import decrypt_blob
+from vault import hold, journal
+from vault.documents.service import OpenedPaper, open_papers, own_titles
+from vault.errors import N_
+from vault.export.archive import Member
+from vault.export.names import UniqueNames, category_folder
+from vault.history import MAX_PAGE_SIZE, HistoryLine, history
+from vault.models import Document, Person, utcnow
+from vault.policy import Action, require_vault
+from vault.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+JOURNAL = "journal.csv"
+NO_EXPORT = N_(
+    "Pendant que vos papiers sont fermés, vous ne pouvez pas prendre tous vos papiers. "
+    "Entrez d'abord un de vos codes de secours, ou attendez le %(day)s à %(time)s."
+)
+# The columns of journal.csv, in English like the API's fields.
+JOURNAL_COLUMNS = ("date", "who", "organisation", "what", "paper")
+# A cell a spreadsheet would run as a formula is kept as text (a title is free text).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportStoppedError(Exception):
+    """A paper could not be read while the archive was being sent: the stream stops there."""
+
+
+@dataclass(frozen=True)
+class Export:
+    vault_id: str
+    made_at: datetime
+    papers: list[tuple[str, OpenedPaper]]  # (path in the archive, paper)
+    expiry_soon_days: int
+    # Filled as each paper streams: the SHA-256 of its original bytes, for the manifest.
+    digests: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def filename(self) -> str:
+        return f"coffre-{self.made_at.date().isoformat()}.zip"
+
+
+def prepare_export(db: Session, rt: Runtime, actor: Person, vault_id: str) -> Export:
+    """Check, journal and gather; the caller commits before the first byte is sent."""
+    access = require_vault(db, rt.settings, actor, vault_id, Action.EXPORT)
+    # While papers are closed after a reset made with a counsellor, the account may hold
+    # someone else: taking everything waits, like new recovery codes do.
+    hold.refuse_during_hold(db, actor, NO_EXPORT)
+    documents = db.scalars(
+        select(Document)
+        .where(Document.vault_id == access.vault.id, Document.deleted_at.is_(None))
+        .order_by(Document.created_at, Document.id)
+    ).all()
+    names = UniqueNames(MANIFEST, JOURNAL)
+    papers = [
+        (names.path(category_folder(p.view.category), p.view.title, p.view.content_type), p)
+        for p in open_papers(db, rt, access.vault.owner_id, documents)
+    ]
+    journal.record(
+        db, subject_id=access.vault.owner_id, actor_id=actor.id, action=journal.EXPORT_MADE
+    )
+    return Export(access.vault.id, utcnow(), papers, rt.settings.expiry_soon_days)
+
+
+def members(rt: Runtime, export: Export, journal_csv: bytes) -> list[Member]:
+    """The papers, then the manifest (written once every paper has streamed, with their
+    checksums), then the journal."""
+    return [
+        *(
+            Member(path, _paper_chunks(rt, export, paper), paper.view.size)
+            for path, paper in export.papers
+        ),
+        Member(MANIFEST, _manifest(export)),
+        Member(JOURNAL, [journal_csv], len(journal_csv)),
+    ]
+
+
+def _paper_chunks(rt: Runtime, export: Export, paper: OpenedPaper) -> Iterator[bytes]:
+    digest = hashlib.sha256()
+    try:
+        for piece in decrypt_blob(paper.data_key, paper.context, rt.store.get(paper.object_name)):
+            digest.update(piece)
+            yield piece
+    except Exception as exc:
+        # Ids only: never a title in a log.
+        log.exception(
+            "export of vault %s stopped: paper %s could not be read", export.vault_id, paper.view.id
+        )
+        raise ExportStoppedError(paper.view.id) from exc
+    export.digests[paper.view.id] = digest.hexdigest()
+
+
+def _manifest(export: Export) -> Iterator[bytes]:
+    today = export.made_at.date()
+    entries = [
+        {
+            "path": path,
+            "title": p.view.title,
+            "category": p.view.category,
+            "content_type": p.view.content_type,
+            "size": p.view.size,
+            "sha256": export.digests[p.view.id],
+            "created_at": p.view.created_at.isoformat(),
+            "expires_on": p.view.expires_on.isoformat() if p.view.expires_on else None,
+            "expiry": expiry(p.view.expires_on, today, export.expiry_soon_days),
+            "added_by": p.view.uploaded_by_name,
+        }
+        for path, p in export.papers
+    ]
+    document = {"made_at": export.made_at.isoformat(), "papers": entries}
+    yield json.dumps(document, ensure_ascii=False, indent=2).encode()
+
+
+def expiry(expires_on: date | None, today: date, soon_days: int) -> str | None:
+    """« ok », « soon » (within `soon_days`) or « expired », as the API says it."""
+    if expires_on is None:
+        return None
+    if expires_on < today:
+        return "expired"
+    return "soon" if expires_on <= today + timedelta(days=soon_days) else "ok"
+
+
+def journal_csv(
+    db: Session,
+    rt: Runtime,
+    owner: Person,
+    describe: Callable[[HistoryLine, dict[str, str]], str],
+) -> bytes:
+    """The owner's whole history, oldest first, each line in the words of the history page
+    (`describe`). Ids, names and titles only: the journal holds no secret."""
+    lines: list[HistoryLine] = []
+    before = None
+    while True:
+        page = history(db, owner, limit=MAX_PAGE_SIZE, before=before)
+        lines += page.lines
+        if page.older is None:
+            break
+        before = page.older
+    titles = own_titles(db, rt, owner, {line.document_id for line in lines if line.document_id})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(JOURNAL_COLUMNS)
+    for line in reversed(lines):
+        writer.writerow(
+            _cell(value)
+            for value in (
+                line.occurred_at.isoformat(timespec="seconds"),
+                line.actor_name or "",
+                line.organisation_name or "",
+                describe(line, titles),
+                titles.get(line.document_id or "", ""),
+            )
+        )
+    # With a byte order mark, spreadsheets read the accents right.
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value

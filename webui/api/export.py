@@ -1,0 +1,33 @@
+"""Take everything through the API: one ZIP of the whole vault."""
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from webui.api.documents import resolve_vault_id
+from webui.api.schemas import ErrorOut
+from webui.deps import ApiUser, DbSession, RuntimeDep
+from webui.exports import export_response
+
+router = APIRouter(tags=["documents"])
+
+
+@router.get(
+    "/vaults/{vault_id}/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "Every paper not in the bin, in original form under "
+            "`category/title.ext`, a `manifest.json` and the journal as `journal.csv`.",
+        },
+        404: {"model": ErrorOut, "description": "Not the caller's own vault."},
+        423: {"model": ErrorOut, "description": "Papers closed after an assisted reset."},
+    },
+)
+def export_vault(
+    vault_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep
+) -> StreamingResponse:
+    """The owner alone (404 for anyone else, counsellors included), free and at any time.
+    Streamed as it is made: a paper that cannot be read stops the stream, so the archive is
+    visibly incomplete rather than quietly missing a paper."""
+    return export_response(db, rt, person, resolve_vault_id(db, person, vault_id))
