@@ -1,7 +1,12 @@
 """Sample documents generated on the fly: never real papers, never real people."""
 
+import io
 import os
 import zlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def pdf(marker: str = "", padding: int = 0) -> bytes:
@@ -50,3 +55,28 @@ def jpeg(payload: bytes = b"") -> bytes:
     """Bytes shaped like a JPEG (start and end markers around a comment segment)."""
     comment = b"coffre test image " + payload
     return b"\xff\xd8\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + b"\xff\xd9"
+
+
+def photo(kind: str = "JPEG", *, with_exif: bool = False) -> bytes:
+    """A light grey 400x300 picture made with Pillow; with EXIF naming a test camera and
+    asking for a quarter turn, when asked."""
+    from PIL import Image
+
+    image = Image.new("RGB", (400, 300), (250, 250, 250))
+    out = io.BytesIO()
+    if with_exif:
+        exif = Image.Exif()
+        exif[0x010F] = "Appareil photo de test"  # Make
+        exif[0x0112] = 6  # Orientation: turned a quarter
+        image.save(out, kind, exif=exif)
+    else:
+        image.save(out, kind)
+    return out.getvalue()
+
+
+def changed_pixels(before: "Image.Image", after: "Image.Image") -> int:
+    """How many pixels of `after` (brought to the size of `before`) differ visibly."""
+    from PIL import ImageChops
+
+    difference = ImageChops.difference(before.convert("L"), after.convert("L").resize(before.size))
+    return sum(difference.point(lambda value: 255 if value > 20 else 0).histogram()[255:])

@@ -51,6 +51,9 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
             journal.DOCUMENT_NO_LONGER_PRIVATE,
             journal.EXPORT_MADE,
             journal.REMINDER_SENT,
+            journal.SHARE_CREATED,
+            journal.SHARE_OPENED,
+            journal.SHARE_REVOKED,
         }
     ),
     Topic.ACCESS: frozenset(
@@ -79,10 +82,10 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
         journal.HOLD_ENDED,
     },
     # Someone tried and was refused: a paper outside their access, a wrong secret.
-    Topic.REFUSALS: _FAILURES | {journal.ACCESS_REFUSED},
+    Topic.REFUSALS: _FAILURES | {journal.ACCESS_REFUSED, journal.SHARE_CODE_FAILED},
 }
 # The lines whose target is a paper of the vault.
-_ABOUT_A_PAPER = TOPIC_ACTIONS[Topic.PAPERS] | {journal.ACCESS_REFUSED}
+_ABOUT_A_PAPER = TOPIC_ACTIONS[Topic.PAPERS] | {journal.ACCESS_REFUSED, journal.SHARE_CODE_FAILED}
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,8 @@ class Action(StrEnum):
     # Take every paper at once: the law on digital safes gives it to the holder, free, at any
     # time. No grant reaches it: a helper takes papers one by one, each journaled.
     EXPORT = "export"
+    # Send a marked copy out of the safe: whoever may see the paper may send it.
+    SHARE = "share"
 
 
 # What each action needs. Changing or deleting a paper needs to see it too: a "manage" grant
@@ -102,6 +104,7 @@ _NEEDS: dict[Action, tuple[Scope, ...]] = {
     Action.MANAGE: (Scope.MANAGE, Scope.VIEW),
     Action.RECOVER: (Scope.RECOVER,),
     Action.EXPORT: (),
+    Action.SHARE: (Scope.VIEW,),
 }
 
 

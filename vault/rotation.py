@@ -34,7 +34,7 @@ from vault.db import transaction
 from vault.documents.service import blob_decryption
 from vault.errors import ConflictError, NotFoundError
 from vault.keychain import MASTER_SLOT, create_user_key, live_user_keys, open_key
-from vault.models import Blob, Document, KeyJob, KeySlot, Person, UserKey, Vault, utcnow
+from vault.models import Blob, Document, KeyJob, KeySlot, Person, Share, UserKey, Vault, utcnow
 from vault.runtime import Runtime
 
 PERSON_FIELDS = ("email", "phone", "totp")
@@ -249,7 +249,41 @@ def rewrap_user_batch(db: Session, rt: Runtime, target: UserKey, batch: int) -> 
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-    return len(blobs) + len(documents)
+    return len(blobs) + len(documents) + _reseal_shares(db, person_id, keys, target, batch)
+
+
+def _reseal_shares(
+    db: Session,
+    person_id: str,
+    keys: dict[str, tuple[UserKey, bytes]],
+    target: UserKey,
+    batch: int,
+) -> int:
+    """A link's recipient and purpose move to the new key like a title."""
+    new_key_bytes = keys[target.id][1]
+    shares = db.scalars(
+        select(Share)
+        .join(Document, Document.id == Share.document_id)
+        .join(Vault, Vault.id == Document.vault_id)
+        .where(Vault.owner_id == person_id, Share.user_key_id != target.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True, of=Share)
+    ).all()
+    for share in shares:
+        _old, old_key = keys[share.user_key_id]
+        values: dict[str, object] = {"user_key_id": target.id}
+        for field in ("recipient", "purpose"):
+            text = open_field(
+                old_key, person_id, share.id, field, getattr(share, f"{field}_sealed")
+            )
+            values[f"{field}_sealed"] = seal_field(new_key_bytes, person_id, share.id, field, text)
+        db.execute(
+            update(Share)
+            .where(Share.id == share.id, Share.user_key_id == share.user_key_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    return len(shares)
 
 
 def finish_user_rotation(db: Session, rt: Runtime, target: UserKey) -> None:

@@ -8,7 +8,16 @@ from fastapi.staticfiles import StaticFiles
 from vault.config import Settings, get_settings
 from vault.runtime import Runtime, build_runtime
 from webui import health
-from webui.api import account, consent, documents, export, organisations, people, session
+from webui.api import (
+    account,
+    consent,
+    documents,
+    export,
+    organisations,
+    people,
+    session,
+    shares,
+)
 from webui.api import bin as bin_api
 from webui.errors import install_error_handlers
 from webui.i18n import ChooseLanguage
@@ -23,6 +32,7 @@ from webui.pages import idle as idle_pages
 from webui.pages import language as language_pages
 from webui.pages import paper_upload
 from webui.pages import papers as paper_pages
+from webui.pages import shares as share_pages
 from webui.pages import trust as trust_pages
 from webui.security import SecurityHeaders
 
@@ -47,6 +57,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         documents.router,
         bin_api.router,
         export.router,
+        shares.router,
     ):
         api.include_router(router)
     app.include_router(api)
@@ -63,6 +74,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         paper_upload,
         paper_pages,
         bin_pages,
+        share_pages,
         trust_pages,
     ):
         app.include_router(pages.router)

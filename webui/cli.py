@@ -42,6 +42,7 @@ from vault.sweeper import sweep_orphans
 from vault.vocabulary import Role
 from webui.app import create_app
 from webui.i18n import CatalogueWording
+from webui.logs import log_config
 
 app = typer.Typer(help="coffre : coffre-fort numérique.", no_args_is_help=True)
 admin_app = typer.Typer(help="Platform administrators.", no_args_is_help=True)
@@ -71,7 +72,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Start the web app (pages and API)."""
     # uvicorn would believe X-Forwarded-For from 127.0.0.1: any local client could then pick
     # its own address and escape the throttle. COFFRE_TRUSTED_PROXIES is the only rule.
-    uvicorn.run(create_app(runtime=runtime()), host=host, port=port, proxy_headers=False)
+    uvicorn.run(
+        create_app(runtime=runtime()),
+        host=host,
+        port=port,
+        proxy_headers=False,
+        log_config=log_config(),
+    )
 
 
 @admin_app.command("create")

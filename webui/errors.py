@@ -20,6 +20,7 @@ from vault.errors import (
 )
 from webui import i18n
 from webui.deps import SessionEnded, SignInRequired, had_session
+from webui.logs import hide_share_tokens
 from webui.navigation import local_path
 from webui.pages.render import page
 from webui.security import clear_session_cookie
@@ -165,20 +166,30 @@ def install_error_handlers(app: FastAPI) -> None:
     # rolled back (webui/deps.py get_db); only the kind of error is logged, never its values.
     @app.exception_handler(DataError)
     async def bad_value(request: Request, exc: DataError) -> Response:
-        log.warning("database refused a value on %s: %s", request.url.path, type(exc).__name__)
+        log.warning(
+            "database refused a value on %s: %s",
+            hide_share_tokens(request.url.path),
+            type(exc).__name__,
+        )
         return answer(request, TOO_LONG, 422)
 
     @app.exception_handler(IntegrityError)
     async def clash(request: Request, exc: IntegrityError) -> Response:
-        log.warning("database conflict on %s: %s", request.url.path, type(exc).__name__)
+        log.warning(
+            "database conflict on %s: %s", hide_share_tokens(request.url.path), type(exc).__name__
+        )
         return answer(request, CLASH, 409)
 
     @app.exception_handler(CryptoError)
     async def broken(request: Request, exc: CryptoError) -> Response:
-        log.error("integrity failure on %s: %s", request.url.path, type(exc).__name__)
+        log.error(
+            "integrity failure on %s: %s", hide_share_tokens(request.url.path), type(exc).__name__
+        )
         return answer(request, BROKEN, 500)
 
     @app.exception_handler(BlobStoreError)
     async def store_down(request: Request, exc: BlobStoreError) -> Response:
-        log.error("blob store failure on %s: %s", request.url.path, type(exc).__name__)
+        log.error(
+            "blob store failure on %s: %s", hide_share_tokens(request.url.path), type(exc).__name__
+        )
         return answer(request, UNAVAILABLE, 503)

@@ -26,6 +26,7 @@ from tests.app_fixtures import PASSWORD
 from tests.browser.conftest import serve
 from tests.browser.people import add_paper, amina_with_a_safe, claire_of_the_ccas
 from tests.browser.test_phone_header import WIDER_THAN_THE_SCREEN
+from tests.integration.shares.helpers import share_now
 from tests.samples import png
 from vault import second_factor
 from vault.accounts import create_person, vault_of
@@ -38,6 +39,7 @@ from vault.policy import SCOPES
 from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime, build_runtime
 from vault.sessions import open_session
+from vault.shares import ShareTerms
 from vault.vocabulary import MemberRole, Role
 
 pytestmark = pytest.mark.browser
@@ -90,6 +92,17 @@ def create_with_the_person(page: Page, url: str) -> None:
     page.locator(".codes").wait_for()
 
 
+def make_a_link(page: Page, url: str) -> None:
+    """The page that shows a new link once, after the form to send a copy of a paper."""
+    page.goto(f"{url}/papiers")
+    paper = page.locator("main a[href^='/papiers/']:not([href='/papiers/ajouter'])").first
+    page.goto(url + str(paper.get_attribute("href")) + "/envoyer")
+    page.locator("#recipient").fill("CAF du Loiret")
+    page.locator("#purpose").fill("Dossier RSA")
+    page.locator("form[action$='/envoyer'] button[type=submit]").click()
+    page.locator("#link").wait_for()
+
+
 @dataclass(frozen=True)
 class Visit:
     """A page as someone sees it: `who` is a person of the world below (or SIGNED_OUT); `path`
@@ -114,6 +127,9 @@ PAGES = (
     Visit("amina", "/papiers/{pdf}/voir"),
     Visit("amina", "/papiers/{pdf}/telecharger"),
     Visit("amina", "/papiers/{pdf}/supprimer"),
+    Visit("amina", "/papiers/{pdf}/envoyer"),
+    Visit("amina", "/papiers/{pdf}/envoyer", reach=make_a_link),
+    Visit("amina", "/papiers/{pdf}/liens"),
     Visit("amina", "/acces"),
     Visit("amina", "/historique"),
     Visit("amina", "/corbeille"),
@@ -131,6 +147,7 @@ PAGES = (
     Visit("claire", "/personnes/{vault}/mot-de-passe"),
     Visit("claire", "/papiers/ajouter?coffre={vault}"),
     Visit("claire", "/papiers/{pdf}"),
+    Visit("claire", "/papiers/{pdf}/liens"),
     Visit("claire", "/organisation"),
     Visit("claire", "/compte"),
     # Nadia Ferrand, who runs the CCAS's team.
@@ -151,6 +168,10 @@ PAGES = (
     Visit(SIGNED_OUT, "/protection"),
     Visit(SIGNED_OUT, "/qui-gere"),
     Visit(SIGNED_OUT, "/aide"),
+    # The office that received a link to a marked copy: without a code, with one, and over.
+    Visit(SIGNED_OUT, "/s/{share}"),
+    Visit(SIGNED_OUT, "/s/{coded_share}"),
+    Visit(SIGNED_OUT, "/s/plus-valable"),
 )
 
 
@@ -237,6 +258,10 @@ def furnish(settings: Settings) -> Iterator[World]:
         binned = add_paper(rt, amina, vault_id, "Ancien bail")
         with transaction(rt.sessions) as db:
             delete_document(db, rt, claire, binned)
+        terms = ShareTerms("CAF du Loiret", "Dossier RSA", 48)
+        ids["share"] = share_now(rt, amina, ids["pdf"], terms).token
+        coded = ShareTerms("Préfecture", "Titre de séjour", 48, code="soleil-42")
+        ids["coded_share"] = share_now(rt, claire, ids["pdf"], coded).token
         with serve(rt) as url:
             yield World(rt, url, ids, people)
     finally:

@@ -26,6 +26,8 @@ _BY_OTHERS = {
     "access_refused": N_("{who} a essayé d'ouvrir {paper}, sans en avoir le droit."),
     "second_factor_reset": N_("{who} a arrêté votre double vérification."),
     "reminder_sent": N_("{who} a reçu un rappel : {paper} expire bientôt."),
+    "share_created": N_("{who} a envoyé une copie marquée de {paper}."),
+    "share_revoked": N_("{who} a arrêté un lien vers la copie de {paper}."),
 }
 # The same action many times in one day, shown once: {count} is how many.
 _REPEATED = {
@@ -64,6 +66,11 @@ _BY_YOU = {
     "document_no_longer_private": N_("Vous avez rendu {paper} visible pour vos accès."),
     "export_made": N_("Vous avez pris tous vos papiers dans un fichier ZIP."),
     "reminder_sent": N_("Nous vous avons rappelé que {paper} expire bientôt."),
+    "share_created": N_("Vous avez envoyé une copie marquée de {paper}."),
+    "share_revoked": N_("Vous avez arrêté un lien vers la copie de {paper}."),
+    # Nobody signed in: the office that received the link.
+    "share_opened": N_("La copie envoyée de {paper} a été téléchargée avec le lien."),
+    "share_code_failed": N_("Quelqu'un a écrit un mauvais code pour la copie de {paper}."),
 }
 # Lines about an access, when we know whose it is: {holder} is « Claire Martin, CCAS de Lyon ».
 _ABOUT_AN_ACCESS = {

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
 from tests.app_fixtures import PASSWORD
+from tests.integration.shares.helpers import share_now
 from tests.samples import pdf
 from vault import second_factor
 from vault.accounts import create_person, vault_of
@@ -32,6 +33,7 @@ from vault.models import Membership, Organisation, Person, utcnow
 from vault.policy import SCOPES
 from vault.runtime import Runtime
 from vault.sessions import open_session
+from vault.shares import ShareTerms
 from webui.app import create_app
 
 ACTORS = (
@@ -120,6 +122,9 @@ RULES: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/documents/{document_id}"): "document_manage",
     ("GET", "/api/v1/documents/{document_id}/content"): "document_view",
     ("GET", "/api/v1/vaults/{vault_id}/export"): "vault_owner",
+    ("POST", "/api/v1/documents/{document_id}/shares"): "document_view",
+    ("GET", "/api/v1/documents/{document_id}/shares"): "document_view",
+    ("DELETE", "/api/v1/shares/{share_id}"): "document_view",
     ("GET", "/"): "public",
     ("GET", "/connexion"): "public",
     ("POST", "/connexion"): "public",
@@ -157,6 +162,13 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/papiers/{document_id}/prive"): "document_owner",
     ("GET", "/papiers/{document_id}/supprimer"): "document_view",
     ("POST", "/papiers/{document_id}/supprimer"): "document_manage",
+    ("GET", "/papiers/{document_id}/envoyer"): "document_view",
+    ("POST", "/papiers/{document_id}/envoyer"): "document_view",
+    ("GET", "/papiers/{document_id}/liens"): "document_view",
+    ("POST", "/liens/{share_id}/arreter"): "document_view",
+    ("GET", "/s/{token}"): "public",
+    ("POST", "/s/{token}"): "public",
+    ("POST", "/s/{token}/copie"): "public",
     ("GET", "/personnes"): "professional",
     ("GET", "/personnes/nouvelle"): "professional",
     ("POST", "/personnes/nouvelle"): "professional",
@@ -233,6 +245,13 @@ class World:
         with transaction(self.rt.sessions) as db:
             delete_document(db, self.rt, self.people["owner"], document_id)
         return document_id
+
+    def new_share(self) -> tuple[str, str]:
+        """A link to a fresh paper of the owner: (its id, its token)."""
+        document_id = self.new_document()
+        terms = ShareTerms("CAF", "RSA", 24)
+        created = share_now(self.rt, self.people["owner"], document_id, terms)
+        return created.id, created.token
 
     def new_request(self) -> str:
         with transaction(self.rt.sessions) as db:
@@ -324,8 +343,11 @@ def credentials(world: World, actor: str, client: TestClient) -> tuple[dict[str,
 
 def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> dict[str, Any]:
     """A concrete, valid-looking request for the route, with fresh targets when it destroys."""
+    share_id, token = world.new_share() if "{share_id}" in path or "{token}" in path else ("", "")
     values = {
         "vault_id": world.vault_id,
+        "share_id": share_id,
+        "token": token,
         "document_id": (
             (
                 world.binned_document()
@@ -407,6 +429,9 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
             "files": {"file": ("a.pdf", pdf(), "application/pdf")},
         },
         ("PATCH", "/api/v1/documents/{document_id}"): {"json": {"title": "Nouveau"}},
+        ("POST", "/api/v1/documents/{document_id}/shares"): {
+            "json": {"recipient": "CAF", "purpose": "RSA", "expires_in_hours": 24}
+        },
         ("POST", "/papiers/ajouter"): {
             "params": {"coffre": world.vault_id},
             "data": {"csrf": csrf, "category": "taxes"},

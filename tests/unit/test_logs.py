@@ -1,0 +1,51 @@
+"""A share link's token never reaches the server's logs: uvicorn's access line names the path."""
+
+import logging
+import logging.config
+from typing import Any
+
+import pytest
+import uvicorn
+
+from webui import cli
+from webui.logs import hide_share_tokens, log_config
+
+TOKEN = "qunLc0Iqlu4XpflvNWr1tzE2ZxbF6tZGvhA_-sLg0PU"
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        (f"/s/{TOKEN}", "/s/…"),
+        (f"/s/{TOKEN}/copie", "/s/…/copie"),
+        (f"/langue/en?retour=/s/{TOKEN}", "/langue/en?retour=/s/…"),
+        (f"/langue/en?retour=%2Fs%2F{TOKEN}", "/langue/en?retour=%2Fs%2F…"),
+        ("/papiers/abc/liens", "/papiers/abc/liens"),
+    ],
+)
+def test_tokens_are_hidden(path: str, shown: str) -> None:
+    assert hide_share_tokens(path) == shown
+
+
+def test_the_access_line_uvicorn_writes_has_no_token(capsys: pytest.CaptureFixture[str]) -> None:
+    logging.config.dictConfig(log_config())
+    access = logging.getLogger("uvicorn.access")
+    try:
+        # The very call uvicorn's httptools/h11 protocols make for each request.
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", f"/s/{TOKEN}", "1.1", 200)
+    finally:
+        for handler in access.handlers:
+            handler.flush()
+        access.handlers.clear()
+    written = capsys.readouterr().out
+    assert "/s/…" in written
+    assert TOKEN not in written
+
+
+def test_serve_uses_that_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
+    monkeypatch.setattr(cli, "create_app", lambda runtime: None)
+    monkeypatch.setattr(cli, "runtime", lambda: None)
+    cli.serve()
+    assert "hide_share_tokens" in seen["log_config"]["handlers"]["access"]["filters"]

@@ -1,0 +1,69 @@
+"""The marked copy: a visible text across every page or picture, nothing else of the original
+kept (no EXIF, nothing active in a PDF), and a clear refusal for a paper that cannot be marked."""
+
+import io
+from datetime import date
+
+import pypdfium2
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from tests.samples import changed_pixels, pdf, photo
+from vault.documents.watermark import mark, marking_text
+from vault.errors import DamagedFileError
+
+TEXT = "Copie pour CAF du Loiret — 30/11/2026 — Dossier RSA"
+
+
+def test_marking_text_names_recipient_day_and_purpose() -> None:
+    assert marking_text("CAF du Loiret", "Dossier RSA", date(2026, 11, 30)) == TEXT
+
+
+def test_a_photo_is_marked_upright_and_without_exif() -> None:
+    original = photo(with_exif=True)
+    marked = mark(original, "image/jpeg", TEXT)
+    assert marked.content_type == "image/jpeg"
+    image = Image.open(io.BytesIO(marked.content))
+    assert image.size == (300, 400)  # the EXIF orientation was applied, then dropped
+    assert not image.getexif()
+    assert b"Appareil photo de test" not in marked.content
+    assert changed_pixels(Image.new("RGB", (300, 400), (250, 250, 250)), image) > 500
+
+
+def test_a_png_stays_a_png() -> None:
+    marked = mark(photo("PNG"), "image/png", TEXT)
+    assert marked.content_type == "image/png"
+    assert Image.open(io.BytesIO(marked.content)).format == "PNG"
+
+
+def test_a_pdf_is_flattened_marked_and_says_it_in_its_metadata() -> None:
+    original = pdf("filigrane")
+    marked = mark(original, "application/pdf", TEXT)
+    assert marked.content_type == "application/pdf"
+    reader = PdfReader(io.BytesIO(marked.content))
+    assert len(reader.pages) == 1
+    assert reader.metadata is not None
+    assert TEXT in str(reader.metadata.get("/Subject"))
+    before = pypdfium2.PdfDocument(original)[0].render(scale=1).to_pil()
+    after = pypdfium2.PdfDocument(marked.content)[0].render(scale=1).to_pil()
+    assert changed_pixels(before, after) > 500
+
+
+def test_a_pdf_loses_its_scripts() -> None:
+    hostile = pdf("actif").replace(
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>",
+    )
+    marked = mark(hostile, "application/pdf", TEXT)
+    assert b"JavaScript" not in marked.content
+    assert b"OpenAction" not in marked.content
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [(b"%PDF-1.4\n broken", "application/pdf"), (b"\xff\xd8\xff broken", "image/jpeg")],
+)
+def test_a_damaged_paper_cannot_be_marked(content: bytes, content_type: str) -> None:
+    with pytest.raises(DamagedFileError):
+        mark(content, content_type, TEXT)

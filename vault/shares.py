@@ -1,0 +1,469 @@
+"""Copies that leave the safe: a link for one office (the CAF, the préfecture, an employer) to
+download a marked copy of one paper, without an account, for a limited time and number of
+downloads, revocable, every use in the owner's journal.
+
+The link's token is 32 random bytes; only its SHA-256 is kept, so a stolen database opens no
+link. The recipient and the purpose are sealed under the owner's user key like a title. The
+marked copy is made once, when the link is made, and stored encrypted like any blob (role
+"share", under the paper, so it goes when the paper is erased). Services never commit.
+"""
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
+from keys.hierarchy import open_field, seal_field, wrap_data_key
+from keys.wrap import new_key
+from vault import journal, throttle
+from vault.documents.service import (
+    ORIGINAL,
+    blob_decryption,
+    decrypt_stored_blob,
+    note_change,
+    own_titles,
+)
+from vault.documents.watermark import copy_type, mark, marking_text
+from vault.errors import N_, InvalidInputError, NotFoundError
+from vault.keychain import active_user_key, open_key
+from vault.models import Blob, Document, Organisation, Person, Share, UserKey, Vault, utcnow
+from vault.passwords import hash_password, verify_password
+from vault.policy import NOT_FOUND_DOCUMENT, Access, Action, organisations_of, require_document
+from vault.runtime import Runtime
+
+SHARE = "share"
+MAX_TEXT = 120
+MAX_CODE = 100
+NOT_FOUND_SHARE = N_("Ce lien n'existe pas.")
+
+
+class WrongCodeError(InvalidInputError):
+    """A wrong code for a link: refused, but the count of failures and the journal line stay."""
+
+    keeps_writes = True
+
+
+@dataclass(frozen=True)
+class ShareTerms:
+    recipient: str
+    purpose: str
+    expires_in_hours: int
+    max_downloads: int | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class NewShare:
+    id: str
+    # Shown once, to be given to the office; never kept.
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ShareView:
+    """A link as the person (or their counsellor) sees it in the list."""
+
+    id: str
+    document_id: str
+    recipient: str
+    purpose: str
+    expires_at: datetime
+    max_downloads: int | None
+    downloads: int
+    revoked: bool
+    has_code: bool
+    created_by_name: str
+    created_at: datetime
+    valid: bool
+
+
+@dataclass(frozen=True)
+class PublicShare:
+    """What the office sees before downloading."""
+
+    id: str
+    title: str
+    owner_name: str
+    helper_name: str | None
+    organisation_name: str | None
+    expires_at: datetime
+    needs_code: bool
+
+
+@dataclass(frozen=True)
+class SharedCopy:
+    content_type: str
+    size: int
+    filename: str
+    chunks: Iterator[bytes]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def clean_terms(terms: ShareTerms, max_hours: int) -> ShareTerms:
+    recipient, purpose = " ".join(terms.recipient.split()), " ".join(terms.purpose.split())
+    if not recipient:
+        raise InvalidInputError("Écrivez à qui vous envoyez la copie.", field="recipient")
+    if not purpose:
+        raise InvalidInputError("Écrivez pourquoi vous envoyez la copie.", field="purpose")
+    for value, field in ((recipient, "recipient"), (purpose, "purpose")):
+        if len(value) > MAX_TEXT:
+            raise InvalidInputError(
+                "Écrivez moins de %(max)s caractères.", field=field, max=MAX_TEXT
+            )
+    if not 1 <= terms.expires_in_hours <= max_hours:
+        raise InvalidInputError(
+            "Le lien peut durer de 1 à %(max)s heures.", field="expires_in_hours", max=max_hours
+        )
+    if terms.max_downloads is not None and not 1 <= terms.max_downloads <= 100:
+        raise InvalidInputError(
+            "Le nombre de téléchargements va de 1 à 100.", field="max_downloads"
+        )
+    code = (terms.code or "").strip() or None
+    if code is not None and not 4 <= len(code) <= MAX_CODE:
+        raise InvalidInputError("Le code doit avoir au moins 4 caractères.", field="code")
+    return ShareTerms(recipient, purpose, terms.expires_in_hours, terms.max_downloads, code)
+
+
+@dataclass(frozen=True)
+class SharePlan:
+    """What making a copy needs, gathered in a short transaction: the marking itself runs
+    outside any transaction (a long PDF takes seconds, and SQLite would hold its write lock)."""
+
+    document_id: str
+    owner_id: str
+    content_type: str
+    terms: ShareTerms
+    day: date
+    original_object: str
+    original_key: bytes
+    original_context: BlobContext
+    user_key_id: str
+    user_key_version: int
+    user_key: bytes
+
+
+@dataclass(frozen=True)
+class StoredCopy:
+    plan: SharePlan
+    blob_id: str
+    object_name: str
+    wrapped_data_key: bytes
+    plain_size: int
+    stored_size: int
+    stored_sha256: str
+
+
+def plan_share(
+    db: Session, rt: Runtime, actor: Person, document_id: str, terms: ShareTerms
+) -> SharePlan:
+    document, access = _shareable(db, rt, actor, document_id)
+    terms = clean_terms(terms, rt.settings.share_max_hours)
+    owner_id = access.vault.owner_id
+    original = db.scalars(
+        select(Blob).where(Blob.document_id == document.id, Blob.role == ORIGINAL)
+    ).one()
+    original_key, original_context = blob_decryption(db, rt, original, owner_id)
+    user_key, key = active_user_key(db, rt.master_keys, owner_id)
+    return SharePlan(
+        document_id=document.id,
+        owner_id=owner_id,
+        content_type=document.content_type,
+        terms=terms,
+        day=utcnow().date(),
+        original_object=original.object_name,
+        original_key=original_key,
+        original_context=original_context,
+        user_key_id=user_key.id,
+        user_key_version=user_key.version,
+        user_key=key,
+    )
+
+
+def store_copy(rt: Runtime, plan: SharePlan) -> StoredCopy:
+    """Mark the paper, encrypt the copy under a data key of its own and store it. Raises
+    DamagedFileError, before anything is stored, when the paper cannot be marked."""
+    content = b"".join(
+        decrypt_blob(plan.original_key, plan.original_context, rt.store.get(plan.original_object))
+    )
+    terms = plan.terms
+    copy = mark(content, plan.content_type, marking_text(terms.recipient, terms.purpose, plan.day))
+    blob_id, object_name, data_key = str(uuid.uuid4()), uuid.uuid4().hex, new_key()
+    context = BlobContext(plan.owner_id, plan.document_id, blob_id, SHARE)
+    ciphertext = b"".join(encrypt_blob(data_key, plan.user_key_version, context, [copy.content]))
+    # The ciphertext goes first: a failure after it leaves an object no row names, which the
+    # sweeper removes.
+    stored_size = rt.store.put(object_name, iter([ciphertext]))
+    return StoredCopy(
+        plan=plan,
+        blob_id=blob_id,
+        object_name=object_name,
+        wrapped_data_key=wrap_data_key(
+            plan.user_key,
+            data_key,
+            plan.owner_id,
+            plan.document_id,
+            blob_id,
+            plan.user_key_version,
+        ),
+        plain_size=len(copy.content),
+        stored_size=stored_size,
+        stored_sha256=hashlib.sha256(ciphertext).hexdigest(),
+    )
+
+
+def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) -> NewShare:
+    """Record the link to a stored copy (the rights are checked again: they may have ended
+    while the copy was made); the caller's commit makes it work."""
+    plan, terms = stored.plan, stored.plan.terms
+    document, access = _shareable(db, rt, actor, plan.document_id)
+    now = utcnow()
+    db.add(
+        Blob(
+            id=stored.blob_id,
+            document_id=document.id,
+            role=SHARE,
+            object_name=stored.object_name,
+            user_key_id=plan.user_key_id,
+            wrapped_data_key=stored.wrapped_data_key,
+            format_version=FORMAT_VERSION,
+            plain_size=stored.plain_size,
+            stored_size=stored.stored_size,
+            stored_sha256=stored.stored_sha256,
+            created_at=now,
+        )
+    )
+    token, share_id, key = secrets.token_urlsafe(32), str(uuid.uuid4()), plan.user_key
+    grant = access.grant_for(document)
+    organisations = organisations_of(db, actor.id)
+    share = Share(
+        id=share_id,
+        document_id=document.id,
+        blob_id=stored.blob_id,
+        token_hash=token_hash(token),
+        user_key_id=plan.user_key_id,
+        recipient_sealed=seal_field(key, plan.owner_id, share_id, "recipient", terms.recipient),
+        purpose_sealed=seal_field(key, plan.owner_id, share_id, "purpose", terms.purpose),
+        code_hash=hash_password(terms.code) if terms.code else None,
+        created_by=actor.id,
+        organisation_id=None
+        if grant is None
+        else grant.organisation_id or next(iter(organisations), None),
+        expires_at=now + timedelta(hours=terms.expires_in_hours),
+        max_downloads=terms.max_downloads,
+        downloads=0,
+        created_at=now,
+    )
+    db.add(share)
+    db.flush()
+    note_change(db, actor, access, journal.SHARE_CREATED, document)
+    return NewShare(share_id, token, share.expires_at)
+
+
+def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> list[ShareView]:
+    """The paper's links, newest first."""
+    document, access = _shareable(db, rt, actor, document_id)
+    shares = db.scalars(
+        select(Share).where(Share.document_id == document.id).order_by(Share.created_at.desc())
+    ).all()
+    owner_id = access.vault.owner_id
+    keys: dict[str, bytes] = {}
+    names = dict(
+        db.execute(
+            select(Person.id, Person.display_name).where(
+                Person.id.in_({s.created_by for s in shares})
+            )
+        ).all()
+    )
+    now = utcnow()
+    views = []
+    for share in shares:
+        if share.user_key_id not in keys:
+            keys[share.user_key_id] = open_key(
+                db, rt.master_keys, db.get_one(UserKey, share.user_key_id)
+            )
+        key = keys[share.user_key_id]
+        views.append(
+            ShareView(
+                id=share.id,
+                document_id=share.document_id,
+                recipient=open_field(key, owner_id, share.id, "recipient", share.recipient_sealed),
+                purpose=open_field(key, owner_id, share.id, "purpose", share.purpose_sealed),
+                expires_at=share.expires_at,
+                max_downloads=share.max_downloads,
+                downloads=share.downloads,
+                revoked=share.revoked_at is not None,
+                has_code=share.code_hash is not None,
+                created_by_name=names.get(share.created_by, ""),
+                created_at=share.created_at,
+                valid=_valid(share, now),
+            )
+        )
+    return views
+
+
+def revoke_share(db: Session, rt: Runtime, actor: Person, share_id: str) -> tuple[str, list[str]]:
+    """Stop a link and drop its copy; returns the paper's id and the object names for the
+    caller to purge once this is committed."""
+    share = db.get(Share, share_id)
+    if share is None:
+        raise NotFoundError(NOT_FOUND_SHARE)
+    document, access = _shareable(db, rt, actor, share.document_id)
+    names: list[str] = []
+    if share.revoked_at is None:
+        share.revoked_at = utcnow()
+        note_change(db, actor, access, journal.SHARE_REVOKED, document)
+    if share.blob_id is not None:
+        blob = db.get(Blob, share.blob_id)
+        share.blob_id = None
+        if blob is not None:
+            names.append(blob.object_name)
+            db.delete(blob)
+    db.flush()
+    return document.id, names
+
+
+def public_share(db: Session, rt: Runtime, token: str) -> PublicShare | None:
+    """What the office sees behind a link; None for a link unknown or no longer valid (the
+    same answer for both)."""
+    share = _live(db, token)
+    if share is None:
+        return None
+    document = db.get_one(Document, share.document_id)
+    owner = db.scalars(
+        select(Person).join(Vault, Vault.owner_id == Person.id).where(Vault.id == document.vault_id)
+    ).one()
+    titles = own_titles(db, rt, owner, {document.id})
+    helper = db.get(Person, share.created_by) if share.created_by != owner.id else None
+    organisation = db.get(Organisation, share.organisation_id) if share.organisation_id else None
+    return PublicShare(
+        id=share.id,
+        title=titles.get(document.id, ""),
+        owner_name=owner.display_name,
+        helper_name=helper.display_name if helper else None,
+        organisation_name=organisation.name if organisation else None,
+        expires_at=share.expires_at,
+        needs_code=share.code_hash is not None,
+    )
+
+
+def check_code(db: Session, rt: Runtime, token: str, code: str, source: str) -> bool:
+    """Whether the link is still valid and, when it has a code, the code is right. A wrong
+    code is counted (growing waits, per link and per address) and journaled for the owner."""
+    share = _live(db, token)
+    if share is None:
+        return False
+    if share.code_hash is None:
+        return True
+    attempt = throttle.attempt(db, rt.settings, login=f"share:{share.id}", source=source)
+    throttle.guard(db, attempt)
+    code = code.strip()
+    if not code:
+        raise InvalidInputError("Écrivez le code reçu avec le lien.", field="code")
+    if not verify_password(share.code_hash, code[:MAX_CODE]):
+        throttle.failed(db, attempt)
+        journal.record(
+            db,
+            subject_id=_owner_id(db, share),
+            action=journal.SHARE_CODE_FAILED,
+            target_id=share.document_id,
+            source=source,
+        )
+        raise WrongCodeError(N_("Ce code n'est pas le bon."), field="code")
+    throttle.passed(db, attempt)
+    return True
+
+
+def take_copy(db: Session, rt: Runtime, token: str, code: str, source: str) -> SharedCopy | None:
+    """Count one download and open the marked copy; None when the link is no longer valid.
+    The count is one conditional UPDATE, so concurrent downloads never go past the limit."""
+    if not check_code(db, rt, token, code, source):
+        return None
+    now = utcnow()
+    live_paper = select(Document.id).where(Document.deleted_at.is_(None))
+    counted = db.execute(
+        update(Share)
+        .where(
+            Share.token_hash == token_hash(token),
+            Share.revoked_at.is_(None),
+            Share.expires_at > now,
+            Share.blob_id.is_not(None),
+            (Share.max_downloads.is_(None)) | (Share.downloads < Share.max_downloads),
+            Share.document_id.in_(live_paper),
+        )
+        .values(downloads=Share.downloads + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if counted.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    share = db.scalars(select(Share).where(Share.token_hash == token_hash(token))).one()
+    blob = db.get_one(Blob, share.blob_id)
+    owner_id = _owner_id(db, share)
+    journal.record(
+        db,
+        subject_id=owner_id,
+        action=journal.SHARE_OPENED,
+        target_id=share.document_id,
+        source=source,
+    )
+    content_type = copy_type(db.get_one(Document, share.document_id).content_type)
+    return SharedCopy(
+        content_type=content_type,
+        size=blob.plain_size,
+        filename="copie" + _EXTENSIONS.get(content_type, ""),
+        chunks=decrypt_stored_blob(db, rt, blob, owner_id),
+    )
+
+
+_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def _shareable(
+    db: Session, rt: Runtime, actor: Person, document_id: str
+) -> tuple[Document, Access]:
+    document, access = require_document(db, rt.settings, actor, document_id, Action.SHARE)
+    if document.deleted_at is not None:
+        raise NotFoundError(NOT_FOUND_DOCUMENT)
+    return document, access
+
+
+def _live(db: Session, token: str) -> Share | None:
+    if not token or len(token) > 100:
+        return None
+    share = db.scalar(select(Share).where(Share.token_hash == token_hash(token)))
+    if share is None:
+        return None
+    return share if _valid(share, utcnow()) and _paper_is_there(db, share) else None
+
+
+def _valid(share: Share, now: datetime) -> bool:
+    used_up = share.max_downloads is not None and share.downloads >= share.max_downloads
+    return (
+        share.revoked_at is None
+        and share.expires_at > now
+        and share.blob_id is not None
+        and not used_up
+    )
+
+
+def _paper_is_there(db: Session, share: Share) -> bool:
+    document = db.get(Document, share.document_id)
+    return document is not None and document.deleted_at is None
+
+
+def _owner_id(db: Session, share: Share) -> str:
+    owner_id: str = db.scalars(
+        select(Vault.owner_id)
+        .join(Document, Document.vault_id == Vault.id)
+        .where(Document.id == share.document_id)
+    ).one()
+    return owner_id
