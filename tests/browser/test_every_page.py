@@ -1,7 +1,6 @@
 """Every page of the four sides (the person, the counsellor, the organisation admin, the platform
 admin) and the signed-out pages, at 320 px with and without JavaScript and at 1280 px with it: no
-sideways
-scrolling, no critical or serious axe-core violation (WCAG 2.2 target size included), under
+sideways scrolling, no critical or serious axe-core violation (WCAG 2.2 target size included), under
 100 KB before the paper itself, and a screenshot of each in $COFFRE_TEST_SCREENSHOTS (else a
 temporary folder). A failing test is named after the page, the width and the way of browsing.
 
