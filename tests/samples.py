@@ -3,10 +3,11 @@
 import io
 import os
 import zlib
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from PIL import Image
+from PIL import Image
+
+ORIENTATION = 0x0112
+GPS_INFO = 0x8825
 
 
 def pdf(marker: str = "", padding: int = 0) -> bytes:
@@ -52,16 +53,15 @@ def png(width: int = 4, height: int = 4) -> bytes:
 
 
 def jpeg(payload: bytes = b"") -> bytes:
-    """Bytes shaped like a JPEG (start and end markers around a comment segment)."""
-    comment = b"coffre test image " + payload
-    return b"\xff\xd8\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + b"\xff\xd9"
+    """A small real JPEG whose comment segment carries `payload`."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "grey").save(out, "JPEG", comment=b"coffre test image " + payload)
+    return out.getvalue()
 
 
 def photo(kind: str = "JPEG", *, with_exif: bool = False) -> bytes:
     """A light grey 400x300 picture made with Pillow; with EXIF naming a test camera and
     asking for a quarter turn, when asked."""
-    from PIL import Image
-
     image = Image.new("RGB", (400, 300), (250, 250, 250))
     out = io.BytesIO()
     if with_exif:
@@ -80,3 +80,26 @@ def changed_pixels(before: "Image.Image", after: "Image.Image") -> int:
 
     difference = ImageChops.difference(before.convert("L"), after.convert("L").resize(before.size))
     return sum(difference.point(lambda value: 255 if value > 20 else 0).histogram()[255:])
+
+
+def phone_photo(
+    width: int = 400,
+    height: int = 200,
+    *,
+    orientation: int | None = None,
+    gps: bool = False,
+    colours: tuple[str, str] = ("red", "blue"),
+) -> bytes:
+    """A photo as a phone takes it: the stored pixels have their first colour on the left half,
+    the second on the right; `orientation` is the EXIF tag that says how to turn it upright
+    (6: a quarter turn clockwise); `gps` adds a position (a square in Orléans, no one's home)."""
+    picture = Image.new("RGB", (width, height), colours[1])
+    picture.paste(colours[0], (0, 0, width // 2, height))
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[ORIENTATION] = orientation
+    if gps:
+        exif.get_ifd(GPS_INFO).update({1: "N", 2: (47.0, 54.0, 9.0), 3: "E", 4: (1.0, 54.0, 33.0)})
+    out = io.BytesIO()
+    picture.save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()

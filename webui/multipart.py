@@ -16,7 +16,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from vault.errors import N_
 
 MAX_FIELD_BYTES = 64 * 1024
-MAX_PARTS = 32
+# A paper of MAX_PHOTOS photos (vault/documents/previews.py) and its few fields.
+MAX_PARTS = 48
 
 # Shown on the error page (webui/errors.py), in the person's language.
 INCOMPLETE = N_("Le formulaire envoyé est incomplet.")

@@ -1,14 +1,21 @@
 """The upload journey shared by the API and the pages: stream the file part of a form into
-the vault (checked, encrypted, stored), collect the other fields, then record the document."""
+the vault (checked, encrypted, stored), collect the other fields, then record the document.
 
-from collections.abc import Callable
+A form may carry one PDF, or one or more photos of the same paper (JPEG, PNG): a PDF streams
+straight into the vault, whatever its size; photos are held in memory (the whole body is bounded
+by max_upload_bytes) until the last one, then become one file (vault/documents/previews.py)."""
+
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import PurePath
 
 import anyio.to_thread
 from fastapi import Request
 
 from vault.db import transaction
+from vault.documents import previews
 from vault.documents.inspection import too_large
 from vault.documents.service import (
     DocumentFields,
@@ -17,16 +24,32 @@ from vault.documents.service import (
     UploadPlan,
     create_document,
     discard_upload,
+    inspect_upload,
     plan_upload,
+    store_inspected,
     store_upload,
 )
-from vault.errors import FileTooLargeError, InvalidInputError, VaultError
+from vault.errors import N_, FileTooLargeError, InvalidInputError, VaultError
 from vault.models import Person
 from vault.runtime import Runtime
 from webui.multipart import FilePart, MultipartReader, TextField
 
 # Room for the form's other fields and multipart boundaries on top of the file itself.
 FORM_OVERHEAD = 256 * 1024
+PDF = "application/pdf"
+# A PNG alone is kept as it is: a scan or a screenshot, lossless, without a position in it.
+KEPT_AS_IS = "image/png"
+
+MIXED = N_("Envoyez soit des photos, soit un seul PDF.")
+TOO_MANY_PHOTOS = N_("Envoyez %(max)s photos au plus.")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Photo:
+    content_type: str
+    content: bytes
 
 
 @dataclass
@@ -34,6 +57,8 @@ class ReceivedForm:
     fields: dict[str, str] = field(default_factory=dict)
     stored: StoredUpload | None = None
     filename: str | None = None
+    # The photos of one paper, in the order they were sent, until they become one file.
+    photos: list[Photo] = field(default_factory=list)
 
 
 def declared_oversize(request: Request, rt: Runtime) -> FileTooLargeError | None:
@@ -69,35 +94,70 @@ async def receive_form(
         raise oversize
     limit = rt.settings.max_upload_bytes
     reader = MultipartReader(request, max_body=limit + FORM_OVERHEAD)
+    plan: UploadPlan | None = None
     try:
         while (part := await reader.next_part()) is not None:
             if isinstance(part, TextField):
                 form.fields[part.name] = part.value
             elif oversize is not None:
                 raise oversize
-            elif part.name == "file" and part.filename and form.stored is None:
-                if before_file is not None:
-                    before_file(form.fields)
-                plan = await anyio.to_thread.run_sync(_plan, rt, actor, vault_id)
-                if _declared(request) > plan.free_bytes + FORM_OVERHEAD:
-                    raise plan.over_quota()
-                form.stored = await anyio.to_thread.run_sync(
-                    store_upload, rt, plan, reader.file_chunks_in_thread()
+            elif part.name == "file" and part.filename:
+                if plan is None:
+                    if before_file is not None:
+                        before_file(form.fields)
+                    plan = await anyio.to_thread.run_sync(_plan, rt, actor, vault_id)
+                    if _declared(request) > plan.free_bytes + FORM_OVERHEAD:
+                        raise plan.over_quota()
+                    form.filename = part.filename
+                await anyio.to_thread.run_sync(
+                    _take_file, rt, plan, reader.file_chunks_in_thread(), form
                 )
-                form.filename = part.filename
             else:
                 await _skip_file(reader, part)
+        if plan is not None and form.photos:
+            form.stored = await anyio.to_thread.run_sync(_store_photos, rt, plan, form)
     except VaultError as exc:
+        form.photos.clear()
         if form.stored is not None:
             discard_upload(rt.store, form.stored)
         if not isinstance(exc, FileTooLargeError):
             form.fields.update(await reader.remaining_fields())
         raise
     except BaseException:
+        form.photos.clear()
         if form.stored is not None:
             discard_upload(rt.store, form.stored)
         raise
     return form
+
+
+def _take_file(rt: Runtime, plan: UploadPlan, chunks: Iterator[bytes], form: ReceivedForm) -> None:
+    """In a worker thread: a PDF streams into the vault; a photo is kept for later. Each is
+    recognised by its content before anything else is done with it."""
+    upload = inspect_upload(rt, plan, chunks)
+    content_type = upload.content_type()
+    if form.stored is not None or (content_type == PDF and form.photos):
+        raise InvalidInputError(MIXED, field="file")
+    if content_type == PDF:
+        form.stored = store_inspected(rt, plan, upload)
+        return
+    if len(form.photos) >= previews.MAX_PHOTOS:
+        raise InvalidInputError(TOO_MANY_PHOTOS, field="file", max=previews.MAX_PHOTOS)
+    form.photos.append(Photo(content_type, b"".join(upload)))
+    limit = rt.settings.max_upload_bytes
+    if sum(len(p.content) for p in form.photos) > min(limit, plan.free_bytes):
+        raise plan.over_quota() if plan.free_bytes < limit else too_large(limit)
+
+
+def _store_photos(rt: Runtime, plan: UploadPlan, form: ReceivedForm) -> StoredUpload:
+    """One PNG as it is; one JPEG cleaned; several photos as one PDF."""
+    photos, form.photos = form.photos, []
+    if len(photos) == 1 and photos[0].content_type == KEPT_AS_IS:
+        return store_upload(rt, plan, [photos[0].content])
+    made = previews.photos_as_one_file(rt.settings, [p.content for p in photos])
+    if len(photos) > 1 and form.filename:
+        form.filename = PurePath(form.filename).stem + ".pdf"
+    return store_upload(rt, plan, [made])
 
 
 async def _skip_file(reader: MultipartReader, _part: FilePart) -> None:
@@ -138,7 +198,17 @@ async def record_document(rt: Runtime, actor: Person, form: ReceivedForm) -> Doc
             return create_document(db, rt, actor, stored, fields)
 
     try:
-        return await anyio.to_thread.run_sync(record)
+        view = await anyio.to_thread.run_sync(record)
     except BaseException:
         discard_upload(rt.store, stored)
         raise
+    await anyio.to_thread.run_sync(_thumbnail_if_possible, rt, view.id)
+    return view
+
+
+def _thumbnail_if_possible(rt: Runtime, document_id: str) -> None:
+    """The paper is kept whatever happens to its thumbnail: without one, lists show an icon."""
+    try:
+        previews.add_thumbnail(rt, document_id)
+    except Exception:
+        log.exception("thumbnail of document %s not stored", document_id)

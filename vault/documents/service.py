@@ -111,15 +111,67 @@ def plan_upload(db: Session, rt: Runtime, actor: Person, vault_id: str) -> Uploa
 def store_upload(rt: Runtime, plan: UploadPlan, chunks: Iterable[bytes]) -> StoredUpload:
     """Check, encrypt and store the bytes. Raises before anything is stored if the file is
     refused; if it fails midway, the store leaves nothing behind."""
+    return store_inspected(rt, plan, inspect_upload(rt, plan, chunks))
+
+
+def inspect_upload(rt: Runtime, plan: UploadPlan, chunks: Iterable[bytes]) -> InspectedUpload:
+    """The bytes checked as they are read, against the instance's limit or the room left in
+    the vault, whichever is smaller (each with its own words)."""
     if plan.free_bytes < rt.settings.max_upload_bytes:
-        upload = InspectedUpload(chunks, plan.free_bytes, plan.over_quota())
-    else:
-        upload = InspectedUpload(chunks, rt.settings.max_upload_bytes)
+        return InspectedUpload(chunks, plan.free_bytes, plan.over_quota())
+    return InspectedUpload(chunks, rt.settings.max_upload_bytes)
+
+
+def store_inspected(rt: Runtime, plan: UploadPlan, upload: InspectedUpload) -> StoredUpload:
+    """store_upload for bytes whose inspection has begun (their type may already be known)."""
     content_type = upload.content_type()
-    document_id, blob_id = str(uuid.uuid4()), str(uuid.uuid4())
-    object_name = uuid.uuid4().hex
+    document_id = str(uuid.uuid4())
+    blob = store_blob(
+        rt,
+        BlobOwner(plan.owner_id, plan.user_key, plan.user_key_version),
+        document_id,
+        ORIGINAL,
+        upload,
+    )
+    return StoredUpload(
+        plan=plan,
+        document_id=document_id,
+        blob_id=blob.blob_id,
+        object_name=blob.object_name,
+        wrapped_data_key=blob.wrapped_data_key,
+        content_type=content_type,
+        plain_size=upload.size,
+        stored_size=blob.stored_size,
+        stored_sha256=blob.stored_sha256,
+    )
+
+
+@dataclass(frozen=True)
+class BlobOwner:
+    """Whose user key (opened, and its version) wraps the data key of a new blob."""
+
+    owner_id: str
+    user_key: bytes
+    user_key_version: int
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    blob_id: str
+    object_name: str
+    wrapped_data_key: bytes
+    stored_size: int
+    stored_sha256: str
+
+
+def store_blob(
+    rt: Runtime, owner: BlobOwner, document_id: str, role: str, chunks: Iterable[bytes]
+) -> StoredBlob:
+    """Encrypt bytes under a fresh data key into a new object with an opaque name; the caller
+    writes the Blob row (or deletes the object if it cannot)."""
+    blob_id, object_name = str(uuid.uuid4()), uuid.uuid4().hex
     data_key = new_key()
-    context = BlobContext(plan.owner_id, document_id, blob_id, ORIGINAL)
+    context = BlobContext(owner.owner_id, document_id, blob_id, role)
     digest = hashlib.sha256()
 
     def hashed(stream: Iterator[bytes]) -> Iterator[bytes]:
@@ -128,22 +180,12 @@ def store_upload(rt: Runtime, plan: UploadPlan, chunks: Iterable[bytes]) -> Stor
             yield piece
 
     stored_size = rt.store.put(
-        object_name, hashed(encrypt_blob(data_key, plan.user_key_version, context, upload))
+        object_name, hashed(encrypt_blob(data_key, owner.user_key_version, context, chunks))
     )
     wrapped = wrap_data_key(
-        plan.user_key, data_key, plan.owner_id, document_id, blob_id, plan.user_key_version
+        owner.user_key, data_key, owner.owner_id, document_id, blob_id, owner.user_key_version
     )
-    return StoredUpload(
-        plan=plan,
-        document_id=document_id,
-        blob_id=blob_id,
-        object_name=object_name,
-        wrapped_data_key=wrapped,
-        content_type=content_type,
-        plain_size=upload.size,
-        stored_size=stored_size,
-        stored_sha256=digest.hexdigest(),
-    )
+    return StoredBlob(blob_id, object_name, wrapped, stored_size, digest.hexdigest())
 
 
 def discard_upload(store: BlobStore, stored: StoredUpload) -> None:

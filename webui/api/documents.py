@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from vault.accounts import vault_of
-from vault.documents import service
+from vault.documents import previews, service
 from vault.errors import NotFoundError
 from vault.expiry import rule_of
 from vault.models import Person
@@ -49,7 +49,14 @@ def resolve_vault_id(db: DbSession, person: Person, vault_id: str) -> str:
                         "type": "object",
                         "required": ["file", "category"],
                         "properties": {
-                            "file": {"type": "string", "format": "binary"},
+                            "file": {
+                                "description": "One PDF, or one or more photos (JPEG, PNG) of "
+                                "one paper, each a `file` part: several photos become one PDF, "
+                                "pages in the parts' order; one photo (JPEG) is stored upright, "
+                                "reduced and without its EXIF or GPS data.",
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            },
                             "title": {"type": "string"},
                             "category": {"type": "string"},
                             "expires_on": {"type": "string", "format": "date"},
@@ -126,6 +133,27 @@ def document_content(
     db.commit()  # the journal line is kept before the first byte leaves, however far it gets
     db.close()
     return content_response(view, chunks, disposition="attachment")
+
+
+@router.get(
+    "/documents/{document_id}/thumbnail",
+    response_class=Response,
+    responses={
+        200: {"content": {previews.THUMBNAIL_TYPE: {}}, "description": "A small JPEG."},
+        404: {"model": ErrorOut, "description": "No such paper, or no thumbnail for it."},
+    },
+)
+def document_thumbnail(
+    document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep
+) -> Response:
+    """A small picture of the paper (its first page), for lists; 404 when none could be made."""
+    return thumbnail_response(previews.open_thumbnail(db, rt, person, document_id))
+
+
+def thumbnail_response(picture: bytes) -> Response:
+    return Response(
+        picture, media_type=previews.THUMBNAIL_TYPE, headers={"Cache-Control": "no-store"}
+    )
 
 
 def content_response(

@@ -216,7 +216,7 @@ def test_reencrypt_replaces_every_blob(client: TestClient, rt: Runtime, settings
             before[document_id] = (blob.object_name, *blob_decryption(db, rt, blob, owner))
     done = coffre(settings, "keys", "reencrypt", "--login", "amina.diallo")
     assert done.returncode == 0, done.stderr
-    assert "2 blobs re-encrypted" in done.stdout
+    assert "4 blobs re-encrypted" in done.stdout  # each paper and its thumbnail
     names = {info.name for info in rt.store.list()}
     for document_id, (old_name, old_key, context) in before.items():
         new_name = blob_of(rt, document_id).object_name
@@ -225,6 +225,9 @@ def test_reencrypt_replaces_every_blob(client: TestClient, rt: Runtime, settings
         with pytest.raises(CryptoError):
             b"".join(decrypt_blob(old_key, context, rt.store.get(new_name)))
     all_papers_open(client, amina, papers)
+    for document_id in papers:
+        thumbnail = f"/api/v1/documents/{document_id}/thumbnail"
+        assert client.get(thumbnail, headers=amina["headers"]).status_code == 200
     assert coffre(settings, "keys", "verify").returncode == 0
 
 
@@ -328,7 +331,7 @@ def test_status_flags_overdue_keys_and_shows_the_last_verify(
     late = coffre(settings, "keys", "status")
     assert "OVERDUE: rotate the master key" in late.stdout
     assert "Last verify:" in late.stdout
-    assert "1 blobs, 0 failed" in late.stdout
+    assert "2 blobs, 0 failed" in late.stdout  # the paper and its thumbnail
     assert coffre(settings, "keys", "rotate-master").returncode == 0
     monkeypatch.setenv("COFFRE_MASTER_ROTATION_DAYS", "365")
     assert "OVERDUE" not in coffre(settings, "keys", "status").stdout

@@ -23,7 +23,9 @@ def stored_bytes(rt: Runtime) -> list[bytes]:
 
 def blob_of(rt: Runtime, document_id: str) -> Blob:
     with transaction(rt.sessions) as db:
-        return db.scalars(select(Blob).where(Blob.document_id == document_id)).one()
+        return db.scalars(
+            select(Blob).where(Blob.document_id == document_id, Blob.role == "original")
+        ).one()
 
 
 def headers_of(who: dict[str, Any]) -> dict[str, str]:

@@ -50,10 +50,11 @@ def test_store_and_database_hold_no_plaintext(
     created = upload(client, amina, paper, f"{MARKER}.pdf", title=TITLE)
     assert created.status_code == 201
     objects = stored_bytes(rt)
-    assert len(objects) == 1
-    assert objects[0].startswith(b"CFRB")
-    for needle in (MARKER.encode(), TITLE.encode(), paper[100:164]):
-        assert needle not in objects[0]
+    assert len(objects) == 2  # the paper and its thumbnail, each encrypted
+    for stored in objects:
+        assert stored.startswith(b"CFRB")
+        for needle in (MARKER.encode(), TITLE.encode(), paper[100:164]):
+            assert needle not in stored
     names = [info.name for info in rt.store.list()]
     assert all(MARKER not in n and created.json()["id"] not in n for n in names)
     dump = database_dump(rt, settings)
@@ -170,12 +171,13 @@ def test_keys_verify_passes_then_fails_on_corruption(
     ids = [upload(client, amina, pdf(str(i), padding=30_000)).json()["id"] for i in range(3)]
     good = coffre(settings, "keys", "verify")
     assert good.returncode == 0, good.stdout + good.stderr
-    assert "3 of 3 blobs verified, 0 failed" in good.stdout
+    # Each paper and its thumbnail: a thumbnail is checked like any blob.
+    assert "6 of 6 blobs verified, 0 failed" in good.stdout
     flip_bit(rt, blob_of(rt, ids[1]).object_name, -20)
     bad = coffre(settings, "keys", "verify")
     assert bad.returncode == 1
     assert f"FAILED blob {blob_of(rt, ids[1]).id}" in bad.stdout
-    assert "2 of 3 blobs verified, 1 failed" in bad.stdout
+    assert "5 of 6 blobs verified, 1 failed" in bad.stdout
     status = coffre(settings, "keys", "status")
     assert status.returncode == 0
     assert "primary" in status.stdout
@@ -211,5 +213,5 @@ def test_sweeper_removes_unreferenced_objects_only(
     with transaction(rt.sessions) as db:
         assert sweep_orphans(db, rt.store, timedelta(hours=1)) == 0
         assert sweep_orphans(db, rt.store, timedelta(0), now=utcnow() + timedelta(minutes=1)) == 1
-    assert counts(rt) == (1, 1, 1)
+    assert counts(rt) == (1, 2, 2)  # the paper and its thumbnail
     assert client.get("/api/v1/vaults/me/documents", headers=amina["headers"]).status_code == 200

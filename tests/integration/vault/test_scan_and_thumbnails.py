@@ -1,0 +1,204 @@
+"""Photos taken with a phone become one clean paper; every paper gets a small thumbnail, made in
+a limited process so that a hostile file costs nothing but its thumbnail."""
+
+import io
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from tests.integration.vault.helpers import counts
+from tests.samples import GPS_INFO, ORIENTATION, jpeg, pdf, phone_photo, png
+from vault.db import transaction
+from vault.documents.previews import MAX_PHOTOS, THUMBNAIL
+from vault.models import Blob
+from vault.runtime import Runtime
+
+
+def send(
+    client: TestClient, who: dict[str, Any], *files: tuple[str, bytes], vault: str = "me"
+) -> Any:
+    return client.post(
+        f"/api/v1/vaults/{vault}/documents",
+        headers=who["headers"],
+        files=[("file", (name, content, "application/octet-stream")) for name, content in files],
+        data={"title": "Carte d'identité", "category": "identity"},
+    )
+
+
+def content_of(client: TestClient, who: dict[str, Any], document_id: str) -> bytes:
+    answer = client.get(f"/api/v1/documents/{document_id}/content", headers=who["headers"])
+    assert answer.status_code == 200, answer.text
+    return answer.content
+
+
+def pages_of(content: bytes) -> list[Image.Image]:
+    reader = PdfReader(io.BytesIO(content))
+    pictures: list[Image.Image] = []
+    for page in reader.pages:
+        (embedded,) = page.images
+        pictures.append(Image.open(io.BytesIO(embedded.data)))
+    return pictures
+
+
+def colour_at(picture: Image.Image, x: float, y: float) -> str:
+    red, _green, blue = picture.convert("RGB").getpixel(
+        (int(x * (picture.width - 1)), int(y * (picture.height - 1)))
+    )  # type: ignore[misc]
+    return "red" if red > blue else "blue"
+
+
+def thumbnail(client: TestClient, who: dict[str, Any], document_id: str) -> Any:
+    return client.get(f"/api/v1/documents/{document_id}/thumbnail", headers=who["headers"])
+
+
+def test_two_photos_become_one_pdf_upright_in_order_without_exif(
+    client: TestClient, amina: dict[str, Any]
+) -> None:
+    turned = phone_photo(400, 200, orientation=6, gps=True)
+    located = phone_photo(300, 150, gps=True, colours=("blue", "red"))
+    created = send(client, amina, ("recto.jpg", turned), ("verso.jpg", located))
+    assert created.status_code == 201, created.text
+    assert created.json()["content_type"] == "application/pdf"
+
+    content = content_of(client, amina, created.json()["id"])
+    assert created.json()["size"] == len(content)
+    first, second = pages_of(content)
+    # The first photo stood on its side: upright, it is tall, its left half now on top.
+    assert first.size == (200, 400)
+    assert (colour_at(first, 0.5, 0.1), colour_at(first, 0.5, 0.9)) == ("red", "blue")
+    assert second.size == (300, 150)
+    assert (colour_at(second, 0.1, 0.5), colour_at(second, 0.9, 0.5)) == ("blue", "red")
+    for page in (first, second):
+        assert not page.getexif()
+        assert "exif" not in page.info
+    assert b"Exif" not in content
+
+
+def test_a_single_photo_stays_a_photo_upright_reduced_without_gps(
+    client: TestClient, amina: dict[str, Any]
+) -> None:
+    created = send(client, amina, ("carte.jpg", phone_photo(3000, 1000, orientation=6, gps=True)))
+    assert created.status_code == 201, created.text
+    assert created.json()["content_type"] == "image/jpeg"
+    cleaned = Image.open(io.BytesIO(content_of(client, amina, created.json()["id"])))
+    assert cleaned.size == (667, 2000)
+    exif = cleaned.getexif()
+    assert ORIENTATION not in exif
+    assert not exif.get_ifd(GPS_INFO)
+
+
+def test_a_single_png_is_kept_byte_for_byte(client: TestClient, amina: dict[str, Any]) -> None:
+    picture = png(64, 40)
+    created = send(client, amina, ("scan.png", picture))
+    assert created.status_code == 201, created.text
+    assert content_of(client, amina, created.json()["id"]) == picture
+
+
+@pytest.mark.parametrize(
+    ("files", "status", "words"),
+    [
+        ((("a.jpg", phone_photo()), ("b.pdf", pdf())), 422, "soit des photos, soit un seul PDF"),
+        ((("b.pdf", pdf()), ("a.jpg", phone_photo())), 422, "soit des photos, soit un seul PDF"),
+        ((("a.pdf", pdf()), ("b.pdf", pdf())), 422, "soit des photos, soit un seul PDF"),
+        ((("a.jpg", phone_photo()), ("b.txt", b"bonjour")), 415, "JPG, PNG ou PDF"),
+    ],
+    ids=["photo-then-pdf", "pdf-then-photo", "two-pdfs", "photo-then-text"],
+)
+def test_refused_mixtures_store_nothing(
+    client: TestClient,
+    rt: Runtime,
+    amina: dict[str, Any],
+    files: tuple[tuple[str, bytes], ...],
+    status: int,
+    words: str,
+) -> None:
+    answer = send(client, amina, *files)
+    assert answer.status_code == status, answer.text
+    assert words in answer.json()["detail"]
+    assert counts(rt) == (0, 0, 0)
+
+
+def test_too_many_photos_are_refused(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    small = jpeg()
+    answer = send(client, amina, *[(f"{n}.jpg", small) for n in range(MAX_PHOTOS + 1)])
+    assert answer.status_code == 422, answer.text
+    assert f"{MAX_PHOTOS} photos au plus" in answer.json()["detail"]
+    assert counts(rt) == (0, 0, 0)
+
+
+def huge_png(width: int, height: int) -> bytes:
+    """A PNG that claims many pixels yet is small: a single colour compresses to almost nothing."""
+    out = io.BytesIO()
+    Image.new("L", (width, height)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_photo_with_too_many_pixels_is_refused(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    answer = send(client, amina, ("a.jpg", phone_photo()), ("b.png", huge_png(10_000, 6_000)))
+    assert answer.status_code == 413, answer.text
+    assert "trop grande" in answer.json()["detail"]
+    assert counts(rt) == (0, 0, 0)
+
+
+def thumbnails(rt: Runtime, document_id: str) -> list[Blob]:
+    with transaction(rt.sessions) as db:
+        return list(
+            db.scalars(select(Blob).where(Blob.document_id == document_id, Blob.role == THUMBNAIL))
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("photo.jpg", phone_photo(800, 600)), ("avis.pdf", pdf("vignette"))]
+)
+def test_a_thumbnail_is_made_for_a_photo_and_a_pdf(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], name: str, content: bytes
+) -> None:
+    created = send(client, amina, (name, content))
+    assert created.status_code == 201, created.text
+    document_id = created.json()["id"]
+    answer = thumbnail(client, amina, document_id)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "image/jpeg"
+    assert answer.headers["cache-control"] == "no-store"
+    small = Image.open(io.BytesIO(answer.content))
+    assert max(small.size) == 240
+    # Encrypted like the original: the stored object is not the picture.
+    (blob,) = thumbnails(rt, document_id)
+    assert answer.content not in b"".join(rt.store.get(blob.object_name))
+
+
+def test_someone_else_gets_404_for_a_thumbnail(
+    client: TestClient, amina: dict[str, Any], bruno: dict[str, Any]
+) -> None:
+    document_id = send(client, amina, ("photo.jpg", phone_photo())).json()["id"]
+    assert thumbnail(client, bruno, document_id).status_code == 404
+
+
+def test_a_pdf_that_breaks_the_drawing_is_kept_without_thumbnail(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    hostile = b"%PDF-1.7\n" + b"\x00\xff garbage that is no PDF at all " * 500 + b"\n%%EOF\n"
+    created = send(client, amina, ("piege.pdf", hostile))
+    assert created.status_code == 201, created.text
+    document_id = created.json()["id"]
+    assert content_of(client, amina, document_id) == hostile
+    assert thumbnails(rt, document_id) == []
+    assert thumbnail(client, amina, document_id).status_code == 404
+
+
+def test_a_worker_out_of_time_leaves_no_thumbnail(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rt.settings, "preview_timeout_seconds", 0.001)
+    created = send(client, amina, ("avis.pdf", pdf("lent")))
+    assert created.status_code == 201, created.text
+    assert thumbnails(rt, created.json()["id"]) == []
+    assert thumbnail(client, amina, created.json()["id"]).status_code == 404

@@ -1,0 +1,158 @@
+"""The separate process that opens pictures and PDFs: a hostile file can only crash, exhaust or
+stall this process, never the server. Its limits are set before any image library is loaded.
+
+    python -m vault.documents.preview_worker JOB MEMORY_MIB CPU_SECONDS SIZE [SIZE...]
+
+reads the parts (their sizes given in order) concatenated on stdin, writes the result on stdout.
+Jobs:
+  photos     one picture: the same picture as a JPEG cleaned (upright, at most 2000 px, no
+             metadata); several: one PDF, one page per picture in their order
+  thumbnail  a small JPEG of one picture or of the first page of one PDF
+Exit status: 0 done, 3 a picture has too many pixels, any other: could not be done.
+
+Only the standard library and the image libraries are imported here (no coffre module): this
+process gets no settings, no keys and no database.
+"""
+
+import io
+import resource
+import sys
+import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+PHOTO_LONG_SIDE = 2000
+PHOTO_QUALITY = 85
+# Pages sized as if the photo were a 200 dpi scan (2000 px: about 25 cm).
+PHOTO_DPI = 200
+THUMBNAIL_LONG_SIDE = 240
+THUMBNAIL_QUALITY = 80
+# About 50 megapixels: beyond what phones take; each decoded picture stays well under the limit.
+MAX_PIXELS = 50_000_000
+TOO_MANY_PIXELS = 3
+
+
+def main(argv: list[str]) -> int:
+    job, memory_mib, cpu_seconds, *sizes = argv
+    limit_self(int(memory_mib), int(cpu_seconds))
+    data = sys.stdin.buffer.read()
+    parts, start = [], 0
+    for size in map(int, sizes):
+        parts.append(data[start : start + size])
+        start += size
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    try:
+        result = photos(parts) if job == "photos" else thumbnail(parts[0])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return TOO_MANY_PIXELS
+    sys.stdout.buffer.write(result)
+    return 0
+
+
+def limit_self(memory_mib: int, cpu_seconds: int) -> None:
+    memory = memory_mib * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+
+
+def photos(parts: list[bytes]) -> bytes:
+    if len(parts) == 1:
+        return clean_picture(parts[0])[0]
+    return pdf_of([clean_picture(part) for part in parts])
+
+
+def clean_picture(data: bytes) -> tuple[bytes, tuple[int, int]]:
+    """The picture upright, at most PHOTO_LONG_SIDE, saved again as a JPEG without its metadata
+    (EXIF, GPS position, comments)."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data), formats=["JPEG", "PNG"]) as opened:
+        opened.thumbnail((PHOTO_LONG_SIDE, PHOTO_LONG_SIDE))
+        picture = ImageOps.exif_transpose(opened)
+    picture.info = {}  # the EXIF block (GPS position included), comments, text chunks
+    out = io.BytesIO()
+    flat = picture.convert("RGB")
+    flat.save(out, "JPEG", quality=PHOTO_QUALITY, optimize=True)
+    return out.getvalue(), flat.size
+
+
+def pdf_of(pages: list[tuple[bytes, tuple[int, int]]]) -> bytes:
+    """One page per JPEG, embedded as it is (a PDF shows JPEG data directly: no second loss)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import (
+        DecodedStreamObject,
+        DictionaryObject,
+        EncodedStreamObject,
+        NameObject,
+        NumberObject,
+    )
+
+    writer = PdfWriter()
+    for jpeg, (width, height) in pages:
+        page_width, page_height = width * 72 / PHOTO_DPI, height * 72 / PHOTO_DPI
+        page = writer.add_blank_page(width=page_width, height=page_height)
+        image = EncodedStreamObject()
+        image._data = jpeg
+        image.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Image"),
+                NameObject("/Width"): NumberObject(width),
+                NameObject("/Height"): NumberObject(height),
+                NameObject("/ColorSpace"): NameObject("/DeviceRGB"),
+                NameObject("/BitsPerComponent"): NumberObject(8),
+                NameObject("/Filter"): NameObject("/DCTDecode"),
+            }
+        )
+        page[NameObject("/Resources")] = DictionaryObject(
+            {
+                NameObject("/XObject"): DictionaryObject(
+                    {NameObject("/Photo"): writer._add_object(image)}
+                )
+            }
+        )
+        drawing = DecodedStreamObject()
+        drawing.set_data(b"q %.2f 0 0 %.2f 0 0 cm /Photo Do Q" % (page_width, page_height))
+        page[NameObject("/Contents")] = writer._add_object(drawing)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def thumbnail(data: bytes) -> bytes:
+    from PIL import Image, ImageOps
+
+    if data.startswith(b"%PDF-"):
+        picture = first_page(data)
+    else:
+        with Image.open(io.BytesIO(data), formats=["JPEG", "PNG"]) as opened:
+            opened.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))
+            picture = ImageOps.exif_transpose(opened)
+    picture.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))
+    out = io.BytesIO()
+    with_alpha = picture.convert("RGBA")
+    flat = Image.new("RGB", picture.size, "white")
+    flat.paste(with_alpha, mask=with_alpha.getchannel("A"))
+    flat.save(out, "JPEG", quality=THUMBNAIL_QUALITY)
+    return out.getvalue()
+
+
+def first_page(data: bytes) -> "Image.Image":
+    """The first page drawn at thumbnail size, whatever size the page claims to be."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    page = document[0]
+    width, height = page.get_size()
+    scale = THUMBNAIL_LONG_SIDE / max(width, height, 1)
+    picture: Image.Image = page.render(scale=scale).to_pil()
+    return picture
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,168 @@
+"""Pictures made from papers, always in the separate, limited process of preview_worker:
+several photos of one paper become one PDF; each paper gets a small thumbnail for the lists.
+
+A thumbnail is a blob like any other (role "thumbnail", its own data key wrapped by the owner's
+user key, bound to the paper): rotation, re-encryption, verification and erasure treat it as
+they treat the original. A paper that cannot be drawn simply has none.
+"""
+
+import logging
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import vault
+from vault.config import Settings
+from vault.db import transaction
+from vault.documents import preview_worker
+from vault.documents.service import (
+    ORIGINAL,
+    BlobOwner,
+    decrypt_stored_blob,
+    store_blob,
+)
+from vault.errors import N_, DamagedFileError, FileTooLargeError, NotFoundError
+from vault.keychain import open_key
+from vault.models import Blob, Document, Person, UserKey, Vault, utcnow
+from vault.policy import Action, require_document
+from vault.runtime import Runtime
+
+THUMBNAIL = "thumbnail"
+THUMBNAIL_TYPE = "image/jpeg"
+# Thumbnails are drawn from papers up to this size, read back whole: larger ones keep the icon.
+THUMBNAIL_SOURCE_MAX = 32 * 1024 * 1024
+MAX_PHOTOS = 30
+
+NO_THUMBNAIL = N_("Ce papier n'a pas de vignette.")
+TOO_MANY_PIXELS = N_("Une photo est trop grande. Envoyez une photo plus petite.")
+UNREADABLE_PHOTO = N_("Une photo n'a pas pu être lue. Essayez de l'envoyer à nouveau.")
+
+_ROOT = Path(vault.__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+class PreviewFailedError(Exception):
+    """The worker refused, failed or ran out of time."""
+
+    def __init__(self, too_many_pixels: bool = False) -> None:
+        super().__init__("preview worker failed")
+        self.too_many_pixels = too_many_pixels
+
+
+def run_worker(settings: Settings, job: str, parts: list[bytes]) -> bytes:
+    """Run one job of preview_worker on the parts; its environment holds nothing of ours (no
+    settings, no secrets), only where to find the worker's code."""
+    cpu_seconds = int(settings.preview_timeout_seconds) + 1
+    command = [
+        sys.executable,
+        "-m",
+        "vault.documents.preview_worker",
+        job,
+        str(settings.preview_memory_mib),
+        str(cpu_seconds),
+        *(str(len(part)) for part in parts),
+    ]
+    try:
+        done = subprocess.run(  # noqa: S603 (our own interpreter and module, fixed arguments)
+            command,
+            input=b"".join(parts),
+            capture_output=True,
+            timeout=settings.preview_timeout_seconds,
+            env={"PYTHONPATH": str(_ROOT)},
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise PreviewFailedError from exc
+    if done.returncode == preview_worker.TOO_MANY_PIXELS:
+        raise PreviewFailedError(too_many_pixels=True)
+    if done.returncode != 0 or not done.stdout:
+        raise PreviewFailedError
+    return done.stdout
+
+
+def photos_as_one_file(settings: Settings, photos: list[bytes]) -> bytes:
+    """One photo cleaned (upright, reduced, without its EXIF and GPS position), or several as
+    one PDF in their order. The photos were recognised as JPEG or PNG by their content."""
+    try:
+        return run_worker(settings, "photos", photos)
+    except PreviewFailedError as exc:
+        if exc.too_many_pixels:
+            raise FileTooLargeError(TOO_MANY_PIXELS, field="file") from exc
+        raise DamagedFileError(UNREADABLE_PHOTO, field="file") from exc
+
+
+def add_thumbnail(rt: Runtime, document_id: str) -> bool:
+    """Draw and store the paper's thumbnail; False when it has none (too big, cannot be drawn,
+    or gone meanwhile). No transaction stays open while the worker runs."""
+    with transaction(rt.sessions) as db:
+        document = db.get(Document, document_id)
+        original = db.scalars(
+            select(Blob).where(Blob.document_id == document_id, Blob.role == ORIGINAL)
+        ).one_or_none()
+        if document is None or original is None or original.plain_size > THUMBNAIL_SOURCE_MAX:
+            return False
+        owner_id = db.scalars(select(Vault.owner_id).where(Vault.id == document.vault_id)).one()
+        plain = b"".join(decrypt_stored_blob(db, rt, original, owner_id))
+        user_key_row = db.get_one(UserKey, original.user_key_id)
+        user_key_id, format_version = user_key_row.id, original.format_version
+        owner = BlobOwner(
+            owner_id, open_key(db, rt.master_keys, user_key_row), user_key_row.version
+        )
+    try:
+        small = run_worker(rt.settings, "thumbnail", [plain])
+    except PreviewFailedError:
+        log.info("no thumbnail for document %s", document_id)
+        return False
+    stored = store_blob(rt, owner, document_id, THUMBNAIL, [small])
+    try:
+        with transaction(rt.sessions) as db:
+            if db.get(Document, document_id) is None:
+                rt.store.delete(stored.object_name)
+                return False
+            db.add(
+                Blob(
+                    id=stored.blob_id,
+                    document_id=document_id,
+                    role=THUMBNAIL,
+                    object_name=stored.object_name,
+                    user_key_id=user_key_id,
+                    wrapped_data_key=stored.wrapped_data_key,
+                    format_version=format_version,
+                    plain_size=len(small),
+                    stored_size=stored.stored_size,
+                    stored_sha256=stored.stored_sha256,
+                    created_at=utcnow(),
+                )
+            )
+    except BaseException:
+        rt.store.delete(stored.object_name)
+        raise
+    return True
+
+
+def open_thumbnail(db: Session, rt: Runtime, actor: Person, document_id: str) -> bytes:
+    """The thumbnail, for whoever may see the paper in a list (not journaled one by one: the
+    list that shows it is)."""
+    document, access = require_document(db, rt.settings, actor, document_id, Action.VIEW)
+    blob = db.scalars(
+        select(Blob).where(Blob.document_id == document.id, Blob.role == THUMBNAIL)
+    ).first()
+    if blob is None:
+        raise NotFoundError(NO_THUMBNAIL)
+    return b"".join(decrypt_stored_blob(db, rt, blob, access.vault.owner_id))
+
+
+def with_thumbnail(db: Session, document_ids: Iterable[str]) -> set[str]:
+    """Which of these papers have a thumbnail (one query for a whole list)."""
+    ids = list(document_ids)
+    if not ids:
+        return set()
+    return set(
+        db.scalars(
+            select(Blob.document_id).where(Blob.document_id.in_(ids), Blob.role == THUMBNAIL)
+        )
+    )
