@@ -40,7 +40,9 @@ def test_sign_up_add_open(page: Page, live_url: str, tmp_path: Path) -> None:
     ):
         page.get_by_role("link", name="Ajouter un papier").click()
         file_input = page.get_by_label("Le fichier")
-        assert file_input.get_attribute("capture") == "environment"
+        # No `capture`: it would forbid choosing a file; the phone still offers its camera.
+        assert file_input.get_attribute("capture") is None
+        assert file_input.get_attribute("multiple") is not None
         assert file_input.get_attribute("accept") == "image/*,application/pdf"
         page.get_by_label("Quel papier ?").select_option(label=category)
         page.get_by_label("Son nom").fill(title)

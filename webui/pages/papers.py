@@ -6,11 +6,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response, StreamingResponse
 
 from vault.accounts import owner_of_vault, vault_of
-from vault.documents import service
+from vault.documents import previews, service
 from vault.expiry import rule_of
 from vault.quota import used_bytes
 from vault.reminders import take_banners
-from webui.api.documents import content_response
+from webui.api.documents import content_response, thumbnail_response
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import redirect
 from webui.pages.render import page
@@ -32,6 +32,7 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
         expiry=rule,
         banners=take_banners(db, rt.settings, me.person) if vault else [],
         titles={d.id: d.title for d in documents},
+        thumbnails=previews.with_thumbnail(db, (d.id for d in documents if not d.locked)),
         has_vault=vault is not None,
         used=used_bytes(db, me.person.id),
         quota=rt.settings.quota_bytes,
@@ -127,6 +128,15 @@ def paper_file(
     db.commit()  # the journal line is kept before the first byte leaves, however far it gets
     db.close()
     return content_response(view, chunks, "attachment" if telecharger else "inline")
+
+
+@router.get("/papiers/{document_id}/vignette")
+def paper_thumbnail(
+    document_id: str, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
+) -> Response:
+    """The small picture of a paper in the lists."""
+    me = need(signed_in)
+    return thumbnail_response(previews.open_thumbnail(db, rt, me.person, document_id))
 
 
 @router.get("/papiers/{document_id}/supprimer")

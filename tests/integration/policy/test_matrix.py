@@ -21,6 +21,7 @@ from vault import second_factor
 from vault.accounts import create_person, vault_of
 from vault.config import Settings
 from vault.db import transaction
+from vault.documents.previews import add_thumbnail
 from vault.documents.service import (
     DocumentFields,
     create_document,
@@ -125,6 +126,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/documents/{document_id}/shares"): "document_view",
     ("GET", "/api/v1/documents/{document_id}/shares"): "document_view",
     ("DELETE", "/api/v1/shares/{share_id}"): "document_view",
+    ("GET", "/api/v1/documents/{document_id}/thumbnail"): "document_view",
     ("GET", "/"): "public",
     ("GET", "/connexion"): "public",
     ("POST", "/connexion"): "public",
@@ -159,6 +161,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/papiers/{document_id}/fichier"): "document_view",
     ("GET", "/papiers/{document_id}/voir"): "document_view",
     ("GET", "/papiers/{document_id}/telecharger"): "document_view",
+    ("GET", "/papiers/{document_id}/vignette"): "document_view",
     ("POST", "/papiers/{document_id}/prive"): "document_owner",
     ("GET", "/papiers/{document_id}/supprimer"): "document_view",
     ("POST", "/papiers/{document_id}/supprimer"): "document_manage",
@@ -229,15 +232,18 @@ class World:
         secret = self.secrets.get(actor)
         return pyotp.TOTP(secret).now() if secret else ""
 
-    def new_document(self) -> str:
+    def new_document(self, thumbnail: bool = False) -> str:
         owner = self.people["owner"]
         with transaction(self.rt.sessions) as db:
             plan = plan_upload(db, self.rt, owner, self.vault_id)
         stored = store_upload(self.rt, plan, [pdf("matrix")])
         with transaction(self.rt.sessions) as db:
-            return create_document(
+            document_id = create_document(
                 db, self.rt, owner, stored, DocumentFields("Carte", "identity")
             ).id
+        if thumbnail:
+            assert add_thumbnail(self.rt, document_id)
+        return document_id
 
     def binned_document(self) -> str:
         """A paper in the owner's bin: what the routes that take one back act on."""
@@ -352,7 +358,7 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
             (
                 world.binned_document()
                 if path.endswith(("/restore", "/remettre"))
-                else world.new_document()
+                else world.new_document(thumbnail=path.endswith(("/thumbnail", "/vignette")))
             )
             if "{document_id}" in path
             else ""
