@@ -32,6 +32,7 @@ from vault import second_factor
 from vault.accounts import create_person, vault_of
 from vault.config import Settings
 from vault.db import transaction
+from vault.documents.previews import add_thumbnail
 from vault.documents.service import delete_document, update_document
 from vault.grants import GrantTerms, create_grant, request_access
 from vault.models import Membership, Organisation, Person, utcnow
@@ -263,6 +264,8 @@ def furnish(settings: Settings) -> Iterator[World]:
         ids["share"] = share_now(rt, amina, ids["pdf"], terms).token
         coded = ShareTerms("Préfecture", "Titre de séjour", 48, code="soleil-42")
         ids["coded_share"] = share_now(rt, claire, ids["pdf"], coded).token
+        # The lists show both: a paper with its thumbnail, a paper with the icon.
+        assert add_thumbnail(rt, ids["photo"])
         with serve(rt) as url:
             yield World(rt, url, ids, people)
     finally:
