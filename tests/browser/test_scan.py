@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 
 def pages_of(content: bytes) -> list[Image.Image]:
-    pictures = []
+    pictures: list[Image.Image] = []
     for page in PdfReader(io.BytesIO(content)).pages:
         (embedded,) = page.images
         pictures.append(Image.open(io.BytesIO(embedded.data)))
