@@ -103,7 +103,12 @@ def add_thumbnail(rt: Runtime, document_id: str) -> bool:
         original = db.scalars(
             select(Blob).where(Blob.document_id == document_id, Blob.role == ORIGINAL)
         ).one_or_none()
-        if document is None or original is None or original.plain_size > THUMBNAIL_SOURCE_MAX:
+        if (
+            document is None
+            or document.deleted_at is not None
+            or original is None
+            or original.plain_size > THUMBNAIL_SOURCE_MAX
+        ):
             return False
         owner_id = db.scalars(select(Vault.owner_id).where(Vault.id == document.vault_id)).one()
         plain = b"".join(decrypt_stored_blob(db, rt, original, owner_id))
@@ -120,7 +125,8 @@ def add_thumbnail(rt: Runtime, document_id: str) -> bool:
     stored = store_blob(rt, owner, document_id, THUMBNAIL, [small])
     try:
         with transaction(rt.sessions) as db:
-            if db.get(Document, document_id) is None:
+            document = db.get(Document, document_id)
+            if document is None or document.deleted_at is not None:
                 rt.store.delete(stored.object_name)
                 return False
             db.add(

@@ -50,7 +50,7 @@ def test_a_deleted_paper_waits_in_the_bin_and_comes_back_whole(
     assert [b["document"]["id"] for b in binned] == [document_id]
     assert binned[0]["document"]["title"] == "Carte d'identité"
     assert binned[0]["deleted_by_name"] == "Amina Diallo"
-    assert counts(rt) == (1, 1, 1)
+    assert counts(rt) == (1, 2, 2)  # the paper and its thumbnail
 
     restored = client.post(f"/api/v1/documents/{document_id}/restore", headers=amina["headers"])
     assert restored.status_code == 200
@@ -104,10 +104,10 @@ def test_after_the_bin_period_the_paper_is_erased_with_its_keys(
         assert erase_expired(db, rt, utcnow() + timedelta(days=rt.settings.bin_days - 1)) == []
     with transaction(rt.sessions) as db:
         names = erase_expired(db, rt, utcnow() + timedelta(days=rt.settings.bin_days, minutes=1))
-    assert len(names) == 1
+    assert len(names) == 2  # the paper and its thumbnail
     purge_objects(rt.store, names)
 
-    assert counts(rt) == (1, 1, 1)
+    assert counts(rt) == (1, 2, 2)  # the paper kept, and its thumbnail
     assert in_bin(client, amina).json() == []
     restore = client.post(f"/api/v1/documents/{gone}/restore", headers=amina["headers"])
     assert restore.status_code == 404

@@ -2,6 +2,7 @@
 a limited process so that a hostile file costs nothing but its thumbnail."""
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,8 +14,9 @@ from sqlalchemy import select
 from tests.integration.vault.helpers import counts
 from tests.samples import GPS_INFO, ORIENTATION, jpeg, pdf, phone_photo, png
 from vault.db import transaction
+from vault.documents.bin import erase_expired
 from vault.documents.previews import MAX_PHOTOS, THUMBNAIL
-from vault.models import Blob
+from vault.models import Blob, utcnow
 from vault.runtime import Runtime
 
 
@@ -202,3 +204,19 @@ def test_a_worker_out_of_time_leaves_no_thumbnail(
     assert created.status_code == 201, created.text
     assert thumbnails(rt, created.json()["id"]) == []
     assert thumbnail(client, amina, created.json()["id"]).status_code == 404
+
+
+def test_a_paper_in_the_bin_shows_no_thumbnail_and_is_erased_with_it(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    document_id = send(client, amina, ("photo.jpg", photo())).json()["id"]
+    assert counts(rt) == (1, 2, 2)
+    deleted = client.delete(f"/api/v1/documents/{document_id}", headers=amina["headers"])
+    assert deleted.status_code == 204
+    assert thumbnail(client, amina, document_id).status_code == 404
+    with transaction(rt.sessions) as db:
+        names = erase_expired(db, rt, utcnow() + timedelta(days=rt.settings.bin_days, minutes=1))
+    assert len(names) == 2
+    for name in names:
+        rt.store.delete(name)
+    assert counts(rt) == (0, 0, 0)
