@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import vault
+from vault import journal
 from vault.config import Settings
 from vault.db import transaction
 from vault.documents import preview_worker
@@ -23,6 +24,7 @@ from vault.documents.service import (
     ORIGINAL,
     BlobOwner,
     decrypt_stored_blob,
+    note_use,
     store_blob,
 )
 from vault.errors import N_, DamagedFileError, FileTooLargeError, NotFoundError
@@ -33,6 +35,7 @@ from vault.runtime import Runtime
 
 THUMBNAIL = "thumbnail"
 THUMBNAIL_TYPE = "image/jpeg"
+JPEG_START = b"\xff\xd8\xff"
 # Thumbnails are drawn from papers up to this size, read back whole: larger ones keep the icon.
 THUMBNAIL_SOURCE_MAX = 32 * 1024 * 1024
 MAX_PHOTOS = 30
@@ -119,6 +122,9 @@ def add_thumbnail(rt: Runtime, document_id: str) -> bool:
         )
     try:
         small = run_worker(rt.settings, "thumbnail", [plain])
+        # What comes back from a process that read a hostile file is checked too.
+        if not small.startswith(JPEG_START):
+            raise PreviewFailedError
     except PreviewFailedError:
         log.info("no thumbnail for document %s", document_id)
         return False
@@ -151,14 +157,16 @@ def add_thumbnail(rt: Runtime, document_id: str) -> bool:
 
 
 def open_thumbnail(db: Session, rt: Runtime, actor: Person, document_id: str) -> bytes:
-    """The thumbnail, for whoever may see the paper in a list (not journaled one by one: the
-    list that shows it is)."""
+    """The thumbnail, for whoever may see the paper. A small picture still shows the paper:
+    a professional who gets it is journaled like one who opens the paper (the caller
+    commits)."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.VIEW)
     blob = db.scalars(
         select(Blob).where(Blob.document_id == document.id, Blob.role == THUMBNAIL)
     ).first()
     if blob is None:
         raise NotFoundError(NO_THUMBNAIL)
+    note_use(db, actor, access, journal.DOCUMENT_VIEWED, document)
     return b"".join(decrypt_stored_blob(db, rt, blob, access.vault.owner_id))
 
 

@@ -37,8 +37,15 @@ def resolve_vault_id(db: DbSession, person: Person, vault_id: str) -> str:
         413: {
             "model": ErrorOut,
             "description": "Larger than the instance allows, or than the room left in the "
-            "person's vault (the message says how much is left); nothing is stored.",
-        }
+            "person's vault (the message says how much is left), or a photo of more than 50 "
+            "megapixels; nothing is stored.",
+        },
+        415: {"model": ErrorOut, "description": "Not a JPEG, PNG or PDF; nothing is stored."},
+        422: {
+            "model": ErrorOut,
+            "description": "A field is wrong, a PDF comes with other files, more than 30 photos, "
+            "or a photo cannot be read; nothing is stored.",
+        },
     },
     openapi_extra={
         "requestBody": {
@@ -141,6 +148,7 @@ def document_content(
     responses={
         200: {"content": {previews.THUMBNAIL_TYPE: {}}, "description": "A small JPEG."},
         404: {"model": ErrorOut, "description": "No such paper, or no thumbnail for it."},
+        423: {"model": ErrorOut, "description": "Papers closed after an assisted reset."},
     },
 )
 def document_thumbnail(

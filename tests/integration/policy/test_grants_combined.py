@@ -107,7 +107,8 @@ def test_every_route_that_shows_a_paper_to_a_professional_writes_one_journal_lin
     assert len(shows) >= 7
     failures = []
     for _method, path in shows:
-        url = path.format(document_id=world.new_document(), vault_id=world.vault_id)
+        document_id = world.new_document(thumbnail=path.endswith(("/thumbnail", "/vignette")))
+        url = path.format(document_id=document_id, vault_id=world.vault_id)
         headers, _csrf = credentials(world, "counsellor_granted", client)
         before, used_before = journal_lines(world), last_use(world)
         answer = client.get(url, headers=headers)
