@@ -42,6 +42,7 @@ def main(argv: list[str]) -> int:
     for size in map(int, sizes):
         parts.append(data[start : start + size])
         start += size
+    del data  # each byte held once, whatever the number of photos
     from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
