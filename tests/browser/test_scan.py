@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from tests.browser.people import amina_with_a_safe, sign_in
-from tests.samples import photo
+from tests.samples import phone_photo
 from vault.db import transaction
 from vault.runtime import Runtime
 
@@ -44,9 +44,9 @@ def test_two_photos_become_one_pdf(
     with transaction(rt.sessions) as db:
         amina_with_a_safe(db, rt)
     sideways = tmp_path / "recto.jpg"
-    sideways.write_bytes(photo(400, 200, orientation=6))
+    sideways.write_bytes(phone_photo(400, 200, orientation=6))
     located = tmp_path / "verso.jpg"
-    located.write_bytes(photo(300, 150, gps=True, colours=("blue", "red")))
+    located.write_bytes(phone_photo(300, 150, gps=True, colours=("blue", "red")))
 
     page.set_viewport_size({"width": 320, "height": 640})
     sign_in(page, live_url, "amina.diallo")
@@ -95,7 +95,7 @@ def test_the_pages_in_arabic_at_320_px(
     with transaction(rt.sessions) as db:
         amina_with_a_safe(db, rt)
     recto = tmp_path / "recto.jpg"
-    recto.write_bytes(photo(1200, 800))
+    recto.write_bytes(phone_photo(1200, 800))
     page.set_viewport_size({"width": 320, "height": 640})
     sign_in(page, live_url, "amina.diallo")
     page.goto(f"{live_url}/langue/ar")

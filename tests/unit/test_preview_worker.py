@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.samples import pdf, photo
+from tests.samples import pdf, phone_photo
 from vault.config import Settings
 from vault.documents.previews import PreviewFailedError, run_worker
 
@@ -17,7 +17,7 @@ def settings(tmp_path: Path, **values: Any) -> Settings:
 
 
 def test_a_thumbnail_of_a_pdf_and_of_a_photo(tmp_path: Path) -> None:
-    for paper in (pdf("vignette"), photo(1000, 500, orientation=6)):
+    for paper in (pdf("vignette"), phone_photo(1000, 500, orientation=6)):
         small = Image.open(io.BytesIO(run_worker(settings(tmp_path), "thumbnail", [paper])))
         assert small.format == "JPEG"
         assert max(small.size) == 240
@@ -33,5 +33,5 @@ def test_a_picture_of_too_many_pixels_is_named_as_such(tmp_path: Path) -> None:
     out = io.BytesIO()
     Image.new("1", (9_000, 7_000)).save(out, "PNG")
     with pytest.raises(PreviewFailedError) as refused:
-        run_worker(settings(tmp_path), "photos", [out.getvalue(), photo()])
+        run_worker(settings(tmp_path), "photos", [out.getvalue(), phone_photo()])
     assert refused.value.too_many_pixels

@@ -209,7 +209,7 @@ def test_a_worker_out_of_time_leaves_no_thumbnail(
 def test_a_paper_in_the_bin_shows_no_thumbnail_and_is_erased_with_it(
     client: TestClient, rt: Runtime, amina: dict[str, Any]
 ) -> None:
-    document_id = send(client, amina, ("photo.jpg", photo())).json()["id"]
+    document_id = send(client, amina, ("photo.jpg", phone_photo())).json()["id"]
     assert counts(rt) == (1, 2, 2)
     deleted = client.delete(f"/api/v1/documents/{document_id}", headers=amina["headers"])
     assert deleted.status_code == 204

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from tests.integration.vault.helpers import counts
 from tests.integration.webui.test_pages import SAME_ORIGIN, signed_up
-from tests.samples import pdf, photo
+from tests.samples import pdf, phone_photo
 from vault.runtime import Runtime
 
 
@@ -33,7 +33,9 @@ def test_two_photos_make_one_paper_shown_with_its_thumbnail(
     client: TestClient, rt: Runtime
 ) -> None:
     csrf = signed_up(client)
-    added = add(client, csrf, ("recto.jpg", photo(orientation=6)), ("verso.jpg", photo()))
+    added = add(
+        client, csrf, ("recto.jpg", phone_photo(orientation=6)), ("verso.jpg", phone_photo())
+    )
     assert added.status_code == 200, added.text
     assert "Le papier est bien dans votre coffre" in added.text
     document_id = str(added.url.path).split("/")[2]
@@ -64,7 +66,7 @@ def test_a_pdf_with_photos_is_refused_with_the_error_summary(
     client: TestClient, rt: Runtime
 ) -> None:
     csrf = signed_up(client)
-    answer = add(client, csrf, ("recto.jpg", photo()), ("avis.pdf", pdf()))
+    answer = add(client, csrf, ("recto.jpg", phone_photo()), ("avis.pdf", pdf()))
     assert answer.status_code == 422
     assert "Il y a un problème" in answer.text
     assert 'href="#file"' in answer.text
