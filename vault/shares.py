@@ -18,16 +18,18 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
-from keys.hierarchy import open_field, seal_field, wrap_data_key
-from keys.wrap import new_key
+from keys.format import BlobContext, decrypt_blob
+from keys.hierarchy import open_field, seal_field
 from vault import journal, throttle
 from vault.documents.service import (
     ORIGINAL,
+    BlobOwner,
+    StoredBlob,
     blob_decryption,
     decrypt_stored_blob,
     note_change,
     own_titles,
+    store_blob,
 )
 from vault.documents.watermark import copy_type, mark, marking_text
 from vault.errors import N_, InvalidInputError, NotFoundError
@@ -155,12 +157,7 @@ class SharePlan:
 @dataclass(frozen=True)
 class StoredCopy:
     plan: SharePlan
-    blob_id: str
-    object_name: str
-    wrapped_data_key: bytes
-    plain_size: int
-    stored_size: int
-    stored_sha256: str
+    blob: StoredBlob
 
 
 def plan_share(
@@ -197,28 +194,10 @@ def store_copy(rt: Runtime, plan: SharePlan) -> StoredCopy:
     )
     terms = plan.terms
     copy = mark(content, plan.content_type, marking_text(terms.recipient, terms.purpose, plan.day))
-    blob_id, object_name, data_key = str(uuid.uuid4()), uuid.uuid4().hex, new_key()
-    context = BlobContext(plan.owner_id, plan.document_id, blob_id, SHARE)
-    ciphertext = b"".join(encrypt_blob(data_key, plan.user_key_version, context, [copy.content]))
     # The ciphertext goes first: a failure after it leaves an object no row names, which the
     # sweeper removes.
-    stored_size = rt.store.put(object_name, iter([ciphertext]))
-    return StoredCopy(
-        plan=plan,
-        blob_id=blob_id,
-        object_name=object_name,
-        wrapped_data_key=wrap_data_key(
-            plan.user_key,
-            data_key,
-            plan.owner_id,
-            plan.document_id,
-            blob_id,
-            plan.user_key_version,
-        ),
-        plain_size=len(copy.content),
-        stored_size=stored_size,
-        stored_sha256=hashlib.sha256(ciphertext).hexdigest(),
-    )
+    owner = BlobOwner(plan.owner_id, plan.user_key, plan.user_key_version)
+    return StoredCopy(plan, store_blob(rt, owner, plan.document_id, SHARE, [copy.content]))
 
 
 def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) -> NewShare:
@@ -227,28 +206,14 @@ def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) ->
     plan, terms = stored.plan, stored.plan.terms
     document, access = _shareable(db, rt, actor, plan.document_id)
     now = utcnow()
-    db.add(
-        Blob(
-            id=stored.blob_id,
-            document_id=document.id,
-            role=SHARE,
-            object_name=stored.object_name,
-            user_key_id=plan.user_key_id,
-            wrapped_data_key=stored.wrapped_data_key,
-            format_version=FORMAT_VERSION,
-            plain_size=stored.plain_size,
-            stored_size=stored.stored_size,
-            stored_sha256=stored.stored_sha256,
-            created_at=now,
-        )
-    )
+    db.add(stored.blob.row(document.id, SHARE, plan.user_key_id, now))
     token, share_id, key = secrets.token_urlsafe(32), str(uuid.uuid4()), plan.user_key
     grant = access.grant_for(document)
     organisations = organisations_of(db, actor.id)
     share = Share(
         id=share_id,
         document_id=document.id,
-        blob_id=stored.blob_id,
+        blob_id=stored.blob.blob_id,
         token_hash=token_hash(token),
         user_key_id=plan.user_key_id,
         recipient_sealed=seal_field(key, plan.owner_id, share_id, "recipient", terms.recipient),

@@ -116,7 +116,7 @@ def add_thumbnail(rt: Runtime, document_id: str) -> bool:
         owner_id = db.scalars(select(Vault.owner_id).where(Vault.id == document.vault_id)).one()
         plain = b"".join(decrypt_stored_blob(db, rt, original, owner_id))
         user_key_row = db.get_one(UserKey, original.user_key_id)
-        user_key_id, format_version = user_key_row.id, original.format_version
+        user_key_id = user_key_row.id
         owner = BlobOwner(
             owner_id, open_key(db, rt.master_keys, user_key_row), user_key_row.version
         )
@@ -135,21 +135,7 @@ def add_thumbnail(rt: Runtime, document_id: str) -> bool:
             if document is None or document.deleted_at is not None:
                 rt.store.delete(stored.object_name)
                 return False
-            db.add(
-                Blob(
-                    id=stored.blob_id,
-                    document_id=document_id,
-                    role=THUMBNAIL,
-                    object_name=stored.object_name,
-                    user_key_id=user_key_id,
-                    wrapped_data_key=stored.wrapped_data_key,
-                    format_version=format_version,
-                    plain_size=len(small),
-                    stored_size=stored.stored_size,
-                    stored_sha256=stored.stored_sha256,
-                    created_at=utcnow(),
-                )
-            )
+            db.add(stored.row(document_id, THUMBNAIL, user_key_id, utcnow()))
     except BaseException:
         rt.store.delete(stored.object_name)
         raise

@@ -75,13 +75,16 @@ class UploadPlan:
 class StoredUpload:
     plan: UploadPlan
     document_id: str
-    blob_id: str
-    object_name: str
-    wrapped_data_key: bytes
+    blob: "StoredBlob"
     content_type: str
-    plain_size: int
-    stored_size: int
-    stored_sha256: str
+
+    @property
+    def object_name(self) -> str:
+        return self.blob.object_name
+
+    @property
+    def plain_size(self) -> int:
+        return self.blob.plain_size
 
 
 @dataclass(frozen=True)
@@ -133,17 +136,7 @@ def store_inspected(rt: Runtime, plan: UploadPlan, upload: InspectedUpload) -> S
         ORIGINAL,
         upload,
     )
-    return StoredUpload(
-        plan=plan,
-        document_id=document_id,
-        blob_id=blob.blob_id,
-        object_name=blob.object_name,
-        wrapped_data_key=blob.wrapped_data_key,
-        content_type=content_type,
-        plain_size=upload.size,
-        stored_size=blob.stored_size,
-        stored_sha256=blob.stored_sha256,
-    )
+    return StoredUpload(plan=plan, document_id=document_id, blob=blob, content_type=content_type)
 
 
 @dataclass(frozen=True)
@@ -160,8 +153,25 @@ class StoredBlob:
     blob_id: str
     object_name: str
     wrapped_data_key: bytes
+    plain_size: int
     stored_size: int
     stored_sha256: str
+
+    def row(self, document_id: str, role: str, user_key_id: str, now: datetime) -> Blob:
+        """The row that records this object and keeps its wrapped data key."""
+        return Blob(
+            id=self.blob_id,
+            document_id=document_id,
+            role=role,
+            object_name=self.object_name,
+            user_key_id=user_key_id,
+            wrapped_data_key=self.wrapped_data_key,
+            format_version=FORMAT_VERSION,
+            plain_size=self.plain_size,
+            stored_size=self.stored_size,
+            stored_sha256=self.stored_sha256,
+            created_at=now,
+        )
 
 
 def store_blob(
@@ -173,6 +183,13 @@ def store_blob(
     data_key = new_key()
     context = BlobContext(owner.owner_id, document_id, blob_id, role)
     digest = hashlib.sha256()
+    plain_size = 0
+
+    def counted(stream: Iterable[bytes]) -> Iterator[bytes]:
+        nonlocal plain_size
+        for piece in stream:
+            plain_size += len(piece)
+            yield piece
 
     def hashed(stream: Iterator[bytes]) -> Iterator[bytes]:
         for piece in stream:
@@ -180,12 +197,13 @@ def store_blob(
             yield piece
 
     stored_size = rt.store.put(
-        object_name, hashed(encrypt_blob(data_key, owner.user_key_version, context, chunks))
+        object_name,
+        hashed(encrypt_blob(data_key, owner.user_key_version, context, counted(chunks))),
     )
     wrapped = wrap_data_key(
         owner.user_key, data_key, owner.owner_id, document_id, blob_id, owner.user_key_version
     )
-    return StoredBlob(blob_id, object_name, wrapped, stored_size, digest.hexdigest())
+    return StoredBlob(blob_id, object_name, wrapped, plain_size, stored_size, digest.hexdigest())
 
 
 def discard_upload(store: BlobStore, stored: StoredUpload) -> None:
@@ -251,21 +269,7 @@ def create_document(
     )
     db.add(document)
     db.flush()
-    db.add(
-        Blob(
-            id=stored.blob_id,
-            document_id=document.id,
-            role=ORIGINAL,
-            object_name=stored.object_name,
-            user_key_id=plan.user_key_id,
-            wrapped_data_key=stored.wrapped_data_key,
-            format_version=FORMAT_VERSION,
-            plain_size=stored.plain_size,
-            stored_size=stored.stored_size,
-            stored_sha256=stored.stored_sha256,
-            created_at=now,
-        )
-    )
+    db.add(stored.blob.row(document.id, ORIGINAL, plan.user_key_id, now))
     db.flush()
     note_change(db, actor, access, journal.DOCUMENT_ADDED, document)
     return _view(db, document, plan.owner_id, plan.user_key)

@@ -175,8 +175,7 @@ def office_code(
         with attempt(db):
             valid = shares.check_code(db, rt, token, code, client_address(request))
     except VaultError as exc:
-        found = shares.public_share(db, rt, token)
-        return _office_page(request, found, error=exc) if found else _gone(request)
+        return _refused(request, db, rt, token, exc)
     found = shares.public_share(db, rt, token) if valid else None
     return _office_page(request, found, code=code) if found else _gone(request)
 
@@ -193,8 +192,7 @@ def office_copy(
         with attempt(db):
             copy = shares.take_copy(db, rt, token, code, client_address(request))
     except VaultError as exc:
-        found = shares.public_share(db, rt, token)
-        return _office_page(request, found, error=exc) if found else _gone(request)
+        return _refused(request, db, rt, token, exc)
     if copy is None:
         return _gone(request)
     db.commit()  # the download is counted and journaled before the first byte leaves
@@ -210,3 +208,12 @@ def office_copy(
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+def _refused(
+    request: Request, db: DbSession, rt: RuntimeDep, token: str, exc: VaultError
+) -> Response:
+    """A wrong or throttled code: the office's page again with the refusal, while the link
+    still works."""
+    found = shares.public_share(db, rt, token)
+    return _office_page(request, found, error=exc) if found else _gone(request)

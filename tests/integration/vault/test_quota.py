@@ -2,7 +2,6 @@
 left, and nothing is kept; two uploads at once cannot both squeeze in."""
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -10,6 +9,7 @@ from fastapi.testclient import TestClient
 from tests.app_fixtures import admin_headers, organisation, professional
 from tests.integration.vault.helpers import counts
 from tests.integration.vault.test_documents_api import upload
+from tests.integration.vault.test_upload_checks import streamed_pdf
 from tests.integration.webui.test_pages import add_paper, signed_up
 from tests.samples import pdf
 from vault.db import transaction
@@ -96,23 +96,7 @@ def test_a_stream_past_the_room_left_is_stopped(
     client: TestClient, rt: Runtime, amina: dict[str, Any]
 ) -> None:
     rt.settings.quota_bytes = MiB + 1000
-    boundary = "coffreboundary"
-
-    def body() -> Iterator[bytes]:
-        yield (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="category"\r\n\r\nidentity\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n'
-            "Content-Type: application/pdf\r\n\r\n%PDF-1.4\n"
-        ).encode()
-        for _ in range(40):
-            yield b"0" * 65536
-        yield f"\r\n%%EOF\r\n--{boundary}--\r\n".encode()
-
-    answer = client.post(
-        "/api/v1/vaults/me/documents",
-        headers={**amina["headers"], "Content-Type": f"multipart/form-data; boundary={boundary}"},
-        content=body(),
-    )
+    answer = streamed_pdf(client, amina)
     assert answer.status_code == 413
     assert answer.json()["detail"] == "Il reste 1 Mo de place dans votre coffre."
     assert counts(rt) == (0, 0, 0)
