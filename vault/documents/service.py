@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
@@ -24,7 +24,7 @@ from vault.documents.categories import CATEGORIES
 from vault.documents.inspection import InspectedUpload
 from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError
 from vault.keychain import active_user_key, open_key
-from vault.models import Blob, Document, Person, UserKey, Vault, utcnow
+from vault.models import Blob, Document, Person, Share, UserKey, Vault, utcnow
 from vault.policy import Access, Action, organisations_of, require_document, require_vault
 from vault.runtime import Runtime
 
@@ -442,11 +442,18 @@ def blob_decryption(
 
 def delete_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> str:
     """Move a paper to the bin, whoever deletes it: its owner may take it back until the bin
-    period ends (vault/documents/bin.py). Returns the vault's id."""
+    period ends (vault/documents/bin.py). Its links to marked copies stop for good: a restore
+    brings back the paper, not what was sent. Returns the vault's id."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
     note_change(db, actor, access, journal.DOCUMENT_DELETED, document)
-    document.deleted_at = utcnow()
+    now = utcnow()
+    document.deleted_at = now
     document.deleted_by = actor.id
+    db.execute(
+        update(Share)
+        .where(Share.document_id == document.id, Share.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
     db.flush()
     return document.vault_id
 

@@ -124,6 +124,23 @@ def test_a_paper_in_the_bin_stops_its_links(
     assert download(client, token).status_code == 410
 
 
+def test_deleting_a_paper_stops_its_links_for_good(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """Whoever deletes a paper wants it out of reach: a restore brings the paper back, not the
+    links that were sent before."""
+    document_id = paper(client, amina)
+    token = token_of(make_share(client, amina, document_id))
+    deleted = client.delete(f"/api/v1/documents/{document_id}", headers=amina["headers"])
+    assert deleted.status_code == 204
+    restored = client.post(f"/api/v1/documents/{document_id}/restore", headers=amina["headers"])
+    assert restored.status_code == 200
+    assert visitor(client).get(f"/s/{token}").status_code == 410
+    assert download(client, token).status_code == 410
+    links = client.get(f"/api/v1/documents/{document_id}/shares", headers=amina["headers"])
+    assert [(link["revoked"], link["valid"]) for link in links.json()] == [(True, False)]
+
+
 def test_others_get_404_and_a_counsellor_with_view_may(client: TestClient, rt: Runtime) -> None:
     admin = admin_headers(client, rt)
     org_id = organisation(client, admin)
