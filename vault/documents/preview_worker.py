@@ -70,14 +70,10 @@ def photos(parts: list[bytes]) -> bytes:
 def clean_picture(data: bytes) -> tuple[bytes, tuple[int, int]]:
     """The picture upright, at most PHOTO_LONG_SIDE, saved again as a JPEG without its metadata
     (EXIF, GPS position, comments)."""
-    from PIL import Image, ImageOps
-
-    with Image.open(io.BytesIO(data), formats=["JPEG", "PNG"]) as opened:
-        opened.thumbnail((PHOTO_LONG_SIDE, PHOTO_LONG_SIDE))
-        picture = ImageOps.exif_transpose(opened)
-    picture.info = {}  # the EXIF block (GPS position included), comments, text chunks
+    # Drawn again from the pixels alone: the EXIF block (GPS position included), comments and
+    # text chunks stay behind.
+    flat = on_white(upright(data, PHOTO_LONG_SIDE))
     out = io.BytesIO()
-    flat = picture.convert("RGB")
     flat.save(out, "JPEG", quality=PHOTO_QUALITY, optimize=True)
     return out.getvalue(), flat.size
 
@@ -126,21 +122,33 @@ def pdf_of(pages: list[tuple[bytes, tuple[int, int]]]) -> bytes:
 
 
 def thumbnail(data: bytes) -> bytes:
-    from PIL import Image, ImageOps
-
     if data.startswith(b"%PDF-"):
         picture = first_page(data)
+        picture.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))
     else:
-        with Image.open(io.BytesIO(data), formats=["JPEG", "PNG"]) as opened:
-            opened.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))
-            picture = ImageOps.exif_transpose(opened)
-    picture.thumbnail((THUMBNAIL_LONG_SIDE, THUMBNAIL_LONG_SIDE))
+        picture = upright(data, THUMBNAIL_LONG_SIDE)
     out = io.BytesIO()
+    on_white(picture).save(out, "JPEG", quality=THUMBNAIL_QUALITY)
+    return out.getvalue()
+
+
+def upright(data: bytes, long_side: int) -> "Image.Image":
+    """A JPEG or PNG at most `long_side` px, turned upright from its EXIF orientation."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data), formats=["JPEG", "PNG"]) as opened:
+        opened.thumbnail((long_side, long_side))
+        return ImageOps.exif_transpose(opened)
+
+
+def on_white(picture: "Image.Image") -> "Image.Image":
+    """RGB for a JPEG, what was transparent turned white (not black, as a bare convert does)."""
+    from PIL import Image
+
     with_alpha = picture.convert("RGBA")
     flat = Image.new("RGB", picture.size, "white")
     flat.paste(with_alpha, mask=with_alpha.getchannel("A"))
-    flat.save(out, "JPEG", quality=THUMBNAIL_QUALITY)
-    return out.getvalue()
+    return flat
 
 
 def first_page(data: bytes) -> "Image.Image":
