@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     device_cookie_days: int = 365
     max_concurrent_hashes: int = 4
+    # Sign-ins past the running hashes wait in line, up to this many; more get 503.
+    max_waiting_hashes: int = 64
     reset_code_minutes: int = 15
     grant_default_days: int = 180
     grant_max_days: int = 365

@@ -39,12 +39,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _begin_immediate(connection: Connection) -> None:
     # Take the write lock at the start: a transaction that reads then writes (the journal's
     # chain, the sign-in counters) would otherwise fail with "database is locked" when another
-    # one wrote in between.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # one wrote in between. One that only reads takes no lock: in WAL mode it reads a snapshot
+    # while a writer works.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "coffre_read_only"
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_reader_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that only read (e.g. before a password hash): no write lock on SQLite, a READ
+    ONLY transaction on PostgreSQL (where a write fails)."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return sessionmaker(engine.execution_options(**options), expire_on_commit=False)
 
 
 @contextmanager

@@ -83,5 +83,16 @@ class ThrottledError(VaultError):
         self.retry_after = retry_after
 
 
+class BusyError(VaultError):
+    """Too many people are checking a password at this moment: try again in `retry_after`
+    seconds. Nothing was checked nor counted."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            N_("Beaucoup de personnes se connectent en ce moment. Réessayez dans un instant.")
+        )
+        self.retry_after = retry_after
+
+
 class SecondFactorRequiredError(AuthenticationError):
     """The password was right; the code from the authenticator app is missing or wrong."""

@@ -1,30 +1,81 @@
 """Password hashing with argon2id (argon2-cffi's RFC 9106 defaults) and the rules for a new
 password: at least 8 characters, no composition rules, not one of the most common ones."""
 
+import math
 import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib.resources import files
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from vault.errors import InvalidInputError
+from vault.errors import BusyError, InvalidInputError
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1000
 
 _hasher = PasswordHasher()
-# Each hash takes 64 MiB: a burst of sign-ins waits here instead of exhausting memory.
-_slots = threading.BoundedSemaphore(4)
 
 
-def limit_concurrent_hashes(count: int) -> None:
-    global _slots
-    _slots = threading.BoundedSemaphore(max(1, count))
+class HashQueue:
+    """Each hash takes 64 MiB and a core: at most `slots` run at once. The others wait in
+    arrival order (a freed slot goes to the oldest waiter, never to a newcomer), at most
+    `waiting` of them; past that, BusyError at once rather than a wait that ends in a timeout."""
+
+    def __init__(self, slots: int, waiting: int) -> None:
+        self._slots = max(1, slots)
+        self._max_waiting = max(0, waiting)
+        self._lock = threading.Lock()
+        self._running = 0
+        self._waiters: deque[threading.Event] = deque()
+        self._seconds_per_hash = 0.1
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._lock:
+            if self._running < self._slots and not self._waiters:
+                self._running += 1
+                ticket = None
+            elif len(self._waiters) >= self._max_waiting:
+                raise BusyError(self._expected_wait())
+            else:
+                ticket = threading.Event()
+                self._waiters.append(ticket)
+        if ticket is not None:
+            ticket.wait()
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._hand_over(time.perf_counter() - start)
+
+    def _hand_over(self, seconds: float) -> None:
+        with self._lock:
+            self._seconds_per_hash = 0.8 * self._seconds_per_hash + 0.2 * seconds
+            if self._waiters:
+                # The slot passes straight to the oldest waiter: `_running` stays as it is.
+                self._waiters.popleft().set()
+            else:
+                self._running -= 1
+
+    def _expected_wait(self) -> int:
+        return max(1, math.ceil(len(self._waiters) / self._slots * self._seconds_per_hash))
+
+
+_queue = HashQueue(slots=4, waiting=64)
+
+
+def limit_concurrent_hashes(slots: int, waiting: int) -> None:
+    global _queue
+    _queue = HashQueue(slots, waiting)
 
 
 def hash_password(password: str) -> str:
-    with _slots:
+    with _queue.turn():
         return _hasher.hash(password)
 
 
@@ -35,7 +86,7 @@ def _dummy_hash() -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash (unknown login), spend the same time and say no."""
-    with _slots:
+    with _queue.turn():
         try:
             if password_hash is None:
                 _hasher.verify(_dummy_hash(), password)

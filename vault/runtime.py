@@ -17,7 +17,7 @@ from keys.providers.local import LocalKeyring
 from storage.base import BlobStore
 from storage.factory import open_store
 from vault.config import Settings
-from vault.db import make_engine, make_session_factory, migrate
+from vault.db import make_engine, make_reader_factory, make_session_factory, migrate
 from vault.passwords import limit_concurrent_hashes
 
 
@@ -26,6 +26,8 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    # Transactions that only read: they never wait for a writer nor hold anyone up.
+    readers: sessionmaker[Session]
     store: BlobStore
     master_keys: MasterKeyProvider
 
@@ -54,7 +56,7 @@ def open_keyring(url: str, data_dir: Path) -> MasterKeyProvider:
 
 def build_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    limit_concurrent_hashes(settings.max_concurrent_hashes)
+    limit_concurrent_hashes(settings.max_concurrent_hashes, settings.max_waiting_hashes)
     engine = make_engine(settings.resolved_database_url())
     if run_migrations:
         migrate(engine)
@@ -62,6 +64,7 @@ def build_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
+        readers=make_reader_factory(engine),
         store=open_store(settings.resolved_storage_url()),
         master_keys=open_keyring(settings.resolved_keyring(), settings.data_dir),
     )

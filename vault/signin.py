@@ -1,6 +1,8 @@
 """Signing in: throttled, same answer and cost for an unknown login as for a wrong password,
 the password hash upgraded when the parameters change, a second factor where required."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,25 +33,64 @@ def sign_in(
     totp: str | None = None,
     device_token: str | None = None,
 ) -> Person:
-    """The person, or AuthenticationError / ThrottledError, whose writes (failure counts,
-    journal lines) the caller keeps."""
+    """The person, or AuthenticationError / ThrottledError / BusyError, whose writes (failure
+    counts, journal lines) the caller keeps.
+
+    The hash runs first, outside any transaction, before `db` is used: the caller's session
+    must not have begun one, or its write lock (SQLite) or connection (PostgreSQL) is held
+    through the hash and sign-ins queue behind each other. The writes then re-check what the
+    hash was checked against."""
+    checked = _check_password(rt, normalise_login(login), password, source, device_token)
     attempt = attempt_for(db, rt, login, source, device_token)
     throttle.guard(db, attempt)
     person = db.scalar(select(Person).where(Person.login == attempt.account))
-    if not verify_password(person.password_hash if person else None, password) or person is None:
+    if person is None or not _still_right(person, checked, password):
         throttle.failed(db, attempt)
         if person is not None:
             journal.record(db, subject_id=person.id, action=journal.SIGN_IN_FAILED, source=source)
         raise AuthenticationError(WRONG)
     if second_factor.required(person):
         check_second_step(db, rt, person, totp, attempt)
-    if needs_rehash(person.password_hash):
-        person.password_hash = hash_password(password)
+    if checked.new_hash is not None and person.password_hash == checked.password_hash:
+        person.password_hash = checked.new_hash
     throttle.passed(db, attempt)
     journal.record(
         db, subject_id=person.id, actor_id=person.id, action=journal.SIGN_IN, source=source
     )
     return person
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A password checked against the hash stored when the check began (None: no such login)."""
+
+    password_hash: str | None
+    right: bool
+    # The same password hashed with today's parameters, when the stored hash is older.
+    new_hash: str | None
+
+
+def _check_password(
+    rt: Runtime, account: str, password: str, source: str, device_token: str | None
+) -> _Checked:
+    with rt.readers() as reader:
+        attempt = throttle.attempt(
+            reader, rt.settings, login=account, source=source, device_token=device_token
+        )
+        # A waiting account or address costs no hash.
+        throttle.guard(reader, attempt, lock=False)
+        password_hash = reader.scalar(select(Person.password_hash).where(Person.login == account))
+    right = verify_password(password_hash, password)
+    stale = right and password_hash is not None and needs_rehash(password_hash)
+    return _Checked(password_hash, right, hash_password(password) if stale else None)
+
+
+def _still_right(person: Person, checked: _Checked, password: str) -> bool:
+    if person.password_hash == checked.password_hash:
+        return checked.right
+    # The hash changed during the check (a new password, or another sign-in's upgrade): rare
+    # enough to check again here, holding the transaction.
+    return verify_password(person.password_hash, password)
 
 
 def check_second_step(

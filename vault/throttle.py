@@ -73,13 +73,19 @@ def attempt(
     )
 
 
-def guard(db: Session, attempt: Attempt, now: datetime | None = None) -> None:
-    """Raise ThrottledError while this attempt must still wait."""
+def guard(db: Session, attempt: Attempt, now: datetime | None = None, *, lock: bool = True) -> None:
+    """Raise ThrottledError while this attempt must still wait.
+
+    The counters are locked until the transaction ends, so attempts checked side by side are
+    judged one after the other: the one after the failure that starts a wait is refused, not
+    counted past it. `lock=False` for a look from a read-only transaction, before a password
+    hash: the writing transaction after the hash must guard again."""
     now = now or utcnow()
-    keys = [_key(rule, value) for rule, value in _buckets(db, attempt, now)]
+    keys = sorted(_key(rule, value) for rule, value in _buckets(db, attempt, now))
+    query = select(Throttle).where(Throttle.key.in_(keys)).order_by(Throttle.key)
     waits = [
         (row.blocked_until - now).total_seconds()
-        for row in db.scalars(select(Throttle).where(Throttle.key.in_(keys)))
+        for row in db.scalars(query.with_for_update() if lock else query)
         if row.blocked_until is not None and row.blocked_until > now
     ]
     if waits:

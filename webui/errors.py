@@ -15,6 +15,7 @@ from storage.base import BlobStoreError
 from vault.errors import (
     N_,
     AuthenticationError,
+    BusyError,
     ThrottledError,
     VaultError,
 )
@@ -111,7 +112,7 @@ def sign_in_redirect(request: Request) -> Response:
 
 
 def error_headers(exc: VaultError) -> dict[str, str] | None:
-    if isinstance(exc, ThrottledError):
+    if isinstance(exc, ThrottledError | BusyError):
         return {"Retry-After": str(exc.retry_after)}
     if isinstance(exc, AuthenticationError):
         return {"WWW-Authenticate": "Bearer"}

@@ -2,6 +2,7 @@
 
 from vault.errors import (
     AuthenticationError,
+    BusyError,
     ConflictError,
     DamagedFileError,
     EmptyFileError,
@@ -27,6 +28,7 @@ STATUS: dict[type[VaultError], int] = {
     InvalidInputError: 422,
     LockedError: 423,
     ThrottledError: 429,
+    BusyError: 503,
 }
 
 

@@ -12,6 +12,7 @@ from vault import devices
 from vault.accounts import LANGUAGES, create_person, normalise_login, suggest_login
 from vault.errors import (
     AuthenticationError,
+    BusyError,
     ConflictError,
     InvalidInputError,
     SecondFactorRequiredError,
@@ -111,13 +112,13 @@ def sign_in_submit(
     suite: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
-        with attempt(db):
-            person = sign_in(
-                db, rt, login, password, client_address(request), device_token=device_token(request)
-            )
+        # Not in a savepoint: that would begin the transaction, and hold it, before the hash.
+        person = sign_in(
+            db, rt, login, password, client_address(request), device_token=device_token(request)
+        )
     except SecondFactorRequiredError:
         return _second_step(request, db, rt, login, bool(shared))
-    except (AuthenticationError, ThrottledError) as exc:
+    except (AuthenticationError, ThrottledError, BusyError) as exc:
         # Returning keeps the failure count: get_db commits.
         return anonymous_form(
             request,
