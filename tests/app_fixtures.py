@@ -3,7 +3,9 @@ then PostgreSQL + Ceph's S3 over HTTP. Each test gets its own database, bucket a
 
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +19,62 @@ from sqlalchemy.engine import make_url
 from vault import second_factor
 from vault.accounts import create_person
 from vault.config import Settings
-from vault.db import transaction
+from vault.db import make_engine, migrate, transaction
 from vault.runtime import Runtime, build_runtime
 from webui.app import create_app
 
 PASSWORD = "un mot de passe assez long"
 
 
+def _pg_admin(pg_url: str) -> str:
+    return make_url(pg_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def _new_pg_database(pg_url: str, template: str | None = None) -> Iterator[str]:
+    url = make_url(pg_url)
+    name = f"coffre_test_{secrets.token_hex(6)}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(_pg_admin(pg_url), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"{copy}')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(_pg_admin(pg_url), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def pg_database(pg_url: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped after the test."""
-    url = make_url(pg_url)
-    name = f"coffre_test_{secrets.token_hex(6)}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with _new_pg_database(pg_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_schema(pg_url: str) -> Iterator[str]:
+    """A database at the newest schema, migrated once: each test copies it (CREATE DATABASE
+    ... TEMPLATE), which is many times faster than running every migration again."""
+    with _new_pg_database(pg_url) as url:
+        engine = make_engine(url)
+        migrate(engine)
+        engine.dispose()
+        yield make_url(url).database or ""
+
+
+@pytest.fixture
+def pg_migrated_database(pg_url: str, pg_schema: str) -> Iterator[str]:
+    """A fresh PostgreSQL database at the newest schema, dropped after the test."""
+    with _new_pg_database(pg_url, template=pg_schema) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An embedded database at the newest schema, migrated once and copied for each test."""
+    path = tmp_path_factory.mktemp("schema") / "coffre.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
 
 
 @pytest.fixture
@@ -57,7 +97,8 @@ def kms_key_url() -> str:
 )
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for one back end: the embedded default, PostgreSQL + S3, or the embedded
-    default with its master keys in a KMS. A local keyring lives in the test's own folder."""
+    default with its master keys in a KMS. A local keyring lives in the test's own folder. The
+    database is already at the newest schema."""
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
         "keyring": (tmp_path / "keys" / "keyring.json").as_uri(),
@@ -66,14 +107,18 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     if request.param == "kms":
         values["keyring"] = request.getfixturevalue("kms_key_url")
     if request.param == "server":
-        values["database_url"] = request.getfixturevalue("pg_database")
+        values["database_url"] = request.getfixturevalue("pg_migrated_database")
         values["storage_url"] = request.getfixturevalue("s3_bucket_url")
+    else:
+        data_dir = values["data_dir"]
+        data_dir.mkdir(mode=0o700)
+        shutil.copyfile(request.getfixturevalue("sqlite_schema"), data_dir / "coffre.db")
     return Settings(_env_file=None, **values)
 
 
 @pytest.fixture
 def rt(settings: Settings) -> Iterator[Runtime]:
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, run_migrations=False)
     yield runtime
     runtime.engine.dispose()
 
