@@ -13,14 +13,33 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from argon2 import PasswordHasher
 from mypy_boto3_s3 import S3Client
 
 from storage import BlobStore, LocalBlobStore, open_store
 from storage.factory import make_s3_client
+from vault import passwords
 
 pytest_plugins = ["tests.app_fixtures"]
 
 TEST_REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashes(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """argon2id at the product's cost takes ~0.1 s of two cores and 64 MiB, and the suite signs
+    up and in thousands of times. Tests get the same algorithm and library at a small cost;
+    those marked `real_hash_cost` (timing, parameter upgrade) keep the product's."""
+    if request.node.get_closest_marker("real_hash_cost") is None:
+        monkeypatch.setattr(
+            passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+        )
+    # The unknown login's stand-in hash is made once with whichever hasher is in place.
+    passwords._dummy_hash.cache_clear()
+    yield
+    passwords._dummy_hash.cache_clear()
 
 
 def _server(variable: str, what: str) -> str:

@@ -5,6 +5,7 @@ import time
 from typing import Any
 
 import pyotp
+import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -21,6 +22,7 @@ def sign_in(client: TestClient, login: str, password: str, **extra: str) -> Any:
     return client.post("/api/v1/session", json={"login": login, "password": password, **extra})
 
 
+@pytest.mark.real_hash_cost
 def test_weak_hash_is_upgraded_at_sign_in(client: TestClient, rt: Runtime) -> None:
     sign_up(client, "amina.diallo")
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
@@ -33,6 +35,7 @@ def test_weak_hash_is_upgraded_at_sign_in(client: TestClient, rt: Runtime) -> No
     assert "m=65536,t=3,p=4" in upgraded
 
 
+@pytest.mark.real_hash_cost
 def test_unknown_login_and_wrong_password_look_and_cost_the_same(client: TestClient) -> None:
     sign_up(client, "amina.diallo")
     timings: dict[str, list[float]] = {"wrong": [], "unknown": []}
