@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # Empty: the header is ignored and the peer's address is the client's.
     trusted_proxies: str = ""
     device_cookie_days: int = 365
+    # Requests handled at once by one process; more get 503 (`coffre serve`).
+    max_requests: int = 200
     max_concurrent_hashes: int = 4
     # Sign-ins past the running hashes wait in line, up to this many; more get 503.
     max_waiting_hashes: int = 64

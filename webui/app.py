@@ -1,7 +1,10 @@
 """The FastAPI application: pages, JSON API under /api/v1, static files, health probes."""
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib.resources import files
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -37,9 +40,26 @@ from webui.pages import trust as trust_pages
 from webui.security import SecurityHeaders
 
 
+def enough_threads(
+    requests: int,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A worker thread for every request in flight. A route's transaction ends after FastAPI has
+    validated its answer in another worker thread: if every thread were taken by requests
+    waiting for that transaction's lock (SQLite's write lock, a row), it would never end."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, requests + 1)
+        yield
+
+    return lifespan
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or build_runtime(settings or get_settings())
     app = FastAPI(
+        lifespan=enough_threads(runtime.settings.max_requests),
         title="coffre",
         version="1",
         description="Coffre-fort numérique : API v1",

@@ -72,11 +72,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Start the web app (pages and API)."""
     # uvicorn would believe X-Forwarded-For from 127.0.0.1: any local client could then pick
     # its own address and escape the throttle. COFFRE_TRUSTED_PROXIES is the only rule.
+    app = create_app(runtime=runtime())
     uvicorn.run(
-        create_app(runtime=runtime()),
+        app,
         host=host,
         port=port,
         proxy_headers=False,
+        limit_concurrency=app.state.runtime.settings.max_requests,
         log_config=log_config(),
     )
 

@@ -141,3 +141,14 @@ def test_the_line_serves_in_arrival_order() -> None:
 def _take_turn(line: HashQueue, served: list[int], number: int) -> None:
     with line.turn():
         served.append(number)
+
+
+def test_a_burst_larger_than_the_thread_pool_all_sign_in(client: TestClient, rt: Runtime) -> None:
+    # More sign-ins at once than FastAPI's default 40 worker threads: none may wait for a
+    # thread while holding the lock the others wait for.
+    for number in range(6):
+        sign_up(client, f"personne.{number}")
+    logins = [f"personne.{number % 6}" for number in range(60)]
+    with ThreadPoolExecutor(max_workers=len(logins)) as pool:
+        answers = list(pool.map(lambda login: sign_in(client, login, PASSWORD), logins))
+    assert [a.status_code for a in answers] == [201] * len(logins)
