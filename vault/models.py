@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -128,11 +129,14 @@ class KeySlot(Base):
     person's own secret, recovery codes or a counsellor's public key."""
 
     __tablename__ = "key_slots"
+    # A master rotation reads kind "master" below the new version, in this order; key status
+    # counts slots by version (vault/rotation.py, vault/key_status.py).
+    __table_args__ = (Index("ix_key_slots_kind_master_version", "kind", "master_version"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     user_key_id: Mapped[str] = mapped_column(ForeignKey("user_keys.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    master_version: Mapped[int | None] = mapped_column(Integer, index=True)
+    master_version: Mapped[int | None] = mapped_column(Integer)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -176,7 +180,8 @@ class Blob(Base):
     plain_size: Mapped[int] = mapped_column(BigInteger)
     stored_size: Mapped[int] = mapped_column(BigInteger)
     stored_sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Re-encryption reads the blobs made before it started in this order (vault/rotation.py).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class Share(Base):

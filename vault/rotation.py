@@ -3,6 +3,9 @@ on the old version: kill the process at any point, run the command again, and it
 processes on the same job never redo each other's units (rows are locked and skipped, and an
 update only applies if the row still has the version it was read with).
 
+A unit reads plain columns (no ORM objects) and writes its whole batch back with one
+executemany UPDATE that keeps that compare-and-set per row; the drivers sum the rows it changed.
+
 - master: a new master key version becomes primary; every user-key slot is re-wrapped under it.
   No blob is read or written.
 - user: a new user key version for a person; that person's data keys, titles and contact
@@ -17,7 +20,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from keys.format import BlobContext, decrypt_blob, encrypt_blob
@@ -44,6 +59,19 @@ PERSON_FIELDS = ("email", "phone", "totp")
 class JobProgress:
     done: int
     total: int
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What one unit did: rows it read, and rows its compare-and-set changed. Fewer change when
+    another job wrote a row in between: that row keeps what the other job wrote, and a later
+    unit reads it again only if it is still behind."""
+
+    read: int
+    changed: int
+
+    def __add__(self, other: "Unit") -> "Unit":
+        return Unit(self.read + other.read, self.changed + other.changed)
 
 
 def _job(db: Session, kind: str, scope: str, target: int | None) -> KeyJob:
@@ -73,18 +101,26 @@ def _count(db: Session, job_id: str, units: int) -> None:
 
 def _run(
     sessions: sessionmaker[Session],
-    step: Callable[[Session], int],
+    step: Callable[[Session], Unit],
     on_progress: Callable[[int], None],
 ) -> int:
-    """Run `step` in its own transaction until it finds nothing left to do."""
+    """Run `step` in its own transaction until it finds nothing left to do; the rows changed."""
     total = 0
     while True:
         with transaction(sessions) as db:
-            done = step(db)
-        if not done:
+            unit = step(db)
+        if not unit.read:
             return total
-        total += done
-        on_progress(done)
+        total += unit.changed
+        on_progress(unit.changed)
+
+
+def _write_batch(db: Session, statement: Update, rows: list[dict[str, object]]) -> int:
+    """One executemany of `statement` over the batch, on the session's connection (not the ORM's
+    bulk update, which matches by primary key only); the number of rows it changed."""
+    if not rows:
+        return 0
+    return db.connection().execute(statement, rows).rowcount
 
 
 # --- master ---------------------------------------------------------------------------------
@@ -97,11 +133,16 @@ def _serialise_job_start(db: Session) -> None:
         db.execute(text("SELECT pg_advisory_xact_lock(733101)"))
 
 
+def _behind(target: int) -> ColumnElement[bool]:
+    """Master slots still under an older version. Versions only grow (a new one is the highest
+    plus one, and becomes primary), so `<` finds the same slots as `!=`, and the index on
+    (kind, master_version) serves it. A master slot always has a version: slots without one
+    (NULL) are of other kinds, which neither `<` nor `!=` ever matched."""
+    return and_(KeySlot.kind == MASTER_SLOT, KeySlot.master_version < target)
+
+
 def master_slots_behind(db: Session, target: int) -> int:
-    query = select(func.count()).where(
-        KeySlot.kind == MASTER_SLOT, KeySlot.master_version != target
-    )
-    return db.scalar(query) or 0
+    return db.scalar(select(func.count()).where(_behind(target))) or 0
 
 
 def start_master_rotation(rt: Runtime) -> tuple[int, int]:
@@ -119,27 +160,46 @@ def start_master_rotation(rt: Runtime) -> tuple[int, int]:
         return primary, master_slots_behind(db, primary)
 
 
-def rewrap_master_batch(db: Session, rt: Runtime, target: int, batch: int) -> int:
-    # The updates skip matching the session's objects (synchronize_session=False): nothing
-    # reads them again in the unit, and matching costs O(batch) per update.
-    rows = db.execute(
-        select(KeySlot, UserKey.person_id, UserKey.version)
+REWRAP_SLOT = (
+    update(KeySlot)
+    .where(KeySlot.id == bindparam("row_id"), KeySlot.master_version == bindparam("old_version"))
+    .values(master_version=bindparam("new_version"), wrapped_key=bindparam("wrapped"))
+)
+
+
+def rewrap_master_batch(db: Session, rt: Runtime, target: int, batch: int) -> Unit:
+    slots = db.execute(
+        select(
+            KeySlot.id,
+            # Never NULL here (see _behind): typed as the int it is.
+            type_coerce(KeySlot.master_version, Integer).label("old_version"),
+            KeySlot.wrapped_key,
+            UserKey.person_id,
+            UserKey.version,
+        )
         .join(UserKey, UserKey.id == KeySlot.user_key_id)
-        .where(KeySlot.kind == MASTER_SLOT, KeySlot.master_version != target)
+        .where(_behind(target))
+        # In index order: with no order, PostgreSQL, whose statistics say every slot is behind,
+        # walks another index and steps over every slot already done, batch after batch.
+        .order_by(KeySlot.kind, KeySlot.master_version)
         .limit(batch)
         .with_for_update(skip_locked=True, of=KeySlot)
     ).all()
-    for slot, person_id, version in rows:
-        old_version = slot.master_version or 0
-        key = open_user_key(rt.master_keys, person_id, version, old_version, slot.wrapped_key)
-        new_version, wrapped = seal_user_key(rt.master_keys, person_id, version, key)
-        db.execute(
-            update(KeySlot)
-            .where(KeySlot.id == slot.id, KeySlot.master_version == old_version)
-            .values(master_version=new_version, wrapped_key=wrapped)
-            .execution_options(synchronize_session=False)
+    rows: list[dict[str, object]] = []
+    for slot in slots:
+        key = open_user_key(
+            rt.master_keys, slot.person_id, slot.version, slot.old_version, slot.wrapped_key
         )
-    return len(rows)
+        new_version, wrapped = seal_user_key(rt.master_keys, slot.person_id, slot.version, key)
+        rows.append(
+            {
+                "row_id": slot.id,
+                "old_version": slot.old_version,
+                "new_version": new_version,
+                "wrapped": wrapped,
+            }
+        )
+    return Unit(len(slots), _write_batch(db, REWRAP_SLOT, rows))
 
 
 def rotate_master(rt: Runtime, batch: int, on_progress: Callable[[int], None]) -> int:
@@ -199,91 +259,135 @@ def start_user_rotation(db: Session, rt: Runtime, person_id: str) -> UserKey:
     return create_user_key(db, rt.master_keys, person_id)
 
 
-def rewrap_user_batch(db: Session, rt: Runtime, target: UserKey, batch: int) -> int:
-    """Move up to `batch` data keys and document texts of the person to `target`."""
-    person_id = target.person_id
-    new_key_bytes = open_key(db, rt.master_keys, target)
-    keys = {k.id: (k, key) for k, key in live_user_keys(db, rt.master_keys, person_id)}
-    blobs = db.scalars(
-        select(Blob)
-        .join(Document, Document.id == Blob.document_id)
-        .join(Vault, Vault.id == Document.vault_id)
-        .where(Vault.owner_id == person_id, Blob.user_key_id != target.id)
+@dataclass(frozen=True)
+class _Move:
+    """One unit of a person's user rotation: every live version of their key, opened, and the
+    version everything moves to."""
+
+    person_id: str
+    target: UserKey
+    keys: dict[str, tuple[UserKey, bytes]]
+
+    @property
+    def older(self) -> list[str]:
+        return [key_id for key_id in self.keys if key_id != self.target.id]
+
+    def reseal(self, old_key_id: str, row_id: str, field: str, sealed: bytes) -> bytes:
+        """A sealed text opened with the key it was sealed under, sealed again with the target."""
+        text = open_field(self.keys[old_key_id][1], self.person_id, row_id, field, sealed)
+        return seal_field(self.keys[self.target.id][1], self.person_id, row_id, field, text)
+
+
+MOVE_BLOB = (
+    update(Blob)
+    .where(Blob.id == bindparam("row_id"), Blob.user_key_id == bindparam("old_key_id"))
+    .values(user_key_id=bindparam("new_key_id"), wrapped_data_key=bindparam("wrapped"))
+)
+MOVE_DOCUMENT = (
+    update(Document)
+    .where(Document.id == bindparam("row_id"), Document.user_key_id == bindparam("old_key_id"))
+    .values(
+        user_key_id=bindparam("new_key_id"),
+        title_sealed=bindparam("title"),
+        filename_sealed=bindparam("filename"),
+    )
+)
+MOVE_SHARE = (
+    update(Share)
+    .where(Share.id == bindparam("row_id"), Share.user_key_id == bindparam("old_key_id"))
+    .values(
+        user_key_id=bindparam("new_key_id"),
+        recipient_sealed=bindparam("recipient"),
+        purpose_sealed=bindparam("purpose"),
+    )
+)
+
+
+def rewrap_user_batch(db: Session, rt: Runtime, target: UserKey, batch: int) -> Unit:
+    """Move up to `batch` data keys, document texts and link texts of the person to `target`.
+    Rows are found by the older versions of the person's key (an indexed column), not through
+    their vault: papers in the bin move too, so that a restore still opens them."""
+    keys = {k.id: (k, key) for k, key in live_user_keys(db, rt.master_keys, target.person_id)}
+    move = _Move(target.person_id, target, keys)
+    if not move.older:
+        return Unit(0, 0)
+    return (
+        _rewrap_blobs(db, move, batch)
+        + _reseal_documents(db, move, batch)
+        + _reseal_shares(db, move, batch)
+    )
+
+
+def _rewrap_blobs(db: Session, move: _Move, batch: int) -> Unit:
+    blobs = db.execute(
+        select(Blob.id, Blob.document_id, Blob.user_key_id, Blob.wrapped_data_key)
+        .where(Blob.user_key_id.in_(move.older))
         .limit(batch)
-        .with_for_update(skip_locked=True, of=Blob)
+        .with_for_update(skip_locked=True)
     ).all()
+    target, new_key_bytes = move.keys[move.target.id]
+    rows: list[dict[str, object]] = []
     for blob in blobs:
-        old, old_key = keys[blob.user_key_id]
-        data_key = unwrap_data_key(
-            old_key, blob.wrapped_data_key, person_id, blob.document_id, blob.id, old.version
+        old, old_key = move.keys[blob.user_key_id]
+        ids = (move.person_id, blob.document_id, blob.id)
+        data_key = unwrap_data_key(old_key, blob.wrapped_data_key, *ids, old.version)
+        rows.append(
+            {
+                "row_id": blob.id,
+                "old_key_id": old.id,
+                "new_key_id": target.id,
+                "wrapped": wrap_data_key(new_key_bytes, data_key, *ids, target.version),
+            }
         )
-        wrapped = wrap_data_key(
-            new_key_bytes, data_key, person_id, blob.document_id, blob.id, target.version
-        )
-        db.execute(
-            update(Blob)
-            .where(Blob.id == blob.id, Blob.user_key_id == old.id)
-            .values(user_key_id=target.id, wrapped_data_key=wrapped)
-            .execution_options(synchronize_session=False)
-        )
-    documents = db.scalars(
-        select(Document)
-        .join(Vault, Vault.id == Document.vault_id)
-        .where(Vault.owner_id == person_id, Document.user_key_id != target.id)
+    return Unit(len(blobs), _write_batch(db, MOVE_BLOB, rows))
+
+
+def _reseal_documents(db: Session, move: _Move, batch: int) -> Unit:
+    documents = db.execute(
+        select(Document.id, Document.user_key_id, Document.title_sealed, Document.filename_sealed)
+        .where(Document.user_key_id.in_(move.older))
         .limit(batch)
-        .with_for_update(skip_locked=True, of=Document)
+        .with_for_update(skip_locked=True)
     ).all()
+    rows: list[dict[str, object]] = []
     for document in documents:
-        _old, old_key = keys[document.user_key_id]
-        values: dict[str, object] = {"user_key_id": target.id}
-        for field in ("title", "filename"):
-            sealed = getattr(document, f"{field}_sealed")
-            if sealed is not None:
-                text = open_field(old_key, person_id, document.id, field, sealed)
-                values[f"{field}_sealed"] = seal_field(
-                    new_key_bytes, person_id, document.id, field, text
-                )
-        db.execute(
-            update(Document)
-            .where(Document.id == document.id, Document.user_key_id == document.user_key_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        old_key_id = document.user_key_id
+        filename = document.filename_sealed
+        if filename is not None:
+            filename = move.reseal(old_key_id, document.id, "filename", filename)
+        rows.append(
+            {
+                "row_id": document.id,
+                "old_key_id": old_key_id,
+                "new_key_id": move.target.id,
+                "title": move.reseal(old_key_id, document.id, "title", document.title_sealed),
+                "filename": filename,
+            }
         )
-    return len(blobs) + len(documents) + _reseal_shares(db, person_id, keys, target, batch)
+    return Unit(len(documents), _write_batch(db, MOVE_DOCUMENT, rows))
 
 
-def _reseal_shares(
-    db: Session,
-    person_id: str,
-    keys: dict[str, tuple[UserKey, bytes]],
-    target: UserKey,
-    batch: int,
-) -> int:
+def _reseal_shares(db: Session, move: _Move, batch: int) -> Unit:
     """A link's recipient and purpose move to the new key like a title."""
-    new_key_bytes = keys[target.id][1]
-    shares = db.scalars(
-        select(Share)
-        .join(Document, Document.id == Share.document_id)
-        .join(Vault, Vault.id == Document.vault_id)
-        .where(Vault.owner_id == person_id, Share.user_key_id != target.id)
+    shares = db.execute(
+        select(Share.id, Share.user_key_id, Share.recipient_sealed, Share.purpose_sealed)
+        .where(Share.user_key_id.in_(move.older))
         .limit(batch)
-        .with_for_update(skip_locked=True, of=Share)
+        .with_for_update(skip_locked=True)
     ).all()
+    rows: list[dict[str, object]] = []
     for share in shares:
-        _old, old_key = keys[share.user_key_id]
-        values: dict[str, object] = {"user_key_id": target.id}
-        for field in ("recipient", "purpose"):
-            text = open_field(
-                old_key, person_id, share.id, field, getattr(share, f"{field}_sealed")
-            )
-            values[f"{field}_sealed"] = seal_field(new_key_bytes, person_id, share.id, field, text)
-        db.execute(
-            update(Share)
-            .where(Share.id == share.id, Share.user_key_id == share.user_key_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+        old_key_id = share.user_key_id
+        rows.append(
+            {
+                "row_id": share.id,
+                "old_key_id": old_key_id,
+                "new_key_id": move.target.id,
+                "recipient": move.reseal(old_key_id, share.id, "recipient", share.recipient_sealed),
+                "purpose": move.reseal(old_key_id, share.id, "purpose", share.purpose_sealed),
+            }
         )
-    return len(shares)
+    return Unit(len(shares), _write_batch(db, MOVE_SHARE, rows))
 
 
 def finish_user_rotation(db: Session, rt: Runtime, target: UserKey) -> None:
@@ -341,12 +445,12 @@ def reencrypt(
     done = 0
     while True:
         with transaction(rt.sessions) as db:
-            old_objects = _reencrypt_batch(db, rt, cutoff, owners, batch)
+            read, old_objects = _reencrypt_batch(db, rt, cutoff, owners, batch)
         # The rows point at the new objects now that this is committed; the old objects go
         # next, and if that is interrupted the orphan sweeper finds them.
         for name in old_objects:
             rt.store.delete(name)
-        if not old_objects:
+        if not read:
             break
         done += len(old_objects)
         on_progress(len(old_objects))
@@ -358,26 +462,32 @@ def reencrypt(
 
 def _reencrypt_batch(
     db: Session, rt: Runtime, cutoff: datetime, owners: list[str] | None, batch: int
-) -> list[str]:
-    """Re-encrypt up to `batch` blobs; returns the names of the objects they no longer use."""
+) -> tuple[int, list[str]]:
+    """Re-encrypt up to `batch` blobs; returns how many were read, and the names of the objects
+    that those switched to a new object no longer use."""
     query = (
         select(Blob, Vault.owner_id)
         .join(Document, Document.id == Blob.document_id)
         .join(Vault, Vault.id == Document.vault_id)
         .where(Blob.created_at < cutoff)
+        # In the order of the index on created_at: a switched blob is stamped now and leaves
+        # the range, so no batch steps over the blobs done before it (see rewrap_master_batch).
+        .order_by(Blob.created_at)
         .limit(batch)
         .with_for_update(skip_locked=True, of=Blob)
     )
     if owners is not None:
         query = query.where(Vault.owner_id.in_(owners))
-    old_objects = []
-    for blob, owner_id in db.execute(query).all():
-        old_objects.append(blob.object_name)
-        _reencrypt_one(db, rt, blob, owner_id)
-    return old_objects
+    rows = db.execute(query).all()
+    old_objects = [
+        blob.object_name for blob, owner_id in rows if _reencrypt_one(db, rt, blob, owner_id)
+    ]
+    return len(rows), old_objects
 
 
-def _reencrypt_one(db: Session, rt: Runtime, blob: Blob, owner_id: str) -> None:
+def _reencrypt_one(db: Session, rt: Runtime, blob: Blob, owner_id: str) -> bool:
+    """Whether the blob now uses a new object. Not when another job switched it in between:
+    it keeps that job's object (which removes the old one), and the new one here is removed."""
     old_data_key, context = blob_decryption(db, rt, blob, owner_id)
     user_key_row = db.get_one(UserKey, blob.user_key_id)
     user_key = open_key(db, rt.master_keys, user_key_row)
@@ -402,7 +512,9 @@ def _reencrypt_one(db: Session, rt: Runtime, blob: Blob, owner_id: str) -> None:
     wrapped = wrap_data_key(
         user_key, data_key, owner_id, blob.document_id, blob.id, user_key_row.version
     )
-    db.execute(
+    # One row at a time, unlike the rotations: only this row's own answer says which object
+    # to keep, and each blob's transfers take far longer than its UPDATE.
+    switched = db.connection().execute(
         update(Blob)
         .where(Blob.id == blob.id, Blob.object_name == blob.object_name)
         .values(
@@ -413,3 +525,7 @@ def _reencrypt_one(db: Session, rt: Runtime, blob: Blob, owner_id: str) -> None:
             created_at=utcnow(),
         )
     )
+    if switched.rowcount:
+        return True
+    rt.store.delete(name)
+    return False

@@ -5,10 +5,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from vault.db import downgrade, make_engine, migrate
+from vault.models import Base
 
 PERSON = "11111111-1111-1111-1111-111111111111"
 HELPER = "22222222-2222-2222-2222-222222222222"
@@ -94,6 +97,12 @@ def test_every_migration_goes_up_and_down_with_data(engine: Engine) -> None:
     assert "grant_scopes" not in inspect(engine).get_table_names()
     migrate(engine)
     assert len(rows(engine, "SELECT scope FROM grant_scopes")) == 2
+
+
+def test_the_migrations_build_the_schema_the_models_describe(engine: Engine) -> None:
+    migrate(engine)
+    with engine.connect() as db:
+        assert compare_metadata(MigrationContext.configure(db), Base.metadata) == []
 
 
 def test_the_database_refuses_a_word_the_code_does_not_know(engine: Engine) -> None:
