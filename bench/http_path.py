@@ -40,7 +40,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from bench.signin import Server, coffre_server, cpu_seconds, free_port, peak_rss_kib, running
+from bench.signin import Server, coffre_server, free_port, peak_rss_kib, running
 from bench.storage_path import REGION, crc, s3_server
 from storage.factory import make_s3_client
 from storage.s3 import READ_SIZE, ensure_bucket
@@ -78,6 +78,14 @@ class Servers:
     coffre: Server
     floor: Server
     token: str
+    coffre_start_kib: int  # coffre's RSS once signed up, before any paper
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS in /proc/{pid}/status (Linux only)")
 
 
 @dataclass
@@ -202,15 +210,40 @@ class Paths:
         server = self.server_of(row)
         pid = server.process.pid if server else None
         before = peak_rss_kib(pid, reset=True) if pid else None
-        server_cpu = cpu_seconds(pid) if pid else 0.0
+        server_cpu = cpu_with_children(pid) if pid else 0.0
         wall, cpu = time.perf_counter(), time.process_time()
         self.run(row, paper)
         sample = Sample(time.perf_counter() - wall, time.process_time() - cpu)
         if pid and before is not None:
-            sample.server_cpu = cpu_seconds(pid) - server_cpu
+            settle(pid)
+            sample.server_cpu = cpu_with_children(pid) - server_cpu
             sample.rss_before_kib = before
             sample.growth_kib = peak_rss_kib(pid) - before
         return sample
+
+
+def cpu_with_children(pid: int) -> float:
+    """utime + stime of the process and of its children it waited for (the preview worker
+    that draws a thumbnail), fields 14 to 17 of /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(field) for field in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid: int) -> None:
+    """Wait until the server has finished what it does after its answer (coffre draws the
+    thumbnail then): no child process, and no CPU spent for a while. The next row then runs on
+    a quiet server, and this row's CPU counts that work."""
+    deadline = time.monotonic() + 30
+    last = -1.0
+    while time.monotonic() < deadline:
+        children = "".join(
+            path.read_text() for path in Path(f"/proc/{pid}/task").glob("*/children")
+        )
+        spent = cpu_with_children(pid)
+        if not children.strip() and spent == last:
+            return
+        last = spent
+        time.sleep(0.05)
 
 
 def measure(paths: Paths, papers: list[Paper], repeat: int, large: Paper | None) -> None:
@@ -266,6 +299,23 @@ def table(paper: Paper) -> Table:
             f"{median[row] / median[floor]:.2f}" if floor in median else "",
         )
     return result
+
+
+def memory(servers: Servers, papers: list[Paper]) -> str:
+    """coffre's RSS before any paper, and the highest it reached in any timed run: what a
+    measure from a reset peak does not show (memory kept by the allocator between runs)."""
+    peaks = [
+        sample.rss_before_kib + sample.growth_kib
+        for paper in papers
+        for row in (UP_COFFRE, DOWN_COFFRE)
+        for sample in paper.samples.get(row, [])
+        if sample.rss_before_kib is not None and sample.growth_kib is not None
+    ]
+    start = servers.coffre_start_kib
+    return (
+        f"coffre serve RSS: {mib(start)} MiB once signed up, highest peak in a timed run "
+        f"{mib(max(peaks))} MiB (+{mib(max(peaks) - start)} MiB)"
+    )
 
 
 def targets(papers: list[Paper], large: Paper | None) -> list[str]:
@@ -324,7 +374,8 @@ def servers(
         coffre_server(folder / "data", settings=coffre_settings) as coffre,
         running(floor_command, port, floor_env, folder) as floor,
     ):
-        yield Servers(coffre, floor, sign_up(coffre.url))
+        token = sign_up(coffre.url)
+        yield Servers(coffre, floor, token, rss_kib(coffre.process.pid))
 
 
 def http_stack() -> str:
@@ -395,8 +446,10 @@ def main() -> None:
                     measure(paths, papers, args.repeat, large)
                 finally:
                     paths.close()
-            for paper in papers + ([large] if large else []):
+            everything = papers + ([large] if large else [])
+            for paper in everything:
                 console.print(table(paper))
+            console.print(memory(running_servers, everything))
             console.print("\n".join(targets(papers, large)))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
