@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,33 +118,41 @@ def wait_ready(server: Server) -> None:
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             log = server.log.read_text(errors="replace")[-3000:]
-            raise SystemExit(f"coffre serve exited with {server.process.returncode}:\n{log}")
+            raise SystemExit(
+                f"{server.url}: the server exited with {server.process.returncode}:\n{log}"
+            )
         with contextlib.suppress(httpx.TransportError):
             if httpx.get(server.url + "/readyz", timeout=1).status_code == 200:
                 return
         time.sleep(0.1)
-    raise SystemExit(f"coffre serve not ready after 60 s; see {server.log}")
+    raise SystemExit(f"{server.url} not ready after 60 s; see {server.log}")
 
 
 @contextlib.contextmanager
 def coffre_server(
-    data_dir: Path, cap: int | None = None, database_url: str | None = None
+    data_dir: Path, cap: int | None = None, settings: Mapping[str, str] | None = None
 ) -> Iterator[Server]:
-    """`coffre serve` on data_dir, in its own process (its RSS is then its own), stopped at exit."""
-    port = free_port()
+    """`coffre serve` on data_dir, in its own process (its RSS is then its own), stopped at exit.
+    `settings`: COFFRE_* variables for this server."""
     # This run's settings only: none of the caller's COFFRE_* variables, and a working folder
     # without a .env file (Settings reads ./.env).
     env = {name: value for name, value in os.environ.items() if not name.startswith("COFFRE_")}
     env["COFFRE_DATA_DIR"] = str(data_dir)
-    if database_url:
-        env["COFFRE_DATABASE_URL"] = database_url
     if cap is not None:
         env["COFFRE_MAX_CONCURRENT_HASHES"] = str(cap)
-    log = data_dir.parent / f"serve-{port}.log"  # one access-log line per request: not ours
-    command = [str(COFFRE), "serve", "--port", str(port)]
+    env |= settings or {}
+    port = free_port()
+    with running([str(COFFRE), "serve", "--port", str(port)], port, env, data_dir.parent) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running(command: list[str], port: int, env: dict[str, str], folder: Path) -> Iterator[Server]:
+    """A server process listening on `port`, once /readyz answers; stopped at exit."""
+    log = folder / f"serve-{port}.log"  # one access-log line per request: not ours
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, cwd=data_dir.parent, env=env, stdout=out, stderr=subprocess.STDOUT
+            command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     server = Server(f"http://127.0.0.1:{port}", process, log)
     try:
@@ -415,12 +423,12 @@ def main() -> None:
     # Wide, so that the Markdown tables never wrap and paste as they are into README.md.
     console = Console(width=180, highlight=False)
     hash_seconds = one_hash_seconds()
-    database = "PostgreSQL" if args.database_url else "SQLite"
-    console.print("\n".join(machine(hash_seconds, database)))
+    database = {"COFFRE_DATABASE_URL": args.database_url} if args.database_url else {}
+    console.print("\n".join(machine(hash_seconds, "PostgreSQL" if database else "SQLite")))
     folder = Path(tempfile.mkdtemp(prefix="coffre-bench-signin-"))
     data_dir = folder / "data"
     try:
-        with coffre_server(data_dir, database_url=args.database_url) as server:
+        with coffre_server(data_dir, settings=database) as server:
             create_accounts(server.url)
             console.print(latency_table(latencies(server.url, args.requests)))
             runs = {level: concurrent_sign_ins(server, args.requests, level) for level in levels}
@@ -430,7 +438,7 @@ def main() -> None:
         size = levels[-1]
         results: dict[int, list[Burst]] = {}
         for cap in (None, size):  # None: no COFFRE_MAX_CONCURRENT_HASHES, the default cap
-            with coffre_server(data_dir, cap, args.database_url) as server:
+            with coffre_server(data_dir, cap, database) as server:
                 results[cap or DEFAULT_CAP] = bursts(server, size)
         console.print(burst_table(size, results))
         console.print("\n".join(goal_lines(runs, results[DEFAULT_CAP], hash_seconds)))

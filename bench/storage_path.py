@@ -329,8 +329,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def s3_server(endpoint: str | None) -> Iterator[Server]:
-    """The given S3 server, else a throwaway Ceph RGW started now and stopped at exit."""
+def s3_server(endpoint: str | None, memstore_bytes: int | None = None) -> Iterator[Server]:
+    """The given S3 server, else a throwaway Ceph RGW started now and stopped at exit, its
+    memstore `memstore_bytes` large (the script's 4 GiB by default)."""
     endpoint = endpoint or os.environ.get("COFFRE_TEST_S3_ENDPOINT")
     if endpoint:
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
@@ -340,6 +341,8 @@ def s3_server(endpoint: str | None) -> Iterator[Server]:
     access, secret = secrets.token_hex(10), secrets.token_hex(20)
     env = os.environ | {"CEPH_DIR": str(ceph_dir), "PYTHON": sys.executable}
     env |= {"S3_ACCESS_KEY": access, "S3_SECRET_KEY": secret}
+    if memstore_bytes is not None:
+        env["MEMSTORE_BYTES"] = str(memstore_bytes)
     try:
         start_ceph(env)
         # In os.environ rather than given to the client: the spawned memory children inherit it.

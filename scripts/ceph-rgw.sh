@@ -17,6 +17,7 @@ RGW_PORT=${RGW_PORT:-$(free_port)}
 S3_ACCESS_KEY=${S3_ACCESS_KEY:-testaccesskey}
 S3_SECRET_KEY=${S3_SECRET_KEY:-testsecretkey}
 OBJECTSTORE=${OBJECTSTORE:-memstore}   # memstore (RAM, fastest) or bluestore (sparse 10G file)
+MEMSTORE_BYTES=${MEMSTORE_BYTES:-4294967296}  # the memstore's size: RAM taken as objects come
 CONF=$CEPH_DIR/ceph.conf
 export CEPH_CONF=$CONF
 
@@ -91,7 +92,7 @@ mon cluster log file = $CEPH_DIR/log/cluster.log
 [osd]
 osd data = $CEPH_DIR/\$name
 osd objectstore = $OBJECTSTORE
-memstore device bytes = 4294967296
+memstore device bytes = $MEMSTORE_BYTES
 bluestore block path = $CEPH_DIR/\$name.block
 bluestore block create = true
 bluestore block size = 10737418240

@@ -28,7 +28,7 @@ from botocore.config import Config
 
 from storage.base import BlobStore
 from storage.local import LocalBlobStore
-from storage.s3 import S3BlobStore, ensure_bucket
+from storage.s3 import DEFAULT_PART_SIZE, DEFAULT_PARTS_IN_FLIGHT, S3BlobStore, ensure_bucket
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -37,6 +37,9 @@ _S3_PARAMS = frozenset({"endpoint_url", "region", "prefix"})
 
 _S3_CONFIG = Config(
     retries={"mode": "standard"},
+    # Each upload sends several parts at once (S3BlobStore's parts_in_flight), and downloads
+    # run beside them: past the pool's size, connections are opened and thrown away.
+    max_pool_connections=32,
     # Path-style works on every S3-compatible server; virtual hosts need DNS set up for them.
     s3={"addressing_style": "path"},
     signature_version="s3v4",
@@ -51,7 +54,13 @@ def make_s3_client(endpoint_url: str | None = None, region: str | None = None) -
     )
 
 
-def open_store(url: str) -> BlobStore:
+def open_store(
+    url: str,
+    *,
+    part_size: int = DEFAULT_PART_SIZE,
+    parts_in_flight: int = DEFAULT_PARTS_IN_FLIGHT,
+) -> BlobStore:
+    """The store a URL names; `part_size` and `parts_in_flight` shape the uploads to S3."""
     parts = urlsplit(url)
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or parts.query:
@@ -61,11 +70,13 @@ def open_store(url: str) -> BlobStore:
             raise ValueError("blob store URL: file:// needs an absolute path")
         return LocalBlobStore(path)
     if parts.scheme == "s3":
-        return _open_s3(parts.netloc, parts.path, parts.query)
+        return _open_s3(parts.netloc, parts.path, parts.query, part_size, parts_in_flight)
     raise ValueError(f"blob store URL: unknown scheme {parts.scheme!r} (file or s3)")
 
 
-def _open_s3(netloc: str, path: str, query: str) -> S3BlobStore:
+def _open_s3(
+    netloc: str, path: str, query: str, part_size: int, parts_in_flight: int
+) -> S3BlobStore:
     if "@" in netloc:
         raise ValueError("blob store URL: no credentials in the URL, use AWS_ACCESS_KEY_ID")
     if not netloc or path not in ("", "/"):
@@ -77,4 +88,10 @@ def _open_s3(netloc: str, path: str, query: str) -> S3BlobStore:
     single = {key: values[-1] for key, values in params.items()}
     client = make_s3_client(single.get("endpoint_url") or None, single.get("region") or None)
     ensure_bucket(client, netloc)
-    return S3BlobStore(netloc, client, prefix=single.get("prefix", ""))
+    return S3BlobStore(
+        netloc,
+        client,
+        prefix=single.get("prefix", ""),
+        part_size=part_size,
+        parts_in_flight=parts_in_flight,
+    )

@@ -1,17 +1,21 @@
 """Blob store on an S3-compatible server (AWS, MinIO, Garage, Ceph RGW, Scaleway, OVH...).
 
-Writes stream: an object larger than one part goes up as a multipart upload. Memory stays
-flat whatever the object's size: a buffer of one part plus one incoming chunk, and the copy of
-the part being sent. Objects are limited to 10,000 parts (80 GB with the default part size).
-An S3 object only appears once its upload completes, which gives the atomicity the interface
-promises; a failed upload is aborted so no hidden parts keep costing storage.
+Writes stream: an object larger than one part goes up as a multipart upload, several parts at
+once (`parts_in_flight`), sent by threads while the next part fills. Memory stays flat whatever
+the object's size: a buffer of one part plus one incoming chunk, and the parts being sent.
+Objects are limited to 10,000 parts (80 GB with the default part size). An S3 object only
+appears once its upload completes, which gives the atomicity the interface promises; a failed
+upload is aborted, once no part is still being sent, so no hidden parts keep costing storage.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC
 from typing import TYPE_CHECKING, cast
 
@@ -30,6 +34,7 @@ log = logging.getLogger(__name__)
 
 READ_SIZE = 1024 * 1024
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
+DEFAULT_PARTS_IN_FLIGHT = 4
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's floor for every part but the last; Ceph enforces it
 # HEAD responses have no body, hence the bare status code besides the named ones.
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NoSuchBucket", "NotFound"})
@@ -69,14 +74,18 @@ class S3BlobStore:
         client: S3Client,
         prefix: str = "",
         part_size: int = DEFAULT_PART_SIZE,
+        parts_in_flight: int = DEFAULT_PARTS_IN_FLIGHT,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes")
+        if parts_in_flight < 1:
+            raise ValueError("parts_in_flight must be at least 1")
         self.bucket = bucket
         self._client = client
         prefix = prefix.strip("/")
         self._prefix = f"{prefix}/" if prefix else ""
         self._part_size = part_size
+        self._parts_in_flight = parts_in_flight
 
     def _key(self, name: str) -> str:
         return self._prefix + check_name(name)
@@ -86,8 +95,7 @@ class S3BlobStore:
         failures come out as BlobStoreError."""
         key = self._key(name)
         buffer = bytearray()
-        upload_id: str | None = None
-        parts: list[CompletedPartTypeDef] = []
+        parts: _PartsInFlight | None = None
         total = 0
         try:
             for chunk in chunks:
@@ -96,34 +104,36 @@ class S3BlobStore:
                 # Strictly more than one part: an object of exactly one part still goes up
                 # in a single request.
                 while len(buffer) > self._part_size:
-                    if upload_id is None:
+                    if parts is None:
                         upload_id = self._start_upload(key)
-                    # No local variable holds the part: it is freed as soon as it is sent,
-                    # before the buffer fills again (peak ~2 parts, not 3).
-                    parts.append(
-                        self._upload_part(
-                            key, upload_id, len(parts) + 1, _take(buffer, self._part_size)
-                        )
-                    )
-            if upload_id is None:
+                        send = functools.partial(self._upload_part, key, upload_id)
+                        parts = _PartsInFlight(upload_id, send, self._parts_in_flight)
+                    # Cut only once there is room for it, and held by no local variable: a
+                    # part is freed as soon as it is sent.
+                    parts.add(functools.partial(_take, buffer, self._part_size))
+            if parts is None:
                 with _s3_errors("put", key):
                     self._client.put_object(Bucket=self.bucket, Key=key, Body=bytes(buffer))
             else:
-                parts.append(
-                    self._upload_part(key, upload_id, len(parts) + 1, _take(buffer, len(buffer)))
-                )
+                parts.add(functools.partial(_take, buffer, len(buffer)))
+                completed = parts.finish()
                 # Ceph returns an empty ETag here (HEAD has the right one): nothing reads it.
                 with _s3_errors("complete upload", key):
                     self._client.complete_multipart_upload(
                         Bucket=self.bucket,
                         Key=key,
-                        UploadId=upload_id,
-                        MultipartUpload={"Parts": parts},
+                        UploadId=parts.upload_id,
+                        MultipartUpload={"Parts": completed},
                     )
         except BaseException:
-            if upload_id is not None:
-                self._abort(key, upload_id)
+            if parts is not None:
+                # Parts still being sent would land after the abort and stay, hidden.
+                parts.stop()
+                self._abort(key, parts.upload_id)
             raise
+        finally:
+            if parts is not None:
+                parts.stop()
         return total
 
     def _start_upload(self, key: str) -> str:
@@ -206,6 +216,45 @@ class S3BlobStore:
         so a read-only key passes."""
         with _s3_errors("head bucket", self.bucket):
             self._client.head_bucket(Bucket=self.bucket)
+
+
+class _PartsInFlight:
+    """The parts of one multipart upload, sent by threads of their own while the caller fills
+    the next: at most `limit` parts are held, being sent or waiting to be."""
+
+    def __init__(
+        self, upload_id: str, send: Callable[[int, bytes], CompletedPartTypeDef], limit: int
+    ) -> None:
+        self.upload_id = upload_id
+        self._send = send
+        self._pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="s3-part")
+        self._room = threading.Semaphore(limit)
+        self._sent: list[Future[CompletedPartTypeDef]] = []
+        self._failure: BaseException | None = None
+
+    def add(self, cut: Callable[[], bytes]) -> None:
+        """Once fewer than `limit` parts are held, cut the next one and hand it on. Raises the
+        failure of a part sent earlier, if one failed."""
+        self._room.acquire()
+        if self._failure is not None:
+            self._room.release()
+            raise self._failure
+        sent = self._pool.submit(self._send, len(self._sent) + 1, cut())
+        sent.add_done_callback(self._done)
+        self._sent.append(sent)
+
+    def _done(self, sent: Future[CompletedPartTypeDef]) -> None:
+        if not sent.cancelled() and sent.exception() is not None and self._failure is None:
+            self._failure = sent.exception()
+        self._room.release()
+
+    def finish(self) -> list[CompletedPartTypeDef]:
+        """Every part's number and ETag, in order, once all are sent; raises if one failed."""
+        return [sent.result() for sent in self._sent]
+
+    def stop(self) -> None:
+        """Send nothing more; wait for the parts being sent."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def ensure_bucket(client: S3Client, bucket: str) -> None:

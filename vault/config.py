@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     # hostile file cannot stall or exhaust the server.
     preview_timeout_seconds: float = 10.0
     preview_memory_mib: int = 512
+    # An upload to S3 goes up in parts of this size, this many at once, while the next part is
+    # received and encrypted: each upload holds about (parts in flight + 1) x part size. Uploads
+    # are encrypted, and downloads read and decrypted, this far ahead of the next step.
+    s3_part_mib: int = Field(default=8, ge=5)
+    s3_parts_in_flight: int = Field(default=4, ge=1)
+    read_ahead_mib: int = Field(default=4, ge=1)
     # Where to get the source code of the coffre that runs here (AGPL): a web address.
     project_url: str = ""
 

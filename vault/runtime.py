@@ -16,7 +16,7 @@ from keys.providers.kms import KmsKeyring
 from keys.providers.local import LocalKeyring
 from storage.base import BlobStore
 from storage.factory import open_store
-from vault.config import Settings
+from vault.config import MiB, Settings
 from vault.db import make_engine, make_reader_factory, make_session_factory, migrate
 from vault.passwords import limit_concurrent_hashes
 
@@ -65,6 +65,10 @@ def build_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime
         engine=engine,
         sessions=make_session_factory(engine),
         readers=make_reader_factory(engine),
-        store=open_store(settings.resolved_storage_url()),
+        store=open_store(
+            settings.resolved_storage_url(),
+            part_size=settings.s3_part_mib * MiB,
+            parts_in_flight=settings.s3_parts_in_flight,
+        ),
         master_keys=open_keyring(settings.resolved_keyring(), settings.data_dir),
     )

@@ -13,6 +13,11 @@ from vault.models import AuthSession, Person, utcnow
 
 # "mfa": half signed in, the password checked and the second factor still to come.
 KINDS = ("api", "web", "mfa")
+# A session seen less than this long ago is not written again: a page and the pictures in it,
+# or a script's requests in a row, cost one write (and its disk flush) rather than one each.
+# The pages sign out by themselves 5 s before the idle limit (static/idle.js): a last-seen time
+# up to this much older still ends the session after them.
+SEEN_EVERY = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,8 @@ def resolve_session(
         db.delete(record)
         db.flush()
         return None
-    record.last_seen_at = now
+    if now - record.last_seen_at >= SEEN_EVERY:
+        record.last_seen_at = now
     person = db.get(Person, record.person_id)
     if person is None:
         return None

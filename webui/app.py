@@ -103,3 +103,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_middleware(ChooseLanguage)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one process of `coffre serve --workers N`: the command brought the schema up
+    to date before starting them."""
+    return create_app(runtime=build_runtime(get_settings(), run_migrations=False))

@@ -67,19 +67,55 @@ def runtime() -> Runtime:
     return build_runtime(get_settings())
 
 
+SEVERAL_WORKERS_NEED_POSTGRESQL = (
+    "Several workers need PostgreSQL (COFFRE_DATABASE_URL): SQLite lets one process write at a "
+    "time, and each request takes its write lock, so more processes would only wait for it."
+)
+
+
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes; more than 1 needs PostgreSQL.")
+    ] = 1,
+) -> None:
     """Start the web app (pages and API)."""
+    settings = get_settings()
+    if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
+        errors.print(SEVERAL_WORKERS_NEED_POSTGRESQL)
+        raise typer.Exit(2)
+    # The schema is brought up to date here, once, whatever the number of workers.
+    rt = runtime()
     # uvicorn would believe X-Forwarded-For from 127.0.0.1: any local client could then pick
     # its own address and escape the throttle. COFFRE_TRUSTED_PROXIES is the only rule.
-    app = create_app(runtime=runtime())
+    # http and loop "auto": httptools and uvloop when installed (uvicorn[standard]), measured
+    # faster than h11 and asyncio (bench/README.md, http_path).
+    if workers == 1:
+        uvicorn.run(
+            create_app(runtime=rt),
+            host=host,
+            port=port,
+            proxy_headers=False,
+            limit_concurrency=settings.max_requests,
+            log_config=log_config(),
+            http="auto",
+            loop="auto",
+        )
+        return
+    rt.engine.dispose()  # each worker opens its own
     uvicorn.run(
-        app,
+        "webui.app:worker_app",
+        factory=True,
+        workers=workers,
         host=host,
         port=port,
         proxy_headers=False,
-        limit_concurrency=app.state.runtime.settings.max_requests,
+        limit_concurrency=settings.max_requests,
         log_config=log_config(),
+        http="auto",
+        loop="auto",
     )
 
 

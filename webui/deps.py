@@ -31,7 +31,9 @@ from webui.security import (
 )
 
 
-def get_runtime(request: Request) -> Runtime:
+# The dependencies that do no I/O are `async`: FastAPI runs them on the event loop, where a
+# plain `def` would cost a hop to a worker thread and back on every request.
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -205,7 +207,7 @@ def api_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn:
 ApiSignedIn = Annotated[SignedIn, Depends(api_signed_in)]
 
 
-def api_user(signed_in: ApiSignedIn) -> Person:
+async def api_user(signed_in: ApiSignedIn) -> Person:
     return signed_in.person
 
 
@@ -264,7 +266,7 @@ def need(signed_in: SignedIn | None) -> SignedIn:
     return signed_in
 
 
-def page_person(signed_in: PageSignedIn) -> SignedIn:
+async def page_person(signed_in: PageSignedIn) -> SignedIn:
     return need(signed_in)
 
 
@@ -276,13 +278,13 @@ ADMINS_ONLY = N_("Cette page est réservée aux administrateurs de la plateforme
 SECOND_FACTOR_ONLY = N_("La double vérification est réservée aux professionnels.")
 
 
-def page_professional(me: SignedInPage) -> SignedIn:
+async def page_professional(me: SignedInPage) -> SignedIn:
     if not is_professional(me.person):
         raise ForbiddenError(PROFESSIONALS_ONLY)
     return me
 
 
-def page_platform_admin(me: SignedInPage) -> SignedIn:
+async def page_platform_admin(me: SignedInPage) -> SignedIn:
     if not is_platform_admin(me.person):
         raise ForbiddenError(ADMINS_ONLY)
     return me
@@ -292,19 +294,19 @@ Professional = Annotated[SignedIn, Depends(page_professional)]
 PlatformAdmin = Annotated[SignedIn, Depends(page_platform_admin)]
 
 
-def api_professional(person: ApiUser) -> Person:
+async def api_professional(person: ApiUser) -> Person:
     if not is_professional(person):
         raise ForbiddenError("Réservé aux professionnels.")
     return person
 
 
-def api_second_factor_user(person: ApiUser) -> Person:
+async def api_second_factor_user(person: ApiUser) -> Person:
     if not may_use_second_factor(person):
         raise ForbiddenError(SECOND_FACTOR_ONLY)
     return person
 
 
-def api_platform_admin(person: ApiUser) -> Person:
+async def api_platform_admin(person: ApiUser) -> Person:
     if not is_platform_admin(person):
         raise ForbiddenError("Réservé aux administrateurs de la plateforme.")
     return person

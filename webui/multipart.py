@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import anyio.from_thread
+import anyio.lowlevel
 from fastapi import HTTPException, Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -16,6 +17,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from vault.errors import N_
 
 MAX_FIELD_BYTES = 64 * 1024
+# A file is handed on in pieces of about this size: each is one hop from the event loop to the
+# thread that encrypts it.
+FILE_PIECE = 1024 * 1024
 # A paper of MAX_PHOTOS photos (vault/documents/previews.py) and its few fields.
 MAX_PARTS = 48
 
@@ -90,26 +94,32 @@ class MultipartReader:
             data[start:end]
         )
 
+    async def _receive(self) -> bool:
+        """Parse the next piece of the body; False once the whole body has been read."""
+        if self._ended:
+            return False
+        # The parser drops what comes after max_body: never read on for nothing.
+        if self._received > self._max_body:
+            raise _too_big()
+        try:
+            chunk = await self._stream.__anext__()
+        except StopAsyncIteration:
+            self._ended = True
+            self._parser.finalize()
+            return True
+        self._received += len(chunk)
+        try:
+            self._parser.write(chunk)
+        except MultipartParseError as exc:
+            raise _bad_form() from exc
+        if self._parts > MAX_PARTS:
+            raise _bad_form(TOO_MANY_FIELDS)
+        return True
+
     async def _next_event(self) -> tuple[str, bytes] | None:
         while not self._events:
-            if self._ended:
+            if not await self._receive():
                 return None
-            # The parser drops what comes after max_body: never read on for nothing.
-            if self._received > self._max_body:
-                raise _too_big()
-            try:
-                chunk = await self._stream.__anext__()
-            except StopAsyncIteration:
-                self._ended = True
-                self._parser.finalize()
-                continue
-            self._received += len(chunk)
-            try:
-                self._parser.write(chunk)
-            except MultipartParseError as exc:
-                raise _bad_form() from exc
-            if self._parts > MAX_PARTS:
-                raise _bad_form(TOO_MANY_FIELDS)
         return self._events.popleft()
 
     async def next_part(self) -> TextField | FilePart | None:
@@ -134,16 +144,24 @@ class MultipartReader:
         return value.decode("utf-8", "replace")
 
     async def read_file_chunk(self) -> bytes | None:
-        """The next bytes of the current file part, or None at its end."""
-        data = b""
-        while self._events and self._events[0][0] == "data" and len(data) < 1024 * 1024:
-            data += self._events.popleft()[1]
-        if data:
-            return data
-        event = await self._next_event()
-        if event is None or event[0] != "data":
-            return None
-        return event[1]
+        """The next bytes of the current file part, about FILE_PIECE of them if the part goes on
+        that far (the network hands them over by tens of KiB), or None at its end."""
+        pieces: list[bytes] = []
+        size = 0
+        while size < FILE_PIECE:
+            if not self._events:
+                if await self._receive():
+                    continue
+                break
+            if self._events[0][0] != "data":
+                break
+            data = self._events.popleft()[1]
+            pieces.append(data)
+            size += len(data)
+        if pieces:
+            return b"".join(pieces)
+        await self._next_event()  # the part's end
+        return None
 
     async def remaining_fields(self) -> dict[str, str]:
         """After a refusal: read what is left, so a browser gets our answer instead of a reset,
@@ -159,6 +177,12 @@ class MultipartReader:
         return fields
 
     def file_chunks_in_thread(self) -> Iterator[bytes]:
-        """The current file part as a blocking iterator, for a worker thread started by anyio."""
-        while (chunk := anyio.from_thread.run(self.read_file_chunk)) is not None:
-            yield chunk
+        """The current file part as a blocking iterator, for any thread but the event loop's.
+        Call this on the event loop: the iterator hands each read over to it."""
+        loop = anyio.lowlevel.current_token()
+
+        def chunks() -> Iterator[bytes]:
+            while (chunk := anyio.from_thread.run(self.read_file_chunk, token=loop)) is not None:
+                yield chunk
+
+        return chunks()

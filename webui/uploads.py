@@ -182,7 +182,8 @@ def parse_date(value: str | None, field_name: str) -> date | None:
 
 
 async def record_document(rt: Runtime, actor: Person, form: ReceivedForm) -> DocumentView:
-    """Write the rows of a stored upload; if that fails, the stored object is removed."""
+    """Write the rows of a stored upload; if that fails, the stored object is removed. The
+    caller then has its thumbnail made (thumbnail_if_possible)."""
     if form.stored is None:
         raise InvalidInputError("Choisissez un fichier.", field="file")
     stored = form.stored
@@ -198,16 +199,15 @@ async def record_document(rt: Runtime, actor: Person, form: ReceivedForm) -> Doc
             return create_document(db, rt, actor, stored, fields)
 
     try:
-        view = await anyio.to_thread.run_sync(record)
+        return await anyio.to_thread.run_sync(record)
     except BaseException:
         discard_upload(rt.store, stored)
         raise
-    await anyio.to_thread.run_sync(_thumbnail_if_possible, rt, view.id)
-    return view
 
 
-def _thumbnail_if_possible(rt: Runtime, document_id: str) -> None:
-    """The paper is kept whatever happens to its thumbnail: without one, lists show an icon."""
+def thumbnail_if_possible(rt: Runtime, document_id: str) -> None:
+    """The paper is kept whatever happens to its thumbnail: without one, lists show an icon.
+    A paper's thumbnail is made after it is recorded (see the routes that call this)."""
     try:
         previews.add_thumbnail(rt, document_id)
     except Exception:

@@ -39,15 +39,7 @@ def test_serve_starts_on_a_fresh_data_dir(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "coffre serve did not answer"
-                time.sleep(0.2)
-        assert ready.status_code == 200
+        assert wait_ready(port).status_code == 200
         sign_in_page = httpx.get(f"http://127.0.0.1:{port}/connexion")
         assert "Ouvrir mon coffre" in sign_in_page.text
     finally:
@@ -56,6 +48,50 @@ def test_serve_starts_on_a_fresh_data_dir(tmp_path: Path) -> None:
     keyring = data_dir / "keyring.json"
     assert stat.S_IMODE(keyring.stat().st_mode) == 0o600
     assert (data_dir / "coffre.db").exists()
+
+
+def wait_ready(port: int) -> httpx.Response:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "coffre serve did not answer"
+            time.sleep(0.2)
+
+
+def test_several_workers_are_refused_on_sqlite(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [COFFRE, "serve", "--workers", "2", "--port", str(free_port())],
+        env=env_for(tmp_path / "coffre-data"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert "PostgreSQL" in run.stderr
+    assert not (tmp_path / "coffre-data").exists()  # refused before anything was made
+
+
+@pytest.mark.pg
+def test_several_workers_serve_on_postgresql(tmp_path: Path, pg_database: str) -> None:
+    port = free_port()
+    env = {**env_for(tmp_path / "coffre-data"), "COFFRE_DATABASE_URL": pg_database}
+    server = subprocess.Popen(
+        [COFFRE, "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_ready(port).status_code == 200
+        # Each worker answers on the one port; the schema was made once, before them.
+        for _ in range(6):
+            assert httpx.get(f"http://127.0.0.1:{port}/connexion").status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
 
 def test_admin_create_reads_the_password_from_stdin(tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ class InspectedUpload:
             self.size += len(chunk)
             if self.size > self._max_bytes:
                 raise self._too_big
-            tail = (tail + chunk)[-_TAIL:]
+            tail = (tail + chunk[-_TAIL:])[-_TAIL:]  # never a copy of the whole chunk
             yield chunk
         if end_marker not in tail:
             raise DamagedFileError(DAMAGED, field="file")

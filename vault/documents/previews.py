@@ -23,13 +23,13 @@ from vault.documents import preview_worker
 from vault.documents.service import (
     ORIGINAL,
     BlobOwner,
+    KeyCache,
     decrypt_stored_blob,
     note_use,
     store_blob,
 )
 from vault.errors import N_, DamagedFileError, FileTooLargeError, NotFoundError
-from vault.keychain import open_key
-from vault.models import Blob, Document, Person, UserKey, Vault, utcnow
+from vault.models import Blob, Document, Person, Vault, utcnow
 from vault.policy import Action, require_document
 from vault.runtime import Runtime
 
@@ -114,12 +114,10 @@ def add_thumbnail(rt: Runtime, document_id: str) -> bool:
         ):
             return False
         owner_id = db.scalars(select(Vault.owner_id).where(Vault.id == document.vault_id)).one()
-        plain = b"".join(decrypt_stored_blob(db, rt, original, owner_id))
-        user_key_row = db.get_one(UserKey, original.user_key_id)
-        user_key_id = user_key_row.id
-        owner = BlobOwner(
-            owner_id, open_key(db, rt.master_keys, user_key_row), user_key_row.version
-        )
+        keys = KeyCache(db, rt)  # the thumbnail's data key is wrapped by the original's user key
+        plain = b"".join(decrypt_stored_blob(db, rt, original, owner_id, keys))
+        user_key_id = original.user_key_id
+        owner = BlobOwner(owner_id, keys.get(user_key_id), keys.version(user_key_id))
     try:
         small = run_worker(rt.settings, "thumbnail", [plain])
         # What comes back from a process that read a hostile file is checked too.

@@ -8,6 +8,7 @@ upload leaves no row; a crash between the two leaves an object whose data key wa
 import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import PurePosixPath, PureWindowsPath
@@ -19,7 +20,9 @@ from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
 from keys.hierarchy import open_field, seal_field, unwrap_data_key, wrap_data_key
 from keys.wrap import new_key
 from storage.base import BlobStore
+from storage.readahead import ReadAhead
 from vault import hold, journal, quota, reminders
+from vault.config import MiB
 from vault.documents.categories import CATEGORIES
 from vault.documents.inspection import InspectedUpload
 from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError
@@ -98,7 +101,7 @@ class DocumentFields:
 def plan_upload(db: Session, rt: Runtime, actor: Person, vault_id: str) -> UploadPlan:
     vault = require_vault(db, rt.settings, actor, vault_id, Action.UPLOAD).vault
     user_key, key = active_user_key(db, rt.master_keys, vault.owner_id)
-    owner = db.get_one(Person, vault.owner_id)
+    owner = actor if actor.id == vault.owner_id else db.get_one(Person, vault.owner_id)
     return UploadPlan(
         vault.owner_id,
         vault.id,
@@ -196,10 +199,14 @@ def store_blob(
             digest.update(piece)
             yield piece
 
-    stored_size = rt.store.put(
-        object_name,
-        hashed(encrypt_blob(data_key, owner.user_key_version, context, counted(chunks))),
+    # Received and encrypted in a thread of its own, ahead of the hashing and the store, which
+    # sends earlier parts meanwhile.
+    encrypted = ReadAhead(
+        encrypt_blob(data_key, owner.user_key_version, context, counted(chunks)),
+        rt.settings.read_ahead_mib * MiB,
     )
+    with closing(encrypted):
+        stored_size = rt.store.put(object_name, hashed(encrypted))
     wrapped = wrap_data_key(
         owner.user_key, data_key, owner.owner_id, document_id, blob_id, owner.user_key_version
     )
@@ -272,7 +279,8 @@ def create_document(
     db.add(stored.blob.row(document.id, ORIGINAL, plan.user_key_id, now))
     db.flush()
     note_change(db, actor, access, journal.DOCUMENT_ADDED, document)
-    return _view(db, document, plan.owner_id, plan.user_key)
+    # What was just sealed need not be opened again, nor its uploader read back.
+    return _described(db, document, fields.title, fields.filename, locked=False, uploader=actor)
 
 
 def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> list[DocumentView]:
@@ -284,7 +292,7 @@ def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> li
         .where(Document.vault_id == access.vault.id, Document.deleted_at.is_(None))
         .order_by(Document.created_at.desc())
     ).all()
-    keys = _KeyCache(db, rt)
+    keys = KeyCache(db, rt)
     owner_id = access.vault.owner_id
     note_use(db, actor, access, journal.DOCUMENT_LISTED, None)
     gate = hold.gate_for(db, rt.settings, actor, access.vault) if access.is_owner else None
@@ -300,7 +308,7 @@ def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> li
 def get_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> DocumentView:
     document, access = require_document(db, rt.settings, actor, document_id, Action.VIEW)
     note_use(db, actor, access, journal.DOCUMENT_VIEWED, document)
-    key = _KeyCache(db, rt).get(document.user_key_id)
+    key = KeyCache(db, rt).get(document.user_key_id)
     return _view(db, document, access.vault.owner_id, key)
 
 
@@ -320,7 +328,7 @@ def update_document(
     if private is not None and not access.is_owner:
         raise ForbiddenError("Seule la personne elle-même peut rendre un papier privé.")
     owner_id = access.vault.owner_id
-    user_key = _KeyCache(db, rt).get(document.user_key_id)
+    user_key = KeyCache(db, rt).get(document.user_key_id)
     current = _view(db, document, owner_id, user_key)
     fields = clean_fields(
         DocumentFields(
@@ -376,11 +384,13 @@ def open_content(
     blob = db.scalars(
         select(Blob).where(Blob.document_id == document.id, Blob.role == ORIGINAL)
     ).one()
-    keys = _KeyCache(db, rt)
+    keys = KeyCache(db, rt)
     owner_id = access.vault.owner_id
     view = _view(db, document, owner_id, keys.get(document.user_key_id))
     note_use(db, actor, access, journal.DOCUMENT_DOWNLOADED, document)
-    return view, decrypt_stored_blob(db, rt, blob, owner_id, keys)
+    # Read and decrypted in a thread of its own while the previous pieces go to the client.
+    budget = rt.settings.read_ahead_mib * MiB
+    return view, ReadAhead(decrypt_stored_blob(db, rt, blob, owner_id, keys), budget)
 
 
 def note_change(
@@ -422,20 +432,21 @@ def note_use(
 
 
 def decrypt_stored_blob(
-    db: Session, rt: Runtime, blob: Blob, owner_id: str, keys: "_KeyCache | None" = None
+    db: Session, rt: Runtime, blob: Blob, owner_id: str, keys: "KeyCache | None" = None
 ) -> Iterator[bytes]:
     data_key, context = blob_decryption(db, rt, blob, owner_id, keys)
     return decrypt_blob(data_key, context, rt.store.get(blob.object_name))
 
 
 def blob_decryption(
-    db: Session, rt: Runtime, blob: Blob, owner_id: str, keys: "_KeyCache | None" = None
+    db: Session, rt: Runtime, blob: Blob, owner_id: str, keys: "KeyCache | None" = None
 ) -> tuple[bytes, BlobContext]:
     """The data key and context that open a blob, following the key chain from the master key."""
-    user_key_row = db.get_one(UserKey, blob.user_key_id)
-    user_key = (keys or _KeyCache(db, rt)).get(blob.user_key_id)
+    keys = keys or KeyCache(db, rt)
+    user_key = keys.get(blob.user_key_id)
+    version = keys.version(blob.user_key_id)
     data_key = unwrap_data_key(
-        user_key, blob.wrapped_data_key, owner_id, blob.document_id, blob.id, user_key_row.version
+        user_key, blob.wrapped_data_key, owner_id, blob.document_id, blob.id, version
     )
     return data_key, BlobContext(owner_id, blob.document_id, blob.id, blob.role)
 
@@ -463,17 +474,25 @@ def purge_objects(store: BlobStore, names: Iterable[str]) -> None:
         store.delete(name)
 
 
-class _KeyCache:
+class KeyCache:
     """Opens each user key version once per unit of work."""
 
     def __init__(self, db: Session, rt: Runtime) -> None:
         self._db, self._rt = db, rt
-        self._keys: dict[str, bytes] = {}
+        # The rows are kept too: the session holds its objects weakly, and would read one
+        # dropped here again.
+        self._keys: dict[str, tuple[UserKey, bytes]] = {}
 
     def get(self, user_key_id: str) -> bytes:
+        return self._entry(user_key_id)[1]
+
+    def version(self, user_key_id: str) -> int:
+        return self._entry(user_key_id)[0].version
+
+    def _entry(self, user_key_id: str) -> tuple[UserKey, bytes]:
         if user_key_id not in self._keys:
             row = self._db.get_one(UserKey, user_key_id)
-            self._keys[user_key_id] = open_key(self._db, self._rt.master_keys, row)
+            self._keys[user_key_id] = (row, open_key(self._db, self._rt.master_keys, row))
         return self._keys[user_key_id]
 
 
@@ -481,7 +500,7 @@ def describe(
     db: Session, rt: Runtime, documents: Iterable[Document], owner_id: str
 ) -> list[DocumentView]:
     """Papers of one owner as their owner sees them, free text opened."""
-    keys = _KeyCache(db, rt)
+    keys = KeyCache(db, rt)
     return [_view(db, d, owner_id, keys.get(d.user_key_id)) for d in documents]
 
 
@@ -502,9 +521,15 @@ def _locked_view(db: Session, document: Document) -> DocumentView:
 
 
 def _described(
-    db: Session, document: Document, title: str, filename: str | None, *, locked: bool
+    db: Session,
+    document: Document,
+    title: str,
+    filename: str | None,
+    *,
+    locked: bool,
+    uploader: Person | None = None,
 ) -> DocumentView:
-    uploader = db.get(Person, document.uploaded_by)
+    uploader = uploader or db.get(Person, document.uploaded_by)
     return DocumentView(
         id=document.id,
         vault_id=document.vault_id,
@@ -532,7 +557,7 @@ def own_titles(db: Session, rt: Runtime, owner: Person, document_ids: set[str]) 
         .join(Vault, Vault.id == Document.vault_id)
         .where(Vault.owner_id == owner.id, Document.id.in_(document_ids))
     ).all()
-    keys = _KeyCache(db, rt)
+    keys = KeyCache(db, rt)
     gate = hold.gate_for(db, rt.settings, owner)
     return {
         d.id: open_field(keys.get(d.user_key_id), owner.id, d.id, "title", d.title_sealed)
@@ -556,7 +581,7 @@ def open_papers(
 ) -> list[OpenedPaper]:
     """For the owner's export: each user key is opened once, every data key before the first
     byte is sent, so a broken key chain is an error status rather than a cut archive."""
-    keys = _KeyCache(db, rt)
+    keys = KeyCache(db, rt)
     opened = []
     for document in documents:
         blob = db.scalars(

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from itertools import chain
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import StreamingResponse
 
 from vault.accounts import vault_of
@@ -15,7 +15,7 @@ from vault.models import Person
 from vault.policy import NOT_FOUND_VAULT
 from webui.api.schemas import DocumentOut, DocumentPatch, ErrorOut
 from webui.deps import ApiUser, DbSession, RuntimeDep
-from webui.uploads import receive_form, record_document
+from webui.uploads import receive_form, record_document, thumbnail_if_possible
 
 router = APIRouter(tags=["documents"])
 
@@ -75,15 +75,24 @@ def resolve_vault_id(db: DbSession, person: Person, vault_id: str) -> str:
     },
 )
 async def upload_document(
-    vault_id: str, request: Request, person: ApiUser, db: DbSession, rt: RuntimeDep
+    vault_id: str,
+    request: Request,
+    person: ApiUser,
+    db: DbSession,
+    rt: RuntimeDep,
+    after_answer: BackgroundTasks,
 ) -> DocumentOut:
-    """Add a paper. The file is checked, encrypted and stored as it arrives."""
+    """Add a paper. The file is checked, encrypted and stored as it arrives. Its thumbnail is
+    made just after the answer (GET .../thumbnail answers 404 until then)."""
     vault_id = resolve_vault_id(db, person, vault_id)
     # No connection is held while the body streams in; the upload has its own transactions.
     db.commit()
     db.close()
     form = await receive_form(request, rt, person, vault_id)
-    return DocumentOut.of(await record_document(rt, person, form), rule_of(rt.settings))
+    view = await record_document(rt, person, form)
+    # A separate process draws it (~0.1 s or more): the caller need not wait for it.
+    after_answer.add_task(thumbnail_if_possible, rt, view.id)
+    return DocumentOut.of(view, rule_of(rt.settings))
 
 
 @router.get("/vaults/{vault_id}/documents")
@@ -147,7 +156,11 @@ def document_content(
     response_class=Response,
     responses={
         200: {"content": {previews.THUMBNAIL_TYPE: {}}, "description": "A small JPEG."},
-        404: {"model": ErrorOut, "description": "No such paper, or no thumbnail for it."},
+        404: {
+            "model": ErrorOut,
+            "description": "No such paper, or no thumbnail for it (yet: an upload's is made "
+            "just after its answer).",
+        },
         423: {"model": ErrorOut, "description": "Papers closed after an assisted reset."},
     },
 )

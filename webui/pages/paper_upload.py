@@ -4,6 +4,7 @@ Its own router: this body is never read as a whole form, so its CSRF token is ch
 form's first field, before a byte of the file is stored (the other page routers check it from
 the parsed form)."""
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -12,7 +13,7 @@ from vault.errors import VaultError
 from webui.deps import DbSession, RuntimeDep, SignedInPage, page_stream_origin
 from webui.pages.common import check_csrf, redirect
 from webui.pages.render import page
-from webui.uploads import ReceivedForm, receive_form, record_document
+from webui.uploads import ReceivedForm, receive_form, record_document, thumbnail_if_possible
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_stream_origin)])
 
@@ -37,6 +38,8 @@ async def add(
         await receive_form(request, rt, me.person, vault_id, before_file=csrf_first, into=form)
         csrf_first(form.fields)
         view = await record_document(rt, me.person, form)
+        # Before the answer: the paper's page, shown next, has its thumbnail.
+        await anyio.to_thread.run_sync(thumbnail_if_possible, rt, view.id)
     except VaultError as exc:
         # What was typed is shown again only in a form we served.
         csrf_first(form.fields)

@@ -1,0 +1,459 @@
+"""The whole HTTP path, `coffre serve`, against plain boto3 on the same S3 server, in one run.
+
+    .venv/bin/python -m bench.http_path [--endpoint URL] [--sizes 1,100] [--repeat 5] [--large]
+                                        [--setting COFFRE_NAME=VALUE ...]
+
+Starts `coffre serve` (one process, as the command starts it: SQLite in a temporary folder, its
+blobs on the S3 server) and a bare Starlette app on the same uvicorn (bench/http_floor.py: the
+floor of any Python HTTP service, no encryption, no database). For each size, round-robin, the
+median of --repeat runs of: an upload through coffre's API (a PDF of random bytes, multipart),
+a raw PUT through the bare app, boto3 put_object; a download of coffre's paper, of the bare
+app's object, boto3 get_object. With client CPU, the server's CPU (/proc/<pid>/stat) and the
+growth of its peak memory (VmHWM) during each run. --large adds a 1 GiB paper, one run of the
+coffre and boto3 rows. Without --endpoint it starts its own Ceph RGW (bench/storage_path.py).
+Which HTTP stack the servers use is uvicorn's choice ("auto": httptools and uvloop when
+installed, else h11 and asyncio): run it twice, with and without them, to compare. See
+bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from bench.signin import Server, coffre_server, free_port, peak_rss_kib, running
+from bench.storage_path import REGION, crc, s3_server
+from storage.factory import make_s3_client
+from storage.s3 import READ_SIZE, ensure_bucket
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+PASSWORD = "bench password 123456"  # noqa: S105 - a throwaway account in a temporary folder
+PDF_HEAD, PDF_TAIL = b"%PDF-1.7\n", b"\n%%EOF\n"
+SEND_PIECE = MIB  # the client hands the body to httpx by the MiB, never copied whole
+
+UP_COFFRE = "up    coffre: POST /api/v1/vaults/me/documents (multipart)"
+UP_FLOOR = "up    bare Starlette: raw PUT -> boto3 upload_fileobj"
+UP_BOTO3 = "up    boto3 put_object"
+DOWN_COFFRE = "down  coffre: GET /api/v1/documents/{id}/content"
+DOWN_FLOOR = "down  bare Starlette: get_object streamed"
+DOWN_BOTO3 = "down  boto3 get_object + iter_chunks(1 MiB)"
+UPLOADS = (UP_COFFRE, UP_FLOOR, UP_BOTO3)
+ROWS = (*UPLOADS, DOWN_COFFRE, DOWN_FLOOR, DOWN_BOTO3)
+LARGE_ROWS = (UP_COFFRE, UP_BOTO3, DOWN_COFFRE, DOWN_BOTO3)
+REFERENCE = {row: UP_BOTO3 if row in UPLOADS else DOWN_BOTO3 for row in ROWS}
+FLOOR = {UP_COFFRE: UP_FLOOR, DOWN_COFFRE: DOWN_FLOOR}
+
+
+@dataclass
+class Sample:
+    wall: float
+    client_cpu: float
+    server_cpu: float | None = None
+    rss_before_kib: int | None = None
+    growth_kib: int | None = None
+
+
+@dataclass
+class Servers:
+    coffre: Server
+    floor: Server
+    token: str
+    coffre_start_kib: int  # coffre's RSS once signed up, before any paper
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS in /proc/{pid}/status (Linux only)")
+
+
+@dataclass
+class Paper:
+    """One size's bytes, and where each path put them."""
+
+    data: bytes
+    document_id: str = ""
+    samples: dict[str, list[Sample]] = field(default_factory=dict)
+    crc: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.crc = crc([self.data])
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def key(self, row: str) -> str:
+        return f"{self.size // MIB}mib-{'floor' if row in (UP_FLOOR, DOWN_FLOOR) else 'boto3'}"
+
+
+def random_pdf(size: int) -> bytes:
+    """`size` bytes that pass coffre's checks as a PDF (first and last bytes), random between."""
+    return PDF_HEAD + os.urandom(size - len(PDF_HEAD) - len(PDF_TAIL)) + PDF_TAIL
+
+
+def form(data: bytes) -> tuple[Callable[[], Iterator[bytes]], dict[str, str]]:
+    """The multipart body of an upload (its fields, then the file), as a fresh iterator of
+    pieces for each run, and its headers: the bytes are sliced, never copied whole."""
+    boundary = secrets.token_hex(16)
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="category"\r\n\r\nidentity\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nBanc\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="banc.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+
+    def pieces() -> Iterator[bytes]:
+        yield head
+        with memoryview(data) as view:
+            for start in range(0, len(view), SEND_PIECE):
+                yield bytes(view[start : start + SEND_PIECE])
+        yield tail
+
+    headers = {
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "Content-Length": str(len(head) + len(data) + len(tail)),
+    }
+    return pieces, headers
+
+
+def raw(data: bytes) -> Iterator[bytes]:
+    with memoryview(data) as view:
+        for start in range(0, len(view), SEND_PIECE):
+            yield bytes(view[start : start + SEND_PIECE])
+
+
+def received(answer: httpx.Response, expected: int) -> None:
+    """Read a download to the end, checked by a running hash (never held whole)."""
+    if answer.status_code != 200:
+        raise RuntimeError(f"download: {answer.status_code} {answer.read()[:200]!r}")
+    if crc(answer.iter_raw()) != expected:
+        raise RuntimeError("the downloaded bytes differ from the uploaded ones")
+
+
+class Paths:
+    """Every row as a call on one paper."""
+
+    def __init__(self, servers: Servers, bucket: str, endpoint: str) -> None:
+        self._servers = servers
+        self._bucket = bucket
+        self._s3 = make_s3_client(endpoint, REGION)
+        self._http = httpx.Client(timeout=600)
+        self._auth = {"Authorization": f"Bearer {servers.token}"}
+
+    def close(self) -> None:
+        self._http.close()
+
+    def run(self, row: str, paper: Paper) -> None:
+        coffre, floor = self._servers.coffre.url, self._servers.floor.url
+        if row == UP_COFFRE:
+            pieces, headers = form(paper.data)
+            answer = self._http.post(
+                f"{coffre}/api/v1/vaults/me/documents",
+                content=pieces(),
+                headers=self._auth | headers,
+            )
+            if answer.status_code != 201:
+                raise RuntimeError(f"coffre upload: {answer.status_code} {answer.text[:300]}")
+            paper.document_id = answer.json()["id"]
+        elif row == UP_FLOOR:
+            length = {"Content-Length": str(paper.size)}
+            answer = self._http.put(
+                f"{floor}/objects/{paper.key(row)}", content=raw(paper.data), headers=length
+            )
+            if answer.status_code != 201:
+                raise RuntimeError(f"bare upload: {answer.status_code} {answer.text[:300]}")
+        elif row == UP_BOTO3:
+            self._s3.put_object(Bucket=self._bucket, Key=paper.key(row), Body=paper.data)
+        elif row == DOWN_COFFRE:
+            url = f"{coffre}/api/v1/documents/{paper.document_id}/content"
+            with self._http.stream("GET", url, headers=self._auth) as answer:
+                received(answer, paper.crc)
+        elif row == DOWN_FLOOR:
+            with self._http.stream("GET", f"{floor}/objects/{paper.key(row)}") as answer:
+                received(answer, paper.crc)
+        else:
+            body = self._s3.get_object(Bucket=self._bucket, Key=paper.key(row))["Body"]
+            if crc(body.iter_chunks(READ_SIZE)) != paper.crc:
+                raise RuntimeError("boto3 read back other bytes")
+
+    def server_of(self, row: str) -> Server | None:
+        if row in (UP_COFFRE, DOWN_COFFRE):
+            return self._servers.coffre
+        if row in (UP_FLOOR, DOWN_FLOOR):
+            return self._servers.floor
+        return None
+
+    def timed(self, row: str, paper: Paper) -> Sample:
+        server = self.server_of(row)
+        pid = server.process.pid if server else None
+        before = peak_rss_kib(pid, reset=True) if pid else None
+        server_cpu = cpu_with_children(pid) if pid else 0.0
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.run(row, paper)
+        sample = Sample(time.perf_counter() - wall, time.process_time() - cpu)
+        if pid and before is not None:
+            settle(pid)
+            sample.server_cpu = cpu_with_children(pid) - server_cpu
+            sample.rss_before_kib = before
+            sample.growth_kib = peak_rss_kib(pid) - before
+        return sample
+
+
+def cpu_with_children(pid: int) -> float:
+    """utime + stime of the process and of its children it waited for (the preview worker
+    that draws a thumbnail), fields 14 to 17 of /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(field) for field in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid: int) -> None:
+    """Wait until the server has finished what it does after its answer (coffre draws the
+    thumbnail then): no child process, and no CPU spent for a while. The next row then runs on
+    a quiet server, and this row's CPU counts that work."""
+    deadline = time.monotonic() + 30
+    last = -1.0
+    while time.monotonic() < deadline:
+        children = "".join(
+            path.read_text() for path in Path(f"/proc/{pid}/task").glob("*/children")
+        )
+        spent = cpu_with_children(pid)
+        if not children.strip() and spent == last:
+            return
+        last = spent
+        time.sleep(0.05)
+
+
+def measure(paths: Paths, papers: list[Paper], repeat: int, large: Paper | None) -> None:
+    for paper in papers:
+        for row in ROWS:
+            paths.run(row, paper)  # untimed: objects for the downloads, connections, caches
+    # Round-robin rather than row after row, so that the machine's drift hits every row.
+    for _ in range(repeat):
+        for paper in papers:
+            for row in ROWS:
+                paper.samples.setdefault(row, []).append(paths.timed(row, paper))
+    if large is not None:
+        for row in LARGE_ROWS:
+            large.samples[row] = [paths.timed(row, large)]
+
+
+def seconds(values: list[float]) -> str:
+    return f"{statistics.median(values):.4f}"
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:.1f}"
+
+
+def table(paper: Paper) -> Table:
+    runs = len(next(iter(paper.samples.values())))
+    title = f"{paper.size / MIB:g} MiB, {runs} run{'s' * (runs > 1)}, medians"
+    result = Table(title=title, box=box.MARKDOWN, title_justify="left")
+    result.add_column("path")
+    for header in (
+        *("s", "min s", "MiB/s", "client CPU s", "server CPU s", "server RSS MiB"),
+        *("peak growth MiB (max)", "÷ boto3 (min)", "÷ bare app"),
+    ):
+        result.add_column(header, justify="right")
+    median = {row: statistics.median(s.wall for s in runs) for row, runs in paper.samples.items()}
+    best = {row: min(s.wall for s in runs) for row, runs in paper.samples.items()}
+    for row, samples in paper.samples.items():
+        server_cpu = [s.server_cpu for s in samples if s.server_cpu is not None]
+        before = [s.rss_before_kib for s in samples if s.rss_before_kib is not None]
+        growth = [s.growth_kib for s in samples if s.growth_kib is not None]
+        reference = REFERENCE[row]
+        floor = FLOOR.get(row)
+        result.add_row(
+            row,
+            f"{median[row]:.4f}",
+            f"{best[row]:.4f}",
+            f"{paper.size / MIB / median[row]:.0f}",
+            seconds([s.client_cpu for s in samples]),
+            seconds(server_cpu) if server_cpu else "",
+            mib(int(statistics.median(before))) if before else "",
+            mib(max(growth)) if growth else "",
+            f"{median[row] / median[reference]:.2f} ({best[row] / best[reference]:.2f})",
+            f"{median[row] / median[floor]:.2f}" if floor in median else "",
+        )
+    return result
+
+
+def memory(servers: Servers, papers: list[Paper]) -> str:
+    """coffre's RSS before any paper, and the highest it reached in any timed run: what a
+    measure from a reset peak does not show (memory kept by the allocator between runs)."""
+    peaks = [
+        sample.rss_before_kib + sample.growth_kib
+        for paper in papers
+        for row in (UP_COFFRE, DOWN_COFFRE)
+        for sample in paper.samples.get(row, [])
+        if sample.rss_before_kib is not None and sample.growth_kib is not None
+    ]
+    start = servers.coffre_start_kib
+    return (
+        f"coffre serve RSS: {mib(start)} MiB once signed up, highest peak in a timed run "
+        f"{mib(max(peaks))} MiB (+{mib(max(peaks) - start)} MiB)"
+    )
+
+
+def targets(papers: list[Paper], large: Paper | None) -> list[str]:
+    """The issue's goals, each with its figure and met or not."""
+    lines = []
+    for paper in papers:
+        goal = 1.25 if paper.size >= 100 * MIB else 1.6 if paper.size <= MIB else None
+        if goal is None:
+            continue
+        for row in (UP_COFFRE, DOWN_COFFRE):
+            ratio = statistics.median(s.wall for s in paper.samples[row]) / statistics.median(
+                s.wall for s in paper.samples[REFERENCE[row]]
+            )
+            verdict = "met" if ratio <= goal else "MISSED"
+            lines.append(
+                f"target {paper.size / MIB:g} MiB {row.split()[0]} <= {goal}x boto3: "
+                f"{ratio:.2f}x, {verdict}"
+            )
+    if large is not None:
+        growth = large.samples[UP_COFFRE][0].growth_kib or 0
+        verdict = "met" if growth < 64 * 1024 else "MISSED"
+        lines.append(
+            f"target {large.size / GIB:g} GiB upload, server memory growth < 64 MiB: "
+            f"{mib(growth)} MiB, {verdict}"
+        )
+    return lines
+
+
+def sign_up(url: str) -> str:
+    with httpx.Client(base_url=url, timeout=60) as http:
+        body = {"login": "banc.http", "display_name": "Banc HTTP", "password": PASSWORD}
+        created = http.post("/api/v1/beneficiaries", json=body)
+        if created.status_code != 201:
+            raise RuntimeError(f"sign-up: {created.status_code} {created.text[:200]}")
+        session = http.post("/api/v1/session", json={"login": body["login"], "password": PASSWORD})
+        if session.status_code != 201:
+            raise RuntimeError(f"sign-in: {session.status_code} {session.text[:200]}")
+        token: str = session.json()["token"]
+        return token
+
+
+@contextlib.contextmanager
+def servers(
+    folder: Path, endpoint: str, bucket: str, largest: int, settings: dict[str, str]
+) -> Iterator[Servers]:
+    storage = f"s3://{bucket}?endpoint_url={endpoint}&region={REGION}"
+    coffre_settings = {
+        "COFFRE_STORAGE_URL": storage,
+        "COFFRE_MAX_UPLOAD_BYTES": str(largest + MIB),
+        "COFFRE_QUOTA_BYTES": str(1 << 50),  # every run adds a paper to the one vault
+    } | settings
+    floor_env = os.environ | {"FLOOR_S3_ENDPOINT": endpoint, "FLOOR_BUCKET": bucket}
+    port = free_port()
+    floor_command = [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--port", str(port)]
+    with (
+        coffre_server(folder / "data", settings=coffre_settings) as coffre,
+        running(floor_command, port, floor_env, folder) as floor,
+    ):
+        token = sign_up(coffre.url)
+        yield Servers(coffre, floor, token, rss_kib(coffre.process.pid))
+
+
+def http_stack() -> str:
+    """What uvicorn's "auto" picks in the servers (they run with this process's environment)."""
+
+    def found(module: str) -> str | None:
+        if importlib.util.find_spec(module) is None:
+            return None
+        return f"{module} {importlib.metadata.version(module)}"
+
+    http = found("httptools") or "h11"
+    loop = found("uvloop") or "asyncio"
+    return f"uvicorn {importlib.metadata.version('uvicorn')} (auto): {http}, {loop}"
+
+
+def machine(description: str, settings: dict[str, str]) -> list[str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), "?")
+    chosen = ", ".join(f"{name}={value}" for name, value in settings.items()) or "defaults"
+    return [
+        dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        f"{platform.system()} {platform.machine()}, {cpu}, nproc {len(os.sched_getaffinity(0))}, "
+        f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}",
+        f"Python {platform.python_version()}, {http_stack()}, httpx {httpx.__version__}",
+        f"{description}; coffre serve: one process, SQLite in a temporary folder, "
+        f"settings: {chosen}",
+    ]
+
+
+def memstore_needed(sizes: list[int], repeat: int, large: bool) -> int:
+    """What this run writes (Ceph frees overwritten objects only hours later), and room."""
+    written = sum(sizes) * len(UPLOADS) * (repeat + 1) + (2 * GIB if large else 0)
+    return max(4 * GIB, written + GIB)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--endpoint", help="S3 endpoint (default: $COFFRE_TEST_S3_ENDPOINT)")
+    parser.add_argument("--sizes", default="1,100", help="paper sizes in MiB (default 1,100)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per row (default 5)")
+    parser.add_argument("--large", action="store_true", help="also 1 GiB, one run")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="COFFRE_NAME=VALUE",
+        help="a setting for coffre serve (repeatable)",
+    )
+    args = parser.parse_args()
+    sizes = sorted(int(float(size) * MIB) for size in args.sizes.split(","))
+    settings = dict(setting.split("=", 1) for setting in args.setting)
+    console = Console(width=200, highlight=False)
+    memstore = memstore_needed(sizes, args.repeat, args.large)
+    folder = Path(tempfile.mkdtemp(prefix="coffre-bench-http-"))
+    try:
+        with s3_server(args.endpoint, memstore) as s3:
+            bucket = f"coffre-bench-{secrets.token_hex(4)}"
+            ensure_bucket(make_s3_client(s3.endpoint, REGION), bucket)
+            largest = GIB if args.large else sizes[-1]
+            with servers(folder, s3.endpoint, bucket, largest, settings) as running_servers:
+                console.print("\n".join(machine(s3.description, settings)))
+                paths = Paths(running_servers, bucket, s3.endpoint)
+                papers = [Paper(random_pdf(size)) for size in sizes]
+                large = Paper(random_pdf(GIB)) if args.large else None
+                try:
+                    measure(paths, papers, args.repeat, large)
+                finally:
+                    paths.close()
+            everything = papers + ([large] if large else [])
+            for paper in everything:
+                console.print(table(paper))
+            console.print(memory(running_servers, everything))
+            console.print("\n".join(targets(papers, large)))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
