@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -82,10 +82,11 @@ def guard(db: Session, attempt: Attempt, now: datetime | None = None, *, lock: b
     hash: the writing transaction after the hash must guard again."""
     now = now or utcnow()
     keys = sorted(_key(rule, value) for rule, value in _buckets(db, attempt, now))
-    query = select(Throttle).where(Throttle.key.in_(keys)).order_by(Throttle.key)
+    if lock:
+        _lock(db, keys)
     waits = [
         (row.blocked_until - now).total_seconds()
-        for row in db.scalars(query.with_for_update() if lock else query)
+        for row in db.scalars(select(Throttle).where(Throttle.key.in_(keys)))
         if row.blocked_until is not None and row.blocked_until > now
     ]
     if waits:
@@ -96,7 +97,8 @@ def failed(db: Session, attempt: Attempt, now: datetime | None = None) -> None:
     """A wrong secret: count it. The caller's transaction must be kept (ThrottledError and
     AuthenticationError keep their writes)."""
     now = now or utcnow()
-    for rule, value in _buckets(db, attempt, now):
+    # In the order guard() locks them: no two attempts each hold a row the other waits for.
+    for rule, value in sorted(_buckets(db, attempt, now), key=lambda bucket: _key(*bucket)):
         _count_failure(db, rule, value, attempt.base_delay, now)
 
 
@@ -120,6 +122,16 @@ def _buckets(db: Session, attempt: Attempt, now: datetime) -> list[tuple[Rule, s
         if failures < DEVICE.free_attempts:
             return [(DEVICE, attempt.device_id)]
     return [(ACCOUNT, attempt.account), (ADDRESS, _source_bucket(attempt.source))]
+
+
+def _lock(db: Session, keys: list[str]) -> None:
+    """Hold these counters until the transaction ends, rows or not (a first failure has none
+    yet). SQLite needs nothing: a writing transaction holds the whole database. On PostgreSQL,
+    a transaction-scoped advisory lock per key, taken in one order by everyone."""
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    for key in keys:
+        db.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
 
 
 def _source_bucket(source: str) -> str:
