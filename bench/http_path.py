@@ -1,7 +1,7 @@
 """The whole HTTP path, `coffre serve`, against plain boto3 on the same S3 server, in one run.
 
     .venv/bin/python -m bench.http_path [--endpoint URL] [--sizes 1,100] [--repeat 5] [--large]
-                                        [--setting COFFRE_NAME=VALUE ...]
+                                        [--setting COFFRE_NAME=VALUE ...] [--compare PATH]
 
 Starts `coffre serve` (one process, as the command starts it: SQLite in a temporary folder, its
 blobs on the S3 server) and a bare Starlette app on the same uvicorn (bench/http_floor.py: the
@@ -10,7 +10,9 @@ median of --repeat runs of: an upload through coffre's API (a PDF of random byte
 a raw PUT through the bare app, boto3 put_object; a download of coffre's paper, of the bare
 app's object, boto3 get_object. With client CPU, the server's CPU (/proc/<pid>/stat) and the
 growth of its peak memory (VmHWM) during each run. --large adds a 1 GiB paper, one run of the
-coffre and boto3 rows. Without --endpoint it starts its own Ceph RGW (bench/storage_path.py).
+coffre and boto3 rows. --compare PATH serves another source tree of coffre beside (a worktree
+of main: before and after a change, in one run). Without --endpoint it starts its own Ceph RGW
+(bench/storage_path.py).
 Which HTTP stack the servers use is uvicorn's choice ("auto": httptools and uvloop when
 installed, else h11 and asyncio): run it twice, with and without them, to compare. See
 bench/README.md.
@@ -52,16 +54,24 @@ PDF_HEAD, PDF_TAIL = b"%PDF-1.7\n", b"\n%%EOF\n"
 SEND_PIECE = MIB  # the client hands the body to httpx by the MiB, never copied whole
 
 UP_COFFRE = "up    coffre: POST /api/v1/vaults/me/documents (multipart)"
+UP_COMPARED = "up    coffre --compare: the same"
 UP_FLOOR = "up    bare Starlette: raw PUT -> boto3 upload_fileobj"
 UP_BOTO3 = "up    boto3 put_object"
 DOWN_COFFRE = "down  coffre: GET /api/v1/documents/{id}/content"
+DOWN_COMPARED = "down  coffre --compare: the same"
 DOWN_FLOOR = "down  bare Starlette: get_object streamed"
 DOWN_BOTO3 = "down  boto3 get_object + iter_chunks(1 MiB)"
-UPLOADS = (UP_COFFRE, UP_FLOOR, UP_BOTO3)
-ROWS = (*UPLOADS, DOWN_COFFRE, DOWN_FLOOR, DOWN_BOTO3)
+UPLOADS = (UP_COFFRE, UP_COMPARED, UP_FLOOR, UP_BOTO3)
+ALL_ROWS = (*UPLOADS, DOWN_COFFRE, DOWN_COMPARED, DOWN_FLOOR, DOWN_BOTO3)
+COMPARED = (UP_COMPARED, DOWN_COMPARED)
 LARGE_ROWS = (UP_COFFRE, UP_BOTO3, DOWN_COFFRE, DOWN_BOTO3)
-REFERENCE = {row: UP_BOTO3 if row in UPLOADS else DOWN_BOTO3 for row in ROWS}
-FLOOR = {UP_COFFRE: UP_FLOOR, DOWN_COFFRE: DOWN_FLOOR}
+REFERENCE = {row: UP_BOTO3 if row in UPLOADS else DOWN_BOTO3 for row in ALL_ROWS}
+FLOOR = {
+    UP_COFFRE: UP_FLOOR,
+    UP_COMPARED: UP_FLOOR,
+    DOWN_COFFRE: DOWN_FLOOR,
+    DOWN_COMPARED: DOWN_FLOOR,
+}
 
 
 @dataclass
@@ -79,6 +89,12 @@ class Servers:
     floor: Server
     token: str
     coffre_start_kib: int  # coffre's RSS once signed up, before any paper
+    # --compare: coffre serve from another source tree, and its bearer token
+    compared: Server | None = None
+    compared_token: str = ""
+
+    def rows(self) -> tuple[str, ...]:
+        return tuple(row for row in ALL_ROWS if self.compared or row not in COMPARED)
 
 
 def rss_kib(pid: int) -> int:
@@ -94,6 +110,7 @@ class Paper:
 
     data: bytes
     document_id: str = ""
+    compared_document_id: str = ""
     samples: dict[str, list[Sample]] = field(default_factory=dict)
     crc: int = field(init=False)
 
@@ -161,23 +178,31 @@ class Paths:
         self._bucket = bucket
         self._s3 = make_s3_client(endpoint, REGION)
         self._http = httpx.Client(timeout=600)
-        self._auth = {"Authorization": f"Bearer {servers.token}"}
 
     def close(self) -> None:
         self._http.close()
 
+    def _coffre(self, row: str) -> tuple[str, dict[str, str]]:
+        """The coffre server of a row, and its bearer token's header."""
+        server, token = self._servers.coffre, self._servers.token
+        if row in COMPARED and self._servers.compared is not None:
+            server, token = self._servers.compared, self._servers.compared_token
+        return server.url, {"Authorization": f"Bearer {token}"}
+
     def run(self, row: str, paper: Paper) -> None:
-        coffre, floor = self._servers.coffre.url, self._servers.floor.url
-        if row == UP_COFFRE:
+        floor = self._servers.floor.url
+        if row in (UP_COFFRE, UP_COMPARED):
+            coffre, auth = self._coffre(row)
             pieces, headers = form(paper.data)
             answer = self._http.post(
-                f"{coffre}/api/v1/vaults/me/documents",
-                content=pieces(),
-                headers=self._auth | headers,
+                f"{coffre}/api/v1/vaults/me/documents", content=pieces(), headers=auth | headers
             )
             if answer.status_code != 201:
                 raise RuntimeError(f"coffre upload: {answer.status_code} {answer.text[:300]}")
-            paper.document_id = answer.json()["id"]
+            if row == UP_COFFRE:
+                paper.document_id = answer.json()["id"]
+            else:
+                paper.compared_document_id = answer.json()["id"]
         elif row == UP_FLOOR:
             length = {"Content-Length": str(paper.size)}
             answer = self._http.put(
@@ -187,9 +212,11 @@ class Paths:
                 raise RuntimeError(f"bare upload: {answer.status_code} {answer.text[:300]}")
         elif row == UP_BOTO3:
             self._s3.put_object(Bucket=self._bucket, Key=paper.key(row), Body=paper.data)
-        elif row == DOWN_COFFRE:
-            url = f"{coffre}/api/v1/documents/{paper.document_id}/content"
-            with self._http.stream("GET", url, headers=self._auth) as answer:
+        elif row in (DOWN_COFFRE, DOWN_COMPARED):
+            coffre, auth = self._coffre(row)
+            document = paper.document_id if row == DOWN_COFFRE else paper.compared_document_id
+            url = f"{coffre}/api/v1/documents/{document}/content"
+            with self._http.stream("GET", url, headers=auth) as answer:
                 received(answer, paper.crc)
         elif row == DOWN_FLOOR:
             with self._http.stream("GET", f"{floor}/objects/{paper.key(row)}") as answer:
@@ -202,6 +229,8 @@ class Paths:
     def server_of(self, row: str) -> Server | None:
         if row in (UP_COFFRE, DOWN_COFFRE):
             return self._servers.coffre
+        if row in COMPARED:
+            return self._servers.compared
         if row in (UP_FLOOR, DOWN_FLOOR):
             return self._servers.floor
         return None
@@ -246,14 +275,16 @@ def settle(pid: int) -> None:
         time.sleep(0.05)
 
 
-def measure(paths: Paths, papers: list[Paper], repeat: int, large: Paper | None) -> None:
+def measure(
+    paths: Paths, rows: tuple[str, ...], papers: list[Paper], repeat: int, large: Paper | None
+) -> None:
     for paper in papers:
-        for row in ROWS:
+        for row in rows:
             paths.run(row, paper)  # untimed: objects for the downloads, connections, caches
     # Round-robin rather than row after row, so that the machine's drift hits every row.
     for _ in range(repeat):
         for paper in papers:
-            for row in ROWS:
+            for row in rows:
                 paper.samples.setdefault(row, []).append(paths.timed(row, paper))
     if large is not None:
         for row in LARGE_ROWS:
@@ -359,7 +390,12 @@ def sign_up(url: str) -> str:
 
 @contextlib.contextmanager
 def servers(
-    folder: Path, endpoint: str, bucket: str, largest: int, settings: dict[str, str]
+    folder: Path,
+    endpoint: str,
+    bucket: str,
+    largest: int,
+    settings: dict[str, str],
+    compare: str | None,
 ) -> Iterator[Servers]:
     storage = f"s3://{bucket}?endpoint_url={endpoint}&region={REGION}"
     coffre_settings = {
@@ -370,12 +406,19 @@ def servers(
     floor_env = os.environ | {"FLOOR_S3_ENDPOINT": endpoint, "FLOOR_BUCKET": bucket}
     port = free_port()
     floor_command = [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--port", str(port)]
-    with (
-        coffre_server(folder / "data", settings=coffre_settings) as coffre,
-        running(floor_command, port, floor_env, folder) as floor,
-    ):
-        token = sign_up(coffre.url)
-        yield Servers(coffre, floor, token, rss_kib(coffre.process.pid))
+    with contextlib.ExitStack() as stack:
+        coffre = stack.enter_context(coffre_server(folder / "data", settings=coffre_settings))
+        floor = stack.enter_context(running(floor_command, port, floor_env, folder))
+        running_servers = Servers(coffre, floor, sign_up(coffre.url), rss_kib(coffre.process.pid))
+        if compare is not None:
+            # The other tree first on the path: its coffre, this environment's libraries.
+            path = os.pathsep.join(filter(None, (compare, os.environ.get("PYTHONPATH"))))
+            other = coffre_settings | {"PYTHONPATH": path}
+            (folder / "compared").mkdir()
+            compared = coffre_server(folder / "compared" / "data", settings=other)
+            running_servers.compared = stack.enter_context(compared)
+            running_servers.compared_token = sign_up(running_servers.compared.url)
+        yield running_servers
 
 
 def http_stack() -> str:
@@ -391,7 +434,7 @@ def http_stack() -> str:
     return f"uvicorn {importlib.metadata.version('uvicorn')} (auto): {http}, {loop}"
 
 
-def machine(description: str, settings: dict[str, str]) -> list[str]:
+def machine(description: str, settings: dict[str, str], compare: str | None) -> list[str]:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), "?")
     chosen = ", ".join(f"{name}={value}" for name, value in settings.items()) or "defaults"
@@ -402,12 +445,13 @@ def machine(description: str, settings: dict[str, str]) -> list[str]:
         f"Python {platform.python_version()}, {http_stack()}, httpx {httpx.__version__}",
         f"{description}; coffre serve: one process, SQLite in a temporary folder, "
         f"settings: {chosen}",
+        *([f"coffre --compare: coffre serve from {compare}, the same settings"] if compare else []),
     ]
 
 
-def memstore_needed(sizes: list[int], repeat: int, large: bool) -> int:
+def memstore_needed(sizes: list[int], repeat: int, large: bool, uploads: int) -> int:
     """What this run writes (Ceph frees overwritten objects only hours later), and room."""
-    written = sum(sizes) * len(UPLOADS) * (repeat + 1) + (2 * GIB if large else 0)
+    written = sum(sizes) * uploads * (repeat + 1) + (2 * GIB if large else 0)
     return max(4 * GIB, written + GIB)
 
 
@@ -426,24 +470,32 @@ def main() -> None:
         metavar="COFFRE_NAME=VALUE",
         help="a setting for coffre serve (repeatable)",
     )
+    parser.add_argument(
+        "--compare",
+        metavar="PATH",
+        help="another source tree of coffre (e.g. a worktree of main), served beside, same rows",
+    )
     args = parser.parse_args()
     sizes = sorted(int(float(size) * MIB) for size in args.sizes.split(","))
     settings = dict(setting.split("=", 1) for setting in args.setting)
     console = Console(width=200, highlight=False)
-    memstore = memstore_needed(sizes, args.repeat, args.large)
+    uploads = len(UPLOADS) - (args.compare is None)
+    memstore = memstore_needed(sizes, args.repeat, args.large, uploads)
     folder = Path(tempfile.mkdtemp(prefix="coffre-bench-http-"))
     try:
         with s3_server(args.endpoint, memstore) as s3:
             bucket = f"coffre-bench-{secrets.token_hex(4)}"
             ensure_bucket(make_s3_client(s3.endpoint, REGION), bucket)
             largest = GIB if args.large else sizes[-1]
-            with servers(folder, s3.endpoint, bucket, largest, settings) as running_servers:
-                console.print("\n".join(machine(s3.description, settings)))
+            with servers(
+                folder, s3.endpoint, bucket, largest, settings, args.compare
+            ) as running_servers:
+                console.print("\n".join(machine(s3.description, settings, args.compare)))
                 paths = Paths(running_servers, bucket, s3.endpoint)
                 papers = [Paper(random_pdf(size)) for size in sizes]
                 large = Paper(random_pdf(GIB)) if args.large else None
                 try:
-                    measure(paths, papers, args.repeat, large)
+                    measure(paths, running_servers.rows(), papers, args.repeat, large)
                 finally:
                     paths.close()
             everything = papers + ([large] if large else [])
