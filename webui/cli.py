@@ -5,7 +5,7 @@ import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -92,31 +92,20 @@ def serve(
     # its own address and escape the throttle. COFFRE_TRUSTED_PROXIES is the only rule.
     # http and loop "auto": httptools and uvloop when installed (uvicorn[standard]), measured
     # faster than h11 and asyncio (bench/README.md, http_path).
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": False,
+        "limit_concurrency": settings.max_requests,
+        "log_config": log_config(),
+        "http": "auto",
+        "loop": "auto",
+    }
     if workers == 1:
-        uvicorn.run(
-            create_app(runtime=rt),
-            host=host,
-            port=port,
-            proxy_headers=False,
-            limit_concurrency=settings.max_requests,
-            log_config=log_config(),
-            http="auto",
-            loop="auto",
-        )
+        uvicorn.run(create_app(runtime=rt), **options)
         return
     rt.engine.dispose()  # each worker opens its own
-    uvicorn.run(
-        "webui.app:worker_app",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        proxy_headers=False,
-        limit_concurrency=settings.max_requests,
-        log_config=log_config(),
-        http="auto",
-        loop="auto",
-    )
+    uvicorn.run("webui.app:worker_app", factory=True, workers=workers, **options)
 
 
 @admin_app.command("create")
