@@ -5,6 +5,7 @@ no stored object, no hidden S3 part and no row."""
 import contextlib
 import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 import anyio
@@ -85,7 +86,10 @@ def post(app: FastAPI, token: str, body: bytes, cut_at: int | None = None) -> li
         with contextlib.suppress(ClientDisconnect):
             await app(scope, receive, send)
 
-    anyio.run(run)
+    # A thread of its own: the browser tests' Playwright keeps an event loop running in this one
+    # for the rest of the session.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, run).result()
     return sent
 
 
