@@ -4,6 +4,7 @@
 #   bash scripts/pg.sh stop   -> stops the server (pg_ctl, through its postmaster.pid)
 # Needs: apt-get install --no-install-recommends postgresql
 # Durability is off (fsync, synchronous_commit, full_page_writes): the data is thrown away.
+# PG_SERVER_OPTIONS adds server settings, e.g. "-c shared_buffers=2GB" (bench/rotation.py).
 set -euo pipefail
 PGBIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)
 PGDIR=${PGDIR:-/tmp/coffre-pg}
@@ -24,7 +25,7 @@ start)
   if [ "$(id -u)" = 0 ]; then install -d -o postgres -g postgres "$PGDIR"; else mkdir -p "$PGDIR"; fi
   as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
   as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off ${PG_SERVER_OPTIONS:-}" \
     start >/dev/null || { tail -n 20 "$PGDIR/log" >&2; exit 1; }
   as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres coffre_test
   echo "postgresql+psycopg://postgres@127.0.0.1:$PGPORT/coffre_test" > "$PGDIR/url"
