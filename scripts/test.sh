@@ -35,14 +35,17 @@ install_packages() {
 
 setup_venv() {
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  # Reinstall only when pyproject.toml changed: a no-op `pip install` still costs ~3 s.
+  # Reinstall only when the pins changed: a no-op `pip install` still costs ~3 s.
   local stamp=$VENV/.coffre-installed want
-  want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  want=$(cat pyproject.toml requirements/test.lock | sha256sum | cut -d' ' -f1)
   [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && return
-  log "pip install -e '.[test]'"
+  # Every dependency from the hashed lock (a file that does not match its hash is refused),
+  # then coffre itself without dependencies.
+  log "pip install --require-hashes -r requirements/test.lock; pip install --no-deps -e ."
   local out
   out=$(mktemp)
-  "$VENV/bin/pip" install -q -e '.[test]' >"$out" 2>&1 || { cat "$out" >&2; rm -f "$out"; return 1; }
+  { "$VENV/bin/pip" install -q --require-hashes -r requirements/test.lock &&
+    "$VENV/bin/pip" install -q --no-deps -e .; } >"$out" 2>&1 || { cat "$out" >&2; rm -f "$out"; return 1; }
   rm -f "$out"
   echo "$want" >"$stamp"
 }
@@ -109,6 +112,8 @@ log "ruff format --check"
 "$VENV/bin/ruff" format --check .
 log "mypy"
 "$VENV/bin/mypy"
+log "bandit, pip-audit"
+VENV=$VENV bash scripts/audit.sh
 
 wait "$pg_starter" || { cat "$RUN_DIR/pg.out" >&2; log "PostgreSQL did not start"; exit 1; }
 wait "$ceph_starter" || { cat "$RUN_DIR/ceph.out" >&2; log "Ceph RGW did not start"; exit 1; }

@@ -1,6 +1,6 @@
 """Names of the files in an export, safe on every system a person may unzip it on: no folder
 separators or characters Windows refuses, no control or bidi-override characters (which could
-disguise « facture‮fdp.exe »), no leading dot (a hidden file), no name Windows reserves, a
+disguise « facture<U+202E>fdp.exe »), no leading dot (a hidden file), no name Windows reserves, a
 length every file system takes, and no two the same."""
 
 import unicodedata
