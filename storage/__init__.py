@@ -3,7 +3,7 @@
 Pick one with `open_store(url)`; see storage.factory for the URL format.
 """
 
-from storage.base import BlobInfo, BlobNotFoundError, BlobStore, BlobStoreError
+from storage.base import BlobInfo, BlobNotFoundError, BlobStore, BlobStoreError, StoreFullError
 from storage.factory import open_store
 from storage.local import LocalBlobStore
 from storage.s3 import S3BlobStore
@@ -15,5 +15,6 @@ __all__ = [
     "BlobStoreError",
     "LocalBlobStore",
     "S3BlobStore",
+    "StoreFullError",
     "open_store",
 ]

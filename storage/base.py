@@ -2,7 +2,9 @@
 
 Names are opaque (random, chosen by the caller); a store never sees a title, a category or a
 person's name. Writes are atomic: after `put` returns the whole object exists, and if `put`
-raises nothing readable is left under that name.
+raises nothing readable is left under that name. A process killed in the middle of a `put`
+leaves an unfinished write (a temp file, an S3 multipart upload), never an object:
+`sweep_unfinished` removes it.
 """
 
 from collections.abc import Iterable, Iterator
@@ -17,6 +19,10 @@ class BlobStoreError(Exception):
 
 class BlobNotFoundError(BlobStoreError):
     """No object under that name."""
+
+
+class StoreFullError(BlobStoreError):
+    """The store has no room left (disk full, quota of the bucket reached)."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,11 @@ class BlobStore(Protocol):
 
     def list(self) -> Iterator[BlobInfo]:
         """Every stored object, for the orphan sweeper and integrity checks."""
+        ...
+
+    def sweep_unfinished(self, older_than: datetime) -> int:
+        """Remove the writes begun before `older_than` that never ended (left by a process
+        killed mid-upload, or by a failure that could not be cleaned up); return how many."""
         ...
 
     def check(self) -> None:

@@ -19,9 +19,10 @@ unknown parameter is an error so that a typo is not silently ignored.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 import boto3
 from botocore.config import Config
@@ -46,11 +47,40 @@ _S3_CONFIG = Config(
 )
 
 
-def make_s3_client(endpoint_url: str | None = None, region: str | None = None) -> S3Client:
-    """An S3 client configured for any S3-compatible server, credentials found by boto3."""
+@dataclass(frozen=True)
+class S3Patience:
+    """How long to wait for an S3 server and how often to try, so that a server that is down
+    or stalled gives an error within a bounded time rather than holding a request for minutes.
+
+    connect_seconds  to open a connection, and also to hand each piece of a request to it
+                     (urllib3 sends the body under the connect timeout)
+    read_seconds     for each piece of an answer
+    attempts         tries of one request in all, the first included; a request that failed
+                     from a timeout, a cut connection or a 5xx is tried again after a short pause
+    """
+
+    connect_seconds: float
+    read_seconds: float
+    attempts: int
+
+
+def make_s3_client(
+    endpoint_url: str | None = None, region: str | None = None, patience: S3Patience | None = None
+) -> S3Client:
+    """An S3 client configured for any S3-compatible server, credentials found by boto3.
+    Without `patience`, botocore's own (60 s timeouts; tries from AWS_MAX_ATTEMPTS, else 3)."""
+    config = _S3_CONFIG
+    if patience is not None:
+        config = config.merge(
+            Config(
+                connect_timeout=patience.connect_seconds,
+                read_timeout=patience.read_seconds,
+                retries={"mode": "standard", "total_max_attempts": patience.attempts},
+            )
+        )
     # A session of its own: boto3's default session is shared and not thread-safe.
     return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint_url, region_name=region, config=_S3_CONFIG
+        "s3", endpoint_url=endpoint_url, region_name=region, config=config
     )
 
 
@@ -59,8 +89,10 @@ def open_store(
     *,
     part_size: int = DEFAULT_PART_SIZE,
     parts_in_flight: int = DEFAULT_PARTS_IN_FLIGHT,
+    patience: S3Patience | None = None,
 ) -> BlobStore:
-    """The store a URL names; `part_size` and `parts_in_flight` shape the uploads to S3."""
+    """The store a URL names; `part_size` and `parts_in_flight` shape the uploads to S3,
+    `patience` bounds the wait for its server."""
     parts = urlsplit(url)
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or parts.query:
@@ -70,26 +102,29 @@ def open_store(
             raise ValueError("blob store URL: file:// needs an absolute path")
         return LocalBlobStore(path)
     if parts.scheme == "s3":
-        return _open_s3(parts.netloc, parts.path, parts.query, part_size, parts_in_flight)
+        return _open_s3(parts, part_size, parts_in_flight, patience)
     raise ValueError(f"blob store URL: unknown scheme {parts.scheme!r} (file or s3)")
 
 
 def _open_s3(
-    netloc: str, path: str, query: str, part_size: int, parts_in_flight: int
+    url: SplitResult, part_size: int, parts_in_flight: int, patience: S3Patience | None
 ) -> S3BlobStore:
-    if "@" in netloc:
+    bucket = url.netloc
+    if "@" in bucket:
         raise ValueError("blob store URL: no credentials in the URL, use AWS_ACCESS_KEY_ID")
-    if not netloc or path not in ("", "/"):
+    if not bucket or url.path not in ("", "/"):
         raise ValueError("blob store URL: use s3://bucket?prefix=... for a folder")
-    params = parse_qs(query, keep_blank_values=True, strict_parsing=bool(query))
+    params = parse_qs(url.query, keep_blank_values=True, strict_parsing=bool(url.query))
     unknown = params.keys() - _S3_PARAMS
     if unknown:
         raise ValueError(f"blob store URL: unknown parameter(s) {sorted(unknown)}")
     single = {key: values[-1] for key, values in params.items()}
-    client = make_s3_client(single.get("endpoint_url") or None, single.get("region") or None)
-    ensure_bucket(client, netloc)
+    client = make_s3_client(
+        single.get("endpoint_url") or None, single.get("region") or None, patience
+    )
+    ensure_bucket(client, bucket)
     return S3BlobStore(
-        netloc,
+        bucket,
         client,
         prefix=single.get("prefix", ""),
         part_size=part_size,

@@ -6,30 +6,34 @@ The temp folder lives under root so `os.replace` never crosses a file system and
 """
 
 import contextlib
+import errno
 import os
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from storage.base import BlobInfo, BlobNotFoundError, BlobStoreError
+from storage.base import BlobInfo, BlobNotFoundError, BlobStoreError, StoreFullError
 from storage.names import check_name
 
 READ_SIZE = 1024 * 1024
 TMP_DIR = ".tmp"
-# A write in progress never lasts this long; older temp files are leftovers of a crash.
-STALE_TMP_SECONDS = 24 * 3600
+# A write in progress never lasts this long; older temp files are leftovers of a crash, removed
+# when the store opens (`coffre storage sweep` removes them sooner, after its grace period).
+STALE_TMP_AGE = timedelta(hours=24)
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 @contextlib.contextmanager
 def _os_errors(action: str) -> Iterator[None]:
-    """Turn OSError from the file system into BlobStoreError (disk full, permissions...)."""
+    """Turn OSError from the file system into BlobStoreError (StoreFullError for a full disk
+    or a used-up quota; permissions, I/O errors...)."""
     try:
         yield
     except OSError as exc:
-        raise BlobStoreError(f"local store: cannot {action}: {exc.strerror or exc}") from exc
+        kind = StoreFullError if exc.errno in _FULL else BlobStoreError
+        raise kind(f"local store: cannot {action}: {exc.strerror or exc}") from exc
 
 
 def _fsync_dir(path: Path) -> None:
@@ -48,14 +52,20 @@ class LocalBlobStore:
         with _os_errors("create the store directory"):
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._tmp.mkdir(mode=0o700, exist_ok=True)
-            self._sweep_stale_temps()
+        self.sweep_unfinished(datetime.now(UTC) - STALE_TMP_AGE)
 
-    def _sweep_stale_temps(self) -> None:
-        cutoff = time.time() - STALE_TMP_SECONDS
-        for entry in self._tmp.iterdir():
-            with contextlib.suppress(FileNotFoundError):
+    def sweep_unfinished(self, older_than: datetime) -> int:
+        """Remove the temp files last written before `older_than`."""
+        cutoff = older_than.timestamp()
+        removed = 0
+        with _os_errors("list the temp files"):
+            entries = list(self._tmp.iterdir())
+        for entry in entries:
+            with _os_errors("remove a temp file"), contextlib.suppress(FileNotFoundError):
                 if entry.stat().st_mtime < cutoff:
                     entry.unlink()
+                    removed += 1
+        return removed
 
     def _path(self, name: str) -> Path:
         check_name(name)

@@ -5,7 +5,9 @@ once (`parts_in_flight`), sent by threads while the next part fills. Memory stay
 the object's size: a buffer of one part plus one incoming chunk, and the parts being sent.
 Objects are limited to 10,000 parts (80 GB with the default part size). An S3 object only
 appears once its upload completes, which gives the atomicity the interface promises; a failed
-upload is aborted, once no part is still being sent, so no hidden parts keep costing storage.
+upload is aborted, once no part is still being sent, so no hidden parts keep costing storage;
+one that could not be aborted (the server went away) or whose process was killed is aborted by
+`sweep_unfinished`.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from storage.base import BlobInfo, BlobNotFoundError, BlobStoreError
+from storage.base import BlobInfo, BlobNotFoundError, BlobStoreError, StoreFullError
 from storage.names import check_name
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ DEFAULT_PARTS_IN_FLIGHT = 4
 MIN_PART_SIZE = 5 * 1024 * 1024  # S3's floor for every part but the last; Ceph enforces it
 # HEAD responses have no body, hence the bare status code besides the named ones.
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NoSuchBucket", "NotFound"})
+# No room left: a bucket or user quota (Ceph RGW), a server out of disk (MinIO).
+_FULL_CODES = frozenset({"QuotaExceeded", "XMinioStorageFull"})
 
 
 def _error_code(exc: ClientError) -> str:
@@ -54,7 +58,9 @@ def _s3_errors(action: str, where: str) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
-        raise BlobStoreError(f"S3 {action} {where}: {_error_code(exc) or 'error'}") from exc
+        code = _error_code(exc)
+        kind = StoreFullError if code in _FULL_CODES else BlobStoreError
+        raise kind(f"S3 {action} {where}: {code or 'error'}") from exc
     except BotoCoreError as exc:
         raise BlobStoreError(f"S3 {action} {where}: {type(exc).__name__}") from exc
 
@@ -210,6 +216,31 @@ class S3BlobStore:
                     size=obj["Size"],
                     modified=obj["LastModified"].astimezone(UTC),
                 )
+
+    def sweep_unfinished(self, older_than: datetime) -> int:
+        """Abort the multipart uploads under our prefix started before `older_than`."""
+        paginator = self._client.get_paginator("list_multipart_uploads")
+        pages = iter(paginator.paginate(Bucket=self.bucket, Prefix=self._prefix))
+        aborted = 0
+        while True:
+            with _s3_errors("list uploads", self.bucket):
+                page = next(pages, None)
+            if page is None:
+                return aborted
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] < older_than:
+                    aborted += self._abort_unfinished(upload["Key"], upload["UploadId"])
+
+    def _abort_unfinished(self, key: str, upload_id: str) -> int:
+        with _s3_errors("abort upload", key):
+            try:
+                self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            except ClientError as exc:
+                # Ended since it was listed: completed, or aborted by another sweep.
+                if _error_code(exc) == "NoSuchUpload":
+                    return 0
+                raise
+        return 1
 
     def check(self) -> None:
         """Reachable, credentials accepted and bucket present; writability is not probed,

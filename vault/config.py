@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     s3_part_mib: int = Field(default=8, ge=5)
     s3_parts_in_flight: int = Field(default=4, ge=1)
     read_ahead_mib: int = Field(default=4, ge=1)
+    # An S3 server that is down or stalled: a connection is given up after the first delay
+    # (also the longest wait to hand it each piece of a request), an answer after the second
+    # (the longest wait for each piece of it); a request is tried this many times in all, then
+    # the person gets « service momentanément indisponible » (503). Worst case for one request:
+    # about attempts x (connect + read) seconds.
+    s3_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    s3_read_timeout_seconds: float = Field(default=20.0, gt=0)
+    s3_attempts: int = Field(default=3, ge=1)
     # Where to get the source code of the coffre that runs here (AGPL): a web address.
     project_url: str = ""
 

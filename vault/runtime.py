@@ -15,7 +15,7 @@ from keys.providers.base import MasterKeyProvider
 from keys.providers.kms import KmsKeyring
 from keys.providers.local import LocalKeyring
 from storage.base import BlobStore
-from storage.factory import open_store
+from storage.factory import S3Patience, open_store
 from vault.config import MiB, Settings
 from vault.db import make_engine, make_reader_factory, make_session_factory, migrate
 from vault.passwords import limit_concurrent_hashes
@@ -69,6 +69,11 @@ def build_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime
             settings.resolved_storage_url(),
             part_size=settings.s3_part_mib * MiB,
             parts_in_flight=settings.s3_parts_in_flight,
+            patience=S3Patience(
+                connect_seconds=settings.s3_connect_timeout_seconds,
+                read_seconds=settings.s3_read_timeout_seconds,
+                attempts=settings.s3_attempts,
+            ),
         ),
         master_keys=open_keyring(settings.resolved_keyring(), settings.data_dir),
     )

@@ -355,7 +355,8 @@ def _local_keyring() -> LocalKeyring:
 @storage_app.command("sweep")
 def storage_sweep() -> None:
     """Erase the papers whose time in the bin is over, then remove stored objects no document
-    refers to (leftovers of interrupted uploads or of a purge that failed)."""
+    refers to (leftovers of interrupted uploads or of a purge that failed) and uploads that
+    never ended (temp files, S3 multipart uploads: left by a crash or a store that went away)."""
     rt = runtime()
     with transaction(rt.sessions) as db:
         names = erase_expired(db, rt)
@@ -366,6 +367,8 @@ def storage_sweep() -> None:
     with transaction(rt.sessions) as db:
         removed = sweep_orphans(db, rt.store, grace)
     console.print(f"{removed} orphaned objects removed.")
+    unfinished = rt.store.sweep_unfinished(utcnow() - grace)
+    console.print(f"{unfinished} unfinished uploads removed.")
 
 
 @audit_app.command("verify")

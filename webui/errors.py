@@ -7,11 +7,12 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from keys.errors import CryptoError
-from storage.base import BlobStoreError
+from storage.base import BlobStoreError, StoreFullError
 from vault.errors import (
     N_,
     AuthenticationError,
@@ -32,6 +33,10 @@ log = logging.getLogger("coffre")
 # French, as the API answers them; error.html translates them for a page.
 BROKEN = N_("Ce document ne peut pas être ouvert : il est abîmé. Prévenez l'équipe du service.")
 UNAVAILABLE = N_("Le service est momentanément indisponible. Réessayez dans quelques minutes.")
+STORE_FULL = N_(
+    "Le service n'a plus de place pour de nouveaux papiers. Ce papier n'est pas enregistré. "
+    "Prévenez l'équipe du service."
+)
 TOO_LONG = N_("Un champ est trop long ou n'est pas valide.")
 CLASH = N_("Cela existe déjà ou entre en conflit avec ce qui existe.")
 BAD_LINK = N_("Ce lien n'est pas valide. Revenez à l'accueil et réessayez.")
@@ -192,5 +197,28 @@ def install_error_handlers(app: FastAPI) -> None:
     async def store_down(request: Request, exc: BlobStoreError) -> Response:
         log.error(
             "blob store failure on %s: %s", hide_share_tokens(request.url.path), type(exc).__name__
+        )
+        return answer(request, UNAVAILABLE, 503)
+
+    # The server's own disk (or bucket quota), not the person's room (413): 507, and the
+    # operator must act, so it is logged as an error.
+    @app.exception_handler(StoreFullError)
+    async def store_full(request: Request, _exc: StoreFullError) -> Response:
+        log.error("blob store full on %s", hide_share_tokens(request.url.path))
+        return answer(request, STORE_FULL, 507)
+
+    # The database went away (restarted, unreachable, every pooled connection busy): the
+    # request's work is one transaction, so none of it is kept (or, cut during its commit, all
+    # of it). The pool checks each connection before use (pool_pre_ping): once the database is
+    # back, the next requests get fresh connections, without restarting coffre.
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeoutError)
+    async def database_down(request: Request, exc: Exception) -> Response:
+        cause = getattr(exc, "orig", None) or exc
+        log.error(
+            "database unavailable on %s: %s",
+            hide_share_tokens(request.url.path),
+            type(cause).__name__,
         )
         return answer(request, UNAVAILABLE, 503)
