@@ -175,6 +175,10 @@ def install_error_handlers(app: FastAPI) -> None:
     # rolled back (webui/deps.py get_db); only the kind of error is logged, never its values.
     @app.exception_handler(DataError)
     async def bad_value(request: Request, exc: DataError) -> Response:
+        if "\x00" in request.url.path:
+            # An id with a NUL names nothing: 404, as SQLite answers after looking it up
+            # (PostgreSQL refuses such a value before).
+            return answer(request, NO_SUCH_PAGE, 404)
         log.warning(
             "database refused a value on %s: %s",
             hide_share_tokens(request.url.path),

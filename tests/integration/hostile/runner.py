@@ -4,7 +4,7 @@ nothing changed but what a refusal writes by design."""
 
 import base64
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any
 
 import httpx2
@@ -12,7 +12,15 @@ from fastapi.testclient import TestClient
 
 from .cases import CSRF_MARK, NO_JSON, Auth, Caller, Case, Csrf
 from .tally import Tally
-from .world import FORM_COOKIE, FORM_TOKEN, SESSION_COOKIE, World, count_everything
+from .world import (
+    FORM_COOKIE,
+    FORM_TOKEN,
+    SESSION_COOKIE,
+    World,
+    count_objects,
+    count_rows,
+    rows_changed,
+)
 
 HOST = "coffre.test"
 SAME_ORIGIN = {"Origin": f"http://{HOST}", "Sec-Fetch-Site": "same-origin"}
@@ -130,23 +138,36 @@ def unescaped(html: str) -> list[str]:
     return found
 
 
-def run(client: TestClient, world: World, cases: Iterable[Case], tally: Tally) -> list[str]:
-    """Every case in turn, counted before and after; returns the failures."""
+def run(
+    client: TestClient, world: World, cases: Sequence[Case], tally: Tally, objects_every: int = 1
+) -> list[str]:
+    """Every case in turn, its rows counted before and after; the blob store's objects are
+    counted around every `objects_every` cases (a listing of an S3 bucket takes a while).
+    Returns the failures."""
     failures = []
-    for case in cases:
-        token = world.token(case.caller, case.auth, page=not case.is_api)
-        before = count_everything(world.rt)
-        answer = send(client, world, case, token)
-        after = count_everything(world.rt)
-        changed = before.changed(after, case.writes)
-        problems = judge(case, answer)
-        if changed:
-            problems.append(f"changed: {changed}")
-        journaled = before.rows["journal head"] != after.rows["journal head"]
-        _count(tally, case, answer, problems, changed, journaled=journaled)
-        failures += [
-            f"{case.name} [{case.caller}, {case.method} {case.url[:80]}]: {p}" for p in problems
-        ]
+    objects = count_objects(world.rt)
+    for start in range(0, len(cases), objects_every):
+        group = cases[start : start + objects_every]
+        for case in group:
+            token = world.token(case.caller, case.auth, page=not case.is_api)
+            before = count_rows(world.rt)
+            answer = send(client, world, case, token)
+            after = count_rows(world.rt)
+            changed = rows_changed(before, after, case.writes)
+            problems = judge(case, answer)
+            if changed:
+                problems.append(f"changed: {changed}")
+            journaled = before["journal head"] != after["journal head"]
+            _count(tally, case, answer, problems, changed, journaled=journaled)
+            failures += [
+                f"{case.name} [{case.caller}, {case.method} {case.url[:80]}]: {p}" for p in problems
+            ]
+        now = count_objects(world.rt)
+        if now != objects:
+            tally.changed += 1
+            names = ", ".join(case.name for case in group)
+            failures.append(f"blob objects {objects} -> {now} during: {names}")
+            objects = now
     return failures
 
 
