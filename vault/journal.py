@@ -131,6 +131,11 @@ class JournalLine:
     count: int
 
 
+# The largest seq a 64-bit column holds: a cursor beyond it (a link changed by hand) bounds
+# nothing, and neither database would take it as a parameter.
+MAX_SEQ = 2**63 - 1
+
+
 def lines_of(
     db: Session,
     subject_id: str,
@@ -167,7 +172,7 @@ def lines_of(
         .order_by(newest.desc())
         .limit(limit)
     )
-    if before is not None:
+    if before is not None and before <= MAX_SEQ:
         ordinary = ordinary.where(JournalEvent.seq < before)
         groups = groups.having(newest < before)
     grouped = groups.subquery()

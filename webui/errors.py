@@ -46,6 +46,14 @@ BAD_FORM = N_(
 )
 NO_SUCH_PAGE = N_("Cette page n'existe pas.")
 SOME_ERROR = N_("Erreur.")
+UNREADABLE_BODY = N_("Le contenu envoyé ne peut pas être lu : envoyez du JSON valide, en UTF-8.")
+WRONG_METHOD = N_("Cette action n'est pas possible à cette adresse.")
+# The framework's own words for its refusals, in words of ours.
+FRAMEWORK_WORDS = {
+    "Not Found": NO_SUCH_PAGE,
+    "There was an error parsing the body": UNREADABLE_BODY,
+    "Method Not Allowed": WRONG_METHOD,
+}
 
 
 def is_api(request: Request) -> bool:
@@ -150,8 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else SOME_ERROR
-        if exc.status_code == 404 and message == "Not Found":
-            message = NO_SUCH_PAGE
+        message = FRAMEWORK_WORDS.get(message, message)
         return answer(request, message, exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -163,7 +170,8 @@ def install_error_handlers(app: FastAPI) -> None:
             # allows: a page that says so, never the API's JSON.
             in_link = bool(where) and where[0] in {"path", "query"}
             return answer(request, BAD_LINK if in_link else BAD_FORM, 400 if in_link else 422)
-        field = str(where[-1]) if where else None
+        # The named field a nested error sits in ("scopes" for scopes[0]), never an index.
+        field = next((str(part) for part in reversed(where[1:]) if isinstance(part, str)), None)
         return JSONResponse(
             {"detail": "Un champ manque ou n'est pas valide.", "field": field}, status_code=422
         )
@@ -172,6 +180,10 @@ def install_error_handlers(app: FastAPI) -> None:
     # rolled back (webui/deps.py get_db); only the kind of error is logged, never its values.
     @app.exception_handler(DataError)
     async def bad_value(request: Request, exc: DataError) -> Response:
+        if "\x00" in request.url.path:
+            # An id with a NUL names nothing: 404, as SQLite answers after looking it up
+            # (PostgreSQL refuses such a value before).
+            return answer(request, NO_SUCH_PAGE, 404)
         log.warning(
             "database refused a value on %s: %s",
             hide_share_tokens(request.url.path),

@@ -85,7 +85,9 @@ def share_submit(
             code=code,
         )
         created = make_link(db, rt, me.person, document_id, terms)
-    except VaultError as exc:
+    except InvalidInputError as exc:
+        # A wrong field: the form again. Anything else (no such paper...) is the error page:
+        # showing the form would look at the paper a second time.
         exc.field = _FORM_FIELDS.get(exc.field or "", exc.field)
         return _form(request, db, rt, me, document_id, values=values, error=exc)
     view = service.get_document(db, rt, me.person, document_id)

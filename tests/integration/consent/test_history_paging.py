@@ -149,6 +149,16 @@ def test_limit_and_cursor_are_checked(client: TestClient, amina: dict[str, Any])
     assert journal(client, amina, before=1) == []
 
 
+@pytest.mark.parametrize("cursor", [2**63 - 1, 2**63, 10**30])
+def test_a_cursor_beyond_any_line_gives_the_newest_page(
+    client: TestClient, amina: dict[str, Any], cursor: int
+) -> None:
+    """A link changed by hand, past what a 64-bit column holds: the newest page, never a 500."""
+    assert journal(client, amina, before=cursor) == journal(client, amina)
+    page_sign_in(client, "amina.diallo")
+    assert client.get("/historique", params={"avant": cursor}).status_code == 200
+
+
 def test_default_page_holds_fifty_lines(
     client: TestClient, rt: Runtime, amina: dict[str, Any]
 ) -> None:

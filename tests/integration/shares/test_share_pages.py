@@ -13,8 +13,9 @@ from tests.integration.shares.test_shares_api import paper
 from tests.integration.webui.test_forms_keep_values import page_sign_in
 from tests.integration.webui.test_pages import csrf_of
 from tests.samples import pdf
+from vault import journal
 from vault.db import transaction
-from vault.models import Share
+from vault.models import JournalEvent, Share
 from vault.runtime import Runtime
 
 
@@ -85,6 +86,28 @@ def test_a_wrong_field_shows_the_form_again_with_its_error(
     assert 'href="#recipient"' in answer.text
     assert 'id="recipient-error"' in answer.text
     assert 'value="RSA"' in answer.text
+
+
+def test_sending_someone_elses_paper_is_one_refused_attempt(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], bruno: dict[str, Any]
+) -> None:
+    """Refused as a look at the paper would be: 404, and one line in its owner's history."""
+    document_id = paper(client, bruno)
+    csrf = page_sign_in(client, "amina.diallo")
+    answer = client.post(
+        f"/papiers/{document_id}/envoyer",
+        data={"csrf": csrf, "recipient": "CAF", "purpose": "RSA", "hours": "24"},
+        headers=SAME_ORIGIN,
+    )
+    assert answer.status_code == 404
+    with transaction(rt.sessions) as db:
+        refusals = db.scalars(
+            select(JournalEvent).where(
+                JournalEvent.action == journal.ACCESS_REFUSED,
+                JournalEvent.target_id == document_id,
+            )
+        ).all()
+    assert len(refusals) == 1
 
 
 def test_the_office_page_speaks_the_visitors_language(
