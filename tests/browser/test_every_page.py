@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Response, Route, ViewportSize
@@ -37,7 +38,7 @@ from vault.documents.service import delete_document, update_document
 from vault.grants import GrantTerms, create_grant, request_access
 from vault.models import Membership, Organisation, Person, utcnow
 from vault.policy import SCOPES
-from vault.recovery import new_recovery_codes
+from vault.recovery import new_recovery_codes, reset_with_person
 from vault.runtime import Runtime, build_runtime
 from vault.sessions import open_session
 from vault.shares import ShareTerms
@@ -62,30 +63,39 @@ THE_PAPER = re.compile(r"/papiers/[^/]+/fichier")
 NEWCOMERS = itertools.count(1)
 
 
-def sign_up_with(page: Page, url: str, password: str) -> None:
+def sign_up_with(page: Page, address: str, password: str) -> None:
     """By the fields' ids: the labels are in the page's language."""
-    page.goto(f"{url}/inscription")
+    page.goto(address)
     page.locator("#display_name").fill("Awa Ndiaye")
     page.locator("form[action='/inscription'] button[type=submit]").click()
     page.locator("#password").fill(password)
     page.locator("form[action='/inscription'] button[type=submit]").click()
 
 
-def sign_up(page: Page, url: str) -> None:
+def sign_up(page: Page, address: str) -> None:
     """The recovery codes, shown once after signing up."""
-    sign_up_with(page, url, PASSWORD)
+    sign_up_with(page, address, PASSWORD)
     page.locator(".codes").wait_for()
 
 
-def refused_sign_up(page: Page, url: str) -> None:
+def refused_sign_up(page: Page, address: str) -> None:
     """A refused form: the error summary at the top, the message by the field."""
-    sign_up_with(page, url, "court")
+    sign_up_with(page, address, "court")
     page.locator(".error-summary").wait_for()
 
 
-def create_with_the_person(page: Page, url: str) -> None:
+def wrong_password(page: Page, address: str) -> None:
+    """A new login each time: the failures of one account would soon make it wait."""
+    page.goto(address)
+    page.locator("#login").fill(f"inconnu{next(NEWCOMERS)}")
+    page.locator("#password").fill("pas le bon mot de passe")
+    page.locator("form[action='/connexion'] button[type=submit]").click()
+    page.locator(".error-summary").wait_for()
+
+
+def create_with_the_person(page: Page, address: str) -> None:
     """A counsellor makes an account with the person beside them: the codes, for printing."""
-    page.goto(f"{url}/personnes/nouvelle")
+    page.goto(address)
     page.locator("#display_name").fill("Moussa Keita")
     page.locator("#login").fill(f"moussa.keita{next(NEWCOMERS)}")
     page.locator("#password").fill(PASSWORD)
@@ -94,22 +104,41 @@ def create_with_the_person(page: Page, url: str) -> None:
     page.locator(".codes").wait_for()
 
 
-def make_a_link(page: Page, url: str) -> None:
+def give_a_reset_code(page: Page, address: str) -> None:
+    """« Aider au mot de passe », then « Avoir un code pour la personne »: the code, once."""
+    page.goto(address)
+    page.locator("form[action$='/mot-de-passe/code'] button[type=submit]").click()
+    page.locator("strong.secret").first.wait_for()
+
+
+def make_a_link(page: Page, address: str) -> None:
     """The page that shows a new link once, after the form to send a copy of a paper."""
-    page.goto(f"{url}/papiers")
-    paper = page.locator("main a[href^='/papiers/']:not([href='/papiers/ajouter'])").first
-    page.goto(url + str(paper.get_attribute("href")) + "/envoyer")
+    page.goto(address)
     page.locator("#recipient").fill("CAF du Loiret")
     page.locator("#purpose").fill("Dossier RSA")
     page.locator("form[action$='/envoyer'] button[type=submit]").click()
     page.locator("#link").wait_for()
 
 
+def after_the_session_ended(page: Page, address: str) -> None:
+    """A form sent after the session ended (idle sign-out): the page that says so and shows
+    back what was typed. The browser still sends a session cookie, of a session now gone."""
+    page.goto(address)
+    page.locator("#recipient").fill("CAF du Loiret")
+    page.locator("#purpose").fill("Dossier RSA")
+    parts = urlsplit(address)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    page.context.add_cookies([{"name": "coffre_session", "value": "fini", "url": origin}])
+    page.locator("form[action$='/envoyer'] button[type=submit]").click()
+    page.locator("dl.facts").wait_for()
+
+
 @dataclass(frozen=True)
 class Visit:
     """A page as someone sees it: `who` is a person of the world below (or SIGNED_OUT); `path`
-    may name {photo}, {pdf} (two papers of Amina) and {vault} (Amina's safe); `reach` is for a
-    page that follows a form rather than a link."""
+    may name {photo}, {pdf} (two papers of Amina), {vault} (Amina's safe) and {moussa} (the safe
+    of Moussa, whose password Claire changed with him); `reach` is for a page that follows a
+    form rather than a link: it gets the path's full address, and goes there first."""
 
     who: str
     path: str
@@ -131,6 +160,7 @@ PAGES = (
     Visit("amina", "/papiers/{pdf}/supprimer"),
     Visit("amina", "/papiers/{pdf}/envoyer"),
     Visit("amina", "/papiers/{pdf}/envoyer", reach=make_a_link),
+    Visit("amina", "/papiers/{pdf}/envoyer", reach=after_the_session_ended),
     Visit("amina", "/papiers/{pdf}/liens"),
     Visit("amina", "/acces"),
     Visit("amina", "/historique"),
@@ -140,6 +170,8 @@ PAGES = (
     Visit("amina", "/compte/deverrouiller"),
     Visit("amina", "/papiers/inconnu"),
     Visit("amina", "/protection"),
+    # Moussa Traoré, whose password Claire changed with him: who did it, and when.
+    Visit("moussa", "/compte/mot-de-passe-change"),
     # Claire Martin, counsellor at the CCAS, with every scope on Amina's safe.
     Visit("claire", "/personnes"),
     Visit("claire", "/personnes/nouvelle"),
@@ -147,8 +179,10 @@ PAGES = (
     Visit("claire", "/personnes/demande"),
     Visit("claire", "/personnes/{vault}"),
     Visit("claire", "/personnes/{vault}/mot-de-passe"),
+    Visit("claire", "/personnes/{moussa}/mot-de-passe", reach=give_a_reset_code),
     Visit("claire", "/papiers/ajouter?coffre={vault}"),
     Visit("claire", "/papiers/{pdf}"),
+    Visit("claire", "/papiers/{pdf}/voir"),
     Visit("claire", "/papiers/{pdf}/liens"),
     Visit("claire", "/organisation"),
     Visit("claire", "/compte"),
@@ -159,6 +193,7 @@ PAGES = (
     Visit("admin", "/compte"),
     # Nobody signed in.
     Visit(SIGNED_OUT, "/connexion"),
+    Visit(SIGNED_OUT, "/connexion", reach=wrong_password),
     Visit(SIGNED_OUT, "/connexion?partage=1"),
     Visit(SIGNED_OUT, "/connexion/code"),
     Visit(SIGNED_OUT, "/inscription"),
@@ -245,10 +280,31 @@ def furnish(settings: Settings) -> Iterator[World]:
             create_grant(db, rt, amina, GrantTerms(SCOPES), counsellor_id=claire.id)
             db.flush()
             request_access(db, rt, karim, amina.login, GrantTerms(["view", "upload"]))
-            people = {"amina": amina.id, "claire": claire.id, "nadia": nadia.id, "admin": admin.id}
+            moussa = create_person(
+                db,
+                rt.master_keys,
+                login="moussa.traore",
+                display_name="Moussa Traoré",
+                password=PASSWORD,
+                role=Role.BENEFICIARY,
+            )
+            helped = create_grant(
+                db, rt, moussa, GrantTerms(["view", "recover"]), counsellor_id=claire.id
+            )
+            db.flush()
+            reset_with_person(db, rt, claire, moussa.id, "le nouveau mot de passe de moussa")
+            people = {
+                "amina": amina.id,
+                "claire": claire.id,
+                "nadia": nadia.id,
+                "admin": admin.id,
+                "moussa": moussa.id,
+            }
             vault_id = vault.id
+            moussa_vault = helped.vault_id
         ids = {
             "vault": vault_id,
+            "moussa": moussa_vault,
             "photo": add_paper(rt, amina, vault_id, "Titre de séjour", content=png(400, 250)),
             "pdf": add_paper(rt, claire, vault_id, "Avis d'impôt 2024"),
         }
@@ -367,10 +423,11 @@ class Weighing:
 
 
 def show(page: Page, visit: Visit, url: str, ids: dict[str, str]) -> None:
+    address = url + visit.path.format(**ids)
     if visit.reach is not None:
-        visit.reach(page, url)
+        visit.reach(page, address)
     else:
-        page.goto(url + visit.path.format(**ids))
+        page.goto(address)
 
 
 def blocking_violations(page: Page, axe_source: str) -> list[str]:
