@@ -408,6 +408,9 @@ class Weighing:
         page.on("response", self.seen)
 
     def seen(self, response: Response) -> None:
+        # The browser's own PDF viewer (chrome:// and chrome-extension://) is not the page's.
+        if not response.url.startswith(("http://", "https://")):
+            return
         request = response.request
         if request.resource_type == "document" and request.frame == self.page.main_frame:
             self.responses = []
