@@ -1,8 +1,10 @@
 """Every page of the four sides (the person, the counsellor, the organisation admin, the platform
 admin) and the signed-out pages, at 320 px with and without JavaScript and at 1280 px with it: no
-sideways scrolling, no critical or serious axe-core violation (WCAG 2.2 target size included), under
-100 KB before the paper itself, and a screenshot of each in $COFFRE_TEST_SCREENSHOTS (else a
-temporary folder). A failing test is named after the page, the width and the way of browsing.
+sideways scrolling, no critical or serious axe-core violation (WCAG 2.2 target size included),
+every link and button 44 px high (but links inside a sentence), every focus outline at 3:1 against
+what is behind it, under 100 KB before the paper itself, and a screenshot of each in
+$COFFRE_TEST_SCREENSHOTS (else a temporary folder). A failing test is named after the page, the
+width and the way of browsing.
 
 A new page is one line in PAGES; a new language one word in LANGUAGES. Layout does not depend on
 the back end: the module builds one embedded coffre instead of using the `rt` fixture (which runs
@@ -56,6 +58,59 @@ BLOCKING = ("critical", "serious")
 # WCAG 2.2's target size is off by default in axe-core: the coffre promises big targets.
 AXE_RUN = """async () => await axe.run(document, {
     resultTypes: ['violations'], rules: {'target-size': {enabled: true}}})"""
+# WCAG 2.5.5's 44 px, at every width, for every link and button but a link inside a sentence
+# (WCAG's inline exception): a link shown inline whose block holds other text.
+MIN_TARGET_PX = 44
+SMALL_TARGETS = """(least) => {
+    const words = (e) => e.textContent.replace(/\\s+/g, ' ').trim();
+    const inSentence = (e) => e.tagName === 'A' && !e.classList.contains('button')
+        && getComputedStyle(e).display === 'inline' && words(e.parentElement) !== words(e);
+    return [...document.querySelectorAll(
+            'a[href], button, summary, input[type=submit], input[type=button]')]
+        .filter((e) => e.checkVisibility({visibilityProperty: true}) && !inSentence(e))
+        .map((e) => [e, e.getBoundingClientRect()])
+        .filter(([e, box]) => box.width > 0 && box.height < least - 0.5)
+        .map(([e, box]) => `${e.tagName.toLowerCase()}.${e.className} « ${words(e).slice(0, 30)} »`
+            + ` ${Math.round(box.height)} px`);
+}"""
+# WCAG 2.4.13: the focus outline against what is behind it (the nearest ancestor with a
+# background: the outline is drawn outside the control) at 3:1 at least, for every control.
+# A Tab first: focus moved by a script after a key shows as focus-visible, as after a Tab.
+MIN_FOCUS_CONTRAST = 3.0
+WEAK_FOCUS_RINGS = """(least) => {
+    const rgb = (colour) => (colour.match(/[\\d.]+/g) || []).map(Number);
+    const luminance = ([r, g, b]) => {
+        const linear = (v) => (v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    };
+    const behind = (e) => {
+        for (let n = e.parentElement; n; n = n.parentElement) {
+            const colour = rgb(getComputedStyle(n).backgroundColor);
+            if (colour.length < 4 || colour[3] > 0) return colour;
+        }
+        return [255, 255, 255];
+    };
+    const weak = [];
+    for (const e of document.querySelectorAll(
+            'a[href], button, summary, input:not([type=hidden]), select, textarea')) {
+        if (!e.checkVisibility({visibilityProperty: true})) continue;
+        e.focus({preventScroll: true});
+        const style = getComputedStyle(e);
+        const name = `${e.tagName.toLowerCase()}.${e.className} « ${
+            e.textContent.replace(/\\s+/g, ' ').trim().slice(0, 30)} »`;
+        if (!e.matches(':focus-visible') || style.outlineStyle === 'none'
+                || parseFloat(style.outlineWidth) < 2) {
+            weak.push(`${name}: no focus outline`);
+            continue;
+        }
+        const [ring, back] = [luminance(rgb(style.outlineColor)), luminance(behind(e))];
+        const ratio = (Math.max(ring, back) + 0.05) / (Math.min(ring, back) + 0.05);
+        if (ratio < least) {
+            weak.push(`${name}: ${ratio.toFixed(2)}:1, ${style.outlineColor} on rgb(${behind(e)})`);
+        }
+    }
+    return weak;
+}"""
 # HTML, CSS and JavaScript of one page; the paper it shows does not count.
 MAX_PAGE_BYTES = 100_000
 SIGNED_OUT = "signed-out"
@@ -507,5 +562,8 @@ def test_page(
         checked.set_viewport_size(viewport)
         as_seen_without_javascript(checked, page.content(), page.url)
     problems += blocking_violations(checked, axe_source)
+    problems += [f"target under 44 px: {t}" for t in page.evaluate(SMALL_TARGETS, MIN_TARGET_PX)]
+    page.keyboard.press("Tab")
+    problems += [f"focus: {w}" for w in page.evaluate(WEAK_FOCUS_RINGS, MIN_FOCUS_CONTRAST)]
     if problems:
         pytest.fail(f"{visit} at {width} px ({mode}, {lang}):\n" + "\n".join(problems))
