@@ -111,6 +111,29 @@ WEAK_FOCUS_RINGS = """(least) => {
     }
     return weak;
 }"""
+# The recovery codes' list: the last number (« 10. ») whole on the screen, not cut to « 0. ».
+# A marker is no element: the room between the item's start edge and its code must hold the
+# number written in the item's font, and the item must be inside the screen.
+LAST_CODE_NUMBER_CUT = """() => {
+    const items = document.querySelectorAll('.codes > li');
+    if (!items.length) return null;
+    const last = items[items.length - 1];
+    const style = getComputedStyle(last);
+    const probe = document.createElement('span');
+    probe.textContent = `${items.length}. `;
+    probe.style.cssText = 'position: absolute; visibility: hidden; white-space: pre';
+    probe.style.font = style.font;
+    document.body.append(probe);
+    const needed = probe.getBoundingClientRect().width;
+    probe.remove();
+    const item = last.getBoundingClientRect();
+    const code = last.querySelector('code').getBoundingClientRect();
+    const room = style.direction === 'rtl' ? item.right - code.right : code.left - item.left;
+    const screen = document.documentElement.clientWidth;
+    if (item.left >= 0 && item.right <= screen && room >= needed - 1) return null;
+    return `« ${items.length}. » needs ${Math.round(needed)} px, has ${Math.round(room)} px;`
+        + ` the item spans ${Math.round(item.left)} to ${Math.round(item.right)} of ${screen}`;
+}"""
 # HTML, CSS and JavaScript of one page; the paper it shows does not count.
 MAX_PAGE_BYTES = 100_000
 SIGNED_OUT = "signed-out"
@@ -563,6 +586,8 @@ def test_page(
         as_seen_without_javascript(checked, page.content(), page.url)
     problems += blocking_violations(checked, axe_source)
     problems += [f"target under 44 px: {t}" for t in page.evaluate(SMALL_TARGETS, MIN_TARGET_PX)]
+    if cut := page.evaluate(LAST_CODE_NUMBER_CUT):
+        problems.append(f"the last recovery code's number is cut: {cut}")
     page.keyboard.press("Tab")
     problems += [f"focus: {w}" for w in page.evaluate(WEAK_FOCUS_RINGS, MIN_FOCUS_CONTRAST)]
     if problems:
