@@ -15,6 +15,7 @@ scripts/test.sh installs."""
 import itertools
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -54,6 +55,8 @@ LANGUAGES = ("fr", "ar")
 HEIGHTS = {320: 640, 1280: 800}
 # Without JavaScript is the old phone's way: checked at 320 px; a wide screen, with it.
 WAYS = ((320, True), (320, False), (1280, True))
+# README.md's screenshots: the old phone's way, copied under the names docs/screenshots keeps.
+README_WAY = (320, False)
 BLOCKING = ("critical", "serious")
 # WCAG 2.2's target size is off by default in axe-core: the coffre promises big targets.
 AXE_RUN = """async () => await axe.run(document, {
@@ -216,11 +219,13 @@ class Visit:
     """A page as someone sees it: `who` is a person of the world below (or SIGNED_OUT); `path`
     may name {photo}, {pdf} (two papers of Amina), {vault} (Amina's safe) and {moussa} (the safe
     of Moussa, whose password Claire changed with him); `reach` is for a page that follows a
-    form rather than a link: it gets the path's full address, and goes there first."""
+    form rather than a link: it gets the path's full address, and goes there first. `readme`
+    names the page's screenshot in README.md (docs/screenshots/<lang>-<readme>.png)."""
 
     who: str
     path: str
     reach: Callable[[Page, str], None] | None = None
+    readme: str = ""
 
     def __str__(self) -> str:
         return f"{self.who}:{self.path}" + (f"+{self.reach.__name__}" if self.reach else "")
@@ -229,10 +234,10 @@ class Visit:
 PAGES = (
     # Amina Diallo, whose safe it is: two papers (one expiring soon, one expired), a grant to
     # Claire, a request from Karim.
-    Visit("amina", "/papiers"),
+    Visit("amina", "/papiers", readme="amina-papiers"),
     Visit("amina", "/papiers/ajouter"),
     Visit("amina", "/papiers/{photo}"),
-    Visit("amina", "/papiers/{photo}/voir"),
+    Visit("amina", "/papiers/{photo}/voir", readme="amina-papiers-photo-voir"),
     Visit("amina", "/papiers/{pdf}/voir"),
     Visit("amina", "/papiers/{pdf}/telecharger"),
     Visit("amina", "/papiers/{pdf}/supprimer"),
@@ -240,8 +245,8 @@ PAGES = (
     Visit("amina", "/papiers/{pdf}/envoyer", reach=make_a_link),
     Visit("amina", "/papiers/{pdf}/envoyer", reach=after_the_session_ended),
     Visit("amina", "/papiers/{pdf}/liens"),
-    Visit("amina", "/acces"),
-    Visit("amina", "/historique"),
+    Visit("amina", "/acces", readme="amina-acces"),
+    Visit("amina", "/historique", readme="amina-historique"),
     Visit("amina", "/corbeille"),
     Visit("amina", "/papiers?supprime={pdf}"),
     Visit("amina", "/compte"),
@@ -255,7 +260,7 @@ PAGES = (
     Visit("claire", "/personnes/nouvelle"),
     Visit("claire", "/personnes/nouvelle", reach=create_with_the_person),
     Visit("claire", "/personnes/demande"),
-    Visit("claire", "/personnes/{vault}"),
+    Visit("claire", "/personnes/{vault}", readme="claire-personnes-vault"),
     Visit("claire", "/personnes/{vault}/mot-de-passe"),
     Visit("claire", "/personnes/{moussa}/mot-de-passe", reach=give_a_reset_code),
     Visit("claire", "/papiers/ajouter?coffre={vault}"),
@@ -270,7 +275,7 @@ PAGES = (
     Visit("admin", "/admin/cles"),
     Visit("admin", "/compte"),
     # Nobody signed in.
-    Visit(SIGNED_OUT, "/connexion"),
+    Visit(SIGNED_OUT, "/connexion", readme="signed-out-connexion"),
     Visit(SIGNED_OUT, "/connexion", reach=wrong_password),
     Visit(SIGNED_OUT, "/connexion?partage=1"),
     Visit(SIGNED_OUT, "/connexion/code"),
@@ -568,7 +573,10 @@ def test_page(
     finally:
         weighing.stop()
     name = re.sub(r"[^\w]+", "-", f"{lang}-{width}-{mode}-{visit}").strip("-")
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    shot = shots / f"{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    if visit.readme and (width, javascript) == README_WAY:
+        shutil.copyfile(shot, shots / f"{lang}-{visit.readme}.png")
 
     problems = []
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
