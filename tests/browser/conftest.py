@@ -104,3 +104,17 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def other_page(browser: Browser, page: Page, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A second person's browser in a journey (the person after the counsellor, the office
+    after the sender), browsing as `page` does: with JavaScript, or without it."""
+    context = browser.new_context(
+        locale="fr-FR",
+        accept_downloads=True,
+        java_script_enabled=bool(request.node.callspec.params["page"]),
+    )
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()

@@ -3,7 +3,8 @@ counsellor they trust; the counsellor, signed in, opens the person's page (which
 person's login), chooses « Aider au mot de passe » and changes the password with them, the
 person typing it on that screen. The person then signs in, is told who helped and when, sees
 it in their history, and finds their private paper closed until they enter a recovery code
-(found later at home), after which it opens.
+(found later at home), after which it opens. Both browse with JavaScript, then both without
+it.
 
 Screenshots go to $COFFRE_TEST_SCREENSHOTS (or the test's own folder)."""
 
@@ -11,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.app_fixtures import PASSWORD
 from tests.browser.people import add_paper, claire_of_the_ccas, sign_in
@@ -27,7 +28,7 @@ NEW_PASSWORD = "le soleil se leve sur la loire"
 
 
 def test_counsellor_changes_the_password_with_the_person(
-    browser: Browser, page: Page, live_url: str, rt: Runtime, tmp_path: Path
+    page: Page, other_page: Page, live_url: str, rt: Runtime, tmp_path: Path
 ) -> None:
     shots = Path(os.environ.get("COFFRE_TEST_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -67,8 +68,7 @@ def test_counsellor_changes_the_password_with_the_person(
     page.get_by_role("button", name="Quitter").click()
 
     # The person signs in: first, who changed the password and when.
-    person = browser.new_context(locale="fr-FR").new_page()
-    person.set_default_timeout(10_000)
+    person = other_page
     sign_in(person, live_url, "moussa.traore", NEW_PASSWORD)
     expect(person.get_by_role("heading", name="Votre mot de passe a changé")).to_be_visible()
     expect(

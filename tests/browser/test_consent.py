@@ -1,11 +1,11 @@
 """In a real browser: a counsellor creates an account with the person present and adds a paper
 for them; the person sees who added it and who opened it, and ends the access; the counsellor
-then gets nothing."""
+then gets nothing. Both browse with JavaScript, then both without it."""
 
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.app_fixtures import PASSWORD
 from tests.browser.people import claire_of_the_ccas, sign_in
@@ -19,7 +19,7 @@ PERSON_PASSWORD = "le mot de passe de moussa"
 
 
 def test_counsellor_helps_then_the_person_ends_the_access(
-    browser: Browser, page: Page, live_url: str, rt: Runtime, tmp_path: Path
+    page: Page, other_page: Page, live_url: str, rt: Runtime, tmp_path: Path
 ) -> None:
     with transaction(rt.sessions) as db:
         claire_of_the_ccas(db, rt)
@@ -56,8 +56,7 @@ def test_counsellor_helps_then_the_person_ends_the_access(
     page.goto(f"{live_url}/personnes")
     page.get_by_role("button", name="Quitter").click()
 
-    person = browser.new_context(locale="fr-FR").new_page()
-    person.set_default_timeout(10_000)
+    person = other_page
     sign_in(person, live_url, "moussa.traore", PERSON_PASSWORD)
     expect(person.get_by_role("heading", name="Mes papiers")).to_be_visible()
     expect(person.get_by_text("par Claire Martin")).to_be_visible()

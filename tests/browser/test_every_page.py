@@ -1,8 +1,10 @@
 """Every page of the four sides (the person, the counsellor, the organisation admin, the platform
 admin) and the signed-out pages, at 320 px with and without JavaScript and at 1280 px with it: no
-sideways scrolling, no critical or serious axe-core violation (WCAG 2.2 target size included), under
-100 KB before the paper itself, and a screenshot of each in $COFFRE_TEST_SCREENSHOTS (else a
-temporary folder). A failing test is named after the page, the width and the way of browsing.
+sideways scrolling, no critical or serious axe-core violation (WCAG 2.2 target size included),
+every link and button 44 px high (but links inside a sentence), every focus outline at 3:1 against
+what is behind it, under 100 KB before the paper itself, and a screenshot of each in
+$COFFRE_TEST_SCREENSHOTS (else a temporary folder). A failing test is named after the page, the
+width and the way of browsing.
 
 A new page is one line in PAGES; a new language one word in LANGUAGES. Layout does not depend on
 the back end: the module builds one embedded coffre instead of using the `rt` fixture (which runs
@@ -13,10 +15,12 @@ scripts/test.sh installs."""
 import itertools
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Response, Route, ViewportSize
@@ -37,7 +41,7 @@ from vault.documents.service import delete_document, update_document
 from vault.grants import GrantTerms, create_grant, request_access
 from vault.models import Membership, Organisation, Person, utcnow
 from vault.policy import SCOPES
-from vault.recovery import new_recovery_codes
+from vault.recovery import new_recovery_codes, reset_with_person
 from vault.runtime import Runtime, build_runtime
 from vault.sessions import open_session
 from vault.shares import ShareTerms
@@ -51,10 +55,88 @@ LANGUAGES = ("fr", "ar")
 HEIGHTS = {320: 640, 1280: 800}
 # Without JavaScript is the old phone's way: checked at 320 px; a wide screen, with it.
 WAYS = ((320, True), (320, False), (1280, True))
+# README.md's screenshots: the old phone's way, copied under the names docs/screenshots keeps.
+README_WAY = (320, False)
 BLOCKING = ("critical", "serious")
 # WCAG 2.2's target size is off by default in axe-core: the coffre promises big targets.
 AXE_RUN = """async () => await axe.run(document, {
     resultTypes: ['violations'], rules: {'target-size': {enabled: true}}})"""
+# WCAG 2.5.5's 44 px, at every width, for every link and button but a link inside a sentence
+# (WCAG's inline exception): a link shown inline whose block holds other text.
+MIN_TARGET_PX = 44
+SMALL_TARGETS = """(least) => {
+    const words = (e) => e.textContent.replace(/\\s+/g, ' ').trim();
+    const inSentence = (e) => e.tagName === 'A' && !e.classList.contains('button')
+        && getComputedStyle(e).display === 'inline' && words(e.parentElement) !== words(e);
+    return [...document.querySelectorAll(
+            'a[href], button, summary, input[type=submit], input[type=button]')]
+        .filter((e) => e.checkVisibility({visibilityProperty: true}) && !inSentence(e))
+        .map((e) => [e, e.getBoundingClientRect()])
+        .filter(([e, box]) => box.width > 0 && box.height < least - 0.5)
+        .map(([e, box]) => `${e.tagName.toLowerCase()}.${e.className} « ${words(e).slice(0, 30)} »`
+            + ` ${Math.round(box.height)} px`);
+}"""
+# WCAG 2.4.13: the focus outline against what is behind it (the nearest ancestor with a
+# background: the outline is drawn outside the control) at 3:1 at least, for every control.
+# A Tab first: focus moved by a script after a key shows as focus-visible, as after a Tab.
+MIN_FOCUS_CONTRAST = 3.0
+WEAK_FOCUS_RINGS = """(least) => {
+    const rgb = (colour) => (colour.match(/[\\d.]+/g) || []).map(Number);
+    const luminance = ([r, g, b]) => {
+        const linear = (v) => (v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+        return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    };
+    const behind = (e) => {
+        for (let n = e.parentElement; n; n = n.parentElement) {
+            const colour = rgb(getComputedStyle(n).backgroundColor);
+            if (colour.length < 4 || colour[3] > 0) return colour;
+        }
+        return [255, 255, 255];
+    };
+    const weak = [];
+    for (const e of document.querySelectorAll(
+            'a[href], button, summary, input:not([type=hidden]), select, textarea')) {
+        if (!e.checkVisibility({visibilityProperty: true})) continue;
+        e.focus({preventScroll: true});
+        const style = getComputedStyle(e);
+        const name = `${e.tagName.toLowerCase()}.${e.className} « ${
+            e.textContent.replace(/\\s+/g, ' ').trim().slice(0, 30)} »`;
+        if (!e.matches(':focus-visible') || style.outlineStyle === 'none'
+                || parseFloat(style.outlineWidth) < 2) {
+            weak.push(`${name}: no focus outline`);
+            continue;
+        }
+        const [ring, back] = [luminance(rgb(style.outlineColor)), luminance(behind(e))];
+        const ratio = (Math.max(ring, back) + 0.05) / (Math.min(ring, back) + 0.05);
+        if (ratio < least) {
+            weak.push(`${name}: ${ratio.toFixed(2)}:1, ${style.outlineColor} on rgb(${behind(e)})`);
+        }
+    }
+    return weak;
+}"""
+# The recovery codes' list: the last number (« 10. ») whole on the screen, not cut to « 0. ».
+# A marker is no element: the room between the item's start edge and its code must hold the
+# number written in the item's font, and the item must be inside the screen.
+LAST_CODE_NUMBER_CUT = """() => {
+    const items = document.querySelectorAll('.codes > li');
+    if (!items.length) return null;
+    const last = items[items.length - 1];
+    const style = getComputedStyle(last);
+    const probe = document.createElement('span');
+    probe.textContent = `${items.length}. `;
+    probe.style.cssText = 'position: absolute; visibility: hidden; white-space: pre';
+    probe.style.font = style.font;
+    document.body.append(probe);
+    const needed = probe.getBoundingClientRect().width;
+    probe.remove();
+    const item = last.getBoundingClientRect();
+    const code = last.querySelector('code').getBoundingClientRect();
+    const room = style.direction === 'rtl' ? item.right - code.right : code.left - item.left;
+    const screen = document.documentElement.clientWidth;
+    if (item.left >= 0 && item.right <= screen && room >= needed - 1) return null;
+    return `« ${items.length}. » needs ${Math.round(needed)} px, has ${Math.round(room)} px;`
+        + ` the item spans ${Math.round(item.left)} to ${Math.round(item.right)} of ${screen}`;
+}"""
 # HTML, CSS and JavaScript of one page; the paper it shows does not count.
 MAX_PAGE_BYTES = 100_000
 SIGNED_OUT = "signed-out"
@@ -62,30 +144,39 @@ THE_PAPER = re.compile(r"/papiers/[^/]+/fichier")
 NEWCOMERS = itertools.count(1)
 
 
-def sign_up_with(page: Page, url: str, password: str) -> None:
+def sign_up_with(page: Page, address: str, password: str) -> None:
     """By the fields' ids: the labels are in the page's language."""
-    page.goto(f"{url}/inscription")
+    page.goto(address)
     page.locator("#display_name").fill("Awa Ndiaye")
     page.locator("form[action='/inscription'] button[type=submit]").click()
     page.locator("#password").fill(password)
     page.locator("form[action='/inscription'] button[type=submit]").click()
 
 
-def sign_up(page: Page, url: str) -> None:
+def sign_up(page: Page, address: str) -> None:
     """The recovery codes, shown once after signing up."""
-    sign_up_with(page, url, PASSWORD)
+    sign_up_with(page, address, PASSWORD)
     page.locator(".codes").wait_for()
 
 
-def refused_sign_up(page: Page, url: str) -> None:
+def refused_sign_up(page: Page, address: str) -> None:
     """A refused form: the error summary at the top, the message by the field."""
-    sign_up_with(page, url, "court")
+    sign_up_with(page, address, "court")
     page.locator(".error-summary").wait_for()
 
 
-def create_with_the_person(page: Page, url: str) -> None:
+def wrong_password(page: Page, address: str) -> None:
+    """A new login each time: the failures of one account would soon make it wait."""
+    page.goto(address)
+    page.locator("#login").fill(f"inconnu{next(NEWCOMERS)}")
+    page.locator("#password").fill("pas le bon mot de passe")
+    page.locator("form[action='/connexion'] button[type=submit]").click()
+    page.locator(".error-summary").wait_for()
+
+
+def create_with_the_person(page: Page, address: str) -> None:
     """A counsellor makes an account with the person beside them: the codes, for printing."""
-    page.goto(f"{url}/personnes/nouvelle")
+    page.goto(address)
     page.locator("#display_name").fill("Moussa Keita")
     page.locator("#login").fill(f"moussa.keita{next(NEWCOMERS)}")
     page.locator("#password").fill(PASSWORD)
@@ -94,26 +185,47 @@ def create_with_the_person(page: Page, url: str) -> None:
     page.locator(".codes").wait_for()
 
 
-def make_a_link(page: Page, url: str) -> None:
+def give_a_reset_code(page: Page, address: str) -> None:
+    """« Aider au mot de passe », then « Avoir un code pour la personne »: the code, once."""
+    page.goto(address)
+    page.locator("form[action$='/mot-de-passe/code'] button[type=submit]").click()
+    page.locator("strong.secret").first.wait_for()
+
+
+def make_a_link(page: Page, address: str) -> None:
     """The page that shows a new link once, after the form to send a copy of a paper."""
-    page.goto(f"{url}/papiers")
-    paper = page.locator("main a[href^='/papiers/']:not([href='/papiers/ajouter'])").first
-    page.goto(url + str(paper.get_attribute("href")) + "/envoyer")
+    page.goto(address)
     page.locator("#recipient").fill("CAF du Loiret")
     page.locator("#purpose").fill("Dossier RSA")
     page.locator("form[action$='/envoyer'] button[type=submit]").click()
     page.locator("#link").wait_for()
 
 
+def after_the_session_ended(page: Page, address: str) -> None:
+    """A form sent after the session ended (idle sign-out): the page that says so and shows
+    back what was typed. The browser still sends a session cookie, of a session now gone."""
+    page.goto(address)
+    page.locator("#recipient").fill("CAF du Loiret")
+    page.locator("#purpose").fill("Dossier RSA")
+    parts = urlsplit(address)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    page.context.add_cookies([{"name": "coffre_session", "value": "fini", "url": origin}])
+    page.locator("form[action$='/envoyer'] button[type=submit]").click()
+    page.locator("dl.facts").wait_for()
+
+
 @dataclass(frozen=True)
 class Visit:
     """A page as someone sees it: `who` is a person of the world below (or SIGNED_OUT); `path`
-    may name {photo}, {pdf} (two papers of Amina) and {vault} (Amina's safe); `reach` is for a
-    page that follows a form rather than a link."""
+    may name {photo}, {pdf} (two papers of Amina), {vault} (Amina's safe) and {moussa} (the safe
+    of Moussa, whose password Claire changed with him); `reach` is for a page that follows a
+    form rather than a link: it gets the path's full address, and goes there first. `readme`
+    names the page's screenshot in README.md (docs/screenshots/<lang>-<readme>.png)."""
 
     who: str
     path: str
     reach: Callable[[Page, str], None] | None = None
+    readme: str = ""
 
     def __str__(self) -> str:
         return f"{self.who}:{self.path}" + (f"+{self.reach.__name__}" if self.reach else "")
@@ -122,33 +234,38 @@ class Visit:
 PAGES = (
     # Amina Diallo, whose safe it is: two papers (one expiring soon, one expired), a grant to
     # Claire, a request from Karim.
-    Visit("amina", "/papiers"),
+    Visit("amina", "/papiers", readme="amina-papiers"),
     Visit("amina", "/papiers/ajouter"),
     Visit("amina", "/papiers/{photo}"),
-    Visit("amina", "/papiers/{photo}/voir"),
+    Visit("amina", "/papiers/{photo}/voir", readme="amina-papiers-photo-voir"),
     Visit("amina", "/papiers/{pdf}/voir"),
     Visit("amina", "/papiers/{pdf}/telecharger"),
     Visit("amina", "/papiers/{pdf}/supprimer"),
     Visit("amina", "/papiers/{pdf}/envoyer"),
     Visit("amina", "/papiers/{pdf}/envoyer", reach=make_a_link),
+    Visit("amina", "/papiers/{pdf}/envoyer", reach=after_the_session_ended),
     Visit("amina", "/papiers/{pdf}/liens"),
-    Visit("amina", "/acces"),
-    Visit("amina", "/historique"),
+    Visit("amina", "/acces", readme="amina-acces"),
+    Visit("amina", "/historique", readme="amina-historique"),
     Visit("amina", "/corbeille"),
     Visit("amina", "/papiers?supprime={pdf}"),
     Visit("amina", "/compte"),
     Visit("amina", "/compte/deverrouiller"),
     Visit("amina", "/papiers/inconnu"),
     Visit("amina", "/protection"),
+    # Moussa Traoré, whose password Claire changed with him: who did it, and when.
+    Visit("moussa", "/compte/mot-de-passe-change"),
     # Claire Martin, counsellor at the CCAS, with every scope on Amina's safe.
     Visit("claire", "/personnes"),
     Visit("claire", "/personnes/nouvelle"),
     Visit("claire", "/personnes/nouvelle", reach=create_with_the_person),
     Visit("claire", "/personnes/demande"),
-    Visit("claire", "/personnes/{vault}"),
+    Visit("claire", "/personnes/{vault}", readme="claire-personnes-vault"),
     Visit("claire", "/personnes/{vault}/mot-de-passe"),
+    Visit("claire", "/personnes/{moussa}/mot-de-passe", reach=give_a_reset_code),
     Visit("claire", "/papiers/ajouter?coffre={vault}"),
     Visit("claire", "/papiers/{pdf}"),
+    Visit("claire", "/papiers/{pdf}/voir"),
     Visit("claire", "/papiers/{pdf}/liens"),
     Visit("claire", "/organisation"),
     Visit("claire", "/compte"),
@@ -158,7 +275,8 @@ PAGES = (
     Visit("admin", "/admin/cles"),
     Visit("admin", "/compte"),
     # Nobody signed in.
-    Visit(SIGNED_OUT, "/connexion"),
+    Visit(SIGNED_OUT, "/connexion", readme="signed-out-connexion"),
+    Visit(SIGNED_OUT, "/connexion", reach=wrong_password),
     Visit(SIGNED_OUT, "/connexion?partage=1"),
     Visit(SIGNED_OUT, "/connexion/code"),
     Visit(SIGNED_OUT, "/inscription"),
@@ -245,10 +363,31 @@ def furnish(settings: Settings) -> Iterator[World]:
             create_grant(db, rt, amina, GrantTerms(SCOPES), counsellor_id=claire.id)
             db.flush()
             request_access(db, rt, karim, amina.login, GrantTerms(["view", "upload"]))
-            people = {"amina": amina.id, "claire": claire.id, "nadia": nadia.id, "admin": admin.id}
+            moussa = create_person(
+                db,
+                rt.master_keys,
+                login="moussa.traore",
+                display_name="Moussa Traoré",
+                password=PASSWORD,
+                role=Role.BENEFICIARY,
+            )
+            helped = create_grant(
+                db, rt, moussa, GrantTerms(["view", "recover"]), counsellor_id=claire.id
+            )
+            db.flush()
+            reset_with_person(db, rt, claire, moussa.id, "le nouveau mot de passe de moussa")
+            people = {
+                "amina": amina.id,
+                "claire": claire.id,
+                "nadia": nadia.id,
+                "admin": admin.id,
+                "moussa": moussa.id,
+            }
             vault_id = vault.id
+            moussa_vault = helped.vault_id
         ids = {
             "vault": vault_id,
+            "moussa": moussa_vault,
             "photo": add_paper(rt, amina, vault_id, "Titre de séjour", content=png(400, 250)),
             "pdf": add_paper(rt, claire, vault_id, "Avis d'impôt 2024"),
         }
@@ -352,6 +491,9 @@ class Weighing:
         page.on("response", self.seen)
 
     def seen(self, response: Response) -> None:
+        # The browser's own PDF viewer (chrome:// and chrome-extension://) is not the page's.
+        if not response.url.startswith(("http://", "https://")):
+            return
         request = response.request
         if request.resource_type == "document" and request.frame == self.page.main_frame:
             self.responses = []
@@ -367,10 +509,11 @@ class Weighing:
 
 
 def show(page: Page, visit: Visit, url: str, ids: dict[str, str]) -> None:
+    address = url + visit.path.format(**ids)
     if visit.reach is not None:
-        visit.reach(page, url)
+        visit.reach(page, address)
     else:
-        page.goto(url + visit.path.format(**ids))
+        page.goto(address)
 
 
 def blocking_violations(page: Page, axe_source: str) -> list[str]:
@@ -430,7 +573,10 @@ def test_page(
     finally:
         weighing.stop()
     name = re.sub(r"[^\w]+", "-", f"{lang}-{width}-{mode}-{visit}").strip("-")
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    shot = shots / f"{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    if visit.readme and (width, javascript) == README_WAY:
+        shutil.copyfile(shot, shots / f"{lang}-{visit.readme}.png")
 
     problems = []
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
@@ -447,5 +593,10 @@ def test_page(
         checked.set_viewport_size(viewport)
         as_seen_without_javascript(checked, page.content(), page.url)
     problems += blocking_violations(checked, axe_source)
+    problems += [f"target under 44 px: {t}" for t in page.evaluate(SMALL_TARGETS, MIN_TARGET_PX)]
+    if cut := page.evaluate(LAST_CODE_NUMBER_CUT):
+        problems.append(f"the last recovery code's number is cut: {cut}")
+    page.keyboard.press("Tab")
+    problems += [f"focus: {w}" for w in page.evaluate(WEAK_FOCUS_RINGS, MIN_FOCUS_CONTRAST)]
     if problems:
         pytest.fail(f"{visit} at {width} px ({mode}, {lang}):\n" + "\n".join(problems))

@@ -1,13 +1,14 @@
 """In a real browser: Amina sends a marked copy of a paper with a code; an office with no
 account opens the link, types the code and downloads a copy that carries the marking; Amina
-stops the link, and the office is told it is no longer valid."""
+stops the link, and the office is told it is no longer valid. Both browse with JavaScript,
+then both without it."""
 
 import io
 from pathlib import Path
 
 import pypdfium2
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from tests.browser.people import add_paper, amina_with_a_safe, sign_in
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_send_a_copy_with_a_code_then_stop_it(
-    browser: Browser, page: Page, live_url: str, rt: Runtime, tmp_path: Path
+    page: Page, other_page: Page, live_url: str, rt: Runtime
 ) -> None:
     with transaction(rt.sessions) as db:
         amina = amina_with_a_safe(db, rt)
@@ -44,9 +45,7 @@ def test_send_a_copy_with_a_code_then_stop_it(
     link = page.get_by_label("Le lien").input_value()
     assert link.startswith(live_url + "/s/")
 
-    office = browser.new_context(locale="fr-FR", accept_downloads=True)
-    office.set_default_timeout(10_000)
-    counter = office.new_page()
+    counter = other_page
     counter.goto(link)
     expect(counter.get_by_role("heading", name="Une copie pour vous")).to_be_visible()
     expect(counter.get_by_text("Attestation CAF")).to_be_visible()
@@ -70,4 +69,3 @@ def test_send_a_copy_with_a_code_then_stop_it(
 
     counter.goto(link)
     expect(counter.get_by_role("heading", name="Ce lien n'est plus valable.")).to_be_visible()
-    office.close()
