@@ -11,10 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vault.config import Settings
-from vault.errors import ForbiddenError, NotFoundError
 from vault.runtime import build_runtime
 from webui.app import create_app
-from webui.refusals import Refusal, reach
 
 ERROR = {"$ref": "#/components/schemas/ErrorOut"}
 
@@ -179,34 +177,3 @@ def test_a_method_not_allowed_names_those_that_are(
     answer = client.request(method, path)
     assert answer.status_code == 405
     assert answer.headers["allow"] == allowed
-
-
-# The reading of the code, on small functions.
-
-
-def caught_for_good() -> None:
-    try:
-        raise NotFoundError("x")
-    except NotFoundError:
-        pass
-
-
-def raised_again() -> None:
-    try:
-        raise NotFoundError("x")
-    except NotFoundError as exc:
-        print(exc)
-        raise
-
-
-def turned_into_another(document_id: str) -> None:
-    try:
-        raise NotFoundError(document_id)
-    except NotFoundError as exc:
-        raise ForbiddenError("y") from exc
-
-
-def test_a_refusal_caught_for_good_is_not_one() -> None:
-    assert reach(caught_for_good) == frozenset()
-    assert reach(raised_again) == {Refusal(NotFoundError)}
-    assert reach(turned_into_another) == {Refusal(ForbiddenError)}
