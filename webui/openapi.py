@@ -94,6 +94,8 @@ ANSWERS: dict[int, tuple[str, str, dict[str, dict[str, Any]]]] = {
 
 
 def install_contract(app: FastAPI) -> None:
+    """/openapi.json from describe(), made once, at its first request."""
+
     def openapi() -> dict[str, Any]:
         if not app.openapi_schema:
             app.openapi_schema = describe(app)
@@ -116,7 +118,7 @@ def describe(app: FastAPI) -> dict[str, Any]:
         schemas.pop(fastapi_error, None)
     schemas[ERROR] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
     components["responses"] = {
-        name: error_response(status, meaning) for status, (name, meaning, _) in ANSWERS.items()
+        name: error_response(status) for status, (name, *_) in ANSWERS.items()
     }
     components["securitySchemes"] = {
         BEARER: {
@@ -149,26 +151,29 @@ def complete(operation: dict[str, Any], dependant: Dependant) -> None:
         del responses["422"]
     declared = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
     for status in sorted(answers_of(dependant) | declared):
-        name, meaning, _headers = ANSWERS[status]
         if status in declared:
-            # The route's decorator says more precisely what it means here.
-            description = responses[str(status)].get("description", meaning)
-            responses[str(status)] = error_response(status, description)
+            # The route's decorator says more precisely what it means there.
+            responses[str(status)] = error_response(
+                status, responses[str(status)].get("description")
+            )
+        elif status in ANSWERS:
+            responses[str(status)] = {"$ref": f"#/components/responses/{ANSWERS[status][0]}"}
         else:
-            responses[str(status)] = {"$ref": f"#/components/responses/{name}"}
+            responses[str(status)] = error_response(status)
     if api_signed_in in dependency_calls(dependant):
         operation["security"] = [{BEARER: []}]
     elif calls(dependant, api_signed_in):
         operation["security"] = [{BEARER: []}, {}]
 
 
-def error_response(status: int, description: str) -> dict[str, Any]:
+def error_response(status: int, description: str | None = None) -> dict[str, Any]:
+    _name, meaning, headers = ANSWERS.get(status, ("", "Refused; the message says why.", {}))
     response: dict[str, Any] = {
-        "description": description,
+        "description": description or meaning,
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR}"}}},
     }
-    if ANSWERS[status][2]:
-        response["headers"] = ANSWERS[status][2]
+    if headers:
+        response["headers"] = headers
     return response
 
 
