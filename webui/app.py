@@ -24,6 +24,7 @@ from webui.api import (
 from webui.api import bin as bin_api
 from webui.errors import install_error_handlers
 from webui.i18n import ChooseLanguage
+from webui.openapi import install_contract
 from webui.pages import account as account_pages
 from webui.pages import admin as admin_pages
 from webui.pages import auth as auth_pages
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(files("webui") / "static")), name="static")
     install_error_handlers(app)
+    install_contract(app)
     app.add_middleware(ChooseLanguage)
     app.add_middleware(SecurityHeaders)
     return app

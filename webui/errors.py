@@ -7,9 +7,11 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from keys.errors import CryptoError
 from storage.base import BlobStoreError, StoreFullError
@@ -73,7 +75,9 @@ def answer(
             {"detail": message, "field": field}, status_code=status_code, headers=headers
         )
     signed_in = getattr(request.state, "signed_in", None)
-    return page(request, "error.html", signed_in, status_code=status_code, message=message)
+    response = page(request, "error.html", signed_in, status_code=status_code, message=message)
+    response.headers.update(headers or {})
+    return response
 
 
 # What the page that says a session ended calls the fields it shows back (translated there).
@@ -94,6 +98,16 @@ def page_text(request: Request, exc: VaultError) -> str:
     signed_in = getattr(request.state, "signed_in", None)
     with i18n.speaking(i18n.language_of(request, signed_in.person if signed_in else None)):
         return i18n.error_text(exc)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the path answers (RFC 9110), not only those of the first route that
+    matched it: routes of one path may come from several routers."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def sign_in_url(*, ended: bool, after: str | None) -> str:
@@ -159,7 +173,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else SOME_ERROR
         message = FRAMEWORK_WORDS.get(message, message)
-        return answer(request, message, exc.status_code, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return answer(request, message, exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_fields(request: Request, exc: RequestValidationError) -> Response:

@@ -1,9 +1,11 @@
 """Liveness and readiness probes for a load balancer."""
 
 from collections.abc import Callable
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from webui.deps import RuntimeDep
@@ -16,7 +18,24 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+Check = Literal["ok", "failed"]
+
+
+class Readiness(BaseModel):
+    status: Check
+    database: Check
+    storage: Check
+    keyring: Check
+
+
+@router.get(
+    "/readyz",
+    response_class=JSONResponse,
+    responses={
+        200: {"model": Readiness, "description": "Database, blob store and keyring reachable."},
+        503: {"model": Readiness, "description": "One of them is not: it says which."},
+    },
+)
 def readyz(rt: RuntimeDep) -> JSONResponse:
     checks: dict[str, str] = {}
     probes: tuple[tuple[str, Callable[[], None]], ...] = (

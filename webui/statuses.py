@@ -33,4 +33,8 @@ STATUS: dict[type[VaultError], int] = {
 
 
 def status_of(exc: VaultError) -> int:
-    return next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+    return status_for(type(exc))
+
+
+def status_for(error: type[VaultError]) -> int:
+    return next((code for cls, code in STATUS.items() if issubclass(error, cls)), 400)

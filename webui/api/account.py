@@ -48,6 +48,10 @@ from webui.deps import (
 
 router = APIRouter(tags=["account"])
 
+# A journal entry's `seq` is a 64-bit integer in the database: a larger `before` is refused
+# here rather than failing in the database's hands.
+LARGEST_SEQ = 2**63 - 1
+
 
 @router.patch("/me")
 def update_me(
@@ -216,7 +220,11 @@ def my_journal(
     db: DbSession,
     before: Annotated[
         int | None,
-        Query(ge=1, description="The `seq` of the last entry of the previous page."),
+        Query(
+            ge=1,
+            le=LARGEST_SEQ,
+            description="The `seq` of the last entry of the previous page.",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
     actor: Annotated[

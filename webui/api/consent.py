@@ -16,10 +16,10 @@ from vault.models import Grant
 from vault.policy import giving_needs_identity, grant_categories, grant_scopes
 from webui.api.schemas import (
     AccessRequestIn,
+    GrantAnswer,
     GrantedVaultOut,
     GrantIn,
     GrantOut,
-    Reauthentication,
 )
 from webui.deps import ApiProfessional, ApiUser, DbSession, RuntimeDep, confirm_caller
 
@@ -87,7 +87,7 @@ def accept(
     request: Request,
     db: DbSession,
     rt: RuntimeDep,
-    body: Reauthentication | None = None,
+    body: GrantAnswer | None = None,
 ) -> GrantOut:
     """Accept a request; one asking for "recover" needs `current_password`."""
     if answering_needs_identity(db, person, grant_id):
@@ -109,7 +109,12 @@ def refuse(grant_id: str, person: ApiUser, db: DbSession) -> GrantOut:
     return grant_out(grant)
 
 
-@router.post("/access-requests", status_code=202)
+@router.post(
+    "/access-requests",
+    status_code=202,
+    response_class=Response,
+    responses={202: {"description": "Asked, or not: the same answer whether the login exists."}},
+)
 def ask_for_access(
     body: AccessRequestIn, person: ApiUser, db: DbSession, rt: RuntimeDep
 ) -> Response:

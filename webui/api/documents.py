@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from vault.accounts import vault_of
 from vault.documents import previews, service
+from vault.documents.categories import Category
 from vault.errors import NotFoundError
 from vault.expiry import rule_of
 from vault.models import Person
@@ -19,6 +20,9 @@ from webui.uploads import receive_form, record_document, thumbnail_if_possible
 
 router = APIRouter(tags=["documents"])
 
+# What a stored paper can be: a PDF, a JPEG or a PNG (several photos are stored as one PDF).
+STORED_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
 
 def resolve_vault_id(db: DbSession, person: Person, vault_id: str) -> str:
     """`me` stands for the caller's own vault."""
@@ -28,6 +32,47 @@ def resolve_vault_id(db: DbSession, person: Person, vault_id: str) -> str:
     if vault is None:
         raise NotFoundError(NOT_FOUND_VAULT)
     return vault.id
+
+
+# The form as webui/uploads.py reads it; other parts are read and dropped.
+UPLOAD_FORM = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "category"],
+                "properties": {
+                    "file": {
+                        "description": "One PDF, or one or more photos (JPEG, PNG) of one paper, "
+                        "each a `file` part with a file name: several photos become one PDF, "
+                        "pages in the parts' order; one photo (JPEG) is stored upright, reduced "
+                        "and without its EXIF or GPS data.",
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "minItems": 1,
+                        "maxItems": previews.MAX_PHOTOS,
+                    },
+                    # Any text (no `type`: a form part is text whatever it says, "null"
+                    # included); at most 200 characters once spaces are collapsed.
+                    "title": {
+                        "description": "The paper's name; the category's label if left out or "
+                        "blank. At most 200 characters once spaces are collapsed.",
+                        "examples": ["Carte d'identité"],
+                    },
+                    "category": {"type": "string", "enum": list(Category)},
+                    "expires_on": {
+                        "type": "string",
+                        "anyOf": [{"format": "date"}, {"pattern": r"^\s*$"}],
+                        "description": "When the paper stops being valid; blank: it does not.",
+                        "examples": ["2031-05-01"],
+                    },
+                },
+            },
+            "encoding": {"file": {"contentType": ", ".join(STORED_TYPES)}},
+        }
+    },
+}
 
 
 @router.post(
@@ -47,32 +92,7 @@ def resolve_vault_id(db: DbSession, person: Person, vault_id: str) -> str:
             "or a photo cannot be read; nothing is stored.",
         },
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file", "category"],
-                        "properties": {
-                            "file": {
-                                "description": "One PDF, or one or more photos (JPEG, PNG) of "
-                                "one paper, each a `file` part: several photos become one PDF, "
-                                "pages in the parts' order; one photo (JPEG) is stored upright, "
-                                "reduced and without its EXIF or GPS data.",
-                                "type": "array",
-                                "items": {"type": "string", "format": "binary"},
-                            },
-                            "title": {"type": "string"},
-                            "category": {"type": "string"},
-                            "expires_on": {"type": "string", "format": "date"},
-                        },
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra={"requestBody": UPLOAD_FORM},
 )
 async def upload_document(
     vault_id: str,
@@ -139,7 +159,21 @@ def delete_document(document_id: str, person: ApiUser, db: DbSession, rt: Runtim
 @router.get(
     "/documents/{document_id}/content",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: {
+            "description": "The paper as it was stored, in its own type.",
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}} for kind in STORED_TYPES
+            },
+            "headers": {
+                "Content-Disposition": {
+                    "description": "attachment, with the paper's file name.",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    },
 )
 def document_content(
     document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep

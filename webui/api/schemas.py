@@ -1,17 +1,72 @@
-"""Request and response bodies of the JSON API."""
+"""Request and response bodies of the JSON API.
 
+The domain checks most fields itself, with a message for the person (vault/): the schema says
+what it accepts through `json_schema_extra`, so that pydantic does not refuse first with a
+message of its own. Each request body carries an example; its passwords are no test account's.
+"""
+
+import re
+from collections.abc import Iterable
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic.config import JsonDict
 
+from vault.accounts import LANGUAGES
 from vault.documents.bin import BinnedPaper
+from vault.documents.categories import Category
 from vault.documents.service import DocumentView
 from vault.expiry import Expiry, ExpiryRule
 from vault.models import Person
 from vault.organisations import Member
+from vault.passwords import MIN_PASSWORD_LENGTH
+from vault.vocabulary import MemberRole, Scope
+
+SAMPLE_PHRASE = "cheval agrafe pile correcte"
+
+
+def one_of(words: Iterable[str], *, nullable: bool = False) -> JsonDict:
+    return {"enum": [str(word) for word in words] + ([None] if nullable else [])}
+
+
+def list_of(words: type[StrEnum], *, at_least: int = 0) -> JsonDict:
+    """A list of distinct words of a closed set."""
+    return {
+        "type": "array",
+        "items": {"type": "string", **one_of(words)},
+        "uniqueItems": True,
+        "minItems": at_least,
+    }
+
+
+def examples(*bodies: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": list(bodies)})
+
+
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _full_date(value: object) -> object:
+    """Only a date written as the schema's `format: date` says (2031-05-01): pydantic alone
+    would also take a number, or digits in a string, as a timestamp."""
+    if isinstance(value, str) and _FULL_DATE.fullmatch(value):
+        return value
+    raise ValueError("a date written as 2031-05-01")
+
+
+CalendarDate = Annotated[date, BeforeValidator(_full_date)]
+
+# A password the domain may still refuse: too common, or the person's login or name.
+NEW_PASSWORD: JsonDict = {"minLength": MIN_PASSWORD_LENGTH}
+# Empty means "not given": the domain asks for it (422) before checking it (401).
+CURRENT_PASSWORD: JsonDict = {"minLength": 1}
 
 
 class SessionIn(BaseModel):
+    model_config = examples({"login": "amina.diallo", "password": SAMPLE_PHRASE})
+
     login: str = Field(max_length=200)
     password: str = Field(max_length=1000)
     totp: str | None = Field(default=None, max_length=20)
@@ -72,14 +127,23 @@ class MeOut(UserOut):
 class Reauthentication(BaseModel):
     """Asked again before what can take an account: a session alone is not enough."""
 
-    current_password: str = Field(max_length=1000)
+    model_config = examples({"current_password": SAMPLE_PHRASE})
+
+    current_password: str = Field(max_length=1000, json_schema_extra=CURRENT_PASSWORD)
     totp: str | None = Field(
         default=None, max_length=20, description="The current code, where a second factor is on."
     )
 
 
 class ProfilePatch(BaseModel):
-    preferred_language: str | None = None
+    model_config = examples(
+        {"preferred_language": "ar"},
+        {"phone": "06 12 34 56 78", "current_password": SAMPLE_PHRASE},
+    )
+
+    preferred_language: str | None = Field(
+        default=None, json_schema_extra=one_of(LANGUAGES, nullable=True)
+    )
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=200)
     current_password: str | None = Field(
@@ -93,24 +157,40 @@ class ProfilePatch(BaseModel):
 
 
 class PasswordChange(BaseModel):
-    current_password: str = Field(max_length=1000)
-    new_password: str = Field(max_length=1000)
+    model_config = examples(
+        {"current_password": SAMPLE_PHRASE, "new_password": "lune verte sous la pluie"}
+    )
+
+    current_password: str = Field(max_length=1000, json_schema_extra=CURRENT_PASSWORD)
+    new_password: str = Field(max_length=1000, json_schema_extra=NEW_PASSWORD)
 
 
 class RecoveryIn(BaseModel):
+    model_config = examples(
+        {
+            "login": "amina.diallo",
+            "code": "KQ7M-2XPA-9RTE",
+            "new_password": "lune verte sous la pluie",
+        }
+    )
+
     login: str = Field(max_length=200)
-    code: str = Field(max_length=100)
-    new_password: str = Field(max_length=1000)
+    code: str = Field(max_length=100, description="A recovery code, or a reset code.")
+    new_password: str = Field(max_length=1000, json_schema_extra=NEW_PASSWORD)
 
 
 class AssistedPasswordIn(BaseModel):
     """Typed by the person on the counsellor's screen."""
 
-    new_password: str = Field(max_length=1000)
+    model_config = examples({"new_password": "lune verte sous la pluie"})
+
+    new_password: str = Field(max_length=1000, json_schema_extra=NEW_PASSWORD)
 
 
 class UnlockIn(BaseModel):
-    code: str = Field(max_length=100)
+    model_config = examples({"code": "KQ7M-2XPA-9RTE"})
+
+    code: str = Field(max_length=100, description="One of the person's recovery codes.")
 
 
 class RecoveryCodesOut(BaseModel):
@@ -135,13 +215,32 @@ class LoginSuggestion(BaseModel):
     login: str
 
 
+class GrantAnswer(BaseModel):
+    """Accepting a request: the current password only when it asks for "recover"."""
+
+    model_config = examples({"current_password": SAMPLE_PHRASE})
+
+    current_password: str | None = Field(
+        default=None, max_length=1000, description='Needed when the request asks for "recover".'
+    )
+    totp: str | None = Field(default=None, max_length=20)
+
+
 class SecondFactorSetup(BaseModel):
     secret: str
     uri: str
 
 
 class SecondFactorConfirm(Reauthentication):
-    secret: str = Field(max_length=64)
+    model_config = examples(
+        {
+            "current_password": SAMPLE_PHRASE,
+            "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+            "code": "492039",
+        }
+    )
+
+    secret: str = Field(max_length=64, description="The secret of GET /me/second-factor/new.")
     code: str = Field(max_length=20, description="A code of the new secret, from the app.")
 
 
@@ -162,11 +261,27 @@ class JournalEntry(BaseModel):
 
 
 class SignUpIn(BaseModel):
-    login: str = Field(max_length=200)
+    model_config = examples(
+        {
+            "login": "amina.diallo",
+            "display_name": "Amina Diallo",
+            "password": SAMPLE_PHRASE,
+            "preferred_language": "fr",
+            "consent": True,
+        }
+    )
+
+    login: str = Field(
+        max_length=200,
+        description="3 to 64 letters without accents, digits, dots, dashes (kept in lower case).",
+    )
     display_name: str = Field(max_length=200)
-    password: str = Field(max_length=1000)
-    preferred_language: str = "fr"
-    consent: bool = False
+    password: str = Field(max_length=1000, json_schema_extra=NEW_PASSWORD)
+    preferred_language: str = Field(default="fr", json_schema_extra=one_of(LANGUAGES))
+    consent: StrictBool = Field(
+        default=False,
+        description="With a professional's token: the person, beside them, agrees (required).",
+    )
 
 
 class CreatedInPersonOut(BaseModel):
@@ -225,18 +340,30 @@ class DocumentOut(BaseModel):
 
 
 class DocumentPatch(BaseModel):
+    model_config = examples({"title": "Carte d'identité", "expires_on": "2031-05-01"})
+
     title: str | None = Field(default=None, max_length=1000)
-    category: str | None = None
-    expires_on: date | None = None
-    private: bool | None = None
+    category: str | None = Field(default=None, json_schema_extra=one_of(Category, nullable=True))
+    expires_on: CalendarDate | None = None
+    private: StrictBool | None = None
 
 
 class ErrorOut(BaseModel):
-    detail: str
-    field: str | None = None
+    """Every error of the API, whatever its status."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"detail": "Choisissez le type de papier.", "field": "category"}]
+        }
+    )
+
+    detail: str = Field(description="What went wrong, for a person to read (French by default).")
+    field: str | None = Field(description="The field at fault, or null.")
 
 
 class OrganisationIn(BaseModel):
+    model_config = examples({"name": "CCAS d'Orléans"})
+
     name: str = Field(max_length=200)
 
 
@@ -246,10 +373,19 @@ class OrganisationOut(BaseModel):
 
 
 class CounsellorIn(BaseModel):
+    model_config = examples(
+        {
+            "login": "claire.martin",
+            "display_name": "Claire Martin",
+            "password": SAMPLE_PHRASE,
+            "role": "counsellor",
+        }
+    )
+
     login: str = Field(max_length=200)
     display_name: str = Field(max_length=200)
-    password: str = Field(max_length=1000)
-    role: str = "counsellor"
+    password: str = Field(max_length=1000, json_schema_extra=NEW_PASSWORD)
+    role: str = Field(default=MemberRole.COUNSELLOR, json_schema_extra=one_of(MemberRole))
 
 
 class CounsellorOut(BaseModel):
@@ -268,11 +404,23 @@ class CounsellorOut(BaseModel):
 
 
 class GrantIn(BaseModel):
-    counsellor_id: str | None = None
+    model_config = examples(
+        {
+            "counsellor_id": "3b79e34f-f834-4028-bc35-a57b2c0d017f",
+            "scopes": ["view", "upload"],
+            "categories": ["identity", "housing"],
+        }
+    )
+
+    counsellor_id: str | None = Field(default=None, description="This or organisation_id.")
     organisation_id: str | None = None
-    scopes: list[str]
-    categories: list[str] = []
-    expires_on: date | None = None
+    scopes: list[str] = Field(json_schema_extra=list_of(Scope, at_least=1))
+    categories: list[str] = Field(
+        default=[], json_schema_extra=list_of(Category), description="None: every category."
+    )
+    expires_on: CalendarDate | None = Field(
+        default=None, description="From tomorrow to the longest an instance allows (a year)."
+    )
     current_password: str | None = Field(
         default=None, max_length=1000, description='Needed when `scopes` has "recover".'
     )
@@ -280,10 +428,12 @@ class GrantIn(BaseModel):
 
 
 class AccessRequestIn(BaseModel):
+    model_config = examples({"login": "amina.diallo", "scopes": ["view"]})
+
     login: str = Field(max_length=200)
-    scopes: list[str]
-    categories: list[str] = []
-    expires_on: date | None = None
+    scopes: list[str] = Field(json_schema_extra=list_of(Scope, at_least=1))
+    categories: list[str] = Field(default=[], json_schema_extra=list_of(Category))
+    expires_on: CalendarDate | None = None
 
 
 class GrantOut(BaseModel):

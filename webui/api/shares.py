@@ -3,28 +3,45 @@
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from vault import shares
 from vault.documents.service import get_document, purge_objects
 from vault.models import Person
-from webui.api.schemas import ErrorOut
+from webui.api.schemas import examples
 from webui.deps import ApiUser, DbSession, RuntimeDep, attempt
 
 router = APIRouter(tags=["shares"])
 
-REFUSALS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorOut, "description": "No or bad token"},
-    404: {"model": ErrorOut, "description": "No such paper or link, or not the caller's"},
-    422: {"model": ErrorOut, "description": "A wrong field, or a paper that cannot be marked"},
-}
-
 
 class ShareIn(BaseModel):
-    recipient: str = Field(max_length=1000, description="Who receives the copy (the office)")
-    purpose: str = Field(max_length=1000, description="Why: written on the copy too")
-    expires_in_hours: int = Field(description="1 to the instance's share_max_hours (720)")
-    max_downloads: int | None = Field(default=None, description="1 to 100; none: no limit")
+    model_config = examples(
+        {
+            "recipient": "CAF du Loiret",
+            "purpose": "Dossier d'aide au logement",
+            "expires_in_hours": 72,
+            "max_downloads": 3,
+        }
+    )
+
+    recipient: str = Field(
+        max_length=1000,
+        description="Who receives the copy (the office)",
+        json_schema_extra={"minLength": 1},
+    )
+    purpose: str = Field(
+        max_length=1000,
+        description="Why: written on the copy too",
+        json_schema_extra={"minLength": 1},
+    )
+    expires_in_hours: StrictInt = Field(
+        description="1 to the instance's share_max_hours (720)", json_schema_extra={"minimum": 1}
+    )
+    max_downloads: StrictInt | None = Field(
+        default=None,
+        description="1 to 100; none: no limit",
+        json_schema_extra={"minimum": 1, "maximum": 100},
+    )
     code: str | None = Field(
         default=None, max_length=1000, description="A code the office must type first"
     )
@@ -96,7 +113,7 @@ def make_link(
         return shares.record_share(db, rt, person, stored)
 
 
-@router.post("/documents/{document_id}/shares", status_code=201, responses=REFUSALS)
+@router.post("/documents/{document_id}/shares", status_code=201)
 def create_share(
     document_id: str,
     body: ShareIn,
@@ -112,7 +129,7 @@ def create_share(
     )
 
 
-@router.get("/documents/{document_id}/shares", responses=REFUSALS)
+@router.get("/documents/{document_id}/shares")
 def list_shares(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> list[ShareOut]:
     """The paper's links. Through a grant this is a look at the paper, journaled like its card
     (as the page of links does)."""
@@ -120,7 +137,7 @@ def list_shares(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep
     return [ShareOut.of(v) for v in shares.list_shares(db, rt, person, document_id)]
 
 
-@router.delete("/shares/{share_id}", status_code=204, responses=REFUSALS)
+@router.delete("/shares/{share_id}", status_code=204)
 def revoke_share(share_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> Response:
     """Stop the link at once; its copy is deleted."""
     _document_id, names = shares.revoke_share(db, rt, person, share_id)
