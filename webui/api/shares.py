@@ -96,7 +96,14 @@ def make_link(
         return shares.record_share(db, rt, person, stored)
 
 
-@router.post("/documents/{document_id}/shares", status_code=201, responses=REFUSALS)
+@router.post(
+    "/documents/{document_id}/shares",
+    status_code=201,
+    responses={
+        **REFUSALS,
+        409: {"model": ErrorOut, "description": "The paper is damaged and cannot be read"},
+    },
+)
 def create_share(
     document_id: str,
     body: ShareIn,
