@@ -62,6 +62,17 @@ class DamagedFileError(VaultError):
     """The file starts like a PDF, JPEG or PNG but is cut short or broken."""
 
 
+class UnreadableError(VaultError):
+    """A paper whose keys, sealed text or stored object cannot be read: it is damaged.
+    `problem` says what, for the logs and `coffre keys verify`; the person is told only that
+    it is damaged and how to report it."""
+
+    def __init__(self, problem: str, document_id: str) -> None:
+        super().__init__(N_("Ce papier est abîmé. Il ne peut pas être ouvert."))
+        self.problem = problem
+        self.document_id = document_id
+
+
 class LockedError(VaultError):
     """Held after a password reset made with a counsellor: closed until the waiting period ends
     or the person enters one of their own recovery codes."""

@@ -47,6 +47,7 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
             journal.DOCUMENT_DELETED,
             journal.DOCUMENT_RESTORED,
             journal.DOCUMENT_ERASED,
+            journal.DOCUMENT_REPORTED,
             journal.DOCUMENT_MADE_PRIVATE,
             journal.DOCUMENT_NO_LONGER_PRIVATE,
             journal.EXPORT_MADE,

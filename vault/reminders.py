@@ -8,6 +8,7 @@ An email says the paper's kind and date, never its title nor the person's name: 
 personal and email travels in clear. Its words are messages of the catalogues (N_), put in the
 reader's language by the caller's `Wording` (vault knows no catalogue)."""
 
+import logging
 import smtplib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from keys.errors import IntegrityError
 from vault import journal
 from vault.accounts import contact_details
 from vault.config import Settings
@@ -30,6 +32,8 @@ from vault.models import Document, Grant, Membership, Person, Reminder, Vault, u
 from vault.policy import Action, organisations_of, vault_access
 from vault.runtime import Runtime
 from vault.vocabulary import GrantStatus
+
+log = logging.getLogger(__name__)
 
 EMAIL = "email"
 BANNER = "banner"
@@ -158,7 +162,7 @@ def _deliver(
     db: Session, rt: Runtime, run: _Run, recipient: Recipient, document: Document, expires_on: date
 ) -> str | None:
     """By email if possible, else a banner; None when the email could not leave."""
-    address = contact_details(db, rt.master_keys, recipient.person)["email"] if run.mailer else ""
+    address = _address(db, rt, recipient.person) if run.mailer else ""
     if run.mailer is None or not address:
         run.report.banners += 1
         return BANNER
@@ -170,6 +174,16 @@ def _deliver(
         return None
     run.report.emails += 1
     return EMAIL
+
+
+def _address(db: Session, rt: Runtime, person: Person) -> str:
+    """The person's email address, if they gave one. When their user key no longer opens (a
+    damaged key slot), none: they are told by a banner, and the others' reminders still go."""
+    try:
+        return contact_details(db, rt.master_keys, person)["email"]
+    except IntegrityError:
+        log.error("contact details of person %s cannot be read: a banner instead", person.id)
+        return ""
 
 
 def _reason(exc: smtplib.SMTPException | OSError) -> str:

@@ -18,19 +18,19 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from keys.format import BlobContext, decrypt_blob
+from keys.format import BlobContext
 from keys.hierarchy import open_field, seal_field
 from vault import journal, throttle
 from vault.documents.service import (
-    ORIGINAL,
     BlobOwner,
     StoredBlob,
-    blob_decryption,
     decrypt_stored_blob,
     note_change,
+    open_original,
     own_titles,
     store_blob,
 )
+from vault.documents.unreadable import decrypted
 from vault.documents.watermark import copy_type, mark, marking_text
 from vault.errors import N_, InvalidInputError, NotFoundError
 from vault.keychain import active_user_key, open_key
@@ -142,6 +142,7 @@ class SharePlan:
     outside any transaction (a long PDF takes seconds, and SQLite would hold its write lock)."""
 
     document_id: str
+    vault_id: str
     owner_id: str
     content_type: str
     terms: ShareTerms
@@ -166,20 +167,18 @@ def plan_share(
     document, access = _shareable(db, rt, actor, document_id)
     terms = clean_terms(terms, rt.settings.share_max_hours)
     owner_id = access.vault.owner_id
-    original = db.scalars(
-        select(Blob).where(Blob.document_id == document.id, Blob.role == ORIGINAL)
-    ).one()
-    original_key, original_context = blob_decryption(db, rt, original, owner_id)
+    original = open_original(db, rt, document, owner_id)
     user_key, key = active_user_key(db, rt.master_keys, owner_id)
     return SharePlan(
         document_id=document.id,
+        vault_id=document.vault_id,
         owner_id=owner_id,
         content_type=document.content_type,
         terms=terms,
         day=utcnow().date(),
         original_object=original.object_name,
-        original_key=original_key,
-        original_context=original_context,
+        original_key=original.data_key,
+        original_context=original.context,
         user_key_id=user_key.id,
         user_key_version=user_key.version,
         user_key=key,
@@ -188,9 +187,12 @@ def plan_share(
 
 def store_copy(rt: Runtime, plan: SharePlan) -> StoredCopy:
     """Mark the paper, encrypt the copy under a data key of its own and store it. Raises
-    DamagedFileError, before anything is stored, when the paper cannot be marked."""
+    DamagedFileError, before anything is stored, when the paper cannot be marked, and
+    UnreadableError when its stored object is missing or altered."""
     content = b"".join(
-        decrypt_blob(plan.original_key, plan.original_context, rt.store.get(plan.original_object))
+        decrypted(
+            rt.store, plan.original_object, plan.original_key, plan.original_context, plan.vault_id
+        )
     )
     terms = plan.terms
     copy = mark(content, plan.content_type, marking_text(terms.recipient, terms.purpose, plan.day))

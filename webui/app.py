@@ -39,6 +39,7 @@ from webui.pages import papers as paper_pages
 from webui.pages import shares as share_pages
 from webui.pages import trust as trust_pages
 from webui.security import SecurityHeaders
+from webui.streams import CutDamagedStreams
 
 
 def enough_threads(
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_contract(app)
     app.add_middleware(ChooseLanguage)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CutDamagedStreams)
     return app
 
 

@@ -24,7 +24,7 @@ from vault.documents.bin import erase_expired
 from vault.documents.service import purge_objects
 from vault.erasure import erase_account
 from vault.errors import VaultError
-from vault.integrity import count_blobs, verify_blobs
+from vault.integrity import Failure, count_blobs, verify_papers
 from vault.journal import verify_chain
 from vault.key_status import key_status, record_verify_run
 from vault.models import utcnow
@@ -204,25 +204,36 @@ def keys_status() -> None:
 
 @keys_app.command("verify")
 def keys_verify() -> None:
-    """Decrypt and check every blob; exit non-zero on any failure."""
+    """Open every paper's key and sealed text, decrypt and check every blob; one line per
+    failure (ids, never a title); exit non-zero on any failure."""
     rt = runtime()
-    failures = 0
+    failures = failed_blobs = papers = unreadable = 0
     started = utcnow()
     with transaction(rt.sessions) as db:
         total = count_blobs(db)
         with Progress(console=errors, transient=True, disable=not errors.is_terminal) as progress:
             task = progress.add_task("Verifying blobs", total=total)
-            for check in verify_blobs(db, rt):
-                if not check.ok:
-                    failures += 1
-                    where = f"blob {check.blob_id} (document {check.document_id})"
-                    console.print(f"FAILED {where}: {check.problem}")
-                progress.advance(task)
+            for check in verify_papers(db, rt):
+                for failure in check.failures:
+                    console.print(f"FAILED {_where(failure)}: {failure.problem}")
+                failures += len(check.failures)
+                failed_blobs += check.failed_blobs
+                papers += 1
+                unreadable += not check.readable
+                progress.advance(task, check.blobs)
     with transaction(rt.sessions) as db:
         record_verify_run(db, started, total, failures)
-    console.print(f"{total - failures} of {total} blobs verified, {failures} failed.")
+    console.print(f"{total - failed_blobs} of {total} blobs verified, {failed_blobs} failed.")
+    console.print(f"{unreadable} of {papers} documents cannot be read.")
     if failures:
         raise typer.Exit(1)
+
+
+def _where(failure: Failure) -> str:
+    paper = f"document {failure.document_id}"
+    if failure.blob_id is None:
+        return f"{paper} (vault {failure.vault_id})"
+    return f"blob {failure.blob_id} ({paper}, vault {failure.vault_id})"
 
 
 def _progress(description: str, total: int) -> tuple[Progress, Callable[[int], None]]:

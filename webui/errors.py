@@ -20,6 +20,7 @@ from vault.errors import (
     AuthenticationError,
     BusyError,
     ThrottledError,
+    UnreadableError,
     VaultError,
 )
 from webui import i18n
@@ -167,6 +168,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VaultError)
     async def vault_error(request: Request, exc: VaultError) -> Response:
         message = exc.message if is_api(request) else page_text(request, exc)
+        if isinstance(exc, UnreadableError) and not is_api(request):
+            # The page says what to do, and offers to report the paper.
+            signed_in = getattr(request.state, "signed_in", None)
+            return page(
+                request,
+                "error.html",
+                signed_in,
+                status_code=status_of(exc),
+                message=message,
+                report=exc.document_id,
+            )
         return answer(request, message, status_of(exc), exc.field, error_headers(exc))
 
     @app.exception_handler(StarletteHTTPException)

@@ -12,6 +12,7 @@ from vault.errors import (
     LockedError,
     NotFoundError,
     ThrottledError,
+    UnreadableError,
     UnsupportedFileError,
     VaultError,
 )
@@ -21,6 +22,7 @@ STATUS: dict[type[VaultError], int] = {
     ForbiddenError: 403,
     NotFoundError: 404,
     ConflictError: 409,
+    UnreadableError: 409,
     FileTooLargeError: 413,
     UnsupportedFileError: 415,
     EmptyFileError: 422,

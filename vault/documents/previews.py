@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import vault
+from keys.errors import IntegrityError
+from storage.base import BlobNotFoundError
 from vault import journal
 from vault.config import Settings
 from vault.db import transaction
@@ -143,7 +145,7 @@ def add_thumbnail(rt: Runtime, document_id: str) -> bool:
 def open_thumbnail(db: Session, rt: Runtime, actor: Person, document_id: str) -> bytes:
     """The thumbnail, for whoever may see the paper. A small picture still shows the paper:
     a professional who gets it is journaled like one who opens the paper (the caller
-    commits)."""
+    commits). One that cannot be read is as good as none."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.VIEW)
     blob = db.scalars(
         select(Blob).where(Blob.document_id == document.id, Blob.role == THUMBNAIL)
@@ -151,7 +153,16 @@ def open_thumbnail(db: Session, rt: Runtime, actor: Person, document_id: str) ->
     if blob is None:
         raise NotFoundError(NO_THUMBNAIL)
     note_use(db, actor, access, journal.DOCUMENT_VIEWED, document)
-    return b"".join(decrypt_stored_blob(db, rt, blob, access.vault.owner_id))
+    try:
+        return b"".join(decrypt_stored_blob(db, rt, blob, access.vault.owner_id))
+    except (IntegrityError, BlobNotFoundError) as exc:
+        log.error(
+            "unreadable thumbnail of paper %s in vault %s: %s",
+            document.id,
+            document.vault_id,
+            type(exc).__name__,
+        )
+        raise NotFoundError(NO_THUMBNAIL) from None
 
 
 def with_thumbnail(db: Session, document_ids: Iterable[str]) -> set[str]:

@@ -14,8 +14,10 @@ from datetime import date, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
+from keys.errors import IntegrityError
 from keys.format import FORMAT_VERSION, BlobContext, decrypt_blob, encrypt_blob
 from keys.hierarchy import open_field, seal_field, unwrap_data_key, wrap_data_key
 from keys.wrap import new_key
@@ -25,7 +27,8 @@ from vault import hold, journal, quota, reminders
 from vault.config import MiB
 from vault.documents.categories import CATEGORIES
 from vault.documents.inspection import InspectedUpload
-from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError
+from vault.documents.unreadable import Problem, decrypted, logged
+from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError, UnreadableError
 from vault.keychain import active_user_key, open_key
 from vault.models import Blob, Document, Person, Share, UserKey, Vault, utcnow
 from vault.policy import Access, Action, organisations_of, require_document, require_vault
@@ -41,7 +44,8 @@ class DocumentView:
 
     id: str
     vault_id: str
-    title: str
+    # None for a paper that cannot be read (see `readable`).
+    title: str | None
     filename: str | None
     category: str
     content_type: str
@@ -54,6 +58,9 @@ class DocumentView:
     # Closed by a hold after a reset made with a counsellor (vault/hold.py): the title is then
     # the category's label and the file name is not given.
     locked: bool = False
+    # False when its keys or sealed text cannot be opened (vault/documents/unreadable.py): it
+    # is listed with what is stored in clear (category, dates, size), and cannot be opened.
+    readable: bool = True
 
 
 @dataclass(frozen=True)
@@ -296,20 +303,32 @@ def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> li
     owner_id = access.vault.owner_id
     note_use(db, actor, access, journal.DOCUMENT_LISTED, None)
     gate = hold.gate_for(db, rt.settings, actor, access.vault) if access.is_owner else None
+    shown = [d for d in documents if access.shows(d)]
+    originals = _originals(db, [d.id for d in shown])
     return [
         _locked_view(db, d)
         if gate and gate.closes(d)
-        else _view(db, d, owner_id, keys.get(d.user_key_id))
-        for d in documents
-        if access.shows(d)
+        else _shown(db, d, owner_id, keys, originals.get(d.id))
+        for d in shown
     ]
 
 
 def get_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> DocumentView:
+    """The paper's card; one that cannot be read comes back as such (`readable` false)."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.VIEW)
     note_use(db, actor, access, journal.DOCUMENT_VIEWED, document)
-    key = KeyCache(db, rt).get(document.user_key_id)
-    return _view(db, document, access.vault.owner_id, key)
+    original = _originals(db, [document.id]).get(document.id)
+    return _shown(db, document, access.vault.owner_id, KeyCache(db, rt), original)
+
+
+def get_readable_document(
+    db: Session, rt: Runtime, actor: Person, document_id: str
+) -> DocumentView:
+    """The paper's card, for what shows or sends the paper itself; UnreadableError when it
+    cannot be read."""
+    document, access = require_document(db, rt.settings, actor, document_id, Action.VIEW)
+    note_use(db, actor, access, journal.DOCUMENT_VIEWED, document)
+    return _readable(db, KeyCache(db, rt), document, access.vault.owner_id).view
 
 
 def update_document(
@@ -328,11 +347,13 @@ def update_document(
     if private is not None and not access.is_owner:
         raise ForbiddenError("Seule la personne elle-même peut rendre un papier privé.")
     owner_id = access.vault.owner_id
-    user_key = KeyCache(db, rt).get(document.user_key_id)
-    current = _view(db, document, owner_id, user_key)
+    keys = KeyCache(db, rt)
+    opened = _readable(db, keys, document, owner_id)
+    current = opened.view
+    user_key = keys.get(document.user_key_id)
     fields = clean_fields(
         DocumentFields(
-            title=current.title if title is None else title,
+            title=opened.title if title is None else title,
             category=category or document.category,
             expires_on=None if clear_expiry else (expires_on or document.expires_on),
         )
@@ -356,7 +377,7 @@ def update_document(
         # A change through a grant is a line even when nothing changed: its answer showed the
         # paper's title to the professional.
         note_use(db, actor, access, journal.DOCUMENT_CHANGED, document)
-    return _view(db, document, owner_id, user_key)
+    return _described(db, document, fields.title, current.filename, locked=False)
 
 
 def _changes(current: DocumentView, fields: DocumentFields, private: bool | None) -> list[str]:
@@ -378,19 +399,17 @@ def _changes(current: DocumentView, fields: DocumentFields, private: bool | None
 def open_content(
     db: Session, rt: Runtime, actor: Person, document_id: str
 ) -> tuple[DocumentView, Iterator[bytes]]:
-    """The document and a stream of its original bytes, decrypted as they are read. The stream
-    raises keys.errors.IntegrityError at the first byte that is not authentic."""
+    """The document and a stream of its original bytes, decrypted as they are read.
+    UnreadableError when the paper cannot be read: here for its keys, sealed text or a missing
+    object; from the stream at the first piece that is not authentic."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.DOWNLOAD)
-    blob = db.scalars(
-        select(Blob).where(Blob.document_id == document.id, Blob.role == ORIGINAL)
-    ).one()
-    keys = KeyCache(db, rt)
-    owner_id = access.vault.owner_id
-    view = _view(db, document, owner_id, keys.get(document.user_key_id))
+    opened = _readable(db, KeyCache(db, rt), document, access.vault.owner_id)
+    chunks = decrypted(
+        rt.store, opened.object_name, opened.data_key, opened.context, document.vault_id
+    )
     note_use(db, actor, access, journal.DOCUMENT_DOWNLOADED, document)
     # Read and decrypted in a thread of its own while the previous pieces go to the client.
-    budget = rt.settings.read_ahead_mib * MiB
-    return view, ReadAhead(decrypt_stored_blob(db, rt, blob, owner_id, keys), budget)
+    return opened.view, ReadAhead(chunks, rt.settings.read_ahead_mib * MiB)
 
 
 def note_change(
@@ -442,7 +461,10 @@ def blob_decryption(
     db: Session, rt: Runtime, blob: Blob, owner_id: str, keys: "KeyCache | None" = None
 ) -> tuple[bytes, BlobContext]:
     """The data key and context that open a blob, following the key chain from the master key."""
-    keys = keys or KeyCache(db, rt)
+    return _blob_key(keys or KeyCache(db, rt), blob, owner_id)
+
+
+def _blob_key(keys: "KeyCache", blob: Blob, owner_id: str) -> tuple[bytes, BlobContext]:
     user_key = keys.get(blob.user_key_id)
     version = keys.version(blob.user_key_id)
     data_key = unwrap_data_key(
@@ -475,13 +497,15 @@ def purge_objects(store: BlobStore, names: Iterable[str]) -> None:
 
 
 class KeyCache:
-    """Opens each user key version once per unit of work."""
+    """Opens each user key version once per unit of work. A key whose slot does not open
+    raises keys.errors.IntegrityError, each time it is asked for, without trying again."""
 
     def __init__(self, db: Session, rt: Runtime) -> None:
         self._db, self._rt = db, rt
         # The rows are kept too: the session holds its objects weakly, and would read one
         # dropped here again.
         self._keys: dict[str, tuple[UserKey, bytes]] = {}
+        self._closed: set[str] = set()
 
     def get(self, user_key_id: str) -> bytes:
         return self._entry(user_key_id)[1]
@@ -490,28 +514,132 @@ class KeyCache:
         return self._entry(user_key_id)[0].version
 
     def _entry(self, user_key_id: str) -> tuple[UserKey, bytes]:
+        if user_key_id in self._closed:
+            raise IntegrityError("the user key's slot does not open")
         if user_key_id not in self._keys:
-            row = self._db.get_one(UserKey, user_key_id)
-            self._keys[user_key_id] = (row, open_key(self._db, self._rt.master_keys, row))
+            try:
+                row = self._db.get_one(UserKey, user_key_id)
+                self._keys[user_key_id] = (row, open_key(self._db, self._rt.master_keys, row))
+            except (IntegrityError, NoResultFound):
+                self._closed.add(user_key_id)
+                raise IntegrityError("the user key's slot does not open") from None
         return self._keys[user_key_id]
 
 
 def describe(
     db: Session, rt: Runtime, documents: Iterable[Document], owner_id: str
 ) -> list[DocumentView]:
-    """Papers of one owner as their owner sees them, free text opened."""
+    """Papers of one owner as their owner sees them, free text opened; those that cannot be
+    read as such."""
+    documents = list(documents)
     keys = KeyCache(db, rt)
-    return [_view(db, d, owner_id, keys.get(d.user_key_id)) for d in documents]
+    originals = _originals(db, [d.id for d in documents])
+    return [_shown(db, d, owner_id, keys, originals.get(d.id)) for d in documents]
 
 
-def _view(db: Session, document: Document, owner_id: str, user_key: bytes) -> DocumentView:
-    title = open_field(user_key, owner_id, document.id, "title", document.title_sealed)
+def _originals(db: Session, document_ids: list[str]) -> dict[str, Blob]:
+    """The original of each paper (one query for a whole list)."""
+    if not document_ids:
+        return {}
+    blobs = db.scalars(
+        select(Blob).where(Blob.document_id.in_(document_ids), Blob.role == ORIGINAL)
+    )
+    return {b.document_id: b for b in blobs}
+
+
+@dataclass(frozen=True)
+class OpenedPaper:
+    """A paper of the owner's, its free text opened, with what decrypts its original."""
+
+    view: DocumentView
+    object_name: str
+    data_key: bytes
+    context: BlobContext
+    title: str
+
+
+def _opened(
+    db: Session, keys: KeyCache, document: Document, owner_id: str, original: Blob | None
+) -> OpenedPaper:
+    """UnreadableError, not yet logged, when any of the paper's keys or sealed text cannot be
+    opened."""
+    title = _opened_text(keys, document, owner_id, "title", document.title_sealed)
     filename = (
-        open_field(user_key, owner_id, document.id, "filename", document.filename_sealed)
+        _opened_text(keys, document, owner_id, "filename", document.filename_sealed)
         if document.filename_sealed
         else None
     )
-    return _described(db, document, title, filename, locked=False)
+    if original is None:
+        raise UnreadableError(Problem.BLOB_MISSING, document.id)
+    _user_key(keys, original.user_key_id, document.id)
+    try:
+        data_key, context = _blob_key(keys, original, owner_id)
+    except IntegrityError:
+        raise UnreadableError(Problem.DATA_KEY, document.id) from None
+    view = _described(db, document, title, filename, locked=False)
+    return OpenedPaper(view, original.object_name, data_key, context, title)
+
+
+_FIELD_PROBLEMS = {"title": Problem.TITLE, "filename": Problem.FILENAME}
+
+
+def _opened_text(
+    keys: KeyCache, document: Document, owner_id: str, field: str, sealed: bytes
+) -> str:
+    """A sealed field of the paper; UnreadableError (not logged) when its key or itself does
+    not open."""
+    user_key = _user_key(keys, document.user_key_id, document.id)
+    try:
+        return open_field(user_key, owner_id, document.id, field, sealed)
+    except IntegrityError:
+        raise UnreadableError(_FIELD_PROBLEMS[field], document.id) from None
+
+
+def text_problem(keys: KeyCache, document: Document, owner_id: str) -> Problem | None:
+    """What keeps the paper's key or sealed text from opening, if anything."""
+    try:
+        _opened_text(keys, document, owner_id, "title", document.title_sealed)
+        if document.filename_sealed:
+            _opened_text(keys, document, owner_id, "filename", document.filename_sealed)
+    except UnreadableError as exc:
+        return Problem(exc.problem)
+    return None
+
+
+def _user_key(keys: KeyCache, user_key_id: str, document_id: str) -> bytes:
+    try:
+        return keys.get(user_key_id)
+    except IntegrityError:
+        raise UnreadableError(Problem.KEY_SLOT, document_id) from None
+
+
+def open_original(db: Session, rt: Runtime, document: Document, owner_id: str) -> OpenedPaper:
+    """What decrypts the paper's original; UnreadableError when the paper cannot be read."""
+    return _readable(db, KeyCache(db, rt), document, owner_id)
+
+
+def _readable(db: Session, keys: KeyCache, document: Document, owner_id: str) -> OpenedPaper:
+    """_opened for what needs the paper itself: a paper that cannot be read is refused."""
+    original = _originals(db, [document.id]).get(document.id)
+    try:
+        return _opened(db, keys, document, owner_id, original)
+    except UnreadableError as exc:
+        raise logged(exc, document.vault_id) from None
+
+
+def _shown(
+    db: Session, document: Document, owner_id: str, keys: KeyCache, original: Blob | None
+) -> DocumentView:
+    """A paper in a list: one that cannot be read is shown as such, beside the others."""
+    try:
+        return _opened(db, keys, document, owner_id, original).view
+    except UnreadableError as exc:
+        logged(exc, document.vault_id)
+        return _unreadable_view(db, document)
+
+
+def _unreadable_view(db: Session, document: Document) -> DocumentView:
+    return replace(_described(db, document, None, None, locked=False), readable=False)
 
 
 def _locked_view(db: Session, document: Document) -> DocumentView:
@@ -523,7 +651,7 @@ def _locked_view(db: Session, document: Document) -> DocumentView:
 def _described(
     db: Session,
     document: Document,
-    title: str,
+    title: str | None,
     filename: str | None,
     *,
     locked: bool,
@@ -549,7 +677,7 @@ def _described(
 
 def own_titles(db: Session, rt: Runtime, owner: Person, document_ids: set[str]) -> dict[str, str]:
     """Titles of the owner's own documents, opened for their history page (not those a hold
-    keeps closed)."""
+    keeps closed, nor those that cannot be read)."""
     if not document_ids:
         return {}
     documents = db.scalars(
@@ -559,35 +687,30 @@ def own_titles(db: Session, rt: Runtime, owner: Person, document_ids: set[str]) 
     ).all()
     keys = KeyCache(db, rt)
     gate = hold.gate_for(db, rt.settings, owner)
-    return {
-        d.id: open_field(keys.get(d.user_key_id), owner.id, d.id, "title", d.title_sealed)
-        for d in documents
-        if gate is None or not gate.closes(d)
-    }
-
-
-@dataclass(frozen=True)
-class OpenedPaper:
-    """A paper of the owner's, its free text opened, with what decrypts its original."""
-
-    view: DocumentView
-    object_name: str
-    data_key: bytes
-    context: BlobContext
+    titles = {}
+    for d in documents:
+        if gate is not None and gate.closes(d):
+            continue
+        try:
+            titles[d.id] = _opened_text(keys, d, owner.id, "title", d.title_sealed)
+        except UnreadableError as exc:
+            logged(exc, d.vault_id)
+    return titles
 
 
 def open_papers(
     db: Session, rt: Runtime, owner_id: str, documents: Iterable[Document]
-) -> list[OpenedPaper]:
+) -> tuple[list[OpenedPaper], list[DocumentView]]:
     """For the owner's export: each user key is opened once, every data key before the first
-    byte is sent, so a broken key chain is an error status rather than a cut archive."""
+    byte is sent. Returns the papers opened, and those that cannot be read (as such)."""
+    documents = list(documents)
     keys = KeyCache(db, rt)
-    opened = []
+    originals = _originals(db, [d.id for d in documents])
+    opened, unreadable = [], []
     for document in documents:
-        blob = db.scalars(
-            select(Blob).where(Blob.document_id == document.id, Blob.role == ORIGINAL)
-        ).one()
-        data_key, context = blob_decryption(db, rt, blob, owner_id, keys)
-        view = _view(db, document, owner_id, keys.get(document.user_key_id))
-        opened.append(OpenedPaper(view, blob.object_name, data_key, context))
-    return opened
+        try:
+            opened.append(_opened(db, keys, document, owner_id, originals.get(document.id)))
+        except UnreadableError as exc:
+            logged(exc, document.vault_id)
+            unreadable.append(_unreadable_view(db, document))
+    return opened, unreadable

@@ -18,8 +18,10 @@ class Member:
 
 
 def zip_stream(members: Iterable[Member]) -> Iterator[bytes]:
+    """The archive of `members`, each taken only once the one before is written: a member may
+    be decided at its turn."""
     archive = zipstream.ZipStream(compress_type=zipstream.ZIP_STORED)
     for member in members:
         archive.add(member.chunks, member.path, size=member.size)
-    chunks: Iterator[bytes] = iter(archive)
-    return chunks
+        yield from archive.file()
+    yield from archive.footer()

@@ -4,9 +4,13 @@ gives it to them alone (Action.EXPORT): a helper takes papers one by one, each j
 
 What needs the database happens in `prepare_export`, in the request's transaction: the
 refusals, the journal line, the titles and every data key. The bytes are then read, decrypted
-and zipped as the archive is sent, with no connection held. A paper that fails to decrypt
-stops the stream: the archive is then visibly incomplete (no central directory), never a
-complete-looking ZIP with a paper missing or damaged."""
+and zipped as the archive is sent, with no connection held.
+
+A paper that cannot be read is left out and named in the manifest's `unreadable` list (its id,
+category and dates, never a title): found before the first byte when its keys or sealed text
+are damaged, or at its turn when its object is missing or its first piece is not authentic. A
+paper found damaged further in stops the stream: the archive is then visibly incomplete (no
+central directory), never a complete-looking ZIP with a damaged paper inside."""
 
 import csv
 import hashlib
@@ -14,16 +18,17 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import chain
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keys.format import decrypt_blob
 from vault import hold, journal
-from vault.documents.service import OpenedPaper, open_papers, own_titles
-from vault.errors import N_
+from vault.documents.service import DocumentView, OpenedPaper, open_papers, own_titles
+from vault.documents.unreadable import decrypted
+from vault.errors import N_, UnreadableError
 from vault.expiry import expiry_of
 from vault.export.archive import Member
 from vault.export.names import UniqueNames, category_folder
@@ -56,6 +61,8 @@ class Export:
     made_at: datetime
     papers: list[tuple[str, OpenedPaper]]  # (path in the archive, paper)
     expiry_soon_days: int
+    # Left out: those found before the stream, then those found at their turn in it.
+    unreadable: list[DocumentView] = field(default_factory=list)
     # Filled as each paper streams: the SHA-256 of its original bytes, for the manifest.
     digests: dict[str, str] = field(default_factory=dict)
 
@@ -75,41 +82,59 @@ def prepare_export(db: Session, rt: Runtime, actor: Person, vault_id: str) -> Ex
         .where(Document.vault_id == access.vault.id, Document.deleted_at.is_(None))
         .order_by(Document.created_at, Document.id)
     ).all()
+    opened, unreadable = open_papers(db, rt, access.vault.owner_id, documents)
     names = UniqueNames(MANIFEST, JOURNAL)
     papers = [
-        (names.path(category_folder(p.view.category), p.view.title, p.view.content_type), p)
-        for p in open_papers(db, rt, access.vault.owner_id, documents)
+        (names.path(category_folder(p.view.category), p.title, p.view.content_type), p)
+        for p in opened
     ]
     journal.record(
         db, subject_id=access.vault.owner_id, actor_id=actor.id, action=journal.EXPORT_MADE
     )
-    return Export(access.vault.id, utcnow(), papers, rt.settings.expiry_soon_days)
+    return Export(access.vault.id, utcnow(), papers, rt.settings.expiry_soon_days, unreadable)
 
 
-def members(rt: Runtime, export: Export, journal_csv: bytes) -> list[Member]:
+def members(rt: Runtime, export: Export, journal_csv: bytes) -> Iterator[Member]:
     """The papers, then the manifest (written once every paper has streamed, with their
-    checksums), then the journal."""
-    return [
-        *(
-            Member(path, _paper_chunks(rt, export, paper), paper.view.size)
-            for path, paper in export.papers
-        ),
-        Member(MANIFEST, _manifest(export)),
-        Member(JOURNAL, [journal_csv], len(journal_csv)),
-    ]
+    checksums and the papers left out), then the journal. Each paper is opened at its turn:
+    zip_stream takes a member only once the one before is written."""
+    for path, paper in export.papers:
+        chunks = _paper_chunks(rt, export, paper)
+        if chunks is not None:
+            yield Member(path, chunks, paper.view.size)
+    yield Member(MANIFEST, _manifest(export))
+    yield Member(JOURNAL, [journal_csv], len(journal_csv))
 
 
-def _paper_chunks(rt: Runtime, export: Export, paper: OpenedPaper) -> Iterator[bytes]:
+def _paper_chunks(rt: Runtime, export: Export, paper: OpenedPaper) -> Iterator[bytes] | None:
+    """The paper's bytes, its first piece already authenticated; None (and the paper named in
+    the manifest) when its object is missing or that piece is not authentic."""
+    try:
+        pieces = decrypted(
+            rt.store, paper.object_name, paper.data_key, paper.context, export.vault_id
+        )
+        first = next(pieces, b"")
+    except UnreadableError:
+        export.unreadable.append(replace(paper.view, title=None, filename=None, readable=False))
+        return None
+    return _streamed(export, paper, chain([first], pieces))
+
+
+def _streamed(export: Export, paper: OpenedPaper, pieces: Iterator[bytes]) -> Iterator[bytes]:
     digest = hashlib.sha256()
     try:
-        for piece in decrypt_blob(paper.data_key, paper.context, rt.store.get(paper.object_name)):
+        for piece in pieces:
             digest.update(piece)
             yield piece
     except Exception as exc:
-        # Ids only: never a title in a log.
-        log.exception(
-            "export of vault %s stopped: paper %s could not be read", export.vault_id, paper.view.id
-        )
+        # One line, ids only (an unreadable paper's own line is already written).
+        if not isinstance(exc, UnreadableError):
+            log.error(
+                "export of vault %s stopped: paper %s could not be read: %s",
+                export.vault_id,
+                paper.view.id,
+                type(exc).__name__,
+            )
         raise ExportStoppedError(paper.view.id) from exc
     export.digests[paper.view.id] = digest.hexdigest()
 
@@ -118,6 +143,7 @@ def _manifest(export: Export) -> Iterator[bytes]:
     today = export.made_at.date()
     entries = [
         {
+            "id": p.view.id,
             "path": path,
             "title": p.view.title,
             "category": p.view.category,
@@ -130,8 +156,22 @@ def _manifest(export: Export) -> Iterator[bytes]:
             "added_by": p.view.uploaded_by_name,
         }
         for path, p in export.papers
+        if p.view.id in export.digests
     ]
-    document = {"made_at": export.made_at.isoformat(), "papers": entries}
+    unreadable = [
+        {
+            "id": view.id,
+            "category": view.category,
+            "content_type": view.content_type,
+            "size": view.size,
+            "created_at": view.created_at.isoformat(),
+            "expires_on": view.expires_on.isoformat() if view.expires_on else None,
+            "expiry": expiry_of(view.expires_on, today=today, soon_days=export.expiry_soon_days),
+            "added_by": view.uploaded_by_name,
+        }
+        for view in export.unreadable
+    ]
+    document = {"made_at": export.made_at.isoformat(), "papers": entries, "unreadable": unreadable}
     yield json.dumps(document, ensure_ascii=False, indent=2).encode()
 
 

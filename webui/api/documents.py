@@ -2,13 +2,14 @@
 
 from collections.abc import Iterator
 from itertools import chain
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import StreamingResponse
 
 from vault.accounts import vault_of
-from vault.documents import previews, service
+from vault.documents import previews, reports, service
 from vault.documents.categories import Category
 from vault.errors import NotFoundError
 from vault.expiry import rule_of
@@ -22,6 +23,14 @@ router = APIRouter(tags=["documents"])
 
 # What a stored paper can be: a PDF, a JPEG or a PNG (several photos are stored as one PDF).
 STORED_TYPES = ("application/pdf", "image/jpeg", "image/png")
+UNREADABLE: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": ErrorOut,
+        "description": "The paper is damaged: its keys, sealed title or stored object cannot be "
+        "read (it is listed with `readable` false, or its object is missing or altered). It "
+        "can be reported: POST /documents/{id}/report.",
+    }
+}
 
 
 def resolve_vault_id(db: DbSession, person: Person, vault_id: str) -> str:
@@ -130,7 +139,7 @@ def get_document(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDe
     return DocumentOut.of(view, rule_of(rt.settings))
 
 
-@router.patch("/documents/{document_id}")
+@router.patch("/documents/{document_id}", responses=UNREADABLE)
 def update_document(
     document_id: str, body: DocumentPatch, person: ApiUser, db: DbSession, rt: RuntimeDep
 ) -> DocumentOut:
@@ -172,7 +181,8 @@ def delete_document(document_id: str, person: ApiUser, db: DbSession, rt: Runtim
                     "schema": {"type": "string"},
                 }
             },
-        }
+        },
+        **UNREADABLE,
     },
 )
 def document_content(
@@ -183,6 +193,19 @@ def document_content(
     db.commit()  # the journal line is kept before the first byte leaves, however far it gets
     db.close()
     return content_response(view, chunks, disposition="attachment")
+
+
+@router.post(
+    "/documents/{document_id}/report",
+    status_code=204,
+    responses={404: {"model": ErrorOut, "description": "No such paper, or not the caller's."}},
+)
+def report_document(document_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep) -> Response:
+    """Tell the platform admins that this paper cannot be read (whoever may see it may report
+    it). Recorded once per paper, in its owner's journal (`document_reported`); the admins see
+    the reported papers' ids on their keys page."""
+    reports.report_paper(db, rt, person, document_id)
+    return Response(status_code=204)
 
 
 @router.get(

@@ -18,7 +18,9 @@ router = APIRouter(tags=["documents"])
         200: {
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
             "description": "Every paper not in the bin, in original form under "
-            "`category/title.ext`, a `manifest.json` and the journal as `journal.csv`.",
+            "`category/title.ext`, a `manifest.json` and the journal as `journal.csv`. A paper "
+            "that cannot be read is left out and listed in the manifest's `unreadable` (id, "
+            "category, dates; no title).",
         },
         404: {"model": ErrorOut, "description": "Not the caller's own vault."},
         423: {"model": ErrorOut, "description": "Papers closed after an assisted reset."},
@@ -28,6 +30,7 @@ def export_vault(
     vault_id: str, person: ApiUser, db: DbSession, rt: RuntimeDep
 ) -> StreamingResponse:
     """The owner alone (404 for anyone else, counsellors included), free and at any time.
-    Streamed as it is made: a paper that cannot be read stops the stream, so the archive is
-    visibly incomplete rather than quietly missing a paper."""
+    Streamed as it is made. A paper that cannot be read is left out and named in the
+    manifest; one found damaged past its start stops the stream, so the archive is visibly
+    incomplete rather than complete-looking with a damaged paper."""
     return export_response(db, rt, person, resolve_vault_id(db, person, vault_id))

@@ -300,7 +300,7 @@ class SignUpOut(MeOut):
 class DocumentOut(BaseModel):
     id: str
     vault_id: str
-    title: str
+    title: str | None = Field(description="Null when the paper cannot be read (`readable`).")
     filename: str | None
     category: str
     content_type: str
@@ -317,6 +317,15 @@ class DocumentOut(BaseModel):
         default=None,
         description="From `expires_on`: expired (the date is past), soon (within the expiry "
         "window, 60 days by default), ok (later); null without a date.",
+    )
+    readable: bool = Field(
+        default=True,
+        description="False when the paper is damaged: its keys or sealed title cannot be "
+        "opened. It is still listed, with `title` and `filename` null and what is stored in "
+        "clear (category, dates, size); opening or changing it answers 409. It can be "
+        "reported (POST /documents/{id}/report), deleted and restored. A stored object that "
+        "is missing or altered is found when the content is read (409) and by `coffre keys "
+        "verify`.",
     )
 
     @classmethod
@@ -336,6 +345,7 @@ class DocumentOut(BaseModel):
             created_at=view.created_at,
             locked=view.locked,
             expiry=rule.of(view.expires_on),
+            readable=view.readable,
         )
 
 

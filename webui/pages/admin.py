@@ -1,9 +1,11 @@
-"""Pages for platform administrators: the keys, their versions, overdue rotations and the last
-integrity check. An administrator sees counts and dates, never a paper."""
+"""Pages for platform administrators: the keys, their versions, overdue rotations, the last
+integrity check and the papers people reported as unreadable. An administrator sees counts,
+dates and ids, never a paper."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from vault.documents.reports import reported_papers
 from vault.key_status import key_status
 from webui.deps import PAGE_CSRF, DbSession, PlatformAdmin, RuntimeDep
 from webui.pages.render import page
@@ -15,5 +17,10 @@ router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 def keys_page(request: Request, db: DbSession, rt: RuntimeDep, me: PlatformAdmin) -> Response:
     status = key_status(db, rt.master_keys, rt.settings)
     return page(
-        request, "admin_keys.html", me, status=status, period=rt.settings.master_rotation_days
+        request,
+        "admin_keys.html",
+        me,
+        status=status,
+        period=rt.settings.master_rotation_days,
+        reported=reported_papers(db),
     )

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from vault.documents import service
+from vault.documents import reports, service
 from vault.errors import N_, AuthenticationError, InvalidInputError, ThrottledError, VaultError
 from vault.expiry import attention_in, rule_of
 from vault.grants import (
@@ -316,6 +316,7 @@ def person_papers(
         if may_list_papers(db, rt.settings, me.person, vault_id)
         else None
     )
+    unreadable = [d.id for d in documents or [] if not d.readable]
     return page(
         request,
         "person_papers.html",
@@ -324,6 +325,7 @@ def person_papers(
         expiry=rule,
         person=person,
         vault_id=vault_id,
+        reported=reports.reported_among(db, person.person_id, unreadable),
     )
 
 

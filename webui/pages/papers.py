@@ -1,4 +1,5 @@
-"""« Mes papiers »: list, add (the file streams straight into the vault), open, delete."""
+"""« Mes papiers »: list, add (the file streams straight into the vault), open, delete, report
+one that cannot be read."""
 
 from typing import Annotated, Any
 
@@ -6,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response, StreamingResponse
 
 from vault.accounts import owner_of_vault, vault_of
-from vault.documents import previews, service
+from vault.documents import previews, reports, service
 from vault.expiry import rule_of
 from vault.quota import used_bytes
 from vault.reminders import take_banners
@@ -24,6 +25,7 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
     vault = vault_of(db, me.person.id)
     documents = service.list_documents(db, rt, me.person, vault.id) if vault else []
     rule = rule_of(rt.settings)
+    unreadable = [d.id for d in documents if not d.readable]
     return page(
         request,
         "papers.html",
@@ -31,8 +33,11 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
         documents=rule.attention_first(documents),
         expiry=rule,
         banners=take_banners(db, rt.settings, me.person) if vault else [],
-        titles={d.id: d.title for d in documents},
-        thumbnails=previews.with_thumbnail(db, (d.id for d in documents if not d.locked)),
+        titles={d.id: d.title for d in documents if d.title is not None},
+        thumbnails=previews.with_thumbnail(
+            db, (d.id for d in documents if d.readable and not d.locked)
+        ),
+        reported=reports.reported_among(db, me.person.id, unreadable),
         has_vault=vault is not None,
         used=used_bytes(db, me.person.id),
         quota=rt.settings.quota_bytes,
@@ -80,6 +85,11 @@ def paper(
         document=view,
         added=bool(ajoute),
         owner_name=owner.display_name if owner and helping else None,
+        reported=(
+            reports.reported_among(db, owner.id, [view.id])
+            if owner and not view.readable
+            else set()
+        ),
     )
 
 
@@ -90,12 +100,15 @@ def paper_page(
     signed_in: PageSignedIn,
     document_id: str,
     template: str,
+    *,
+    readable: bool = False,
     **context: Any,
 ) -> Response:
-    """A page about one paper the caller may see (the policy decides, and journals it)."""
+    """A page about one paper the caller may see (the policy decides, and journals it).
+    `readable`: a page that shows the paper itself, refused for one that cannot be read."""
     me = need(signed_in)
-    view = service.get_document(db, rt, me.person, document_id)
-    return page(request, template, me, document=view, **context)
+    read = service.get_readable_document if readable else service.get_document
+    return page(request, template, me, document=read(db, rt, me.person, document_id), **context)
 
 
 @router.get("/papiers/{document_id}/voir")
@@ -104,7 +117,7 @@ def paper_view(
 ) -> Response:
     """The paper opened inside a page (header, « Retour », « Quitter », idle sign-out), never
     as a bare file left on the screen."""
-    return paper_page(request, db, rt, signed_in, document_id, "paper_view.html")
+    return paper_page(request, db, rt, signed_in, document_id, "paper_view.html", readable=True)
 
 
 @router.get("/papiers/{document_id}/telecharger")
@@ -112,7 +125,7 @@ def download_warning(
     document_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
 ) -> Response:
     """Before a download: a downloaded file stays on the computer after « Quitter »."""
-    return paper_page(request, db, rt, signed_in, document_id, "download.html")
+    return paper_page(request, db, rt, signed_in, document_id, "download.html", readable=True)
 
 
 @router.get("/papiers/{document_id}/fichier")
@@ -137,6 +150,17 @@ def paper_thumbnail(
     """The small picture of a paper in the lists."""
     me = need(signed_in)
     return thumbnail_response(previews.open_thumbnail(db, rt, me.person, document_id))
+
+
+@router.post("/papiers/{document_id}/signaler")
+def report(document_id: str, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn) -> Response:
+    """Tell the platform admins that the paper cannot be read; back to the list it was on."""
+    me = need(signed_in)
+    vault_id = reports.report_paper(db, rt, me.person, document_id)
+    owner = owner_of_vault(db, vault_id)
+    if owner is not None and owner.id != me.person.id:
+        return redirect(f"/personnes/{vault_id}?signale=1")
+    return redirect("/papiers?signale=1")
 
 
 @router.get("/papiers/{document_id}/supprimer")

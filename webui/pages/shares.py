@@ -40,7 +40,7 @@ def _form(
     values: dict[str, str],
     error: VaultError | None = None,
 ) -> Response:
-    view = service.get_document(db, rt, me.person, document_id)
+    view = service.get_readable_document(db, rt, me.person, document_id)
     return page(
         request,
         "share_new.html",

@@ -13,7 +13,7 @@ from vault.db import transaction
 from vault.documents.bin import erase_expired
 from vault.documents.service import purge_objects
 from vault.erasure import erase_account
-from vault.integrity import verify_blobs
+from vault.integrity import verify_papers
 from vault.models import Blob, Share, utcnow
 from vault.rotation import reencrypt, rotate_user
 from vault.runtime import Runtime
@@ -30,9 +30,9 @@ def test_rotations_keep_the_link_and_its_copy(
     assert share["recipient"] == "CAF du Loiret"
     assert download(client, token).status_code == 200
     with transaction(rt.sessions) as db:
-        checks = list(verify_blobs(db, rt))
-    assert len(checks) == 3  # the paper, its thumbnail and the marked copy
-    assert [check.problem for check in checks] == ["", "", ""]
+        [check] = verify_papers(db, rt)
+    assert check.blobs == 3  # the paper, its thumbnail and the marked copy
+    assert check.failures == []
 
 
 def test_a_paper_in_the_bin_stops_its_links_and_its_erasure_takes_them(

@@ -16,7 +16,7 @@ from tests.samples import pdf
 from vault.db import transaction
 from vault.documents.bin import erase_expired
 from vault.documents.service import purge_objects
-from vault.integrity import verify_blobs
+from vault.integrity import verify_papers
 from vault.models import JournalEvent, utcnow
 from vault.runtime import Runtime
 
@@ -112,7 +112,7 @@ def test_after_the_bin_period_the_paper_is_erased_with_its_keys(
     restore = client.post(f"/api/v1/documents/{gone}/restore", headers=amina["headers"])
     assert restore.status_code == 404
     with transaction(rt.sessions) as db:
-        assert all(check.ok for check in verify_blobs(db, rt))
+        assert all(check.ok for check in verify_papers(db, rt))
         erased = db.scalars(
             select(JournalEvent).where(JournalEvent.action == "document_erased")
         ).one()

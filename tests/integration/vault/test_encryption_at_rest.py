@@ -78,7 +78,7 @@ def test_flipped_bit_is_refused(client: TestClient, rt: Runtime, amina: dict[str
             # The fault lies past the first authenticated chunk: the body stops before it.
             assert len(answer.content) < 100_000
         else:
-            assert answer.status_code == 500
+            assert answer.status_code == 409
             assert "abîmé" in answer.json()["detail"]
 
 
@@ -105,7 +105,7 @@ def test_truncation_at_chunk_boundary_is_refused(
         assert len(received) <= 2 * 16384
         assert paper.startswith(received)
     else:
-        assert status == 500
+        assert status == 409
 
 
 def test_blob_swapped_between_two_people_is_refused(
@@ -116,7 +116,7 @@ def test_blob_swapped_between_two_people_is_refused(
     their_bytes = b"".join(rt.store.get(blob_of(rt, theirs).object_name))
     rt.store.put(blob_of(rt, mine).object_name, [their_bytes])
     answer = client.get(f"/api/v1/documents/{mine}/content", headers=amina["headers"])
-    assert answer.status_code == 500
+    assert answer.status_code == 409
     assert b"bruno" not in answer.content
 
 
@@ -129,7 +129,7 @@ def test_wrapped_key_moved_to_another_row_is_refused(
         wrapped = db.scalar(select(Blob.wrapped_data_key).where(Blob.document_id == first))
         db.execute(update(Blob).where(Blob.document_id == second).values(wrapped_data_key=wrapped))
     answer = client.get(f"/api/v1/documents/{second}/content", headers=amina["headers"])
-    assert answer.status_code == 500
+    assert answer.status_code == 409
     assert (
         client.get(f"/api/v1/documents/{first}/content", headers=amina["headers"]).status_code
         == 200

@@ -1,5 +1,6 @@
 """Take everything: the owner, and only the owner, gets one ZIP of every paper not in the bin,
-byte for byte, with a manifest and the journal; a paper that cannot be read stops the stream."""
+byte for byte, with a manifest and the journal; a paper found damaged past its start stops the
+stream (one that cannot be read at all is left out: test_unreadable_papers.py)."""
 
 import csv
 import hashlib
@@ -20,10 +21,8 @@ from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, signed_up
 from tests.samples import pdf, png
 from vault import hold
 from vault.db import transaction
-from vault.export.service import ExportStoppedError
 from vault.models import Document, Person, utcnow
 from vault.runtime import Runtime
-from webui.app import create_app
 
 EXPORT = "/api/v1/vaults/me/export"
 
@@ -152,23 +151,20 @@ def test_a_paper_that_cannot_be_read_stops_the_stream(
     client: TestClient, rt: Runtime, amina: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     added(client, amina, pdf("fine"), title="Bon papier")
-    broken = added(client, amina, pdf("broken", padding=200_000), title="Papier abîmé")
+    broken = added(client, amina, pdf("broken", padding=2_000_000), title="Papier abîmé")
     name = blob_of(rt, broken).object_name
     stored = bytearray(b"".join(rt.store.get(name)))
-    stored[len(stored) // 2] ^= 1
+    # Past its first piece (up to about 1 MiB): a damaged start leaves the paper out instead.
+    stored[len(stored) * 3 // 4] ^= 1
     rt.store.put(name, [bytes(stored)])
 
-    with caplog.at_level(logging.ERROR), pytest.raises(ExportStoppedError):
-        client.get(EXPORT, headers=amina["headers"])
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert broken in logged
-    assert "abîmé" not in logged
-
+    with caplog.at_level(logging.ERROR):
+        answer = client.get(EXPORT, headers=amina["headers"])
+    # One line, ids only, no traceback: the connection is then cut short.
+    [line] = [r for r in caplog.records if broken in r.getMessage()]
+    assert line.exc_info is None
+    assert "abîmé" not in line.getMessage()
     # What a client receives is cut short: no central directory, not a ZIP anyone can open.
-    with TestClient(
-        create_app(runtime=rt), base_url="http://coffre.test", raise_server_exceptions=False
-    ) as quiet:
-        answer = quiet.get(EXPORT, headers=amina["headers"])
     with pytest.raises(zipfile.BadZipFile):
         zipfile.ZipFile(io.BytesIO(answer.content))
 
