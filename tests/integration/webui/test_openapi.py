@@ -68,7 +68,7 @@ def test_every_error_is_the_one_error_model(document: dict[str, Any]) -> None:
         # A professional's route: the role dependency refuses the others.
         ("GET /api/v1/beneficiaries", {200, 401, 403}),
         # A paper: not found or not the caller's; closed during a hold; damaged; no field.
-        ("GET /api/v1/documents/{document_id}", {200, 401, 404, 409, 423, 500}),
+        ("GET /api/v1/documents/{document_id}", {200, 401, 404, 423}),
         # Signing in: wrong secrets, throttled, the password queue full; a body to read.
         ("POST /api/v1/session", {201, 400, 401, 422, 429, 500, 503}),
         ("DELETE /api/v1/people/{person_id}/second-factor", {204, 401, 403, 404, 409}),
