@@ -67,7 +67,8 @@ def test_every_error_is_the_one_error_model(document: dict[str, Any]) -> None:
         ("GET /api/v1/me", {200, 401}),
         # A professional's route: the role dependency refuses the others.
         ("GET /api/v1/beneficiaries", {200, 401, 403}),
-        # A paper: not found or not the caller's; closed during a hold (a damaged one is listed as unreadable).
+        # A paper: not found or not the caller's; closed during a hold. A damaged one is listed
+        # as unreadable.
         ("GET /api/v1/documents/{document_id}", {200, 401, 404, 423}),
         # Signing in: wrong secrets, throttled, the password queue full; a body to read.
         ("POST /api/v1/session", {201, 400, 401, 422, 429, 500, 503}),
