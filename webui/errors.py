@@ -89,8 +89,11 @@ FIELD_LABELS = {
     "name": N_("Nom"),
     "expires_on": N_("Valable jusqu'au"),
     "language": N_("Langue"),
+    "recipient": N_("À qui ?"),
+    "purpose": N_("Pour quoi ?"),
+    "email": N_("Mon e-mail"),
+    "phone": N_("Mon téléphone"),
 }
-OTHER_FIELD = N_("Texte")
 
 
 def page_text(request: Request, exc: VaultError) -> str:
@@ -159,7 +162,8 @@ def install_error_handlers(app: FastAPI) -> None:
             "session_ended.html",
             None,
             status_code=401,
-            kept=[(FIELD_LABELS.get(name, OTHER_FIELD), value) for name, value in exc.kept],
+            # Only text a person typed: a choice (a category, a duration) is quickly made again.
+            kept=[(FIELD_LABELS[name], value) for name, value in exc.kept if name in FIELD_LABELS],
             next_url=sign_in_url(ended=True, after=referring_page(request)),
         )
         clear_session_cookie(request, response)

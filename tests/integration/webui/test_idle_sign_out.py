@@ -79,6 +79,20 @@ def test_a_form_sent_after_the_end_keeps_the_text_and_changes_nothing(
     assert client.get("/compte", follow_redirects=False).status_code == 303
 
 
+def test_after_the_end_a_choice_is_not_shown_back_as_text(client: TestClient, rt: Runtime) -> None:
+    csrf = signed_up(client)
+    rt.settings.session_idle_minutes = 0
+    answer = client.post(
+        "/papiers/00000000-0000-0000-0000-000000000000/envoyer",
+        data={"csrf": csrf, "recipient": "CAF du Loiret", "purpose": "dossier RSA", "hours": "168"},
+        headers=SAME_ORIGIN,
+    )
+    assert answer.status_code == 401
+    assert "CAF du Loiret" in answer.text
+    assert "dossier RSA" in answer.text
+    assert "168" not in answer.text
+
+
 def test_the_idle_script_signs_out_and_says_so(client: TestClient) -> None:
     csrf = signed_up(client)
     answer = client.post(
