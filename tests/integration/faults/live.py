@@ -24,7 +24,7 @@ from storage.local import TMP_DIR
 from tests.samples import pdf
 from vault.config import Settings
 from vault.db import transaction
-from vault.integrity import verify_blobs
+from vault.integrity import verify_papers
 from vault.journal import verify_chain
 from vault.models import Blob
 from vault.runtime import Runtime
@@ -178,7 +178,7 @@ def assert_nothing_half_written(rt: Runtime, s3_client: S3Client | None = None) 
     eventually("each object is a paper's", lambda: stored_against_rows(rt) == (set(), set()))
     assert unfinished_uploads(rt, s3_client) == 0
     with transaction(rt.sessions) as db:
-        problems = [check.problem for check in verify_blobs(db, rt) if not check.ok]
+        problems = [check.failures for check in verify_papers(db, rt) if not check.ok]
         assert problems == []
         assert verify_chain(db).problems == []
 
