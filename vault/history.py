@@ -72,6 +72,7 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
         journal.SIGN_IN,
         journal.SIGN_OUT_EVERYWHERE,
         journal.PASSWORD_CHANGED,
+        journal.CONTACT_CHANGED,
         journal.RECOVERY_CODES_CREATED,
         journal.RECOVERY_CODE_USED,
         journal.RESET_CODE_ISSUED,

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.app_fixtures import PASSWORD, admin_headers, sign_up
+from tests.integration.webui.test_forms_keep_values import page_sign_in
 from tests.integration.webui.test_pages import SAME_ORIGIN, signed_up
 from vault import second_factor
 from vault.accounts import create_person
@@ -359,3 +360,37 @@ def test_a_platform_admin_resets_a_second_factor(client: TestClient, rt: Runtime
     assert (
         client.delete(f"/api/v1/people/{admin_id}/second-factor", headers=admin).status_code == 409
     )
+
+
+def test_a_contact_change_is_journaled_in_plain_words(client: TestClient) -> None:
+    """Another email or phone is a way into the account: the person sees it in their history,
+    whether it was changed through the API or the account page."""
+    amina = sign_up(client, "amina.diallo")
+    me = "/api/v1/me"
+    email = {"email": "amina@example.org", "current_password": PASSWORD}
+    assert client.patch(me, headers=amina["headers"], json=email).status_code == 200
+    assert journal_actions(client, amina["headers"])[0] == "contact_changed"
+    # The language alone, or the same address again, changes no way in: no line.
+    client.patch(me, headers=amina["headers"], json={"preferred_language": "ar"})
+    client.patch(me, headers=amina["headers"], json={**email, "preferred_language": "fr"})
+    assert journal_actions(client, amina["headers"]).count("contact_changed") == 1
+
+    csrf = page_sign_in(client, "amina.diallo")
+    changed = client.post(
+        "/compte/infos",
+        data={
+            "csrf": csrf,
+            "preferred_language": "fr",
+            "email": "amina@example.org",
+            "phone": "06 12 34 56 78",
+            "current_password": PASSWORD,
+        },
+        headers=SAME_ORIGIN,
+    )
+    assert changed.status_code == 200, changed.text
+    lines = client.get("/api/v1/journal", headers=amina["headers"]).json()
+    assert [line["action"] for line in lines].count("contact_changed") == 2
+    assert lines[0]["action"] == "contact_changed"
+    assert lines[0]["actor_id"] == amina["user"]["id"]
+    history = client.get("/historique").text
+    assert history.count("Vous avez changé votre adresse e-mail ou votre téléphone.") == 2
