@@ -78,6 +78,7 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
         journal.RESET_CODE_ISSUED,
         journal.RESET_CODE_USED,
         journal.SECOND_FACTOR_ENABLED,
+        journal.SECOND_FACTOR_REPLACED,
         journal.SECOND_FACTOR_RESET,
         journal.THROTTLE_CLEARED,
         journal.HOLD_ENDED,

@@ -46,6 +46,7 @@ _BY_YOU = {
     "recovery_failed": N_("Quelqu'un a essayé un mauvais code de secours."),
     "reset_code_used": N_("Vous avez utilisé le code donné par votre conseiller."),
     "second_factor_enabled": N_("La double vérification est activée."),
+    "second_factor_replaced": N_("Vous avez changé d'application pour la double vérification."),
     "second_factor_failed": N_(
         "Quelqu'un a donné votre mot de passe, mais un mauvais code de vérification."
     ),

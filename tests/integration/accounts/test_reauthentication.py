@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.app_fixtures import PASSWORD, admin_headers, sign_up
 from tests.integration.webui.test_forms_keep_values import page_sign_in
-from tests.integration.webui.test_pages import SAME_ORIGIN, signed_up
+from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf, signed_up
 from vault import second_factor
 from vault.accounts import create_person
 from vault.db import transaction
@@ -394,3 +394,78 @@ def test_a_contact_change_is_journaled_in_plain_words(client: TestClient) -> Non
     assert lines[0]["actor_id"] == amina["user"]["id"]
     history = client.get("/historique").text
     assert history.count("Vous avez changé votre adresse e-mail ou votre téléphone.") == 2
+
+
+def test_a_replaced_second_factor_is_journaled(client: TestClient, rt: Runtime) -> None:
+    """Moving the second factor to another app takes the account if a thief does it: the
+    person's history says it, apart from turning it on, with who did it."""
+    headers, secret = counsellor_with_second_factor(client, rt)
+    with transaction(rt.sessions) as db:
+        counsellor_id = db.scalars(select(Person.id).where(Person.login == "c.martin")).one()
+    mine = second_factor.new_secret()
+    body = {"secret": mine, "code": pyotp.TOTP(mine).now(), "current_password": PASSWORD}
+    wrong = client.post("/api/v1/me/second-factor", headers=headers, json={**body, "totp": "1"})
+    assert wrong.status_code == 401
+    forget_last_code(rt, "c.martin")
+    replaced = client.post(
+        "/api/v1/me/second-factor",
+        headers=headers,
+        json={**body, "totp": pyotp.TOTP(secret).now()},
+    )
+    assert replaced.status_code == 204
+    lines = client.get("/api/v1/journal", headers=headers).json()
+    assert [line["action"] for line in lines[:2]] == [
+        "second_factor_replaced",
+        "reauthentication_failed",
+    ]
+    assert lines[0]["actor_id"] == counsellor_id
+    assert lines[1]["actor_id"] is None  # whoever held the session may not be the person
+    # Turning it on the first time is its own line (made when the account was created here).
+    assert [line["action"] for line in lines].count("second_factor_enabled") == 1
+
+    forget_last_code(rt, "c.martin")
+    token = form_csrf(client, "/connexion")
+    client.post(
+        "/connexion",
+        data={"csrf": token, "login": "c.martin", "password": PASSWORD},
+        headers=SAME_ORIGIN,
+    )
+    client.post(
+        "/connexion/code", data={"csrf": token, "code": pyotp.TOTP(mine).now()}, headers=SAME_ORIGIN
+    )
+    history = client.get("/historique").text
+    assert "Vous avez changé d&#39;application pour la double vérification." in history
+    assert "La double vérification est activée." in history
+
+
+def test_signing_out_everywhere_is_journaled(client: TestClient) -> None:
+    amina = sign_up(client, "amina.diallo")
+    refused = client.request(
+        "DELETE", "/api/v1/sessions", headers=amina["headers"], json={"current_password": WRONG}
+    )
+    assert refused.status_code == 401
+    assert "sign_out_everywhere" not in journal_actions(client, amina["headers"])
+    done = client.request(
+        "DELETE", "/api/v1/sessions", headers=amina["headers"], json={"current_password": PASSWORD}
+    )
+    assert done.status_code == 204
+
+    csrf = page_sign_in(client, "amina.diallo")
+    gone = client.post(
+        "/compte/deconnecter-partout",
+        data={"csrf": csrf, "current_password": PASSWORD},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert gone.headers["location"] == "/au-revoir"
+
+    csrf = page_sign_in(client, "amina.diallo")
+    again = client.post("/api/v1/session", json={"login": "amina.diallo", "password": PASSWORD})
+    lines = client.get("/api/v1/journal", headers=bearer(again.json()["token"])).json()
+    everywhere = [line for line in lines if line["action"] == "sign_out_everywhere"]
+    assert len(everywhere) == 2
+    assert {line["actor_id"] for line in everywhere} == {amina["user"]["id"]}
+    assert lines.index(everywhere[-1]) > lines.index(everywhere[0])
+    history = client.get("/historique").text
+    assert history.count("Vous avez fermé votre coffre partout.") == 2
+    assert "Quelqu&#39;un a écrit un mauvais mot de passe dans votre compte ouvert." in history
