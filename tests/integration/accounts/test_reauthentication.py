@@ -14,7 +14,7 @@ from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf, signed_up
 from vault import second_factor
 from vault.accounts import create_person
 from vault.db import transaction
-from vault.models import Person
+from vault.models import JournalEvent, Person
 from vault.runtime import Runtime
 from webui import i18n
 
@@ -469,3 +469,56 @@ def test_signing_out_everywhere_is_journaled(client: TestClient) -> None:
     history = client.get("/historique").text
     assert history.count("Vous avez fermé votre coffre partout.") == 2
     assert "Quelqu&#39;un a écrit un mauvais mot de passe dans votre compte ouvert." in history
+
+
+def test_the_second_factor_page_needs_the_password_and_is_throttled(
+    client: TestClient, rt: Runtime
+) -> None:
+    """The page form, like the API: no password or a wrong one is refused, wrong ones count
+    with the sign-in's failures and are journaled, and past the free tries even the right
+    password waits."""
+    rt.settings.throttle_base_delay_seconds = 60
+    with transaction(rt.sessions) as db:
+        create_person(
+            db,
+            rt.master_keys,
+            login="c.martin",
+            display_name="Claire Martin",
+            password=PASSWORD,
+            role="counsellor",
+        )
+    csrf = page_sign_in(client, "c.martin")
+    # Without the browser's device cookie, as on a shared computer: the API's count exactly
+    # (a device cookie first gives a few tries of its own).
+    assert client.cookies.get("coffre_device")
+    client.cookies.delete("coffre_device", domain="coffre.test")
+    secret = second_factor.new_secret()
+
+    def turn_on(**fields: str) -> Any:
+        form = {"csrf": csrf, "secret": secret, "code": pyotp.TOTP(secret).now(), **fields}
+        return client.post("/compte/double-verification", data=form, headers=SAME_ORIGIN)
+
+    missing = turn_on()
+    assert missing.status_code == 422
+    assert 'href="#double-current_password"' in missing.text
+    statuses = [turn_on(current_password=f"{WRONG} {n}").status_code for n in range(6)]
+    assert statuses == [401] * 6
+    wrong = turn_on(current_password=WRONG)
+    assert wrong.status_code == 429
+    assert int(wrong.headers["retry-after"]) >= 1
+    right = turn_on(current_password=PASSWORD)
+    assert right.status_code == 429
+    assert 'href="#double-current_password"' in right.text
+    with transaction(rt.sessions) as db:
+        claire = db.scalars(select(Person).where(Person.login == "c.martin")).one()
+        assert claire.totp_secret_sealed is None
+    token = client.post("/api/v1/session", json={"login": "c.martin", "password": PASSWORD})
+    assert token.status_code == 429  # one password, one count
+    with transaction(rt.sessions) as db:
+        claire = db.scalars(select(Person).where(Person.login == "c.martin")).one()
+        lines = [
+            e.action
+            for e in db.scalars(select(JournalEvent).where(JournalEvent.subject_id == claire.id))
+        ]
+    assert lines.count("reauthentication_failed") == 6
+    assert "second_factor_enabled" not in lines
