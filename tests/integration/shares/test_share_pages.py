@@ -67,7 +67,10 @@ def test_send_a_copy_see_it_listed_and_stop_it(
 
     history = client.get("/historique").text
     assert "Vous avez envoyé une copie marquée de « Carte d&#39;identité »." in history
-    assert "La copie envoyée de « Carte d&#39;identité » a été téléchargée avec le lien." in history
+    assert "Préfecture du Loiret a ouvert le lien vers la copie de « Carte d&#39;identité »." in (
+        history
+    )
+    assert "Préfecture du Loiret a téléchargé la copie de « Carte d&#39;identité »." in history
     assert "Vous avez arrêté un lien vers la copie de « Carte d&#39;identité »." in history
 
 
