@@ -133,22 +133,37 @@ def update_profile(
     preferred_language: str | None = None,
     email: str | None = None,
     phone: str | None = None,
+    source: str = "",
 ) -> None:
-    """Language and optional contact details (sealed); an empty string removes a detail."""
+    """Language and optional contact details (sealed); an empty string removes a detail. A
+    changed email or phone (a way to reach the person) is journaled for them."""
     if preferred_language is not None:
         if preferred_language not in LANGUAGES:
             raise InvalidInputError("Cette langue n'est pas proposée.", field="preferred_language")
         person.preferred_language = preferred_language
     if email is not None or phone is not None:
+        current = contact_details(db, master_keys, person)
         _user_key, key = active_user_key(db, master_keys, person.id)
+        changed = False
         for field, value in (("email", email), ("phone", phone)):
             if value is None:
                 continue
             value = value.strip()
             if len(value) > 200 or (field == "email" and value and "@" not in value):
                 raise InvalidInputError("Ce contact n'est pas valide.", field=field)
+            if value == current[field]:
+                continue
             sealed = seal_field(key, person.id, person.id, field, value) if value else None
             setattr(person, f"{field}_sealed", sealed)
+            changed = True
+        if changed:
+            journal.record(
+                db,
+                subject_id=person.id,
+                actor_id=person.id,
+                action=journal.CONTACT_CHANGED,
+                source=source,
+            )
     db.flush()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from vault import journal
 from vault.grants import GrantHolder, grant_holders
 from vault.journal import actor_ids_of, lines_of
-from vault.models import Grant, Person
+from vault.models import Grant, JournalEvent, Person, Share
 from vault.organisations import organisation_names
 
 PAGE_SIZE = 50
@@ -53,6 +53,7 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
             journal.EXPORT_MADE,
             journal.REMINDER_SENT,
             journal.SHARE_CREATED,
+            journal.SHARE_VIEWED,
             journal.SHARE_OPENED,
             journal.SHARE_REVOKED,
         }
@@ -73,11 +74,13 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
         journal.SIGN_IN,
         journal.SIGN_OUT_EVERYWHERE,
         journal.PASSWORD_CHANGED,
+        journal.CONTACT_CHANGED,
         journal.RECOVERY_CODES_CREATED,
         journal.RECOVERY_CODE_USED,
         journal.RESET_CODE_ISSUED,
         journal.RESET_CODE_USED,
         journal.SECOND_FACTOR_ENABLED,
+        journal.SECOND_FACTOR_REPLACED,
         journal.SECOND_FACTOR_RESET,
         journal.THROTTLE_CLEARED,
         journal.HOLD_ENDED,
@@ -85,8 +88,12 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
     # Someone tried and was refused: a paper outside their access, a wrong secret.
     Topic.REFUSALS: _FAILURES | {journal.ACCESS_REFUSED, journal.SHARE_CODE_FAILED},
 }
+# The lines whose target is a link sent for a paper (the link names whom it was for).
+_ABOUT_A_LINK = frozenset({journal.SHARE_VIEWED, journal.SHARE_OPENED})
 # The lines whose target is a paper of the vault.
-_ABOUT_A_PAPER = TOPIC_ACTIONS[Topic.PAPERS] | {journal.ACCESS_REFUSED, journal.SHARE_CODE_FAILED}
+_ABOUT_A_PAPER = (
+    TOPIC_ACTIONS[Topic.PAPERS] | {journal.ACCESS_REFUSED, journal.SHARE_CODE_FAILED}
+) - _ABOUT_A_LINK
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,8 @@ class HistoryLine:
     occurred_at: datetime
     # For a line about an access: whose access it is (« Claire Martin, CCAS de Lyon »).
     grant_holder: GrantHolder | None = None
+    # For a line about a link sent for a paper (document_id), that link.
+    share_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,9 @@ def history(
     names = _names(db, {e.actor_id for e in events if e.actor_id})
     organisations = organisation_names(db, {e.organisation_id for e in events if e.organisation_id})
     holders = _holders(db, {e.grant_id for e in events if e.grant_id})
+    links = _papers_of_links(
+        db, {e.target_id for e in events if e.action in _ABOUT_A_LINK and e.target_id}
+    )
     lines = [
         HistoryLine(
             id=e.id,
@@ -152,13 +164,30 @@ def history(
             by_someone_else=e.actor_id is not None and e.actor_id != person.id,
             organisation_id=e.organisation_id,
             organisation_name=organisations.get(e.organisation_id) if e.organisation_id else None,
-            document_id=e.target_id if e.action in _ABOUT_A_PAPER else None,
+            document_id=_paper_of(e, links),
             occurred_at=e.occurred_at,
             grant_holder=holders.get(e.grant_id) if e.grant_id else None,
+            share_id=e.target_id if e.action in _ABOUT_A_LINK else None,
         )
         for line, e in zip(shown, events, strict=True)
     ]
     return HistoryPage(lines, shown[-1].event.seq if len(found) > limit else None)
+
+
+def _paper_of(event: JournalEvent, links: dict[str, str]) -> str | None:
+    if event.action in _ABOUT_A_PAPER:
+        return event.target_id
+    if event.action in _ABOUT_A_LINK and event.target_id:
+        return links.get(event.target_id)  # None once the link went with its erased paper
+    return None
+
+
+def _papers_of_links(db: Session, share_ids: set[str]) -> dict[str, str]:
+    if not share_ids:
+        return {}
+    return dict(
+        db.execute(select(Share.id, Share.document_id).where(Share.id.in_(share_ids))).all()
+    )
 
 
 def _holders(db: Session, grant_ids: set[str]) -> dict[str, GrantHolder]:

@@ -106,11 +106,14 @@ def create_reset_code(
             expires_at=expires_at,
         )
     )
+    organisation_id, grant_id = _helping(db, rt, helper, person)
     journal.record(
         db,
         subject_id=person.id,
         actor_id=helper.id,
         action=journal.RESET_CODE_ISSUED,
+        organisation_id=organisation_id,
+        grant_id=grant_id,
         source=source,
     )
     db.flush()
@@ -125,11 +128,14 @@ def clear_sign_in_delay(
     if person is None or not may_help_recover(db, rt.settings, helper, person):
         raise NotFoundError("Cette personne n'existe pas.")
     throttle.lift(db, person.login)
+    organisation_id, grant_id = _helping(db, rt, helper, person)
     journal.record(
         db,
         subject_id=person.id,
         actor_id=helper.id,
         action=journal.THROTTLE_CLEARED,
+        organisation_id=organisation_id,
+        grant_id=grant_id,
         source=source,
     )
 
@@ -234,15 +240,7 @@ def _assisted(
     source: str,
 ) -> None:
     """Journal a reset made with `helper` in their name and organisation; start the hold."""
-    vault = db.scalar(select(Vault).where(Vault.owner_id == person.id))
-    access = vault_access(db, rt.settings, helper, vault, Action.RECOVER) if vault else None
-    grant = access.grant_for(None) if access else None
-    organisations = organisations_of(db, helper.id)
-    organisation_id = (grant.organisation_id if grant else None) or (
-        organisations[0] if organisations else None
-    )
-    if grant is not None:
-        grant.last_used_at = utcnow()
+    organisation_id, grant_id = _helping(db, rt, helper, person)
     for action in (code_action, journal.PASSWORD_CHANGED):
         if action is not None:
             journal.record(
@@ -251,10 +249,28 @@ def _assisted(
                 actor_id=helper.id,
                 action=action,
                 organisation_id=organisation_id,
-                grant_id=grant.id if grant else None,
+                grant_id=grant_id,
                 source=source,
             )
     hold.start(db, rt.settings, person, helper, organisation_id)
+
+
+def _helping(
+    db: Session, rt: Runtime, helper: Person, person: Person
+) -> tuple[str | None, str | None]:
+    """The organisation and the grant through which `helper` uses the person's "recover"
+    scope, for the journal line that names them; the grant is kept alive by the use."""
+    vault = db.scalar(select(Vault).where(Vault.owner_id == person.id))
+    access = vault_access(db, rt.settings, helper, vault, Action.RECOVER) if vault else None
+    grant = access.grant_for(None) if access else None
+    organisations = organisations_of(db, helper.id)
+    organisation_id = (grant.organisation_id if grant else None) or (
+        organisations[0] if organisations else None
+    )
+    if grant is None:
+        return organisation_id, None
+    grant.last_used_at = utcnow()
+    return organisation_id, grant.id
 
 
 def _own_code(person: Person, code: RecoveryCode) -> bool:

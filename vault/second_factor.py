@@ -63,13 +63,14 @@ def install(
     last_step: int | None = None,
 ) -> None:
     """Store the secret, sealed. Used directly when an administrator account is created at the
-    console, where the secret is shown to the person who types it into their app."""
+    console, where the secret is shown to the person who types it into their app. Moving to
+    another app has a journal line of its own: done by a thief, it takes the account."""
+    replaced = person.totp_secret_sealed is not None
     _user_key, key = active_user_key(db, master_keys, person.id)
     person.totp_secret_sealed = seal_field(key, person.id, person.id, _FIELD, secret)
     person.totp_last_step = last_step
-    journal.record(
-        db, subject_id=person.id, actor_id=person.id, action=journal.SECOND_FACTOR_ENABLED
-    )
+    action = journal.SECOND_FACTOR_REPLACED if replaced else journal.SECOND_FACTOR_ENABLED
+    journal.record(db, subject_id=person.id, actor_id=person.id, action=action)
     db.flush()
 
 

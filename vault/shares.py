@@ -11,7 +11,7 @@ marked copy is made once, when the link is made, and stored encrypted like any b
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -34,7 +34,17 @@ from vault.documents.unreadable import decrypted
 from vault.documents.watermark import copy_type, mark, marking_text
 from vault.errors import N_, InvalidInputError, NotFoundError
 from vault.keychain import active_user_key, open_key
-from vault.models import Blob, Document, Organisation, Person, Share, UserKey, Vault, utcnow
+from vault.models import (
+    Blob,
+    Document,
+    JournalEvent,
+    Organisation,
+    Person,
+    Share,
+    UserKey,
+    Vault,
+    utcnow,
+)
 from vault.passwords import hash_password, verify_password
 from vault.policy import NOT_FOUND_DOCUMENT, Access, Action, organisations_of, require_document
 from vault.runtime import Runtime
@@ -96,7 +106,6 @@ class PublicShare:
     helper_name: str | None
     organisation_name: str | None
     expires_at: datetime
-    needs_code: bool
 
 
 @dataclass(frozen=True)
@@ -243,7 +252,7 @@ def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> li
         select(Share).where(Share.document_id == document.id).order_by(Share.created_at.desc())
     ).all()
     owner_id = access.vault.owner_id
-    keys: dict[str, bytes] = {}
+    key_of = _key_opener(db, rt)
     names = dict(
         db.execute(
             select(Person.id, Person.display_name).where(
@@ -254,11 +263,7 @@ def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> li
     now = utcnow()
     views = []
     for share in shares:
-        if share.user_key_id not in keys:
-            keys[share.user_key_id] = open_key(
-                db, rt.master_keys, db.get_one(UserKey, share.user_key_id)
-            )
-        key = keys[share.user_key_id]
+        key = key_of(share.user_key_id)
         views.append(
             ShareView(
                 id=share.id,
@@ -276,6 +281,38 @@ def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> li
             )
         )
     return views
+
+
+def recipients_of(db: Session, rt: Runtime, owner: Person, share_ids: set[str]) -> dict[str, str]:
+    """Whom each of these links of the owner's papers was made for (« CAF du Loiret »), for
+    the owner's own history; links of other vaults, or erased with their paper, are left out."""
+    if not share_ids:
+        return {}
+    shares = db.scalars(
+        select(Share)
+        .join(Document, Document.id == Share.document_id)
+        .join(Vault, Vault.id == Document.vault_id)
+        .where(Share.id.in_(share_ids), Vault.owner_id == owner.id)
+    )
+    key_of = _key_opener(db, rt)
+    return {
+        share.id: open_field(
+            key_of(share.user_key_id), owner.id, share.id, "recipient", share.recipient_sealed
+        )
+        for share in shares
+    }
+
+
+def _key_opener(db: Session, rt: Runtime) -> Callable[[str], bytes]:
+    """Opens user keys by id, each once."""
+    keys: dict[str, bytes] = {}
+
+    def key_of(user_key_id: str) -> bytes:
+        if user_key_id not in keys:
+            keys[user_key_id] = open_key(db, rt.master_keys, db.get_one(UserKey, user_key_id))
+        return keys[user_key_id]
+
+    return key_of
 
 
 def revoke_share(db: Session, rt: Runtime, actor: Person, share_id: str) -> tuple[str, list[str]]:
@@ -299,12 +336,48 @@ def revoke_share(db: Session, rt: Runtime, actor: Person, share_id: str) -> tupl
     return document.id, names
 
 
-def public_share(db: Session, rt: Runtime, token: str) -> PublicShare | None:
-    """What the office sees behind a link; None for a link unknown or no longer valid (the
-    same answer for both)."""
+def needs_code(db: Session, token: str) -> bool | None:
+    """Whether the link asks for a code before anything about its paper shows; None for a link
+    unknown or no longer valid (the same answer for both)."""
     share = _live(db, token)
+    return None if share is None else share.code_hash is not None
+
+
+def open_share(db: Session, rt: Runtime, token: str, code: str, source: str) -> PublicShare | None:
+    """What the office sees behind a link, once the code is right (see _checked); None for
+    a link unknown or no longer valid. The opening is journaled for the owner, once per visit:
+    a reload from the same address within VISIT is the same visit."""
+    share = _checked(db, rt, token, code, source)
     if share is None:
         return None
+    _note_visit(db, share, source)
+    return _public(db, rt, share)
+
+
+# Reloads of the office's page within this time, from one address, are one opening.
+VISIT = timedelta(minutes=1)
+
+
+def _note_visit(db: Session, share: Share, source: str) -> None:
+    owner_id = _owner_id(db, share)
+    seen = db.scalar(
+        select(JournalEvent.seq)
+        .where(
+            JournalEvent.subject_id == owner_id,
+            JournalEvent.action == journal.SHARE_VIEWED,
+            JournalEvent.target_id == share.id,
+            JournalEvent.source == source[:64],
+            JournalEvent.occurred_at > utcnow() - VISIT,
+        )
+        .limit(1)
+    )
+    if seen is None:
+        journal.record(
+            db, subject_id=owner_id, action=journal.SHARE_VIEWED, target_id=share.id, source=source
+        )
+
+
+def _public(db: Session, rt: Runtime, share: Share) -> PublicShare:
     document = db.get_one(Document, share.document_id)
     owner = db.scalars(
         select(Person).join(Vault, Vault.owner_id == Person.id).where(Vault.id == document.vault_id)
@@ -319,18 +392,15 @@ def public_share(db: Session, rt: Runtime, token: str) -> PublicShare | None:
         helper_name=helper.display_name if helper else None,
         organisation_name=organisation.name if organisation else None,
         expires_at=share.expires_at,
-        needs_code=share.code_hash is not None,
     )
 
 
-def check_code(db: Session, rt: Runtime, token: str, code: str, source: str) -> bool:
-    """Whether the link is still valid and, when it has a code, the code is right. A wrong
-    code is counted (growing waits, per link and per address) and journaled for the owner."""
+def _checked(db: Session, rt: Runtime, token: str, code: str, source: str) -> Share | None:
+    """The link, while it is valid and, when it has a code, the code is right. A wrong code is
+    counted (growing waits, per link and per address) and journaled for the owner."""
     share = _live(db, token)
-    if share is None:
-        return False
-    if share.code_hash is None:
-        return True
+    if share is None or share.code_hash is None:
+        return share
     attempt = throttle.attempt(db, rt.settings, login=f"share:{share.id}", source=source)
     throttle.guard(db, attempt)
     code = code.strip()
@@ -347,13 +417,13 @@ def check_code(db: Session, rt: Runtime, token: str, code: str, source: str) -> 
         )
         raise WrongCodeError(N_("Ce code n'est pas le bon."), field="code")
     throttle.passed(db, attempt)
-    return True
+    return share
 
 
 def take_copy(db: Session, rt: Runtime, token: str, code: str, source: str) -> SharedCopy | None:
     """Count one download and open the marked copy; None when the link is no longer valid.
     The count is one conditional UPDATE, so concurrent downloads never go past the limit."""
-    if not check_code(db, rt, token, code, source):
+    if _checked(db, rt, token, code, source) is None:
         return None
     now = utcnow()
     live_paper = select(Document.id).where(Document.deleted_at.is_(None))
@@ -375,12 +445,9 @@ def take_copy(db: Session, rt: Runtime, token: str, code: str, source: str) -> S
     share = db.scalars(select(Share).where(Share.token_hash == token_hash(token))).one()
     blob = db.get_one(Blob, share.blob_id)
     owner_id = _owner_id(db, share)
+    # The link, not the paper, is the target: the owner's history names whom it was for.
     journal.record(
-        db,
-        subject_id=owner_id,
-        action=journal.SHARE_OPENED,
-        target_id=share.document_id,
-        source=source,
+        db, subject_id=owner_id, action=journal.SHARE_OPENED, target_id=share.id, source=source
     )
     content_type = copy_type(db.get_one(Document, share.document_id).content_type)
     return SharedCopy(

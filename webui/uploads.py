@@ -17,6 +17,7 @@ from fastapi import Request
 from vault.db import transaction
 from vault.documents import previews
 from vault.documents.inspection import too_large
+from vault.documents.png_metadata import without_metadata
 from vault.documents.service import (
     DocumentFields,
     DocumentView,
@@ -37,7 +38,8 @@ from webui.multipart import FilePart, MultipartReader, TextField
 # Room for the form's other fields and multipart boundaries on top of the file itself.
 FORM_OVERHEAD = 256 * 1024
 PDF = "application/pdf"
-# A PNG alone is kept as it is: a scan or a screenshot, lossless, without a position in it.
+# A PNG alone keeps its pixels as they were sent (a scan or a screenshot, lossless); only
+# its metadata goes (vault/documents/png_metadata.py).
 KEPT_AS_IS = "image/png"
 
 MIXED = N_("Envoyez soit des photos, soit un seul PDF.")
@@ -150,10 +152,10 @@ def _take_file(rt: Runtime, plan: UploadPlan, chunks: Iterator[bytes], form: Rec
 
 
 def _store_photos(rt: Runtime, plan: UploadPlan, form: ReceivedForm) -> StoredUpload:
-    """One PNG as it is; one JPEG cleaned; several photos as one PDF."""
+    """One PNG without its metadata; one JPEG cleaned; several photos as one PDF."""
     photos, form.photos = form.photos, []
     if len(photos) == 1 and photos[0].content_type == KEPT_AS_IS:
-        return store_upload(rt, plan, [photos[0].content])
+        return store_upload(rt, plan, [without_metadata(photos[0].content)])
     made = previews.photos_as_one_file(rt.settings, [p.content for p in photos])
     if len(photos) > 1 and form.filename:
         form.filename = PurePath(form.filename).stem + ".pdf"

@@ -1,7 +1,7 @@
 """In a real browser: Amina sends a marked copy of a paper with a code; an office with no
-account opens the link, types the code and downloads a copy that carries the marking; Amina
-stops the link, and the office is told it is no longer valid. Both browse with JavaScript,
-then both without it."""
+account opens the link, sees nothing of the paper until it types the code, then downloads a
+copy that carries the marking; Amina stops the link, the office is told it is no longer valid,
+and Amina sees the opening in her history. Both browse with JavaScript, then both without it."""
 
 import io
 from pathlib import Path
@@ -48,10 +48,17 @@ def test_send_a_copy_with_a_code_then_stop_it(
     counter = other_page
     counter.goto(link)
     expect(counter.get_by_role("heading", name="Une copie pour vous")).to_be_visible()
-    expect(counter.get_by_text("Attestation CAF")).to_be_visible()
-    expect(counter.get_by_text("Amina Diallo")).to_be_visible()
+    # Nothing about the paper before the code: not its title, not who sends it.
+    expect(counter.get_by_label("Le code donné avec le lien")).to_be_visible()
+    expect(counter.get_by_text("Attestation CAF")).to_have_count(0)
+    expect(counter.get_by_text("Amina Diallo")).to_have_count(0)
+    expect(counter.get_by_role("button", name="Télécharger la copie")).to_have_count(0)
     counter.get_by_label("Le code donné avec le lien").fill("soleil-42")
     counter.get_by_role("button", name="Continuer").click()
+    expect(counter.get_by_text("Attestation CAF")).to_be_visible()
+    expect(counter.get_by_text("Amina Diallo")).to_be_visible()
+    expect(counter.get_by_text("Le lien marche jusqu'au")).to_be_visible()
+    # The code typed once is enough for the download.
     with counter.expect_download() as download_info:
         counter.get_by_role("button", name="Télécharger la copie").click()
     copy = Path(download_info.value.path()).read_bytes()
@@ -69,3 +76,8 @@ def test_send_a_copy_with_a_code_then_stop_it(
 
     counter.goto(link)
     expect(counter.get_by_role("heading", name="Ce lien n'est plus valable.")).to_be_visible()
+
+    page.goto(live_url + "/historique")
+    expect(
+        page.get_by_text("CAF du Loiret a téléchargé la copie de « Attestation CAF ».")
+    ).to_be_visible()

@@ -75,6 +75,7 @@ def update_me(
         preferred_language=body.preferred_language,
         email=body.email,
         phone=body.phone,
+        source=client_address(request),
     )
     return me_out(db, rt.settings, person)
 

@@ -199,6 +199,7 @@ def details(
                 preferred_language=preferred_language,
                 email=email,
                 phone=phone,
+                source=client_address(request),
             )
     except VaultError as exc:
         typed = {"preferred_language": preferred_language, "email": email, "phone": phone}

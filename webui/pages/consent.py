@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from vault import shares
 from vault.documents import reports, service
 from vault.errors import N_, AuthenticationError, InvalidInputError, ThrottledError, VaultError
 from vault.expiry import attention_in, rule_of
@@ -181,6 +182,7 @@ def history_page(
     )
     lines = found.lines
     titles = service.own_titles(db, rt, me.person, {x.document_id for x in lines if x.document_id})
+    recipients = shares.recipients_of(db, rt, me.person, {x.share_id for x in lines if x.share_id})
     filters = {key: value for key, value in (("qui", qui), ("quoi", quoi)) if value}
     older = None
     if found.older is not None:
@@ -189,7 +191,7 @@ def history_page(
         request,
         "history.html",
         me,
-        entries=[(line, sentence(line, titles)) for line in lines],
+        entries=[(line, sentence(line, titles, recipients)) for line in lines],
         people=[
             (me.person.id, i18n.gettext("Vous")),
             (HELPERS, i18n.gettext("Vos aidants")),

@@ -41,11 +41,13 @@ _BY_YOU = {
     "sign_in_failed": N_("Quelqu'un a essayé d'ouvrir votre coffre avec un mauvais mot de passe."),
     "sign_out_everywhere": N_("Vous avez fermé votre coffre partout."),
     "password_changed": N_("Votre mot de passe a changé."),
+    "contact_changed": N_("Vous avez changé votre adresse e-mail ou votre téléphone."),
     "recovery_codes_created": N_("Vous avez reçu de nouveaux codes de secours."),
     "recovery_code_used": N_("Vous avez utilisé un code de secours."),
     "recovery_failed": N_("Quelqu'un a essayé un mauvais code de secours."),
     "reset_code_used": N_("Vous avez utilisé le code donné par votre conseiller."),
     "second_factor_enabled": N_("La double vérification est activée."),
+    "second_factor_replaced": N_("Vous avez changé d'application pour la double vérification."),
     "second_factor_failed": N_(
         "Quelqu'un a donné votre mot de passe, mais un mauvais code de vérification."
     ),
@@ -70,9 +72,16 @@ _BY_YOU = {
     "reminder_sent": N_("Nous vous avons rappelé que {paper} expire bientôt."),
     "share_created": N_("Vous avez envoyé une copie marquée de {paper}."),
     "share_revoked": N_("Vous avez arrêté un lien vers la copie de {paper}."),
-    # Nobody signed in: the office that received the link.
+    # Nobody signed in: the office that received the link, when the link is gone (erased with
+    # its paper) and with it whom it was for.
+    "share_viewed": N_("Le lien vers la copie de {paper} a été ouvert."),
     "share_opened": N_("La copie envoyée de {paper} a été téléchargée avec le lien."),
     "share_code_failed": N_("Quelqu'un a écrit un mauvais code pour la copie de {paper}."),
+}
+# Lines about a link, by whoever holds it: {recipient} is whom it was made for (« CAF du Loiret »).
+_BY_THE_RECIPIENT = {
+    "share_viewed": N_("{recipient} a ouvert le lien vers la copie de {paper}."),
+    "share_opened": N_("{recipient} a téléchargé la copie de {paper}."),
 }
 # Lines about an access, when we know whose it is: {holder} is « Claire Martin, CCAS de Lyon ».
 _ABOUT_AN_ACCESS = {
@@ -86,10 +95,16 @@ _ABOUT_AN_ACCESS = {
 }
 
 
-def sentence(line: HistoryLine, titles: dict[str, str]) -> str:
+def sentence(
+    line: HistoryLine, titles: dict[str, str], recipients: dict[str, str] | None = None
+) -> str:
+    """`titles` of the owner's papers and `recipients` of their links, by id."""
     title = titles.get(line.document_id or "")
     # A paper deleted since, or closed by a hold, has no title to show.
     paper = gettext(N_("« {title} »")).format(title=title) if title else gettext(N_("un papier"))
+    recipient = (recipients or {}).get(line.share_id or "")
+    if recipient and line.action in _BY_THE_RECIPIENT:
+        return gettext(_BY_THE_RECIPIENT[line.action]).format(recipient=recipient, paper=paper)
     if line.by_someone_else:
         who = line.actor_name or gettext(N_("Quelqu'un"))
         if line.organisation_name:

@@ -142,26 +142,25 @@ def _gone(request: Request) -> Response:
     return page(request, "share_gone.html", None, status_code=GONE)
 
 
-def _office_page(
-    request: Request,
-    found: shares.PublicShare,
-    *,
-    code: str = "",
-    error: VaultError | None = None,
-) -> Response:
-    return anonymous_form(
-        request,
-        "share_public.html",
-        error=error,
-        share=found,
-        # The code the office already typed, sent again with the download.
-        code=code,
-    )
+def _office_page(request: Request, found: shares.PublicShare, *, code: str = "") -> Response:
+    """The paper's title, who sends it, until when, and the download, whose form carries the
+    code already typed (the page is not stored: no-store), so it is typed once."""
+    return anonymous_form(request, "share_public.html", share=found, code=code)
+
+
+def _code_page(request: Request, error: VaultError | None = None) -> Response:
+    """A link with a code: the code first, and nothing about the paper before it is right."""
+    return anonymous_form(request, "share_code.html", error=error)
 
 
 @router.get("/s/{token}")
 def office(token: str, request: Request, db: DbSession, rt: RuntimeDep) -> Response:
-    found = shares.public_share(db, rt, token)
+    needs_code = shares.needs_code(db, token)
+    if needs_code is None:
+        return _gone(request)
+    if needs_code:
+        return _code_page(request)
+    found = shares.open_share(db, rt, token, "", client_address(request))
     return _office_page(request, found) if found else _gone(request)
 
 
@@ -175,10 +174,9 @@ def office_code(
 ) -> Response:
     try:
         with attempt(db):
-            valid = shares.check_code(db, rt, token, code, client_address(request))
+            found = shares.open_share(db, rt, token, code, client_address(request))
     except VaultError as exc:
-        return _refused(request, db, rt, token, exc)
-    found = shares.public_share(db, rt, token) if valid else None
+        return _refused(request, db, token, exc)
     return _office_page(request, found, code=code) if found else _gone(request)
 
 
@@ -194,7 +192,7 @@ def office_copy(
         with attempt(db):
             copy = shares.take_copy(db, rt, token, code, client_address(request))
     except VaultError as exc:
-        return _refused(request, db, rt, token, exc)
+        return _refused(request, db, token, exc)
     if copy is None:
         return _gone(request)
     db.commit()  # the download is counted and journaled before the first byte leaves
@@ -212,10 +210,7 @@ def office_copy(
     )
 
 
-def _refused(
-    request: Request, db: DbSession, rt: RuntimeDep, token: str, exc: VaultError
-) -> Response:
-    """A wrong or throttled code: the office's page again with the refusal, while the link
-    still works."""
-    found = shares.public_share(db, rt, token)
-    return _office_page(request, found, error=exc) if found else _gone(request)
+def _refused(request: Request, db: DbSession, token: str, exc: VaultError) -> Response:
+    """A wrong or throttled code: the code's page again with the refusal, while the link still
+    works."""
+    return _code_page(request, error=exc) if shares.needs_code(db, token) else _gone(request)

@@ -9,11 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.app_fixtures import PASSWORD, admin_headers, sign_up
-from tests.integration.webui.test_pages import SAME_ORIGIN, signed_up
+from tests.integration.webui.test_forms_keep_values import page_sign_in
+from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf, signed_up
 from vault import second_factor
 from vault.accounts import create_person
 from vault.db import transaction
-from vault.models import Person
+from vault.models import JournalEvent, Person
 from vault.runtime import Runtime
 from webui import i18n
 
@@ -359,3 +360,165 @@ def test_a_platform_admin_resets_a_second_factor(client: TestClient, rt: Runtime
     assert (
         client.delete(f"/api/v1/people/{admin_id}/second-factor", headers=admin).status_code == 409
     )
+
+
+def test_a_contact_change_is_journaled_in_plain_words(client: TestClient) -> None:
+    """Another email or phone is a way into the account: the person sees it in their history,
+    whether it was changed through the API or the account page."""
+    amina = sign_up(client, "amina.diallo")
+    me = "/api/v1/me"
+    email = {"email": "amina@example.org", "current_password": PASSWORD}
+    assert client.patch(me, headers=amina["headers"], json=email).status_code == 200
+    assert journal_actions(client, amina["headers"])[0] == "contact_changed"
+    # The language alone, or the same address again, changes no way in: no line.
+    client.patch(me, headers=amina["headers"], json={"preferred_language": "ar"})
+    client.patch(me, headers=amina["headers"], json={**email, "preferred_language": "fr"})
+    assert journal_actions(client, amina["headers"]).count("contact_changed") == 1
+
+    csrf = page_sign_in(client, "amina.diallo")
+    changed = client.post(
+        "/compte/infos",
+        data={
+            "csrf": csrf,
+            "preferred_language": "fr",
+            "email": "amina@example.org",
+            "phone": "06 12 34 56 78",
+            "current_password": PASSWORD,
+        },
+        headers=SAME_ORIGIN,
+    )
+    assert changed.status_code == 200, changed.text
+    lines = client.get("/api/v1/journal", headers=amina["headers"]).json()
+    assert [line["action"] for line in lines].count("contact_changed") == 2
+    assert lines[0]["action"] == "contact_changed"
+    assert lines[0]["actor_id"] == amina["user"]["id"]
+    history = client.get("/historique").text
+    assert history.count("Vous avez changé votre adresse e-mail ou votre téléphone.") == 2
+
+
+def test_a_replaced_second_factor_is_journaled(client: TestClient, rt: Runtime) -> None:
+    """Moving the second factor to another app takes the account if a thief does it: the
+    person's history says it, apart from turning it on, with who did it."""
+    headers, secret = counsellor_with_second_factor(client, rt)
+    with transaction(rt.sessions) as db:
+        counsellor_id = db.scalars(select(Person.id).where(Person.login == "c.martin")).one()
+    mine = second_factor.new_secret()
+    body = {"secret": mine, "code": pyotp.TOTP(mine).now(), "current_password": PASSWORD}
+    wrong = client.post("/api/v1/me/second-factor", headers=headers, json={**body, "totp": "1"})
+    assert wrong.status_code == 401
+    forget_last_code(rt, "c.martin")
+    replaced = client.post(
+        "/api/v1/me/second-factor",
+        headers=headers,
+        json={**body, "totp": pyotp.TOTP(secret).now()},
+    )
+    assert replaced.status_code == 204
+    lines = client.get("/api/v1/journal", headers=headers).json()
+    assert [line["action"] for line in lines[:2]] == [
+        "second_factor_replaced",
+        "reauthentication_failed",
+    ]
+    assert lines[0]["actor_id"] == counsellor_id
+    assert lines[1]["actor_id"] is None  # whoever held the session may not be the person
+    # Turning it on the first time is its own line (made when the account was created here).
+    assert [line["action"] for line in lines].count("second_factor_enabled") == 1
+
+    forget_last_code(rt, "c.martin")
+    token = form_csrf(client, "/connexion")
+    client.post(
+        "/connexion",
+        data={"csrf": token, "login": "c.martin", "password": PASSWORD},
+        headers=SAME_ORIGIN,
+    )
+    client.post(
+        "/connexion/code", data={"csrf": token, "code": pyotp.TOTP(mine).now()}, headers=SAME_ORIGIN
+    )
+    history = client.get("/historique").text
+    assert "Vous avez changé d&#39;application pour la double vérification." in history
+    assert "La double vérification est activée." in history
+
+
+def test_signing_out_everywhere_is_journaled(client: TestClient) -> None:
+    amina = sign_up(client, "amina.diallo")
+    refused = client.request(
+        "DELETE", "/api/v1/sessions", headers=amina["headers"], json={"current_password": WRONG}
+    )
+    assert refused.status_code == 401
+    assert "sign_out_everywhere" not in journal_actions(client, amina["headers"])
+    done = client.request(
+        "DELETE", "/api/v1/sessions", headers=amina["headers"], json={"current_password": PASSWORD}
+    )
+    assert done.status_code == 204
+
+    csrf = page_sign_in(client, "amina.diallo")
+    gone = client.post(
+        "/compte/deconnecter-partout",
+        data={"csrf": csrf, "current_password": PASSWORD},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert gone.headers["location"] == "/au-revoir"
+
+    csrf = page_sign_in(client, "amina.diallo")
+    again = client.post("/api/v1/session", json={"login": "amina.diallo", "password": PASSWORD})
+    lines = client.get("/api/v1/journal", headers=bearer(again.json()["token"])).json()
+    everywhere = [line for line in lines if line["action"] == "sign_out_everywhere"]
+    assert len(everywhere) == 2
+    assert {line["actor_id"] for line in everywhere} == {amina["user"]["id"]}
+    assert lines.index(everywhere[-1]) > lines.index(everywhere[0])
+    history = client.get("/historique").text
+    assert history.count("Vous avez fermé votre coffre partout.") == 2
+    assert "Quelqu&#39;un a écrit un mauvais mot de passe dans votre compte ouvert." in history
+
+
+def test_the_second_factor_page_needs_the_password_and_is_throttled(
+    client: TestClient, rt: Runtime
+) -> None:
+    """The page form, like the API: no password or a wrong one is refused, wrong ones count
+    with the sign-in's failures and are journaled, and past the free tries even the right
+    password waits."""
+    rt.settings.throttle_base_delay_seconds = 60
+    with transaction(rt.sessions) as db:
+        create_person(
+            db,
+            rt.master_keys,
+            login="c.martin",
+            display_name="Claire Martin",
+            password=PASSWORD,
+            role="counsellor",
+        )
+    csrf = page_sign_in(client, "c.martin")
+    # Without the browser's device cookie, as on a shared computer: the API's count exactly
+    # (a device cookie first gives a few tries of its own).
+    assert client.cookies.get("coffre_device")
+    client.cookies.delete("coffre_device", domain="coffre.test")
+    secret = second_factor.new_secret()
+
+    def turn_on(**fields: str) -> Any:
+        form = {"csrf": csrf, "secret": secret, "code": pyotp.TOTP(secret).now(), **fields}
+        return client.post("/compte/double-verification", data=form, headers=SAME_ORIGIN)
+
+    missing = turn_on()
+    assert missing.status_code == 422
+    assert 'href="#double-current_password"' in missing.text
+    statuses = [turn_on(current_password=f"{WRONG} {n}").status_code for n in range(6)]
+    assert statuses == [401] * 6
+    wrong = turn_on(current_password=WRONG)
+    assert wrong.status_code == 429
+    assert int(wrong.headers["retry-after"]) >= 1
+    right = turn_on(current_password=PASSWORD)
+    assert right.status_code == 429
+    assert 'href="#double-current_password"' in right.text
+    with transaction(rt.sessions) as db:
+        claire = db.scalars(select(Person).where(Person.login == "c.martin")).one()
+        assert claire.totp_secret_sealed is None
+    token = client.post("/api/v1/session", json={"login": "c.martin", "password": PASSWORD})
+    assert token.status_code == 429  # one password, one count
+    with transaction(rt.sessions) as db:
+        claire = db.scalars(select(Person).where(Person.login == "c.martin")).one()
+        lines = [
+            e.action
+            for e in db.scalars(select(JournalEvent).where(JournalEvent.subject_id == claire.id))
+        ]
+    assert lines.count("reauthentication_failed") == 6
+    assert "second_factor_enabled" not in lines

@@ -1,12 +1,14 @@
 """Sending a copy with the pages, without JavaScript; the history in plain words; and the
-download limit held when many offices click at once."""
+download limit and the link's end held when many offices click at once."""
 
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.integration.shares.helpers import SAME_ORIGIN, download, make_share, token_of
 from tests.integration.shares.test_shares_api import paper
@@ -15,7 +17,7 @@ from tests.integration.webui.test_pages import csrf_of
 from tests.samples import pdf
 from vault import journal
 from vault.db import transaction
-from vault.models import JournalEvent, Share
+from vault.models import JournalEvent, Share, utcnow
 from vault.runtime import Runtime
 
 
@@ -68,7 +70,10 @@ def test_send_a_copy_see_it_listed_and_stop_it(
 
     history = client.get("/historique").text
     assert "Vous avez envoyé une copie marquée de « Carte d&#39;identité »." in history
-    assert "La copie envoyée de « Carte d&#39;identité » a été téléchargée avec le lien." in history
+    assert "Préfecture du Loiret a ouvert le lien vers la copie de « Carte d&#39;identité »." in (
+        history
+    )
+    assert "Préfecture du Loiret a téléchargé la copie de « Carte d&#39;identité »." in history
     assert "Vous avez arrêté un lien vers la copie de « Carte d&#39;identité »." in history
 
 
@@ -150,3 +155,43 @@ def test_concurrent_downloads_never_pass_the_limit(
     assert sorted(statuses) == [200] * 3 + [410] * 7
     with transaction(rt.sessions) as db:
         assert db.scalars(select(Share.downloads)).one() == 3
+
+
+def test_concurrent_downloads_around_the_end_never_pass_it(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """Ten offices click within a second around the link's end: a download asked at or after
+    `expires_at` is refused, one answered before it is served, and the count and the journal
+    hold exactly the downloads served."""
+    created = make_share(client, amina, paper(client, amina))
+    token, share_id = token_of(created), created.json()["id"]
+    end = utcnow() + timedelta(seconds=1)
+    with transaction(rt.sessions) as db:
+        db.execute(update(Share).where(Share.id == share_id).values(expires_at=end))
+    client.cookies.clear()
+
+    def one_office(offset: float) -> tuple[datetime, int, datetime]:
+        time.sleep(max(0.0, (end - utcnow()).total_seconds() + offset))
+        asked = utcnow()
+        status: int = download(client, token).status_code
+        return asked, status, utcnow()
+
+    offsets = [-0.6, -0.45, -0.3, -0.15, -0.05, 0.0, 0.05, 0.15, 0.3, 0.45]
+    with ThreadPoolExecutor(max_workers=len(offsets)) as pool:
+        answers = list(pool.map(one_office, offsets))
+    for asked, status, answered in answers:
+        assert status in (200, 410)
+        if asked >= end:
+            assert status == 410, (asked, end)
+        if answered < end:
+            assert status == 200, (answered, end)
+    served = sum(status == 200 for _asked, status, _answered in answers)
+    assert 0 < served < len(offsets)
+    with transaction(rt.sessions) as db:
+        assert db.get_one(Share, share_id).downloads == served
+        opened = db.scalars(
+            select(JournalEvent).where(
+                JournalEvent.action == "share_opened", JournalEvent.target_id == share_id
+            )
+        ).all()
+        assert len(opened) == served

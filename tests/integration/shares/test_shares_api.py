@@ -91,7 +91,7 @@ def test_the_copy_is_marked_and_counted(
     assert download(anonymous, token).status_code == 410
     with transaction(rt.sessions) as db:
         opened = db.scalars(select(JournalEvent).where(JournalEvent.action == "share_opened"))
-        assert [e.target_id for e in opened] == [document_id]
+        assert [e.target_id for e in opened] == [created.json()["id"]]
 
 
 def test_an_unknown_or_expired_link_says_the_same(

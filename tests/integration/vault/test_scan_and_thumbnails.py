@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -91,9 +92,68 @@ def test_a_single_photo_stays_a_photo_upright_reduced_without_gps(
     exif = cleaned.getexif()
     assert ORIENTATION not in exif
     assert not exif.get_ifd(GPS_INFO)
+    assert "exif" not in cleaned.info
+    assert b"Exif" not in content_of(client, amina, created.json()["id"])
 
 
-def test_a_single_png_is_kept_byte_for_byte(client: TestClient, amina: dict[str, Any]) -> None:
+MAKE = 0x010F
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, data) of each chunk of a PNG, in order."""
+    chunks, at = [], 8
+    while at < len(data):
+        length = int.from_bytes(data[at : at + 4], "big")
+        chunks.append((data[at + 4 : at + 8], data[at + 8 : at + 8 + length]))
+        at += 12 + length
+    return chunks
+
+
+def located_png() -> bytes:
+    """A PNG as a phone or a scanning app may save it: EXIF with a position, text chunks
+    (plain, compressed, international), and a resolution."""
+    picture = Image.new("RGB", (64, 40), "red")
+    picture.paste("blue", (0, 0, 32, 40))
+    exif = Image.Exif()
+    exif[MAKE] = "Téléphone"
+    exif.get_ifd(GPS_INFO).update({1: "N", 2: (47.0, 54.0, 9.0), 3: "E", 4: (1.0, 54.0, 33.0)})
+    text = PngInfo()
+    text.add_text("Author", "Amina Diallo")
+    text.add_text("Comment", "rue des Carmes, Orléans " * 20, zip=True)
+    text.add_itxt("Description", "Carte d'identité", lang="fr", tkey="Description")
+    out = io.BytesIO()
+    picture.save(out, "PNG", pnginfo=text, exif=exif, dpi=(300, 300))
+    return out.getvalue()
+
+
+def test_a_single_png_loses_its_metadata_and_keeps_its_picture(
+    client: TestClient, amina: dict[str, Any]
+) -> None:
+    picture = located_png()
+    sent = [kind for kind, _data in png_chunks(picture)]
+    assert {b"eXIf", b"tEXt", b"zTXt", b"iTXt"} <= set(sent)
+    created = send(client, amina, ("scan.png", picture))
+    assert created.status_code == 201, created.text
+    assert created.json()["content_type"] == "image/png"
+    kept = content_of(client, amina, created.json()["id"])
+    assert created.json()["size"] == len(kept)
+    assert [kind for kind, _data in png_chunks(kept)] == [
+        kind for kind in sent if kind not in (b"eXIf", b"tEXt", b"zTXt", b"iTXt")
+    ]
+    for words in (b"Exif", b"Amina", b"Author", b"Comment", b"Description"):
+        assert words not in kept
+    # The picture itself is kept as it was sent: the same compressed pixels, the same
+    # resolution; nothing is drawn again.
+    assert [d for k, d in png_chunks(kept) if k == b"IDAT"] == [
+        d for k, d in png_chunks(picture) if k == b"IDAT"
+    ]
+    with Image.open(io.BytesIO(kept)) as shown, Image.open(io.BytesIO(picture)) as original:
+        assert shown.tobytes() == original.tobytes()
+        assert round(shown.info["dpi"][0]) == 300
+        assert not shown.getexif()
+
+
+def test_a_plain_png_is_kept_byte_for_byte(client: TestClient, amina: dict[str, Any]) -> None:
     picture = png(64, 40)
     created = send(client, amina, ("scan.png", picture))
     assert created.status_code == 201, created.text

@@ -1,0 +1,78 @@
+"""A session left open on a shared computer by someone who did not say "not my computer": the
+tab holds their device cookie too. What it buys the next person at the keyboard, and how a
+counsellor the person trusts lifts the wait that follows."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.app_fixtures import PASSWORD, admin_headers, professional, sign_up
+from tests.integration.accounts.test_reauthentication import WRONG, journal_actions
+from tests.integration.consent.test_grants import grant, setup
+from tests.integration.webui.test_forms_keep_values import page_sign_in
+from tests.integration.webui.test_pages import SAME_ORIGIN
+from vault.db import transaction
+from vault.models import Throttle
+from vault.runtime import Runtime
+
+
+def api_sign_in(client: TestClient, login: str, password: str = PASSWORD) -> Any:
+    return client.post("/api/v1/session", json={"login": login, "password": password})
+
+
+def test_a_stolen_session_with_the_device_cookie_gets_a_few_more_guesses(
+    client: TestClient, rt: Runtime
+) -> None:
+    """The device's 5 tries first, which leave the person's own sign-in alone, then the
+    account's 5 free ones: past those even the right password waits, in the tab and at the
+    sign-in, and every guess is in the person's history."""
+    rt.settings.throttle_base_delay_seconds = 60
+    amina = sign_up(client, "amina.diallo")
+    csrf = page_sign_in(client, "amina.diallo")
+    assert client.cookies.get("coffre_device")
+
+    def guess(password: str) -> int:
+        form = {"csrf": csrf, "current_password": password}
+        status: int = client.post("/compte/codes", data=form, headers=SAME_ORIGIN).status_code
+        return status
+
+    assert [guess(f"{WRONG} {n}") for n in range(5)] == [401] * 5
+    # Counted on the device alone: the account's count is untouched, the person gets in.
+    assert api_sign_in(client, "amina.diallo").status_code == 201
+    assert [guess(f"{WRONG} {n}") for n in range(5, 11)] == [401] * 6
+    assert guess(PASSWORD) == 429
+    assert api_sign_in(client, "amina.diallo").status_code == 429
+    # The session the person opened at the start is still theirs.
+    assert journal_actions(client, amina["headers"]).count("reauthentication_failed") == 11
+
+
+def test_a_counsellor_with_recover_lifts_the_sign_in_delay(client: TestClient, rt: Runtime) -> None:
+    """The account's wait ends, not the address's: knowing one password buys no more guesses
+    at others. The person sees who lifted it."""
+    rt.settings.throttle_base_delay_seconds = 60
+    amina, claire, org_id = setup(client, rt)
+    bruno = professional(client, admin_headers(client, rt, "second.admin"), org_id, "bruno.roux")
+    grant(client, amina, counsellor_id=claire["id"], scopes=["recover"])
+    grant(client, amina, counsellor_id=bruno["id"], scopes=["view", "upload", "manage"])
+    assert [api_sign_in(client, "amina.diallo", WRONG).status_code for _ in range(6)] == [401] * 6
+    assert api_sign_in(client, "amina.diallo").status_code == 429
+    lift = f"/api/v1/beneficiaries/{amina['user']['id']}/sign-in-delay"
+    assert client.delete(lift, headers=bruno["headers"]).status_code == 404
+    assert api_sign_in(client, "amina.diallo").status_code == 429
+    assert client.delete(lift, headers=claire["headers"]).status_code == 204
+
+    with transaction(rt.sessions) as db:
+        kept = {row.key: row.failures for row in db.scalars(select(Throttle))}
+    assert "login:amina.diallo" not in kept
+    assert kept["addr:testclient"] == 6
+    assert api_sign_in(client, "amina.diallo").status_code == 201
+    lines = client.get("/api/v1/journal", headers=amina["headers"]).json()
+    [cleared] = [line for line in lines if line["action"] == "throttle_cleared"]
+    assert (cleared["actor_id"], cleared["organisation_name"]) == (claire["id"], "CCAS d'Orléans")
+    page_sign_in(client, "amina.diallo")
+    history = client.get("/historique").text
+    assert (
+        "Claire Martin, CCAS d&#39;Orléans, a levé l&#39;attente après des erreurs de mot de passe."
+        in history
+    )
