@@ -9,7 +9,6 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import PurePath
 
 import anyio.to_thread
 from fastapi import Request
@@ -155,8 +154,6 @@ def _store_photos(rt: Runtime, plan: UploadPlan, form: ReceivedForm) -> StoredUp
     if len(photos) == 1 and photos[0].content_type == KEPT_AS_IS:
         return store_upload(rt, plan, [photos[0].content])
     made = previews.photos_as_one_file(rt.settings, [p.content for p in photos])
-    if len(photos) > 1 and form.filename:
-        form.filename = PurePath(form.filename).stem + ".pdf"
     return store_upload(rt, plan, [made])
 
 
