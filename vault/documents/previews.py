@@ -35,6 +35,7 @@ from vault.runtime import Runtime
 
 THUMBNAIL = "thumbnail"
 THUMBNAIL_TYPE = "image/jpeg"
+THUMBNAIL_NAME = "vignette.jpg"
 JPEG_START = b"\xff\xd8\xff"
 # Thumbnails are drawn from papers up to this size, read back whole: larger ones keep the icon.
 THUMBNAIL_SOURCE_MAX = 32 * 1024 * 1024

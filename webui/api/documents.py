@@ -2,19 +2,20 @@
 
 from collections.abc import Iterator
 from itertools import chain
-from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import StreamingResponse
 
 from vault.accounts import vault_of
 from vault.documents import previews, service
+from vault.documents.filenames import download_name
 from vault.errors import NotFoundError
 from vault.expiry import rule_of
 from vault.models import Person
 from vault.policy import NOT_FOUND_VAULT
 from webui.api.schemas import DocumentOut, DocumentPatch, ErrorOut
 from webui.deps import ApiUser, DbSession, RuntimeDep
+from webui.served import served_headers
 from webui.uploads import receive_form, record_document, thumbnail_if_possible
 
 router = APIRouter(tags=["documents"])
@@ -173,7 +174,9 @@ def document_thumbnail(
 
 def thumbnail_response(picture: bytes) -> Response:
     return Response(
-        picture, media_type=previews.THUMBNAIL_TYPE, headers={"Cache-Control": "no-store"}
+        picture,
+        media_type=previews.THUMBNAIL_TYPE,
+        headers=served_headers("inline", previews.THUMBNAIL_NAME),
     )
 
 
@@ -183,13 +186,9 @@ def content_response(
     """Start streaming only once the first piece has been authenticated, so a broken key chain
     or header gives an error status instead of a cut-off file."""
     first = next(chunks, b"")
-    name = view.filename or "document"
+    name = download_name(view.filename, view.content_type)
     return StreamingResponse(
         chain([first], chunks),
         media_type=view.content_type,
-        headers={
-            "Content-Length": str(view.size),
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "no-store",
-        },
+        headers={"Content-Length": str(view.size), **served_headers(disposition, name)},
     )
