@@ -62,6 +62,11 @@ class DamagedFileError(VaultError):
     """The file starts like a PDF, JPEG or PNG but is cut short or broken."""
 
 
+class RefusedContentError(VaultError):
+    """The file is a PDF that opens, but holds what coffre does not keep: a password, a
+    program, other files (vault/documents/format_checks.py)."""
+
+
 class LockedError(VaultError):
     """Held after a password reset made with a counsellor: closed until the waiting period ends
     or the person enters one of their own recovery codes."""

@@ -15,6 +15,7 @@ from fastapi import Request
 
 from vault.db import transaction
 from vault.documents import previews
+from vault.documents.content_check import read_checked, store_checked
 from vault.documents.inspection import too_large
 from vault.documents.service import (
     DocumentFields,
@@ -25,7 +26,6 @@ from vault.documents.service import (
     discard_upload,
     inspect_upload,
     plan_upload,
-    store_inspected,
     store_upload,
 )
 from vault.errors import N_, FileTooLargeError, InvalidInputError, VaultError
@@ -132,17 +132,18 @@ async def receive_form(
 
 def _take_file(rt: Runtime, plan: UploadPlan, chunks: Iterator[bytes], form: ReceivedForm) -> None:
     """In a worker thread: a PDF streams into the vault; a photo is kept for later. Each is
-    recognised by its content before anything else is done with it."""
+    recognised by its content before anything else is done with it, and opened by its format's
+    library as it streams (content_check)."""
     upload = inspect_upload(rt, plan, chunks)
     content_type = upload.content_type()
     if form.stored is not None or (content_type == PDF and form.photos):
         raise InvalidInputError(MIXED, field="file")
     if content_type == PDF:
-        form.stored = store_inspected(rt, plan, upload)
+        form.stored = store_checked(rt, plan, upload)
         return
     if len(form.photos) >= previews.MAX_PHOTOS:
         raise InvalidInputError(TOO_MANY_PHOTOS, field="file", max=previews.MAX_PHOTOS)
-    form.photos.append(Photo(content_type, b"".join(upload)))
+    form.photos.append(Photo(content_type, read_checked(rt.settings, upload)))
     limit = rt.settings.max_upload_bytes
     if sum(len(p.content) for p in form.photos) > min(limit, plan.free_bytes):
         raise plan.over_quota() if plan.free_bytes < limit else too_large(limit)

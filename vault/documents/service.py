@@ -128,8 +128,14 @@ def inspect_upload(rt: Runtime, plan: UploadPlan, chunks: Iterable[bytes]) -> In
     return InspectedUpload(chunks, rt.settings.max_upload_bytes)
 
 
-def store_inspected(rt: Runtime, plan: UploadPlan, upload: InspectedUpload) -> StoredUpload:
-    """store_upload for bytes whose inspection has begun (their type may already be known)."""
+def store_inspected(
+    rt: Runtime,
+    plan: UploadPlan,
+    upload: InspectedUpload,
+    chunks: Iterable[bytes] | None = None,
+) -> StoredUpload:
+    """store_upload for bytes whose inspection has begun (their type may already be known);
+    `chunks`: the upload's bytes after another step on their way (content_check)."""
     content_type = upload.content_type()
     document_id = str(uuid.uuid4())
     blob = store_blob(
@@ -137,7 +143,7 @@ def store_inspected(rt: Runtime, plan: UploadPlan, upload: InspectedUpload) -> S
         BlobOwner(plan.owner_id, plan.user_key, plan.user_key_version),
         document_id,
         ORIGINAL,
-        upload,
+        upload if chunks is None else chunks,
     )
     return StoredUpload(plan=plan, document_id=document_id, blob=blob, content_type=content_type)
 

@@ -38,14 +38,17 @@ def resolve_vault_id(db: DbSession, person: Person, vault_id: str) -> str:
         413: {
             "model": ErrorOut,
             "description": "Larger than the instance allows, or than the room left in the "
-            "person's vault (the message says how much is left), or a photo of more than 50 "
-            "megapixels; nothing is stored.",
+            "person's vault (the message says how much is left), a picture of more pixels "
+            "(COFFRE_MAX_IMAGE_PIXELS), or a PDF of more pages (COFFRE_MAX_PDF_PAGES) than the "
+            "instance allows; nothing is stored.",
         },
         415: {"model": ErrorOut, "description": "Not a JPEG, PNG or PDF; nothing is stored."},
         422: {
             "model": ErrorOut,
-            "description": "A field is wrong, a PDF comes with other files, more than 30 photos, "
-            "or a photo cannot be read; nothing is stored.",
+            "description": "A field is wrong, the form is cut short (no closing boundary), a PDF "
+            "comes with other files, more than 30 photos, a file is cut short or its format's "
+            "library cannot read it, or a PDF needs a password, holds JavaScript, a launch "
+            "action or attached files (the message says which); nothing is stored.",
         },
     },
     openapi_extra={
