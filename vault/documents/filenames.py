@@ -2,8 +2,8 @@
 
 It is the person's own name for it, given by their browser or their software, so it is only
 a label: never a path, never a way to disguise the file. Control characters and invisible
-format characters go (the bidi overrides, isolates and marks among them, which could show
-« facture‮fdp.exe » as « facture.pdf »), and the extension is the one of the type the content
+format characters go (the bidi overrides, isolates and marks among them: « facture », U+202E,
+« fdp.exe » reads « factureexe.pdf »), and the extension is the one of the type the content
 was recognised as, whatever the name said (« x.pdf » holding a PNG is « x.png »)."""
 
 import re
