@@ -46,11 +46,11 @@ from bench.signin import Server, coffre_server, free_port, peak_rss_kib, running
 from bench.storage_path import REGION, crc, s3_server
 from storage.factory import make_s3_client
 from storage.s3 import READ_SIZE, ensure_bucket
+from tests.samples import pdf_shell
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 PASSWORD = "bench password 123456"  # noqa: S105 - a throwaway account in a temporary folder
-PDF_HEAD, PDF_TAIL = b"%PDF-1.7\n", b"\n%%EOF\n"
 SEND_PIECE = MIB  # the client hands the body to httpx by the MiB, never copied whole
 
 UP_COFFRE = "up    coffre: POST /api/v1/vaults/me/documents (multipart)"
@@ -126,8 +126,10 @@ class Paper:
 
 
 def random_pdf(size: int) -> bytes:
-    """`size` bytes that pass coffre's checks as a PDF (first and last bytes), random between."""
-    return PDF_HEAD + os.urandom(size - len(PDF_HEAD) - len(PDF_TAIL)) + PDF_TAIL
+    """About `size` bytes of a valid one-page PDF (pypdf opens it before it is kept): a scan
+    whose pixels are random."""
+    head, tail = pdf_shell(size)
+    return head + os.urandom(size) + tail
 
 
 def form(data: bytes) -> tuple[Callable[[], Iterator[bytes]], dict[str, str]]:

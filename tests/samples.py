@@ -3,6 +3,7 @@
 import io
 import os
 import zlib
+from collections.abc import Iterator
 
 from PIL import Image
 
@@ -32,6 +33,48 @@ def pdf(marker: str = "", padding: int = 0) -> bytes:
         xref,
     )
     return out
+
+
+SCAN_WIDTH = 1024
+
+
+def pdf_shell(picture_bytes: int) -> tuple[bytes, bytes]:
+    """What goes before and after `picture_bytes` bytes of a grey picture to make them a
+    one-page PDF, as a scan is: the caller sends the picture's bytes in between, as it likes
+    (random ones make a big file that never needs to be held whole)."""
+    drawing = b"q 612 0 0 792 0 0 cm /Scan Do Q"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /XObject << /Scan 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(drawing) + drawing + b"\nendstream",
+    ]
+    head = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(head))
+        head += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    offsets.append(len(head))
+    head += (
+        b"5 0 obj\n<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace "
+        b"/DeviceGray /BitsPerComponent 8 /Length %d >>\nstream\n"
+        % (SCAN_WIDTH, max(1, picture_bytes // SCAN_WIDTH), picture_bytes)
+    )
+    xref = len(head) + picture_bytes + len(b"\nendstream\nendobj\n")
+    tail = b"\nendstream\nendobj\nxref\n0 6\n0000000000 65535 f \n"
+    tail += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    tail += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return head, tail
+
+
+def large_pdf(picture_bytes: int, piece: int = 1024 * 1024) -> Iterator[bytes]:
+    """A valid PDF of a little more than `picture_bytes`, by pieces of random bytes."""
+    head, tail = pdf_shell(picture_bytes)
+    yield head
+    for start in range(0, picture_bytes, piece):
+        yield os.urandom(min(piece, picture_bytes - start))
+    yield tail
 
 
 def png(width: int = 4, height: int = 4) -> bytes:

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # hostile file cannot stall or exhaust the server.
     preview_timeout_seconds: float = 10.0
     preview_memory_mib: int = 512
+    # Every file is opened by its format's library in that process before its paper is kept:
+    # a picture of more pixels, or a PDF of more pages, is refused.
+    max_image_pixels: int = Field(default=50_000_000, ge=1)
+    max_pdf_pages: int = Field(default=500, ge=1)
     # An upload to S3 goes up in parts of this size, this many at once, while the next part is
     # received and encrypted: each upload holds about (parts in flight + 1) x part size. Uploads
     # are encrypted, and downloads read and decrypted, this far ahead of the next step.

@@ -73,6 +73,11 @@ class UnreadableError(VaultError):
         self.document_id = document_id
 
 
+class RefusedContentError(VaultError):
+    """The file is a PDF that opens, but holds what coffre does not keep: a password, a
+    program, other files (vault/documents/format_checks.py)."""
+
+
 class LockedError(VaultError):
     """Held after a password reset made with a counsellor: closed until the waiting period ends
     or the person enters one of their own recovery codes."""

@@ -9,6 +9,7 @@ from vault.export.service import journal_csv, members, prepare_export
 from vault.models import Person
 from vault.runtime import Runtime
 from webui.pages.history_words import sentence
+from webui.served import served_headers
 
 
 def export_response(db: Session, rt: Runtime, person: Person, vault_id: str) -> StreamingResponse:
@@ -19,8 +20,5 @@ def export_response(db: Session, rt: Runtime, person: Person, vault_id: str) -> 
     return StreamingResponse(
         zip_stream(members(rt, export, journal)),
         media_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{export.filename}"',
-            "Cache-Control": "no-store",
-        },
+        headers=served_headers("attachment", export.filename),
     )

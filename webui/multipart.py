@@ -65,6 +65,8 @@ class MultipartReader:
         self._headers: dict[bytes, bytes] = {}
         self._parts = 0
         self._ended = False
+        # Set by the closing boundary: a body that stops before it is not a whole form.
+        self._complete = False
         self._parser = MultipartParser(
             boundary,
             {
@@ -78,6 +80,7 @@ class MultipartReader:
                     ("data", bytes(data[start:end]))
                 ),
                 "on_part_end": lambda: self._events.append(("end", b"")),
+                "on_end": self._on_end,
             },
             max_size=max_body,
         )
@@ -85,6 +88,9 @@ class MultipartReader:
     def _on_part_begin(self) -> None:
         self._headers = {}
         self._parts += 1
+
+    def _on_end(self) -> None:
+        self._complete = True
 
     def _on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_field = bytes(data[start:end]).lower()
@@ -105,7 +111,10 @@ class MultipartReader:
             chunk = await self._stream.__anext__()
         except StopAsyncIteration:
             self._ended = True
-            self._parser.finalize()
+            # The parser takes a body cut anywhere as ended there: its last part would be kept
+            # as if whole, less the bytes held back in case a boundary followed.
+            if not self._complete:
+                raise _bad_form() from None
             return True
         self._received += len(chunk)
         try:

@@ -9,13 +9,13 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import PurePath
 
 import anyio.to_thread
 from fastapi import Request
 
 from vault.db import transaction
 from vault.documents import previews
+from vault.documents.content_check import read_checked, store_checked
 from vault.documents.inspection import too_large
 from vault.documents.png_metadata import without_metadata
 from vault.documents.service import (
@@ -27,7 +27,6 @@ from vault.documents.service import (
     discard_upload,
     inspect_upload,
     plan_upload,
-    store_inspected,
     store_upload,
 )
 from vault.errors import N_, FileTooLargeError, InvalidInputError, VaultError
@@ -135,17 +134,18 @@ async def receive_form(
 
 def _take_file(rt: Runtime, plan: UploadPlan, chunks: Iterator[bytes], form: ReceivedForm) -> None:
     """In a worker thread: a PDF streams into the vault; a photo is kept for later. Each is
-    recognised by its content before anything else is done with it."""
+    recognised by its content before anything else is done with it, and opened by its format's
+    library as it streams (content_check)."""
     upload = inspect_upload(rt, plan, chunks)
     content_type = upload.content_type()
     if form.stored is not None or (content_type == PDF and form.photos):
         raise InvalidInputError(MIXED, field="file")
     if content_type == PDF:
-        form.stored = store_inspected(rt, plan, upload)
+        form.stored = store_checked(rt, plan, upload)
         return
     if len(form.photos) >= previews.MAX_PHOTOS:
         raise InvalidInputError(TOO_MANY_PHOTOS, field="file", max=previews.MAX_PHOTOS)
-    form.photos.append(Photo(content_type, b"".join(upload)))
+    form.photos.append(Photo(content_type, read_checked(rt.settings, upload)))
     limit = rt.settings.max_upload_bytes
     if sum(len(p.content) for p in form.photos) > min(limit, plan.free_bytes):
         raise plan.over_quota() if plan.free_bytes < limit else too_large(limit)
@@ -157,8 +157,6 @@ def _store_photos(rt: Runtime, plan: UploadPlan, form: ReceivedForm) -> StoredUp
     if len(photos) == 1 and photos[0].content_type == KEPT_AS_IS:
         return store_upload(rt, plan, [without_metadata(photos[0].content)])
     made = previews.photos_as_one_file(rt.settings, [p.content for p in photos])
-    if len(photos) > 1 and form.filename:
-        form.filename = PurePath(form.filename).stem + ".pdf"
     return store_upload(rt, plan, [made])
 
 

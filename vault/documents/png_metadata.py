@@ -3,7 +3,7 @@ may say about the person, the device or the place. Its chunks are copied one by 
 only those that draw the picture; EXIF (a GPS position, the phone), text, comments, times and
 any chunk we do not know stay behind. Nothing is decoded: the pixels kept are the bytes sent."""
 
-from vault.documents.previews import UNREADABLE_PHOTO
+from vault.documents.content_check import PICTURE_UNREADABLE
 from vault.errors import DamagedFileError
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -32,15 +32,15 @@ def without_metadata(data: bytes) -> bytes:
     """The PNG with only its picture chunks, each byte for byte; DamagedFileError when its
     chunks do not add up."""
     if not data.startswith(SIGNATURE):
-        raise DamagedFileError(UNREADABLE_PHOTO, field="file")
+        raise DamagedFileError(PICTURE_UNREADABLE, field="file")
     kept, at = [SIGNATURE], len(SIGNATURE)
     while True:
         if at + _FRAME > len(data):
-            raise DamagedFileError(UNREADABLE_PHOTO, field="file")
+            raise DamagedFileError(PICTURE_UNREADABLE, field="file")
         end = at + _FRAME + int.from_bytes(data[at : at + 4], "big")
         kind = data[at + 4 : at + 8]
         if end > len(data):
-            raise DamagedFileError(UNREADABLE_PHOTO, field="file")
+            raise DamagedFileError(PICTURE_UNREADABLE, field="file")
         if kind in PICTURE_CHUNKS:
             kept.append(data[at:end])
         if kind == b"IEND":

@@ -1,24 +1,31 @@
 """The separate process that opens pictures and PDFs: a hostile file can only crash, exhaust or
 stall this process, never the server. Its limits are set before any image library is loaded.
 
-    python -m vault.documents.preview_worker JOB MEMORY_MIB CPU_SECONDS SIZE [SIZE...]
+    python -m vault.documents.preview_worker JOB MEMORY_MIB CPU_SECONDS MAX_PIXELS MAX_PAGES
+        [SIZE...]
 
 reads the parts (their sizes given in order) concatenated on stdin, writes the result on stdout.
 Jobs:
+  check      one file, read until stdin ends (sent while it is uploaded): does its format's
+             library take it? (format_checks); nothing written, the exit status is the verdict
   photos     one picture: the same picture as a JPEG cleaned (upright, at most 2000 px, no
              metadata); several: one PDF, one page per picture in their order
   thumbnail  a small JPEG of one picture or of the first page of one PDF
-Exit status: 0 done, 3 a picture has too many pixels, any other: could not be done.
+Exit status: 0 done, 3 a picture has too many pixels, the other verdicts of format_checks for
+`check`, any other: could not be done.
 
-Only the standard library and the image libraries are imported here (no coffre module): this
-process gets no settings, no keys and no database.
+Only the standard library, the image libraries and format_checks (which keeps to the same
+rule) are imported here, no other coffre module: this process gets no settings, no keys and no
+database.
 """
 
 import io
 import resource
 import sys
 import warnings
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
+
+from vault.documents import format_checks
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -29,14 +36,15 @@ PHOTO_QUALITY = 85
 PHOTO_DPI = 200
 THUMBNAIL_LONG_SIDE = 240
 THUMBNAIL_QUALITY = 80
-# About 50 megapixels: beyond what phones take; each decoded picture stays well under the limit.
-MAX_PIXELS = 50_000_000
-TOO_MANY_PIXELS = 3
+TOO_MANY_PIXELS = format_checks.TOO_MANY_PIXELS
+READ_SIZE = 1024 * 1024
 
 
 def main(argv: list[str]) -> int:
-    job, memory_mib, cpu_seconds, *sizes = argv
+    job, memory_mib, cpu_seconds, max_pixels, max_pages, *sizes = argv
     limit_self(int(memory_mib), int(cpu_seconds))
+    if job == "check":
+        return check(received(), int(max_pixels), int(max_pages))
     data = sys.stdin.buffer.read()
     parts, start = [], 0
     for size in map(int, sizes):
@@ -45,14 +53,43 @@ def main(argv: list[str]) -> int:
     del data  # each byte held once, whatever the number of photos
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    limit_pixels(int(max_pixels))
     try:
         result = photos(parts) if job == "photos" else thumbnail(parts[0])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return TOO_MANY_PIXELS
     sys.stdout.buffer.write(result)
     return 0
+
+
+def received() -> IO[bytes]:
+    """Everything sent on stdin, held once: a BytesIO grows in place, and the libraries read
+    it as a file, without a copy."""
+    held = io.BytesIO()
+    while piece := sys.stdin.buffer.read(READ_SIZE):
+        held.write(piece)
+    held.seek(0)
+    return held
+
+
+def check(held: IO[bytes], max_pixels: int, max_pages: int) -> int:
+    from PIL import Image
+
+    limit_pixels(max_pixels)
+    try:
+        return format_checks.verdict(held, max_pages)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return TOO_MANY_PIXELS
+    except Exception:  # whatever the library says of a file it cannot read, it is refused
+        return format_checks.UNREADABLE
+
+
+def limit_pixels(max_pixels: int) -> None:
+    """Pillow warns beyond its limit (and only fails beyond twice as much): here, both fail."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
 
 
 def limit_self(memory_mib: int, cpu_seconds: int) -> None:

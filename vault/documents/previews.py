@@ -8,20 +8,18 @@ they treat the original. A paper that cannot be drawn simply has none.
 
 import logging
 import subprocess
-import sys
 from collections.abc import Iterable
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import vault
 from keys.errors import IntegrityError
 from storage.base import BlobNotFoundError
 from vault import journal
 from vault.config import Settings
 from vault.db import transaction
 from vault.documents import preview_worker
+from vault.documents.content_check import PICTURE_TOO_BIG, PICTURE_UNREADABLE
 from vault.documents.service import (
     ORIGINAL,
     BlobOwner,
@@ -30,6 +28,7 @@ from vault.documents.service import (
     note_use,
     store_blob,
 )
+from vault.documents.worker_process import ENVIRONMENT, worker_command
 from vault.errors import N_, DamagedFileError, FileTooLargeError, NotFoundError
 from vault.models import Blob, Document, Person, Vault, utcnow
 from vault.policy import Action, require_document
@@ -37,16 +36,14 @@ from vault.runtime import Runtime
 
 THUMBNAIL = "thumbnail"
 THUMBNAIL_TYPE = "image/jpeg"
+THUMBNAIL_NAME = "vignette.jpg"
 JPEG_START = b"\xff\xd8\xff"
 # Thumbnails are drawn from papers up to this size, read back whole: larger ones keep the icon.
 THUMBNAIL_SOURCE_MAX = 32 * 1024 * 1024
 MAX_PHOTOS = 30
 
 NO_THUMBNAIL = N_("Ce papier n'a pas de vignette.")
-TOO_MANY_PIXELS = N_("Une photo est trop grande. Envoyez une photo plus petite.")
-UNREADABLE_PHOTO = N_("Une photo n'a pas pu être lue. Essayez de l'envoyer à nouveau.")
 
-_ROOT = Path(vault.__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 
@@ -61,23 +58,16 @@ class PreviewFailedError(Exception):
 def run_worker(settings: Settings, job: str, parts: list[bytes]) -> bytes:
     """Run one job of preview_worker on the parts; its environment holds nothing of ours (no
     settings, no secrets), only where to find the worker's code."""
-    cpu_seconds = int(settings.preview_timeout_seconds) + 1
-    command = [
-        sys.executable,
-        "-m",
-        "vault.documents.preview_worker",
-        job,
-        str(settings.preview_memory_mib),
-        str(cpu_seconds),
-        *(str(len(part)) for part in parts),
-    ]
+    command = worker_command(
+        settings, job, settings.preview_memory_mib, (len(part) for part in parts)
+    )
     try:
         done = subprocess.run(  # noqa: S603 (our own interpreter and module, fixed arguments)
             command,
             input=b"".join(parts),
             capture_output=True,
             timeout=settings.preview_timeout_seconds,
-            env={"PYTHONPATH": str(_ROOT)},
+            env=ENVIRONMENT,
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
@@ -96,8 +86,8 @@ def photos_as_one_file(settings: Settings, photos: list[bytes]) -> bytes:
         return run_worker(settings, "photos", photos)
     except PreviewFailedError as exc:
         if exc.too_many_pixels:
-            raise FileTooLargeError(TOO_MANY_PIXELS, field="file") from exc
-        raise DamagedFileError(UNREADABLE_PHOTO, field="file") from exc
+            raise FileTooLargeError(PICTURE_TOO_BIG, field="file") from exc
+        raise DamagedFileError(PICTURE_UNREADABLE, field="file") from exc
 
 
 def add_thumbnail(rt: Runtime, document_id: str) -> bool:

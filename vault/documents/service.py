@@ -11,7 +11,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from pathlib import PurePosixPath, PureWindowsPath
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import NoResultFound
@@ -26,6 +25,7 @@ from storage.readahead import ReadAhead
 from vault import hold, journal, quota, reminders
 from vault.config import MiB
 from vault.documents.categories import CATEGORIES
+from vault.documents.filenames import kept_name
 from vault.documents.inspection import InspectedUpload
 from vault.documents.unreadable import Problem, decrypted, logged
 from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError, UnreadableError
@@ -135,8 +135,14 @@ def inspect_upload(rt: Runtime, plan: UploadPlan, chunks: Iterable[bytes]) -> In
     return InspectedUpload(chunks, rt.settings.max_upload_bytes)
 
 
-def store_inspected(rt: Runtime, plan: UploadPlan, upload: InspectedUpload) -> StoredUpload:
-    """store_upload for bytes whose inspection has begun (their type may already be known)."""
+def store_inspected(
+    rt: Runtime,
+    plan: UploadPlan,
+    upload: InspectedUpload,
+    chunks: Iterable[bytes] | None = None,
+) -> StoredUpload:
+    """store_upload for bytes whose inspection has begun (their type may already be known);
+    `chunks`: the upload's bytes after another step on their way (content_check)."""
     content_type = upload.content_type()
     document_id = str(uuid.uuid4())
     blob = store_blob(
@@ -144,7 +150,7 @@ def store_inspected(rt: Runtime, plan: UploadPlan, upload: InspectedUpload) -> S
         BlobOwner(plan.owner_id, plan.user_key, plan.user_key_version),
         document_id,
         ORIGINAL,
-        upload,
+        upload if chunks is None else chunks,
     )
     return StoredUpload(plan=plan, document_id=document_id, blob=blob, content_type=content_type)
 
@@ -233,15 +239,7 @@ def clean_fields(fields: DocumentFields) -> DocumentFields:
         raise InvalidInputError(
             "Le nom doit faire moins de %(max)s caractères.", field="title", max=MAX_TITLE
         )
-    return DocumentFields(title, fields.category, fields.expires_on, safe_filename(fields.filename))
-
-
-def safe_filename(name: str | None) -> str | None:
-    """Keep only the last part of a client-given name: never a path."""
-    if not name:
-        return None
-    base = PureWindowsPath(PurePosixPath(name).name).name.replace("\x00", "").strip()
-    return base[:255] or None
+    return DocumentFields(title, fields.category, fields.expires_on, fields.filename)
 
 
 def create_document(
@@ -250,7 +248,7 @@ def create_document(
     """Record an upload already stored; the caller's commit makes it visible."""
     plan = stored.plan
     access = require_vault(db, rt.settings, actor, plan.vault_id, Action.UPLOAD)
-    fields = clean_fields(fields)
+    fields = clean_fields(replace(fields, filename=kept_name(fields.filename, stored.content_type)))
     # Counted again under the vault's lock: two uploads that each fit alone may not both fit.
     quota.lock_vault(db, plan.vault_id)
     free = quota.free_bytes(db, rt.settings, plan.owner_id)

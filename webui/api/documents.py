@@ -3,7 +3,6 @@
 from collections.abc import Iterator
 from itertools import chain
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import StreamingResponse
@@ -11,12 +10,14 @@ from fastapi.responses import StreamingResponse
 from vault.accounts import vault_of
 from vault.documents import previews, reports, service
 from vault.documents.categories import Category
+from vault.documents.filenames import download_name
 from vault.errors import NotFoundError
 from vault.expiry import rule_of
 from vault.models import Person
 from vault.policy import NOT_FOUND_VAULT
 from webui.api.schemas import DocumentOut, DocumentPatch, ErrorOut
 from webui.deps import ApiUser, DbSession, RuntimeDep
+from webui.served import served_headers
 from webui.uploads import receive_form, record_document, thumbnail_if_possible
 
 router = APIRouter(tags=["documents"])
@@ -91,14 +92,17 @@ UPLOAD_FORM = {
         413: {
             "model": ErrorOut,
             "description": "Larger than the instance allows, or than the room left in the "
-            "person's vault (the message says how much is left), or a photo of more than 50 "
-            "megapixels; nothing is stored.",
+            "person's vault (the message says how much is left), a picture of more pixels "
+            "(COFFRE_MAX_IMAGE_PIXELS), or a PDF of more pages (COFFRE_MAX_PDF_PAGES) than the "
+            "instance allows; nothing is stored.",
         },
         415: {"model": ErrorOut, "description": "Not a JPEG, PNG or PDF; nothing is stored."},
         422: {
             "model": ErrorOut,
-            "description": "A field is wrong, a PDF comes with other files, more than 30 photos, "
-            "or a photo cannot be read; nothing is stored.",
+            "description": "A field is wrong, the form is cut short (no closing boundary), a PDF "
+            "comes with other files, more than 30 photos, a file is cut short or its format's "
+            "library cannot read it, or a PDF needs a password, holds JavaScript, a launch "
+            "action or attached files (the message says which); nothing is stored.",
         },
     },
     openapi_extra={"requestBody": UPLOAD_FORM},
@@ -230,7 +234,9 @@ def document_thumbnail(
 
 def thumbnail_response(picture: bytes) -> Response:
     return Response(
-        picture, media_type=previews.THUMBNAIL_TYPE, headers={"Cache-Control": "no-store"}
+        picture,
+        media_type=previews.THUMBNAIL_TYPE,
+        headers=served_headers("inline", previews.THUMBNAIL_NAME),
     )
 
 
@@ -240,13 +246,9 @@ def content_response(
     """Start streaming only once the first piece has been authenticated, so a broken key chain
     or header gives an error status instead of a cut-off file."""
     first = next(chunks, b"")
-    name = view.filename or "document"
+    name = download_name(view.filename, view.content_type)
     return StreamingResponse(
         chain([first], chunks),
         media_type=view.content_type,
-        headers={
-            "Content-Length": str(view.size),
-            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "no-store",
-        },
+        headers={"Content-Length": str(view.size), **served_headers(disposition, name)},
     )

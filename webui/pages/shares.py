@@ -18,6 +18,7 @@ from webui.api.shares import link_of, make_link
 from webui.deps import PAGE_CSRF, DbSession, RuntimeDep, SignedInPage, attempt, client_address
 from webui.pages.common import anonymous_form, redirect
 from webui.pages.render import page
+from webui.served import served_headers
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
@@ -203,9 +204,7 @@ def office_copy(
         media_type=copy.content_type,
         headers={
             "Content-Length": str(copy.size),
-            "Content-Disposition": f'attachment; filename="{copy.filename}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
+            **served_headers("attachment", copy.filename),
         },
     )
 

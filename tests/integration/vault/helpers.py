@@ -2,9 +2,12 @@
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from vault.config import Settings
 from vault.db import transaction
+from vault.documents import previews
 from vault.models import Blob, Document
 from vault.runtime import Runtime
 
@@ -30,3 +33,14 @@ def blob_of(rt: Runtime, document_id: str) -> Blob:
 
 def headers_of(who: dict[str, Any]) -> dict[str, str]:
     return dict(who["headers"])
+
+
+def thumbnails_drawn_with(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> None:
+    """Thumbnails are drawn with these settings (too little memory, too little time): only
+    the drawing fails, not the check every file gets before it is kept."""
+    draw = previews.run_worker
+
+    def run_worker(settings: Settings, job: str, parts: list[bytes]) -> bytes:
+        return draw(settings.model_copy(update=changes), job, parts)
+
+    monkeypatch.setattr(previews, "run_worker", run_worker)

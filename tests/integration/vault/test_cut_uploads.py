@@ -3,7 +3,6 @@ flight): cut at any point, by the person's connection, the store or the encrypti
 no stored object, no hidden S3 part and no row."""
 
 import contextlib
-import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
@@ -20,6 +19,7 @@ from keys.format import encrypt_blob
 from storage import BlobStore, BlobStoreError, S3BlobStore
 from tests.integration.storage.test_blob_store import PartFails
 from tests.integration.vault.helpers import counts
+from tests.samples import large_pdf
 from vault.documents import service
 from vault.runtime import Runtime
 
@@ -32,10 +32,10 @@ def form(size: int = PAPER) -> bytes:
     head = (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="category"\r\n\r\nidentity\r\n'
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="long.pdf"\r\n'
-        "Content-Type: application/pdf\r\n\r\n%PDF-1.7\n"
+        "Content-Type: application/pdf\r\n\r\n"
     ).encode()
-    tail = f"\n%%EOF\r\n--{BOUNDARY}--\r\n".encode()
-    return head + os.urandom(size) + tail
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    return head + b"".join(large_pdf(size)) + tail
 
 
 def nothing_left(rt: Runtime, request: pytest.FixtureRequest) -> None:
@@ -113,7 +113,7 @@ def test_a_person_who_goes_away_leaves_nothing(
     # The same form, sent whole, goes through: the cut was the only problem.
     whole = post(app, amina["token"], body)
     assert whole[0]["status"] == 201, whole
-    assert counts(rt)[:2] == (1, 1)
+    assert counts(rt)[0] == 1
 
 
 class FailsMidway:

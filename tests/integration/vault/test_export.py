@@ -52,8 +52,9 @@ def test_every_paper_byte_for_byte_with_manifest_and_journal(
     archive = archive_of(answer)
     assert answer.headers["content-type"] == "application/zip"
     assert answer.headers["cache-control"] == "no-store"
+    name = f"coffre-{utcnow().date().isoformat()}.zip"
     assert answer.headers["content-disposition"] == (
-        f'attachment; filename="coffre-{utcnow().date().isoformat()}.zip"'
+        f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
     )
     assert archive.testzip() is None
     names = archive.namelist()

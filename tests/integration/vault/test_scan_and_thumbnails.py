@@ -12,7 +12,7 @@ from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tests.integration.vault.helpers import counts
+from tests.integration.vault.helpers import counts, thumbnails_drawn_with
 from tests.samples import GPS_INFO, ORIENTATION, jpeg, pdf, phone_photo, png
 from vault.db import transaction
 from vault.documents.bin import erase_expired
@@ -244,14 +244,15 @@ def test_someone_else_gets_404_for_a_thumbnail(
     assert thumbnail(client, bruno, document_id).status_code == 404
 
 
-def test_a_pdf_that_breaks_the_drawing_is_kept_without_thumbnail(
-    client: TestClient, rt: Runtime, amina: dict[str, Any]
+def test_a_paper_whose_drawing_fails_is_kept_without_thumbnail(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    hostile = b"%PDF-1.7\n" + b"\x00\xff garbage that is no PDF at all " * 500 + b"\n%%EOF\n"
-    created = send(client, amina, ("piege.pdf", hostile))
+    thumbnails_drawn_with(monkeypatch, preview_memory_mib=8)
+    paper = pdf("sans vignette")
+    created = send(client, amina, ("avis.pdf", paper))
     assert created.status_code == 201, created.text
     document_id = created.json()["id"]
-    assert content_of(client, amina, document_id) == hostile
+    assert content_of(client, amina, document_id) == paper
     assert thumbnails(rt, document_id) == []
     assert thumbnail(client, amina, document_id).status_code == 404
 
@@ -259,7 +260,7 @@ def test_a_pdf_that_breaks_the_drawing_is_kept_without_thumbnail(
 def test_a_worker_out_of_time_leaves_no_thumbnail(
     client: TestClient, rt: Runtime, amina: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(rt.settings, "preview_timeout_seconds", 0.001)
+    thumbnails_drawn_with(monkeypatch, preview_timeout_seconds=0.001)
     created = send(client, amina, ("avis.pdf", pdf("lent")))
     assert created.status_code == 201, created.text
     assert thumbnails(rt, created.json()["id"]) == []

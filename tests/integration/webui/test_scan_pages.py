@@ -3,9 +3,10 @@ the list shows each paper's thumbnail, or the icon when it has none."""
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.integration.vault.helpers import counts
+from tests.integration.vault.helpers import counts, thumbnails_drawn_with
 from tests.integration.webui.test_pages import SAME_ORIGIN, signed_up
 from tests.samples import pdf, phone_photo
 from vault.runtime import Runtime
@@ -50,10 +51,12 @@ def test_two_photos_make_one_paper_shown_with_its_thumbnail(
     assert counts(rt) == (1, 2, 2)
 
 
-def test_a_paper_without_thumbnail_keeps_the_icon(client: TestClient) -> None:
+def test_a_paper_without_thumbnail_keeps_the_icon(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     csrf = signed_up(client)
-    broken = b"%PDF-1.7\n" + b"not really a PDF " * 100 + b"\n%%EOF\n"
-    added = add(client, csrf, ("avis.pdf", broken))
+    thumbnails_drawn_with(monkeypatch, preview_memory_mib=8)
+    added = add(client, csrf, ("avis.pdf", pdf("sans vignette")))
     assert added.status_code == 200, added.text
     document_id = str(added.url.path).split("/")[2]
     listed = client.get("/papiers").text

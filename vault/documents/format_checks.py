@@ -1,0 +1,138 @@
+"""What a file's own format library says of it, run only inside the limited worker process
+(preview_worker, job `check`): Pillow for pictures, pypdf for PDFs. Like the worker, it imports
+only the standard library and those libraries.
+
+A picture must stay within the pixel limit (Pillow reads that from the header: a picture of
+30,000 x 30,000 pixels in a few KB is refused before any pixel is decoded) and then decode
+whole, every frame of it, trailing chunks included.
+
+A PDF must open, without a password (a PDF that only restricts printing or copying opens
+without one, and is kept as it is), have at least one page and no more than the limit, and
+hold nothing that runs or carries other files: JavaScript (the names tree, /JS in any action,
+a javascript: link, an XFA form, whose scripts some readers run), a /Launch action, attached
+files (/EmbeddedFiles, a file specification with /EF, a file attachment annotation, a /GoToE
+action). These are refused rather than
+removed: removing them means writing the PDF anew, which breaks its signature and may change
+what it shows, while the person can print it again as a plain PDF in a minute.
+"""
+
+from typing import IO
+
+# The worker's exit status: the verdict.
+FINE = 0
+TOO_MANY_PIXELS = 3
+NEEDS_PASSWORD = 4
+RUNS_A_PROGRAM = 5
+LAUNCHES_A_PROGRAM = 6
+CARRIES_FILES = 7
+TOO_MANY_PAGES = 8
+UNREADABLE = 9
+
+# Where a PDF keeps only what is drawn or described (page contents, fonts and pictures,
+# appearances, metadata, the structure of its text): never an action, and often most of the
+# file, so the walk neither reads nor follows them. /Parent and /P only lead back up.
+_NOT_FOLLOWED = frozenset(
+    {
+        "/Contents",
+        "/Resources",
+        "/AP",
+        "/Metadata",
+        "/Thumb",
+        "/StructTreeRoot",
+        "/StructParents",
+        "/Parent",
+        "/P",
+    }
+)
+
+
+def verdict(held: IO[bytes], max_pages: int) -> int:
+    """The verdict on the file in `held` (its start already told PDF from picture). Raises
+    when the library cannot read it: the worker then exits UNREADABLE."""
+    start = held.read(5)
+    held.seek(0)
+    if start == b"%PDF-":
+        return pdf_verdict(held, max_pages)
+    picture_must_decode(held)
+    return FINE
+
+
+def picture_must_decode(held: IO[bytes]) -> None:
+    """Raises unless every frame decodes; the caller has set Pillow's pixel limit and made its
+    decompression-bomb warning an error."""
+    from PIL import Image, ImageSequence
+
+    with Image.open(held, formats=["JPEG", "PNG"]) as picture:
+        for frame in ImageSequence.Iterator(picture):
+            frame.load()
+
+
+def pdf_verdict(held: IO[bytes], max_pages: int) -> int:
+    from pypdf import PdfReader
+
+    reader = PdfReader(held)
+    # pypdf opens with the empty password by itself, as every viewer does.
+    if reader.is_encrypted and not reader.decrypt(""):
+        return NEEDS_PASSWORD
+    pages = len(reader.pages)
+    if pages == 0:
+        return UNREADABLE
+    if pages > max_pages:
+        return TOO_MANY_PAGES
+    return _active_content(reader.trailer)
+
+
+def _active_content(trailer: object) -> int:
+    """Walks every object reachable from the trailer (the catalog, its names, outlines,
+    forms, pages and their annotations, and every action they chain to), each once."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    seen: set[tuple[int, int]] = set()
+    waiting = [trailer]
+    while waiting:
+        item = waiting.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            found = _what_it_does(item)
+            if found != FINE:
+                return found
+            waiting.extend(value for key, value in item.items() if key not in _NOT_FOLLOWED)
+        elif isinstance(item, ArrayObject):
+            waiting.extend(item)
+    return FINE
+
+
+def _what_it_does(entry: "dict[str, object]") -> int:
+    action = _resolved(entry.get("/S"))
+    if "/JS" in entry or "/JavaScript" in entry or "/XFA" in entry or action == "/JavaScript":
+        return RUNS_A_PROGRAM
+    if action == "/URI" and _text(entry.get("/URI")).strip().lower().startswith("javascript:"):
+        return RUNS_A_PROGRAM
+    if action == "/Launch":
+        return LAUNCHES_A_PROGRAM
+    if (
+        "/EmbeddedFiles" in entry
+        or "/EF" in entry
+        or action == "/GoToE"
+        or _resolved(entry.get("/Type")) == "/EmbeddedFile"
+        or _resolved(entry.get("/Subtype")) == "/FileAttachment"
+    ):
+        return CARRIES_FILES
+    return FINE
+
+
+def _resolved(value: object) -> object:
+    from pypdf.generic import IndirectObject
+
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def _text(value: object) -> str:
+    value = _resolved(value)
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value) if value is not None else ""
