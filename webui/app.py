@@ -7,10 +7,11 @@ from importlib.resources import files
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from vault.config import Settings, get_settings
 from vault.runtime import Runtime, build_runtime
-from webui import health
+from webui import api_docs, health
 from webui.api import (
     account,
     consent,
@@ -23,6 +24,7 @@ from webui.api import (
 )
 from webui.api import bin as bin_api
 from webui.errors import install_error_handlers
+from webui.faults import QuietFaults
 from webui.i18n import ChooseLanguage
 from webui.pages import account as account_pages
 from webui.pages import admin as admin_pages
@@ -56,14 +58,24 @@ def enough_threads(
     return lifespan
 
 
+class App(FastAPI):
+    """The headers and the quiet faults wrap everything, Starlette's ServerErrorMiddleware
+    included: its 500 answer gets the headers too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(
+            QuietFaults(super().build_middleware_stack()), self.state.runtime.settings
+        )
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or build_runtime(settings or get_settings())
-    app = FastAPI(
+    app = App(
         lifespan=enough_threads(runtime.settings.max_requests),
         title="coffre",
         version="1",
         description="Coffre-fort numérique : API v1",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.runtime = runtime
@@ -82,6 +94,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(api_docs.router)
     for pages in (
         auth_pages,
         account_pages,
@@ -101,7 +114,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.mount("/static", StaticFiles(directory=str(files("webui") / "static")), name="static")
     install_error_handlers(app)
     app.add_middleware(ChooseLanguage)
-    app.add_middleware(SecurityHeaders)
     return app
 
 

@@ -60,7 +60,10 @@ def answer(
             {"detail": message, "field": field}, status_code=status_code, headers=headers
         )
     signed_in = getattr(request.state, "signed_in", None)
-    return page(request, "error.html", signed_in, status_code=status_code, message=message)
+    response = page(request, "error.html", signed_in, status_code=status_code, message=message)
+    # A page's 405 keeps its Allow, a page's 429 its Retry-After.
+    response.headers.update(headers or {})
+    return response
 
 
 # What the page that says a session ended calls the fields it shows back (translated there).
