@@ -18,15 +18,18 @@ ASSETS = Path(str(swagger_ui_path))
 
 @router.get("")
 def api_docs(request: Request) -> HTMLResponse:
-    schema = escape(request.app.openapi_url or "/openapi.json")
-    return HTMLResponse(
+    return HTMLResponse(page_html(request.app.openapi_url or "/openapi.json"))
+
+
+def page_html(schema_url: str) -> str:
+    return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         "<title>coffre: API v1</title>\n"
         '<link rel="stylesheet" href="/api/docs/swagger-ui.css">\n'
         "</head>\n<body>\n"
-        f'<div id="swagger-ui" data-openapi-url="{schema}"></div>\n'
+        f'<div id="swagger-ui" data-openapi-url="{escape(schema_url)}"></div>\n'
         '<script src="/api/docs/swagger-ui-bundle.js"></script>\n'
         '<script src="/static/api-docs.js"></script>\n'
         "</body>\n</html>\n"
