@@ -10,13 +10,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keys.errors import CryptoError
 from storage.base import BlobStoreError
-from webui.logs import FaultLogged, private_path
+from vault.export.service import ExportStoppedError
+from webui.logs import private_path, told
 
 log = logging.getLogger("coffre")
 
-# What each fault is called in the log; the route's handlers in webui/errors.py log the same
-# faults in the same words when they happen before the answer has started.
+# What each fault is called in the log; the handlers in webui/errors.py log the same faults in
+# the same words when they happen before the answer has started.
 CUT_SHORT = {CryptoError: "integrity failure", BlobStoreError: "blob store failure"}
+# Faults the code that raised them has logged already, in one line that names the paper.
+ALREADY_TOLD = (ExportStoppedError,)
 
 
 class QuietFaults:
@@ -43,12 +46,18 @@ class QuietFaults:
                 # Nothing to answer: nobody is listening.
                 log.info("client went away during %s", where)
                 return
+            if not started:
+                raise
+            if any(isinstance(cause, ALREADY_TOLD) for cause in causes):
+                told(exc)
+                raise
             fault = next((cause for cause in causes if isinstance(cause, tuple(CUT_SHORT))), None)
-            if not started or fault is None:
+            if fault is None:
                 raise
             kind = next(name for cls, name in CUT_SHORT.items() if isinstance(fault, cls))
             log.error("%s on %s after the answer started: %s", kind, where, type(fault).__name__)
-            raise FaultLogged from None
+            told(exc)
+            raise
 
 
 def chain_of(exc: BaseException) -> Iterator[BaseException]:

@@ -40,17 +40,22 @@ class HideShareTokens(logging.Filter):
         return True
 
 
-class FaultLogged(Exception):
-    """Raised to the server for a fault that has its log line already (webui.faults): the
-    answer had started, so the server must cut the connection."""
+_TOLD = "_coffre_told_in_one_line"
 
 
-class DropLoggedFaults(logging.Filter):
-    """The server's « Exception in ASGI application » for a FaultLogged: its traceback would
-    only repeat the line."""
+def told(exc: BaseException) -> None:
+    """Mark a fault whose line is written (webui.faults): the server's own report of it, with
+    its traceback, is dropped by DropToldFaults. It still goes up to the server, which cuts the
+    connection of an answer that had started."""
+    setattr(exc, _TOLD, True)
+
+
+class DropToldFaults(logging.Filter):
+    """The server's « Exception in ASGI application » for a fault already told in one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], FaultLogged))
+        exc = record.exc_info[1] if record.exc_info else None
+        return not getattr(exc, _TOLD, False)
 
 
 def log_config() -> dict[str, Any]:
@@ -59,8 +64,8 @@ def log_config() -> dict[str, Any]:
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     filters = config.setdefault("filters", {})
     filters["hide_share_tokens"] = {"()": HideShareTokens}
-    filters["drop_logged_faults"] = {"()": DropLoggedFaults}
+    filters["drop_told_faults"] = {"()": DropToldFaults}
     for handler in config["handlers"].values():
-        handler.setdefault("filters", []).extend(["hide_share_tokens", "drop_logged_faults"])
+        handler.setdefault("filters", []).extend(["hide_share_tokens", "drop_told_faults"])
     config["loggers"]["coffre"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     return config

@@ -106,9 +106,12 @@ def _paper_chunks(rt: Runtime, export: Export, paper: OpenedPaper) -> Iterator[b
             digest.update(piece)
             yield piece
     except Exception as exc:
-        # Ids only: never a title in a log.
-        log.exception(
-            "export of vault %s stopped: paper %s could not be read", export.vault_id, paper.view.id
+        # One line, ids only: never a title in a log, no traceback for a known fault.
+        log.error(
+            "export of vault %s stopped: paper %s could not be read: %s",
+            export.vault_id,
+            paper.view.id,
+            type(exc).__name__,
         )
         raise ExportStoppedError(paper.view.id) from exc
     export.digests[paper.view.id] = digest.hexdigest()
