@@ -138,6 +138,8 @@ def coffre_server(
     # without a .env file (Settings reads ./.env).
     env = {name: value for name, value in os.environ.items() if not name.startswith("COFFRE_")}
     env["COFFRE_DATA_DIR"] = str(data_dir)
+    # The bench signs up its ACCOUNTS from one address.
+    env["COFFRE_SIGNUPS_PER_ADDRESS_PER_HOUR"] = "0"
     if cap is not None:
         env["COFFRE_MAX_CONCURRENT_HASHES"] = str(cap)
     env |= settings or {}

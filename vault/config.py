@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
     # Empty: the header is ignored and the peer's address is the client's.
     trusted_proxies: str = ""
+    # Self sign-ups from one address (an IPv6 /64) in one clock hour; each costs a password
+    # hash. 0: no limit.
+    signups_per_address_per_hour: int = Field(default=10, ge=0)
     device_cookie_days: int = 365
     # Requests handled at once by one process; more get 503 (`coffre serve`).
     max_requests: int = 200

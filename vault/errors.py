@@ -87,16 +87,30 @@ class ThrottledError(VaultError):
     """Too many failed attempts: wait `retry_after` seconds. Never a permanent lock-out."""
 
     keeps_writes = True
+    ONE_MINUTE = N_("Trop d'essais. Attendez 1 minute puis réessayez.")
+    MINUTES = N_("Trop d'essais. Attendez %(minutes)s minutes puis réessayez.")
 
     def __init__(self, retry_after: int) -> None:
         minutes = max(1, -(-retry_after // 60))
         if minutes == 1:
-            super().__init__(N_("Trop d'essais. Attendez 1 minute puis réessayez."))
+            super().__init__(self.ONE_MINUTE)
         else:
-            super().__init__(
-                N_("Trop d'essais. Attendez %(minutes)s minutes puis réessayez."), minutes=minutes
-            )
+            super().__init__(self.MINUTES, minutes=minutes)
         self.retry_after = retry_after
+
+
+class TooManySignUpsError(ThrottledError):
+    """Too many self sign-ups from one address this hour: wait `retry_after` seconds, or have a
+    counsellor create the account with the person present."""
+
+    ONE_MINUTE = N_(
+        "Beaucoup de coffres ont été créés depuis cette connexion. Réessayez dans 1 minute, "
+        "ou demandez à un conseiller de créer votre coffre avec vous."
+    )
+    MINUTES = N_(
+        "Beaucoup de coffres ont été créés depuis cette connexion. Réessayez dans "
+        "%(minutes)s minutes, ou demandez à un conseiller de créer votre coffre avec vous."
+    )
 
 
 class BusyError(VaultError):

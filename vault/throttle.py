@@ -15,6 +15,10 @@ lock-out that an attacker could use to keep a person out of their papers. A brow
 person signed in before (a device cookie, see vault.devices) is counted on its own, not with
 the account and the address: others' failures do not keep the person out, and a stolen cookie
 gets a few tries before the usual rules apply again.
+
+Self sign-ups are counted here too, per address and per hour (`count_sign_up`): each costs a
+password hash. A counter whose window is over is removed by `forget_expired`
+(`coffre storage sweep`).
 """
 
 import ipaddress
@@ -22,13 +26,13 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vault import devices
 from vault.config import Settings
-from vault.errors import ThrottledError
+from vault.errors import ThrottledError, TooManySignUpsError
 from vault.models import Throttle, utcnow
 
 # Failures older than this are forgotten.
@@ -48,6 +52,9 @@ ACCOUNT = Rule("login:", free_attempts=5, max_delay_seconds=300)
 ADDRESS = Rule("addr:", free_attempts=20, max_delay_seconds=900)
 # A device cookie is trusted for this many failures in an hour, then the rules above apply.
 DEVICE = Rule("device:", free_attempts=5, max_delay_seconds=300)
+# Self sign-ups from one address in one clock hour: "signup:<hour>:<address>".
+SIGN_UP_PREFIX = "signup:"
+SIGN_UP_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,51 @@ def passed(db: Session, attempt: Attempt) -> None:
 def lift(db: Session, login: str) -> None:
     """End the account's waiting time (a counsellor the person trusts may do it)."""
     db.execute(delete(Throttle).where(Throttle.key == _key(ACCOUNT, login)))
+
+
+def count_sign_up(
+    db: Session, settings: Settings, source: str, now: datetime | None = None
+) -> None:
+    """Count a self sign-up from `source`, before its password is hashed: TooManySignUpsError
+    once the address has had COFFRE_SIGNUPS_PER_ADDRESS_PER_HOUR this hour (0: no limit).
+    The count belongs to the caller's transaction: a sign-up refused for its fields, which
+    hashed nothing, is not counted."""
+    limit = settings.signups_per_address_per_hour
+    if limit <= 0:
+        return
+    now = now or utcnow()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    key = (f"{SIGN_UP_PREFIX}{hour:%Y%m%d%H}:{_source_bucket(source)}")[:120]
+    _lock(db, [key])
+    row = db.get(Throttle, key, with_for_update=True)
+    if row is not None and row.failures >= limit:
+        raise TooManySignUpsError(math.ceil((hour + SIGN_UP_WINDOW - now).total_seconds()))
+    if row is None:
+        # Only one transaction counts for this key at a time (_lock; SQLite's write lock).
+        row = Throttle(key=key, failures=0)
+        db.add(row)
+    row.failures += 1
+    row.last_failure_at = now
+    if row.failures >= limit:
+        row.blocked_until = hour + SIGN_UP_WINDOW
+    db.flush()
+
+
+def forget_expired(db: Session, now: datetime | None = None) -> int:
+    """Remove the counters whose window is over (nothing counted for an hour, no wait still
+    running), unknown logins' included: such a row says no more than no row. Rows another
+    transaction holds are left for the next time, never waited for. Returns how many went."""
+    now = now or utcnow()
+    expired = (
+        select(Throttle.key)
+        .where(
+            Throttle.last_failure_at < now - FORGET_AFTER,
+            or_(Throttle.blocked_until.is_(None), Throttle.blocked_until <= now),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    removed = db.execute(delete(Throttle).where(Throttle.key.in_(expired)))
+    return int(removed.rowcount)  # type: ignore[attr-defined]
 
 
 def _buckets(db: Session, attempt: Attempt, now: datetime) -> list[tuple[Rule, str]]:

@@ -7,10 +7,11 @@ from importlib.resources import files
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from vault.config import Settings, get_settings
 from vault.runtime import Runtime, build_runtime
-from webui import health
+from webui import api_docs, health
 from webui.api import (
     account,
     consent,
@@ -23,6 +24,7 @@ from webui.api import (
 )
 from webui.api import bin as bin_api
 from webui.errors import install_error_handlers
+from webui.faults import QuietFaults
 from webui.i18n import ChooseLanguage
 from webui.openapi import install_contract
 from webui.pages import account as account_pages
@@ -39,7 +41,6 @@ from webui.pages import papers as paper_pages
 from webui.pages import shares as share_pages
 from webui.pages import trust as trust_pages
 from webui.security import SecurityHeaders
-from webui.streams import CutDamagedStreams
 
 
 def enough_threads(
@@ -58,14 +59,24 @@ def enough_threads(
     return lifespan
 
 
+class App(FastAPI):
+    """The headers and the quiet faults wrap everything, Starlette's ServerErrorMiddleware
+    included: its 500 answer gets the headers too."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(
+            QuietFaults(super().build_middleware_stack()), self.state.runtime.settings
+        )
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or build_runtime(settings or get_settings())
-    app = FastAPI(
+    app = App(
         lifespan=enough_threads(runtime.settings.max_requests),
         title="coffre",
         version="1",
         description="Coffre-fort numérique : API v1",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.runtime = runtime
@@ -84,6 +95,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(api_docs.router)
     for pages in (
         auth_pages,
         account_pages,
@@ -104,8 +116,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     install_contract(app)
     app.add_middleware(ChooseLanguage)
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(CutDamagedStreams)
     return app
 
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from keys.backup import open_backup, seal_backup
 from keys.errors import CryptoError
 from keys.providers.local import LocalKeyring
-from vault import second_factor
+from vault import second_factor, throttle
 from vault.accounts import create_person
 from vault.config import get_settings
 from vault.db import transaction
@@ -98,6 +98,8 @@ def serve(
         "proxy_headers": False,
         "limit_concurrency": settings.max_requests,
         "log_config": log_config(),
+        # No « Server: uvicorn »: what runs here is nobody else's business.
+        "server_header": False,
         "http": "auto",
         "loop": "auto",
     }
@@ -366,8 +368,9 @@ def _local_keyring() -> LocalKeyring:
 @storage_app.command("sweep")
 def storage_sweep() -> None:
     """Erase the papers whose time in the bin is over, then remove stored objects no document
-    refers to (leftovers of interrupted uploads or of a purge that failed) and uploads that
-    never ended (temp files, S3 multipart uploads: left by a crash or a store that went away)."""
+    refers to (leftovers of interrupted uploads or of a purge that failed), uploads that never
+    ended (temp files, S3 multipart uploads: left by a crash or a store that went away), and the
+    sign-in and sign-up counters whose hour is over."""
     rt = runtime()
     with transaction(rt.sessions) as db:
         names = erase_expired(db, rt)
@@ -380,6 +383,9 @@ def storage_sweep() -> None:
     console.print(f"{removed} orphaned objects removed.")
     unfinished = rt.store.sweep_unfinished(utcnow() - grace)
     console.print(f"{unfinished} unfinished uploads removed.")
+    with transaction(rt.sessions) as db:
+        counters = throttle.forget_expired(db)
+    console.print(f"{counters} expired throttle counters removed.")
 
 
 @audit_app.command("verify")

@@ -19,6 +19,7 @@ from vault.sessions import SignedIn, resolve_session
 from vault.signin import attempt_for
 from vault.throttle import Attempt
 from webui import i18n
+from webui.proxies import is_trusted, peer_of
 from webui.security import (
     DEVICE_COOKIE,
     EXPIRED,
@@ -96,9 +97,9 @@ def client_address(request: Request) -> str:
     """The source address for throttling and the journal. The peer's, unless the peer is one of
     COFFRE_TRUSTED_PROXIES: then the right-most X-Forwarded-For entry that is not itself a
     trusted proxy (entries further left were written by the client and prove nothing)."""
-    peer = request.client.host if request.client else "unknown"
+    peer = peer_of(request.scope)
     trusted = request.app.state.runtime.settings.trusted_proxy_networks()
-    if not _is_trusted(peer, trusted):
+    if not is_trusted(peer, trusted):
         return peer
     forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
@@ -109,21 +110,9 @@ def client_address(request: Request) -> str:
         except ValueError:
             break  # not written by a proxy of ours: stop at the last one we trust
         address = hop
-        if not _is_trusted(hop, trusted):
+        if not is_trusted(hop, trusted):
             break
     return address
-
-
-def _is_trusted(
-    address: str, trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
-) -> bool:
-    if not trusted:
-        return False
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in trusted)
 
 
 def device_token(request: Request) -> str | None:

@@ -77,6 +77,7 @@ def answer(
         )
     signed_in = getattr(request.state, "signed_in", None)
     response = page(request, "error.html", signed_in, status_code=status_code, message=message)
+    # A page's 405 keeps its Allow, a page's 429 its Retry-After.
     response.headers.update(headers or {})
     return response
 

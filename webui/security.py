@@ -6,7 +6,9 @@ from fastapi import Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vault.config import Settings
 from vault.errors import N_
+from webui.proxies import came_over_https
 
 SECURE_COOKIE = "__Host-coffre"
 PLAIN_COOKIE = "coffre_session"
@@ -17,21 +19,54 @@ DEVICE_COOKIE = "coffre_device"
 EXPIRED = N_("Cette page a expiré. Revenez en arrière, rechargez la page et recommencez.")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-_CSP = (
-    "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; frame-ancestors 'self'; "
-    "base-uri 'none'; form-action 'self'"
+# Scripts and styles from our own files only: no inline script, handler or style attribute.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+# Powerful features coffre never uses, denied to its pages and to anything they might embed.
+# The phone scan takes pictures through a file input, which needs none of them.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+# A year; only sent over HTTPS (browsers ignore it over HTTP). Not includeSubDomains: the
+# operator's other hosts are not ours to decide for.
+HSTS = "max-age=31536000"
 _HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "same-origin"),
-    ("X-Frame-Options", "SAMEORIGIN"),
-    ("Content-Security-Policy", _CSP),
+    # Pages relax it to same-origin (base.html): a form sent after the session ended leads back
+    # to its page. Nothing ever goes to another site.
+    ("Referrer-Policy", "no-referrer"),
+    ("Content-Security-Policy", CSP),
+    ("Permissions-Policy", PERMISSIONS_POLICY),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 
 
 def is_https(request: Request) -> bool:
-    return request.url.scheme == "https"
+    settings: Settings = request.app.state.runtime.settings
+    return came_over_https(request.scope, settings.trusted_proxy_networks())
 
 
 def cookie_name(request: Request, base: str = PLAIN_COOKIE) -> str:
@@ -81,7 +116,8 @@ def same_origin(request: Request) -> bool:
         return False
     origin = request.headers.get("origin")
     if origin is not None and origin != "null":
-        expected = f"{request.url.scheme}://{request.url.netloc}"
+        scheme = "https" if is_https(request) else request.url.scheme
+        expected = f"{scheme}://{request.url.netloc}"
         return origin == expected
     return origin != "null"
 
@@ -94,19 +130,32 @@ def csrf_ok(request: Request, expected: str, submitted: str | None) -> bool:
     )
 
 
+def frame_options(headers: MutableHeaders) -> str:
+    """For browsers older than CSP's frame-ancestors: DENY where the answer's CSP says 'none';
+    SAMEORIGIN where a route set a CSP of its own (a served paper, shown in a frame of our own
+    page), so that the two never disagree."""
+    policy = headers.get("Content-Security-Policy", "")
+    return "DENY" if "frame-ancestors 'none'" in policy else "SAMEORIGIN"
+
+
 class SecurityHeaders:
-    """Every response: no caching of anything personal, no framing, no sniffing, strict CSP.
+    """Every response, errors included: no caching of anything personal, no framing, no
+    sniffing, strict CSP, no referrer, no powerful features, HSTS over HTTPS. A header a route
+    set itself is kept (a served paper's own CSP, say).
 
-    A plain ASGI middleware, so uploads and downloads stream through untouched."""
+    A plain ASGI middleware, so uploads and downloads stream through untouched. It wraps the
+    whole app, Starlette's ServerErrorMiddleware included (see webui.app.App)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
+        https = came_over_https(scope, self.settings.trusted_proxy_networks())
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -115,6 +164,9 @@ class SecurityHeaders:
                     headers["Cache-Control"] = "no-store"
                 for name, value in _HEADERS:
                     headers.setdefault(name, value)
+                headers.setdefault("X-Frame-Options", frame_options(headers))
+                if https:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

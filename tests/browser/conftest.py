@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from vault.runtime import Runtime
 from webui.app import create_app
+from webui.logs import log_config
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -66,9 +67,16 @@ def free_port() -> int:
 def serve(rt: Runtime) -> Iterator[str]:
     """The coffre of `rt` over HTTP on a free local port, for as long as the block lasts."""
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(runtime=rt), host="127.0.0.1", port=port, log_level="warning")
+    # As `coffre serve` starts it: no Server header, coffre's own log configuration.
+    config = uvicorn.Config(
+        create_app(runtime=rt),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        log_config=log_config(),
+        server_header=False,
     )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

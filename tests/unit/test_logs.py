@@ -1,4 +1,6 @@
-"""A share link's token never reaches the server's logs: uvicorn's access line names the path."""
+"""A share link's token never reaches the server's logs: uvicorn's access line names the path.
+Nor does the name given to login-suggestion, nor a traceback of a fault already told in one line.
+"""
 
 import logging
 import logging.config
@@ -8,7 +10,7 @@ import pytest
 import uvicorn
 
 from webui import cli
-from webui.logs import hide_share_tokens, log_config
+from webui.logs import hide_share_tokens, log_config, private_path, told
 
 TOKEN = "qunLc0Iqlu4XpflvNWr1tzE2ZxbF6tZGvhA_-sLg0PU"
 
@@ -27,6 +29,23 @@ def test_tokens_are_hidden(path: str, shown: str) -> None:
     assert hide_share_tokens(path) == shown
 
 
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("/api/v1/login-suggestion?display_name=Fatou+Sow", "/api/v1/login-suggestion?…"),
+        ("/api/v1/login-suggestion", "/api/v1/login-suggestion"),
+        (
+            "/langue/en?retour=%2Fapi%2Fv1%2Flogin-suggestion%3Fdisplay_name%3DFatou",
+            "/langue/en?retour=%2Fapi%2Fv1%2Flogin-suggestion?…",
+        ),
+        (f"/s/{TOKEN}?x=1", "/s/…?x=1"),
+        ("/papiers?categorie=identity", "/papiers?categorie=identity"),
+    ],
+)
+def test_private_queries_are_dropped(path: str, shown: str) -> None:
+    assert private_path(path) == shown
+
+
 def test_the_access_line_uvicorn_writes_has_no_token(capsys: pytest.CaptureFixture[str]) -> None:
     logging.config.dictConfig(log_config())
     access = logging.getLogger("uvicorn.access")
@@ -42,6 +61,30 @@ def test_the_access_line_uvicorn_writes_has_no_token(capsys: pytest.CaptureFixtu
     assert TOKEN not in written
 
 
+def test_a_fault_already_told_is_not_told_again(capsys: pytest.CaptureFixture[str]) -> None:
+    logging.config.dictConfig(log_config())
+    server = logging.getLogger("uvicorn.error")
+    try:
+        known = RuntimeError("a client went away")
+        told(known)
+        for exc in (known, RuntimeError("a real bug")):
+            try:
+                raise exc
+            except Exception as raised:
+                # What uvicorn does with what the app raised.
+                server.error("Exception in ASGI application\n", exc_info=raised)
+    finally:
+        for name in ("uvicorn", "coffre"):
+            for handler in logging.getLogger(name).handlers:
+                handler.flush()
+            logging.getLogger(name).handlers.clear()
+        logging.getLogger("coffre").propagate = True
+    written = capsys.readouterr().err
+    assert written.count("Exception in ASGI application") == 1
+    assert "RuntimeError: a real bug" in written
+    assert "a client went away" not in written
+
+
 def test_serve_uses_that_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
@@ -49,3 +92,5 @@ def test_serve_uses_that_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "runtime", lambda: None)
     cli.serve()
     assert "hide_share_tokens" in seen["log_config"]["handlers"]["access"]["filters"]
+    assert seen["log_config"]["loggers"]["coffre"]["handlers"] == ["default"]
+    assert seen["server_header"] is False

@@ -127,7 +127,7 @@ def _streamed(export: Export, paper: OpenedPaper, pieces: Iterator[bytes]) -> It
             digest.update(piece)
             yield piece
     except Exception as exc:
-        # One line, ids only (an unreadable paper's own line is already written).
+        # One line, ids only, no traceback (an unreadable paper's own line is already written).
         if not isinstance(exc, UnreadableError):
             log.error(
                 "export of vault %s stopped: paper %s could not be read: %s",

@@ -3,6 +3,7 @@ the person present."""
 
 from fastapi import APIRouter, Request
 
+from vault import throttle
 from vault.accounts import create_person
 from vault.errors import ForbiddenError
 from vault.grants import create_account_in_person
@@ -44,6 +45,7 @@ def create_beneficiary(
         )
     if not rt.settings.allow_signup:
         raise ForbiddenError("Ce service n'accepte pas les inscriptions en ligne.")
+    throttle.count_sign_up(db, rt.settings, client_address(request))
     person = create_person(
         db,
         rt.master_keys,

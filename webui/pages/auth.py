@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from vault import devices
+from vault import devices, throttle
 from vault.accounts import LANGUAGES, create_person, normalise_login, suggest_login
 from vault.errors import (
     AuthenticationError,
@@ -17,6 +17,7 @@ from vault.errors import (
     InvalidInputError,
     SecondFactorRequiredError,
     ThrottledError,
+    TooManySignUpsError,
     VaultError,
 )
 from vault.grants import pending_requests
@@ -257,6 +258,7 @@ def sign_up_submit(
         return anonymous_form(request, "signup.html", step=2, values=values, languages=LANGUAGES)
     try:
         with attempt(db):
+            throttle.count_sign_up(db, rt.settings, client_address(request))
             person = create_person(
                 db,
                 rt.master_keys,
@@ -267,7 +269,7 @@ def sign_up_submit(
                 preferred_language=preferred_language if preferred_language in LANGUAGES else "fr",
             )
             codes = new_recovery_codes(db, person, client_address(request))
-    except (InvalidInputError, ConflictError) as exc:
+    except (InvalidInputError, ConflictError, TooManySignUpsError) as exc:
         field_step = 1 if exc.field == "display_name" else 2
         return anonymous_form(
             request, "signup.html", error=exc, step=field_step, values=values, languages=LANGUAGES

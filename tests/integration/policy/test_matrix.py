@@ -82,6 +82,9 @@ RULE_ALLOWS: dict[str, tuple[str, ...]] = {
 RULES: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): "public",
     ("GET", "/readyz"): "public",
+    ("GET", "/api/docs"): "public",
+    ("GET", "/api/docs/swagger-ui.css"): "public",
+    ("GET", "/api/docs/swagger-ui-bundle.js"): "public",
     ("POST", "/api/v1/session"): "public",
     ("DELETE", "/api/v1/session"): "signed_in",
     ("GET", "/api/v1/sessions"): "signed_in",

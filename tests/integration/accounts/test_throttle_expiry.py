@@ -1,0 +1,71 @@
+"""Throttle counters do not outlive their window: `coffre storage sweep` removes every counter
+with nothing counted for an hour and no wait still running, unknown logins' included."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from vault import throttle
+from vault.db import transaction
+from vault.models import Throttle, utcnow
+from vault.runtime import Runtime
+from webui import cli
+
+
+def keys(rt: Runtime) -> set[str]:
+    with transaction(rt.sessions) as db:
+        return set(db.scalars(select(Throttle.key)))
+
+
+def fail(rt: Runtime, login: str, source: str, when: datetime, times: int = 1) -> None:
+    with transaction(rt.sessions) as db:
+        attempt = throttle.attempt(db, rt.settings, login=login, source=source)
+        for _ in range(times):
+            throttle.failed(db, attempt, now=when)
+
+
+def test_counters_whose_window_is_over_are_removed(rt: Runtime) -> None:
+    now = utcnow()
+    fail(rt, "personne.inconnue", "198.51.100.1", now - timedelta(hours=2))
+    fail(rt, "amina.diallo", "198.51.100.2", now - timedelta(minutes=10))
+    with transaction(rt.sessions) as db:
+        throttle.count_sign_up(db, rt.settings, "198.51.100.3", now=now - timedelta(hours=3))
+        throttle.count_sign_up(db, rt.settings, "198.51.100.4", now=now)
+    assert len(keys(rt)) == 6
+
+    with transaction(rt.sessions) as db:
+        assert throttle.forget_expired(db, now=now) == 3
+
+    left = keys(rt)
+    sign_up = next(key for key in left if key.startswith(throttle.SIGN_UP_PREFIX))
+    assert sign_up.endswith(":198.51.100.4")
+    assert left == {"login:amina.diallo", "addr:198.51.100.2", sign_up}
+
+
+def test_a_wait_still_running_is_kept(rt: Runtime) -> None:
+    """Nothing counted for an hour but still blocked: the wait goes on (today's ceilings end
+    every wait within the hour; the rule does not count on it)."""
+    now = utcnow()
+    with transaction(rt.sessions) as db:
+        db.add(
+            Throttle(
+                key="login:amina.diallo",
+                failures=30,
+                last_failure_at=now - timedelta(minutes=61),
+                blocked_until=now + timedelta(minutes=5),
+            )
+        )
+    with transaction(rt.sessions) as db:
+        assert throttle.forget_expired(db, now=now) == 0
+    assert keys(rt) == {"login:amina.diallo"}
+
+
+def test_the_sweep_command_removes_them(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fail(rt, "personne.inconnue", "198.51.100.1", utcnow() - timedelta(hours=2))
+    monkeypatch.setattr(cli, "runtime", lambda: rt)
+    cli.storage_sweep()
+    assert "2 expired throttle counters removed." in capsys.readouterr().out
+    assert keys(rt) == set()
