@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tests.app_fixtures import PASSWORD
+from tests.hostile_files import CASES as HOSTILE_FILES
 
 from .cases import (
     FAILED_SECRET,
@@ -55,6 +56,11 @@ FILES: list[HostileFile] = [
         b"</svg>",
         "image/svg+xml",
         415,
+    ),
+    # Files that parse as their type but are hostile (bombs, PDFs with programs...).
+    *(
+        FileCase(f.name, f.content, f.content_type, f.status, filename=f.name)
+        for f in HOSTILE_FILES
     ),
 ]
 

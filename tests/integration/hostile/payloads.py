@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable
 
+from tests.samples import pdf
+
 from .cases import CSRF_MARK
 
 XSS = (
@@ -17,7 +19,8 @@ HUGE = XSS[1] * 20_000
 RANDOM_ID = "6f1c1a52-5d0e-4c83-9a4e-2b1f0e3d7a99"
 BAD_UTF8 = b"\xff\xfe\xc3\x28\xed\xa0\x80"
 # Enough of a PDF to pass the upload's check: the refusal comes after the file is stored.
-A_PDF = b"%PDF-1.4\n%hostile\n%%EOF\n"
+# A real one-page PDF: every upload is opened by its format's library before it is kept.
+A_PDF = pdf("Avis")
 JSON_TYPE = {"Content-Type": "application/json"}
 BOUNDARY = b"hostile-boundary"
 MULTIPART = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY.decode()}"}
