@@ -78,9 +78,18 @@ def downgrade(engine: Engine, revision: str) -> None:
     _run_migrations(engine, lambda config: command.downgrade(config, revision))
 
 
-def _run_migrations(engine: Engine, step: Callable[[Config], None]) -> None:
+def migrations_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(files("vault") / "migrations"))
+    return config
+
+
+# Any number, the same in every process: the key of PostgreSQL's lock for migrating.
+MIGRATION_LOCK = 0x636F66667265  # "coffre"
+
+
+def _run_migrations(engine: Engine, step: Callable[[Config], None]) -> None:
+    config = migrations_config()
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
@@ -91,6 +100,10 @@ def _run_migrations(engine: Engine, step: Callable[[Config], None]) -> None:
             _driver_execute(connection, "PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # Two upgrades started together: the second waits for the first to commit,
+                    # then finds the schema at its revision and has nothing left to do.
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 config.attributes["connection"] = connection
                 step(config)
                 if sqlite:
