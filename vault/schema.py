@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from vault.db import migrate, migrations_config
+from vault.db import READ_ONLY, migrate, migrations_config
 from vault.errors import CannotStart
 
 UPGRADE = "coffre db upgrade"
@@ -44,7 +44,8 @@ class SchemaState:
 
 def schema_state(engine: Engine) -> SchemaState:
     script = ScriptDirectory.from_config(migrations_config())
-    with engine.connect() as connection:
+    # Read-only: on SQLite, looking takes no write lock.
+    with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     known = {revision.revision for revision in script.walk_revisions()}
     head = script.get_current_head() or ""
