@@ -5,7 +5,7 @@ instances start: instances starting together would otherwise each try to migrate
 default (SQLite, one machine, one process writing) still upgrades itself when it starts.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -62,11 +62,11 @@ def newer_schema(state: SchemaState) -> str:
 
 def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
     """Bring the schema to this code's newest revision; the states before and after."""
-    before = schema_state(engine)
-    if before.newer:
-        raise CannotStart([newer_schema(before)])
-    if before.behind:
-        migrate(engine)
+    state = schema_state(engine)
+    if state.newer:
+        raise CannotStart([newer_schema(state)])
+    # Where it stood when this upgrade got its turn: another may have run in between.
+    before = replace(state, current=migrate(engine), known=True)
     return before, schema_state(engine)
 
 

@@ -1,7 +1,9 @@
 """The schema as a step of its own: `coffre db upgrade` and `coffre db current`, and commands
 that refuse a schema other than their code's, on the embedded default and on PostgreSQL."""
 
-import threading
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,11 +14,12 @@ from typer.testing import CliRunner, Result
 
 from vault.config import get_settings
 from vault.db import make_engine, migrate, migrations_config
-from vault.schema import schema_state, upgrade
+from vault.schema import schema_state
 from webui import cli
 
 HEAD = ScriptDirectory.from_config(migrations_config()).get_current_head()
 FUTURE = "0999"
+COFFRE = str(Path(sys.executable).parent / "coffre")
 
 
 @dataclass
@@ -160,20 +163,25 @@ def test_the_embedded_default_upgrades_itself(
 
 
 @pytest.mark.pg
-def test_two_upgrades_at_once_on_postgresql(pg_database: str) -> None:
-    engine = make_engine(pg_database)
-    outcomes: list[object] = []
-
-    def one_upgrade() -> None:
-        try:
-            outcomes.append(upgrade(engine)[1].current)
-        except Exception as exc:  # the test shows whatever went wrong
-            outcomes.append(exc)
-
-    upgrades = [threading.Thread(target=one_upgrade) for _ in range(2)]
-    for thread in upgrades:
-        thread.start()
-    for thread in upgrades:
-        thread.join(timeout=60)
-    assert outcomes == [HEAD, HEAD]
-    engine.dispose()
+def test_two_upgrades_at_once_on_postgresql(tmp_path: Path, pg_database: str) -> None:
+    """Two instances' one-shot steps started together: one makes the schema, the other waits
+    for it, then has nothing left to do."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")}
+    env.update(COFFRE_DATA_DIR=str(tmp_path), COFFRE_DATABASE_URL=pg_database)
+    upgrades = [
+        subprocess.Popen(
+            [COFFRE, "db", "upgrade"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    said = sorted(process.communicate(timeout=60)[0] for process in upgrades)
+    assert [process.returncode for process in upgrades] == [0, 0], said
+    assert said == [
+        f"Database schema upgraded from empty (no schema) to {HEAD}.\n",
+        f"The database schema is already at revision {HEAD}.\n",
+    ]
