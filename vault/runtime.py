@@ -57,10 +57,6 @@ def open_keyring(url: str, data_dir: Path) -> MasterKeyProvider:
     return LocalKeyring.open(keyring_path(url))
 
 
-def is_embedded(settings: Settings) -> bool:
-    return settings.resolved_database_url().startswith("sqlite")
-
-
 def build_runtime(settings: Settings) -> Runtime:
     """Raises CannotStart in production on unfit settings, and on a schema other than the
     code's newest (the embedded default brings an older one up to date itself)."""
@@ -70,7 +66,8 @@ def build_runtime(settings: Settings) -> Runtime:
     limit_concurrent_hashes(settings.max_concurrent_hashes, settings.max_waiting_hashes)
     engine = make_engine(settings.resolved_database_url())
     try:
-        ready_schema(engine, upgrade_itself=is_embedded(settings))
+        # The embedded default (SQLite) upgrades itself: one machine, one process writing.
+        ready_schema(engine, upgrade_itself=engine.dialect.name == "sqlite")
     except CannotStart:
         engine.dispose()
         raise

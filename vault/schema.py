@@ -34,10 +34,6 @@ class SchemaState:
     def newer(self) -> bool:
         return self.current is not None and not self.known
 
-    @property
-    def behind(self) -> bool:
-        return not self.up_to_date and not self.newer
-
     def describe(self) -> str:
         return self.current or "empty (no schema)"
 
