@@ -60,6 +60,7 @@ from keys.format import FORMAT_VERSION
 from keys.hierarchy import new_user_key, seal_field, seal_user_key, wrap_data_key
 from keys.wrap import new_key
 from vault.config import Settings
+from vault.db import make_engine, migrate
 from vault.keychain import MASTER_SLOT
 from vault.models import Base, Blob, Document, KeySlot, Person, UserKey, Vault, new_id
 from vault.passwords import hash_password
@@ -435,6 +436,10 @@ def runtime(folder: Path, database_url: str) -> Runtime:
         database_url=database_url,
         keyring=(folder / "keyring.json").as_uri(),
     )
+    # A database server's schema is made by a step of its own (`coffre db upgrade`).
+    engine = make_engine(database_url)
+    migrate(engine)
+    engine.dispose()
     return build_runtime(settings)
 
 

@@ -143,6 +143,9 @@ def coffre_server(
     if cap is not None:
         env["COFFRE_MAX_CONCURRENT_HASHES"] = str(cap)
     env |= settings or {}
+    # A database server's schema is made by a step of its own, before `coffre serve`.
+    upgrade = [str(COFFRE), "db", "upgrade"]
+    subprocess.run(upgrade, cwd=data_dir.parent, env=env, stdout=subprocess.DEVNULL, check=True)
     port = free_port()
     with running([str(COFFRE), "serve", "--port", str(port)], port, env, data_dir.parent) as server:
         yield server

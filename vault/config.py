@@ -6,6 +6,7 @@ Built by `get_settings()` so tests can build their own; nothing is read at impor
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -106,6 +107,9 @@ class Settings(BaseSettings):
     s3_attempts: int = Field(default=3, ge=1)
     # Where to get the source code of the coffre that runs here (AGPL): a web address.
     project_url: str = ""
+    # "production": refuse to start on settings unfit for real people's papers
+    # (vault/production.py says which; `coffre check` lists them).
+    env: Literal["development", "production"] = "development"
 
     @field_validator("project_url")
     @classmethod

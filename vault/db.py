@@ -10,6 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,9 +69,10 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (the newest by default)."""
-    _run_migrations(engine, lambda config: command.upgrade(config, revision))
+def migrate(engine: Engine, revision: str = "head") -> str | None:
+    """Bring the schema to `revision` (the newest by default); the revision it was at (None:
+    no schema), read under the lock that keeps a second upgrade from running at once."""
+    return _run_migrations(engine, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -78,9 +80,18 @@ def downgrade(engine: Engine, revision: str) -> None:
     _run_migrations(engine, lambda config: command.downgrade(config, revision))
 
 
-def _run_migrations(engine: Engine, step: Callable[[Config], None]) -> None:
+def migrations_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(files("vault") / "migrations"))
+    return config
+
+
+# Any number, the same in every process: the key of PostgreSQL's lock for migrating.
+MIGRATION_LOCK = 0x636F66667265  # "coffre"
+
+
+def _run_migrations(engine: Engine, step: Callable[[Config], None]) -> str | None:
+    config = migrations_config()
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
@@ -91,6 +102,11 @@ def _run_migrations(engine: Engine, step: Callable[[Config], None]) -> None:
             _driver_execute(connection, "PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # Two upgrades started together: the second waits for the first to commit,
+                    # then finds the schema at its revision and has nothing left to do.
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+                found = MigrationContext.configure(connection).get_current_revision()
                 config.attributes["connection"] = connection
                 step(config)
                 if sqlite:
@@ -100,6 +116,7 @@ def _run_migrations(engine: Engine, step: Callable[[Config], None]) -> None:
         finally:
             if sqlite:
                 _driver_execute(connection, "PRAGMA foreign_keys=ON")
+    return found
 
 
 def _driver_execute(connection: Connection, statement: str) -> None:

@@ -126,3 +126,12 @@ class BusyError(VaultError):
 
 class SecondFactorRequiredError(AuthenticationError):
     """The password was right; the code from the authenticator app is missing or wrong."""
+
+
+class CannotStart(Exception):
+    """The process must not start: each problem says what is wrong and how to fix it, in one
+    line for the operator (in English, like the rest of the command line)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))

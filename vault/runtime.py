@@ -17,8 +17,11 @@ from keys.providers.local import LocalKeyring
 from storage.base import BlobStore
 from storage.factory import S3Patience, open_store
 from vault.config import MiB, Settings
-from vault.db import make_engine, make_reader_factory, make_session_factory, migrate
+from vault.db import make_engine, make_reader_factory, make_session_factory
+from vault.errors import CannotStart
 from vault.passwords import limit_concurrent_hashes
+from vault.production import findings
+from vault.schema import ready_schema
 
 
 @dataclass
@@ -54,12 +57,20 @@ def open_keyring(url: str, data_dir: Path) -> MasterKeyProvider:
     return LocalKeyring.open(keyring_path(url))
 
 
-def build_runtime(settings: Settings, *, run_migrations: bool = True) -> Runtime:
+def build_runtime(settings: Settings) -> Runtime:
+    """Raises CannotStart in production on unfit settings, and on a schema other than the
+    code's newest (the embedded default brings an older one up to date itself)."""
+    if settings.env == "production" and (problems := findings(settings)):
+        raise CannotStart(problems)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     limit_concurrent_hashes(settings.max_concurrent_hashes, settings.max_waiting_hashes)
     engine = make_engine(settings.resolved_database_url())
-    if run_migrations:
-        migrate(engine)
+    try:
+        # The embedded default (SQLite) upgrades itself: one machine, one process writing.
+        ready_schema(engine, upgrade_itself=engine.dialect.name == "sqlite")
+    except CannotStart:
+        engine.dispose()
+        raise
     return Runtime(
         settings=settings,
         engine=engine,

@@ -120,6 +120,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 
 def worker_app() -> FastAPI:
-    """The app of one process of `coffre serve --workers N`: the command brought the schema up
-    to date before starting them."""
-    return create_app(runtime=build_runtime(get_settings(), run_migrations=False))
+    """The app of one process of `coffre serve --workers N`: the command checked the schema
+    before starting them; each worker only checks it again."""
+    return create_app(runtime=build_runtime(get_settings()))

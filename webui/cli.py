@@ -23,7 +23,7 @@ from vault.db import transaction
 from vault.documents.bin import erase_expired
 from vault.documents.service import purge_objects
 from vault.erasure import erase_account
-from vault.errors import VaultError
+from vault.errors import CannotStart, VaultError
 from vault.integrity import Failure, count_blobs, verify_papers
 from vault.journal import verify_chain
 from vault.key_status import key_status, record_verify_run
@@ -41,6 +41,8 @@ from vault.runtime import Runtime, build_runtime, keyring_path
 from vault.sweeper import sweep_orphans
 from vault.vocabulary import Role
 from webui.app import create_app
+from webui.cli_check import check, refuse
+from webui.cli_db import db_app
 from webui.i18n import CatalogueWording
 from webui.logs import log_config
 
@@ -55,6 +57,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(storage_app, name="storage")
 app.add_typer(audit_app, name="audit")
 app.add_typer(reminders_app, name="reminders")
+app.add_typer(db_app, name="db")
+app.command("check")(check)
 
 # soft_wrap: a report line stays one line, whatever the terminal width, so it can be grepped.
 console = Console(soft_wrap=True)
@@ -64,7 +68,10 @@ errors = Console(stderr=True, soft_wrap=True)
 def runtime() -> Runtime:
     # Files coffre creates (SQLite database and journal, blobs) are for its own user only.
     os.umask(0o077)
-    return build_runtime(get_settings())
+    try:
+        return build_runtime(get_settings())
+    except CannotStart as refusal:
+        refuse(refusal)
 
 
 SEVERAL_WORKERS_NEED_POSTGRESQL = (
@@ -86,7 +93,8 @@ def serve(
     if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
         errors.print(SEVERAL_WORKERS_NEED_POSTGRESQL)
         raise typer.Exit(2)
-    # The schema is brought up to date here, once, whatever the number of workers.
+    # The settings and the schema are checked here, once, whatever the number of workers (the
+    # embedded default brings its schema up to date).
     rt = runtime()
     # uvicorn would believe X-Forwarded-For from 127.0.0.1: any local client could then pick
     # its own address and escape the throttle. COFFRE_TRUSTED_PROXIES is the only rule.

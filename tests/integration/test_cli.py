@@ -78,6 +78,11 @@ def test_several_workers_are_refused_on_sqlite(tmp_path: Path) -> None:
 def test_several_workers_serve_on_postgresql(tmp_path: Path, pg_database: str) -> None:
     port = free_port()
     env = {**env_for(tmp_path / "coffre-data"), "COFFRE_DATABASE_URL": pg_database}
+    # The schema is a step of its own on a database server: made once, before the workers.
+    upgraded = subprocess.run(
+        [COFFRE, "db", "upgrade"], env=env, capture_output=True, text=True, check=False
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
     server = subprocess.Popen(
         [COFFRE, "serve", "--workers", "2", "--port", str(port)],
         env=env,
@@ -86,12 +91,39 @@ def test_several_workers_serve_on_postgresql(tmp_path: Path, pg_database: str) -
     )
     try:
         assert wait_ready(port).status_code == 200
-        # Each worker answers on the one port; the schema was made once, before them.
+        # Each worker answers on the one port.
         for _ in range(6):
             assert httpx.get(f"http://127.0.0.1:{port}/connexion").status_code == 200
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def refused_serve(env: dict[str, str]) -> str:
+    """`coffre serve` refused in plain words (no traceback); what it said."""
+    run = subprocess.run(
+        [COFFRE, "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    return run.stderr
+
+
+@pytest.mark.pg
+def test_serve_refuses_an_empty_database_on_postgresql(tmp_path: Path, pg_database: str) -> None:
+    env = {**env_for(tmp_path / "coffre-data"), "COFFRE_DATABASE_URL": pg_database}
+    assert "run `coffre db upgrade`" in refused_serve(env)
+
+
+def test_serve_refuses_unfit_settings_in_production(tmp_path: Path) -> None:
+    env = {**env_for(tmp_path / "coffre-data"), "COFFRE_ENV": "production"}
+    assert "COFFRE_PUBLIC_URL" in refused_serve(env)
+    assert not (tmp_path / "coffre-data").exists()
 
 
 def test_admin_create_reads_the_password_from_stdin(tmp_path: Path) -> None:

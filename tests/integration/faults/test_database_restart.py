@@ -36,6 +36,7 @@ from tests.integration.faults.live import (
     uploaded,
 )
 from vault.config import Settings
+from vault.db import make_engine, migrate
 from vault.runtime import Runtime, build_runtime
 
 pytestmark = pytest.mark.pg
@@ -93,6 +94,9 @@ def rt(postgres: Postgres, tmp_path: Path) -> Iterator[Runtime]:
         keyring=(tmp_path / "keys" / "keyring.json").as_uri(),
         database_url=postgres.url,
     )
+    engine = make_engine(postgres.url)
+    migrate(engine)
+    engine.dispose()
     runtime = build_runtime(settings)
     yield runtime
     runtime.engine.dispose()
