@@ -3,6 +3,7 @@ Specification, and its services, ports, variables and commands are what coffre r
 
 import json
 import re
+import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -146,8 +147,11 @@ def test_coffre_reads_every_variable_it_is_given() -> None:
 
 
 def test_the_app_runs_in_production_on_the_database_the_store_and_the_keyring() -> None:
-    for service in sorted(COFFRE_SERVICES):
+    for service in ("coffre", "keyring"):
         assert environment(service)["COFFRE_ENV"] == "production"
+    # The schema step gets the database and nothing else: no key to the bucket, no keyring.
+    assert set(environment("migrate")) == {"COFFRE_DATABASE_URL"}
+    assert "volumes" not in SERVICES["migrate"]
     given = environment("coffre")
     assert {
         "COFFRE_DATABASE_URL",
@@ -196,6 +200,11 @@ def test_the_app_uses_the_scoped_key_never_minio_root() -> None:
     policy = re.findall(r"^mc admin policy create local (\S+) (\S+)$", script, re.M)
     assert policy == [(policy[0][0], mount["target"])]
     assert f'mc admin policy attach local {policy[0][0]} --user "$S3_ACCESS_KEY"' in script
+
+
+def test_the_bucket_script_is_valid_posix_shell() -> None:
+    assert SERVICES["bucket"]["entrypoint"] == ["/bin/sh", "-euc"]
+    subprocess.run(["sh", "-n", "-c", bucket_script()], check=True)
 
 
 def test_the_key_is_allowed_on_its_bucket_only() -> None:
