@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from keys.errors import CryptoError
 from keys.providers.local import LocalKeyring
 from vault.backup.export import write_backup
 from vault.backup.manifest import KEYRING, BackupError
@@ -54,7 +55,7 @@ def backup(
         report = write_backup(
             rt, folder, passphrase, copy_objects=not no_blobs, keyring_file=keyring_file
         )
-    except (BackupError, ValueError) as exc:
+    except (BackupError, CryptoError, OSError) as exc:
         errors.print(f"Backup refused: {exc}")
         raise typer.Exit(1) from exc
     finally:

@@ -56,15 +56,14 @@ def write_backup(
     *,
     copy_objects: bool = True,
     keyring_file: Path | None = None,
-    advance: Callable[[int], None] = lambda _done: None,
 ) -> BackupReport:
     """Write everything into `folder` (new or empty). The keyring goes to `keyring_file`
     (default: inside the folder, to be moved apart)."""
     sealed = _sealed_keyring(rt, passphrase)  # a bad passphrase refuses before any write
-    _prepare(folder)
+    _prepare(folder, keyring_file)
     with create(folder / DATABASE) as out:
         database = _export_database(rt, out.write)
-    objects, total = _export_objects(rt.store, folder, database.recorded, copy_objects, advance)
+    objects, total = _export_objects(rt.store, folder, database.recorded, copy_objects)
     files = {DATABASE: sum_of(folder / DATABASE), OBJECTS: sum_of(folder / OBJECTS)}
     if sealed is not None:
         keyring_path = keyring_file or folder / KEYRING
@@ -94,9 +93,11 @@ def _sealed_keyring(rt: Runtime, passphrase: str) -> bytes | None:
     return seal_backup(rt.master_keys.export_document(), passphrase)
 
 
-def _prepare(folder: Path) -> None:
+def _prepare(folder: Path, keyring_file: Path | None) -> None:
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise BackupError(f"{folder} is not an empty folder")
+    if keyring_file is not None and keyring_file.exists():
+        raise BackupError(f"{keyring_file} already exists")
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
@@ -132,7 +133,6 @@ def _export_objects(
     folder: Path,
     recorded: dict[str, str],
     copy_objects: bool,
-    advance: Callable[[int], None],
 ) -> tuple[set[str], int]:
     """Every object the store lists, with its size and SHA-256: computed from the copy, or
     without copies the one the database records (none for an object no paper refers to)."""
@@ -151,7 +151,6 @@ def _export_objects(
             listing.write(json.dumps(line, sort_keys=True).encode() + b"\n")
             names.add(info.name)
             total += info.size
-            advance(1)
     return names, total
 
 

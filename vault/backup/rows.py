@@ -50,9 +50,8 @@ def _decode(column_type: TypeEngine[Any], value: object) -> object:
 
 def dump_table(connection: Connection, table: Table) -> Iterator[str]:
     """The table's rows as JSON lines, in the order of their primary key."""
-    query = select(table).order_by(*table.primary_key.columns)
-    result = connection.execution_options(yield_per=BATCH).execute(query)
-    for row in result.mappings():
+    query = select(table).order_by(*table.primary_key.columns).execution_options(yield_per=BATCH)
+    for row in connection.execute(query).mappings():
         line = {"table": table.name, "row": {key: _encode(value) for key, value in row.items()}}
         yield json.dumps(line, sort_keys=True, ensure_ascii=False)
 

@@ -78,3 +78,18 @@ def test_backup_then_restore_with_the_keyring_kept_apart(
         )
     target.engine.dispose()
     assert opened.content == paper
+
+
+def test_a_short_passphrase_is_refused_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("COFFRE_DATABASE_URL", "COFFRE_STORAGE_URL", "COFFRE_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COFFRE_DATA_DIR", str(tmp_path / "source"))
+    monkeypatch.setenv("COFFRE_BACKUP_PASSPHRASE", "trop court")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["backup", str(tmp_path / "backup")])
+    get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "at least 12 characters" in result.output
+    assert not (tmp_path / "backup").exists()
