@@ -233,3 +233,21 @@ def test_an_instance_that_is_not_empty_is_refused(
     assert "a keyring already exists" in str(refused.value)
     with rt.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(JournalEvent)) == before
+
+
+@EMBEDDED
+def test_without_the_objects_the_store_that_kept_them_is_restored_onto(
+    rt: Runtime, settings: Settings, target: Settings, tmp_path: Path
+) -> None:
+    papers, _token = fill(rt)
+    folder = tmp_path / "backup"
+    written = write_backup(rt, folder, PASSPHRASE, copy_objects=False)
+    assert not (folder / "objects").exists()
+    assert written.manifest.objects_copied is False
+    # The store's own replica stands in for the copies (S3 versioning or replication).
+    shutil.copytree(settings.data_dir / "blobs", target.data_dir / "blobs")
+
+    report = restore_backup(target, folder, lambda: PASSPHRASE)
+
+    assert report.problems == []
+    assert report.papers == len(papers)
