@@ -10,7 +10,7 @@ from pathlib import Path
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, select
 
-from keys.backup import seal_backup
+from keys.backup import MIN_PASSPHRASE, seal_backup
 from keys.providers.local import LocalKeyring
 from storage.base import BlobNotFoundError, BlobStore
 from vault.backup.manifest import (
@@ -29,7 +29,7 @@ from vault.backup.manifest import (
 )
 from vault.backup.rows import dump_table, tables
 from vault.db import READ_ONLY
-from vault.models import Blob, utcnow
+from vault.models import Blob, KeySlot, utcnow
 from vault.runtime import Runtime
 
 
@@ -39,6 +39,8 @@ class DatabaseExport:
     tables: dict[str, int]
     # The SHA-256 the database records for each object (vault.models.Blob.stored_sha256).
     recorded: dict[str, str]
+    # The master key versions the user keys' slots are wrapped under.
+    master_versions: set[int]
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,15 @@ def write_backup(
 ) -> BackupReport:
     """Write everything into `folder` (new or empty). The keyring goes to `keyring_file`
     (default: inside the folder, to be moved apart)."""
-    sealed = _sealed_keyring(rt, passphrase)  # a bad passphrase refuses before any write
+    keyring = rt.master_keys if isinstance(rt.master_keys, LocalKeyring) else None
+    if keyring is not None and len(passphrase) < MIN_PASSPHRASE:
+        raise BackupError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
     _prepare(folder, keyring_file)
     with create(folder / DATABASE) as out:
         database = _export_database(rt, out.write)
+    # After the rows: a rotation started since then only adds versions. A retirement does not
+    # wait for this backup, hence the check.
+    sealed = _sealed(keyring, passphrase, database.master_versions) if keyring else None
     objects, total = _export_objects(rt.store, folder, database.recorded, copy_objects)
     files = {DATABASE: sum_of(folder / DATABASE), OBJECTS: sum_of(folder / OBJECTS)}
     if sealed is not None:
@@ -87,10 +94,14 @@ def write_backup(
     return BackupReport(manifest, missing)
 
 
-def _sealed_keyring(rt: Runtime, passphrase: str) -> bytes | None:
-    if not isinstance(rt.master_keys, LocalKeyring):
-        return None
-    return seal_backup(rt.master_keys.export_document(), passphrase)
+def _sealed(keyring: LocalKeyring, passphrase: str, needed: set[int]) -> bytes:
+    document = keyring.export_document()
+    lacking = needed - set(keyring.versions())
+    if lacking:
+        raise BackupError(
+            f"master key versions {sorted(lacking)} were retired during the backup: run it again"
+        )
+    return seal_backup(document, passphrase)
 
 
 def _prepare(folder: Path, keyring_file: Path | None) -> None:
@@ -118,7 +129,15 @@ def _export_database(rt: Runtime, write: Callable[[bytes], object]) -> DatabaseE
                     write(line.encode() + b"\n")
                     counts[table.name] += 1
             recorded = dict(connection.execute(select(Blob.object_name, Blob.stored_sha256)).all())
-    return DatabaseExport(revision, counts, {str(k): str(v) for k, v in recorded.items()})
+            versions = connection.scalars(
+                select(KeySlot.master_version).where(KeySlot.master_version.is_not(None)).distinct()
+            ).all()
+    return DatabaseExport(
+        revision,
+        counts,
+        {str(k): str(v) for k, v in recorded.items()},
+        {int(v) for v in versions if v is not None},
+    )
 
 
 def _revision(connection: Connection) -> str:

@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -66,10 +67,14 @@ def object_path(folder: Path, name: str) -> Path:
     return folder / OBJECTS_DIR / name[:2] / name
 
 
-def create(path: Path) -> BinaryIO:
-    """A new file for this user only; refuses to overwrite anything."""
+@contextmanager
+def create(path: Path) -> Iterator[BinaryIO]:
+    """A new file for this user only, on disk when the block ends; refuses to overwrite."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
+        yield file
+        file.flush()
+        os.fsync(file.fileno())
 
 
 def chunks_of(path: Path) -> Iterator[bytes]:

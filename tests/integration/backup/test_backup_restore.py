@@ -15,6 +15,7 @@ from mypy_boto3_s3 import S3Client
 from sqlalchemy import Engine, func, inspect, select
 
 import keys.backup
+from keys.providers.local import LocalKeyring
 from storage import open_store
 from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
 from tests.conftest import TEST_REGION, drop_bucket
@@ -160,11 +161,15 @@ def test_a_backup_restores_into_an_empty_instance(
         restored.engine.dispose()
 
 
+def one_paper(rt: Runtime) -> None:
+    with TestClient(create_app(runtime=rt), base_url="http://coffre.test") as client:
+        assert upload(client, sign_up(client, "amina.diallo"), pdf()).status_code == 201
+
+
 @pytest.fixture
 def backup(rt: Runtime, tmp_path: Path) -> Path:
     """A backup of one person with one paper."""
-    with TestClient(create_app(runtime=rt), base_url="http://coffre.test") as client:
-        assert upload(client, sign_up(client, "amina.diallo"), pdf()).status_code == 201
+    one_paper(rt)
     folder = tmp_path / "backup"
     write_backup(rt, folder, PASSPHRASE)
     return folder
@@ -239,7 +244,7 @@ def test_an_instance_that_is_not_empty_is_refused(
 def test_without_the_objects_the_store_that_kept_them_is_restored_onto(
     rt: Runtime, settings: Settings, target: Settings, tmp_path: Path
 ) -> None:
-    papers, _token = fill(rt)
+    one_paper(rt)
     folder = tmp_path / "backup"
     written = write_backup(rt, folder, PASSPHRASE, copy_objects=False)
     assert not (folder / "objects").exists()
@@ -250,4 +255,18 @@ def test_without_the_objects_the_store_that_kept_them_is_restored_onto(
     report = restore_backup(target, folder, lambda: PASSPHRASE)
 
     assert report.problems == []
-    assert report.papers == len(papers)
+    assert report.papers == 1
+
+
+@EMBEDDED
+def test_a_master_version_retired_during_the_backup_stops_it(
+    rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one_paper(rt)
+    assert isinstance(rt.master_keys, LocalKeyring)
+    # The rows were read, then the version their key slots use was retired.
+    monkeypatch.setattr(rt.master_keys, "versions", lambda: [])
+
+    with pytest.raises(BackupError, match=r"versions \[1\] were retired during the backup"):
+        write_backup(rt, tmp_path / "backup", PASSPHRASE)
+    assert not (tmp_path / "backup" / KEYRING).exists()
