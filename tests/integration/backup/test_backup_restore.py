@@ -23,7 +23,7 @@ from tests.integration.shares.helpers import download, make_share, token_of, vis
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf, png
 from vault.backup.export import write_backup
-from vault.backup.manifest import DATABASE, KEYRING, OBJECTS, BackupError, object_path
+from vault.backup.manifest import DATABASE, KEYRING, MANIFEST, OBJECTS, BackupError, object_path
 from vault.backup.restore import restore_backup
 from vault.backup.rows import dump_table, tables
 from vault.config import Settings
@@ -270,3 +270,13 @@ def test_a_master_version_retired_during_the_backup_stops_it(
     with pytest.raises(BackupError, match=r"versions \[1\] were retired during the backup"):
         write_backup(rt, tmp_path / "backup", PASSPHRASE)
     assert not (tmp_path / "backup" / KEYRING).exists()
+
+
+@EMBEDDED
+def test_a_backup_from_a_newer_coffre_is_refused(backup: Path, target: Settings) -> None:
+    manifest = backup / MANIFEST
+    manifest.write_text(manifest.read_text().replace('"revision": "', '"revision": "9999'))
+
+    with pytest.raises(BackupError, match="unknown to this version of coffre"):
+        restore_backup(target, backup, lambda: pytest.fail("no passphrase is asked"))
+    assert not target.data_dir.exists()
