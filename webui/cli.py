@@ -40,6 +40,7 @@ from vault.rotation import (
 from vault.runtime import Runtime, build_runtime, keyring_path
 from vault.sweeper import sweep_orphans
 from vault.vocabulary import Role
+from webui import cli_backup
 from webui.app import create_app
 from webui.cli_check import check, refuse
 from webui.cli_db import db_app
@@ -59,6 +60,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(db_app, name="db")
 app.command("check")(check)
+cli_backup.register(app)
 
 # soft_wrap: a report line stays one line, whatever the terminal width, so it can be grepped.
 console = Console(soft_wrap=True)

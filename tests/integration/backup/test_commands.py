@@ -1,0 +1,95 @@
+"""`coffre backup` and `coffre restore` as an operator runs them, on the embedded default: the
+passphrase from a prompt or from COFFRE_BACKUP_PASSPHRASE, the keyring kept apart."""
+
+import stat
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+import keys.backup
+from tests.app_fixtures import PASSWORD, sign_up
+from tests.integration.vault.test_documents_api import upload
+from tests.samples import pdf
+from vault.backup.manifest import KEYRING, MANIFEST
+from vault.config import Settings, get_settings
+from vault.runtime import build_runtime
+from webui.app import create_app
+from webui.cli import app
+
+PASSPHRASE = "une phrase de passe assez longue"
+
+
+@pytest.fixture(autouse=True)
+def quick_sealing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at a small cost (tests/integration/backup/test_backup_restore.py)."""
+    monkeypatch.setattr(keys.backup, "_TIME_COST", 1)
+    monkeypatch.setattr(keys.backup, "_MEMORY_KIB", 1024)
+    monkeypatch.setattr(keys.backup, "_PARALLELISM", 1)
+
+
+def run(monkeypatch: pytest.MonkeyPatch, data_dir: Path, *args: str, given: str = "") -> str:
+    monkeypatch.setenv("COFFRE_DATA_DIR", str(data_dir))
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, list(args), input=given)
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_backup_then_restore_with_the_keyring_kept_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("COFFRE_DATABASE_URL", "COFFRE_STORAGE_URL", "COFFRE_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    source = build_runtime(Settings(_env_file=None, data_dir=tmp_path / "source"))
+    with TestClient(create_app(runtime=source), base_url="http://coffre.test") as client:
+        paper = pdf("quittance")
+        document_id = upload(client, sign_up(client, "amina.diallo"), paper).json()["id"]
+    source.engine.dispose()
+    folder, apart = tmp_path / "backup", tmp_path / "elsewhere" / KEYRING
+    monkeypatch.delenv("COFFRE_BACKUP_PASSPHRASE", raising=False)
+
+    written = run(
+        monkeypatch, tmp_path / "source", "backup", str(folder), given=f"{PASSPHRASE}\n" * 2
+    )
+    assert "store it, and its passphrase, apart" in written
+    assert PASSPHRASE not in (folder / MANIFEST).read_text()
+    assert PASSPHRASE.encode() not in (folder / KEYRING).read_bytes()
+    assert stat.S_IMODE((folder / KEYRING).stat().st_mode) == 0o600
+    apart.parent.mkdir()
+    (folder / KEYRING).rename(apart)
+
+    monkeypatch.setenv("COFFRE_BACKUP_PASSPHRASE", PASSPHRASE)
+    restored = run(
+        monkeypatch, tmp_path / "target", "restore", str(folder), "--keyring-file", str(apart)
+    )
+    assert "1 papers checked" in restored
+    assert ", 0 problems." in restored
+    target = build_runtime(Settings(_env_file=None, data_dir=tmp_path / "target"))
+    with TestClient(create_app(runtime=target), base_url="http://coffre.test") as client:
+        token = client.post(
+            "/api/v1/session", json={"login": "amina.diallo", "password": PASSWORD}
+        ).json()["token"]
+        opened = client.get(
+            f"/api/v1/documents/{document_id}/content",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    target.engine.dispose()
+    assert opened.content == paper
+
+
+def test_a_short_passphrase_is_refused_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("COFFRE_DATABASE_URL", "COFFRE_STORAGE_URL", "COFFRE_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COFFRE_DATA_DIR", str(tmp_path / "source"))
+    monkeypatch.setenv("COFFRE_BACKUP_PASSPHRASE", "trop court")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["backup", str(tmp_path / "backup")])
+    get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "at least 12 characters" in result.output
+    assert not (tmp_path / "backup").exists()

@@ -1,0 +1,233 @@
+"""Restore a backup into an empty instance: check every file against the manifest, refuse a
+database, store or keyring that holds anything, and only then write: the schema at the backup's
+revision, the rows, the objects, the keyring; then bring the schema to the code's and check
+that every paper opens and that the journal's chain holds."""
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, inspect, literal, select
+
+from keys.backup import open_backup
+from keys.errors import CryptoError
+from keys.providers.local import LocalKeyring
+from storage.base import BlobStore
+from storage.factory import open_store
+from vault.backup.manifest import (
+    DATABASE,
+    KEYRING,
+    KEYRING_SEALED,
+    MANIFEST,
+    OBJECTS,
+    BackupError,
+    FileSum,
+    Manifest,
+    chunks_of,
+    mismatch,
+    object_path,
+)
+from vault.backup.rows import load_rows, tables
+from vault.config import Settings
+from vault.db import make_engine, migrate, transaction
+from vault.integrity import verify_papers
+from vault.journal import verify_chain
+from vault.runtime import build_runtime, keyring_path
+
+
+@dataclass(frozen=True)
+class Listed:
+    name: str
+    size: int
+    sha256: str | None
+
+
+@dataclass
+class RestoreReport:
+    tables: dict[str, int]
+    objects: int
+    papers: int = 0
+    journal_entries: int = 0
+    # Each a line for the operator, with ids only.
+    problems: list[str] = field(default_factory=list)
+
+
+def read_backup(folder: Path, keyring_file: Path | None = None) -> tuple[Manifest, list[Listed]]:
+    """The manifest and the objects' listing, once every file matches its checksum."""
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise BackupError(f"{manifest_path} is missing: this is not a coffre backup folder")
+    manifest = Manifest.from_json(manifest_path.read_bytes())
+    paths = {DATABASE: folder / DATABASE, OBJECTS: folder / OBJECTS}
+    if manifest.keyring == KEYRING_SEALED:
+        paths[KEYRING] = keyring_file or folder / KEYRING
+    problems = [
+        problem
+        for name, path in paths.items()
+        if (problem := _mismatch_listed(manifest, name, path)) is not None
+    ]
+    if problems:
+        raise BackupError("; ".join(problems))
+    listing = list(_listing(folder / OBJECTS))
+    if manifest.objects_copied:
+        problems = [
+            problem for item in listing if (problem := _object_mismatch(folder, item)) is not None
+        ]
+    if problems:
+        raise BackupError("; ".join(problems[:5]) + _more(len(problems) - 5))
+    return manifest, listing
+
+
+def _mismatch_listed(manifest: Manifest, name: str, path: Path) -> str | None:
+    expected = manifest.files.get(name)
+    if expected is None:
+        return f"{MANIFEST} does not list {name}"
+    return mismatch(path, expected)
+
+
+def _object_mismatch(folder: Path, item: Listed) -> str | None:
+    if item.sha256 is None:
+        return f"object {item.name} has no checksum"
+    return mismatch(object_path(folder, item.name), FileSum(item.size, item.sha256))
+
+
+def _more(count: int) -> str:
+    return f" (and {count} more)" if count > 0 else ""
+
+
+def _listing(path: Path) -> Iterator[Listed]:
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                doc = json.loads(line)
+                yield Listed(str(doc["name"]), int(doc["size"]), doc["sha256"])
+            except (ValueError, TypeError, KeyError):
+                raise BackupError(f"a line of {OBJECTS} cannot be read") from None
+
+
+def restore_backup(
+    settings: Settings,
+    folder: Path,
+    passphrase: Callable[[], str],
+    keyring_file: Path | None = None,
+) -> RestoreReport:
+    """`passphrase` is asked only once the folder and the instance passed every check."""
+    manifest, listing = read_backup(folder, keyring_file)
+    _check_revision_known(manifest.revision)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        store = open_store(settings.resolved_storage_url())
+        refusals = _database_refusals(engine, manifest.revision)
+        refusals += _store_refusals(store, manifest)
+        refusals += _keyring_refusals(settings, manifest)
+        if refusals:
+            raise BackupError("; ".join(refusals))
+        keyring = _opened_keyring(manifest, keyring_file or folder / KEYRING, passphrase)
+        migrate(engine, manifest.revision)
+        with engine.begin() as connection, (folder / DATABASE).open(encoding="utf-8") as lines:
+            counts = load_rows(connection, lines)
+        if manifest.objects_copied:
+            for item in listing:
+                store.put(item.name, chunks_of(object_path(folder, item.name)))
+        if keyring is not None:
+            LocalKeyring.restore(keyring_path(settings.resolved_keyring()), keyring)
+        migrate(engine)
+    finally:
+        engine.dispose()
+    report = RestoreReport(counts, len(listing))
+    _check(settings, store, listing, report)
+    return report
+
+
+def _check_revision_known(revision: str) -> None:
+    scripts = ScriptDirectory(str(files("vault") / "migrations"))
+    try:
+        scripts.get_revision(revision)
+    except CommandError:
+        raise BackupError(
+            f"the backup's schema revision {revision} is unknown to this version of coffre: "
+            "restore it with the version that wrote it, or a newer one"
+        ) from None
+
+
+def _database_refusals(engine: Engine, revision: str) -> list[str]:
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        present = set(inspect(connection).get_table_names())
+        filled = [
+            table.name
+            for table in tables()
+            if table.name in present
+            and connection.execute(select(literal(1)).select_from(table).limit(1)).first()
+        ]
+    refusals = []
+    if filled:
+        refusals.append(f"the database is not empty (rows in {', '.join(filled)})")
+    if current not in (None, revision):
+        refusals.append(
+            f"the database's schema is at revision {current} and the backup's at {revision}: "
+            "restore into a database without schema"
+        )
+    return refusals
+
+
+def _store_refusals(store: BlobStore, manifest: Manifest) -> list[str]:
+    # A backup made without the objects goes with a store that kept them itself (the S3
+    # cluster's replication or versioning): that store is expected to hold them.
+    if manifest.objects_copied and next(iter(store.list()), None) is not None:
+        return ["the blob store is not empty"]
+    return []
+
+
+def _keyring_refusals(settings: Settings, manifest: Manifest) -> list[str]:
+    url = settings.resolved_keyring()
+    if manifest.keyring != KEYRING_SEALED:
+        if not url.startswith("kms://"):
+            return ["the backup's master keys are in a KMS: set COFFRE_KEYRING to that key"]
+        return []
+    if not url.startswith("file://"):
+        return ["the backup holds a keyring file: set COFFRE_KEYRING to a file:/// path"]
+    if keyring_path(url).exists():
+        return [f"a keyring already exists at {keyring_path(url)}"]
+    return []
+
+
+def _opened_keyring(
+    manifest: Manifest, sealed: Path, passphrase: Callable[[], str]
+) -> bytes | None:
+    if manifest.keyring != KEYRING_SEALED:
+        return None
+    try:
+        return open_backup(sealed.read_bytes(), passphrase())
+    except CryptoError as exc:
+        raise BackupError(str(exc)) from None
+
+
+def _check(
+    settings: Settings, store: BlobStore, listing: list[Listed], report: RestoreReport
+) -> None:
+    """What `coffre keys verify`, `coffre audit verify` and a look at the store would say."""
+    stored = {info.name: info.size for info in store.list()}
+    for item in listing:
+        if stored.get(item.name) != item.size:
+            report.problems.append(f"object {item.name} is missing or of another size")
+    rt = build_runtime(settings)
+    try:
+        with transaction(rt.sessions) as db:
+            for check in verify_papers(db, rt):
+                report.papers += 1
+                report.problems += [
+                    f"document {failure.document_id}: {failure.problem}"
+                    for failure in check.failures
+                ]
+            chain = verify_chain(db)
+        report.journal_entries = chain.entries
+        report.problems += [f"journal: {problem}" for problem in chain.problems]
+    finally:
+        rt.engine.dispose()

@@ -1,0 +1,108 @@
+"""`coffre backup FOLDER` and `coffre restore FOLDER` (README.md, "Backups")."""
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from keys.errors import CryptoError
+from keys.providers.local import LocalKeyring
+from vault.backup.export import write_backup
+from vault.backup.manifest import KEYRING, BackupError
+from vault.backup.restore import restore_backup
+from vault.config import get_settings
+from vault.runtime import build_runtime
+
+# The name of the variable, not a passphrase.
+PASSPHRASE_VARIABLE = "COFFRE_BACKUP_PASSPHRASE"  # noqa: S105
+
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+KeyringFile = Annotated[
+    Path | None,
+    typer.Option(help=f"The sealed keyring file (default: FOLDER/{KEYRING}); keep it apart."),
+]
+
+
+def _passphrase(confirm: bool) -> str:
+    # Never an option: a command line shows in process listings and shell histories.
+    return os.environ.get(PASSPHRASE_VARIABLE) or typer.prompt(
+        "Keyring backup passphrase", hide_input=True, confirmation_prompt=confirm
+    )
+
+
+def backup(
+    folder: Annotated[Path, typer.Argument(help="A new or empty folder.")],
+    no_blobs: Annotated[
+        bool,
+        typer.Option(
+            "--no-blobs",
+            help="List the objects with their checksums but do not copy them, for a store "
+            "that keeps its own copies (S3 replication or versioning).",
+        ),
+    ] = False,
+    keyring_file: KeyringFile = None,
+) -> None:
+    """Back up the database, the blob store and the keyring (sealed under a passphrase from
+    COFFRE_BACKUP_PASSPHRASE or a prompt)."""
+    os.umask(0o077)
+    rt = build_runtime(get_settings())
+    passphrase = _passphrase(confirm=True) if isinstance(rt.master_keys, LocalKeyring) else ""
+    try:
+        report = write_backup(
+            rt, folder, passphrase, copy_objects=not no_blobs, keyring_file=keyring_file
+        )
+    except (BackupError, CryptoError, OSError) as exc:
+        errors.print(f"Backup refused: {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        rt.engine.dispose()
+    manifest = report.manifest
+    rows = sum(manifest.tables.values())
+    copied = "copied" if manifest.objects_copied else "listed, not copied"
+    console.print(
+        f"Backup written to {folder}: schema {manifest.revision}, {rows} rows, "
+        f"{manifest.objects} objects ({manifest.object_bytes} bytes) {copied}."
+    )
+    for name in report.missing_objects:
+        console.print(f"MISSING object {name}: the database refers to it, the store lacks it.")
+    if manifest.files.get(KEYRING):
+        console.print(
+            f"The keyring is sealed in {keyring_file or folder / KEYRING}: store it, and its "
+            "passphrase, apart from the rest of the backup."
+        )
+    if report.missing_objects:
+        raise typer.Exit(1)
+
+
+def restore(
+    folder: Annotated[Path, typer.Argument(help="A folder written by coffre backup.")],
+    keyring_file: KeyringFile = None,
+) -> None:
+    """Restore a backup into an empty instance, then check every paper and the journal."""
+    os.umask(0o077)
+    try:
+        report = restore_backup(
+            get_settings(), folder, lambda: _passphrase(confirm=False), keyring_file
+        )
+    except BackupError as exc:
+        errors.print(f"Restore refused: {exc}")
+        raise typer.Exit(1) from exc
+    rows = sum(report.tables.values())
+    console.print(f"Restored {rows} rows and {report.objects} objects.")
+    for problem in report.problems:
+        console.print(f"FAILED {problem}")
+    console.print(
+        f"{report.papers} papers checked, {report.journal_entries} journal entries, "
+        f"{len(report.problems)} problems."
+    )
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(backup)
+    app.command()(restore)
