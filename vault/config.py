@@ -6,8 +6,9 @@ Built by `get_settings()` so tests can build their own; nothing is read at impor
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
@@ -106,6 +107,11 @@ class Settings(BaseSettings):
     s3_attempts: int = Field(default=3, ge=1)
     # Where to get the source code of the coffre that runs here (AGPL): a web address.
     project_url: str = ""
+    # Logs and metrics (README « Logs and metrics »): "json" writes every log record as one JSON
+    # object on one line, with one line per request. /metrics answers only a request carrying
+    # `Authorization: Bearer <metrics_token>`; while it is unset, /metrics does not exist (404).
+    log_format: Literal["text", "json"] = "text"
+    metrics_token: SecretStr | None = None
 
     @field_validator("project_url")
     @classmethod
