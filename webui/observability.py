@@ -26,6 +26,7 @@ HEADER = "x-request-id"
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{8,128}")
 # A path no route answers: named by this, never by itself.
 UNMATCHED = "unmatched"
+CLIENT_GONE = 499
 
 _request_id: ContextVar[str | None] = ContextVar("coffre_request_id", default=None)
 
@@ -78,18 +79,21 @@ class Observe:
         # task of its own, started without it.
         _request_id.set(request_id)
         started = time.perf_counter()
-        status = 500  # nothing sent: the server answers 500, or cuts the connection
+        # The last byte of the answer: work done after it (background tasks) is not its time.
+        ended: float | None = None
+        status: int | None = None
         sent = received = 0
-        complete = False
+        complete = gone = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, gone
             message = await receive()
             received += len(message.get("body", b""))
+            gone = gone or (message["type"] == "http.disconnect" and status is None)
             return message
 
         async def tagging_send(message: Message) -> None:
-            nonlocal status, sent
+            nonlocal status, sent, ended
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [
@@ -98,13 +102,20 @@ class Observe:
                 message = {**message, "headers": [*headers, (HEADER.encode(), request_id.encode())]}
             elif message["type"] == "http.response.body":
                 sent += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    ended = time.perf_counter()
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tagging_send)
             complete = True
         finally:
-            self._record(scope, status, time.perf_counter() - started, sent, received, complete)
+            # A client that went away before its answer began: 499, as nginx says it, whatever
+            # was then sent to nobody. Nothing answered otherwise: a failure went up to the
+            # server, which answers 500.
+            answered = CLIENT_GONE if gone else status if status is not None else 500
+            seconds = (ended or time.perf_counter()) - started
+            self._record(scope, answered, seconds, sent, received, complete)
 
     def _record(
         self, scope: Scope, status: int, seconds: float, sent: int, received: int, complete: bool
