@@ -26,6 +26,7 @@ HEADER = "x-request-id"
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{8,128}")
 # A path no route answers: named by this, never by itself.
 UNMATCHED = "unmatched"
+# A client that went away before its answer began, as nginx counts it.
 CLIENT_GONE = 499
 
 _request_id: ContextVar[str | None] = ContextVar("coffre_request_id", default=None)
@@ -53,7 +54,9 @@ def route_templates(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple
         included = getattr(route, "original_router", None)
         if included is not None:
             context = getattr(route, "include_context", None)
-            yield from route_templates(included.routes, prefix + (getattr(context, "prefix", "")))
+            yield from route_templates(
+                included.routes, prefix + (getattr(context, "prefix", "") or "")
+            )
         elif isinstance(route, Mount):
             yield id(route.app), f"{prefix}{route.path}/{{path}}"
         else:
@@ -110,9 +113,8 @@ class Observe:
             await self.app(scope, counting_receive, tagging_send)
             complete = True
         finally:
-            # A client that went away before its answer began: 499, as nginx says it, whatever
-            # was then sent to nobody. Nothing answered otherwise: a failure went up to the
-            # server, which answers 500.
+            # Gone before its answer began: whatever was then sent went to nobody. Nothing
+            # answered otherwise: a failure went up to the server, which answers 500.
             answered = CLIENT_GONE if gone else status if status is not None else 500
             seconds = (ended or time.perf_counter()) - started
             self._record(scope, answered, seconds, sent, received, complete)
