@@ -107,4 +107,7 @@ def log_config(log_format: Literal["text", "json"] = "text") -> dict[str, Any]:
     for handler in config["handlers"].values():
         handler["formatter"] = "json"
     config["loggers"]["uvicorn.access"] = quiet
+    # Modules' own loggers (vault.documents.unreadable, storage.s3...) go up to the root: in
+    # JSON too, at the level Python's last-resort handler shows them in text.
+    config["root"] = {"handlers": ["default"], "level": "WARNING"}
     return config
