@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     # "production": refuse to start on settings unfit for real people's papers
     # (vault/production.py says which; `coffre check` lists them).
     env: Literal["development", "production"] = "development"
+    # Logs and metrics (README « Logs and metrics »): "json" writes every log record as one JSON
+    # object on one line, with one line per request. /metrics answers only a request carrying
+    # `Authorization: Bearer <metrics_token>`; while it is unset, /metrics does not exist (404).
+    log_format: Literal["text", "json"] = "text"
+    metrics_token: SecretStr | None = None
 
     @field_validator("project_url")
     @classmethod

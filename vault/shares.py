@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from keys.format import BlobContext
 from keys.hierarchy import open_field, seal_field
-from vault import journal, throttle
+from vault import journal, metrics, throttle
 from vault.documents.service import (
     BlobOwner,
     StoredBlob,
@@ -454,7 +454,7 @@ def take_copy(db: Session, rt: Runtime, token: str, code: str, source: str) -> S
         content_type=content_type,
         size=blob.plain_size,
         filename="copie" + _EXTENSIONS.get(content_type, ""),
-        chunks=decrypt_stored_blob(db, rt, blob, owner_id),
+        chunks=metrics.counted(decrypt_stored_blob(db, rt, blob, owner_id), "share"),
     )
 
 

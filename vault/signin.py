@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vault import journal, second_factor, throttle
+from vault import journal, metrics, second_factor, throttle
 from vault.accounts import normalise_login
 from vault.errors import N_, AuthenticationError, SecondFactorRequiredError
 from vault.models import Person
@@ -48,6 +48,7 @@ def sign_in(
         throttle.failed(db, attempt)
         if person is not None:
             journal.record(db, subject_id=person.id, action=journal.SIGN_IN_FAILED, source=source)
+        metrics.SIGN_IN_FAILURES.labels("password").inc()
         raise AuthenticationError(WRONG)
     if second_factor.required(person):
         check_second_step(db, rt, person, totp, attempt)
@@ -104,6 +105,7 @@ def check_second_step(
     except SecondFactorRequiredError:
         if code:
             throttle.failed(db, attempt)
+            metrics.SIGN_IN_FAILURES.labels("second_factor").inc()
             journal.record(
                 db,
                 subject_id=person.id,

@@ -30,7 +30,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vault import devices
+from vault import devices, metrics
 from vault.config import Settings
 from vault.errors import ThrottledError, TooManySignUpsError
 from vault.models import Throttle, utcnow
@@ -97,6 +97,7 @@ def guard(db: Session, attempt: Attempt, now: datetime | None = None, *, lock: b
         if row.blocked_until is not None and row.blocked_until > now
     ]
     if waits:
+        metrics.THROTTLED.labels("secret").inc()
         raise ThrottledError(math.ceil(max(waits)))
 
 
@@ -138,6 +139,7 @@ def count_sign_up(
     _lock(db, [key])
     row = db.get(Throttle, key, with_for_update=True)
     if row is not None and row.failures >= limit:
+        metrics.THROTTLED.labels("sign_up").inc()
         raise TooManySignUpsError(math.ceil((hour + SIGN_UP_WINDOW - now).total_seconds()))
     if row is None:
         # Only one transaction counts for this key at a time (_lock; SQLite's write lock).

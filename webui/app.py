@@ -11,7 +11,7 @@ from starlette.types import ASGIApp
 
 from vault.config import Settings, get_settings
 from vault.runtime import Runtime, build_runtime
-from webui import api_docs, health
+from webui import api_docs, health, metrics
 from webui.api import (
     account,
     consent,
@@ -26,6 +26,7 @@ from webui.api import bin as bin_api
 from webui.errors import install_error_handlers
 from webui.faults import QuietFaults
 from webui.i18n import ChooseLanguage
+from webui.observability import Observe
 from webui.openapi import install_contract
 from webui.pages import account as account_pages
 from webui.pages import admin as admin_pages
@@ -60,12 +61,15 @@ def enough_threads(
 
 
 class App(FastAPI):
-    """The headers and the quiet faults wrap everything, Starlette's ServerErrorMiddleware
-    included: its 500 answer gets the headers too."""
+    """The request's id and measures, the headers and the quiet faults wrap everything,
+    Starlette's ServerErrorMiddleware included: its 500 answer gets the headers too."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(
-            QuietFaults(super().build_middleware_stack()), self.state.runtime.settings
+        return Observe(
+            SecurityHeaders(
+                QuietFaults(super().build_middleware_stack()), self.state.runtime.settings
+            ),
+            self.routes,
         )
 
 
@@ -95,6 +99,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(api_docs.router)
     for pages in (
         auth_pages,

@@ -107,7 +107,7 @@ def serve(
         "port": port,
         "proxy_headers": False,
         "limit_concurrency": settings.max_requests,
-        "log_config": log_config(),
+        "log_config": log_config(settings.log_format),
         # No « Server: uvicorn »: what runs here is nobody else's business.
         "server_header": False,
         "http": "auto",

@@ -4,11 +4,15 @@ who reads the logs could open the copy. The token is hidden before a line is wri
 the query of a route that carries personal data in it (the name given to login-suggestion)."""
 
 import copy
+import json
 import logging
 import re
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from uvicorn.config import LOGGING_CONFIG
+
+from webui.observability import current_request_id
 
 _SHARE_TOKEN = re.compile(r"(/|%2F)s(/|%2F)[A-Za-z0-9_-]+", re.IGNORECASE)
 # Routes whose query carries what a person typed: their name, to build a login from it.
@@ -58,9 +62,36 @@ class DropToldFaults(logging.Filter):
         return not getattr(exc, _TOLD, False)
 
 
-def log_config() -> dict[str, Any]:
+class JsonLines(logging.Formatter):
+    """One JSON object per record, on one line whatever it holds: a traceback is a field (its
+    line breaks escaped), never lines of its own. Written while a request runs, it names the
+    request's id; the request's own line (webui/observability.py) adds its fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = current_request_id()
+        if request_id is not None:
+            line["request_id"] = request_id
+        line.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            line["traceback"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def log_config(log_format: Literal["text", "json"] = "text") -> dict[str, Any]:
     """uvicorn's own logging, with share tokens and private queries hidden on every line it
-    writes; coffre's own lines (webui.errors, webui.faults) go the same way."""
+    writes; coffre's own lines (webui.errors, webui.faults) go the same way.
+
+    "text": uvicorn's lines as they are, its access line for each request. "json": every line a
+    JSON object, and coffre's request line (route template, status, duration, bytes) in place
+    of uvicorn's access line, which names the path itself."""
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     filters = config.setdefault("filters", {})
     filters["hide_share_tokens"] = {"()": HideShareTokens}
@@ -68,4 +99,15 @@ def log_config() -> dict[str, Any]:
     for handler in config["handlers"].values():
         handler.setdefault("filters", []).extend(["hide_share_tokens", "drop_told_faults"])
     config["loggers"]["coffre"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    quiet = {"handlers": [], "level": "INFO", "propagate": False}
+    if log_format == "text":
+        config["loggers"]["coffre.requests"] = quiet
+        return config
+    config["formatters"] = {"json": {"()": JsonLines}}
+    for handler in config["handlers"].values():
+        handler["formatter"] = "json"
+    config["loggers"]["uvicorn.access"] = quiet
+    # Modules' own loggers (vault.documents.unreadable, storage.s3...) go up to the root: in
+    # JSON too, at the level Python's last-resort handler shows them in text.
+    config["root"] = {"handlers": ["default"], "level": "WARNING"}
     return config

@@ -28,12 +28,6 @@ from webui.health import router as health_router
 
 SCHEMA = json.loads((Path(__file__).parent / "compose-spec.json").read_text())
 
-# Being added by the other parts of issue 13 (COFFRE_ENV and the `coffre db` group: branch
-# i13-dbstep; COFFRE_METRICS_TOKEN: i13-observe). Accepted here only while they do not exist;
-# once merged they are checked like the others and these two lines can go.
-PENDING_SETTINGS = {"env", "metrics_token"}
-PENDING_COMMANDS = {("db", "upgrade")}
-
 # Read by boto3 for coffre's S3 (and KMS) clients.
 AWS_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
@@ -133,7 +127,7 @@ def test_env_example_holds_placeholders_only() -> None:
 
 def test_coffre_reads_every_variable_it_is_given() -> None:
     fields = set(Settings.model_fields)
-    known = {f"COFFRE_{name.upper()}" for name in fields | PENDING_SETTINGS} | AWS_VARIABLES
+    known = {f"COFFRE_{name.upper()}" for name in fields} | AWS_VARIABLES
     for service in sorted(COFFRE_SERVICES):
         given = environment(service)
         assert set(given) <= known, service
@@ -253,13 +247,9 @@ def _command(args: list[str]) -> tuple[tuple[str, ...], Any, list[str]]:
     return tuple(path), command, rest
 
 
-def parse_coffre_command(args: list[str]) -> dict[str, Any] | None:
-    """The options of a real coffre command (Typer parses them, nothing runs); None for a
-    command still being built elsewhere."""
+def parse_coffre_command(args: list[str]) -> dict[str, Any]:
+    """The options of a real coffre command (Typer parses them, nothing runs)."""
     path, command, rest = _command(args)
-    named = tuple(args[1:])
-    if isinstance(command, TyperGroup) and any(named[: len(p)] == p for p in PENDING_COMMANDS):
-        return None
     assert not isinstance(command, TyperGroup), f"not a command: {args}"
     with command.make_context(" ".join(args[: len(path) + 1]), list(rest)) as context:
         return dict(context.params)
@@ -283,7 +273,6 @@ def test_a_command_coffre_lacks_is_refused() -> None:
 def test_the_ports_are_the_port_coffre_serves_on() -> None:
     service = SERVICES["coffre"]
     params = parse_coffre_command(service["command"])
-    assert params is not None
     assert params["host"] == "0.0.0.0"  # noqa: S104 (inside the container, for its port)
     port = params["port"]
     (published,) = service["ports"]

@@ -2,6 +2,7 @@
 Nor does the name given to login-suggestion, nor a traceback of a fault already told in one line.
 """
 
+import json
 import logging
 import logging.config
 from typing import Any
@@ -94,3 +95,43 @@ def test_serve_uses_that_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "hide_share_tokens" in seen["log_config"]["handlers"]["access"]["filters"]
     assert seen["log_config"]["loggers"]["coffre"]["handlers"] == ["default"]
     assert seen["server_header"] is False
+
+
+def test_a_json_line_holds_its_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    pytest_handlers, level = list(root.handlers), root.level
+    logging.config.dictConfig(log_config("json"))
+    server = logging.getLogger("uvicorn.error")
+    try:
+        try:
+            raise RuntimeError("a real bug\non two lines")
+        except RuntimeError as raised:
+            server.error("Exception in ASGI application\n", exc_info=raised)
+        logging.getLogger("coffre").warning("blob store failure on %s", f"/s/{TOKEN}")
+        logging.getLogger("vault.documents.unreadable").warning("unreadable paper")
+    finally:
+        for name in ("uvicorn", "coffre", ""):
+            for handler in logging.getLogger(name).handlers:
+                handler.flush()
+            logging.getLogger(name).handlers.clear()
+        logging.getLogger("coffre").propagate = True
+        root.handlers[:] = pytest_handlers
+        root.setLevel(level)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3
+    failure, warning, module = (json.loads(line) for line in lines)
+    assert failure["level"] == "error"
+    assert failure["logger"] == "uvicorn.error"
+    assert failure["traceback"].startswith("Traceback (most recent call last):")
+    assert "RuntimeError: a real bug\non two lines" in failure["traceback"]
+    assert warning["message"] == "blob store failure on /s/…"
+    assert module["logger"] == "vault.documents.unreadable"
+
+
+def test_json_logs_have_coffre_request_line_in_place_of_uvicorn_access_line() -> None:
+    text, as_json = log_config("text"), log_config("json")
+    assert text["loggers"]["coffre.requests"]["handlers"] == []
+    assert text["loggers"]["uvicorn.access"]["handlers"] == ["access"]
+    assert as_json["loggers"]["uvicorn.access"]["handlers"] == []
+    assert "coffre.requests" not in as_json["loggers"]  # it goes up to "coffre"'s handler
+    assert {handler["formatter"] for handler in as_json["handlers"].values()} == {"json"}

@@ -22,7 +22,7 @@ from keys.hierarchy import open_field, seal_field, unwrap_data_key, wrap_data_ke
 from keys.wrap import new_key
 from storage.base import BlobStore
 from storage.readahead import ReadAhead
-from vault import hold, journal, quota, reminders
+from vault import hold, journal, metrics, quota, reminders
 from vault.config import MiB
 from vault.documents.categories import CATEGORIES
 from vault.documents.filenames import kept_name
@@ -284,6 +284,8 @@ def create_document(
     db.add(stored.blob.row(document.id, ORIGINAL, plan.user_key_id, now))
     db.flush()
     note_change(db, actor, access, journal.DOCUMENT_ADDED, document)
+    metrics.UPLOADS.inc()
+    metrics.UPLOAD_BYTES.inc(stored.plain_size)
     # What was just sealed need not be opened again, nor its uploader read back.
     return _described(db, document, fields.title, fields.filename, locked=False, uploader=actor)
 
@@ -407,7 +409,9 @@ def open_content(
     )
     note_use(db, actor, access, journal.DOCUMENT_DOWNLOADED, document)
     # Read and decrypted in a thread of its own while the previous pieces go to the client.
-    return opened.view, ReadAhead(chunks, rt.settings.read_ahead_mib * MiB)
+    return opened.view, ReadAhead(
+        metrics.counted(chunks, "paper"), rt.settings.read_ahead_mib * MiB
+    )
 
 
 def note_change(

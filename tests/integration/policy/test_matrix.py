@@ -82,6 +82,7 @@ RULE_ALLOWS: dict[str, tuple[str, ...]] = {
 RULES: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): "public",
     ("GET", "/readyz"): "public",
+    ("GET", "/metrics"): "metrics_token",
     ("GET", "/api/docs"): "public",
     ("GET", "/api/docs/swagger-ui.css"): "public",
     ("GET", "/api/docs/swagger-ui-bundle.js"): "public",
@@ -194,6 +195,8 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/organisation/{org_id}/conseillers"): "org_admin_page",
 }
 RULE_ALLOWS["professional_or_admin"] = (*COUNSELLORS, "admin")
+# Only the operator's scraper, with COFFRE_METRICS_TOKEN: no person's session opens it (401).
+RULE_ALLOWS["metrics_token"] = ()
 
 
 def route_table(app: FastAPI) -> set[tuple[str, str]]:
@@ -221,6 +224,7 @@ def settings(tmp_path: Path) -> Settings:
         assisted_reset_hold_hours=0,
         # The matrix asks for access once per route that needs a fresh request.
         access_request_limit=10_000,
+        metrics_token="the scraper's own token",
     )
 
 
@@ -494,6 +498,8 @@ def test_authorisation_matrix(rt: Runtime) -> None:
             answer = client.request(headers={**api_headers, **headers_same_origin}, **request)
             location = answer.headers.get("location", "")
             denied = refused(answer.status_code, location, actor, path.startswith("/api/"))
+            if rule == "metrics_token":
+                denied = answer.status_code == 401
             if actor in RULE_ALLOWS[rule]:
                 ok = answer.status_code not in (401, 403, 404) and not to_sign_in(location)
                 if rule == "public":
