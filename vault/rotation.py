@@ -126,11 +126,15 @@ def _write_batch(db: Session, statement: Update, rows: list[dict[str, object]]) 
 # --- master ---------------------------------------------------------------------------------
 
 
+# The PostgreSQL advisory lock that makes master rotations start one at a time.
+MASTER_JOB_START_LOCK = 733101
+
+
 def _serialise_job_start(db: Session) -> None:
     """Two `rotate-master` started at once must agree on one new version. SQLite already runs
     one writing transaction at a time; PostgreSQL takes a transaction-scoped advisory lock."""
     if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(733101)"))
+        db.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": MASTER_JOB_START_LOCK})
 
 
 def _behind(target: int) -> ColumnElement[bool]:
