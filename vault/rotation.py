@@ -126,11 +126,15 @@ def _write_batch(db: Session, statement: Update, rows: list[dict[str, object]]) 
 # --- master ---------------------------------------------------------------------------------
 
 
+# The PostgreSQL advisory lock that makes master rotations start one at a time.
+MASTER_JOB_START_LOCK = 733101
+
+
 def _serialise_job_start(db: Session) -> None:
     """Two `rotate-master` started at once must agree on one new version. SQLite already runs
     one writing transaction at a time; PostgreSQL takes a transaction-scoped advisory lock."""
     if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(733101)"))
+        db.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": MASTER_JOB_START_LOCK})
 
 
 def _behind(target: int) -> ColumnElement[bool]:
@@ -150,14 +154,22 @@ def start_master_rotation(rt: Runtime) -> tuple[int, int]:
     is left unfinished, so running the command again resumes rather than starting over."""
     with transaction(rt.sessions) as db:
         _serialise_job_start(db)
-        primary = rt.master_keys.primary_version()
         job = db.scalar(
             select(KeyJob).where(KeyJob.kind == "master", KeyJob.finished_at.is_(None)).limit(1)
         )
         if job is None:
-            primary = rt.master_keys.add_version()
-            _job(db, "master", "", primary)
-        return primary, master_slots_behind(db, primary)
+            target = rt.master_keys.add_version()
+            _job(db, "master", "", target)
+        else:
+            # The job's own target: this process's keyring may not have looked at the master
+            # versions since another instance made it. Asking for them looks again.
+            target = job.target_version or rt.master_keys.primary_version()
+            if target != max(rt.master_keys.versions()):
+                raise ConflictError(
+                    f"The unfinished master rotation targets version {target}, which is not "
+                    "the primary one."
+                )
+        return target, master_slots_behind(db, target)
 
 
 REWRAP_SLOT = (
@@ -191,6 +203,8 @@ def rewrap_master_batch(db: Session, rt: Runtime, target: int, batch: int) -> Un
             rt.master_keys, slot.person_id, slot.version, slot.old_version, slot.wrapped_key
         )
         new_version, wrapped = seal_user_key(rt.master_keys, slot.person_id, slot.version, key)
+        if new_version != target:
+            raise ConflictError(f"Master key version {new_version} became primary meanwhile.")
         rows.append(
             {
                 "row_id": slot.id,
@@ -206,10 +220,22 @@ def rotate_master(rt: Runtime, batch: int, on_progress: Callable[[int], None]) -
     target, _behind = start_master_rotation(rt)
     done = _run(rt.sessions, lambda db: rewrap_master_batch(db, rt, target, batch), on_progress)
     with transaction(rt.sessions) as db:
-        if master_slots_behind(db, target) == 0:
-            job = _job(db, "master", "", target)
+        # Locked: when two runs end together, one finishes the job and the other finds it
+        # finished, rather than starting a job of its own.
+        job = db.scalar(
+            select(KeyJob)
+            .where(
+                KeyJob.kind == "master",
+                KeyJob.target_version == target,
+                KeyJob.finished_at.is_(None),
+            )
+            .limit(1)
+            .with_for_update()
+        )
+        if job is not None:
             _count(db, job.id, done)
-            _finish(db, job.id)
+            if master_slots_behind(db, target) == 0:
+                _finish(db, job.id)
     return done
 
 

@@ -35,6 +35,10 @@ class Runtime:
     master_keys: MasterKeyProvider
 
 
+# Where the versions of a KMS keyring were listed before they lived in the KMS itself.
+LEGACY_KMS_STATE = "kms-keys.json"
+
+
 def keyring_path(url: str) -> Path:
     parsed = urlparse(url)
     if parsed.scheme != "file":
@@ -44,7 +48,8 @@ def keyring_path(url: str) -> Path:
 
 def open_keyring(url: str, data_dir: Path) -> MasterKeyProvider:
     """file:///path/keyring.json, or kms://KEY_ID?endpoint_url=...&region=... (the versions of a
-    KMS keyring are listed in <data dir>/kms-keys.json; credentials the usual AWS way)."""
+    KMS keyring are aliases in the KMS; credentials the usual AWS way). An older install's
+    <data dir>/kms-keys.json is carried over to those aliases the first time."""
     parsed = urlparse(url)
     if parsed.scheme == "kms":
         options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
@@ -52,7 +57,7 @@ def open_keyring(url: str, data_dir: Path) -> MasterKeyProvider:
             "kms", endpoint_url=options.get("endpoint_url"), region_name=options.get("region")
         )
         return KmsKeyring.open(
-            client, unquote(parsed.netloc + parsed.path), data_dir / "kms-keys.json"
+            client, unquote(parsed.netloc + parsed.path), data_dir / LEGACY_KMS_STATE
         )
     return LocalKeyring.open(keyring_path(url))
 
