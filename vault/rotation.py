@@ -121,8 +121,9 @@ class CompareAndSet:
 
     Each row of the batch is (id, guard as read, *new values of `columns`). PostgreSQL gets one
     statement for the whole batch, `UPDATE ... FROM unnest(one array per column)`, its arrays
-    sent in binary: one prepared statement whatever the batch's size, where an executemany sends
-    and runs one UPDATE per row. SQLite, in this process, gets the executemany of one UPDATE."""
+    sent in binary (psycopg 3's `%(name)b`): one prepared statement whatever the batch's size,
+    where an executemany sends and runs one UPDATE per row. SQLite, in this process, gets the
+    executemany of one UPDATE. Table, column and type names are this module's constants."""
 
     table: str
     guard: str
