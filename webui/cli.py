@@ -255,9 +255,9 @@ def _one_or_all(login: str | None, all_people: bool) -> None:
 
 
 # Batches re-wrapped at once by a master rotation on PostgreSQL: two overlap this process's
-# re-wrapping with the server's writing. On a 2-core machine they were 1.33 times faster than
-# one under load, as fast when quieter, and three no faster (bench/README.md, "Key
-# rotation"). SQLite always takes one.
+# re-wrapping with the server's writing. On a 2-core machine they were 1.3-1.7 times faster
+# than one under load and at 1,000,000 people, as fast at 100,000 when quieter, and three no
+# faster (bench/README.md, "Key rotation"). SQLite always takes one.
 ROTATION_WORKERS = 2
 WorkersOption = Annotated[
     int, typer.Option(min=1, max=8, help="Batches at once, each on its own connection.")
