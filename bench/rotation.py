@@ -1,14 +1,16 @@
 """Key rotation throughput: a master rotation over N people, one person's user-key rotation.
 
     .venv/bin/python -m bench.rotation [--people 10000,100000] [--backends sqlite,postgresql]
-                                       [--batch 2000] [--papers 5000] [--profile]
+                                       [--batch 2000] [--workers 1,2] [--rounds 1]
+                                       [--papers 5000] [--profile]
 
 For each backend and each N, a fresh database is filled in bulk with N people, each with a real
 user key wrapped by the master key, and one of them with --papers documents (a wrapped data key
 and sealed title each; no blob object: neither rotation reads the blob store). Then, per batch
-size, `rotate_master` (a new master version, every user key re-wrapped) and `rotate_user` on
-the person with the papers are timed, one run each, with the CPU time of this process and of
-the database server. `--people 1000000` runs in a few minutes: the whole run, fill included,
+size and number of workers, `rotate_master` (a new master version, every user key re-wrapped)
+is timed, --rounds times in alternating order (the median run is shown), then `rotate_user` on
+the person with the papers, once per batch size, with the CPU time of this process and of the
+database server. `--people 1000000` runs in a few minutes: the whole run, fill included,
 is timed against issue 11's target. PostgreSQL is a throwaway server started with scripts/pg.sh
 and stopped at exit. See bench/README.md.
 """
@@ -292,6 +294,7 @@ class Row:
     backend: str
     people: int
     batch: int
+    workers: int  # master rotations: batches at once (SQLite: always 1); user rotations: 1
     units: int  # master: user keys; user: data keys (each with a document's title re-sealed)
     seconds: float
     cpu_seconds: float  # this process
@@ -313,6 +316,7 @@ def timed(
     backend: Backend,
     people: int,
     batch: int,
+    workers: int,
     run: Callable[[Callable[[int], None]], int],
     expected: int,
 ) -> Row:
@@ -325,14 +329,35 @@ def timed(
     server_seconds = backend.server_cpu() - server
     if done != expected or sum(progress) != expected:
         raise RuntimeError(f"rotation did {done} units ({sum(progress)} reported), not {expected}")
-    return Row(job, backend.name, people, batch, expected, seconds, cpu_seconds, server_seconds)
-
-
-def master_row(rt: Runtime, backend: Backend, people: int, batch: int) -> Row:
-    settle(rt)
-    return timed(
-        MASTER, backend, people, batch, lambda done: rotate_master(rt, batch, done), people
+    return Row(
+        job, backend.name, people, batch, workers, expected, seconds, cpu_seconds, server_seconds
     )
+
+
+def master_row(rt: Runtime, backend: Backend, people: int, batch: int, workers: int) -> Row:
+    settle(rt)
+
+    def run(progress: Callable[[int], None]) -> int:
+        # The progress list is appended to from each worker's thread (a list's append is atomic).
+        return rotate_master(rt, batch, progress, workers)
+
+    return timed(MASTER, backend, people, batch, workers, run, people)
+
+
+def master_rows(
+    rt: Runtime, backend: Backend, people: int, batches: list[int], args: argparse.Namespace
+) -> list[Row]:
+    """Each (batch, workers) --rounds times, the order reversed every other round so that no
+    configuration always runs first or last on a machine whose load moves; the median run of
+    each (by wall time; the lower of the two middle ones for an even count)."""
+    configurations = [(b, w) for b in batches for w in numbers(args.workers)]
+    if backend.name == "sqlite":  # SQLite writes one transaction at a time: one worker
+        configurations = [(b, 1) for b in batches]
+    runs: dict[tuple[int, int], list[Row]] = {c: [] for c in configurations}
+    for turn in range(args.rounds):
+        for batch, workers in configurations[:: -1 if turn % 2 else 1]:
+            runs[batch, workers].append(master_row(rt, backend, people, batch, workers))
+    return [sorted(r, key=lambda row: row.seconds)[(len(r) - 1) // 2] for r in runs.values()]
 
 
 def user_row(
@@ -344,7 +369,7 @@ def user_row(
         return rotate_user(rt, owner.person_id, batch, progress)
 
     # rotate_user counts blobs and documents: one of each per paper; the row counts papers.
-    row = timed(USER, backend, people, batch, run, 2 * papers)
+    row = timed(USER, backend, people, batch, 1, run, 2 * papers)
     return dataclasses.replace(row, units=papers)
 
 
@@ -497,11 +522,21 @@ def profile(rt: Runtime, backend: str, people: int, batch: int, top: int = 12) -
     return table
 
 
-def results_table(rows: list[Row]) -> Table:
-    table = Table(title="rotations, one run each", box=box.MARKDOWN, title_justify="left")
+def results_table(rows: list[Row], rounds: int) -> Table:
+    title = "rotations, one run each" if rounds == 1 else f"rotations, master: median of {rounds}"
+    table = Table(title=title, box=box.MARKDOWN, title_justify="left")
     for header in ("job", "backend"):
         table.add_column(header)
-    headers = ("people", "batch", "units", "seconds", "units/s", "µs/unit", "CPU µs/unit")
+    headers = (
+        "people",
+        "batch",
+        "workers",
+        "units",
+        "seconds",
+        "units/s",
+        "µs/unit",
+        "CPU µs/unit",
+    )
     for header in headers:
         table.add_column(header, justify="right")
     for row in rows:
@@ -510,6 +545,7 @@ def results_table(rows: list[Row]) -> Table:
             row.backend,
             f"{row.people:,}",
             f"{row.batch}",
+            f"{row.workers}",
             f"{row.units:,}",
             f"{row.seconds:.2f}",
             f"{row.units / row.seconds:,.0f}",
@@ -528,19 +564,20 @@ def summary(rows: list[Row], runs: list[Run]) -> list[str]:
     people = sorted({row.people for row in rows})
     for job, unit in ((MASTER, "user key"), (USER, "data key")):
         for name in dict.fromkeys(row.backend for row in rows):
-            for batch in sorted({row.batch for row in rows}):
+            for batch, workers in sorted({(row.batch, row.workers) for row in rows}):
                 cost = {
                     row.people: (
                         1e6 * row.seconds / row.units,
                         1e6 * (row.cpu_seconds + row.server_cpu_seconds) / row.units,
                     )
                     for row in rows
-                    if (row.job, row.backend, row.batch) == (job, name, batch)
+                    if (row.job, row.backend, row.batch, row.workers) == (job, name, batch, workers)
                 }
                 if len(people) > 1 and people[0] in cost and people[-1] in cost:
                     (first, first_cpu), (last, last_cpu) = cost[people[0]], cost[people[-1]]
                     lines.append(
-                        f"scaling, {job.split(':')[0]}, {name}, batch {batch}: {first:.0f} µs "
+                        f"scaling, {job.split(':')[0]}, {name}, batch {batch}, {workers} "
+                        f"worker(s): {first:.0f} µs "
                         f"per {unit} at {people[0]:,} people, {last:.0f} µs at {people[-1]:,} "
                         f"({last / first:.2f} times); CPU {first_cpu:.0f} then {last_cpu:.0f} µs "
                         f"({last_cpu / first_cpu:.2f} times)"
@@ -556,7 +593,8 @@ def summary(rows: list[Row], runs: list[Run]) -> list[str]:
             verdict = "met" if speed >= TARGET_KEYS_PER_SECOND else "MISSED"
             lines.append(
                 f"target {TARGET_KEYS_PER_SECOND:,} user keys/s at {TARGET_PEOPLE:,} people on "
-                f"PostgreSQL, batch {row.batch}: {speed:,.0f}/s, {verdict}"
+                f"PostgreSQL, batch {row.batch}, {row.workers} worker(s): {speed:,.0f}/s, "
+                f"{verdict}"
             )
     for run in runs:
         if (run.backend, run.people) == ("postgresql", LARGE_PEOPLE):
@@ -576,8 +614,8 @@ def machine() -> list[str]:
         f"{platform.system()} {platform.machine()}, {cpu}, nproc {len(os.sched_getaffinity(0))}",
         f"Python {platform.python_version()}, cryptography {cryptography.__version__}, "
         f"SQLAlchemy {sqlalchemy.__version__}, psycopg {psycopg.__version__}",
-        "local keyring file (AES-256-GCM master key); one process, one thread; load average "
-        + " ".join(f"{load:.2f}" for load in os.getloadavg()),
+        "local keyring file (AES-256-GCM master key); one process, master rotations with "
+        "--workers threads; load average " + " ".join(f"{load:.2f}" for load in os.getloadavg()),
     ]
 
 
@@ -605,7 +643,7 @@ def measure(
             f"({people / (middle - filling):,.0f}/s), {args.papers:,} papers in "
             f"{end - middle:.1f} s"
         )
-        rows = [master_row(rt, chosen, people, batch) for batch in batches]
+        rows = master_rows(rt, chosen, people, batches, args)
         for batch in batches:
             rows.append(user_row(rt, chosen, people, batch, owner, args.papers))
         run = Run(chosen.name, people, end - start, time.perf_counter() - start)
@@ -623,6 +661,12 @@ def main() -> None:
     parser.add_argument("--people", default="10000,100000", help="N (default 10000,100000)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="(sqlite,postgresql)")
     parser.add_argument("--batch", default="2000", help="batch sizes (default 2000)")
+    parser.add_argument(
+        "--workers", default="1,2", help="master rotation workers, PostgreSQL (default 1,2)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="master rotations per configuration (1)"
+    )
     parser.add_argument("--papers", type=int, default=5000, help="one person's papers (5000)")
     parser.add_argument(
         "--profile", action="store_true", help="cProfile one more master rotation at the first N"
@@ -644,7 +688,7 @@ def main() -> None:
                     rows += more
                     runs.append(run)
                     profiles += [table] if table else []
-        console.print(results_table(rows))
+        console.print(results_table(rows, args.rounds))
         console.print("\n".join(summary(rows, runs)))
         for table in profiles:
             console.print(table)

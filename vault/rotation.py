@@ -3,8 +3,8 @@ on the old version: kill the process at any point, run the command again, and it
 processes on the same job never redo each other's units (rows are locked and skipped, and an
 update only applies if the row still has the version it was read with).
 
-A unit reads plain columns (no ORM objects) and writes its whole batch back with one
-executemany UPDATE that keeps that compare-and-set per row; the drivers sum the rows it changed.
+A unit reads plain columns (no ORM objects) and writes its whole batch back in one go, keeping
+that compare-and-set per row (see CompareAndSet); the drivers sum the rows it changed.
 
 - master: a new master key version becomes primary; every user-key slot is re-wrapped under it.
   No blob is read or written.
@@ -17,15 +17,14 @@ executemany UPDATE that keeps that compare-and-set per row; the drivers sum the 
 import hashlib
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    Update,
     and_,
-    bindparam,
     delete,
     func,
     select,
@@ -115,12 +114,46 @@ def _run(
         on_progress(unit.changed)
 
 
-def _write_batch(db: Session, statement: Update, rows: list[dict[str, object]]) -> int:
-    """One executemany of `statement` over the batch, on the session's connection (not the ORM's
-    bulk update, which matches by primary key only); the number of rows it changed."""
-    if not rows:
-        return 0
-    return db.connection().execute(statement, rows).rowcount
+@dataclass(frozen=True)
+class CompareAndSet:
+    """The write of a batch: each row found by its id, and changed only if `guard` still holds
+    the value the unit read, so that a row another job wrote in between keeps what it wrote.
+
+    Each row of the batch is (id, guard as read, *new values of `columns`). PostgreSQL gets one
+    statement for the whole batch, `UPDATE ... FROM unnest(one array per column)`, its arrays
+    sent in binary (psycopg 3's `%(name)b`): one prepared statement whatever the batch's size,
+    where an executemany sends and runs one UPDATE per row. SQLite, in this process, gets the
+    executemany of one UPDATE. Table, column and type names are this module's constants."""
+
+    table: str
+    guard: str
+    guard_type: str  # PostgreSQL's name of the types, for the arrays
+    columns: tuple[tuple[str, str], ...]  # (column, type) set from each row
+
+    def write(self, db: Session, rows: list[tuple[object, ...]]) -> int:
+        """The number of rows changed (those whose guard still held)."""
+        if not rows:
+            return 0
+        connection = db.connection()
+        if connection.dialect.name == "postgresql":
+            arrays = {f"c{i}": list(values) for i, values in enumerate(zip(*rows, strict=True))}
+            return connection.exec_driver_sql(self._unnest(), arrays).rowcount
+        return connection.exec_driver_sql(self._executemany(), rows).rowcount
+
+    def _unnest(self) -> str:
+        types = ("varchar", self.guard_type, *(kind for _column, kind in self.columns))
+        arrays = ", ".join(f"%(c{i})b::{kind}[]" for i, kind in enumerate(types))
+        names = ", ".join(f"c{i}" for i in range(len(types)))
+        sets = ", ".join(f"{column} = v.c{i}" for i, (column, _) in enumerate(self.columns, 2))
+        return (
+            f"UPDATE {self.table} SET {sets} FROM unnest({arrays}) AS v({names}) "  # noqa: S608
+            f"WHERE {self.table}.id = v.c0 AND {self.table}.{self.guard} = v.c1"
+        )
+
+    def _executemany(self) -> str:
+        # Numbered as the row's items: the id ?1, the guard ?2, the new values from ?3.
+        sets = ", ".join(f"{column} = ?{i}" for i, (column, _) in enumerate(self.columns, 3))
+        return f"UPDATE {self.table} SET {sets} WHERE id = ?1 AND {self.guard} = ?2"  # noqa: S608
 
 
 # --- master ---------------------------------------------------------------------------------
@@ -172,10 +205,8 @@ def start_master_rotation(rt: Runtime) -> tuple[int, int]:
         return target, master_slots_behind(db, target)
 
 
-REWRAP_SLOT = (
-    update(KeySlot)
-    .where(KeySlot.id == bindparam("row_id"), KeySlot.master_version == bindparam("old_version"))
-    .values(master_version=bindparam("new_version"), wrapped_key=bindparam("wrapped"))
+REWRAP_SLOT = CompareAndSet(
+    "key_slots", "master_version", "int", (("master_version", "int"), ("wrapped_key", "bytea"))
 )
 
 
@@ -197,7 +228,7 @@ def rewrap_master_batch(db: Session, rt: Runtime, target: int, batch: int) -> Un
         .limit(batch)
         .with_for_update(skip_locked=True, of=KeySlot)
     ).all()
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[object, ...]] = []
     for slot in slots:
         key = open_user_key(
             rt.master_keys, slot.person_id, slot.version, slot.old_version, slot.wrapped_key
@@ -205,20 +236,30 @@ def rewrap_master_batch(db: Session, rt: Runtime, target: int, batch: int) -> Un
         new_version, wrapped = seal_user_key(rt.master_keys, slot.person_id, slot.version, key)
         if new_version != target:
             raise ConflictError(f"Master key version {new_version} became primary meanwhile.")
-        rows.append(
-            {
-                "row_id": slot.id,
-                "old_version": slot.old_version,
-                "new_version": new_version,
-                "wrapped": wrapped,
-            }
-        )
-    return Unit(len(slots), _write_batch(db, REWRAP_SLOT, rows))
+        rows.append((slot.id, slot.old_version, new_version, wrapped))
+    return Unit(len(slots), REWRAP_SLOT.write(db, rows))
 
 
-def rotate_master(rt: Runtime, batch: int, on_progress: Callable[[int], None]) -> int:
+def rotate_master(
+    rt: Runtime, batch: int, on_progress: Callable[[int], None], workers: int = 1
+) -> int:
+    """Re-wrap every user key under a new master version, `workers` batches at a time, each
+    worker a thread with a connection of its own. While one waits for the database, another
+    re-wraps its batch: the batch's select skips the slots another worker has locked, so no
+    slot is done twice, and a worker stops when it finds none left to take. SQLite writes one
+    transaction at a time, in this process: one worker there."""
     target, _behind = start_master_rotation(rt)
-    done = _run(rt.sessions, lambda db: rewrap_master_batch(db, rt, target, batch), on_progress)
+    if rt.engine.dialect.name != "postgresql":
+        workers = 1
+
+    def work() -> int:
+        return _run(rt.sessions, lambda db: rewrap_master_batch(db, rt, target, batch), on_progress)
+
+    if workers == 1:
+        done = work()
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = sum(job.result() for job in [pool.submit(work) for _ in range(workers)])
     with transaction(rt.sessions) as db:
         # Locked: when two runs end together, one finishes the job and the other finds it
         # finished, rather than starting a job of its own.
@@ -304,28 +345,20 @@ class _Move:
         return seal_field(self.keys[self.target.id][1], self.person_id, row_id, field, text)
 
 
-MOVE_BLOB = (
-    update(Blob)
-    .where(Blob.id == bindparam("row_id"), Blob.user_key_id == bindparam("old_key_id"))
-    .values(user_key_id=bindparam("new_key_id"), wrapped_data_key=bindparam("wrapped"))
+MOVE_BLOB = CompareAndSet(
+    "blobs", "user_key_id", "varchar", (("user_key_id", "varchar"), ("wrapped_data_key", "bytea"))
 )
-MOVE_DOCUMENT = (
-    update(Document)
-    .where(Document.id == bindparam("row_id"), Document.user_key_id == bindparam("old_key_id"))
-    .values(
-        user_key_id=bindparam("new_key_id"),
-        title_sealed=bindparam("title"),
-        filename_sealed=bindparam("filename"),
-    )
+MOVE_DOCUMENT = CompareAndSet(
+    "documents",
+    "user_key_id",
+    "varchar",
+    (("user_key_id", "varchar"), ("title_sealed", "bytea"), ("filename_sealed", "bytea")),
 )
-MOVE_SHARE = (
-    update(Share)
-    .where(Share.id == bindparam("row_id"), Share.user_key_id == bindparam("old_key_id"))
-    .values(
-        user_key_id=bindparam("new_key_id"),
-        recipient_sealed=bindparam("recipient"),
-        purpose_sealed=bindparam("purpose"),
-    )
+MOVE_SHARE = CompareAndSet(
+    "shares",
+    "user_key_id",
+    "varchar",
+    (("user_key_id", "varchar"), ("recipient_sealed", "bytea"), ("purpose_sealed", "bytea")),
 )
 
 
@@ -352,20 +385,14 @@ def _rewrap_blobs(db: Session, move: _Move, batch: int) -> Unit:
         .with_for_update(skip_locked=True)
     ).all()
     target, new_key_bytes = move.keys[move.target.id]
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[object, ...]] = []
     for blob in blobs:
         old, old_key = move.keys[blob.user_key_id]
         ids = (move.person_id, blob.document_id, blob.id)
         data_key = unwrap_data_key(old_key, blob.wrapped_data_key, *ids, old.version)
-        rows.append(
-            {
-                "row_id": blob.id,
-                "old_key_id": old.id,
-                "new_key_id": target.id,
-                "wrapped": wrap_data_key(new_key_bytes, data_key, *ids, target.version),
-            }
-        )
-    return Unit(len(blobs), _write_batch(db, MOVE_BLOB, rows))
+        wrapped = wrap_data_key(new_key_bytes, data_key, *ids, target.version)
+        rows.append((blob.id, old.id, target.id, wrapped))
+    return Unit(len(blobs), MOVE_BLOB.write(db, rows))
 
 
 def _reseal_documents(db: Session, move: _Move, batch: int) -> Unit:
@@ -375,22 +402,15 @@ def _reseal_documents(db: Session, move: _Move, batch: int) -> Unit:
         .limit(batch)
         .with_for_update(skip_locked=True)
     ).all()
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[object, ...]] = []
     for document in documents:
         old_key_id = document.user_key_id
         filename = document.filename_sealed
         if filename is not None:
             filename = move.reseal(old_key_id, document.id, "filename", filename)
-        rows.append(
-            {
-                "row_id": document.id,
-                "old_key_id": old_key_id,
-                "new_key_id": move.target.id,
-                "title": move.reseal(old_key_id, document.id, "title", document.title_sealed),
-                "filename": filename,
-            }
-        )
-    return Unit(len(documents), _write_batch(db, MOVE_DOCUMENT, rows))
+        title = move.reseal(old_key_id, document.id, "title", document.title_sealed)
+        rows.append((document.id, old_key_id, move.target.id, title, filename))
+    return Unit(len(documents), MOVE_DOCUMENT.write(db, rows))
 
 
 def _reseal_shares(db: Session, move: _Move, batch: int) -> Unit:
@@ -401,19 +421,13 @@ def _reseal_shares(db: Session, move: _Move, batch: int) -> Unit:
         .limit(batch)
         .with_for_update(skip_locked=True)
     ).all()
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[object, ...]] = []
     for share in shares:
         old_key_id = share.user_key_id
-        rows.append(
-            {
-                "row_id": share.id,
-                "old_key_id": old_key_id,
-                "new_key_id": move.target.id,
-                "recipient": move.reseal(old_key_id, share.id, "recipient", share.recipient_sealed),
-                "purpose": move.reseal(old_key_id, share.id, "purpose", share.purpose_sealed),
-            }
-        )
-    return Unit(len(shares), _write_batch(db, MOVE_SHARE, rows))
+        recipient = move.reseal(old_key_id, share.id, "recipient", share.recipient_sealed)
+        purpose = move.reseal(old_key_id, share.id, "purpose", share.purpose_sealed)
+        rows.append((share.id, old_key_id, move.target.id, recipient, purpose))
+    return Unit(len(shares), MOVE_SHARE.write(db, rows))
 
 
 def finish_user_rotation(db: Session, rt: Runtime, target: UserKey) -> None:

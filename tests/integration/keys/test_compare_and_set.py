@@ -1,8 +1,9 @@
-"""A rotation unit writes its whole batch with one statement, and each row only if it still holds
-what the unit read: a row another job moved in between is left as that job wrote it, is not
-counted as done here, and every other row still rotates. Re-encryption likewise keeps a blob
-another job switched to a new object."""
+"""A rotation unit writes its whole batch at once (PostgreSQL: one UPDATE ... FROM unnest(arrays);
+SQLite: one executemany), and each row only if it still holds what the unit read: a row another
+job moved in between is left as that job wrote it, is not counted as done here, and every other
+row still rotates. Re-encryption likewise keeps a blob another job switched to a new object."""
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,14 +27,25 @@ from vault.runtime import Runtime
 OTHER_JOB = b"sealed by another job"
 
 
+def batch_write(rt: Runtime) -> str:
+    """How a rotation unit is expected to write its batch on this runtime's database."""
+    return "unnest" if rt.engine.dialect.name == "postgresql" else "executemany"
+
+
+def write_kind(statement: str, executemany: bool) -> str:
+    if executemany:
+        return "executemany"
+    return "unnest" if " FROM unnest(" in statement else "one row"
+
+
 @contextmanager
 def written_meanwhile(
     rt: Runtime, table: str, write: Callable[[Connection], None]
-) -> Iterator[list[bool]]:
+) -> Iterator[list[str]]:
     """Make another job's `write` just before the job's first UPDATE of `table` is sent: on the
     same connection and transaction, so after the unit read its rows (and, on PostgreSQL,
-    locked them) and before it writes them back. Yields whether that UPDATE was an executemany."""
-    met: list[bool] = []
+    locked them) and before it writes them back. Yields how that UPDATE was sent (write_kind)."""
+    met: list[str] = []
 
     def before(
         connection: Connection,
@@ -44,7 +56,7 @@ def written_meanwhile(
         executemany: bool,
     ) -> None:
         if not met and statement.startswith(f"UPDATE {table} "):
-            met.append(executemany)
+            met.append(write_kind(statement, executemany))
             write(connection)
 
     event.listen(rt.engine, "before_cursor_execute", before)
@@ -79,7 +91,7 @@ def test_master_rotation_keeps_a_slot_another_job_rewrapped(
     progress: list[int] = []
     with written_meanwhile(rt, "key_slots", rewrap_first) as met:
         done = rotate_master(rt, batch=500, on_progress=progress.append)
-    assert met == [True]  # the batch, in one executemany
+    assert met == [batch_write(rt)]  # the batch, in one statement or one executemany
     assert done == sum(progress) == 30  # 31 slots, one rewrapped by the other job
     with transaction(rt.sessions) as db:
         kept = db.execute(
@@ -88,6 +100,47 @@ def test_master_rotation_keeps_a_slot_another_job_rewrapped(
     assert tuple(kept) == (2, theirs[0])
     assert slots_on(rt, 1) == 0
     assert slots_on(rt, 2) == 31
+    all_papers_open(client, amina, papers)
+
+
+def test_workers_rewrap_every_key_exactly_once(client: TestClient, rt: Runtime) -> None:
+    amina = sign_up(client, "amina.diallo")
+    papers = {upload(client, amina, pdf("w")).json()["id"]: pdf("w")}
+    add_people(rt, 59)
+    written: list[str] = []
+    writers: set[int] = set()
+
+    def before(
+        connection: Connection,
+        _cursor: Any,
+        statement: str,
+        parameters: Any,
+        _context: Any,
+        executemany: bool,
+    ) -> None:
+        if not statement.startswith("UPDATE key_slots "):
+            return
+        assert write_kind(statement, executemany) == batch_write(rt)
+        written.extend(
+            parameters["c0"] if isinstance(parameters, dict) else (r[0] for r in parameters)
+        )
+        writers.add(id(connection.connection.dbapi_connection))
+        # A slow write, so that the other workers take their batches meanwhile.
+        time.sleep(0.02)
+
+    progress: list[int] = []
+    event.listen(rt.engine, "before_cursor_execute", before)
+    try:
+        done = rotate_master(rt, batch=4, on_progress=progress.append, workers=3)
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", before)
+    assert done == sum(progress) == 60
+    assert len(written) == len(set(written)) == 60  # each slot sent in one batch only
+    # On PostgreSQL the workers each wrote on a connection of their own; SQLite writes one
+    # transaction at a time, and has one worker.
+    assert len(writers) == 1 if rt.engine.dialect.name == "sqlite" else len(writers) > 1
+    assert slots_on(rt, 1) == 0
+    assert slots_on(rt, 2) == 60
     all_papers_open(client, amina, papers)
 
 
@@ -122,7 +175,7 @@ def test_user_rotation_keeps_a_row_another_job_moved(
     progress: list[int] = []
     with written_meanwhile(rt, table, move_first) as met:
         done = rotate_user(rt, person_id, 500, progress.append)
-    assert met == [True]  # the batch, in one executemany
+    assert met == [batch_write(rt)]  # the batch, in one statement or one executemany
     assert done == sum(progress) == units - 1
     with transaction(rt.sessions) as db:
         target = db.scalars(
@@ -154,7 +207,7 @@ def test_reencrypt_keeps_a_blob_another_job_switched(client: TestClient, rt: Run
     progress: list[int] = []
     with written_meanwhile(rt, "blobs", switch_first) as met:
         done = reencrypt(rt, "amina.diallo", 20, progress.append)
-    assert met == [False]  # one blob at a time
+    assert met == ["one row"]  # one blob at a time
     assert done == sum(progress) == len(before) - 1
     with transaction(rt.sessions) as db:
         after = dict(db.execute(select(Blob.id, Blob.object_name)).all())

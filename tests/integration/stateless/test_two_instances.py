@@ -96,7 +96,7 @@ def beside(setup: Setup) -> Iterator[Callable[[], Runtime]]:
             storage_url=setup.storage_url,
             keyring=setup.keyring,
         )
-        opened.append(build_runtime(settings, run_migrations=False))
+        opened.append(build_runtime(settings))
         return opened[-1]
 
     yield open_one
