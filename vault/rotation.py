@@ -199,8 +199,7 @@ def start_master_rotation(rt: Runtime) -> tuple[int, int]:
             target = job.target_version or rt.master_keys.primary_version()
             if target != max(rt.master_keys.versions()):
                 raise ConflictError(
-                    f"The unfinished master rotation targets version {target}, which is not "
-                    "the primary one."
+                    f"The unfinished master rotation targets version {target}, not the primary."
                 )
         return target, master_slots_behind(db, target)
 
