@@ -235,8 +235,10 @@ def one_at_a_time(instance: Instance, people: int, data: bytes) -> list[Sample]:
 
 
 def set_up(urls: list[str], people: int, data: bytes) -> None:
+    """Each person is created on the instance after the one that will serve their visit: with
+    two, their account and first paper come from the other process."""
     with ThreadPoolExecutor(SET_UP_IN_FLIGHT) as pool:
-        list(pool.map(lambda i: create_person(urls[i % len(urls)], i, data), range(people)))
+        list(pool.map(lambda i: create_person(urls[(i + 1) % len(urls)], i, data), range(people)))
 
 
 @contextlib.contextmanager
