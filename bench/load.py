@@ -54,7 +54,7 @@ from bench.signin import (
     one_hash_seconds,
     peak_rss_kib,
 )
-from bench.storage_path import REGION, s3_server
+from bench.storage_path import REGION, crc, s3_server
 from storage.factory import make_s3_client
 from storage.s3 import ensure_bucket
 from vault.config import Settings
@@ -144,6 +144,7 @@ class Journey:
         """`server_pid`: measure the server's CPU for each request, the server being quiet
         before and after it (its thumbnail counts in the upload)."""
         self._url, self._i, self._data, self._pid = url, i, data, server_pid
+        self._crc = crc([data])
         self.samples: list[Sample] = []
         self.last: httpx.Response | None = None  # the last answer, when it was the expected one
 
@@ -181,17 +182,25 @@ class Journey:
             if papers:
                 chosen = random.choice(papers)["id"]
                 url = f"/api/v1/documents/{chosen}/content"
-                self._timed(OPEN, 200, lambda: read_all(http, url, auth))
+                self._timed(OPEN, 200, lambda: read_all(http, url, auth, self._crc))
             self._timed(UPLOAD, 201, lambda: upload(http, auth, self._data))
             self._timed(SIGN_OUT, 204, lambda: http.delete("/api/v1/session", headers=auth))
         return bool(papers) and all(sample.ok for sample in self.samples)
 
 
-def read_all(http: httpx.Client, url: str, headers: dict[str, str]) -> httpx.Response:
-    """A download read to its last byte (the time of the whole paper, not of its headers)."""
+class OtherBytesError(httpx.HTTPError):
+    """A paper came back, whole, but not with the bytes every person uploads."""
+
+
+def read_all(
+    http: httpx.Client, url: str, headers: dict[str, str], expected: int
+) -> httpx.Response:
+    """A download read to its last byte (the time of the whole paper, not of its headers) and
+    checked against the CRC-32 of the bench's paper (every paper here has its bytes)."""
     with http.stream("GET", url, headers=headers) as answer:
-        for _ in answer.iter_raw():
-            pass
+        received = crc(answer.iter_raw())
+    if answer.status_code == 200 and received != expected:
+        raise OtherBytesError(url)
     return answer
 
 
