@@ -16,20 +16,19 @@ from rich.table import Table
 from keys.backup import open_backup, seal_backup
 from keys.errors import CryptoError
 from keys.providers.local import LocalKeyring
-from vault import second_factor, throttle
-from vault.accounts import create_person
+from vault.accounts import second_factor, throttle
+from vault.accounts.accounts import create_person
+from vault.accounts.erasure import erase_account
+from vault.audit.journal import verify_chain
 from vault.config import get_settings
 from vault.db import transaction
 from vault.documents.bin import erase_expired
+from vault.documents.reminders import send_due
 from vault.documents.service import purge_objects
-from vault.erasure import erase_account
 from vault.errors import CannotStart, VaultError
-from vault.integrity import Failure, count_blobs, verify_papers
-from vault.journal import verify_chain
-from vault.key_status import key_status, record_verify_run
-from vault.models import utcnow
-from vault.reminders import send_due
-from vault.rotation import (
+from vault.keylife.integrity import Failure, count_blobs, verify_papers
+from vault.keylife.key_status import key_status, record_verify_run
+from vault.keylife.rotation import (
     people_for,
     reencrypt,
     retire_master,
@@ -37,9 +36,11 @@ from vault.rotation import (
     rotate_user,
     start_master_rotation,
 )
-from vault.runtime import Runtime, build_runtime, keyring_path
+from vault.models import utcnow
+from vault.runtime import Runtime
 from vault.sweeper import sweep_orphans
 from vault.vocabulary import Role
+from vault.wiring import build_runtime, keyring_path
 from webui import cli_backup
 from webui.app import create_app
 from webui.cli_check import check, refuse

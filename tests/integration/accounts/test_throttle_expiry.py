@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from vault import throttle
+from vault.accounts import throttle
 from vault.db import transaction
 from vault.models import Throttle, utcnow
 from vault.runtime import Runtime

@@ -14,8 +14,8 @@ from starlette.requests import Request
 
 from tests.app_fixtures import PASSWORD, sign_up
 from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf
-from vault import second_factor
-from vault.accounts import create_person
+from vault.accounts import second_factor
+from vault.accounts.accounts import create_person
 from vault.config import Settings
 from vault.db import transaction
 from vault.models import TrustedDevice

@@ -22,10 +22,10 @@ from typer.testing import CliRunner
 from storage import LocalBlobStore, S3BlobStore
 from storage.local import TMP_DIR
 from tests.samples import pdf
+from vault.audit.journal import verify_chain
 from vault.config import Settings
 from vault.db import transaction
-from vault.integrity import verify_papers
-from vault.journal import verify_chain
+from vault.keylife.integrity import verify_papers
 from vault.models import Blob
 from vault.runtime import Runtime
 from webui import cli

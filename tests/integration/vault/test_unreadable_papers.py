@@ -34,12 +34,12 @@ from tests.integration.vault.test_documents_api import upload
 from tests.integration.vault.test_encryption_at_rest import flip_bit
 from tests.integration.vault.test_expiry import in_days
 from tests.samples import pdf
+from vault.accounts.sessions import open_session
 from vault.db import transaction
+from vault.documents.reminders import send_due
 from vault.documents.service import DocumentFields, create_document, plan_upload, store_upload
 from vault.models import Blob, JournalEvent, Person
-from vault.reminders import send_due
 from vault.runtime import Runtime
-from vault.sessions import open_session
 from webui import cli
 from webui.i18n import CatalogueWording
 
