@@ -28,12 +28,13 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from vault.accounts import create_person, vault_of
+from vault.accounts.accounts import create_person, vault_of
+from vault.accounts.sessions import open_session
 from vault.config import Settings
 from vault.db import transaction
 from vault.documents.service import DocumentFields, create_document, plan_upload, store_upload
-from vault.runtime import Runtime, build_runtime
-from vault.sessions import open_session
+from vault.runtime import Runtime
+from vault.wiring import build_runtime
 from webui.app import create_app
 
 MiB = 1024 * 1024

@@ -61,13 +61,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from keys.format import FORMAT_VERSION
 from keys.hierarchy import new_user_key, seal_field, seal_user_key, wrap_data_key
 from keys.wrap import new_key
+from vault.accounts.passwords import hash_password
 from vault.config import Settings
 from vault.db import make_engine, migrate
-from vault.keychain import MASTER_SLOT
+from vault.keylife.keychain import MASTER_SLOT
+from vault.keylife.rotation import rewrap_master_batch, rotate_master, rotate_user
 from vault.models import Base, Blob, Document, KeySlot, Person, UserKey, Vault, new_id
-from vault.passwords import hash_password
-from vault.rotation import rewrap_master_batch, rotate_master, rotate_user
-from vault.runtime import Runtime, build_runtime
+from vault.runtime import Runtime
+from vault.wiring import build_runtime
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SCRIPT = ROOT / "scripts" / "pg.sh"

@@ -340,7 +340,7 @@ def burst_table(size: int, results: dict[int, list[Burst]]) -> Table:
 
 
 def one_hash_seconds() -> float:
-    """One `argon2.PasswordHasher().verify` in this process (vault.passwords uses these
+    """One `argon2.PasswordHasher().verify` in this process (vault.accounts.passwords uses these
     defaults), median of 20: the floor of a sign-in."""
     hasher = argon2.PasswordHasher()
     digest = hasher.hash(PASSWORD)

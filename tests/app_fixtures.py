@@ -16,11 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
-from vault import second_factor
-from vault.accounts import create_person
+from vault.accounts import second_factor
+from vault.accounts.accounts import create_person
 from vault.config import Settings
 from vault.db import make_engine, migrate, transaction
-from vault.runtime import Runtime, build_runtime
+from vault.runtime import Runtime
+from vault.wiring import build_runtime
 from webui.app import create_app
 
 PASSWORD = "un mot de passe assez long"

@@ -18,7 +18,7 @@ from mypy_boto3_s3 import S3Client
 
 from storage import BlobStore, LocalBlobStore, open_store
 from storage.factory import make_s3_client
-from vault import passwords
+from vault.accounts import passwords
 
 pytest_plugins = ["tests.app_fixtures"]
 

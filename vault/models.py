@@ -88,8 +88,8 @@ class Person(Base):
     # so that a code cannot be replayed.
     totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
-    # The last password reset made with a counsellor (vault/hold.py): until `held_until`, the
-    # papers that counsellor may not view stay closed to the account. `held_by` and
+    # The last password reset made with a counsellor (vault/accounts/hold.py): until `held_until`,
+    # the papers that counsellor may not view stay closed to the account. `held_by` and
     # `held_organisation_id` say who, for the person's notice; no foreign key, so that SQLite
     # adds the columns in place.
     held_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -130,7 +130,7 @@ class KeySlot(Base):
 
     __tablename__ = "key_slots"
     # A master rotation reads kind "master" below the new version, in this order; key status
-    # counts slots by version (vault/rotation.py, vault/key_status.py).
+    # counts slots by version (vault/keylife/rotation.py, vault/keylife/key_status.py).
     __table_args__ = (Index("ix_key_slots_kind_master_version", "kind", "master_version"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -180,7 +180,8 @@ class Blob(Base):
     plain_size: Mapped[int] = mapped_column(BigInteger)
     stored_size: Mapped[int] = mapped_column(BigInteger)
     stored_sha256: Mapped[str] = mapped_column(String(64))
-    # Re-encryption reads the blobs made before it started in this order (vault/rotation.py).
+    # Re-encryption reads the blobs made before it started in this order
+    # (vault/keylife/rotation.py).
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
@@ -297,7 +298,7 @@ class TrustedDevice(Base):
 class JournalEvent(Base):
     """One line of the journal. Never a title or a document's content. Entries are chained: each
     hash covers the previous entry's hash, so a changed, removed, reordered or inserted line
-    shows (see vault.journal.verify_chain)."""
+    shows (see vault.audit.journal.verify_chain)."""
 
     __tablename__ = "journal"
 

@@ -17,7 +17,8 @@ from typing import NoReturn
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from vault import hold, journal
+from vault.accounts import hold
+from vault.audit import journal
 from vault.config import Settings
 from vault.errors import N_, NotFoundError
 from vault.models import Document, Grant, Membership, Person, Vault, utcnow

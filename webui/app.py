@@ -10,7 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from vault.config import Settings, get_settings
-from vault.runtime import Runtime, build_runtime
+from vault.runtime import Runtime
+from vault.wiring import build_runtime
 from webui import api_docs, health, metrics
 from webui.api import (
     account,

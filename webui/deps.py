@@ -9,15 +9,15 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from vault.accounts.hold import current_hold
+from vault.accounts.reauth import confirm_identity
+from vault.accounts.sessions import SignedIn, resolve_session
+from vault.accounts.signin import attempt_for
+from vault.accounts.throttle import Attempt
 from vault.errors import N_, ForbiddenError, VaultError
-from vault.hold import current_hold
 from vault.models import Person
 from vault.policy import is_platform_admin, is_professional, may_use_second_factor
-from vault.reauth import confirm_identity
 from vault.runtime import Runtime
-from vault.sessions import SignedIn, resolve_session
-from vault.signin import attempt_for
-from vault.throttle import Attempt
 from webui import i18n
 from webui.proxies import is_trusted, peer_of
 from webui.security import (
@@ -134,8 +134,8 @@ def confirm_caller(
     password: str | None,
     totp: str | None,
 ) -> None:
-    """The signed-in person proves again who they are (see vault.reauth), throttled from this
-    request's address and device."""
+    """The signed-in person proves again who they are (see vault.accounts.reauth), throttled from
+    this request's address and device."""
     confirm_identity(
         db,
         rt.master_keys,

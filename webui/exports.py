@@ -4,8 +4,8 @@ is made, never held whole in memory or on disk."""
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from vault.export.archive import zip_stream
-from vault.export.service import journal_csv, members, prepare_export
+from vault.documents.export.archive import zip_stream
+from vault.documents.export.service import journal_csv, members, prepare_export
 from vault.models import Person
 from vault.runtime import Runtime
 from webui.pages.history_words import sentence

@@ -10,8 +10,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keys.errors import CryptoError
 from storage.base import BlobStoreError
+from vault.documents.export.service import ExportStoppedError
 from vault.errors import UnreadableError
-from vault.export.service import ExportStoppedError
 from webui.logs import private_path, told
 
 log = logging.getLogger("coffre")
@@ -20,7 +20,8 @@ log = logging.getLogger("coffre")
 # the same words when they happen before the answer has started.
 CUT_SHORT = {CryptoError: "integrity failure", BlobStoreError: "blob store failure"}
 # Faults the code that raised them has logged already, in one line that names the paper
-# (vault/documents/unreadable.py, vault/export/service.py): the connection is cut, no traceback.
+# (vault/documents/unreadable.py, vault/documents/export/service.py): the connection is cut, no
+# traceback.
 ALREADY_TOLD = (ExportStoppedError, UnreadableError)
 
 

@@ -19,7 +19,7 @@ from babel.numbers import format_decimal
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vault.accounts import LANGUAGES
+from vault.accounts.accounts import LANGUAGES
 from vault.errors import VaultError
 from vault.models import Person
 
@@ -139,8 +139,8 @@ def moment(value: datetime) -> str:
 
 
 class CatalogueWording:
-    """Words and dates of the domain (vault.reminders.Wording) in a given language, outside
-    any request (the reminders job)."""
+    """Words and dates of the domain (vault.documents.reminders.Wording) in a given language,
+    outside any request (the reminders job)."""
 
     def text(self, language: str, message: str) -> str:
         with speaking(language):

@@ -22,7 +22,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from vault.key_status import key_figures
+from vault.keylife.key_status import key_figures
 from vault.runtime import Runtime
 from webui.deps import RuntimeDep
 

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from tests.app_fixtures import PASSWORD
 from tests.samples import pdf
-from vault.accounts import create_person
+from vault.accounts.accounts import create_person
 from vault.db import transaction
 from vault.documents.service import (
     DocumentFields,

@@ -16,10 +16,10 @@ from playwright.sync_api import Page, expect
 
 from tests.app_fixtures import PASSWORD
 from tests.browser.people import add_paper, claire_of_the_ccas, sign_in
-from vault.accounts import create_person
+from vault.accounts.accounts import create_person
+from vault.accounts.recovery import new_recovery_codes
+from vault.consent.grants import GrantTerms, create_grant
 from vault.db import transaction
-from vault.grants import GrantTerms, create_grant
-from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime
 
 pytestmark = pytest.mark.browser

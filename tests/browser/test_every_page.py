@@ -32,20 +32,21 @@ from tests.browser.people import add_paper, amina_with_a_safe, claire_of_the_cca
 from tests.browser.test_phone_header import WIDER_THAN_THE_SCREEN
 from tests.integration.shares.helpers import share_now
 from tests.samples import png
-from vault import second_factor
-from vault.accounts import create_person, vault_of
+from vault.accounts import second_factor
+from vault.accounts.accounts import create_person, vault_of
+from vault.accounts.recovery import new_recovery_codes, reset_with_person
+from vault.accounts.sessions import open_session
 from vault.config import Settings
+from vault.consent.grants import GrantTerms, create_grant, request_access
 from vault.db import transaction
 from vault.documents.previews import add_thumbnail
 from vault.documents.service import delete_document, update_document
-from vault.grants import GrantTerms, create_grant, request_access
+from vault.documents.shares import ShareTerms
 from vault.models import Membership, Organisation, Person, utcnow
 from vault.policy import SCOPES
-from vault.recovery import new_recovery_codes, reset_with_person
-from vault.runtime import Runtime, build_runtime
-from vault.sessions import open_session
-from vault.shares import ShareTerms
+from vault.runtime import Runtime
 from vault.vocabulary import MemberRole, Role
+from vault.wiring import build_runtime
 
 pytestmark = pytest.mark.browser
 

@@ -9,9 +9,9 @@ from babel.dates import format_date
 from playwright.sync_api import Page, expect
 
 from tests.browser.people import add_paper, amina_with_a_safe, claire_of_the_ccas, sign_in
+from vault.consent.grants import GrantTerms, create_grant
 from vault.db import transaction
 from vault.documents.service import update_document
-from vault.grants import GrantTerms, create_grant
 from vault.models import utcnow
 from vault.runtime import Runtime
 

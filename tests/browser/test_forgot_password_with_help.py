@@ -18,9 +18,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.app_fixtures import PASSWORD
 from tests.browser.people import claire_of_the_ccas, sign_in
-from vault.accounts import create_person
+from vault.accounts.accounts import create_person
+from vault.consent.grants import GrantTerms, create_grant
 from vault.db import transaction
-from vault.grants import GrantTerms, create_grant
 from vault.models import Person
 from vault.runtime import Runtime
 from webui import i18n

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from tests.app_fixtures import PASSWORD
 from tests.browser.people import add_paper, amina_with_a_safe, sign_in
 from tests.samples import png
-from vault.accounts import vault_of
+from vault.accounts.accounts import vault_of
 from vault.db import transaction
 from vault.runtime import Runtime
 

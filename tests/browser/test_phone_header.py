@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.browser.people import amina_with_a_safe, claire_of_the_ccas, sign_in
+from vault.accounts.recovery import new_recovery_codes
 from vault.db import transaction
-from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ from playwright.sync_api import Frame, Page, expect
 
 from tests.browser.people import add_paper, amina_with_a_safe, sign_in
 from tests.samples import pdf
-from vault.accounts import vault_of
+from vault.accounts.accounts import vault_of
 from vault.db import transaction
 from vault.runtime import Runtime
 

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from tests.browser.people import add_paper, amina_with_a_safe, sign_in
 from tests.samples import changed_pixels, pdf
-from vault.accounts import vault_of
+from vault.accounts.accounts import vault_of
 from vault.db import transaction
 from vault.runtime import Runtime
 

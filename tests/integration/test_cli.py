@@ -13,7 +13,7 @@ import pytest
 
 from keys.errors import KeyringError
 from vault.config import Settings
-from vault.runtime import build_runtime
+from vault.wiring import build_runtime
 
 COFFRE = str(Path(sys.executable).parent / "coffre")
 

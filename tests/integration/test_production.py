@@ -11,7 +11,7 @@ from keys.providers.local import LocalKeyring
 from vault.config import Settings, get_settings
 from vault.errors import CannotStart
 from vault.production import findings
-from vault.runtime import build_runtime
+from vault.wiring import build_runtime
 from webui import cli
 
 FIT = {

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from vault.expiry import Expiry, ExpiryRule, expiry_of
+from vault.documents.expiry import Expiry, ExpiryRule, expiry_of
 
 TODAY = date(2026, 11, 30)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from vault.export.names import MAX_STEM, UniqueNames, category_folder, safe_stem
+from vault.documents.export.names import MAX_STEM, UniqueNames, category_folder, safe_stem
 
 
 @pytest.mark.parametrize(

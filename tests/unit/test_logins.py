@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from vault.logins import MAX_BASE, WORDS, login_base
+from vault.accounts.logins import MAX_BASE, WORDS, login_base
 
 READABLE = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+)*$")
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import uvicorn
 
-from webui import cli
+from webui.cli import serve as serve_command
+from webui.cli import shared as cli_shared
 from webui.logs import hide_share_tokens, log_config, private_path, told
 
 TOKEN = "qunLc0Iqlu4XpflvNWr1tzE2ZxbF6tZGvhA_-sLg0PU"
@@ -89,9 +90,9 @@ def test_a_fault_already_told_is_not_told_again(capsys: pytest.CaptureFixture[st
 def test_serve_uses_that_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
-    monkeypatch.setattr(cli, "create_app", lambda runtime: None)
-    monkeypatch.setattr(cli, "runtime", lambda: None)
-    cli.serve()
+    monkeypatch.setattr(serve_command, "create_app", lambda runtime: None)
+    monkeypatch.setattr(cli_shared, "runtime", lambda: None)
+    serve_command.serve()
     assert "hide_share_tokens" in seen["log_config"]["handlers"]["access"]["filters"]
     assert seen["log_config"]["loggers"]["coffre"]["handlers"] == ["default"]
     assert seen["server_header"] is False

@@ -3,9 +3,9 @@
 from sqlalchemy.orm import Session
 
 from storage.base import BlobStoreError
+from vault.accounts.hold import check_document
 from vault.config import Settings
 from vault.errors import ForbiddenError, LockedError, NotFoundError
-from vault.hold import check_document
 from vault.models import Document, Person
 from vault.policy import Action
 from vault.runtime import Runtime
@@ -54,6 +54,6 @@ def opened(db: Session, settings: Settings, owner: Person, document: Document) -
 
 
 def test_a_refusal_built_by_a_method_of_a_returned_value_is_found() -> None:
-    """vault/hold.py raises `gate.refusal()`, `gate` coming from a function annotated to return
-    a Gate: its method builds the LockedError."""
+    """vault/accounts/hold.py raises `gate.refusal()`, `gate` coming from a function annotated to
+    return a Gate: its method builds the LockedError."""
     assert Refusal(LockedError) in reach(opened)

@@ -19,6 +19,7 @@ from keys.errors import CryptoError
 from keys.providers.local import LocalKeyring
 from storage.base import BlobStore
 from storage.factory import open_store
+from vault.audit.journal import verify_chain
 from vault.backup.manifest import (
     DATABASE,
     KEYRING,
@@ -35,9 +36,8 @@ from vault.backup.manifest import (
 from vault.backup.rows import load_rows, tables
 from vault.config import Settings
 from vault.db import make_engine, migrate, transaction
-from vault.integrity import verify_papers
-from vault.journal import verify_chain
-from vault.runtime import build_runtime, keyring_path
+from vault.keylife.integrity import verify_papers
+from vault.wiring import build_runtime, keyring_path
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from vault import journal
+from vault.audit import journal
 from vault.documents.service import DocumentView, describe
 from vault.models import Blob, Document, Person, Reminder, Share, Vault, utcnow
 from vault.policy import require_binned_document, require_own_vault

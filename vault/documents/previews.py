@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from keys.errors import IntegrityError
 from storage.base import BlobNotFoundError
-from vault import journal
+from vault.audit import journal
 from vault.config import Settings
 from vault.db import transaction
 from vault.documents import preview_worker

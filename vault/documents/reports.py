@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vault import journal
+from vault.audit import journal
 from vault.documents.service import note_change
 from vault.models import Document, JournalEvent, Person
 from vault.policy import Action, require_document

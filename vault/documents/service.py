@@ -22,14 +22,17 @@ from keys.hierarchy import open_field, seal_field, unwrap_data_key, wrap_data_ke
 from keys.wrap import new_key
 from storage.base import BlobStore
 from storage.readahead import ReadAhead
-from vault import hold, journal, metrics, quota, reminders
+from vault import metrics
+from vault.accounts import hold
+from vault.audit import journal
 from vault.config import MiB
+from vault.documents import quota, reminders
 from vault.documents.categories import CATEGORIES
 from vault.documents.filenames import kept_name
 from vault.documents.inspection import InspectedUpload
 from vault.documents.unreadable import Problem, decrypted, logged
 from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError, UnreadableError
-from vault.keychain import active_user_key, open_key
+from vault.keylife.keychain import active_user_key, open_key
 from vault.models import Blob, Document, Person, Share, UserKey, Vault, utcnow
 from vault.policy import Access, Action, organisations_of, require_document, require_vault
 from vault.runtime import Runtime
@@ -55,8 +58,8 @@ class DocumentView:
     uploaded_by_name: str
     private: bool
     created_at: datetime
-    # Closed by a hold after a reset made with a counsellor (vault/hold.py): the title is then
-    # the category's label and the file name is not given.
+    # Closed by a hold after a reset made with a counsellor (vault/accounts/hold.py): the title is
+    # then the category's label and the file name is not given.
     locked: bool = False
     # False when its keys or sealed text cannot be opened (vault/documents/unreadable.py): it
     # is listed with what is stored in clear (category, dates, size), and cannot be opened.

@@ -5,19 +5,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from vault import second_factor
-from vault.accounts import change_password, contact_changes, suggest_login, update_profile
-from vault.history import MAX_PAGE_SIZE, PAGE_SIZE, history
-from vault.recovery import (
+from vault.accounts import second_factor
+from vault.accounts.accounts import change_password, contact_changes, suggest_login, update_profile
+from vault.accounts.recovery import (
     clear_sign_in_delay as clear_sign_in_delay_for,
 )
-from vault.recovery import (
+from vault.accounts.recovery import (
     issue_reset_code,
     new_recovery_codes,
     recover,
     reset_with_person,
     unlock,
 )
+from vault.consent.history import MAX_PAGE_SIZE, PAGE_SIZE, history
 from webui.api.schemas import (
     AssistedPasswordIn,
     JournalEntry,

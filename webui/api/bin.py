@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from vault.documents import bin as paper_bin
-from vault.expiry import rule_of
+from vault.documents.expiry import rule_of
 from webui.api.documents import resolve_vault_id
 from webui.api.schemas import BinnedOut, DocumentOut
 from webui.deps import ApiUser, DbSession, RuntimeDep

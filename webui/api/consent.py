@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
-from vault.grants import (
+from vault.consent.grants import (
     GrantTerms,
     answer_request,
     answering_needs_identity,

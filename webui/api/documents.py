@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import StreamingResponse
 
-from vault.accounts import vault_of
+from vault.accounts.accounts import vault_of
 from vault.documents import previews, reports, service
 from vault.documents.categories import Category
+from vault.documents.expiry import rule_of
 from vault.documents.filenames import download_name
 from vault.errors import NotFoundError
-from vault.expiry import rule_of
 from vault.models import Person
 from vault.policy import NOT_FOUND_VAULT
 from webui.api.schemas import DocumentOut, DocumentPatch, ErrorOut

@@ -2,7 +2,12 @@
 
 from fastapi import APIRouter
 
-from vault.organisations import add_member, create_organisation, members_of, visible_organisations
+from vault.consent.organisations import (
+    add_member,
+    create_organisation,
+    members_of,
+    visible_organisations,
+)
 from webui.api.schemas import CounsellorIn, CounsellorOut, OrganisationIn, OrganisationOut
 from webui.deps import ApiUser, DbSession, RuntimeDep
 

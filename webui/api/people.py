@@ -3,11 +3,11 @@ the person present."""
 
 from fastapi import APIRouter, Request
 
-from vault import throttle
-from vault.accounts import create_person
+from vault.accounts import throttle
+from vault.accounts.accounts import create_person
+from vault.accounts.recovery import new_recovery_codes
+from vault.consent.grants import create_account_in_person
 from vault.errors import ForbiddenError
-from vault.grants import create_account_in_person
-from vault.recovery import new_recovery_codes
 from vault.vocabulary import Role
 from webui.api.schemas import CreatedInPersonOut, SignUpIn, SignUpOut
 from webui.api.session import me_out

@@ -14,14 +14,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic.config import JsonDict
 
-from vault.accounts import LANGUAGES
+from vault.accounts.accounts import LANGUAGES
+from vault.accounts.passwords import MIN_PASSWORD_LENGTH
+from vault.consent.organisations import Member
 from vault.documents.bin import BinnedPaper
 from vault.documents.categories import Category
+from vault.documents.expiry import Expiry, ExpiryRule
 from vault.documents.service import DocumentView
-from vault.expiry import Expiry, ExpiryRule
 from vault.models import Person
-from vault.organisations import Member
-from vault.passwords import MIN_PASSWORD_LENGTH
 from vault.vocabulary import MemberRole, Scope
 
 SAMPLE_PHRASE = "cheval agrafe pile correcte"

@@ -3,14 +3,14 @@
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from vault import journal
-from vault.accounts import vault_of
+from vault.accounts.accounts import vault_of
+from vault.accounts.hold import current_hold
+from vault.accounts.sessions import close_all_sessions, close_session, open_session, sessions_of
+from vault.accounts.signin import sign_in as check_sign_in
+from vault.audit import journal
 from vault.config import Settings
-from vault.hold import current_hold
+from vault.documents.quota import used_bytes
 from vault.models import Person
-from vault.quota import used_bytes
-from vault.sessions import close_all_sessions, close_session, open_session, sessions_of
-from vault.signin import sign_in as check_sign_in
 from webui.api.schemas import (
     HoldOut,
     MeOut,

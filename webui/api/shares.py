@@ -5,7 +5,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StrictInt
 
-from vault import shares
+from vault.documents import shares
 from vault.documents.service import get_document, purge_objects
 from vault.models import Person
 from webui.api.schemas import examples
@@ -104,7 +104,7 @@ def make_link(
     db: DbSession, rt: RuntimeDep, person: Person, document_id: str, terms: shares.ShareTerms
 ) -> shares.NewShare:
     """Check and gather, then make and store the copy with no transaction open, then record
-    the link (see vault.shares.SharePlan)."""
+    the link (see vault.documents.shares.SharePlan)."""
     with attempt(db):
         plan = shares.plan_share(db, rt, person, document_id, terms)
     db.commit()

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from vault import journal, second_factor
-from vault.accounts import (
+from vault.accounts import second_factor
+from vault.accounts.accounts import (
     LANGUAGES,
     change_password,
     contact_changes,
@@ -18,10 +18,11 @@ from vault.accounts import (
     update_profile,
     vault_of,
 )
+from vault.accounts.recovery import new_recovery_codes, unused_recovery_codes
+from vault.accounts.sessions import SignedIn, close_all_sessions, sessions_of
+from vault.audit import journal
 from vault.errors import N_, ForbiddenError, VaultError
 from vault.policy import may_use_second_factor
-from vault.recovery import new_recovery_codes, unused_recovery_codes
-from vault.sessions import SignedIn, close_all_sessions, sessions_of
 from webui.deps import (
     PAGE_CSRF,
     SECOND_FACTOR_ONLY,

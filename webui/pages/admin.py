@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from vault.documents.reports import reported_papers
-from vault.key_status import key_status
+from vault.keylife.key_status import key_status
 from webui.deps import PAGE_CSRF, DbSession, PlatformAdmin, RuntimeDep
 from webui.pages.render import page
 

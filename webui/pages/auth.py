@@ -8,8 +8,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from vault import devices, throttle
-from vault.accounts import LANGUAGES, create_person, normalise_login, suggest_login
+from vault.accounts import devices, throttle
+from vault.accounts.accounts import LANGUAGES, create_person, normalise_login, suggest_login
+from vault.accounts.hold import hold_words
+from vault.accounts.recovery import new_recovery_codes, recover
+from vault.accounts.sessions import SignedIn, close_session, open_session, resolve_session
+from vault.accounts.signin import sign_in, sign_in_second_step
+from vault.consent.grants import pending_requests
 from vault.errors import (
     AuthenticationError,
     BusyError,
@@ -20,13 +25,8 @@ from vault.errors import (
     TooManySignUpsError,
     VaultError,
 )
-from vault.grants import pending_requests
-from vault.hold import hold_words
 from vault.models import Person
 from vault.policy import is_professional, may_see_keys_page
-from vault.recovery import new_recovery_codes, recover
-from vault.sessions import SignedIn, close_session, open_session, resolve_session
-from vault.signin import sign_in, sign_in_second_step
 from vault.vocabulary import Role
 from webui import i18n
 from webui.deps import (
@@ -144,7 +144,8 @@ def remember_device(
     shared: bool,
 ) -> Response:
     """A device cookie after a sign-in on the person's own browser: their next sign-ins from it
-    are throttled apart from the address's (see vault.devices). Never on a shared computer."""
+    are throttled apart from the address's (see vault.accounts.devices). Never on a shared
+    computer."""
     if shared:
         return response
     token = devices.remember(db, rt.settings, person, device_token(request))

@@ -4,7 +4,7 @@ each with a button to put it back."""
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from vault.accounts import vault_of
+from vault.accounts.accounts import vault_of
 from vault.documents import bin as paper_bin
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import redirect

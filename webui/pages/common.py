@@ -6,8 +6,8 @@ from typing import Any
 from fastapi import HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
+from vault.accounts.sessions import SignedIn
 from vault.errors import VaultError
-from vault.sessions import SignedIn
 from webui.errors import error_headers
 from webui.pages.render import page
 from webui.security import EXPIRED, FORM_COOKIE, cookie_name, csrf_ok, set_cookie

@@ -9,11 +9,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from vault import shares
-from vault.documents import reports, service
-from vault.errors import N_, AuthenticationError, InvalidInputError, ThrottledError, VaultError
-from vault.expiry import attention_in, rule_of
-from vault.grants import (
+from vault.accounts.hold import hold_words
+from vault.accounts.reauth import check_password
+from vault.consent.grants import (
     GrantTerms,
     answer_request,
     answering_needs_identity,
@@ -25,10 +23,13 @@ from vault.grants import (
     request_access,
     revoke,
 )
-from vault.history import Topic, history, other_actors
-from vault.hold import hold_words
+from vault.consent.history import Topic, history, other_actors
+from vault.consent.organisations import Member, add_member, members_of, visible_organisations
+from vault.documents import reports, service, shares
+from vault.documents.expiry import attention_in, rule_of
+from vault.documents.reminders import take_banners
+from vault.errors import N_, AuthenticationError, InvalidInputError, ThrottledError, VaultError
 from vault.models import Grant, Organisation, Person
-from vault.organisations import Member, add_member, members_of, visible_organisations
 from vault.policy import (
     SCOPES,
     grant_categories,
@@ -36,8 +37,6 @@ from vault.policy import (
     may_list_papers,
     may_manage_organisation,
 )
-from vault.reauth import check_password
-from vault.reminders import take_banners
 from vault.vocabulary import Consent, GrantStatus
 from webui import i18n
 from webui.deps import (

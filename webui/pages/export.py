@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from vault.accounts import vault_of
+from vault.accounts.accounts import vault_of
 from vault.errors import NotFoundError
 from vault.policy import NOT_FOUND_VAULT
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need

@@ -2,9 +2,9 @@
 paper (its title: the page is the owner's). The sentences are messages of the catalogues, put
 in the request's language before their places ({who}, {paper}...) are filled."""
 
+from vault.consent.grants import GrantHolder
+from vault.consent.history import HistoryLine
 from vault.errors import N_
-from vault.grants import GrantHolder
-from vault.history import HistoryLine
 from webui.i18n import gettext
 
 # {who} is "Claire Martin, CCAS d'Orléans," or "Claire Martin"; {paper} is « title » or

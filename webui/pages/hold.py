@@ -8,6 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from vault.accounts.hold import current_hold, hold_words, last_assisted_reset, notice_seen
+from vault.accounts.recovery import issue_reset_code, person_of_vault, reset_with_person, unlock
+from vault.accounts.sessions import SignedIn
 from vault.errors import (
     N_,
     AuthenticationError,
@@ -15,12 +18,9 @@ from vault.errors import (
     NotFoundError,
     ThrottledError,
 )
-from vault.hold import current_hold, hold_words, last_assisted_reset, notice_seen
 from vault.models import Person
 from vault.policy import may_help_recover
-from vault.recovery import issue_reset_code, person_of_vault, reset_with_person, unlock
 from vault.runtime import Runtime
-from vault.sessions import SignedIn
 from webui import i18n
 from webui.deps import (
     PAGE_CSRF,

@@ -1,6 +1,6 @@
 """Idle sign-out on the pages, without `meta refresh`: the server ends an idle session (see
-vault.sessions); with JavaScript, webui/static/idle.js warns a minute before and offers to stay;
-without it, the style sheet below covers the page when the session has ended."""
+vault.accounts.sessions); with JavaScript, webui/static/idle.js warns a minute before and offers to
+stay; without it, the style sheet below covers the page when the session has ended."""
 
 from fastapi import APIRouter, Response
 

@@ -4,7 +4,7 @@ sign-in the choice lives in a cookie; signed in, it is also the person's stored 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from vault.accounts import LANGUAGES, update_profile
+from vault.accounts.accounts import LANGUAGES, update_profile
 from vault.errors import NotFoundError
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep
 from webui.i18n import A_YEAR, LANGUAGE_COOKIE

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response, StreamingResponse
 
-from vault.accounts import owner_of_vault, vault_of
+from vault.accounts.accounts import owner_of_vault, vault_of
 from vault.documents import previews, reports, service
-from vault.expiry import rule_of
-from vault.quota import used_bytes
-from vault.reminders import take_banners
+from vault.documents.expiry import rule_of
+from vault.documents.quota import used_bytes
+from vault.documents.reminders import take_banners
 from webui.api.documents import content_response, thumbnail_response
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import redirect

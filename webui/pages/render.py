@@ -8,7 +8,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from vault.accounts import LANGUAGES
+from vault.accounts.accounts import LANGUAGES
+from vault.accounts.sessions import SignedIn
 from vault.documents.categories import CATEGORIES
 from vault.errors import VaultError
 from vault.models import Person
@@ -18,7 +19,6 @@ from vault.policy import (
     may_manage_members,
     may_see_keys_page,
 )
-from vault.sessions import SignedIn
 from webui import i18n
 from webui.security import set_cookie
 from webui.statuses import status_of

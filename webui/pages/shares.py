@@ -11,8 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response, StreamingResponse
 
-from vault import shares
-from vault.documents import service
+from vault.documents import service, shares
 from vault.errors import InvalidInputError, VaultError
 from webui.api.shares import link_of, make_link
 from webui.deps import PAGE_CSRF, DbSession, RuntimeDep, SignedInPage, attempt, client_address

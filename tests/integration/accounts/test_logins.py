@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.app_fixtures import PASSWORD, sign_up
 from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf
-from vault.logins import WORDS
+from vault.accounts.logins import WORDS
 
 READABLE = re.compile(r"^[a-z0-9]+(\.[a-z0-9]+)*$")
 NAMES = {

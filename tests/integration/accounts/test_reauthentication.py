@@ -11,8 +11,8 @@ from sqlalchemy import select
 from tests.app_fixtures import PASSWORD, admin_headers, sign_up
 from tests.integration.webui.test_forms_keep_values import page_sign_in
 from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf, signed_up
-from vault import second_factor
-from vault.accounts import create_person
+from vault.accounts import second_factor
+from vault.accounts.accounts import create_person
 from vault.db import transaction
 from vault.models import JournalEvent, Person
 from vault.runtime import Runtime

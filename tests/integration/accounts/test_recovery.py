@@ -7,12 +7,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.app_fixtures import PASSWORD, sign_up
-from vault.accounts import create_person
+from vault.accounts.accounts import create_person
+from vault.accounts.recovery import create_reset_code, issue_reset_code
+from vault.consent.grants import GrantTerms, create_grant
 from vault.db import transaction
 from vault.errors import NotFoundError
-from vault.grants import GrantTerms, create_grant
 from vault.models import Person, utcnow
-from vault.recovery import create_reset_code, issue_reset_code
 from vault.runtime import Runtime
 
 NEW = "une phrase toute neuve"

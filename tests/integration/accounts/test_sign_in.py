@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.app_fixtures import PASSWORD, admin_headers, sign_up
-from vault import second_factor
-from vault.accounts import create_person
+from vault.accounts import second_factor
+from vault.accounts.accounts import create_person
 from vault.db import transaction
 from vault.models import AuthSession, Person
 from vault.runtime import Runtime

@@ -11,11 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from tests.app_fixtures import PASSWORD, sign_up
-from vault import journal, passwords
+from vault.accounts import passwords
+from vault.accounts.passwords import HashQueue
+from vault.audit import journal
 from vault.db import transaction
 from vault.errors import BusyError
 from vault.models import JournalEvent, Person, Throttle
-from vault.passwords import HashQueue
 from vault.runtime import Runtime
 
 
@@ -80,7 +81,7 @@ def test_no_connection_is_held_while_the_hash_runs(
         held.append(rt.engine.pool.checkedout())  # type: ignore[attr-defined]
         return verify(password_hash, password)
 
-    monkeypatch.setattr("vault.signin.verify_password", watched)
+    monkeypatch.setattr("vault.accounts.signin.verify_password", watched)
     assert sign_in(client, "amina.diallo", PASSWORD).status_code == 201
     assert sign_in(client, "amina.diallo", "pas le bon mot").status_code == 401
     assert sign_in(client, "personne.inconnue", PASSWORD).status_code == 401
@@ -99,7 +100,7 @@ def test_a_full_line_answers_503_and_counts_nothing(
     assert int(answer.headers["retry-after"]) >= 1
     assert "Réessayez" in answer.json()["detail"]
     with transaction(rt.sessions) as db:
-        # The sign-up's own count aside (vault.throttle.count_sign_up).
+        # The sign-up's own count aside (vault.accounts.throttle.count_sign_up).
         failures = select(func.count()).where(Throttle.key.not_like("signup:%"))
         assert db.scalar(failures) == 0
     assert sign_in(client, "amina.diallo", PASSWORD).status_code == 201

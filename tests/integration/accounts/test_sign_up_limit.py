@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tests.app_fixtures import PASSWORD
 from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf
-from vault import accounts, passwords
+from vault.accounts import accounts, passwords
 from vault.db import transaction
 from vault.models import Person
 from vault.runtime import Runtime

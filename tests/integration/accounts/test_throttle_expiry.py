@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from vault import throttle
+from vault.accounts import throttle
 from vault.db import transaction
 from vault.models import Throttle, utcnow
 from vault.runtime import Runtime
-from webui import cli
+from webui.cli import shared as cli_shared
+from webui.cli import storage as storage_command
 
 
 def keys(rt: Runtime) -> set[str]:
@@ -65,7 +66,7 @@ def test_the_sweep_command_removes_them(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fail(rt, "personne.inconnue", "198.51.100.1", utcnow() - timedelta(hours=2))
-    monkeypatch.setattr(cli, "runtime", lambda: rt)
-    cli.storage_sweep()
+    monkeypatch.setattr(cli_shared, "runtime", lambda: rt)
+    storage_command.storage_sweep()
     assert "2 expired throttle counters removed." in capsys.readouterr().out
     assert keys(rt) == set()

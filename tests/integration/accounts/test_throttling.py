@@ -14,8 +14,8 @@ from starlette.requests import Request
 
 from tests.app_fixtures import PASSWORD, sign_up
 from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf
-from vault import second_factor
-from vault.accounts import create_person
+from vault.accounts import second_factor
+from vault.accounts.accounts import create_person
 from vault.config import Settings
 from vault.db import transaction
 from vault.models import TrustedDevice
@@ -333,11 +333,12 @@ def test_the_second_step_keeps_the_device_cookie_rule(client: TestClient, rt: Ru
 
 def test_coffre_serve_leaves_the_client_address_to_us(monkeypatch: pytest.MonkeyPatch) -> None:
     """uvicorn's proxy_headers would believe X-Forwarded-For from 127.0.0.1."""
-    from webui import cli
+    from webui.cli import serve as serve_command
+    from webui.cli import shared as cli_shared
 
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(cli, "runtime", lambda: None)
-    monkeypatch.setattr(cli, "create_app", lambda runtime: "app")
+    monkeypatch.setattr(cli_shared, "runtime", lambda: None)
+    monkeypatch.setattr(serve_command, "create_app", lambda runtime: "app")
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
-    cli.serve()
+    serve_command.serve()
     assert seen["proxy_headers"] is False

@@ -29,7 +29,8 @@ from vault.backup.rows import dump_table, tables
 from vault.config import Settings
 from vault.db import make_engine
 from vault.models import JournalEvent
-from vault.runtime import Runtime, build_runtime, keyring_path
+from vault.runtime import Runtime
+from vault.wiring import build_runtime, keyring_path
 from webui.app import create_app
 
 PASSPHRASE = "une phrase de passe assez longue"

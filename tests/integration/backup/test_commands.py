@@ -14,7 +14,7 @@ from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.backup.manifest import KEYRING, MANIFEST
 from vault.config import Settings, get_settings
-from vault.runtime import build_runtime
+from vault.wiring import build_runtime
 from webui.app import create_app
 from webui.cli import app
 

@@ -22,14 +22,14 @@ from typer.testing import CliRunner
 from storage import LocalBlobStore, S3BlobStore
 from storage.local import TMP_DIR
 from tests.samples import pdf
+from vault.audit.journal import verify_chain
 from vault.config import Settings
 from vault.db import transaction
-from vault.integrity import verify_papers
-from vault.journal import verify_chain
+from vault.keylife.integrity import verify_papers
 from vault.models import Blob
 from vault.runtime import Runtime
-from webui import cli
 from webui.app import create_app
+from webui.cli import app, shared
 from webui.errors import UNAVAILABLE
 
 MiB = 1024 * 1024
@@ -212,8 +212,8 @@ def coffre(env: dict[str, str], *args: str) -> str:
 def command(rt: Runtime, *args: str) -> str:
     """Run the `coffre ARGS` command on `rt`, in this process (a process of its own takes
     seconds to start); its output, once it has exited 0."""
-    with patch.object(cli, "runtime", return_value=rt):
-        result = CliRunner().invoke(cli.app, list(args))
+    with patch.object(shared, "runtime", return_value=rt):
+        result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, f"coffre {' '.join(args)}: {result.output}"
     return result.stdout
 

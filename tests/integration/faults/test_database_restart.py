@@ -37,7 +37,8 @@ from tests.integration.faults.live import (
 )
 from vault.config import Settings
 from vault.db import make_engine, migrate
-from vault.runtime import Runtime, build_runtime
+from vault.runtime import Runtime
+from vault.wiring import build_runtime
 
 pytestmark = pytest.mark.pg
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from vault.config import Settings
-from vault.runtime import Runtime, build_runtime
+from vault.runtime import Runtime
+from vault.wiring import build_runtime
 
 from .tally import TALLIES
 

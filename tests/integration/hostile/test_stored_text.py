@@ -8,10 +8,10 @@ from fastapi.testclient import TestClient
 
 from tests.app_fixtures import PASSWORD
 from tests.samples import pdf
+from vault.accounts.sessions import open_session
 from vault.db import transaction
 from vault.models import Person
 from vault.runtime import Runtime
-from vault.sessions import open_session
 
 from .cases import Caller
 from .payloads import SQL, XSS

@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 from tests.app_fixtures import PASSWORD
 from tests.integration.shares.helpers import share_now
 from tests.samples import pdf
-from vault import second_factor
-from vault.accounts import create_person, vault_of
+from vault.accounts import second_factor
+from vault.accounts.accounts import create_person, vault_of
+from vault.accounts.sessions import close_session, open_session
+from vault.consent.grants import GrantTerms, create_grant, request_access
 from vault.db import transaction
 from vault.documents.service import (
     DocumentFields,
@@ -24,12 +26,10 @@ from vault.documents.service import (
     plan_upload,
     store_upload,
 )
-from vault.grants import GrantTerms, create_grant, request_access
+from vault.documents.shares import ShareTerms
 from vault.models import Base, JournalHead, Membership, Organisation, Person
 from vault.policy import SCOPES
 from vault.runtime import Runtime
-from vault.sessions import close_session, open_session
-from vault.shares import ShareTerms
 from webui.app import create_app
 
 from .cases import Auth, Caller, Writes

@@ -19,9 +19,9 @@ from tests.integration.shares.helpers import make_share
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.db import transaction
-from vault.keychain import open_key
+from vault.keylife.keychain import open_key
+from vault.keylife.rotation import reencrypt, rotate_master, rotate_user
 from vault.models import Blob, Document, KeySlot, Share, UserKey, utcnow
-from vault.rotation import reencrypt, rotate_master, rotate_user
 from vault.runtime import Runtime
 
 OTHER_JOB = b"sealed by another job"

@@ -13,7 +13,7 @@ import pytest
 
 from keys.errors import KeyringError
 from keys.providers.kms import CARRIED_OVER_SUFFIX, KmsKeyring, alias_prefix
-from vault.runtime import LEGACY_KMS_STATE, open_keyring
+from vault.wiring import LEGACY_KMS_STATE, open_keyring
 
 pytestmark = pytest.mark.kms
 AAD = b"person 1, user key 1"

@@ -26,14 +26,15 @@ from tests.integration.vault.helpers import blob_of
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.vault.test_encryption_at_rest import COFFRE_ENV, coffre
 from tests.samples import pdf
+from vault.accounts.passwords import hash_password
 from vault.config import Settings
 from vault.db import transaction
 from vault.documents.service import blob_decryption
-from vault.keychain import create_user_key
+from vault.keylife.keychain import create_user_key
+from vault.keylife.rotation import rotate_master
 from vault.models import KeySlot, Person, UserKey, Vault
-from vault.passwords import hash_password
-from vault.rotation import rotate_master
-from vault.runtime import Runtime, build_runtime
+from vault.runtime import Runtime
+from vault.wiring import build_runtime
 
 
 @contextmanager

@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 from tests.integration.keys.test_rotation import add_people, slots_on
 from vault.config import Settings
 from vault.db import transaction
-from vault.keychain import MASTER_SLOT, open_key
+from vault.keylife.keychain import MASTER_SLOT, open_key
+from vault.keylife.rotation import rotate_master
 from vault.models import KeyJob, KeySlot, UserKey
-from vault.rotation import rotate_master
-from vault.runtime import Runtime, build_runtime
+from vault.runtime import Runtime
+from vault.wiring import build_runtime
 
 pytestmark = pytest.mark.pg
 PEOPLE = 200

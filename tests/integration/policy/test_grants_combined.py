@@ -11,7 +11,7 @@ from tests.integration.consent.test_grants import grant
 from tests.integration.policy.test_matrix import World, build_world, credentials, route_table
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
-from vault.journal import DOCUMENT_LISTED, DOCUMENT_VIEWED
+from vault.audit.journal import DOCUMENT_LISTED, DOCUMENT_VIEWED
 from vault.models import Grant, JournalEvent
 from vault.runtime import Runtime
 from webui.app import create_app

@@ -17,9 +17,11 @@ from starlette.routing import BaseRoute
 from tests.app_fixtures import PASSWORD
 from tests.integration.shares.helpers import share_now
 from tests.samples import pdf
-from vault import second_factor
-from vault.accounts import create_person, vault_of
+from vault.accounts import second_factor
+from vault.accounts.accounts import create_person, vault_of
+from vault.accounts.sessions import open_session
 from vault.config import Settings
+from vault.consent.grants import GrantTerms, create_grant, request_access, revoke
 from vault.db import transaction
 from vault.documents.previews import add_thumbnail
 from vault.documents.service import (
@@ -29,12 +31,10 @@ from vault.documents.service import (
     plan_upload,
     store_upload,
 )
-from vault.grants import GrantTerms, create_grant, request_access, revoke
+from vault.documents.shares import ShareTerms
 from vault.models import Membership, Organisation, Person, utcnow
 from vault.policy import SCOPES
 from vault.runtime import Runtime
-from vault.sessions import open_session
-from vault.shares import ShareTerms
 from webui.app import create_app
 
 ACTORS = (

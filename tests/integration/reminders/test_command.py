@@ -11,7 +11,7 @@ from tests.integration.reminders.test_reminders import AMINA_EMAIL, give_email
 from tests.integration.test_cli import COFFRE, env_for, free_port
 from tests.integration.vault.test_expiry import paper
 from vault.config import Settings
-from vault.runtime import build_runtime
+from vault.wiring import build_runtime
 from webui.app import create_app
 
 __all__ = ["inbox"]

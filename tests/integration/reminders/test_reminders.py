@@ -16,11 +16,11 @@ from tests.integration.consent.test_history_paging import page_sign_in
 from tests.integration.reminders.smtp import Inbox, inbox
 from tests.integration.test_cli import free_port
 from tests.integration.vault.test_expiry import in_days, long_day, paper
+from vault.accounts.erasure import erase_account
 from vault.db import transaction
 from vault.documents.bin import erase_expired
-from vault.erasure import erase_account
+from vault.documents.reminders import Report, send_due
 from vault.models import Document, Reminder, utcnow
-from vault.reminders import Report, send_due
 from vault.runtime import Runtime
 from webui.i18n import CatalogueWording
 

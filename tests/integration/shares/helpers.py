@@ -5,9 +5,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from vault.db import transaction
+from vault.documents.shares import NewShare, ShareTerms, plan_share, record_share, store_copy
 from vault.models import Person
 from vault.runtime import Runtime
-from vault.shares import NewShare, ShareTerms, plan_share, record_share, store_copy
 
 SAME_ORIGIN = {"Origin": "http://coffre.test", "Sec-Fetch-Site": "same-origin"}
 

@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 
 from tests.integration.shares.helpers import download, make_share, token_of
 from tests.integration.shares.test_shares_api import paper
+from vault.accounts.erasure import erase_account
 from vault.db import transaction
 from vault.documents.bin import erase_expired
 from vault.documents.service import purge_objects
-from vault.erasure import erase_account
-from vault.integrity import verify_papers
+from vault.keylife.integrity import verify_papers
+from vault.keylife.rotation import reencrypt, rotate_user
 from vault.models import Blob, Share, utcnow
-from vault.rotation import reencrypt, rotate_user
 from vault.runtime import Runtime
 
 

@@ -14,8 +14,8 @@ from tests.integration.consent.test_grants import grant
 from tests.integration.shares.helpers import SAME_ORIGIN, download, make_share, token_of, visitor
 from tests.integration.shares.test_shares_api import paper
 from tests.integration.webui.test_forms_keep_values import page_sign_in
-from vault import shares
 from vault.db import transaction
+from vault.documents import shares
 from vault.documents.bin import erase_expired
 from vault.documents.service import purge_objects
 from vault.models import JournalEvent, Share, utcnow

@@ -15,7 +15,7 @@ from tests.integration.shares.test_shares_api import paper
 from tests.integration.webui.test_forms_keep_values import page_sign_in
 from tests.integration.webui.test_pages import csrf_of
 from tests.samples import pdf
-from vault import journal
+from vault.audit import journal
 from vault.db import transaction
 from vault.models import JournalEvent, Share, utcnow
 from vault.runtime import Runtime

@@ -31,10 +31,11 @@ from tests.integration.stateless.instances import instances
 from tests.samples import pdf
 from vault.config import Settings
 from vault.db import transaction
-from vault.keychain import MASTER_SLOT
+from vault.keylife.keychain import MASTER_SLOT
+from vault.keylife.rotation import MASTER_JOB_START_LOCK
 from vault.models import KeySlot, Person, UserKey
-from vault.rotation import MASTER_JOB_START_LOCK
-from vault.runtime import Runtime, build_runtime
+from vault.runtime import Runtime
+from vault.wiring import build_runtime
 
 pytestmark = [pytest.mark.pg, pytest.mark.s3]
 PEOPLE = 4

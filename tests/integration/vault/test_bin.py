@@ -16,7 +16,7 @@ from tests.samples import pdf
 from vault.db import transaction
 from vault.documents.bin import erase_expired
 from vault.documents.service import purge_objects
-from vault.integrity import verify_papers
+from vault.keylife.integrity import verify_papers
 from vault.models import JournalEvent, utcnow
 from vault.runtime import Runtime
 

@@ -19,7 +19,7 @@ from tests.integration.vault.helpers import blob_of
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, signed_up
 from tests.samples import pdf, png
-from vault import hold
+from vault.accounts import hold
 from vault.db import transaction
 from vault.models import Document, Person, utcnow
 from vault.runtime import Runtime

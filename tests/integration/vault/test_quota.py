@@ -13,6 +13,7 @@ from tests.integration.vault.test_upload_checks import streamed_pdf
 from tests.integration.webui.test_pages import add_paper, signed_up
 from tests.samples import pdf
 from vault.db import transaction
+from vault.documents.quota import used_bytes
 from vault.documents.service import (
     DocumentFields,
     StoredUpload,
@@ -23,7 +24,6 @@ from vault.documents.service import (
 )
 from vault.errors import FileTooLargeError
 from vault.models import Person
-from vault.quota import used_bytes
 from vault.runtime import Runtime
 
 MiB = 1024 * 1024

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
-from vault import sessions
+from vault.accounts import sessions
 from vault.db import transaction
 from vault.models import AuthSession, utcnow
 from vault.runtime import Runtime

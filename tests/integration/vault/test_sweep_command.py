@@ -15,7 +15,7 @@ from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.config import Settings
 from vault.db import transaction
-from vault.integrity import verify_papers
+from vault.keylife.integrity import verify_papers
 from vault.models import Blob, Document, JournalEvent, Share, utcnow
 from vault.runtime import Runtime
 

@@ -34,13 +34,14 @@ from tests.integration.vault.test_documents_api import upload
 from tests.integration.vault.test_encryption_at_rest import flip_bit
 from tests.integration.vault.test_expiry import in_days
 from tests.samples import pdf
+from vault.accounts.sessions import open_session
 from vault.db import transaction
+from vault.documents.reminders import send_due
 from vault.documents.service import DocumentFields, create_document, plan_upload, store_upload
 from vault.models import Blob, JournalEvent, Person
-from vault.reminders import send_due
 from vault.runtime import Runtime
-from vault.sessions import open_session
-from webui import cli
+from webui.cli import keys as keys_command
+from webui.cli import shared as cli_shared
 from webui.i18n import CatalogueWording
 
 __all__ = ["inbox"]
@@ -388,10 +389,10 @@ def test_keys_verify_names_each_unreadable_paper(
     remove_object(rt, gone)
     flip_bit(rt, blob_of(rt, altered).object_name, -20)
     damage_key_slot(rt, bruno["user"]["id"])
-    monkeypatch.setattr(cli, "runtime", lambda: rt)
+    monkeypatch.setattr(cli_shared, "runtime", lambda: rt)
 
     with pytest.raises(typer.Exit) as stopped:
-        cli.keys_verify()
+        keys_command.keys_verify()
     assert stopped.value.exit_code == 1
     out = capsys.readouterr().out
     amina_vault, bruno_vault = amina["vault_id"], bruno["vault_id"]

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from tests.app_fixtures import PASSWORD
 from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf, signed_up
-from vault import second_factor
-from vault.accounts import create_person
+from vault.accounts import second_factor
+from vault.accounts.accounts import create_person
 from vault.db import transaction
 from vault.runtime import Runtime
 from webui import i18n

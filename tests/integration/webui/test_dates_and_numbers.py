@@ -13,7 +13,7 @@ from sqlalchemy import update
 from tests.app_fixtures import PASSWORD
 from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf
 from tests.samples import pdf
-from vault.accounts import create_person, vault_of
+from vault.accounts.accounts import create_person, vault_of
 from vault.db import transaction
 from vault.documents.service import DocumentFields, create_document, plan_upload, store_upload
 from vault.models import Document

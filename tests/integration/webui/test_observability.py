@@ -18,7 +18,7 @@ from tests.app_fixtures import PASSWORD, sign_up
 from tests.integration.policy.test_matrix import route_table
 from tests.samples import pdf
 from vault.config import Settings
-from vault.rotation import rotate_master, start_master_rotation
+from vault.keylife.rotation import rotate_master, start_master_rotation
 from vault.runtime import Runtime
 from webui import health
 from webui.app import create_app

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vault.config import Settings
-from vault.runtime import build_runtime
+from vault.wiring import build_runtime
 from webui.app import create_app
 
 ERROR = {"$ref": "#/components/schemas/ErrorOut"}

@@ -13,7 +13,8 @@ from tests.integration.consent.test_history_paging import page_sign_in
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.config import Settings
-from vault.runtime import Runtime, build_runtime
+from vault.runtime import Runtime
+from vault.wiring import build_runtime
 from webui.app import create_app
 
 TRUST_PAGES = {

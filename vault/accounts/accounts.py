@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session
 
 from keys.hierarchy import seal_field
 from keys.providers.base import MasterKeyProvider
-from vault import devices, journal, throttle
+from vault.accounts import devices, throttle
+from vault.accounts.logins import login_base
+from vault.accounts.passwords import check_new_password, hash_password
+from vault.accounts.reauth import check_password
+from vault.accounts.sessions import close_all_sessions
+from vault.audit import journal
 from vault.errors import ConflictError, InvalidInputError
-from vault.keychain import active_user_key, create_user_key, open_person_field
-from vault.logins import login_base
+from vault.keylife.keychain import active_user_key, create_user_key, open_person_field
 from vault.models import Person, Vault
-from vault.passwords import check_new_password, hash_password
 from vault.policy import is_beneficiary
-from vault.reauth import check_password
-from vault.sessions import close_all_sessions
 from vault.vocabulary import Role
 
 LANGUAGES = {"fr": "Français", "en": "English", "ar": "العربية"}

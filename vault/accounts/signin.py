@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vault import journal, metrics, second_factor, throttle
-from vault.accounts import normalise_login
+from vault import metrics
+from vault.accounts import second_factor, throttle
+from vault.accounts.accounts import normalise_login
+from vault.accounts.passwords import hash_password, needs_rehash, verify_password
+from vault.audit import journal
 from vault.errors import N_, AuthenticationError, SecondFactorRequiredError
 from vault.models import Person
-from vault.passwords import hash_password, needs_rehash, verify_password
 from vault.runtime import Runtime
 
 WRONG = N_("Identifiant ou mot de passe incorrect.")

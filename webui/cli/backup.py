@@ -13,7 +13,7 @@ from vault.backup.export import write_backup
 from vault.backup.manifest import KEYRING, BackupError
 from vault.backup.restore import restore_backup
 from vault.config import get_settings
-from vault.runtime import build_runtime
+from vault.wiring import build_runtime
 
 # The name of the variable, not a passphrase.
 PASSPHRASE_VARIABLE = "COFFRE_BACKUP_PASSPHRASE"  # noqa: S105

@@ -25,14 +25,15 @@ from itertools import chain
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vault import hold, journal
+from vault.accounts import hold
+from vault.audit import journal
+from vault.consent.history import MAX_PAGE_SIZE, HistoryLine, history
+from vault.documents.expiry import expiry_of
+from vault.documents.export.archive import Member
+from vault.documents.export.names import UniqueNames, category_folder
 from vault.documents.service import DocumentView, OpenedPaper, open_papers, own_titles
 from vault.documents.unreadable import decrypted
 from vault.errors import N_, UnreadableError
-from vault.expiry import expiry_of
-from vault.export.archive import Member
-from vault.export.names import UniqueNames, category_folder
-from vault.history import MAX_PAGE_SIZE, HistoryLine, history
 from vault.models import Document, Person, utcnow
 from vault.policy import Action, require_vault
 from vault.runtime import Runtime

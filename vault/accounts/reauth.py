@@ -6,10 +6,11 @@ throttled with the sign-in's counts and journaled for the person, like a failed 
 from sqlalchemy.orm import Session
 
 from keys.providers.base import MasterKeyProvider
-from vault import journal, second_factor, throttle
+from vault.accounts import second_factor, throttle
+from vault.accounts.passwords import verify_password
+from vault.audit import journal
 from vault.errors import N_, AuthenticationError, InvalidInputError, SecondFactorRequiredError
 from vault.models import Person
-from vault.passwords import verify_password
 
 WRONG_PASSWORD = N_("Le mot de passe actuel n'est pas bon.")
 MISSING_PASSWORD = N_("Écrivez votre mot de passe actuel.")

@@ -1,35 +1,24 @@
-"""The `coffre` command: serve the app, create administrators, look after the keys."""
+"""`coffre keys`: the key hierarchy: status, checks, rotations, the local keyring's backup."""
 
 import os
 import sys
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-import uvicorn
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from keys.backup import open_backup, seal_backup
 from keys.errors import CryptoError
 from keys.providers.local import LocalKeyring
-from vault import second_factor, throttle
-from vault.accounts import create_person
 from vault.config import get_settings
 from vault.db import transaction
-from vault.documents.bin import erase_expired
-from vault.documents.service import purge_objects
-from vault.erasure import erase_account
-from vault.errors import CannotStart, VaultError
-from vault.integrity import Failure, count_blobs, verify_papers
-from vault.journal import verify_chain
-from vault.key_status import key_status, record_verify_run
-from vault.models import utcnow
-from vault.reminders import send_due
-from vault.rotation import (
+from vault.errors import VaultError
+from vault.keylife.integrity import Failure, count_blobs, verify_papers
+from vault.keylife.key_status import key_status, record_verify_run
+from vault.keylife.rotation import (
     people_for,
     reencrypt,
     retire_master,
@@ -37,145 +26,18 @@ from vault.rotation import (
     rotate_user,
     start_master_rotation,
 )
-from vault.runtime import Runtime, build_runtime, keyring_path
-from vault.sweeper import sweep_orphans
-from vault.vocabulary import Role
-from webui import cli_backup
-from webui.app import create_app
-from webui.cli_check import check, refuse
-from webui.cli_db import db_app
-from webui.i18n import CatalogueWording
-from webui.logs import log_config
+from vault.models import utcnow
+from vault.wiring import keyring_path
+from webui.cli import shared
+from webui.cli.shared import console, errors
 
-app = typer.Typer(help="coffre : coffre-fort numérique.", no_args_is_help=True)
-admin_app = typer.Typer(help="Platform administrators.", no_args_is_help=True)
 keys_app = typer.Typer(help="Key hierarchy: status and checks.", no_args_is_help=True)
-storage_app = typer.Typer(help="Blob store maintenance.", no_args_is_help=True)
-audit_app = typer.Typer(help="The journal.", no_args_is_help=True)
-reminders_app = typer.Typer(help="Expiry reminders.", no_args_is_help=True)
-app.add_typer(admin_app, name="admin")
-app.add_typer(keys_app, name="keys")
-app.add_typer(storage_app, name="storage")
-app.add_typer(audit_app, name="audit")
-app.add_typer(reminders_app, name="reminders")
-app.add_typer(db_app, name="db")
-app.command("check")(check)
-cli_backup.register(app)
-
-# soft_wrap: a report line stays one line, whatever the terminal width, so it can be grepped.
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
-
-
-def runtime() -> Runtime:
-    # Files coffre creates (SQLite database and journal, blobs) are for its own user only.
-    os.umask(0o077)
-    try:
-        return build_runtime(get_settings())
-    except CannotStart as refusal:
-        refuse(refusal)
-
-
-SEVERAL_WORKERS_NEED_POSTGRESQL = (
-    "Several workers need PostgreSQL (COFFRE_DATABASE_URL): SQLite lets one process write at a "
-    "time, and each request takes its write lock, so more processes would only wait for it."
-)
-
-
-@app.command()
-def serve(
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    workers: Annotated[
-        int, typer.Option(min=1, help="Worker processes; more than 1 needs PostgreSQL.")
-    ] = 1,
-) -> None:
-    """Start the web app (pages and API)."""
-    settings = get_settings()
-    if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
-        errors.print(SEVERAL_WORKERS_NEED_POSTGRESQL)
-        raise typer.Exit(2)
-    # The settings and the schema are checked here, once, whatever the number of workers (the
-    # embedded default brings its schema up to date).
-    rt = runtime()
-    # uvicorn would believe X-Forwarded-For from 127.0.0.1: any local client could then pick
-    # its own address and escape the throttle. COFFRE_TRUSTED_PROXIES is the only rule.
-    # http and loop "auto": httptools and uvloop when installed (uvicorn[standard]), measured
-    # faster than h11 and asyncio (bench/README.md, http_path).
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "proxy_headers": False,
-        "limit_concurrency": settings.max_requests,
-        "log_config": log_config(settings.log_format),
-        # No « Server: uvicorn »: what runs here is nobody else's business.
-        "server_header": False,
-        "http": "auto",
-        "loop": "auto",
-    }
-    if workers == 1:
-        uvicorn.run(create_app(runtime=rt), **options)
-        return
-    rt.engine.dispose()  # each worker opens its own
-    uvicorn.run("webui.app:worker_app", factory=True, workers=workers, **options)
-
-
-@admin_app.command("create")
-def admin_create(
-    login: Annotated[str, typer.Option(help="The administrator's login.")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
-    display_name: Annotated[str, typer.Option(help="Name shown in the journal.")] = "",
-) -> None:
-    """Create a platform administrator."""
-    if not password_stdin:
-        errors.print("Give the password on standard input with --password-stdin.")
-        raise typer.Exit(2)
-    password = sys.stdin.readline().rstrip("\n")
-    rt = runtime()
-    try:
-        with transaction(rt.sessions) as db:
-            person = create_person(
-                db,
-                rt.master_keys,
-                login=login,
-                display_name=display_name or login,
-                password=password,
-                role=Role.ADMIN,
-            )
-            secret = second_factor.new_secret()
-            second_factor.install(db, rt.master_keys, person, secret)
-    except VaultError as exc:
-        errors.print(exc.message)
-        raise typer.Exit(1) from exc
-    console.print(f"Administrator {person.login} created.")
-    console.print(
-        "Administrators sign in with a second factor. Add this account to an authenticator app "
-        "now; the key is shown only this once:"
-    )
-    console.print(f"  key: {secret}")
-    console.print(f"  URI: {second_factor.provisioning_uri(person, secret)}")
-
-
-@admin_app.command("erase")
-def admin_erase(
-    login: Annotated[str, typer.Option(help="The login of the account to erase.")],
-) -> None:
-    """Erase an account for good: its user key is destroyed first, then its papers."""
-    rt = runtime()
-    try:
-        purged = erase_account(rt, login)
-    except VaultError as exc:
-        errors.print(exc.message)
-        raise typer.Exit(1) from exc
-    console.print(f"Account {login} erased; its keys are destroyed and {purged} objects purged.")
 
 
 @keys_app.command("status")
 def keys_status() -> None:
     """Key versions in use, per level, with counts."""
-    rt = runtime()
+    rt = shared.runtime()
     with transaction(rt.sessions) as db:
         status = key_status(db, rt.master_keys, rt.settings)
     table = Table(title="coffre keys")
@@ -218,7 +80,7 @@ def keys_status() -> None:
 def keys_verify() -> None:
     """Open every paper's key and sealed text, decrypt and check every blob; one line per
     failure (ids, never a title); exit non-zero on any failure."""
-    rt = runtime()
+    rt = shared.runtime()
     failures = failed_blobs = papers = unreadable = 0
     started = utcnow()
     with transaction(rt.sessions) as db:
@@ -282,7 +144,7 @@ def keys_rotate_master(
 ) -> None:
     """New master key version; re-wrap every user key (no blob is read or written).
     Interrupted, it resumes when run again."""
-    rt = runtime()
+    rt = shared.runtime()
     target, behind = start_master_rotation(rt)
     progress, advance = _progress(f"Re-wrapping user keys under master v{target}", behind)
     with progress:
@@ -293,7 +155,7 @@ def keys_rotate_master(
 @keys_app.command("retire-master")
 def keys_retire_master(version: int) -> None:
     """Forget an old master key version; refused while anything references it."""
-    rt = runtime()
+    rt = shared.runtime()
     try:
         retire_master(rt, version)
     except VaultError as exc:
@@ -310,7 +172,7 @@ def keys_rotate_user(
 ) -> None:
     """New user key version; re-wrap that vault's data keys, then destroy the old version."""
     _one_or_all(login, all_people)
-    rt = runtime()
+    rt = shared.runtime()
     with transaction(rt.sessions) as db:
         people = people_for(db, login)
     progress, advance = _progress("Rotating user keys", len(people))
@@ -330,7 +192,7 @@ def keys_reencrypt(
 ) -> None:
     """New data keys; re-encrypt the blobs (the old object goes once the new one is checked)."""
     _one_or_all(login, all_people)
-    rt = runtime()
+    rt = shared.runtime()
     with transaction(rt.sessions) as db:
         total = count_blobs(db)
     progress, advance = _progress("Re-encrypting blobs", total)
@@ -380,65 +242,8 @@ def keys_import(
 
 
 def _local_keyring() -> LocalKeyring:
-    provider = runtime().master_keys
+    provider = shared.runtime().master_keys
     if not isinstance(provider, LocalKeyring):
         errors.print("Only a local keyring file can be exported; a KMS keeps its own keys.")
         raise typer.Exit(2)
     return provider
-
-
-@storage_app.command("sweep")
-def storage_sweep() -> None:
-    """Erase the papers whose time in the bin is over, then remove stored objects no document
-    refers to (leftovers of interrupted uploads or of a purge that failed), uploads that never
-    ended (temp files, S3 multipart uploads: left by a crash or a store that went away), and the
-    sign-in and sign-up counters whose hour is over."""
-    rt = runtime()
-    with transaction(rt.sessions) as db:
-        names = erase_expired(db, rt)
-    # The rows went first: a purge cut short leaves only unreadable objects for the next sweep.
-    purge_objects(rt.store, names)
-    console.print(f"{len(names)} objects of papers erased from the bin.")
-    grace = timedelta(minutes=rt.settings.orphan_grace_minutes)
-    with transaction(rt.sessions) as db:
-        removed = sweep_orphans(db, rt.store, grace)
-    console.print(f"{removed} orphaned objects removed.")
-    unfinished = rt.store.sweep_unfinished(utcnow() - grace)
-    console.print(f"{unfinished} unfinished uploads removed.")
-    with transaction(rt.sessions) as db:
-        counters = throttle.forget_expired(db)
-    console.print(f"{counters} expired throttle counters removed.")
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the journal's hash chain; exit non-zero if an entry was changed, removed,
-    reordered or inserted."""
-    rt = runtime()
-    with transaction(rt.sessions) as db:
-        report = verify_chain(db)
-    for problem in report.problems:
-        console.print(f"BROKEN: {problem}")
-    if report.problems:
-        console.print(f"{report.entries} entries, the chain is broken.")
-        raise typer.Exit(1)
-    console.print(f"{report.entries} entries, the chain is intact.")
-
-
-@reminders_app.command("send")
-def reminders_send() -> None:
-    """Send the expiry reminders due today (run it daily, from cron). Exits 1 when an email
-    could not leave; it is tried again at the next run."""
-    rt = runtime()
-    report = send_due(rt, wording=CatalogueWording())
-    for failure in report.failures:
-        console.print(
-            f"FAILED reminder to person {failure.person_id} about document "
-            f"{failure.document_id}: {failure.reason}"
-        )
-    console.print(
-        f"Reminders: {report.emails} sent by email, {report.banners} waiting as banners, "
-        f"{len(report.failures)} failed."
-    )
-    if report.failures:
-        raise typer.Exit(1)

@@ -20,7 +20,10 @@ from sqlalchemy.orm import Session
 
 from keys.format import BlobContext
 from keys.hierarchy import open_field, seal_field
-from vault import journal, metrics, throttle
+from vault import metrics
+from vault.accounts import throttle
+from vault.accounts.passwords import hash_password, verify_password
+from vault.audit import journal
 from vault.documents.service import (
     BlobOwner,
     StoredBlob,
@@ -33,7 +36,7 @@ from vault.documents.service import (
 from vault.documents.unreadable import decrypted
 from vault.documents.watermark import copy_type, mark, marking_text
 from vault.errors import N_, InvalidInputError, NotFoundError
-from vault.keychain import active_user_key, open_key
+from vault.keylife.keychain import active_user_key, open_key
 from vault.models import (
     Blob,
     Document,
@@ -45,7 +48,6 @@ from vault.models import (
     Vault,
     utcnow,
 )
-from vault.passwords import hash_password, verify_password
 from vault.policy import NOT_FOUND_DOCUMENT, Access, Action, organisations_of, require_document
 from vault.runtime import Runtime
 

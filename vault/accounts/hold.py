@@ -6,7 +6,7 @@ the counsellor into the person: for a waiting period (`assisted_reset_hold_hours
 may open only the papers the counsellor may open through their current grants (never a private
 paper, never a category outside the grant, nothing at all without the "view" scope), plus the
 papers added during the hold. The person ends the hold at once with one of their own recovery
-codes (vault/recovery.py). Meanwhile the account cannot give new accesses nor replace its
+codes (vault/accounts/recovery.py). Meanwhile the account cannot give new accesses nor replace its
 recovery codes, which would widen the counsellor's reach or take the person's way back.
 
 The policy asks here for the owner's papers (vault/policy.py `require_document`).
@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vault import journal, policy
+from vault import policy
+from vault.audit import journal
 from vault.config import Settings
 from vault.errors import N_, LockedError
 from vault.models import Document, Organisation, Person, Vault, utcnow

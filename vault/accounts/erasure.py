@@ -5,7 +5,7 @@ stays, emptied, only so the journal keeps its references."""
 
 from sqlalchemy import delete, select, update
 
-from vault import journal
+from vault.audit import journal
 from vault.db import transaction
 from vault.errors import NotFoundError
 from vault.models import (

@@ -6,7 +6,7 @@
    person types it on the counsellor's screen, or redeems a reset code the counsellor hands
    over in person, valid 15 minutes.
 Either way every session of the person ends. A reset made with a counsellor is journaled in
-the counsellor's name and starts a hold (vault/hold.py); the person's own codes end it.
+the counsellor's name and starts a hold (vault/accounts/hold.py); the person's own codes end it.
 """
 
 import hashlib
@@ -17,15 +17,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from vault import devices, hold, journal, throttle
-from vault.accounts import normalise_login
+from vault.accounts import devices, hold, throttle
+from vault.accounts.accounts import normalise_login
+from vault.accounts.passwords import check_new_password, hash_password
+from vault.accounts.sessions import close_all_sessions
+from vault.accounts.signin import attempt_for
+from vault.audit import journal
 from vault.errors import N_, AuthenticationError, NotFoundError
 from vault.models import Person, RecoveryCode, ResetCode, Vault, utcnow
-from vault.passwords import check_new_password, hash_password
 from vault.policy import Action, may_help_recover, organisations_of, vault_access
 from vault.runtime import Runtime
-from vault.sessions import close_all_sessions
-from vault.signin import attempt_for
 
 CODE_COUNT = 10
 # No 0/O, 1/I/L: codes are read from paper and typed by people who may read little.
@@ -149,7 +150,7 @@ def recover(
     The code is judged first, then the new password, then the code is spent: an unknown login
     and a wrong code get the same answer, and a refused password costs no code. A reset code
     works only while its counsellor still holds the person's "recover" scope, and starts a hold
-    (vault/hold.py); one of the person's own recovery codes ends any hold."""
+    (vault/accounts/hold.py); one of the person's own recovery codes ends any hold."""
     attempt = attempt_for(db, rt, login, source)
     throttle.guard(db, attempt)
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))

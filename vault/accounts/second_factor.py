@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from keys.hierarchy import seal_field
 from keys.providers.base import MasterKeyProvider
-from vault import journal
+from vault.audit import journal
 from vault.errors import (
     ConflictError,
     ForbiddenError,
@@ -18,7 +18,7 @@ from vault.errors import (
     NotFoundError,
     SecondFactorRequiredError,
 )
-from vault.keychain import active_user_key, open_person_field
+from vault.keylife.keychain import active_user_key, open_person_field
 from vault.models import Person
 from vault.policy import is_platform_admin, may_use_second_factor, must_use_second_factor
 

@@ -12,8 +12,8 @@ Every place that checks a secret does the same three steps:
 
 A few free attempts, then each failure doubles the wait, up to a ceiling: never a permanent
 lock-out that an attacker could use to keep a person out of their papers. A browser where the
-person signed in before (a device cookie, see vault.devices) is counted on its own, not with
-the account and the address: others' failures do not keep the person out, and a stolen cookie
+person signed in before (a device cookie, see vault.accounts.devices) is counted on its own, not
+with the account and the address: others' failures do not keep the person out, and a stolen cookie
 gets a few tries before the usual rules apply again.
 
 Self sign-ups are counted here too, per address and per hour (`count_sign_up`): each costs a
@@ -30,7 +30,8 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vault import devices, metrics
+from vault import metrics
+from vault.accounts import devices
 from vault.config import Settings
 from vault.errors import ThrottledError, TooManySignUpsError
 from vault.models import Throttle, utcnow

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.providers.base import MasterKeyProvider
-from vault import journal
-from vault.accounts import closed_word, create_person
+from vault.accounts.accounts import closed_word, create_person
+from vault.audit import journal
 from vault.errors import N_, ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import Membership, Organisation, Person
 from vault.policy import (

@@ -9,11 +9,11 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vault import journal
-from vault.grants import GrantHolder, grant_holders
-from vault.journal import actor_ids_of, lines_of
+from vault.audit import journal
+from vault.audit.journal import actor_ids_of, lines_of
+from vault.consent.grants import GrantHolder, grant_holders
+from vault.consent.organisations import organisation_names
 from vault.models import Grant, JournalEvent, Person, Share
-from vault.organisations import organisation_names
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

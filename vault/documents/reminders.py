@@ -21,8 +21,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from keys.errors import IntegrityError
-from vault import journal
-from vault.accounts import contact_details
+from vault.accounts.accounts import contact_details
+from vault.audit import journal
 from vault.config import Settings
 from vault.db import transaction
 from vault.documents.categories import CATEGORIES

@@ -47,7 +47,7 @@ from keys.wrap import new_key
 from vault.db import transaction
 from vault.documents.service import blob_decryption
 from vault.errors import ConflictError, NotFoundError
-from vault.keychain import MASTER_SLOT, create_user_key, live_user_keys, open_key
+from vault.keylife.keychain import MASTER_SLOT, create_user_key, live_user_keys, open_key
 from vault.models import Blob, Document, KeyJob, KeySlot, Person, Share, UserKey, Vault, utcnow
 from vault.runtime import Runtime
 

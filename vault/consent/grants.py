@@ -15,8 +15,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from vault import hold, journal
-from vault.accounts import create_person, normalise_login, owner_of_vault, vault_of
+from vault.accounts import hold
+from vault.accounts.accounts import create_person, normalise_login, owner_of_vault, vault_of
+from vault.accounts.recovery import new_recovery_codes
+from vault.audit import journal
+from vault.consent.organisations import organisation_names
 from vault.documents.categories import Category
 from vault.errors import N_, ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import (
@@ -29,7 +32,6 @@ from vault.models import (
     Vault,
     utcnow,
 )
-from vault.organisations import organisation_names
 from vault.policy import (
     SCOPES,
     giving_needs_identity,
@@ -41,7 +43,6 @@ from vault.policy import (
     may_see_login,
     organisations_of,
 )
-from vault.recovery import new_recovery_codes
 from vault.runtime import Runtime
 from vault.vocabulary import Consent, GrantStatus, Role, Scope
 

@@ -10,7 +10,7 @@ from vault.config import get_settings
 from vault.db import make_engine
 from vault.errors import CannotStart
 from vault.schema import UPGRADE, newer_schema, schema_state, upgrade
-from webui.cli_check import refuse
+from webui.cli.check import refuse
 
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 

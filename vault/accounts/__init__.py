@@ -1,0 +1,1 @@
+"""Accounts and how people get in: passwords, sign-in, second factor, sessions, recovery."""

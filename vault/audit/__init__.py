@@ -1,0 +1,1 @@
+"""The journal: what happened, chained so that a change shows."""

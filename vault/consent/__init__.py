@@ -1,0 +1,1 @@
+"""Who may see whose papers: grants, organisations and their history."""

@@ -1,0 +1,79 @@
+"""Builds the Runtime from the settings: opens the database, the blob store and the master keys
+(the only place in vault/ that makes boto3 clients; tests/unit/test_layers.py checks it).
+"""
+
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import boto3
+
+from keys.providers.base import MasterKeyProvider
+from keys.providers.kms import KmsKeyring
+from keys.providers.local import LocalKeyring
+from storage.factory import S3Patience, open_store
+from vault.accounts.passwords import limit_concurrent_hashes
+from vault.config import MiB, Settings
+from vault.db import make_engine, make_reader_factory, make_session_factory
+from vault.errors import CannotStart
+from vault.production import findings
+from vault.runtime import Runtime
+from vault.schema import ready_schema
+
+# Where the versions of a KMS keyring were listed before they lived in the KMS itself.
+LEGACY_KMS_STATE = "kms-keys.json"
+
+
+def keyring_path(url: str) -> Path:
+    parsed = urlparse(url)
+    if parsed.scheme != "file":
+        raise ValueError("COFFRE_KEYRING must be a file:///path URL")
+    return Path(unquote(parsed.path))
+
+
+def open_keyring(url: str, data_dir: Path) -> MasterKeyProvider:
+    """file:///path/keyring.json, or kms://KEY_ID?endpoint_url=...&region=... (the versions of a
+    KMS keyring are aliases in the KMS; credentials the usual AWS way). An older install's
+    <data dir>/kms-keys.json is carried over to those aliases the first time."""
+    parsed = urlparse(url)
+    if parsed.scheme == "kms":
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        client = boto3.client(
+            "kms", endpoint_url=options.get("endpoint_url"), region_name=options.get("region")
+        )
+        return KmsKeyring.open(
+            client, unquote(parsed.netloc + parsed.path), data_dir / LEGACY_KMS_STATE
+        )
+    return LocalKeyring.open(keyring_path(url))
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Raises CannotStart in production on unfit settings, and on a schema other than the
+    code's newest (the embedded default brings an older one up to date itself)."""
+    if settings.env == "production" and (problems := findings(settings)):
+        raise CannotStart(problems)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    limit_concurrent_hashes(settings.max_concurrent_hashes, settings.max_waiting_hashes)
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        # The embedded default (SQLite) upgrades itself: one machine, one process writing.
+        ready_schema(engine, upgrade_itself=engine.dialect.name == "sqlite")
+    except CannotStart:
+        engine.dispose()
+        raise
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        readers=make_reader_factory(engine),
+        store=open_store(
+            settings.resolved_storage_url(),
+            part_size=settings.s3_part_mib * MiB,
+            parts_in_flight=settings.s3_parts_in_flight,
+            patience=S3Patience(
+                connect_seconds=settings.s3_connect_timeout_seconds,
+                read_seconds=settings.s3_read_timeout_seconds,
+                attempts=settings.s3_attempts,
+            ),
+        ),
+        master_keys=open_keyring(settings.resolved_keyring(), settings.data_dir),
+    )

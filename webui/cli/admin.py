@@ -1,0 +1,69 @@
+"""`coffre admin`: create and erase platform administrators."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from vault.accounts import second_factor
+from vault.accounts.accounts import create_person
+from vault.accounts.erasure import erase_account
+from vault.db import transaction
+from vault.errors import VaultError
+from vault.vocabulary import Role
+from webui.cli import shared
+from webui.cli.shared import console, errors
+
+admin_app = typer.Typer(help="Platform administrators.", no_args_is_help=True)
+
+
+@admin_app.command("create")
+def admin_create(
+    login: Annotated[str, typer.Option(help="The administrator's login.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    display_name: Annotated[str, typer.Option(help="Name shown in the journal.")] = "",
+) -> None:
+    """Create a platform administrator."""
+    if not password_stdin:
+        errors.print("Give the password on standard input with --password-stdin.")
+        raise typer.Exit(2)
+    password = sys.stdin.readline().rstrip("\n")
+    rt = shared.runtime()
+    try:
+        with transaction(rt.sessions) as db:
+            person = create_person(
+                db,
+                rt.master_keys,
+                login=login,
+                display_name=display_name or login,
+                password=password,
+                role=Role.ADMIN,
+            )
+            secret = second_factor.new_secret()
+            second_factor.install(db, rt.master_keys, person, secret)
+    except VaultError as exc:
+        errors.print(exc.message)
+        raise typer.Exit(1) from exc
+    console.print(f"Administrator {person.login} created.")
+    console.print(
+        "Administrators sign in with a second factor. Add this account to an authenticator app "
+        "now; the key is shown only this once:"
+    )
+    console.print(f"  key: {secret}")
+    console.print(f"  URI: {second_factor.provisioning_uri(person, secret)}")
+
+
+@admin_app.command("erase")
+def admin_erase(
+    login: Annotated[str, typer.Option(help="The login of the account to erase.")],
+) -> None:
+    """Erase an account for good: its user key is destroyed first, then its papers."""
+    rt = shared.runtime()
+    try:
+        purged = erase_account(rt, login)
+    except VaultError as exc:
+        errors.print(exc.message)
+        raise typer.Exit(1) from exc
+    console.print(f"Account {login} erased; its keys are destroyed and {purged} objects purged.")

@@ -1,0 +1,39 @@
+"""`coffre storage`: blob store maintenance."""
+
+from datetime import timedelta
+
+import typer
+
+from vault.accounts import throttle
+from vault.db import transaction
+from vault.documents.bin import erase_expired
+from vault.documents.service import purge_objects
+from vault.models import utcnow
+from vault.sweeper import sweep_orphans
+from webui.cli import shared
+from webui.cli.shared import console
+
+storage_app = typer.Typer(help="Blob store maintenance.", no_args_is_help=True)
+
+
+@storage_app.command("sweep")
+def storage_sweep() -> None:
+    """Erase the papers whose time in the bin is over, then remove stored objects no document
+    refers to (leftovers of interrupted uploads or of a purge that failed), uploads that never
+    ended (temp files, S3 multipart uploads: left by a crash or a store that went away), and the
+    sign-in and sign-up counters whose hour is over."""
+    rt = shared.runtime()
+    with transaction(rt.sessions) as db:
+        names = erase_expired(db, rt)
+    # The rows went first: a purge cut short leaves only unreadable objects for the next sweep.
+    purge_objects(rt.store, names)
+    console.print(f"{len(names)} objects of papers erased from the bin.")
+    grace = timedelta(minutes=rt.settings.orphan_grace_minutes)
+    with transaction(rt.sessions) as db:
+        removed = sweep_orphans(db, rt.store, grace)
+    console.print(f"{removed} orphaned objects removed.")
+    unfinished = rt.store.sweep_unfinished(utcnow() - grace)
+    console.print(f"{unfinished} unfinished uploads removed.")
+    with transaction(rt.sessions) as db:
+        counters = throttle.forget_expired(db)
+    console.print(f"{counters} expired throttle counters removed.")
