@@ -107,16 +107,7 @@ def create_reset_code(
             expires_at=expires_at,
         )
     )
-    organisation_id, grant_id = _helping(db, rt, helper, person)
-    journal.record(
-        db,
-        subject_id=person.id,
-        actor_id=helper.id,
-        action=journal.RESET_CODE_ISSUED,
-        organisation_id=organisation_id,
-        grant_id=grant_id,
-        source=source,
-    )
+    _journal_help(db, rt, helper, person, source, journal.RESET_CODE_ISSUED)
     db.flush()
     return code, expires_at
 
@@ -129,16 +120,7 @@ def clear_sign_in_delay(
     if person is None or not may_help_recover(db, rt.settings, helper, person):
         raise NotFoundError("Cette personne n'existe pas.")
     throttle.lift(db, person.login)
-    organisation_id, grant_id = _helping(db, rt, helper, person)
-    journal.record(
-        db,
-        subject_id=person.id,
-        actor_id=helper.id,
-        action=journal.THROTTLE_CLEARED,
-        organisation_id=organisation_id,
-        grant_id=grant_id,
-        source=source,
-    )
+    _journal_help(db, rt, helper, person, source, journal.THROTTLE_CLEARED)
 
 
 def recover(
@@ -241,19 +223,28 @@ def _assisted(
     source: str,
 ) -> None:
     """Journal a reset made with `helper` in their name and organisation; start the hold."""
-    organisation_id, grant_id = _helping(db, rt, helper, person)
-    for action in (code_action, journal.PASSWORD_CHANGED):
-        if action is not None:
-            journal.record(
-                db,
-                subject_id=person.id,
-                actor_id=helper.id,
-                action=action,
-                organisation_id=organisation_id,
-                grant_id=grant_id,
-                source=source,
-            )
+    actions = [action for action in (code_action, journal.PASSWORD_CHANGED) if action]
+    organisation_id = _journal_help(db, rt, helper, person, source, *actions)
     hold.start(db, rt.settings, person, helper, organisation_id)
+
+
+def _journal_help(
+    db: Session, rt: Runtime, helper: Person, person: Person, source: str, *actions: str
+) -> str | None:
+    """Journal `actions` as done by `helper` for the person, naming the organisation and the
+    grant through which they help; that organisation."""
+    organisation_id, grant_id = _helping(db, rt, helper, person)
+    for action in actions:
+        journal.record(
+            db,
+            subject_id=person.id,
+            actor_id=helper.id,
+            action=action,
+            organisation_id=organisation_id,
+            grant_id=grant_id,
+            source=source,
+        )
+    return organisation_id
 
 
 def _helping(
