@@ -408,6 +408,7 @@ def servers(
     floor_env = os.environ | {"FLOOR_S3_ENDPOINT": endpoint, "FLOOR_BUCKET": bucket}
     port = free_port()
     floor_command = [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--port", str(port)]
+    floor_command += ["--app-dir", str(Path(__file__).resolve().parent.parent)]
     with contextlib.ExitStack() as stack:
         coffre = stack.enter_context(coffre_server(folder / "data", settings=coffre_settings))
         floor = stack.enter_context(running(floor_command, port, floor_env, folder))

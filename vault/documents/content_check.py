@@ -10,6 +10,7 @@ in the vault is used."""
 
 import subprocess
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from types import TracebackType
 from typing import IO
 
@@ -17,7 +18,8 @@ from vault.config import MiB, Settings
 from vault.documents import format_checks
 from vault.documents.inspection import InspectedUpload
 from vault.documents.service import StoredUpload, UploadPlan, discard_upload, store_inspected
-from vault.documents.worker_process import ENVIRONMENT, worker_command
+from vault.documents.warm_workers import WORKERS
+from vault.documents.worker_process import worker_command
 from vault.errors import (
     N_,
     DamagedFileError,
@@ -80,12 +82,9 @@ class ContentCheck:
         self._content_type = content_type
         # Its working memory, plus room to hold the largest file allowed once.
         memory_mib = settings.preview_memory_mib + settings.max_upload_bytes * 5 // 4 // MiB + 1
-        self._process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            worker_command(settings, "check", memory_mib),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=ENVIRONMENT,
+        self._exits = ExitStack()
+        self._process = self._exits.enter_context(
+            WORKERS.taken(worker_command(settings, "check", memory_mib))
         )
 
     def fed(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -144,11 +143,4 @@ class ContentCheck:
         _trace: TracebackType | None,
     ) -> None:
         """Whatever happened, the worker is gone when the check is."""
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
-        if not self._stdin().closed:
-            try:
-                self._stdin().close()
-            except BrokenPipeError:
-                pass
+        self._exits.close()

@@ -2,9 +2,9 @@
 stall this process, never the server. Its limits are set before any image library is loaded.
 
     python -m vault.documents.preview_worker JOB MEMORY_MIB CPU_SECONDS MAX_PIXELS MAX_PAGES
-        [SIZE...]
 
-reads the parts (their sizes given in order) concatenated on stdin, writes the result on stdout.
+reads on stdin one line of the parts' sizes in order (not for `check`), then the parts
+concatenated; writes the result on stdout.
 Jobs:
   check      one file, read until stdin ends (sent while it is uploaded): does its format's
              library take it? (format_checks); nothing written, the exit status is the verdict
@@ -19,6 +19,7 @@ rule) are imported here, no other coffre module: this process gets no settings, 
 database.
 """
 
+import importlib
 import io
 import resource
 import sys
@@ -41,10 +42,13 @@ READ_SIZE = 1024 * 1024
 
 
 def main(argv: list[str]) -> int:
-    job, memory_mib, cpu_seconds, max_pixels, max_pages, *sizes = argv
+    job, memory_mib, cpu_seconds, max_pixels, max_pages = argv
     limit_self(int(memory_mib), int(cpu_seconds))
+    load_libraries(job)
+    limit_pixels(int(max_pixels))
     if job == "check":
-        return check(received(), int(max_pixels), int(max_pages))
+        return check(received(), int(max_pages))
+    sizes = sys.stdin.buffer.readline().split()
     data = sys.stdin.buffer.read()
     parts, start = [], 0
     for size in map(int, sizes):
@@ -53,13 +57,18 @@ def main(argv: list[str]) -> int:
     del data  # each byte held once, whatever the number of photos
     from PIL import Image
 
-    limit_pixels(int(max_pixels))
     try:
         result = photos(parts) if job == "photos" else thumbnail(parts[0])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return TOO_MANY_PIXELS
     sys.stdout.buffer.write(result)
     return 0
+
+
+def load_libraries(job: str) -> None:
+    """Before the file comes: a worker started ahead (warm_workers) is then ready at once."""
+    for library in ("PIL.Image", "pypdf", *(["pypdfium2"] if job == "thumbnail" else [])):
+        importlib.import_module(library)
 
 
 def received() -> IO[bytes]:
@@ -72,10 +81,9 @@ def received() -> IO[bytes]:
     return held
 
 
-def check(held: IO[bytes], max_pixels: int, max_pages: int) -> int:
+def check(held: IO[bytes], max_pages: int) -> int:
     from PIL import Image
 
-    limit_pixels(max_pixels)
     try:
         return format_checks.verdict(held, max_pages)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -28,7 +28,8 @@ from vault.documents.service import (
     note_use,
     store_blob,
 )
-from vault.documents.worker_process import ENVIRONMENT, worker_command
+from vault.documents.warm_workers import WORKERS
+from vault.documents.worker_process import worker_command
 from vault.errors import N_, DamagedFileError, FileTooLargeError, NotFoundError
 from vault.models import Blob, Document, Person, Vault, utcnow
 from vault.policy import Action, require_document
@@ -58,25 +59,20 @@ class PreviewFailedError(Exception):
 def run_worker(settings: Settings, job: str, parts: list[bytes]) -> bytes:
     """Run one job of preview_worker on the parts; its environment holds nothing of ours (no
     settings, no secrets), only where to find the worker's code."""
-    command = worker_command(
-        settings, job, settings.preview_memory_mib, (len(part) for part in parts)
-    )
-    try:
-        done = subprocess.run(  # noqa: S603 (our own interpreter and module, fixed arguments)
-            command,
-            input=b"".join(parts),
-            capture_output=True,
-            timeout=settings.preview_timeout_seconds,
-            env=ENVIRONMENT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise PreviewFailedError from exc
-    if done.returncode == preview_worker.TOO_MANY_PIXELS:
+    command = worker_command(settings, job, settings.preview_memory_mib)
+    sizes = b" ".join(b"%d" % len(part) for part in parts) + b"\n"
+    with WORKERS.taken(command) as worker:
+        try:
+            result, _ = worker.communicate(
+                b"".join([sizes, *parts]), timeout=settings.preview_timeout_seconds
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise PreviewFailedError from exc
+    if worker.returncode == preview_worker.TOO_MANY_PIXELS:
         raise PreviewFailedError(too_many_pixels=True)
-    if done.returncode != 0 or not done.stdout:
+    if worker.returncode != 0 or not result:
         raise PreviewFailedError
-    return done.stdout
+    return result
 
 
 def photos_as_one_file(settings: Settings, photos: list[bytes]) -> bytes:

@@ -3,7 +3,6 @@ its limits as arguments, and an environment that holds nothing of ours (no setti
 secrets), only where to find the worker's code."""
 
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 
 import vault
@@ -13,9 +12,7 @@ _ROOT = Path(vault.__file__).resolve().parent.parent
 ENVIRONMENT = {"PYTHONPATH": str(_ROOT)}
 
 
-def worker_command(
-    settings: Settings, job: str, memory_mib: int, sizes: Iterable[int] = ()
-) -> list[str]:
+def worker_command(settings: Settings, job: str, memory_mib: int) -> list[str]:
     # CPU time a little over the wall-clock limit: either one stops a file that never ends.
     cpu_seconds = int(settings.preview_timeout_seconds) + 1
     return [
@@ -27,5 +24,4 @@ def worker_command(
         str(cpu_seconds),
         str(settings.max_image_pixels),
         str(settings.max_pdf_pages),
-        *(str(size) for size in sizes),
     ]
