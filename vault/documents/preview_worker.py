@@ -21,6 +21,7 @@ database.
 
 import importlib
 import io
+import os
 import resource
 import sys
 import warnings
@@ -209,4 +210,8 @@ def first_page(data: bytes) -> "Image.Image":
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    sys.stdout.flush()
+    # The server waits for this exit: skipping the interpreter's shutdown with the libraries
+    # loaded saves ~30 ms of every upload.
+    os._exit(status)
