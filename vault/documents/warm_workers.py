@@ -55,7 +55,8 @@ class WarmWorkers:
         with self._lock:
             process = self._ready.pop(key, None)
         if process is not None and process.poll() is not None:
-            return None  # it could not start (its limits), a new one says why
+            stop(process)  # it could not start (its limits): a new one says why
+            return None
         return process
 
     def _ready_another(self, key: Command) -> None:
