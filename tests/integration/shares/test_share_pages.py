@@ -160,12 +160,13 @@ def test_concurrent_downloads_never_pass_the_limit(
 def test_concurrent_downloads_around_the_end_never_pass_it(
     client: TestClient, rt: Runtime, amina: dict[str, Any]
 ) -> None:
-    """Ten offices click within a second around the link's end: a download asked at or after
+    """Ten offices click within three seconds around the link's end: a download asked at or after
     `expires_at` is refused, one answered before it is served, and the count and the journal
     hold exactly the downloads served."""
     created = make_share(client, amina, paper(client, amina))
     token, share_id = token_of(created), created.json()["id"]
-    end = utcnow() + timedelta(seconds=1)
+    # Room before the end for the first downloads to be served even on a loaded machine.
+    end = utcnow() + timedelta(seconds=3)
     with transaction(rt.sessions) as db:
         db.execute(update(Share).where(Share.id == share_id).values(expires_at=end))
     client.cookies.clear()
@@ -176,7 +177,7 @@ def test_concurrent_downloads_around_the_end_never_pass_it(
         status: int = download(client, token).status_code
         return asked, status, utcnow()
 
-    offsets = [-0.6, -0.45, -0.3, -0.15, -0.05, 0.0, 0.05, 0.15, 0.3, 0.45]
+    offsets = [-2.5, -2.0, -0.3, -0.15, -0.05, 0.0, 0.05, 0.15, 0.3, 0.45]
     with ThreadPoolExecutor(max_workers=len(offsets)) as pool:
         answers = list(pool.map(one_office, offsets))
     for asked, status, answered in answers:
