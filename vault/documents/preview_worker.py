@@ -40,6 +40,12 @@ THUMBNAIL_LONG_SIDE = 240
 THUMBNAIL_QUALITY = 80
 TOO_MANY_PIXELS = format_checks.TOO_MANY_PIXELS
 READ_SIZE = 1024 * 1024
+# What each job opens files with: checks read PDFs with pypdf, thumbnails draw them with pdfium.
+LIBRARIES = {
+    "check": ("PIL.Image", "pypdf"),
+    "photos": ("PIL.Image", "pypdf"),
+    "thumbnail": ("PIL.Image", "pypdfium2"),
+}
 
 
 def main(argv: list[str]) -> int:
@@ -68,7 +74,7 @@ def main(argv: list[str]) -> int:
 
 def load_libraries(job: str) -> None:
     """Before the file comes: a worker started ahead (warm_workers) is then ready at once."""
-    for library in ("PIL.Image", "pypdf", *(["pypdfium2"] if job == "thumbnail" else [])):
+    for library in LIBRARIES[job]:
         importlib.import_module(library)
 
 
