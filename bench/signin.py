@@ -31,12 +31,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import argon2
 import httpx
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from vault.accounts.passwords import PROFILES
 from vault.config import Settings
 
 ACCOUNTS = 50
@@ -47,6 +47,7 @@ WRONG_PASSWORD = "not the bench password"  # noqa: S105
 # Each failing loopback address sends at most this many, so no failure is ever throttled.
 FAILURES_PER_ADDRESS = 15
 DEFAULT_CAP: int = Settings.model_fields["max_concurrent_hashes"].default
+DEFAULT_PROFILE: str = Settings.model_fields["argon2_profile"].default
 BURST_RUNS = 3
 COFFRE = Path(sys.executable).with_name("coffre")
 MIB = 1024
@@ -339,10 +340,10 @@ def burst_table(size: int, results: dict[int, list[Burst]]) -> Table:
     return table
 
 
-def one_hash_seconds() -> float:
-    """One `argon2.PasswordHasher().verify` in this process (vault.accounts.passwords uses these
-    defaults), median of 20: the floor of a sign-in."""
-    hasher = argon2.PasswordHasher()
+def one_hash_seconds(profile: str) -> float:
+    """One verify with the server's argon2 profile (vault.accounts.passwords.PROFILES) in this
+    process, median of 20: the floor of a sign-in."""
+    hasher = PROFILES[profile]
     digest = hasher.hash(PASSWORD)
     verify = []
     for _ in range(20):
@@ -352,10 +353,10 @@ def one_hash_seconds() -> float:
     return statistics.median(verify)
 
 
-def hashes_per_second(threads: int, count: int = 24) -> float:
+def hashes_per_second(profile: str, threads: int, count: int = 24) -> float:
     """Verifies per second with `threads` side by side in this process: what the machine can
-    do at most, whatever the server (argon2 is memory-bound: cores need not add up)."""
-    hasher = argon2.PasswordHasher()
+    do at most, whatever the server (argon2 can be memory-bound: cores need not add up)."""
+    hasher = PROFILES[profile]
     digest = hasher.hash(PASSWORD)
     start = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
@@ -363,19 +364,19 @@ def hashes_per_second(threads: int, count: int = 24) -> float:
     return count / (time.perf_counter() - start)
 
 
-def machine(hash_seconds: float, database: str) -> list[str]:
+def machine(profile: str, hash_seconds: float, database: str) -> list[str]:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), "?")
-    hasher = argon2.PasswordHasher()
+    hasher = PROFILES[profile]
     version = importlib.metadata.version
     return [
         dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         f"{platform.system()} {platform.machine()}, {cpu}, nproc {len(os.sched_getaffinity(0))}",
         f"Python {platform.python_version()}, argon2-cffi {version('argon2-cffi')}, "
         f"uvicorn {version('uvicorn')}, httpx {httpx.__version__}",
-        f"argon2id time_cost {hasher.time_cost}, memory_cost {hasher.memory_cost} KiB, "
-        f"parallelism {hasher.parallelism}; one verify in this process, server idle: "
-        f"{ms(hash_seconds)} ms (median of 20)",
+        f"argon2id profile {profile}: time_cost {hasher.time_cost}, memory_cost "
+        f"{hasher.memory_cost} KiB, parallelism {hasher.parallelism}; one verify in this "
+        f"process, server idle: {ms(hash_seconds)} ms (median of 20)",
         f"coffre serve (one uvicorn process) on {database} + a local folder in a temporary "
         f"folder, {ACCOUNTS} accounts",
     ]
@@ -442,13 +443,21 @@ def main() -> None:
         default=None,
         help="run coffre serve on this (empty) database, e.g. a PostgreSQL; default SQLite",
     )
+    parser.add_argument(
+        "--hash",
+        default=DEFAULT_PROFILE,
+        choices=sorted(PROFILES),
+        help=f"COFFRE_ARGON2_PROFILE of the server (default {DEFAULT_PROFILE})",
+    )
     args = parser.parse_args()
     levels = sorted({int(level) for level in args.concurrency.split(",")})
     # Wide, so that the Markdown tables never wrap and paste as they are into README.md.
     console = Console(width=180, highlight=False)
-    hash_seconds = one_hash_seconds()
+    hash_seconds = one_hash_seconds(args.hash)
     database = {"COFFRE_DATABASE_URL": args.database_url} if args.database_url else {}
-    console.print("\n".join(machine(hash_seconds, "PostgreSQL" if database else "SQLite")))
+    kind = "PostgreSQL" if database else "SQLite"
+    console.print("\n".join(machine(args.hash, hash_seconds, kind)))
+    database["COFFRE_ARGON2_PROFILE"] = args.hash
     folder = Path(tempfile.mkdtemp(prefix="coffre-bench-signin-"))
     data_dir = folder / "data"
     try:
@@ -465,7 +474,7 @@ def main() -> None:
             with coffre_server(data_dir, cap, database) as server:
                 results[cap or DEFAULT_CAP] = bursts(server, size)
         console.print(burst_table(size, results))
-        rate = hashes_per_second(len(os.sched_getaffinity(0)))
+        rate = hashes_per_second(args.hash, len(os.sched_getaffinity(0)))
         console.print("\n".join(goal_lines(runs, results[DEFAULT_CAP], hash_seconds, rate)))
     finally:
         shutil.rmtree(folder, ignore_errors=True)

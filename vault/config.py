@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     device_cookie_days: int = 365
     # Requests handled at once by one process; more get 503 (`coffre serve`).
     max_requests: int = 200
+    # argon2id profile of new password hashes (vault.accounts.passwords.PROFILES).
+    argon2_profile: Literal["owasp", "rfc9106"] = "owasp"
     max_concurrent_hashes: int = 4
     # Sign-ins past the running hashes wait in line, up to this many; more get 503.
     max_waiting_hashes: int = 64

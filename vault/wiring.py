@@ -11,7 +11,7 @@ from keys.providers.base import MasterKeyProvider
 from keys.providers.kms import KmsKeyring
 from keys.providers.local import LocalKeyring
 from storage.factory import S3Patience, open_store
-from vault.accounts.passwords import limit_concurrent_hashes
+from vault.accounts.passwords import limit_concurrent_hashes, use_hash_profile
 from vault.config import MiB, Settings
 from vault.db import make_engine, make_reader_factory, make_session_factory
 from vault.documents.warm_workers import WORKERS
@@ -54,6 +54,7 @@ def build_runtime(settings: Settings) -> Runtime:
         raise CannotStart(problems)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     limit_concurrent_hashes(settings.max_concurrent_hashes, settings.max_waiting_hashes)
+    use_hash_profile(settings.argon2_profile)
     WORKERS.keep(settings.warm_workers)
     engine = make_engine(settings.resolved_database_url())
     try:

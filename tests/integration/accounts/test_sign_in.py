@@ -2,6 +2,8 @@
 
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pyotp
@@ -13,9 +15,22 @@ from sqlalchemy import select
 from tests.app_fixtures import PASSWORD, admin_headers, sign_up
 from vault.accounts import second_factor
 from vault.accounts.accounts import create_person
+from vault.config import Settings
 from vault.db import transaction
 from vault.models import AuthSession, Person
 from vault.runtime import Runtime
+from vault.wiring import build_runtime
+from webui.app import create_app
+
+
+@contextmanager
+def running(settings: Settings) -> Iterator[tuple[Runtime, TestClient]]:
+    rt = build_runtime(settings)
+    try:
+        with TestClient(create_app(runtime=rt), base_url="http://coffre.test") as client:
+            yield rt, client
+    finally:
+        rt.engine.dispose()
 
 
 def sign_in(client: TestClient, login: str, password: str, **extra: str) -> Any:
@@ -32,7 +47,26 @@ def test_weak_hash_is_upgraded_at_sign_in(client: TestClient, rt: Runtime) -> No
     with transaction(rt.sessions) as db:
         upgraded = db.scalars(select(Person)).one().password_hash
     assert upgraded != weak
-    assert "m=65536,t=3,p=4" in upgraded
+    assert "m=47104,t=1,p=1" in upgraded
+
+
+@pytest.mark.real_hash_cost
+def test_the_operator_picks_the_hash_profile_and_older_hashes_still_sign_in(
+    settings: Settings,
+) -> None:
+    def stored_hash(rt: Runtime) -> str:
+        with transaction(rt.sessions) as db:
+            return db.scalars(select(Person)).one().password_hash
+
+    settings.argon2_profile = "rfc9106"
+    with running(settings) as (rt, client):
+        sign_up(client, "amina.diallo")
+        assert "m=65536,t=3,p=4" in stored_hash(rt)
+    settings.argon2_profile = "owasp"
+    with running(settings) as (rt, client):
+        assert sign_in(client, "amina.diallo", PASSWORD).status_code == 201
+        assert "m=47104,t=1,p=1" in stored_hash(rt)
+        assert sign_in(client, "amina.diallo", PASSWORD).status_code == 201
 
 
 @pytest.mark.real_hash_cost
