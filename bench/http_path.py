@@ -262,19 +262,32 @@ def cpu_with_children(pid: int) -> float:
 
 def settle(pid: int) -> None:
     """Wait until the server has finished what it does after its answer (coffre draws the
-    thumbnail then): no child process, and no CPU spent for a while. The next row then runs on
-    a quiet server, and this row's CPU counts that work."""
+    thumbnail then): no CPU spent for 0.1 s by it or by its children (the warm workers wait as
+    children, idle). The next row then runs on a quiet server, and this row's CPU counts that
+    work."""
     deadline = time.monotonic() + 30
-    last = -1.0
-    while time.monotonic() < deadline:
-        children = "".join(
-            path.read_text() for path in Path(f"/proc/{pid}/task").glob("*/children")
-        )
-        spent = cpu_with_children(pid)
-        if not children.strip() and spent == last:
-            return
+    last, quiet = -1.0, 0
+    while time.monotonic() < deadline and quiet < 2:
+        spent = cpu_with_children(pid) + sum(map(live_cpu, live_children(pid)))
+        quiet = quiet + 1 if spent == last else 0
         last = spent
         time.sleep(0.05)
+
+
+def live_children(pid: int) -> list[int]:
+    found = []
+    for path in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in path.read_text().split()]
+    return found
+
+
+def live_cpu(pid: int) -> float:
+    """A child's CPU so far, 0 once it has gone (then its parent's count has it)."""
+    try:
+        return cpu_with_children(pid)
+    except OSError:
+        return 0.0
 
 
 def measure(

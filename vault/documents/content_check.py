@@ -8,7 +8,6 @@ the size), the worker holds it once, and the verdict is awaited before the paper
 written. A refusal leaves nothing: the stored object is removed, no row was written, no room
 in the vault is used."""
 
-import subprocess
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from types import TracebackType
@@ -18,7 +17,7 @@ from vault.config import MiB, Settings
 from vault.documents import format_checks
 from vault.documents.inspection import InspectedUpload
 from vault.documents.service import StoredUpload, UploadPlan, discard_upload, store_inspected
-from vault.documents.warm_workers import WORKERS
+from vault.documents.warm_workers import WORKERS, exit_status
 from vault.documents.worker_process import worker_command
 from vault.errors import (
     N_,
@@ -99,17 +98,14 @@ class ContentCheck:
                 self.verdict()
                 raise self._refusal(format_checks.UNREADABLE) from None
             yield chunk
+        # The worker judges while the last piece is encrypted and stored, not after.
+        self._end_of_file()
 
     def verdict(self) -> None:
         """Wait for the worker's verdict on the whole file; raise the refusal it means."""
-        stdin = self._stdin()
-        try:
-            stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            status = self._process.wait(timeout=self._settings.preview_timeout_seconds)
-        except subprocess.TimeoutExpired:
+        self._end_of_file()
+        status = exit_status(self._process, self._settings.preview_timeout_seconds)
+        if status is None:
             status = format_checks.UNREADABLE
         if status != format_checks.FINE:
             raise self._refusal(status)
@@ -128,6 +124,12 @@ class ContentCheck:
         if status in SAY_AGAIN:
             return RefusedContentError(SAY_AGAIN[status], field="file")
         return DamagedFileError(PDF_UNREADABLE, field="file")
+
+    def _end_of_file(self) -> None:
+        try:
+            self._stdin().close()
+        except BrokenPipeError:
+            pass
 
     def _stdin(self) -> IO[bytes]:
         assert self._process.stdin is not None  # noqa: S101 (opened with PIPE)

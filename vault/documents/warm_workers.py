@@ -12,6 +12,8 @@ One pool per process, like the hash queue: the workers are the process's, whatev
 runtime."""
 
 import atexit
+import os
+import select
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -77,6 +79,18 @@ def start(command: list[str]) -> subprocess.Popen[bytes]:
         stderr=subprocess.DEVNULL,
         env=ENVIRONMENT,
     )
+
+
+def exit_status(process: subprocess.Popen[bytes], timeout: float) -> int | None:
+    """The process's exit status, None if it is still running after `timeout` seconds. Woken by
+    the exit itself (a pidfd): `Popen.wait(timeout)` polls with growing sleeps and answered up
+    to a few ms late, on every upload's check."""
+    pidfd = os.pidfd_open(process.pid)
+    try:
+        exited, _, _ = select.select([pidfd], [], [], timeout)
+    finally:
+        os.close(pidfd)
+    return process.wait() if exited else None
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
