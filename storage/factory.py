@@ -44,6 +44,11 @@ _S3_CONFIG = Config(
     # Path-style works on every S3-compatible server; virtual hosts need DNS set up for them.
     s3={"addressing_style": "path"},
     signature_version="s3v4",
+    # No CRC-32 of every part sent or received (botocore's default since 1.36, ~50 ms of CPU per
+    # 100 MiB): each blob is authenticated by AES-GCM when read and carries its SHA-256, and
+    # several S3-compatible servers refuse the newer checksum headers.
+    request_checksum_calculation="when_required",
+    response_checksum_validation="when_required",
 )
 
 
