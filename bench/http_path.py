@@ -368,7 +368,7 @@ def targets(papers: list[Paper], large: Paper | None) -> list[str]:
     """The issue's goals, each with its figure and met or not."""
     lines = []
     for paper in papers:
-        goal = 1.25 if paper.size >= 100 * MIB else 1.6 if paper.size <= MIB else None
+        goal = 1.25 if paper.size >= 100 * MIB else 1.6 if paper.size < 2 * MIB else None
         if goal is None:
             continue
         for row in (UP_COFFRE, DOWN_COFFRE):

@@ -48,6 +48,7 @@ from sqlalchemy.engine import make_url
 from bench.http_path import cpu_with_children, form, http_stack, random_pdf, settle
 from bench.rotation import PG_SERVER_OPTIONS, postgres
 from bench.signin import (
+    DEFAULT_PROFILE,
     Server,
     coffre_server,
     hashes_per_second,
@@ -515,7 +516,7 @@ def main() -> None:
     counts = [int(count) for count in args.instances.split(",")]
     # Wide, so that the Markdown tables never wrap and paste as they are into README.md.
     console = Console(width=180, highlight=False)
-    hash_seconds = one_hash_seconds()
+    hash_seconds = one_hash_seconds(DEFAULT_PROFILE)
     data = random_pdf(PAPER_BYTES)
     thumbnail_seconds = thumbnail_cpu_seconds(data)
     folder = Path(tempfile.mkdtemp(prefix="coffre-bench-load-"))
@@ -532,7 +533,7 @@ def main() -> None:
             for run in runs:
                 console.print("\n".join(error_lines(run)))
         # Once the database and S3 servers are stopped: the machine as quiet as it gets.
-        rate = hashes_per_second(len(os.sched_getaffinity(0)))
+        rate = hashes_per_second(DEFAULT_PROFILE, len(os.sched_getaffinity(0)))
         console.print("\n".join(cost_lines(runs, hash_seconds, rate, thumbnail_seconds)))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
