@@ -13,6 +13,7 @@ from vault.config import Settings, get_settings
 from vault.runtime import Runtime
 from vault.wiring import build_runtime
 from webui import api_docs, health, metrics
+from webui.allocator import give_big_blocks_back
 from webui.api import (
     account,
     consent,
@@ -128,4 +129,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 def worker_app() -> FastAPI:
     """The app of one process of `coffre serve --workers N`: the command checked the schema
     before starting them; each worker only checks it again."""
+    give_big_blocks_back()
     return create_app(runtime=build_runtime(get_settings()))

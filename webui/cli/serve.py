@@ -6,6 +6,7 @@ import typer
 import uvicorn
 
 from vault.config import get_settings
+from webui.allocator import give_big_blocks_back
 from webui.app import create_app
 from webui.cli import shared
 from webui.cli.shared import errors
@@ -48,6 +49,7 @@ def serve(
         "loop": "auto",
     }
     if workers == 1:
+        give_big_blocks_back()
         uvicorn.run(create_app(runtime=rt), **options)
         return
     rt.engine.dispose()  # each worker opens its own
