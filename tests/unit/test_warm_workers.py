@@ -2,6 +2,8 @@
 next file, never back to another, and the pool keeps no more than it is told."""
 
 import os
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,9 +11,10 @@ import pytest
 
 from tests.samples import pdf, png
 from vault.config import Settings
+from vault.documents import format_checks
 from vault.documents.content_check import PDF, ContentCheck
 from vault.documents.previews import run_worker
-from vault.documents.warm_workers import WORKERS
+from vault.documents.warm_workers import WORKERS, exit_status, start, stop
 from vault.errors import DamagedFileError
 
 
@@ -82,3 +85,26 @@ def test_never_more_kept_waiting_than_told(warm: None, tmp_path: Path) -> None:
     assert len(waiting_workers() - others) <= 2
     WORKERS.keep(0)
     assert not waiting_workers() - others
+
+
+def test_the_worker_judges_once_the_last_piece_has_gone(warm: None, tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    with ContentCheck(settings, PDF) as check:
+        for _piece in check.fed([pdf()]):
+            pass
+        # Before any verdict is asked, while the caller still stores the file: its input ended
+        # with the last piece, so it judges and exits by itself.
+        assert exit_status(check._process, timeout=10) == format_checks.FINE
+        check.verdict()
+
+
+def test_an_exit_is_waited_for_no_longer_than_told() -> None:
+    process = start([sys.executable, "-c", "import sys; sys.stdin.buffer.read()"])
+    began = time.monotonic()
+    assert exit_status(process, timeout=0.2) is None
+    assert time.monotonic() - began >= 0.2
+    assert process.stdin is not None
+    process.stdin.close()
+    assert exit_status(process, timeout=10) == 0
+    assert exit_status(process, timeout=10) == 0  # asked again: the same answer
+    stop(process)

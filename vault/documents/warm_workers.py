@@ -94,6 +94,8 @@ def exit_status(process: subprocess.Popen[bytes], timeout: float) -> int | None:
     """The process's exit status, None if it is still running after `timeout` seconds. Woken by
     the exit itself (a pidfd): `Popen.wait(timeout)` polls with growing sleeps and answered up
     to a few ms late, on every upload's check."""
+    if process.returncode is not None:  # already waited for
+        return process.returncode
     pidfd = os.pidfd_open(process.pid)
     try:
         exited, _, _ = select.select([pidfd], [], [], timeout)
