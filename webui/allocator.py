@@ -8,7 +8,6 @@ threshold fixed at 4 MiB, 54 MiB (bench/README.md, http_path, 2026-12-01), for ~
 large uploads (each part's pages are fresh). Pieces of 1 MiB and less are not concerned."""
 
 import ctypes
-import ctypes.util
 
 # mallopt's parameter number for M_MMAP_THRESHOLD (glibc's malloc.h).
 M_MMAP_THRESHOLD = -3
@@ -16,9 +15,9 @@ MMAP_THRESHOLD_BYTES = 4 * 1024 * 1024
 
 
 def give_big_blocks_back() -> None:
-    """Fix glibc's mmap threshold for this process; elsewhere (another C library), nothing."""
-    name = ctypes.util.find_library("c")
-    if name is None or "libc.so.6" not in name:
+    """Fix glibc's mmap threshold for this process; with another C library, nothing."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
         return
-    libc = ctypes.CDLL(name)
     libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
