@@ -18,12 +18,13 @@ from vault.errors import BusyError, InvalidInputError
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1000
 
-# COFFRE_PASSWORD_HASH picks one. A hash made under another profile is still verified (its
+# COFFRE_ARGON2_PROFILE picks one. A hash made under another profile is still verified (its
 # parameters are in the hash) and is replaced at the next successful sign-in.
 PROFILES: dict[str, PasswordHasher] = {
     # OWASP Password Storage Cheat Sheet's first profile: 46 MiB, 1 pass, 1 lane; ~50 ms of one
-    # core here, so two cores verify two at once. Its 19 MiB equivalent would be faster, but
-    # glibc keeps blocks under 32 MiB in each thread's arena: the server's RSS grew by ~360 MiB.
+    # core here, so two cores verify two at once. Its 19 MiB equivalent is faster still, but
+    # asks an attacker's hardware for less memory per guess (and its areas, under glibc's mmap
+    # threshold then, stayed in each thread's arena: the server grew by 360-740 MiB).
     "owasp": PasswordHasher(time_cost=1, memory_cost=46 * 1024, parallelism=1),
     # RFC 9106's second recommended profile (argon2-cffi's default): 64 MiB, 3 passes, 4 lanes,
     # ~130 ms of both cores here.
