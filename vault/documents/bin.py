@@ -35,7 +35,7 @@ def list_bin(db: Session, rt: Runtime, owner: Person, vault_id: str) -> list[Bin
     ).all()
     period = timedelta(days=rt.settings.bin_days)
     papers = []
-    for document, view in zip(documents, describe(db, rt, documents, owner.id), strict=True):
+    for document, view in zip(documents, describe(db, rt, documents, owner), strict=True):
         deleted_at = document.deleted_at or utcnow()
         deleter = db.get(Person, document.deleted_by) if document.deleted_by else None
         papers.append(
@@ -63,7 +63,7 @@ def restore_document(db: Session, rt: Runtime, owner: Person, document_id: str) 
         action=journal.DOCUMENT_RESTORED,
         target_id=document.id,
     )
-    return describe(db, rt, [document], owner.id)[0]
+    return describe(db, rt, [document], owner)[0]
 
 
 def erase_expired(db: Session, rt: Runtime, now: datetime | None = None) -> list[str]:

@@ -532,14 +532,20 @@ class KeyCache:
 
 
 def describe(
-    db: Session, rt: Runtime, documents: Iterable[Document], owner_id: str
+    db: Session, rt: Runtime, documents: Iterable[Document], owner: Person
 ) -> list[DocumentView]:
     """Papers of one owner as their owner sees them, free text opened; those that cannot be
-    read as such."""
+    read as such, and those a hold keeps closed as in the list of papers."""
     documents = list(documents)
     keys = KeyCache(db, rt)
+    gate = hold.gate_for(db, rt.settings, owner)
     originals = _originals(db, [d.id for d in documents])
-    return [_shown(db, d, owner_id, keys, originals.get(d.id)) for d in documents]
+    return [
+        _locked_view(db, d)
+        if gate and gate.closes(d)
+        else _shown(db, d, owner.id, keys, originals.get(d.id))
+        for d in documents
+    ]
 
 
 def _originals(db: Session, document_ids: list[str]) -> dict[str, Blob]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from keys.format import BlobContext
 from keys.hierarchy import open_field, seal_field
 from vault import metrics
-from vault.accounts import throttle
+from vault.accounts import hold, throttle
 from vault.accounts.passwords import hash_password, verify_password
 from vault.audit import journal
 from vault.documents.service import (
@@ -287,21 +287,24 @@ def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> li
 
 def recipients_of(db: Session, rt: Runtime, owner: Person, share_ids: set[str]) -> dict[str, str]:
     """Whom each of these links of the owner's papers was made for (« CAF du Loiret »), for
-    the owner's own history; links of other vaults, or erased with their paper, are left out."""
+    the owner's own history; links of other vaults, or erased with their paper, are left out,
+    and so are those of papers a hold keeps closed (like their titles)."""
     if not share_ids:
         return {}
-    shares = db.scalars(
-        select(Share)
+    rows = db.execute(
+        select(Share, Document)
         .join(Document, Document.id == Share.document_id)
         .join(Vault, Vault.id == Document.vault_id)
         .where(Share.id.in_(share_ids), Vault.owner_id == owner.id)
-    )
+    ).all()
+    gate = hold.gate_for(db, rt.settings, owner)
     key_of = _key_opener(db, rt)
     return {
         share.id: open_field(
             key_of(share.user_key_id), owner.id, share.id, "recipient", share.recipient_sealed
         )
-        for share in shares
+        for share, document in rows
+        if gate is None or not gate.closes(document)
     }
 
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
+from tests.integration.shares.helpers import download, make_share, token_of, visitor
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf
 from tests.samples import pdf
@@ -384,3 +385,71 @@ def test_access_requests_to_one_person_are_limited(client: TestClient, rt: Runti
         db.execute(update(Grant).values(created_at=utcnow() - timedelta(days=31)))
     assert ask().status_code == 202
     assert len(pending()) == 4
+
+
+def test_the_bin_shows_no_more_than_the_list_during_a_hold(client: TestClient, rt: Runtime) -> None:
+    amina, claire, _org = setup(client, rt)
+    made = papers(client, amina)
+    private_id, _private = made["private"]
+    identity_id, _identity = made["identity"]
+    for document_id in (private_id, identity_id):
+        deleted = client.delete(f"/api/v1/documents/{document_id}", headers=amina["headers"])
+        assert deleted.status_code == 204
+    give(client, amina, claire, scopes=["view", "recover"], categories=["identity"])
+    url = f"/api/v1/beneficiaries/{amina['id']}/password"
+    assert (
+        client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 204
+    )
+    person = signed_in(client, "amina.diallo", NEW)
+
+    # The private paper is closed as it would be in the list: its category, no title, no name.
+    binned = {
+        b["document"]["id"]: b["document"]
+        for b in client.get("/api/v1/vaults/me/bin", headers=person).json()
+    }
+    assert binned[private_id]["locked"] is True
+    assert binned[private_id]["title"] == "Identité"
+    assert binned[private_id]["filename"] is None
+    assert binned[identity_id]["locked"] is False
+    assert binned[identity_id]["title"] == "Carte d'identité"
+
+    page_signed_in(client, "amina.diallo", NEW)
+    page = client.get("/corbeille")
+    assert page.status_code == 200
+    assert "avocat" not in page.text
+    assert "Carte d&#39;identité" in page.text or "Carte d'identité" in page.text
+
+    # Taking it back tells nothing more, and it stays closed among the papers.
+    restored = client.post(f"/api/v1/documents/{private_id}/restore", headers=person)
+    assert restored.status_code == 200
+    assert restored.json()["locked"] is True
+    assert "avocat" not in restored.json()["title"]
+    assert content(client, person, private_id).status_code == 423
+
+
+def test_the_history_names_no_recipient_of_a_closed_paper(client: TestClient, rt: Runtime) -> None:
+    amina, claire, _org = setup(client, rt)
+    bank_id, _bank = papers(client, amina)["bank"]
+    token = token_of(make_share(client, amina, bank_id, recipient="Banque du Loiret"))
+    assert download(visitor(client), token).status_code == 200
+    give(client, amina, claire, scopes=["view", "recover"], categories=["identity"])
+    url = f"/api/v1/beneficiaries/{amina['id']}/password"
+    assert (
+        client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 204
+    )
+
+    page_signed_in(client, "amina.diallo", NEW)
+    history = client.get("/historique").text
+    assert "Banque du Loiret" not in history
+    assert "Relevé de banque" not in history
+
+
+def page_signed_in(client: TestClient, login: str, password: str) -> None:
+    token = form_csrf(client, "/connexion")
+    signed = client.post(
+        "/connexion",
+        data={"csrf": token, "login": login, "password": password},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
