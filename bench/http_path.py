@@ -241,16 +241,22 @@ class Paths:
         server = self.server_of(row)
         pid = server.process.pid if server else None
         before = peak_rss_kib(pid, reset=True) if pid else None
-        server_cpu = cpu_with_children(pid) if pid else 0.0
+        server_cpu = tree_cpu(pid) if pid else 0.0
         wall, cpu = time.perf_counter(), time.process_time()
         self.run(row, paper)
         sample = Sample(time.perf_counter() - wall, time.process_time() - cpu)
         if pid and before is not None:
             settle(pid)
-            sample.server_cpu = cpu_with_children(pid) - server_cpu
+            sample.server_cpu = tree_cpu(pid) - server_cpu
             sample.rss_before_kib = before
             sample.growth_kib = peak_rss_kib(pid) - before
         return sample
+
+
+def tree_cpu(pid: int) -> float:
+    """The CPU of the process, of its children it waited for and of those still running (the
+    templates of coffre's workers, with the children they forked and waited for)."""
+    return cpu_with_children(pid) + sum(map(live_cpu, live_children(pid)))
 
 
 def cpu_with_children(pid: int) -> float:
@@ -268,7 +274,7 @@ def settle(pid: int) -> None:
     deadline = time.monotonic() + 30
     last, quiet = -1.0, 0
     while time.monotonic() < deadline and quiet < 2:
-        spent = cpu_with_children(pid) + sum(map(live_cpu, live_children(pid)))
+        spent = tree_cpu(pid)
         quiet = quiet + 1 if spent == last else 0
         last = spent
         time.sleep(0.05)

@@ -45,7 +45,7 @@ from rich.table import Table
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from bench.http_path import cpu_with_children, form, http_stack, random_pdf, settle
+from bench.http_path import form, http_stack, random_pdf, settle, tree_cpu
 from bench.rotation import PG_SERVER_OPTIONS, postgres
 from bench.signin import (
     DEFAULT_PROFILE,
@@ -152,7 +152,7 @@ class Journey:
     def _timed(self, route: str, expected: int, send: Callable[[], httpx.Response]) -> Sample:
         if self._pid is not None:
             settle(self._pid)
-            cpu = cpu_with_children(self._pid)
+            cpu = tree_cpu(self._pid)
         start = time.perf_counter()
         answer: httpx.Response | None = None
         try:
@@ -163,7 +163,7 @@ class Journey:
         sample = Sample(route, status, time.perf_counter() - start, ok)
         if self._pid is not None:
             settle(self._pid)
-            sample.server_cpu = cpu_with_children(self._pid) - cpu
+            sample.server_cpu = tree_cpu(self._pid) - cpu
         self.samples.append(sample)
         self.last = answer if ok else None
         return sample
@@ -221,7 +221,7 @@ def drive(run: Run, data: bytes) -> None:
     random.shuffle(order)  # not always the same instance first
     for instance in run.instances:
         instance.rss_before_kib = peak_rss_kib(instance.server.process.pid, reset=True)
-        instance.cpu_seconds = cpu_with_children(instance.server.process.pid)
+        instance.cpu_seconds = tree_cpu(instance.server.process.pid)
     driver, start = time.process_time(), time.perf_counter()
     with ThreadPoolExecutor(run.concurrency) as pool:
         list(pool.map(person, order))
@@ -230,7 +230,7 @@ def drive(run: Run, data: bytes) -> None:
     for instance in run.instances:
         pid = instance.server.process.pid
         instance.peak_kib = peak_rss_kib(pid)
-        instance.cpu_seconds = cpu_with_children(pid) - instance.cpu_seconds
+        instance.cpu_seconds = tree_cpu(pid) - instance.cpu_seconds
 
 
 def one_at_a_time(instance: Instance, people: int, data: bytes) -> list[Sample]:

@@ -1,8 +1,8 @@
-"""Workers started ahead take one file each, as cold ones do: a warm process is handed to the
-next file, never back to another, and the pool keeps no more than it is told."""
+"""Each file gets a process of its own, forked from a template that has loaded the libraries
+and never reads a file: a child is never handed to another file, the templates are no more
+than told, and one that dies is started again."""
 
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +14,8 @@ from vault.config import Settings
 from vault.documents import format_checks
 from vault.documents.content_check import PDF, ContentCheck
 from vault.documents.previews import run_worker
-from vault.documents.warm_workers import WORKERS, exit_status, start, stop
+from vault.documents.warm_workers import WORKERS, Template
+from vault.documents.worker_process import worker_command
 from vault.errors import DamagedFileError
 
 
@@ -25,8 +26,8 @@ def warm() -> Iterator[None]:
     WORKERS.keep(0)
 
 
-def waiting_workers() -> set[int]:
-    """This process's live children: here, only preview workers."""
+def our_children() -> set[int]:
+    """This process's live children: here, only preview workers' templates."""
     found = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
         for child in (task / "children").read_text().split():
@@ -39,25 +40,34 @@ def waiting_workers() -> set[int]:
     return found
 
 
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
 def checked_by(settings: Settings, content: bytes) -> int:
-    """The worker's pid; raises the check's refusal."""
+    """The pid of the worker that checked the file; raises the check's refusal."""
     with ContentCheck(settings, PDF) as check:
         for _piece in check.fed([content]):
             pass
         check.verdict()
-        return check._process.pid
+        return check._worker.pid
 
 
-def test_each_file_gets_a_process_of_its_own_started_ahead(warm: None, tmp_path: Path) -> None:
+def test_each_file_gets_a_process_of_its_own_forked_from_the_template(
+    warm: None, tmp_path: Path
+) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path)
-    used: list[int] = []
-    for _round in range(3):
-        ready = waiting_workers()
-        used.append(checked_by(settings, pdf()))
-        if len(used) > 1:
-            assert used[-1] in ready  # the one started after the previous file
+    used = [checked_by(settings, pdf()) for _round in range(3)]
+    templates = our_children()
     assert len(set(used)) == len(used)
-    assert not set(used) & waiting_workers()  # each one gone after its file
+    assert not set(used) & templates  # the template's children, not the server's
+    assert not any(alive(pid) for pid in used)  # each one gone after its file
+    assert checked_by(settings, pdf()) not in used
+    assert our_children() == templates  # the same template forked them all
 
 
 def test_a_warm_worker_refuses_what_a_cold_one_refuses(warm: None, tmp_path: Path) -> None:
@@ -76,15 +86,28 @@ def test_a_thumbnail_from_a_warm_worker(warm: None, tmp_path: Path) -> None:
     assert second.startswith(b"\xff\xd8\xff")
 
 
-def test_never_more_kept_waiting_than_told(warm: None, tmp_path: Path) -> None:
+def test_never_more_templates_than_told(warm: None, tmp_path: Path) -> None:
     WORKERS.keep(0)
-    others = waiting_workers()  # servers other tests of this process started
+    others = our_children()  # servers other tests of this process started
     WORKERS.keep(2)
     for pages in (10, 20, 30):  # other settings: other commands
         checked_by(Settings(_env_file=None, data_dir=tmp_path, max_pdf_pages=pages), pdf())
-    assert len(waiting_workers() - others) <= 2
+    assert len(our_children() - others) <= 2
     WORKERS.keep(0)
-    assert not waiting_workers() - others
+    assert not our_children() - others
+
+
+def test_a_template_that_died_is_started_again(warm: None, tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    checked_by(settings, pdf())
+    others = our_children()
+    for pid in others:
+        os.kill(pid, 9)
+    while our_children() & others:
+        time.sleep(0.01)
+    checked_by(settings, pdf())
+    with pytest.raises(DamagedFileError):
+        checked_by(settings, b"%PDF-1.4\n" + b"x" * 1000)
 
 
 def test_the_worker_judges_once_the_last_piece_has_gone(warm: None, tmp_path: Path) -> None:
@@ -94,17 +117,25 @@ def test_the_worker_judges_once_the_last_piece_has_gone(warm: None, tmp_path: Pa
             pass
         # Before any verdict is asked, while the caller still stores the file: its input ended
         # with the last piece, so it judges and exits by itself.
-        assert exit_status(check._process, timeout=10) == format_checks.FINE
-        check.verdict()
+        assert check._worker.exited(timeout=10)
+        answer = check._worker.answer(timeout=10)
+        assert answer is not None
+        assert answer.status == format_checks.FINE
+        assert answer.cpu_seconds < 1
 
 
-def test_an_exit_is_waited_for_no_longer_than_told() -> None:
-    process = start([sys.executable, "-c", "import sys; sys.stdin.buffer.read()"])
-    began = time.monotonic()
-    assert exit_status(process, timeout=0.2) is None
-    assert time.monotonic() - began >= 0.2
-    assert process.stdin is not None
-    process.stdin.close()
-    assert exit_status(process, timeout=10) == 0
-    assert exit_status(process, timeout=10) == 0  # asked again: the same answer
-    stop(process)
+def test_a_worker_still_at_work_is_killed_when_its_file_is_done_with(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)
+    template = Template(tuple(worker_command(settings, "check", 200)))
+    try:
+        worker = template.fork()
+        worker.stdin.write(pdf())  # and never ends: the child waits for the rest
+        worker.stdin.flush()
+        began = time.monotonic()
+        assert not worker.exited(timeout=0.2)
+        assert time.monotonic() - began >= 0.2
+        worker.close()
+        assert not alive(worker.pid)
+        assert template.alive()
+    finally:
+        template.stop()

@@ -11,13 +11,12 @@ in the vault is used."""
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from types import TracebackType
-from typing import IO
 
 from vault.config import MiB, Settings
 from vault.documents import format_checks
 from vault.documents.inspection import InspectedUpload
 from vault.documents.service import StoredUpload, UploadPlan, discard_upload, store_inspected
-from vault.documents.warm_workers import WORKERS, exit_status
+from vault.documents.warm_workers import WORKERS
 from vault.documents.worker_process import worker_command
 from vault.errors import (
     N_,
@@ -82,13 +81,13 @@ class ContentCheck:
         # Its working memory, plus room to hold the largest file allowed once.
         memory_mib = settings.preview_memory_mib + settings.max_upload_bytes * 5 // 4 // MiB + 1
         self._exits = ExitStack()
-        self._process = self._exits.enter_context(
+        self._worker = self._exits.enter_context(
             WORKERS.taken(worker_command(settings, "check", memory_mib))
         )
 
     def fed(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """The same pieces, each sent to the worker before it goes on."""
-        stdin = self._stdin()
+        stdin = self._worker.stdin
         for chunk in chunks:
             try:
                 stdin.write(chunk)
@@ -99,14 +98,12 @@ class ContentCheck:
                 raise self._refusal(format_checks.UNREADABLE) from None
             yield chunk
         # The worker judges while the last piece is encrypted and stored, not after.
-        self._end_of_file()
+        self._worker.end_of_file()
 
     def verdict(self) -> None:
         """Wait for the worker's verdict on the whole file; raise the refusal it means."""
-        self._end_of_file()
-        status = exit_status(self._process, self._settings.preview_timeout_seconds)
-        if status is None:
-            status = format_checks.UNREADABLE
+        answer = self._worker.answer(self._settings.preview_timeout_seconds)
+        status = format_checks.UNREADABLE if answer is None else answer.status
         if status != format_checks.FINE:
             raise self._refusal(status)
 
@@ -124,16 +121,6 @@ class ContentCheck:
         if status in SAY_AGAIN:
             return RefusedContentError(SAY_AGAIN[status], field="file")
         return DamagedFileError(PDF_UNREADABLE, field="file")
-
-    def _end_of_file(self) -> None:
-        try:
-            self._stdin().close()
-        except BrokenPipeError:
-            pass
-
-    def _stdin(self) -> IO[bytes]:
-        assert self._process.stdin is not None  # noqa: S101 (opened with PIPE)
-        return self._process.stdin
 
     def __enter__(self) -> "ContentCheck":
         return self

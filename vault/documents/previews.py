@@ -7,7 +7,6 @@ they treat the original. A paper that cannot be drawn simply has none.
 """
 
 import logging
-import subprocess
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -57,22 +56,21 @@ class PreviewFailedError(Exception):
 
 
 def run_worker(settings: Settings, job: str, parts: list[bytes]) -> bytes:
-    """Run one job of preview_worker on the parts; its environment holds nothing of ours (no
-    settings, no secrets), only where to find the worker's code."""
+    """Run one job of preview_worker on the parts, in a child of its own."""
     command = worker_command(settings, job, settings.preview_memory_mib)
     sizes = b" ".join(b"%d" % len(part) for part in parts) + b"\n"
     with WORKERS.taken(command) as worker:
         try:
-            result, _ = worker.communicate(
-                b"".join([sizes, *parts]), timeout=settings.preview_timeout_seconds
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise PreviewFailedError from exc
-    if worker.returncode == preview_worker.TOO_MANY_PIXELS:
+            for piece in (sizes, *parts):
+                worker.stdin.write(piece)
+        except BrokenPipeError:
+            raise PreviewFailedError from None  # it stopped before reading it all
+        answer = worker.answer(settings.preview_timeout_seconds)
+    if answer is not None and answer.status == preview_worker.TOO_MANY_PIXELS:
         raise PreviewFailedError(too_many_pixels=True)
-    if worker.returncode != 0 or not result:
+    if answer is None or answer.status != 0 or not answer.result:
         raise PreviewFailedError
-    return result
+    return answer.result
 
 
 def photos_as_one_file(settings: Settings, photos: list[bytes]) -> bytes:

@@ -1,119 +1,207 @@
-"""Worker processes started before they are needed. Without them every upload waits for a new
-interpreter to load the image and PDF libraries (about 100 ms here: more than all the rest of a
-small paper's upload), then its thumbnail waits again.
+"""The limited worker processes, made ready before they are needed. A new interpreter that
+loads the image and PDF libraries costs ~130 ms of CPU (more than all the rest of a small
+paper's upload), for the check and again for the thumbnail.
 
-A warm process has set its limits and loaded its libraries, and waits on its stdin. It still
-takes one file only and exits after it, so nothing of one file is ever left for the next. Once
-a warm process is taken, another one is started for the next file (when the one taken is done,
-so that loading it never competes with the file in progress). If the server goes, the warm
-processes' stdin ends and they stop.
+For each kind of job a template (preview_worker) has limited its memory, loaded its libraries
+and done its job once on samples of its own; it never reads a file. Each file gets a child
+forked from it: the child takes that one file only and exits, so nothing of one file is ever
+left for the next, and a fork costs about a millisecond. The server follows each child through
+a pidfd (the child is the template's, not ours) and reads its answer from its stdout. If the
+server goes, the templates' sockets close and they stop.
 
-One pool per process, like the hash queue: the workers are the process's, whatever the
+One pool per process, like the hash queue: the templates are the process's, whatever the
 runtime."""
 
 import atexit
 import fcntl
 import os
 import select
+import signal
+import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 
+from vault.documents.preview_worker import ANSWER, CHILD
 from vault.documents.worker_process import ENVIRONMENT
 
 Command = tuple[str, ...]
 PIPE_BYTES = 1024 * 1024
+READ_BYTES = 1024 * 1024
+# A killed process is gone in microseconds; the wait only makes "gone" true when close() returns.
+KILLED_WITHIN = 1.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    cpu_seconds: float
+    result: bytes
+
+
+class Worker:
+    """One child for one file: write the file to `stdin`, then ask for its `answer`."""
+
+    def __init__(self, pidfd: int | None, pid: int, stdin: int, stdout: int) -> None:
+        self._pidfd = pidfd  # None: the template could not fork (it is gone)
+        self.pid = pid
+        self.stdin = open(stdin, "wb")
+        self._stdout = stdout
+        # A file goes through in 1 MiB pieces: with the default 64 KiB pipe the server's
+        # thread waited for the worker 16 times a piece. Linux allows 1 MiB to anyone
+        # (pipe-max-size); where it does not, the default pipe still works, only slower.
+        with suppress(OSError):
+            fcntl.fcntl(stdin, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+    def end_of_file(self) -> None:
+        with suppress(BrokenPipeError):
+            self.stdin.close()
+
+    def answer(self, timeout: float) -> Answer | None:
+        """What the child answered once its input ended; None when it gave no whole answer in
+        `timeout` seconds (it ran out of memory or time, or failed)."""
+        self.end_of_file()
+        if self._pidfd is None:
+            return None
+        deadline = time.monotonic() + timeout
+        received = bytearray()
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([self._stdout], [], [], left)
+            if not readable:
+                break
+            piece = os.read(self._stdout, READ_BYTES)
+            if not piece:
+                return _parsed(bytes(received))
+            received += piece
+        return None
+
+    def exited(self, timeout: float) -> bool:
+        """Whether the child has ended within `timeout` seconds, woken by the exit itself."""
+        if self._pidfd is None:
+            return True
+        exited, _, _ = select.select([self._pidfd], [], [], timeout)
+        return bool(exited)
+
+    def close(self) -> None:
+        """The child is killed if it still runs, and every pipe closed."""
+        if self._pidfd is not None:
+            with suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            select.select([self._pidfd], [], [], KILLED_WITHIN)
+            os.close(self._pidfd)
+            self._pidfd = None
+        with suppress(BrokenPipeError):
+            self.stdin.close()
+        if self._stdout >= 0:
+            os.close(self._stdout)
+            self._stdout = -1
+
+
+def _parsed(received: bytes) -> Answer | None:
+    if len(received) < ANSWER.size:
+        return None
+    status, cpu_us, length = ANSWER.unpack_from(received)
+    result = received[ANSWER.size :]
+    if len(result) != length:
+        return None
+    return Answer(status, cpu_us / 1_000_000, result)
+
+
+class Template:
+    """A preview_worker template, and the socket it forks its children on."""
+
+    def __init__(self, command: Command) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        with theirs:
+            self.process: subprocess.Popen[bytes] = subprocess.Popen(  # noqa: S603 (ours)
+                command,
+                stdin=theirs.fileno(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=ENVIRONMENT,
+            )
+        self._socket = ours
+        self._lock = threading.Lock()
+
+    def fork(self) -> Worker:
+        """A child for one file. When the template is gone, a worker that answers nothing."""
+        child_stdin, stdin = os.pipe()
+        stdout, child_stdout = os.pipe()
+        try:
+            with self._lock:
+                socket.send_fds(self._socket, [b"f"], [child_stdin, child_stdout])
+                said, pidfds, _flags, _address = socket.recv_fds(self._socket, CHILD.size, 1)
+        except OSError:
+            said, pidfds = b"", []
+        finally:
+            os.close(child_stdin)
+            os.close(child_stdout)
+        if len(said) != CHILD.size or not pidfds:
+            for pidfd in pidfds:
+                os.close(pidfd)
+            return Worker(None, 0, stdin, stdout)
+        return Worker(pidfds[0], CHILD.unpack(said)[0], stdin, stdout)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        self._socket.close()  # the template's loop ends on it
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 class WarmWorkers:
     def __init__(self, keep: int) -> None:
         self._keep = keep
-        self._ready: dict[Command, subprocess.Popen[bytes]] = {}
+        self._templates: dict[Command, Template] = {}
         self._lock = threading.Lock()
 
     def keep(self, count: int) -> None:
-        """At most `count` processes kept waiting (one per kind of job); 0 starts each on
-        demand."""
+        """At most `count` templates kept (one per kind of job); 0 starts one for each file."""
         with self._lock:
             self._keep = count
-            while len(self._ready) > count:
-                stop(self._ready.pop(next(iter(self._ready))))
+            while len(self._templates) > count:
+                self._templates.pop(next(iter(self._templates))).stop()
 
     @contextmanager
-    def taken(self, command: list[str]) -> Iterator[subprocess.Popen[bytes]]:
-        """A worker for one file, warm when one is ready; gone when the block ends, whatever
-        happened, and the next one then started."""
+    def taken(self, command: list[str]) -> Iterator[Worker]:
+        """A worker for one file; gone when the block ends, whatever happened."""
         key = tuple(command)
-        process = self._take(key) or start(command)
+        template, kept = self._template(key)
+        worker = template.fork()
         try:
-            yield process
+            yield worker
         finally:
-            stop(process)
-            self._ready_another(key)
+            worker.close()
+            if not kept:
+                template.stop()
 
     def close(self) -> None:
         self.keep(0)
 
-    def _take(self, key: Command) -> subprocess.Popen[bytes] | None:
+    def _template(self, key: Command) -> tuple[Template, bool]:
+        """The kept template for this command (started again if it died), or a new one for a
+        single file when none may be kept."""
         with self._lock:
-            process = self._ready.pop(key, None)
-        if process is not None and process.poll() is not None:
-            stop(process)  # it could not start (its limits): a new one says why
-            return None
-        return process
-
-    def _ready_another(self, key: Command) -> None:
-        with self._lock:
-            if self._keep == 0 or key in self._ready:
-                return
-            if len(self._ready) >= self._keep:
-                # Settings changed (tests, another runtime): the oldest kind makes room.
-                stop(self._ready.pop(next(iter(self._ready))))
-            self._ready[key] = start(list(key))
-
-
-def start(command: list[str]) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module, fixed arguments)
-        command,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=ENVIRONMENT,
-    )
-    assert process.stdin is not None  # noqa: S101 (opened with PIPE)
-    # A file goes through in 1 MiB pieces: with the default 64 KiB pipe the server's thread
-    # waited for the worker 16 times a piece. Linux allows 1 MiB to anyone (pipe-max-size);
-    # where it does not, the default pipe still works, only slower.
-    with suppress(OSError):
-        fcntl.fcntl(process.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    return process
-
-
-def exit_status(process: subprocess.Popen[bytes], timeout: float) -> int | None:
-    """The process's exit status, None if it is still running after `timeout` seconds. Woken by
-    the exit itself (a pidfd): `Popen.wait(timeout)` polls with growing sleeps and answered up
-    to a few ms late, on every upload's check."""
-    if process.returncode is not None:  # already waited for
-        return process.returncode
-    pidfd = os.pidfd_open(process.pid)
-    try:
-        exited, _, _ = select.select([pidfd], [], [], timeout)
-    finally:
-        os.close(pidfd)
-    return process.wait() if exited else None
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.kill()
-    process.wait()
-    for pipe in (process.stdin, process.stdout):
-        if pipe is not None and not pipe.closed:
-            try:
-                pipe.close()
-            except BrokenPipeError:
-                pass
+            if self._keep == 0:
+                return Template(key), False
+            template = self._templates.get(key)
+            if template is not None and not template.alive():
+                template.stop()  # its limits stopped it: a new one says why
+                template = None
+            if template is None:
+                if len(self._templates) >= self._keep:
+                    # Settings changed (tests, another runtime): the oldest kind makes room.
+                    self._templates.pop(next(iter(self._templates))).stop()
+                template = self._templates[key] = Template(key)
+            return template, True
 
 
 WORKERS = WarmWorkers(keep=0)
