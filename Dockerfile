@@ -24,6 +24,11 @@ RUN /opt/coffre/bin/python -m compileall -q /opt/coffre/lib/python3.11/site-pack
  && chmod 0755 /opt/coffre/bin/coffre
 
 FROM python:3.11.14-slim-bookworm
+# A font with accents and dashes for the marked copy (vault/documents/watermark.py, _FONTS):
+# without one, Pillow's built-in font draws boxes for « é » and « — ».
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 # A fixed uid: the keyring folder mounted from the host belongs to it (chown 10001).
 RUN groupadd --gid 10001 coffre \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /var/lib/coffre \

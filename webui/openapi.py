@@ -5,8 +5,10 @@ field at fault or null}` (webui/errors.py), so one schema (ErrorOut) and one res
 status (components/responses) describe them all, FastAPI's validation error included. Which
 statuses an operation can answer is read from its code (webui/refusals.py): its dependencies
 (no token: 401; not the role: 403), the domain errors its services raise (404, 409, 423...),
-the refusals of the multipart reader, and 422 for any operation with fields to validate. An
-operation that needs a bearer token says so (security), as does the one where it is optional.
+the blob store's failures (down: 503; full, where it writes: 507), the refusals of the
+multipart reader, 422 for any operation with fields to validate, and 503 for any operation
+that opens the database. An operation that needs a bearer token says so (security), as does
+the one where it is optional.
 """
 
 from collections.abc import Iterator
@@ -16,19 +18,32 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from keys.errors import CryptoError
-from storage.base import BlobStoreError
+from storage.base import BlobStoreError, StoreFullError
 from vault.errors import VaultError
 from webui.api.schemas import ErrorOut
-from webui.deps import api_signed_in
+from webui.deps import api_signed_in, get_db
 from webui.refusals import Refusal, calls, dependency_calls, refusals_of
 from webui.statuses import status_for
 
 ERROR = "ErrorOut"
 BEARER = "bearer"
-# What webui/errors.py answers for the failures that are not domain errors.
-HANDLED: dict[type[Exception], int] = {CryptoError: 500, BlobStoreError: 503}
+# What webui/errors.py answers for the failures that are not domain errors. The first class
+# that matches wins: StoreFullError before BlobStoreError, which it is a kind of.
+HANDLED: dict[type[Exception], int] = {
+    CryptoError: 500,
+    StoreFullError: 507,
+    BlobStoreError: 503,
+    OperationalError: 503,
+    InterfaceError: 503,
+    PoolTimeoutError: 503,
+}
+# The database's failures come from SQLAlchemy, whose code the walk does not read: any
+# operation that opens the database (get_db) meets them while it is down or unreachable.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
 
 _RETRY_AFTER = {
     "description": "Seconds to wait before trying again.",
@@ -87,8 +102,14 @@ ANSWERS: dict[int, tuple[str, str, dict[str, dict[str, Any]]]] = {
     503: (
         "Unavailable",
         "Too many people signing in at this moment (with Retry-After), or the store of the "
-        "papers unreachable: try again in a little while.",
+        "papers or the database unreachable: try again in a little while.",
         {"Retry-After": {**_RETRY_AFTER, "required": False}},
+    ),
+    507: (
+        "StoreFull",
+        "The service's disk or bucket is full (not the person's room: that is 413); nothing "
+        "is stored. Tell the team of the service.",
+        {},
     ),
 }
 
@@ -180,6 +201,8 @@ def error_response(status: int, description: str | None = None) -> dict[str, Any
 def answers_of(dependant: Dependant) -> set[int]:
     """The error statuses an operation can answer, from its code and its parameters."""
     statuses = {status for refusal in refusals_of(dependant) if (status := answer(refusal))}
+    if calls(dependant, get_db):
+        statuses |= {HANDLED[error] for error in DATABASE_DOWN}
     if has_fields(dependant):
         statuses.add(422)
     if has_body(dependant):

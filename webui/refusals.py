@@ -3,11 +3,11 @@
 From a route's function and its dependencies, every function of ours it can reach is read (its
 source, as the interpreter loaded it) and each refusal made on the way is collected: a domain
 error (vault.errors) built or raised, an HTTPException with its status, a failure the error
-handlers answer (a damaged file, the blob store down). The walk follows what Python can resolve
-without running anything: module functions, classes, methods of `self`, of parameters and of
-variables whose type an annotation gives. A refusal caught by a handler that does not raise
-again is dropped. It errs on the side of more statuses: a status the schema names that a
-request never gets is harmless, a status it leaves out breaks generated clients.
+handlers answer (a damaged file, the blob store down or full). The walk follows what Python
+can resolve without running anything: module functions, classes, methods of `self`, of
+parameters and of variables whose type an annotation gives. A refusal caught by a handler that
+does not raise again is dropped. It errs on the side of more statuses: a status the schema
+names that a request never gets is harmless, a status it leaves out breaks generated clients.
 """
 
 import ast
@@ -23,7 +23,7 @@ from fastapi.dependencies.models import Dependant
 from starlette.exceptions import HTTPException
 
 from keys.errors import CryptoError
-from storage.base import BlobStore, BlobStoreError
+from storage.base import BlobStore, BlobStoreError, StoreFullError
 
 Function = Callable[..., object]
 Errors = tuple[type[BaseException], ...]
@@ -32,6 +32,9 @@ Errors = tuple[type[BaseException], ...]
 OURS = ("vault", "webui", "keys", "storage")
 # Interfaces whose every method may fail with this error, whichever implementation runs.
 FAILING_INTERFACES: dict[type, type[Exception]] = {BlobStore: BlobStoreError}
+# Methods of those interfaces that may also fail with a narrower error: a write may find the
+# disk or the bucket full.
+FAILING_METHODS: dict[Function, type[Exception]] = {BlobStore.put: StoreFullError}
 # Errors of other packages than vault that the error handlers turn into an answer.
 ANSWERED = (CryptoError, BlobStoreError)
 
@@ -236,6 +239,8 @@ class _Walker(ast.NodeVisitor):
             failing = _failing_interface(thing)
             if failing is not None:
                 self._refuse(failing)
+            if thing in FAILING_METHODS:
+                self._refuse(FAILING_METHODS[thing])
 
     def _refuse(self, error: type[BaseException], status: int | None = None) -> None:
         if issubclass(error, HTTPException) and status is None:

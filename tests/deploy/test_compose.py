@@ -158,6 +158,11 @@ def test_the_app_runs_in_production_on_the_database_the_store_and_the_keyring() 
     } <= set(given)
 
 
+def test_the_app_logs_in_json() -> None:
+    # The JSON request line names the route's template; the text one, the path and the client.
+    assert environment("coffre")["COFFRE_LOG_FORMAT"] == "json"
+
+
 def test_the_database_url_is_the_db_service() -> None:
     db = environment("db")
     for service in ("coffre", "migrate"):

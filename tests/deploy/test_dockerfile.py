@@ -1,7 +1,9 @@
 """The Dockerfile, read simply (no hadolint here): pinned bases, hashed wheels from the lock,
-a non-root user with a fixed uid, no secret, and the coffre command pyproject.toml declares."""
+a non-root user with a fixed uid, no secret, the coffre command pyproject.toml declares, and a
+font for the marked copy."""
 
 import re
+import shlex
 import tomllib
 
 from tests.deploy.compose_file import (
@@ -10,11 +12,20 @@ from tests.deploy.compose_file import (
     Instruction,
     dockerfile_stages,
 )
+from vault.documents.watermark import _FONTS
 
 STAGES = dockerfile_stages()
 FINAL = STAGES[-1]
 SECRET_WORDS = re.compile(r"PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL", re.I)
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+# The font files a Debian 12 (bookworm) package installs, from `dpkg -L`: no Docker engine
+# runs here to look inside the image.
+FONT_PACKAGES = {
+    "fonts-dejavu-core": {
+        f"/usr/share/fonts/truetype/dejavu/DejaVu{face}.ttf"
+        for face in ("Sans", "Sans-Bold", "SansMono", "SansMono-Bold", "Serif", "Serif-Bold")
+    },
+}
 
 
 def instructions(keyword: str, stage: list[Instruction] | None = None) -> list[Instruction]:
@@ -123,3 +134,28 @@ def test_the_image_exposes_the_port_and_has_no_root_step_after_user() -> None:
     after_user = keywords[keywords.index("USER") :]
     assert "RUN" not in after_user
     assert "COPY" not in after_user
+
+
+def apt_installs(stage: list[Instruction]) -> list[list[str]]:
+    """The words of each `apt-get install` in the stage's RUN instructions."""
+    found = []
+    for instruction in instructions("RUN", stage):
+        for command in instruction.arguments.split("&&"):
+            words = shlex.split(command)
+            if words[:2] == ["apt-get", "install"]:
+                found.append(words[2:])
+    return found
+
+
+def test_the_image_has_a_font_the_marked_copy_finds() -> None:
+    installs = apt_installs(FINAL)
+    assert installs, "the final stage installs a font"
+    packages = {word for words in installs for word in words if not word.startswith("-")}
+    files = {path for package in packages for path in FONT_PACKAGES.get(package, ())}
+    assert files & set(_FONTS), f"none of {sorted(packages)} puts a font where watermark looks"
+    for words in installs:
+        assert "--no-install-recommends" in words
+    # The package lists are removed in the same step, or they stay in the image's layer.
+    (step,) = [i.arguments for i in instructions("RUN", FINAL) if "apt-get install" in i.arguments]
+    assert step.startswith("apt-get update &&")
+    assert step.endswith("&& rm -rf /var/lib/apt/lists/*")

@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import Session
 
-from storage.base import BlobStoreError
+from storage.base import BlobStoreError, StoreFullError
 from vault.accounts.hold import check_document
 from vault.config import Settings
 from vault.errors import ForbiddenError, LockedError, NotFoundError
@@ -47,6 +47,15 @@ def store_checked(rt: Runtime) -> None:
 def test_an_interface_fails_as_it_says_whichever_runs_behind_it() -> None:
     """`rt.store` is a BlobStore by the annotations; any store may fail with BlobStoreError."""
     assert reach(store_checked) == {Refusal(BlobStoreError)}
+
+
+def store_written(rt: Runtime) -> None:
+    rt.store.put("name", [b"bytes"])
+
+
+def test_a_write_may_find_the_store_full() -> None:
+    assert reach(store_written) == {Refusal(BlobStoreError), Refusal(StoreFullError)}
+    assert Refusal(StoreFullError) not in reach(store_checked)
 
 
 def opened(db: Session, settings: Settings, owner: Person, document: Document) -> None:

@@ -61,25 +61,46 @@ def test_every_error_is_the_one_error_model(document: dict[str, Any]) -> None:
                 assert content == {"application/json": {"schema": ERROR}}, (name, code)
 
 
+# Every operation opens the database, so each may answer 503 while it is down.
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("GET /api/v1/me", {200, 401}),
+        ("GET /api/v1/me", {200, 401, 503}),
         # A professional's route: the role dependency refuses the others.
-        ("GET /api/v1/beneficiaries", {200, 401, 403}),
+        ("GET /api/v1/beneficiaries", {200, 401, 403, 503}),
         # A paper: not found or not the caller's; closed during a hold. A damaged one is listed
         # as unreadable.
-        ("GET /api/v1/documents/{document_id}", {200, 401, 404, 423}),
+        ("GET /api/v1/documents/{document_id}", {200, 401, 404, 423, 503}),
         # Signing in: wrong secrets, throttled, the password queue full; a body to read.
         ("POST /api/v1/session", {201, 400, 401, 422, 429, 500, 503}),
-        ("DELETE /api/v1/people/{person_id}/second-factor", {204, 401, 403, 404, 409}),
-        ("POST /api/v1/vaults/{vault_id}/documents", {201, 401, 404, 413, 415, 422, 500, 503}),
+        ("DELETE /api/v1/people/{person_id}/second-factor", {204, 401, 403, 404, 409, 503}),
+        # A paper is written to the blob store: down (503) or full (507).
+        (
+            "POST /api/v1/vaults/{vault_id}/documents",
+            {201, 401, 404, 413, 415, 422, 500, 503, 507},
+        ),
+        # So is a link's marked copy.
+        (
+            "POST /api/v1/documents/{document_id}/shares",
+            {201, 400, 401, 404, 409, 422, 423, 500, 503, 507},
+        ),
     ],
 )
 def test_the_statuses_are_read_from_the_code(
     document: dict[str, Any], name: str, expected: set[int]
 ) -> None:
     assert statuses(document, name) == expected
+
+
+def test_the_database_may_be_down_everywhere_the_store_full_where_it_is_written(
+    document: dict[str, Any],
+) -> None:
+    api = [name for name, _ in operations(document) if name.split(" ")[1].startswith("/api/")]
+    assert [name for name in api if 503 not in statuses(document, name)] == []
+    assert {name for name in api if 507 in statuses(document, name)} == {
+        "POST /api/v1/vaults/{vault_id}/documents",
+        "POST /api/v1/documents/{document_id}/shares",
+    }
 
 
 def test_refusals_say_how_long_to_wait_and_how_to_authenticate(document: dict[str, Any]) -> None:
