@@ -79,6 +79,28 @@ def content(client: TestClient, headers: dict[str, str], document_id: str) -> An
     return client.get(f"/api/v1/documents/{document_id}/content", headers=headers)
 
 
+def own_codes(client: TestClient, amina: dict[str, Any]) -> list[str]:
+    """The person's printed recovery codes, made before any reset."""
+    answer = client.post(
+        "/api/v1/me/recovery-codes", headers=amina["headers"], json={"current_password": PASSWORD}
+    )
+    assert answer.status_code == 201, answer.text
+    codes: list[str] = answer.json()["codes"]
+    return codes
+
+
+def reset_alone(
+    client: TestClient, amina: dict[str, Any], claire: dict[str, Any]
+) -> dict[str, str]:
+    """The counsellor gets a reset code and redeems it with no one present: the held account."""
+    issued = client.post(
+        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"]
+    )
+    assert issued.status_code == 201, issued.text
+    assert recover(client, "amina.diallo", issued.json()["code"]).status_code == 204
+    return signed_in(client, "amina.diallo", NEW)
+
+
 def test_a_recover_only_grant_does_not_give_the_account(client: TestClient, rt: Runtime) -> None:
     amina, claire, org_id = setup(client, rt)
     codes = client.post(
@@ -444,7 +466,8 @@ def test_the_history_names_no_recipient_of_a_closed_paper(client: TestClient, rt
     assert "Relevé de banque" not in history
 
 
-def page_signed_in(client: TestClient, login: str, password: str) -> None:
+def page_signed_in(client: TestClient, login: str, password: str) -> str:
+    """Signs in through the page; the CSRF token of the page it lands on."""
     token = form_csrf(client, "/connexion")
     signed = client.post(
         "/connexion",
@@ -453,3 +476,110 @@ def page_signed_in(client: TestClient, login: str, password: str) -> None:
         follow_redirects=False,
     )
     assert signed.status_code == 303, signed.text
+    return csrf_of(client.get(signed.headers["location"]).text)
+
+
+def test_a_held_account_cannot_accept_an_access_request(client: TestClient, rt: Runtime) -> None:
+    """Accepting would widen the helper's reach as giving would: refused on the API and the
+    page, and the request waits for the person."""
+    amina, claire, _org = setup(client, rt)
+    codes = own_codes(client, amina)
+    made = papers(client, amina)
+    give(client, amina, claire, scopes=["recover"], categories=["identity"])
+    rogue = reset_alone(client, amina, claire)
+    asked = client.post(
+        "/api/v1/access-requests",
+        headers=claire["headers"],
+        json={"login": "amina.diallo", "scopes": ["view"]},
+    )
+    assert asked.status_code == 202
+    [request] = [
+        g for g in client.get("/api/v1/grants", headers=rogue).json() if g["status"] == "pending"
+    ]
+    accept = f"/api/v1/grants/{request['id']}/accept"
+
+    refused = client.post(accept, headers=rogue)
+    assert refused.status_code == 423
+    assert "accepter une demande d'accès" in refused.json()["detail"]
+    csrf = page_signed_in(client, "amina.diallo", NEW)
+    on_page = client.post(
+        f"/acces/{request['id']}",
+        data={"csrf": csrf, "decision": "accept"},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert on_page.status_code == 423
+    assert "accepter une demande d&#39;accès" in on_page.text
+    statuses = {g["id"]: g["status"] for g in client.get("/api/v1/grants", headers=rogue).json()}
+    assert statuses[request["id"]] == "pending"
+    bank_id = made["bank"][0]
+    assert client.get(f"/api/v1/documents/{bank_id}", headers=claire["headers"]).status_code == 404
+    actions = [e["action"] for e in client.get("/api/v1/journal", headers=rogue).json()]
+    assert "grant_accepted" not in actions
+
+    # The person's own code ends the hold: then the request is theirs to accept.
+    unlocked = client.post("/api/v1/me/unlock", headers=rogue, json={"code": codes[0]})
+    assert unlocked.status_code == 204
+    assert client.post(accept, headers=rogue).json()["status"] == "active"
+
+
+def test_a_held_account_can_still_end_other_accesses(client: TestClient, rt: Runtime) -> None:
+    """Ending an access widens no one's reach, so the hold does not stop it (SECURITY.md, the
+    limit: the account may end the person's other helpers' accesses too)."""
+    amina, claire, _org = setup(client, rt)
+    admin = admin_headers(client, rt, "second.admin")
+    eve = professional(client, admin, organisation(client, admin, "Secours"), "eve.durand")
+    made = papers(client, amina)
+    eve_grant = give(client, amina, eve, scopes=["view"], categories=["bank"])
+    give(client, amina, claire, scopes=["recover"])
+    rogue = reset_alone(client, amina, claire)
+    bank = f"/api/v1/documents/{made['bank'][0]}"
+    assert client.get(bank, headers=eve["headers"]).status_code == 200
+
+    assert client.delete(f"/api/v1/grants/{eve_grant}", headers=rogue).status_code == 204
+    assert client.get(bank, headers=eve["headers"]).status_code == 404
+    statuses = {g["id"]: g["status"] for g in client.get("/api/v1/grants", headers=rogue).json()}
+    assert statuses[eve_grant] == "revoked"
+    assert client.get("/api/v1/me", headers=rogue).json()["hold"] is not None
+    ended = [
+        e
+        for e in client.get("/api/v1/journal", headers=rogue).json()
+        if e["action"] == "grant_revoked"
+    ]
+    assert [e["actor_id"] for e in ended] == [amina["id"]]
+
+
+def test_wrong_unlock_codes_are_throttled(client: TestClient, rt: Runtime) -> None:
+    """The code that ends a hold is a secret like the others: after the free tries even the
+    person's own code waits, on the API and the page, and the count is the account's."""
+    rt.settings.throttle_base_delay_seconds = 60
+    amina, claire, _org = setup(client, rt)
+    codes = own_codes(client, amina)
+    give(client, amina, claire, scopes=["recover"])
+    rogue = reset_alone(client, amina, claire)
+    csrf = page_signed_in(client, "amina.diallo", NEW)
+    unlock = "/api/v1/me/unlock"
+
+    statuses = [
+        client.post(unlock, headers=rogue, json={"code": "AAAA-BBBB-CCCC"}).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [401] * 6
+    right = client.post(unlock, headers=rogue, json={"code": codes[0]})
+    assert right.status_code == 429
+    assert int(right.headers["retry-after"]) >= 1
+    on_page = client.post(
+        "/compte/deverrouiller", data={"csrf": csrf, "code": codes[0]}, headers=SAME_ORIGIN
+    )
+    assert on_page.status_code == 429
+    assert int(on_page.headers["retry-after"]) >= 1
+    assert "Attendez" in on_page.text
+    assert client.get("/api/v1/me", headers=rogue).json()["hold"] is not None
+    # One account, one count: the sign-in waits too.
+    assert (
+        client.post("/api/v1/session", json={"login": "amina.diallo", "password": NEW}).status_code
+        == 429
+    )
+    actions = [e["action"] for e in client.get("/api/v1/journal", headers=rogue).json()]
+    assert actions.count("recovery_failed") == 6
+    assert "hold_ended" not in actions

@@ -4,6 +4,8 @@ import statistics
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
+from html.parser import HTMLParser
 from typing import Any
 
 import pyotp
@@ -17,7 +19,7 @@ from vault.accounts import second_factor
 from vault.accounts.accounts import create_person
 from vault.config import Settings
 from vault.db import transaction
-from vault.models import AuthSession, Person
+from vault.models import AuthSession, Person, utcnow
 from vault.runtime import Runtime
 from vault.wiring import build_runtime
 from webui.app import create_app
@@ -115,6 +117,22 @@ def test_throttling_counts_are_per_account(client: TestClient, rt: Runtime) -> N
     assert sign_in(client, "bruno.martin", PASSWORD).status_code == 201
 
 
+def test_a_right_password_does_not_clear_the_address_count(client: TestClient, rt: Runtime) -> None:
+    """Knowing one password buys no more guesses at others: signing in to one's own account
+    between guesses leaves the address's count where it was."""
+    rt.settings.throttle_base_delay_seconds = 60
+    sign_up(client, "amina.diallo")
+    sign_up(client, "bruno.martin", "Bruno Martin")
+    for round_ in range(2):
+        for n in range(10):
+            assert sign_in(client, f"quelqu.un{round_}{n}", "wrong password!").status_code == 401
+        assert sign_in(client, "bruno.martin", PASSWORD).status_code == 201
+    assert sign_in(client, "quelqu.un.de.plus", "wrong password!").status_code == 401  # the 21st
+    blocked = sign_in(client, "amina.diallo", PASSWORD)
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) >= 1
+
+
 def test_pages_throttle_too(client: TestClient, rt: Runtime) -> None:
     from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf
 
@@ -167,6 +185,31 @@ def test_idle_timeout_kills_the_session_server_side(client: TestClient, rt: Runt
     assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 401
     rt.settings.session_idle_minutes = 15
     assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 401
+    with transaction(rt.sessions) as db:
+        assert db.scalars(select(AuthSession)).all() == []
+
+
+def test_a_session_ends_after_twelve_hours_even_when_used(client: TestClient, rt: Runtime) -> None:
+    """The lifetime counts from the sign-in, not from the last use: a tab kept busy still ends."""
+    from tests.integration.webui.test_forms_keep_values import page_sign_in
+
+    amina = sign_up(client, "amina.diallo")
+    page_sign_in(client, "amina.diallo")
+
+    def opened_earlier(by: timedelta) -> None:
+        """Move the sessions' start back by `by`; each was used a moment ago."""
+        with transaction(rt.sessions) as db:
+            for session in db.scalars(select(AuthSession)):
+                session.created_at -= by
+                session.expires_at -= by
+                session.last_seen_at = utcnow()
+
+    opened_earlier(timedelta(hours=11, minutes=59))
+    assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 200
+    assert client.get("/papiers", follow_redirects=False).status_code == 200
+    opened_earlier(timedelta(minutes=2))
+    assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 401
+    assert client.get("/papiers", follow_redirects=False).status_code == 303
     with transaction(rt.sessions) as db:
         assert db.scalars(select(AuthSession)).all() == []
 
@@ -291,3 +334,47 @@ def test_beneficiary_has_no_second_factor_setup(client: TestClient, rt: Runtime)
     amina = sign_up(client, "amina.diallo")
     assert client.get("/api/v1/me/second-factor/new", headers=amina["headers"]).status_code == 403
     assert admin_headers(client, rt)
+
+
+class _SignInForm(HTMLParser):
+    """The autocomplete attributes of the sign-in form and of its login and password fields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.autocomplete: dict[str, str | None] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "form" and a.get("action") == "/connexion":
+            self.autocomplete["form"] = a.get("autocomplete")
+        if tag == "input" and a.get("name") in ("login", "password"):
+            self.autocomplete[a["name"] or ""] = a.get("autocomplete")
+
+
+def sign_in_form(html: str) -> dict[str, str | None]:
+    reader = _SignInForm()
+    reader.feed(html)
+    return reader.autocomplete
+
+
+def test_a_shared_computer_sign_in_turns_autocomplete_off(client: TestClient) -> None:
+    """The browser of a day centre must not keep the person's login for the next one."""
+    from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf
+
+    sign_up(client, "amina.diallo")
+    own = sign_in_form(client.get("/connexion").text)
+    assert own == {"form": None, "login": "username", "password": "current-password"}
+    shared = sign_in_form(client.get("/connexion?partage=1").text)
+    assert shared == {"form": "off", "login": "off", "password": "off"}
+    refused = client.post(
+        "/connexion",
+        data={
+            "csrf": form_csrf(client, "/connexion?partage=1"),
+            "login": "amina.diallo",
+            "password": "wrong password!",
+            "shared": "1",
+        },
+        headers=SAME_ORIGIN,
+    )
+    assert refused.status_code == 401
+    assert sign_in_form(refused.text) == shared  # still a computer that is not theirs

@@ -4,8 +4,10 @@ with nothing counted for an hour and no wait still running, unknown logins' incl
 from datetime import datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.app_fixtures import PASSWORD, sign_up
 from vault.accounts import throttle
 from vault.db import transaction
 from vault.models import Throttle, utcnow
@@ -70,3 +72,26 @@ def test_the_sweep_command_removes_them(
     storage_command.storage_sweep()
     assert "2 expired throttle counters removed." in capsys.readouterr().out
     assert keys(rt) == set()
+
+
+def test_a_count_starts_again_after_an_hour(client: TestClient, rt: Runtime) -> None:
+    """Failures older than an hour are forgotten: the next wrong password is a free one again,
+    not one more on top of the old count."""
+    rt.settings.throttle_base_delay_seconds = 60
+
+    def sign_in(password: str) -> int:
+        body = {"login": "amina.diallo", "password": password}
+        return client.post("/api/v1/session", json=body).status_code
+
+    sign_up(client, "amina.diallo")
+    assert [sign_in("wrong password!") for _ in range(6)] == [401] * 6
+    assert sign_in(PASSWORD) == 429
+
+    # An hour and a minute pass.
+    with transaction(rt.sessions) as db:
+        for row in db.scalars(select(Throttle)):
+            row.last_failure_at -= timedelta(minutes=61)
+            if row.blocked_until is not None:
+                row.blocked_until -= timedelta(minutes=61)
+    assert [sign_in("wrong password!") for _ in range(5)] == [401] * 5
+    assert sign_in(PASSWORD) == 201

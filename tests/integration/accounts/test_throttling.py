@@ -18,7 +18,7 @@ from vault.accounts import second_factor
 from vault.accounts.accounts import create_person
 from vault.config import Settings
 from vault.db import transaction
-from vault.models import TrustedDevice
+from vault.models import JournalEvent, Person, TrustedDevice
 from vault.runtime import Runtime
 from webui.app import create_app
 from webui.deps import client_address
@@ -104,6 +104,45 @@ def test_wrong_codes_on_the_api_are_throttled(client: TestClient, rt: Runtime) -
     )
     assert right.status_code == 429
     assert right.headers["retry-after"]
+
+
+def wrong_code(secret: str) -> str:
+    """A code the app shows neither now nor a step before or after."""
+    app = pyotp.TOTP(secret)
+    return next(c for c in ("000000", "111111", "222222") if not app.verify(c, valid_window=1))
+
+
+def test_a_wrong_code_is_journaled_for_the_person_a_missing_one_is_not(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Someone holding the password but not the phone shows in the person's history, from the
+    API and from the pages' second step; no actor is named (it may not be the person)."""
+    secret = admin_with_secret(rt)
+    missing = client.post("/api/v1/session", json={"login": "root.admin", "password": PASSWORD})
+    assert (missing.status_code, missing.json()["field"]) == (401, "totp")
+    wrong = client.post(
+        "/api/v1/session",
+        json={"login": "root.admin", "password": PASSWORD, "totp": wrong_code(secret)},
+    )
+    assert wrong.status_code == 401
+    assert page_sign_in(client, "root.admin", PASSWORD).headers["location"] == "/connexion/code"
+    on_page = client.post(
+        "/connexion/code",
+        data={"csrf": form_csrf(client, "/connexion/code"), "code": wrong_code(secret)},
+        headers=SAME_ORIGIN,
+    )
+    assert on_page.status_code == 401
+    with transaction(rt.sessions) as db:
+        admin = db.scalars(select(Person).where(Person.login == "root.admin")).one()
+        lines = [
+            (e.action, e.actor_id)
+            for e in db.scalars(
+                select(JournalEvent).where(
+                    JournalEvent.subject_id == admin.id, JournalEvent.action.like("%failed")
+                )
+            )
+        ]
+    assert lines == [("second_factor_failed", None)] * 2
 
 
 def test_recovery_codes_are_throttled_on_the_page(client: TestClient, rt: Runtime) -> None:
