@@ -17,9 +17,6 @@ from keys.errors import CryptoError
 from storage.base import BlobStoreError, StoreFullError
 from vault.errors import (
     N_,
-    AuthenticationError,
-    BusyError,
-    ThrottledError,
     UnreadableError,
     VaultError,
 )
@@ -29,7 +26,7 @@ from webui.logs import hide_share_tokens
 from webui.navigation import local_path
 from webui.pages.render import page
 from webui.security import clear_session_cookie
-from webui.statuses import status_of
+from webui.statuses import error_headers, status_of
 
 log = logging.getLogger("coffre")
 
@@ -141,14 +138,6 @@ def sign_in_redirect(request: Request) -> Response:
     if ended:
         clear_session_cookie(request, response)
     return response
-
-
-def error_headers(exc: VaultError) -> dict[str, str] | None:
-    if isinstance(exc, ThrottledError | BusyError):
-        return {"Retry-After": str(exc.retry_after)}
-    if isinstance(exc, AuthenticationError):
-        return {"WWW-Authenticate": "Bearer"}
-    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:

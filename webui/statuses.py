@@ -1,4 +1,4 @@
-"""Which HTTP status answers which refusal of the domain."""
+"""Which HTTP status, and which headers, answer which refusal of the domain."""
 
 from vault.errors import (
     AuthenticationError,
@@ -42,3 +42,11 @@ def status_of(exc: VaultError) -> int:
 
 def status_for(error: type[VaultError]) -> int:
     return next((code for cls, code in STATUS.items() if issubclass(error, cls)), 400)
+
+
+def error_headers(exc: VaultError) -> dict[str, str] | None:
+    if isinstance(exc, ThrottledError | BusyError):
+        return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, AuthenticationError):
+        return {"WWW-Authenticate": "Bearer"}
+    return None

@@ -35,7 +35,7 @@ from webui.deps import (
     confirm_caller,
     need,
 )
-from webui.errors import error_headers, page_text
+from webui.errors import page_text
 from webui.pages.auth import codes_page, signed_out_redirect
 from webui.pages.common import redirect
 from webui.pages.render import page
@@ -88,7 +88,7 @@ def account_page(
             field = f"{form}-{field}"
         errors = {field: page_text(request, error)}
         status_code = status_of(error)
-    response = page(
+    return page(
         request,
         "account.html",
         me,
@@ -103,10 +103,6 @@ def account_page(
         setup_uri=second_factor.provisioning_uri(person, setup_secret) if setup_secret else "",
         has_vault=vault_of(db, person.id) is not None,
     )
-    retry_after = (error_headers(error) or {}).get("Retry-After") if error else None
-    if retry_after:
-        response.headers["Retry-After"] = retry_after
-    return response
 
 
 def refused(

@@ -8,7 +8,6 @@ from fastapi.responses import RedirectResponse
 
 from vault.accounts.sessions import SignedIn
 from vault.errors import VaultError
-from webui.errors import error_headers
 from webui.pages.render import page
 from webui.security import EXPIRED, FORM_COOKIE, cookie_name, csrf_ok, set_cookie
 
@@ -58,7 +57,4 @@ def anonymous_form(
         form_csrf=token,
         **context,
     )
-    retry_after = (error_headers(error) or {}).get("Retry-After") if error else None
-    if retry_after:
-        response.headers["Retry-After"] = retry_after
     return with_form_cookie(request, response, token)

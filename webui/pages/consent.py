@@ -52,7 +52,6 @@ from webui.pages.auth import codes_page
 from webui.pages.common import redirect
 from webui.pages.history_words import sentence
 from webui.pages.render import page
-from webui.statuses import status_of
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
@@ -139,7 +138,7 @@ def access_answer(
             request,
             "access.html",
             me,
-            status_code=status_of(exc),
+            error=exc,
             errors={f"current_password-{grant_id}": i18n.error_text(exc)},
             grants=_grant_rows(db, grants),
             hold_words=hold_words(rt.settings, i18n.ngettext),
@@ -375,7 +374,7 @@ def add_counsellor(
             request,
             "organisation.html",
             me,
-            status_code=status_of(exc),
+            error=exc,
             errors={f"{org_id}-{exc.field or 'login'}": i18n.error_text(exc)},
             teams=teams,
             values={org_id: {"display_name": display_name, "login": login}},

@@ -31,7 +31,6 @@ from webui.deps import (
     attempt,
     client_address,
 )
-from webui.errors import error_headers
 from webui.pages.common import redirect
 from webui.pages.render import page
 
@@ -149,12 +148,7 @@ def unlock_submit(
     try:
         unlock(db, rt, me.person, code, client_address(request))
     except (AuthenticationError, ThrottledError) as exc:
-        refused = page(
+        return page(
             request, "unlock.html", me, error=exc, error_field="code", hide_hold_banner=True
         )
-        # A 429 says when to try again, as the other forms do.
-        retry_after = (error_headers(exc) or {}).get("Retry-After")
-        if retry_after:
-            refused.headers["Retry-After"] = retry_after
-        return refused
     return redirect("/papiers?ouverts=1")

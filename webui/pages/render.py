@@ -21,7 +21,7 @@ from vault.policy import (
 )
 from webui import i18n
 from webui.security import set_cookie
-from webui.statuses import status_of
+from webui.statuses import error_headers, status_of
 
 templates = Jinja2Templates(directory=str(files("webui") / "templates"))
 templates.env.add_extension("jinja2.ext.i18n")
@@ -77,14 +77,19 @@ def page(
     **context: Any,
 ) -> HTMLResponse:
     """Render a page. `errors` maps a field id to its message, shown at the top and by the field;
-    `error` fills both from a refusal (its field, else `error_field`) and sets the status."""
+    `error` fills them from a refusal (its field, else `error_field`) unless they are given, and
+    sets the status and the headers that go with it."""
     person = signed_in.person if signed_in else None
     language = i18n.language_of(request, person)
     with i18n.speaking(language):
         if error is not None:
             status_code = status_of(error)
-            errors = {error.field or error_field: i18n.error_text(error)}
+            errors = errors or {error.field or error_field: i18n.error_text(error)}
         response = _render(request, template, signed_in, status_code, errors, context)
+    # A refusal that says when to try again (429, 503) says it on a page too.
+    retry_after = (error_headers(error) or {}).get("Retry-After") if error else None
+    if retry_after:
+        response.headers["Retry-After"] = retry_after
     if person is not None and request.cookies.get(i18n.LANGUAGE_COOKIE) != language:
         # The next requests start in the person's language (webui.i18n.ChooseLanguage).
         set_cookie(request, response, i18n.LANGUAGE_COOKIE, language, max_age=i18n.A_YEAR)

@@ -100,3 +100,35 @@ def test_the_access_page_asks_for_the_password_before_accepting_recover(
     assert accepted.status_code == 303
     statuses = [g["status"] for g in client.get("/api/v1/grants", headers=amina["headers"]).json()]
     assert statuses == ["active"]
+
+
+def test_wrong_passwords_on_the_access_page_say_when_to_try_again(
+    client: TestClient, rt: Runtime
+) -> None:
+    amina, claire, _org = setup(client, rt)
+    ask_for_recover(client, claire)
+    grant_id = pending_id(client, amina)
+    client.cookies.clear()
+    form = client.get("/connexion")
+    signed = client.post(
+        "/connexion",
+        data={"login": "amina.diallo", "password": PASSWORD, "csrf": csrf_of(form.text)},
+        headers=SAME_ORIGIN,
+    )
+    assert signed.status_code == 200
+    token = csrf_of(client.get("/acces").text)
+    statuses = []
+    for _attempt in range(30):
+        answer = client.post(
+            f"/acces/{grant_id}",
+            data={"decision": "accept", "current_password": "non non non", "csrf": token},
+            headers=SAME_ORIGIN,
+            follow_redirects=False,
+        )
+        statuses.append(answer.status_code)
+        if answer.status_code == 429:
+            break
+    assert statuses[-1] == 429, statuses
+    assert set(statuses[:-1]) == {401}
+    assert int(answer.headers["Retry-After"]) > 0
+    assert pending_id(client, amina) == grant_id
