@@ -39,7 +39,6 @@ from webui.errors import page_text
 from webui.pages.auth import codes_page, signed_out_redirect
 from webui.pages.common import redirect
 from webui.pages.render import page
-from webui.statuses import status_of
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
@@ -81,19 +80,17 @@ def account_page(
         "phone": typed.get("phone", stored["phone"]),
     }
     errors: dict[str, str] = {}
-    status_code = 200
     if error is not None:
         field = error.field or "current_password"
         if form and field in _REAUTH_FIELDS:
             field = f"{form}-{field}"
         errors = {field: page_text(request, error)}
-        status_code = status_of(error)
     return page(
         request,
         "account.html",
         me,
+        error=error,
         errors=errors,
-        status_code=status_code,
         notice=NOTICES.get(notice, ""),
         codes_left=unused_recovery_codes(db, person.id),
         sessions=sessions_of(db, person.id),
