@@ -8,13 +8,13 @@ from vault.documents.export.archive import zip_stream
 from vault.documents.export.service import journal_csv, members, prepare_export
 from vault.models import Person
 from vault.runtime import Runtime
-from webui.pages.history_words import sentence
+from webui.pages.history_words import plain_sentence
 from webui.served import served_headers
 
 
 def export_response(db: Session, rt: Runtime, person: Person, vault_id: str) -> StreamingResponse:
     export = prepare_export(db, rt, person, vault_id)
-    journal = journal_csv(db, rt, person, sentence)
+    journal = journal_csv(db, rt, person, plain_sentence)
     db.commit()  # the journal line is kept before the first byte leaves, however far it gets
     db.close()
     return StreamingResponse(

@@ -2,6 +2,8 @@
 paper (its title: the page is the owner's). The sentences are messages of the catalogues, put
 in the request's language before their places ({who}, {paper}...) are filled."""
 
+from markupsafe import Markup, escape
+
 from vault.consent.grants import GrantHolder
 from vault.consent.history import HistoryLine
 from vault.errors import N_
@@ -97,35 +99,54 @@ _ABOUT_AN_ACCESS = {
 
 def sentence(
     line: HistoryLine, titles: dict[str, str], recipients: dict[str, str] | None = None
-) -> str:
+) -> Markup:
     """`titles` of the owner's papers and `recipients` of their links, by id."""
     title = titles.get(line.document_id or "")
     # A paper deleted since, or closed by a hold, has no title to show.
-    paper = gettext(N_("« {title} »")).format(title=title) if title else gettext(N_("un papier"))
+    paper = _said(N_("« {title} »"), title=_typed(title)) if title else _said(N_("un papier"))
     recipient = (recipients or {}).get(line.share_id or "")
     if recipient and line.action in _BY_THE_RECIPIENT:
-        return gettext(_BY_THE_RECIPIENT[line.action]).format(recipient=recipient, paper=paper)
+        return _said(_BY_THE_RECIPIENT[line.action], recipient=_typed(recipient), paper=paper)
     if line.by_someone_else:
-        who = line.actor_name or gettext(N_("Quelqu'un"))
+        who = _typed(line.actor_name) if line.actor_name else _said(N_("Quelqu'un"))
         if line.organisation_name:
-            who = gettext(N_("{name}, {organisation},")).format(
-                name=who, organisation=line.organisation_name
+            who = _said(
+                N_("{name}, {organisation},"),
+                name=who,
+                organisation=_typed(line.organisation_name),
             )
         template = _BY_OTHERS.get(line.action, N_("{who} : {action}."))
         if line.count > 1:
             template = _REPEATED.get(line.action, template)
-        return gettext(template).format(
-            who=who, paper=paper, count=line.count, action=line.action.replace("_", " ")
+        return _said(
+            template, who=who, paper=paper, count=line.count, action=line.action.replace("_", " ")
         )
     holder = _holder_words(line.grant_holder)
     if holder and line.action in _ABOUT_AN_ACCESS:
-        return gettext(_ABOUT_AN_ACCESS[line.action]).format(holder=holder)
+        return _said(_ABOUT_AN_ACCESS[line.action], holder=holder)
     if line.action not in _BY_YOU:
-        return line.action.replace("_", " ").capitalize() + "."
-    return gettext(_BY_YOU[line.action]).format(paper=paper)
+        return escape(line.action.replace("_", " ").capitalize() + ".")
+    return _said(_BY_YOU[line.action], paper=paper)
 
 
-def _holder_words(holder: GrantHolder | None) -> str:
+def plain_sentence(line: HistoryLine, titles: dict[str, str]) -> str:
+    """The same sentence as text, for the journal of « take everything » (a CSV file)."""
+    return sentence(line, titles).striptags()
+
+
+def _said(template: str, **parts: object) -> Markup:
+    """The sentence in the page's language, its parts put in as text (escaped)."""
+    return escape(gettext(template)).format(**parts)
+
+
+def _typed(text: str) -> Markup:
+    """What someone typed (a title, a name) keeps its own direction inside the sentence: a
+    Latin title in an Arabic sentence, or an Arabic name in a French one, is not reordered
+    with the words around it (its quotes and commas stay in place)."""
+    return Markup("<bdi>{}</bdi>").format(text)
+
+
+def _holder_words(holder: GrantHolder | None) -> Markup:
     if holder is None:
-        return ""
-    return ", ".join(part for part in (holder.name, holder.organisation) if part)
+        return Markup()
+    return Markup(", ").join(_typed(part) for part in (holder.name, holder.organisation) if part)

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
 from tests.integration.shares.helpers import download, make_share, token_of, visitor
 from tests.integration.vault.test_documents_api import upload
-from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf
+from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, csrf_of, form_csrf
 from tests.samples import pdf
 from vault.db import transaction
 from vault.models import Grant, Person, utcnow
@@ -310,7 +310,7 @@ def test_the_person_is_told_at_the_next_sign_in_and_in_the_history(
     assert "Lettre de l&#39;avocat" not in listed.text
     assert "Carte d&#39;identité" in listed.text
     assert "/compte/deverrouiller" in listed.text
-    history = client.get("/historique").text
+    history = as_read(client.get("/historique").text)
     assert "Claire Martin, CCAS d&#39;Orléans, a changé votre mot de passe avec vous." in history
     assert "avocat" not in history
     assert client.get(f"/papiers/{made['private'][0]}").status_code == 423

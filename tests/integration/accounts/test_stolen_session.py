@@ -11,7 +11,7 @@ from tests.app_fixtures import PASSWORD, admin_headers, professional, sign_up
 from tests.integration.accounts.test_reauthentication import WRONG, journal_actions
 from tests.integration.consent.test_grants import grant, setup
 from tests.integration.webui.test_forms_keep_values import page_sign_in
-from tests.integration.webui.test_pages import SAME_ORIGIN
+from tests.integration.webui.test_pages import SAME_ORIGIN, as_read
 from vault.db import transaction
 from vault.models import Throttle
 from vault.runtime import Runtime
@@ -71,7 +71,7 @@ def test_a_counsellor_with_recover_lifts_the_sign_in_delay(client: TestClient, r
     [cleared] = [line for line in lines if line["action"] == "throttle_cleared"]
     assert (cleared["actor_id"], cleared["organisation_name"]) == (claire["id"], "CCAS d'Orléans")
     page_sign_in(client, "amina.diallo")
-    history = client.get("/historique").text
+    history = as_read(client.get("/historique").text)
     assert (
         "Claire Martin, CCAS d&#39;Orléans, a levé l&#39;attente après des erreurs de mot de passe."
         in history

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from tests.app_fixtures import admin_headers, organisation, professional
 from tests.integration.consent.test_history_paging import page_sign_in
+from tests.integration.webui.test_pages import as_read
 from vault.db import transaction
 from vault.models import Membership
 from vault.runtime import Runtime
@@ -53,7 +54,7 @@ def test_request_and_grant_cards_name_the_organisation(
     ask(client, claire, ["view"])
     page_sign_in(client, "amina.diallo")
     assert cards(client)[0] == "Claire Martin, CCAS de Lyon demande à :"
-    history = html.unescape(client.get("/historique").text)
+    history = html.unescape(as_read(client.get("/historique").text))
     assert "Claire Martin, CCAS de Lyon, demande à voir vos papiers." in history
 
     accepted = client.post(

@@ -17,6 +17,7 @@ from tests.integration.consent.test_history_paging import (
     refused,
 )
 from tests.integration.vault.test_documents_api import upload
+from tests.integration.webui.test_pages import as_read
 from tests.samples import pdf
 from vault.runtime import Runtime
 
@@ -31,7 +32,7 @@ def lines(client: TestClient, **params: str) -> list[str]:
         if item.startswith("Rien pour"):
             continue
         assert re.search(r'<time datetime="[^"]+">\d{1,2} \w+ \d{4}, \d\d:\d\d</time>', item), item
-        found.append(html.unescape(item.split("</time> — ", 1)[1]))
+        found.append(html.unescape(as_read(item.split("</time> — ", 1)[1])))
     return found
 
 

@@ -16,6 +16,7 @@ from tests.integration.consent.test_history_paging import page_sign_in
 from tests.integration.reminders.smtp import Inbox, inbox
 from tests.integration.test_cli import free_port
 from tests.integration.vault.test_expiry import in_days, long_day, paper
+from tests.integration.webui.test_pages import as_read
 from vault.accounts.erasure import erase_account
 from vault.db import transaction
 from vault.documents.bin import erase_expired
@@ -262,7 +263,7 @@ def test_the_history_says_who_was_reminded(
     paper(client, amina, "Passeport", 20, category="identity")
     run(rt)
     page_sign_in(client, "amina.diallo")
-    history = client.get("/historique?quoi=papiers").text
+    history = as_read(client.get("/historique?quoi=papiers").text)
     assert "Nous vous avons rappelé que « Passeport » expire bientôt." in history
     told = "Claire Martin, CCAS d&#39;Orléans, a reçu un rappel : « Passeport » expire bientôt."
     assert told in history

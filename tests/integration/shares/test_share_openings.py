@@ -14,6 +14,7 @@ from tests.integration.consent.test_grants import grant
 from tests.integration.shares.helpers import SAME_ORIGIN, download, make_share, token_of, visitor
 from tests.integration.shares.test_shares_api import paper
 from tests.integration.webui.test_forms_keep_values import page_sign_in
+from tests.integration.webui.test_pages import as_read
 from vault.db import transaction
 from vault.documents import shares
 from vault.documents.bin import erase_expired
@@ -91,8 +92,7 @@ def test_a_throttled_code_shows_nothing_either(client: TestClient, amina: dict[s
 
 
 def history_of(client: TestClient) -> str:
-    text: str = client.get("/historique").text
-    return text
+    return as_read(client.get("/historique").text)
 
 
 def test_every_opening_is_in_the_owners_history_naming_the_recipient(

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from tests.integration.shares.helpers import SAME_ORIGIN, download, make_share, token_of
 from tests.integration.shares.test_shares_api import paper
 from tests.integration.webui.test_forms_keep_values import page_sign_in
-from tests.integration.webui.test_pages import csrf_of
+from tests.integration.webui.test_pages import as_read, csrf_of
 from tests.samples import pdf
 from vault.audit import journal
 from vault.db import transaction
@@ -68,7 +68,7 @@ def test_send_a_copy_see_it_listed_and_stop_it(
     assert "Le lien est arrêté. Il ne marche plus." in stopped.text
     assert office.get(f"/s/{token}").status_code == 410
 
-    history = client.get("/historique").text
+    history = as_read(client.get("/historique").text)
     assert "Vous avez envoyé une copie marquée de « Carte d&#39;identité »." in history
     assert "Préfecture du Loiret a ouvert le lien vers la copie de « Carte d&#39;identité »." in (
         history

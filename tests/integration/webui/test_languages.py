@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests.app_fixtures import PASSWORD
 from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf, signed_up
+from tests.samples import pdf
 from vault.db import transaction
 from vault.models import Person
 from vault.runtime import Runtime
@@ -172,3 +173,24 @@ def test_words_made_in_a_route_speak_the_stored_choice_too(client: TestClient) -
     assert speaks(history, "fr", "ltr")
     assert "Vous avez reçu de nouveaux codes de secours." in history
     assert said("ar", "Vous avez reçu de nouveaux codes de secours.") not in history
+
+
+def test_a_typed_title_keeps_its_own_direction_in_an_arabic_sentence(
+    client: TestClient, rt: Runtime
+) -> None:
+    csrf = signed_up(client)
+    with transaction(rt.sessions) as db:
+        person = db.scalars(select(Person).where(Person.login == "fatou.sow")).one()
+        person.preferred_language = "ar"
+    added = client.post(
+        "/papiers/ajouter",
+        data={"csrf": csrf, "category": "identity", "title": "Carte <b>d'identité</b>"},
+        files={"file": ("carte.pdf", pdf(), "application/pdf")},
+        headers=SAME_ORIGIN,
+    )
+    assert added.status_code == 200, added.text
+    history = client.get("/historique").text
+    assert speaks(history, "ar", "rtl")
+    # In its own <bdi>, escaped: the Latin title and its quotes are not reordered with the
+    # Arabic words around them, and nothing typed becomes markup.
+    assert "<bdi>Carte &lt;b&gt;d&#39;identité&lt;/b&gt;</bdi>" in history

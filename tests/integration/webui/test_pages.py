@@ -13,6 +13,12 @@ from vault.runtime import Runtime
 SAME_ORIGIN = {"Origin": "http://coffre.test", "Sec-Fetch-Site": "same-origin"}
 
 
+def as_read(html: str) -> str:
+    """The page as a person reads it: the <bdi> that keeps typed text (a title, a name) in its
+    own direction does not show."""
+    return re.sub(r"</?bdi>", "", html)
+
+
 def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
