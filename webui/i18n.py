@@ -128,14 +128,24 @@ def error_text(error: VaultError) -> str:
     return translated % error.params if error.params else translated
 
 
+# English as written in Europe for dates and times: the day before the month and a 24-hour
+# clock, as on the French papers beside them ("7 March 2031, 14:05", not "March 7, 2:05 PM").
+_DATE_LOCALES = {"en": "en_GB"}
+
+
 def day(value: date | datetime) -> str:
-    return format_date(value, format="long", locale=current())
+    return format_date(value, format="long", locale=_date_locale())
 
 
 def moment(value: datetime) -> str:
+    locale = _date_locale()
+    day_part = format_date(value, format="long", locale=locale)
+    return f"{day_part}, {format_time(value, format='short', locale=locale)}"
+
+
+def _date_locale() -> str:
     language = current()
-    day_part = format_date(value, format="long", locale=language)
-    return f"{day_part}, {format_time(value, format='short', locale=language)}"
+    return _DATE_LOCALES.get(language, language)
 
 
 class CatalogueWording:

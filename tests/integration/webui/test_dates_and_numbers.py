@@ -28,7 +28,7 @@ QUOTA = int(1234.5 * MiB)
 # language -> (the expiry day, the moment it was added, the quota's number)
 FORMATS = {
     "fr": ("7 mars 2031", "4 novembre 2025, 14:05", "1 234,5"),
-    "en": ("March 7, 2031", "November 4, 2025, 2:05 PM", "1,234.5"),
+    "en": ("7 March 2031", "4 November 2025, 14:05", "1,234.5"),
     "ar": ("7 مارس 2031", "4 نوفمبر 2025, 2:05 م", "1,234.5"),
 }
 
