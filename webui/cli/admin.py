@@ -9,7 +9,6 @@ from vault.accounts import second_factor
 from vault.accounts.accounts import create_person
 from vault.accounts.erasure import erase_account
 from vault.db import transaction
-from vault.errors import VaultError
 from vault.vocabulary import Role
 from webui.cli import shared
 from webui.cli.shared import console, errors
@@ -31,21 +30,17 @@ def admin_create(
         raise typer.Exit(2)
     password = sys.stdin.readline().rstrip("\n")
     rt = shared.runtime()
-    try:
-        with transaction(rt.sessions) as db:
-            person = create_person(
-                db,
-                rt.master_keys,
-                login=login,
-                display_name=display_name or login,
-                password=password,
-                role=Role.ADMIN,
-            )
-            secret = second_factor.new_secret()
-            second_factor.install(db, rt.master_keys, person, secret)
-    except VaultError as exc:
-        errors.print(exc.message)
-        raise typer.Exit(1) from exc
+    with shared.refusals_end_the_command(), transaction(rt.sessions) as db:
+        person = create_person(
+            db,
+            rt.master_keys,
+            login=login,
+            display_name=display_name or login,
+            password=password,
+            role=Role.ADMIN,
+        )
+        secret = second_factor.new_secret()
+        second_factor.install(db, rt.master_keys, person, secret)
     console.print(f"Administrator {person.login} created.")
     console.print(
         "Administrators sign in with a second factor. Add this account to an authenticator app "
@@ -61,9 +56,6 @@ def admin_erase(
 ) -> None:
     """Erase an account for good: its user key is destroyed first, then its papers."""
     rt = shared.runtime()
-    try:
+    with shared.refusals_end_the_command():
         purged = erase_account(rt, login)
-    except VaultError as exc:
-        errors.print(exc.message)
-        raise typer.Exit(1) from exc
     console.print(f"Account {login} erased; its keys are destroyed and {purged} objects purged.")

@@ -15,7 +15,6 @@ from keys.errors import CryptoError
 from keys.providers.local import LocalKeyring
 from vault.config import get_settings
 from vault.db import transaction
-from vault.errors import VaultError
 from vault.keylife.integrity import Failure, count_blobs, verify_papers
 from vault.keylife.key_status import key_status, record_verify_run
 from vault.keylife.rotation import (
@@ -145,10 +144,11 @@ def keys_rotate_master(
     """New master key version; re-wrap every user key (no blob is read or written).
     Interrupted, it resumes when run again."""
     rt = shared.runtime()
-    target, behind = start_master_rotation(rt)
-    progress, advance = _progress(f"Re-wrapping user keys under master v{target}", behind)
-    with progress:
-        done = rotate_master(rt, batch, advance, workers)
+    with shared.refusals_end_the_command():
+        target, behind = start_master_rotation(rt)
+        progress, advance = _progress(f"Re-wrapping user keys under master v{target}", behind)
+        with progress:
+            done = rotate_master(rt, batch, advance, workers)
     console.print(f"Master key version {target} is primary; {done} user keys re-wrapped.")
 
 
@@ -156,11 +156,8 @@ def keys_rotate_master(
 def keys_retire_master(version: int) -> None:
     """Forget an old master key version; refused while anything references it."""
     rt = shared.runtime()
-    try:
+    with shared.refusals_end_the_command():
         retire_master(rt, version)
-    except VaultError as exc:
-        errors.print(exc.message)
-        raise typer.Exit(1) from exc
     console.print(f"Master key version {version} retired.")
 
 
@@ -173,14 +170,15 @@ def keys_rotate_user(
     """New user key version; re-wrap that vault's data keys, then destroy the old version."""
     _one_or_all(login, all_people)
     rt = shared.runtime()
-    with transaction(rt.sessions) as db:
-        people = people_for(db, login)
-    progress, advance = _progress("Rotating user keys", len(people))
-    units = 0
-    with progress:
-        for person_id in people:
-            units += rotate_user(rt, person_id, batch, lambda _done: None)
-            advance(1)
+    with shared.refusals_end_the_command():
+        with transaction(rt.sessions) as db:
+            people = people_for(db, login)
+        progress, advance = _progress("Rotating user keys", len(people))
+        units = 0
+        with progress:
+            for person_id in people:
+                units += rotate_user(rt, person_id, batch, lambda _done: None)
+                advance(1)
     console.print(f"{len(people)} user keys rotated, {units} data keys and texts re-wrapped.")
 
 
@@ -196,7 +194,7 @@ def keys_reencrypt(
     with transaction(rt.sessions) as db:
         total = count_blobs(db)
     progress, advance = _progress("Re-encrypting blobs", total)
-    with progress:
+    with shared.refusals_end_the_command(), progress:
         done = reencrypt(rt, login, batch, advance)
     console.print(f"{done} blobs re-encrypted.")
 

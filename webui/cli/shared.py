@@ -2,11 +2,14 @@
 `shared.runtime()`, so that a test hands every command its runtime by replacing this one)."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import typer
 from rich.console import Console
 
 from vault.config import get_settings
-from vault.errors import CannotStart
+from vault.errors import CannotStart, VaultError
 from vault.runtime import Runtime
 from vault.wiring import build_runtime
 from webui.cli.check import refuse
@@ -23,3 +26,14 @@ def runtime() -> Runtime:
         return build_runtime(get_settings())
     except CannotStart as refusal:
         refuse(refusal)
+
+
+@contextmanager
+def refusals_end_the_command() -> Iterator[None]:
+    """A refusal of the domain (an unknown login, another job that changed the keys meanwhile)
+    is its message on one line and exit status 1, not a traceback: nothing was lost."""
+    try:
+        yield
+    except VaultError as exc:
+        errors.print(exc.message)
+        raise typer.Exit(1) from exc

@@ -31,7 +31,7 @@ from vault.config import Settings
 from vault.db import transaction
 from vault.documents.service import blob_decryption
 from vault.keylife.keychain import create_user_key
-from vault.keylife.rotation import rotate_master
+from vault.keylife.rotation import rotate_master, start_master_rotation
 from vault.models import KeySlot, Person, UserKey, Vault
 from vault.runtime import Runtime
 from vault.wiring import build_runtime
@@ -126,6 +126,23 @@ def test_retire_refused_while_referenced_then_allowed(
     retired = coffre(settings, "keys", "retire-master", "1")
     assert retired.returncode == 0, retired.stderr
     assert keyring_versions(settings) == [2]
+
+
+def test_a_rotation_left_behind_the_primary_is_a_clear_refusal(
+    client: TestClient, rt: Runtime, settings: Settings
+) -> None:
+    sign_up(client, "amina.diallo")
+    start_master_rotation(rt)  # a rotation to version 2, left unfinished
+    rt.master_keys.add_version()  # version 3 made meanwhile, behind its back
+    refused = coffre(settings, "keys", "rotate-master")
+    assert refused.returncode == 1
+    said = refused.stderr + refused.stdout
+    assert "targets version 2" in said
+    assert "Traceback" not in said
+    unknown = coffre(settings, "keys", "rotate-user", "--login", "personne")
+    assert unknown.returncode == 1
+    assert "No person with login personne." in unknown.stderr
+    assert "Traceback" not in unknown.stderr
 
 
 @pytest.mark.parametrize("kill_after", [1, 25, 80])
