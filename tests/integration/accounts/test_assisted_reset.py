@@ -14,7 +14,13 @@ from sqlalchemy import select, update
 from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
 from tests.integration.shares.helpers import download, make_share, token_of, visitor
 from tests.integration.vault.test_documents_api import upload
-from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, csrf_of, form_csrf
+from tests.integration.webui.test_pages import (
+    SAME_ORIGIN,
+    as_read,
+    csrf_of,
+    form_csrf,
+    page_signed_in,
+)
 from tests.samples import pdf
 from vault.db import transaction
 from vault.models import Grant, Person, utcnow
@@ -464,19 +470,6 @@ def test_the_history_names_no_recipient_of_a_closed_paper(client: TestClient, rt
     history = client.get("/historique").text
     assert "Banque du Loiret" not in history
     assert "Relevé de banque" not in history
-
-
-def page_signed_in(client: TestClient, login: str, password: str) -> str:
-    """Signs in through the page; the CSRF token of the page it lands on."""
-    token = form_csrf(client, "/connexion")
-    signed = client.post(
-        "/connexion",
-        data={"csrf": token, "login": login, "password": password},
-        headers=SAME_ORIGIN,
-        follow_redirects=False,
-    )
-    assert signed.status_code == 303, signed.text
-    return csrf_of(client.get(signed.headers["location"]).text)
 
 
 def test_a_held_account_cannot_accept_an_access_request(client: TestClient, rt: Runtime) -> None:

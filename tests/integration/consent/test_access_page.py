@@ -8,8 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.app_fixtures import admin_headers, organisation, professional
-from tests.integration.consent.test_history_paging import page_sign_in
-from tests.integration.webui.test_pages import as_read
+from tests.integration.webui.test_pages import as_read, page_sign_in
 from vault.db import transaction
 from vault.models import Membership
 from vault.runtime import Runtime

@@ -13,11 +13,10 @@ from tests.integration.consent.test_history_paging import (
     counsellor,
     grant,
     older_link,
-    page_sign_in,
     refused,
 )
 from tests.integration.vault.test_documents_api import upload
-from tests.integration.webui.test_pages import as_read
+from tests.integration.webui.test_pages import as_read, page_sign_in
 from tests.samples import pdf
 from vault.runtime import Runtime
 

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional
+from tests.app_fixtures import admin_headers, organisation, professional
 from tests.integration.vault.test_documents_api import upload
-from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf
+from tests.integration.webui.test_pages import page_sign_in
 from tests.samples import pdf
 from vault.db import transaction
 from vault.models import JournalEvent
@@ -221,17 +221,6 @@ def test_postgresql_sessions_use_utc(rt: Runtime) -> None:
     with rt.engine.connect() as connection:
         zone = connection.exec_driver_sql("SHOW timezone").scalar()
     assert str(zone).upper() == "UTC"
-
-
-def page_sign_in(client: TestClient, login: str) -> None:
-    token = form_csrf(client, "/connexion")
-    answer = client.post(
-        "/connexion",
-        data={"csrf": token, "login": login, "password": PASSWORD},
-        headers=SAME_ORIGIN,
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
 
 
 def older_link(text: str) -> str | None:

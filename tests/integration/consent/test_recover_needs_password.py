@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from tests.app_fixtures import PASSWORD
 from tests.integration.consent.test_grants import setup
-from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of
+from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, page_signed_in
 from vault.runtime import Runtime
 
 
@@ -66,25 +66,25 @@ def test_accepting_a_request_for_recover_needs_the_password(
     assert accepted.json()["status"] == "active"
 
 
-def test_the_access_page_asks_for_the_password_before_accepting_recover(
-    client: TestClient, rt: Runtime
-) -> None:
+def on_the_access_page(client: TestClient, rt: Runtime) -> tuple[dict[str, Any], str, str]:
+    """Claire asks for "recover", Amina signs in on the pages: Amina, the request's id and her
+    access page."""
     amina, claire, _org = setup(client, rt)
     ask_for_recover(client, claire)
     grant_id = pending_id(client, amina)
     client.cookies.clear()
-    form = client.get("/connexion")
-    answer = client.post(
-        "/connexion",
-        data={"login": "amina.diallo", "password": PASSWORD, "csrf": csrf_of(form.text)},
-        headers=SAME_ORIGIN,
-    )
-    assert answer.status_code == 200
-    page = client.get("/acces")
-    assert f'id="current_password-{grant_id}"' in page.text
+    page_signed_in(client, "amina.diallo")
+    return amina, grant_id, client.get("/acces").text
+
+
+def test_the_access_page_asks_for_the_password_before_accepting_recover(
+    client: TestClient, rt: Runtime
+) -> None:
+    amina, grant_id, page = on_the_access_page(client, rt)
+    assert f'id="current_password-{grant_id}"' in page
     refused = client.post(
         f"/acces/{grant_id}",
-        data={"decision": "accept", "csrf": csrf_of(page.text)},
+        data={"decision": "accept", "csrf": csrf_of(page)},
         headers=SAME_ORIGIN,
         follow_redirects=False,
     )
@@ -93,7 +93,7 @@ def test_the_access_page_asks_for_the_password_before_accepting_recover(
     assert pending_id(client, amina) == grant_id
     accepted = client.post(
         f"/acces/{grant_id}",
-        data={"decision": "accept", "current_password": PASSWORD, "csrf": csrf_of(page.text)},
+        data={"decision": "accept", "current_password": PASSWORD, "csrf": csrf_of(page)},
         headers=SAME_ORIGIN,
         follow_redirects=False,
     )
@@ -105,18 +105,8 @@ def test_the_access_page_asks_for_the_password_before_accepting_recover(
 def test_wrong_passwords_on_the_access_page_say_when_to_try_again(
     client: TestClient, rt: Runtime
 ) -> None:
-    amina, claire, _org = setup(client, rt)
-    ask_for_recover(client, claire)
-    grant_id = pending_id(client, amina)
-    client.cookies.clear()
-    form = client.get("/connexion")
-    signed = client.post(
-        "/connexion",
-        data={"login": "amina.diallo", "password": PASSWORD, "csrf": csrf_of(form.text)},
-        headers=SAME_ORIGIN,
-    )
-    assert signed.status_code == 200
-    token = csrf_of(client.get("/acces").text)
+    amina, grant_id, page = on_the_access_page(client, rt)
+    token = csrf_of(page)
     statuses = []
     for _attempt in range(30):
         answer = client.post(

@@ -8,10 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.integration.consent.test_grants import grant, setup
-from tests.integration.consent.test_history_paging import page_sign_in
 from tests.integration.vault.helpers import counts
 from tests.integration.vault.test_documents_api import upload
-from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, csrf_of
+from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, csrf_of, page_sign_in
 from tests.samples import pdf
 from vault.db import transaction
 from vault.documents.bin import erase_expired

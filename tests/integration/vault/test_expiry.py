@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tests.integration.accounts.test_assisted_reset import give, setup
-from tests.integration.consent.test_history_paging import page_sign_in
 from tests.integration.vault.test_documents_api import upload
+from tests.integration.webui.test_pages import page_sign_in
 from tests.samples import pdf
 from vault.db import transaction
 from vault.models import Document, utcnow

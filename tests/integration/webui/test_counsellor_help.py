@@ -12,9 +12,8 @@ from sqlalchemy import update
 
 from tests.app_fixtures import admin_headers, organisation, professional
 from tests.integration.accounts.test_assisted_reset import NEW, give, setup, signed_in
-from tests.integration.consent.test_history_paging import page_sign_in
 from tests.integration.vault.test_documents_api import upload
-from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf
+from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf, page_sign_in
 from tests.samples import pdf
 from vault.db import transaction
 from vault.models import Grant, utcnow

@@ -13,7 +13,12 @@ from starlette.routing import BaseRoute
 from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
 from tests.integration.vault.helpers import counts
 from tests.integration.webui.shown_form import Shown, shown
-from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf, signed_up
+from tests.integration.webui.test_pages import (
+    SAME_ORIGIN,
+    form_csrf,
+    page_signed_in,
+    signed_up,
+)
 from tests.samples import pdf
 from vault.runtime import Runtime
 from webui.app import create_app
@@ -35,16 +40,9 @@ def refused(answer: Any, status: int, field_id: str) -> Shown:
 
 
 def page_sign_in(client: TestClient, login: str) -> str:
-    """Signs in through the page; returns the session's CSRF token."""
+    """Signs in through the page, afresh; returns the session's CSRF token."""
     client.cookies.clear()
-    token = form_csrf(client, "/connexion")
-    answer = client.post(
-        "/connexion",
-        data={"csrf": token, "login": login, "password": PASSWORD},
-        headers=SAME_ORIGIN,
-    )
-    assert answer.status_code == 200, answer.text
-    return csrf_of(answer.text)
+    return page_signed_in(client, login)
 
 
 def add(

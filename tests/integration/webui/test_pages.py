@@ -29,6 +29,26 @@ def form_csrf(client: TestClient, path: str) -> str:
     return csrf_of(client.get(path).text)
 
 
+def page_sign_in(client: TestClient, login: str, password: str = PASSWORD) -> str:
+    """Signs in through the page, without opening the page it lands on (a banner shown once
+    is still there to see); returns that page's address."""
+    token = form_csrf(client, "/connexion")
+    signed = client.post(
+        "/connexion",
+        data={"csrf": token, "login": login, "password": password},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    landing: str = signed.headers["location"]
+    return landing
+
+
+def page_signed_in(client: TestClient, login: str, password: str = PASSWORD) -> str:
+    """Signs in through the page; the CSRF token of the page it lands on."""
+    return csrf_of(client.get(page_sign_in(client, login, password)).text)
+
+
 def signed_up(client: TestClient, login: str = "fatou.sow") -> str:
     """Both sign-up steps through the forms; returns the session's CSRF token."""
     token = form_csrf(client, "/inscription")

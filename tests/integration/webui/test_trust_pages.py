@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from tests.integration.consent.test_history_paging import page_sign_in
 from tests.integration.vault.test_documents_api import upload
+from tests.integration.webui.test_pages import page_sign_in
 from tests.samples import pdf
 from vault.config import Settings
 from vault.runtime import Runtime
