@@ -89,10 +89,11 @@ class Settings(BaseSettings):
     # hostile file cannot stall or exhaust the server.
     preview_timeout_seconds: float = 10.0
     preview_memory_mib: int = 512
-    # Templates of such processes kept, one per kind of job (checks, photos, thumbnails), their
+    # Templates of such processes kept, one per kind of job (checks, photos, thumbnails, marked
+    # copies), their
     # libraries loaded, each forking a child per file: ~1 ms instead of ~130 ms of CPU for a
     # new interpreter. 0 starts a template for each file.
-    warm_workers: int = Field(default=3, ge=0)
+    warm_workers: int = Field(default=4, ge=0)
     # Every file is opened by its format's library in that process before its paper is kept:
     # a picture of more pixels, or a PDF of more pages, is refused.
     max_image_pixels: int = Field(default=50_000_000, ge=1)

@@ -1,12 +1,15 @@
 """The process that opens pictures and PDFs keeps to its limits, and says why it refused."""
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
+import vault
 from tests.samples import pdf, phone_photo
 from vault.config import Settings
 from vault.documents.previews import PreviewFailedError, run_worker
@@ -35,3 +38,30 @@ def test_a_picture_of_too_many_pixels_is_named_as_such(tmp_path: Path) -> None:
     with pytest.raises(PreviewFailedError) as refused:
         run_worker(settings(tmp_path), "photos", [out.getvalue(), phone_photo()])
     assert refused.value.too_many_pixels
+
+
+def test_the_worker_loads_no_settings_no_keys_no_database() -> None:
+    """What a hostile file could reach in the worker: its own libraries, nothing of ours."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; import vault.documents.preview_worker as w;"
+            " [w.load_libraries(job) for job in w.LIBRARIES]; print(' '.join(sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(Path(vault.__file__).resolve().parent.parent)},
+    ).stdout.split()
+    ours = {name for name in loaded if name.split(".")[0] in ("vault", "keys", "storage", "webui")}
+    assert ours == {
+        "vault",
+        "vault.documents",
+        "vault.documents.format_checks",
+        "vault.documents.preview_worker",
+        "vault.documents.watermark",
+    }
+    # (pypdf loads `cryptography` to open encrypted PDFs: a library, no key of ours.)
+    for name in ("sqlalchemy", "pydantic", "boto3", "argon2"):
+        assert name not in loaded

@@ -1,5 +1,6 @@
 """The marked copy: a visible text across every page or picture, nothing else of the original
-kept (no EXIF, nothing active in a PDF), and a clear refusal for a paper that cannot be marked."""
+kept (no EXIF, nothing active in a PDF), and a clear refusal for a paper that cannot be marked.
+It is drawn in the limited worker, never in the server's process."""
 
 import io
 from datetime import date
@@ -7,10 +8,12 @@ from datetime import date
 import pypdfium2
 import pytest
 from PIL import Image
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 
 from tests.samples import changed_pixels, pdf, photo
-from vault.documents.watermark import mark, marking_text
+from vault.config import Settings
+from vault.documents.previews import TOO_MANY_PAGES_TO_MARK, marked_copy
+from vault.documents.watermark import MAX_PAGES, CannotMarkError, mark, marking_text
 from vault.errors import DamagedFileError
 
 TEXT = "Copie pour CAF du Loiret — 30/11/2026 — Dossier RSA"
@@ -65,5 +68,31 @@ def test_a_pdf_loses_its_scripts() -> None:
     [(b"%PDF-1.4\n broken", "application/pdf"), (b"\xff\xd8\xff broken", "image/jpeg")],
 )
 def test_a_damaged_paper_cannot_be_marked(content: bytes, content_type: str) -> None:
-    with pytest.raises(DamagedFileError):
+    with pytest.raises(CannotMarkError):
         mark(content, content_type, TEXT)
+    with pytest.raises(DamagedFileError):
+        marked_copy(Settings(_env_file=None), content, content_type, TEXT)
+
+
+def test_the_worker_draws_the_copy_within_its_limits() -> None:
+    settings = Settings(_env_file=None)
+    drawn = marked_copy(settings, pdf("filigrane"), "application/pdf", TEXT)
+    assert drawn.content_type == "application/pdf"
+    reader = PdfReader(io.BytesIO(drawn.content))
+    assert reader.metadata is not None
+    assert TEXT in str(reader.metadata.get("/Subject"))
+    # Drawn in the worker: with too little memory there, no copy, and the server is unharmed.
+    starved = settings.model_copy(update={"preview_memory_mib": 8})
+    with pytest.raises(DamagedFileError):
+        marked_copy(starved, pdf("filigrane"), "application/pdf", TEXT)
+
+
+def test_too_many_pages_is_said_as_such() -> None:
+    writer = PdfWriter()
+    for _page in range(MAX_PAGES + 1):
+        writer.add_blank_page(width=200, height=200)
+    out = io.BytesIO()
+    writer.write(out)
+    with pytest.raises(DamagedFileError) as refused:
+        marked_copy(Settings(_env_file=None), out.getvalue(), "application/pdf", TEXT)
+    assert refused.value.template == TOO_MANY_PAGES_TO_MARK

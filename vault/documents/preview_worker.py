@@ -19,12 +19,13 @@ Jobs:
   photos     one picture: the same picture as a JPEG cleaned (upright, at most 2000 px, no
              metadata); several: one PDF, one page per picture in their order
   thumbnail  a small JPEG of one picture or of the first page of one PDF
+  mark       the marked copy (watermark) of a paper; parts: its type, the text, the paper
 Status: 0 done, 3 a picture has too many pixels, the other verdicts of format_checks for
 `check`. A child that writes no whole answer could not do the job.
 
-Only the standard library, the image libraries and format_checks (which keeps to the same
-rule) are imported here, no other coffre module: these processes get no settings, no keys and
-no database.
+Only the standard library, the image libraries, format_checks and watermark (which keep to
+the same rule) are imported here, no other coffre module: these processes get no settings, no
+keys and no database.
 """
 
 import contextlib
@@ -51,12 +52,14 @@ PHOTO_DPI = 200
 THUMBNAIL_LONG_SIDE = 240
 THUMBNAIL_QUALITY = 80
 TOO_MANY_PIXELS = format_checks.TOO_MANY_PIXELS
+UNREADABLE = format_checks.UNREADABLE
 READ_SIZE = 1024 * 1024
 # What each job opens files with: checks read PDFs with pypdf, thumbnails draw them with pdfium.
 LIBRARIES = {
     "check": ("PIL.Image", "pypdf"),
     "photos": ("PIL.Image", "pypdf"),
     "thumbnail": ("PIL.Image", "pypdfium2"),
+    "mark": ("PIL.Image", "pypdfium2", "pypdf", "vault.documents.watermark"),
 }
 
 
@@ -136,11 +139,23 @@ def run(job: str, max_pages: int) -> tuple[int, bytes]:
     del data  # each byte held once, whatever the number of photos
     from PIL import Image
 
+    if job == "mark":
+        return marked(*parts)
     try:
         result = photos(parts) if job == "photos" else thumbnail(parts[0])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return TOO_MANY_PIXELS, b""
     return 0, result
+
+
+def marked(content_type: bytes, text: bytes, content: bytes) -> tuple[int, bytes]:
+    from vault.documents import watermark
+
+    try:
+        copy = watermark.mark(content, content_type.decode(), text.decode())
+    except watermark.CannotMarkError as refused:
+        return (format_checks.TOO_MANY_PAGES if refused.too_many_pages else UNREADABLE), b""
+    return 0, copy.content
 
 
 def load_libraries(job: str) -> None:
@@ -166,6 +181,10 @@ def rehearse(job: str, max_pages: int) -> None:
             format_checks.verdict(io.BytesIO(sample), max_pages)
     elif job == "photos":
         photos(samples)
+    elif job == "mark":
+        for kind, sample in (("image/png", samples[0]), ("image/jpeg", samples[1])):
+            marked(kind.encode(), b"Copie", sample)
+        marked(b"application/pdf", b"Copie", blank_pdf())
     else:
         for sample in [*samples, blank_pdf()]:
             thumbnail(sample)

@@ -17,8 +17,9 @@ from storage.base import BlobNotFoundError
 from vault.audit import journal
 from vault.config import Settings
 from vault.db import transaction
-from vault.documents import preview_worker
+from vault.documents import preview_worker, watermark
 from vault.documents.content_check import PICTURE_TOO_BIG, PICTURE_UNREADABLE
+from vault.documents.format_checks import TOO_MANY_PAGES
 from vault.documents.service import (
     ORIGINAL,
     BlobOwner,
@@ -28,6 +29,7 @@ from vault.documents.service import (
     store_blob,
 )
 from vault.documents.warm_workers import WORKERS
+from vault.documents.watermark import MarkedCopy, copy_type
 from vault.documents.worker_process import worker_command
 from vault.errors import N_, DamagedFileError, FileTooLargeError, NotFoundError
 from vault.models import Blob, Document, Person, Vault, utcnow
@@ -43,6 +45,10 @@ THUMBNAIL_SOURCE_MAX = 32 * 1024 * 1024
 MAX_PHOTOS = 30
 
 NO_THUMBNAIL = N_("Ce papier n'a pas de vignette.")
+CANNOT_MARK = N_("Ce papier est abîmé : impossible d'en faire une copie marquée.")
+TOO_MANY_PAGES_TO_MARK = N_(
+    "Ce papier a trop de pages pour en faire une copie marquée (%(max)s au plus)."
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +56,13 @@ log = logging.getLogger(__name__)
 class PreviewFailedError(Exception):
     """The worker refused, failed or ran out of time."""
 
-    def __init__(self, too_many_pixels: bool = False) -> None:
+    def __init__(self, status: int | None = None) -> None:
         super().__init__("preview worker failed")
-        self.too_many_pixels = too_many_pixels
+        self.status = status
+
+    @property
+    def too_many_pixels(self) -> bool:
+        return self.status == preview_worker.TOO_MANY_PIXELS
 
 
 def run_worker(settings: Settings, job: str, parts: list[bytes]) -> bytes:
@@ -66,10 +76,8 @@ def run_worker(settings: Settings, job: str, parts: list[bytes]) -> bytes:
         except BrokenPipeError:
             raise PreviewFailedError from None  # it stopped before reading it all
         answer = worker.answer(settings.preview_timeout_seconds)
-    if answer is not None and answer.status == preview_worker.TOO_MANY_PIXELS:
-        raise PreviewFailedError(too_many_pixels=True)
     if answer is None or answer.status != 0 or not answer.result:
-        raise PreviewFailedError
+        raise PreviewFailedError(answer.status if answer else None)
     return answer.result
 
 
@@ -82,6 +90,19 @@ def photos_as_one_file(settings: Settings, photos: list[bytes]) -> bytes:
         if exc.too_many_pixels:
             raise FileTooLargeError(PICTURE_TOO_BIG, field="file") from exc
         raise DamagedFileError(PICTURE_UNREADABLE, field="file") from exc
+
+
+def marked_copy(settings: Settings, content: bytes, content_type: str, text: str) -> MarkedCopy:
+    """The paper with `text` written across it (watermark), drawn in the limited worker: PDFium
+    reads the paper there, not in the process that holds the keys."""
+    parts = [content_type.encode(), text.encode(), content]
+    try:
+        drawn = run_worker(settings, "mark", parts)
+    except PreviewFailedError as exc:
+        if exc.status == TOO_MANY_PAGES:
+            raise DamagedFileError(TOO_MANY_PAGES_TO_MARK, max=watermark.MAX_PAGES) from exc
+        raise DamagedFileError(CANNOT_MARK) from exc
+    return MarkedCopy(drawn, copy_type(content_type))
 
 
 def add_thumbnail(rt: Runtime, document_id: str) -> bool:

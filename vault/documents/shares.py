@@ -24,6 +24,7 @@ from vault import metrics
 from vault.accounts import hold, throttle
 from vault.accounts.passwords import hash_password, verify_password
 from vault.audit import journal
+from vault.documents.previews import marked_copy
 from vault.documents.service import (
     BlobOwner,
     StoredBlob,
@@ -34,7 +35,7 @@ from vault.documents.service import (
     store_blob,
 )
 from vault.documents.unreadable import decrypted
-from vault.documents.watermark import copy_type, mark, marking_text
+from vault.documents.watermark import copy_type, marking_text
 from vault.errors import N_, InvalidInputError, NotFoundError
 from vault.keylife.keychain import active_user_key, open_key
 from vault.models import (
@@ -206,7 +207,8 @@ def store_copy(rt: Runtime, plan: SharePlan) -> StoredCopy:
         )
     )
     terms = plan.terms
-    copy = mark(content, plan.content_type, marking_text(terms.recipient, terms.purpose, plan.day))
+    text = marking_text(terms.recipient, terms.purpose, plan.day)
+    copy = marked_copy(rt.settings, content, plan.content_type, text)
     # The ciphertext goes first: a failure after it leaves an object no row names, which the
     # sweeper removes.
     owner = BlobOwner(plan.owner_id, plan.user_key, plan.user_key_version)

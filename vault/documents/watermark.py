@@ -5,6 +5,9 @@ A PDF is flattened, as the French government's FiligraneFacile does: each page b
 is marked, and the pictures make a new PDF. Nothing of the original is left to remove the
 marking, and nothing active (scripts, forms, attachments) travels with the copy. A photo is
 turned upright and written again from its pixels only, so no EXIF (place, device) goes with it.
+
+Drawn in the limited worker (preview_worker, job `mark`; previews.marked_copy): like that
+worker, this module imports only the standard library and the image and PDF libraries.
 """
 
 import io
@@ -17,8 +20,6 @@ from pathlib import Path
 import pypdfium2
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from pypdf import PdfReader, PdfWriter
-
-from vault.errors import N_, DamagedFileError
 
 # A PDF page becomes a picture at this resolution, its longer side never above MAX_SIDE pixels
 # (a hostile page size must not exhaust the memory).
@@ -36,7 +37,14 @@ _FONTS = (
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
     "/Library/Fonts/Arial Unicode.ttf",
 )
-CANNOT_MARK = N_("Ce papier est abîmé : impossible d'en faire une copie marquée.")
+
+
+class CannotMarkError(Exception):
+    """The paper cannot be read, or has more than MAX_PAGES pages."""
+
+    def __init__(self, too_many_pages: bool = False) -> None:
+        super().__init__("too many pages" if too_many_pages else "unreadable")
+        self.too_many_pages = too_many_pages
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ def copy_type(content_type: str) -> str:
 
 
 def mark(content: bytes, content_type: str, text: str) -> MarkedCopy:
-    """The marked copy of a paper; DamagedFileError when it cannot be read."""
+    """The marked copy of a paper; CannotMarkError when it cannot be read."""
     try:
         if content_type == "application/pdf":
             return MarkedCopy(_mark_pdf(content, text), "application/pdf")
@@ -65,11 +73,9 @@ def mark(content: bytes, content_type: str, text: str) -> MarkedCopy:
             return MarkedCopy(
                 _mark_image(content, text, copy_type(content_type)), copy_type(content_type)
             )
-    except DamagedFileError:
-        raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, pypdfium2.PdfiumError):
-        raise DamagedFileError(CANNOT_MARK) from None
-    raise DamagedFileError(CANNOT_MARK)
+        raise CannotMarkError from None
+    raise CannotMarkError
 
 
 def _mark_image(content: bytes, text: str, output_type: str) -> bytes:
@@ -91,12 +97,9 @@ def _mark_pdf(content: bytes, text: str) -> bytes:
     document = pypdfium2.PdfDocument(content)
     try:
         if len(document) == 0:
-            raise DamagedFileError(CANNOT_MARK)
+            raise CannotMarkError
         if len(document) > MAX_PAGES:
-            raise DamagedFileError(
-                "Ce papier a trop de pages pour en faire une copie marquée (%(max)s au plus).",
-                max=MAX_PAGES,
-            )
+            raise CannotMarkError(too_many_pages=True)
         pages = [_stamp(_render(document[i]), text).convert("RGB") for i in range(len(document))]
     finally:
         document.close()
