@@ -52,7 +52,6 @@ PHOTO_DPI = 200
 THUMBNAIL_LONG_SIDE = 240
 THUMBNAIL_QUALITY = 80
 TOO_MANY_PIXELS = format_checks.TOO_MANY_PIXELS
-UNREADABLE = format_checks.UNREADABLE
 READ_SIZE = 1024 * 1024
 # What each job opens files with: checks read PDFs with pypdf, thumbnails draw them with pdfium.
 LIBRARIES = {
@@ -154,7 +153,10 @@ def marked(content_type: bytes, text: bytes, content: bytes) -> tuple[int, bytes
     try:
         copy = watermark.mark(content, content_type.decode(), text.decode())
     except watermark.CannotMarkError as refused:
-        return (format_checks.TOO_MANY_PAGES if refused.too_many_pages else UNREADABLE), b""
+        status = (
+            format_checks.TOO_MANY_PAGES if refused.too_many_pages else format_checks.UNREADABLE
+        )
+        return status, b""
     return 0, copy.content
 
 

@@ -302,18 +302,10 @@ def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> li
         .where(Document.vault_id == access.vault.id, Document.deleted_at.is_(None))
         .order_by(Document.created_at.desc())
     ).all()
-    keys = KeyCache(db, rt)
-    owner_id = access.vault.owner_id
     note_use(db, actor, access, journal.DOCUMENT_LISTED, None)
     gate = hold.gate_for(db, rt.settings, actor, access.vault) if access.is_owner else None
     shown = [d for d in documents if access.shows(d)]
-    originals = _originals(db, [d.id for d in shown])
-    return [
-        _locked_view(db, d)
-        if gate and gate.closes(d)
-        else _shown(db, d, owner_id, keys, originals.get(d.id))
-        for d in shown
-    ]
+    return _listed(db, KeyCache(db, rt), shown, access.vault.owner_id, gate)
 
 
 def get_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> DocumentView:
@@ -536,14 +528,24 @@ def describe(
 ) -> list[DocumentView]:
     """Papers of one owner as their owner sees them, free text opened; those that cannot be
     read as such, and those a hold keeps closed as in the list of papers."""
-    documents = list(documents)
-    keys = KeyCache(db, rt)
     gate = hold.gate_for(db, rt.settings, owner)
+    return _listed(db, KeyCache(db, rt), list(documents), owner.id, gate)
+
+
+def _listed(
+    db: Session,
+    keys: KeyCache,
+    documents: list[Document],
+    owner_id: str,
+    gate: hold.Gate | None,
+) -> list[DocumentView]:
+    """Papers in a list: those a hold keeps closed show their category only, those that cannot
+    be read show as such."""
     originals = _originals(db, [d.id for d in documents])
     return [
         _locked_view(db, d)
         if gate and gate.closes(d)
-        else _shown(db, d, owner.id, keys, originals.get(d.id))
+        else _shown(db, d, owner_id, keys, originals.get(d.id))
         for d in documents
     ]
 

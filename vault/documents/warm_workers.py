@@ -93,8 +93,7 @@ class Worker:
             select.select([self._pidfd], [], [], KILLED_WITHIN)
             os.close(self._pidfd)
             self._pidfd = None
-        with suppress(BrokenPipeError):
-            self.stdin.close()
+        self.end_of_file()
         if self._stdout >= 0:
             os.close(self._stdout)
             self._stdout = -1
