@@ -30,20 +30,15 @@ def our_children() -> set[int]:
     """This process's live children: here, only preview workers' templates."""
     found = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            try:
-                state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except FileNotFoundError:
-                continue  # gone while listed
-            if state != "Z":
-                found.add(int(child))
-    return found
+        found |= {int(child) for child in (task / "children").read_text().split()}
+    return {child for child in found if alive(child)}
 
 
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # Gone before its /proc entry was opened, or between opening and reading it.
         return False
     return state != "Z"
 
