@@ -2,7 +2,7 @@
 
 Writes stream: an object larger than one part goes up as a multipart upload, several parts at
 once (`parts_in_flight`), sent by threads while the next part fills. Memory stays flat whatever
-the object's size: a buffer of one part plus one incoming chunk, and the parts being sent.
+the object's size: `parts_in_flight` + 1 buffers of one part, reused from part to part.
 Objects are limited to 10,000 parts (80 GB with the default part size). An S3 object only
 appears once its upload completes, which gives the atomicity the interface promises; a failed
 upload is aborted, once no part is still being sent, so no hidden parts keep costing storage;
@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import logging
-import threading
+import queue
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -65,14 +66,6 @@ def _s3_errors(action: str, where: str) -> Iterator[None]:
         raise BlobStoreError(f"S3 {action} {where}: {type(exc).__name__}") from exc
 
 
-def _take(buffer: bytearray, size: int) -> bytes:
-    """Cut the first `size` bytes off `buffer` with a single copy."""
-    with memoryview(buffer) as view:
-        head = bytes(view[:size])
-    del buffer[:size]
-    return head
-
-
 class S3BlobStore:
     def __init__(
         self,
@@ -100,28 +93,30 @@ class S3BlobStore:
         """Store the stream; an exception raised by `chunks` propagates unchanged, S3
         failures come out as BlobStoreError."""
         key = self._key(name)
-        buffer = bytearray()
+        part = bytearray()  # grows with the first part; the next ones reuse sent parts' buffers
+        filled = 0
         parts: _PartsInFlight | None = None
         total = 0
         try:
             for chunk in chunks:
-                buffer += chunk
                 total += len(chunk)
-                # Strictly more than one part: an object of exactly one part still goes up
-                # in a single request.
-                while len(buffer) > self._part_size:
-                    if parts is None:
-                        upload_id = self._start_upload(key)
-                        send = functools.partial(self._upload_part, key, upload_id)
-                        parts = _PartsInFlight(upload_id, send, self._parts_in_flight)
-                    # Cut only once there is room for it, and held by no local variable: a
-                    # part is freed as soon as it is sent.
-                    parts.add(functools.partial(_take, buffer, self._part_size))
+                view, start = memoryview(chunk), 0
+                while start < len(view):
+                    # A whole part and more to come: strictly more than one part, so an object
+                    # of exactly one part still goes up in a single request.
+                    if filled == self._part_size:
+                        if parts is None:
+                            parts = self._start_parts(key)
+                        parts.add(part, filled)
+                        part, filled = parts.next_buffer(), 0
+                    room = min(len(view) - start, self._part_size - filled)
+                    part[filled : filled + room] = view[start : start + room]
+                    filled, start = filled + room, start + room
             if parts is None:
                 with _s3_errors("put", key):
-                    self._client.put_object(Bucket=self.bucket, Key=key, Body=bytes(buffer))
+                    self._client.put_object(Bucket=self.bucket, Key=key, Body=bytes(part))
             else:
-                parts.add(functools.partial(_take, buffer, len(buffer)))
+                parts.add(part, filled)
                 completed = parts.finish()
                 # Ceph returns an empty ETag here (HEAD has the right one): nothing reads it.
                 with _s3_errors("complete upload", key):
@@ -142,16 +137,22 @@ class S3BlobStore:
                 parts.stop()
         return total
 
-    def _start_upload(self, key: str) -> str:
+    def _start_parts(self, key: str) -> _PartsInFlight:
         with _s3_errors("start upload", key):
-            return self._client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+            upload_id = self._client.create_multipart_upload(Bucket=self.bucket, Key=key)[
+                "UploadId"
+            ]
+        send = functools.partial(self._upload_part, key, upload_id)
+        return _PartsInFlight(upload_id, send, self._parts_in_flight, self._part_size)
 
     def _upload_part(
-        self, key: str, upload_id: str, number: int, data: bytes
+        self, key: str, upload_id: str, number: int, data: _PartBody
     ) -> CompletedPartTypeDef:
+        # botocore reads a file-like body by read, seek and tell (to sign it, then to send it).
+        body = cast("IO[bytes]", data)
         with _s3_errors("upload part", key):
             response = self._client.upload_part(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
             )
         return {"ETag": response["ETag"], "PartNumber": number}
 
@@ -249,35 +250,80 @@ class S3BlobStore:
             self._client.head_bucket(Bucket=self.bucket)
 
 
+class _PartBody:
+    """A part's bytes, read as a file: each read is a view of the part's buffer, not a copy
+    (botocore reads a part twice, to sign it and to send it)."""
+
+    def __init__(self, data: memoryview) -> None:
+        self._data = data
+        self._position = 0
+
+    def read(self, size: int = -1) -> memoryview:
+        end = len(self._data) if size < 0 else min(len(self._data), self._position + size)
+        piece = self._data[self._position : end]
+        self._position = end
+        return piece
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._data)}
+        self._position = min(max(base[whence] + offset, 0), len(self._data))
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+
 class _PartsInFlight:
     """The parts of one multipart upload, sent by threads of their own while the caller fills
-    the next: at most `limit` parts are held, being sent or waiting to be."""
+    the next: at most `limit` parts are held, being sent or waiting to be, besides the one
+    being filled. Their buffers are reused from part to part: a new one for every part cost
+    fresh pages, faulted in and zeroed, for every 8 MiB of an upload."""
 
     def __init__(
-        self, upload_id: str, send: Callable[[int, bytes], CompletedPartTypeDef], limit: int
+        self,
+        upload_id: str,
+        send: Callable[[int, _PartBody], CompletedPartTypeDef],
+        limit: int,
+        part_size: int,
     ) -> None:
         self.upload_id = upload_id
         self._send = send
+        self._limit = limit
+        self._part_size = part_size
         self._pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="s3-part")
-        self._room = threading.Semaphore(limit)
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self._buffers = 1  # the caller's first part
         self._sent: list[Future[CompletedPartTypeDef]] = []
         self._failure: BaseException | None = None
 
-    def add(self, cut: Callable[[], bytes]) -> None:
-        """Once fewer than `limit` parts are held, cut the next one and hand it on. Raises the
-        failure of a part sent earlier, if one failed."""
-        self._room.acquire()
-        if self._failure is not None:
-            self._room.release()
-            raise self._failure
-        sent = self._pool.submit(self._send, len(self._sent) + 1, cut())
-        sent.add_done_callback(self._done)
-        self._sent.append(sent)
+    def add(self, buffer: bytearray, length: int) -> None:
+        """Send the first `length` bytes of `buffer` as the next part; the buffer is not the
+        caller's any more. Raises the failure of a part sent earlier, if one failed."""
+        self._raise_failure()
+        self._sent.append(self._pool.submit(self._send_from, len(self._sent) + 1, buffer, length))
 
-    def _done(self, sent: Future[CompletedPartTypeDef]) -> None:
-        if not sent.cancelled() and sent.exception() is not None and self._failure is None:
-            self._failure = sent.exception()
-        self._room.release()
+    def next_buffer(self) -> bytearray:
+        """A buffer for the next part: a new one while fewer than `limit` + 1 exist, else one
+        whose part has been sent, waited for."""
+        if self._free.empty() and self._buffers <= self._limit:
+            self._buffers += 1
+            return bytearray(self._part_size)
+        buffer = self._free.get()
+        self._raise_failure()
+        return buffer
+
+    def _send_from(self, number: int, buffer: bytearray, length: int) -> CompletedPartTypeDef:
+        try:
+            return self._send(number, _PartBody(memoryview(buffer)[:length]))
+        except BaseException as exc:
+            self._failure = self._failure or exc
+            raise
+        finally:
+            self._free.put(buffer)
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
 
     def finish(self) -> list[CompletedPartTypeDef]:
         """Every part's number and ETag, in order, once all are sent; raises if one failed."""

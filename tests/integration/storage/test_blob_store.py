@@ -23,7 +23,7 @@ from storage import (
     open_store,
 )
 from storage.factory import make_s3_client
-from storage.s3 import DEFAULT_PART_SIZE, DEFAULT_PARTS_IN_FLIGHT
+from storage.s3 import DEFAULT_PART_SIZE, DEFAULT_PARTS_IN_FLIGHT, MIN_PART_SIZE
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -195,6 +195,20 @@ def test_memory_stays_flat_on_100_mib(blob_store: BlobStore) -> None:
     budget = (DEFAULT_PARTS_IN_FLIGHT + 2) * DEFAULT_PART_SIZE
     assert put_peak < budget, f"put peaked at {put_peak / MiB:.1f} MiB"
     assert get_peak < 4 * MiB, f"get peaked at {get_peak / MiB:.1f} MiB"
+
+
+@pytest.mark.s3
+def test_parts_sent_from_reused_buffers_arrive_whole(
+    s3_bucket_url: str, s3_client: S3Client
+) -> None:
+    real = open_store(s3_bucket_url)
+    assert isinstance(real, S3BlobStore)
+    store = S3BlobStore(real.bucket, s3_client, part_size=MIN_PART_SIZE, parts_in_flight=1)
+    data = os.urandom(5 * MIN_PART_SIZE + 1)  # six parts through two buffers
+
+    assert store.put("blob-a", _chunks(data)) == len(data)
+
+    assert hashlib.sha256(b"".join(real.get("blob-a"))).digest() == hashlib.sha256(data).digest()
 
 
 class PartFails:

@@ -54,7 +54,7 @@ class StandInS3:
             number = kwargs["PartNumber"]
             if number == self.failing:
                 raise ClientError({"Error": {"Code": "InternalError"}}, "UploadPart")
-            self.uploads[kwargs["UploadId"]][number] = bytes(kwargs["Body"])
+            self.uploads[kwargs["UploadId"]][number] = read_as_botocore_does(kwargs["Body"])
             return {"ETag": f'"{number}"'}
         finally:
             with self._lock:
@@ -72,6 +72,17 @@ class StandInS3:
 
     def put_object(self, **kwargs: Any) -> None:
         self.objects[kwargs["Key"]] = bytes(kwargs["Body"])
+
+
+def read_as_botocore_does(body: Any) -> bytes:
+    """Read once to sign, then again from the start to send; a copy is kept, the buffer goes
+    back to the store once the call returns."""
+    start = body.tell()
+    signed = b"".join(iter(lambda: bytes(body.read(MiB)), b""))
+    body.seek(start)
+    sent = b"".join(iter(lambda: bytes(body.read(16 * 1024)), b""))
+    assert sent == signed
+    return sent
 
 
 def store_on(s3: StandInS3) -> S3BlobStore:
