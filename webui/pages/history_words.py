@@ -8,6 +8,7 @@ from vault.consent.grants import GrantHolder
 from vault.consent.history import HistoryLine
 from vault.errors import N_
 from webui.i18n import gettext
+from webui.pages.typed_text import typed
 
 # {who} is "Claire Martin, CCAS d'Orléans," or "Claire Martin"; {paper} is « title » or
 # "un papier": « Claire Martin, CCAS d'Orléans, a ouvert « Carte d'identité » ».
@@ -103,17 +104,17 @@ def sentence(
     """`titles` of the owner's papers and `recipients` of their links, by id."""
     title = titles.get(line.document_id or "")
     # A paper deleted since, or closed by a hold, has no title to show.
-    paper = _said(N_("« {title} »"), title=_typed(title)) if title else _said(N_("un papier"))
+    paper = _said(N_("« {title} »"), title=typed(title)) if title else _said(N_("un papier"))
     recipient = (recipients or {}).get(line.share_id or "")
     if recipient and line.action in _BY_THE_RECIPIENT:
-        return _said(_BY_THE_RECIPIENT[line.action], recipient=_typed(recipient), paper=paper)
+        return _said(_BY_THE_RECIPIENT[line.action], recipient=typed(recipient), paper=paper)
     if line.by_someone_else:
-        who = _typed(line.actor_name) if line.actor_name else _said(N_("Quelqu'un"))
+        who = typed(line.actor_name) if line.actor_name else _said(N_("Quelqu'un"))
         if line.organisation_name:
             who = _said(
                 N_("{name}, {organisation},"),
                 name=who,
-                organisation=_typed(line.organisation_name),
+                organisation=typed(line.organisation_name),
             )
         template = _BY_OTHERS.get(line.action, N_("{who} : {action}."))
         if line.count > 1:
@@ -139,14 +140,7 @@ def _said(template: str, **parts: object) -> Markup:
     return escape(gettext(template)).format(**parts)
 
 
-def _typed(text: str) -> Markup:
-    """What someone typed (a title, a name) keeps its own direction inside the sentence: a
-    Latin title in an Arabic sentence, or an Arabic name in a French one, is not reordered
-    with the words around it (its quotes and commas stay in place)."""
-    return Markup("<bdi>{}</bdi>").format(text)
-
-
 def _holder_words(holder: GrantHolder | None) -> Markup:
     if holder is None:
         return Markup()
-    return Markup(", ").join(_typed(part) for part in (holder.name, holder.organisation) if part)
+    return Markup(", ").join(typed(part) for part in (holder.name, holder.organisation) if part)

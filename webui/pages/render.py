@@ -20,6 +20,7 @@ from vault.policy import (
     may_see_keys_page,
 )
 from webui import i18n
+from webui.pages.typed_text import typed
 from webui.security import set_cookie
 from webui.statuses import error_headers, status_of
 
@@ -42,6 +43,7 @@ templates.env.filters["size"] = size_label
 templates.env.filters["category"] = lambda code: i18n.gettext(CATEGORIES.get(code) or code)
 templates.env.filters["day"] = i18n.day
 templates.env.filters["moment"] = i18n.moment
+templates.env.filters["typed"] = typed
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from vault.vocabulary import MemberRole
 
 
 def plain(fragment: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", as_read(fragment))).split())
 
 
 def cards(client: TestClient) -> list[str]:

@@ -13,6 +13,7 @@ from tests.app_fixtures import admin_headers, organisation, professional, sign_u
 from tests.integration.consent.test_grants import grant
 from tests.integration.shares.helpers import download, make_share, token_of, visitor
 from tests.integration.vault.test_documents_api import upload
+from tests.integration.webui.test_pages import as_read
 from tests.samples import changed_pixels, pdf, photo
 from vault.db import transaction
 from vault.documents.service import DocumentFields, create_document, plan_upload, store_upload
@@ -173,7 +174,7 @@ def test_others_get_404_and_a_counsellor_with_view_may(client: TestClient, rt: R
     created = make_share(client, claire, document_id)
     assert created.status_code == 201, created.text
     page = visitor(client).get(f"/s/{token_of(created)}")
-    assert "avec Claire Martin (CCAS d&#39;Orléans)" in page.text
+    assert "avec Claire Martin (CCAS d&#39;Orléans)" in as_read(page.text)
     listed = client.get(f"/api/v1/documents/{document_id}/shares", headers=claire["headers"])
     assert {s["created_by"] for s in listed.json()} == {"Amina Diallo", "Claire Martin"}
     assert client.delete(f"/api/v1/shares/{mine}", headers=claire["headers"]).status_code == 204

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from tests.integration.accounts.test_assisted_reset import give, setup
 from tests.integration.vault.test_documents_api import upload
-from tests.integration.webui.test_pages import page_sign_in
+from tests.integration.webui.test_pages import as_read, page_sign_in
 from tests.samples import pdf
 from vault.db import transaction
 from vault.models import Document, utcnow
@@ -39,7 +39,7 @@ def long_day(day: date) -> str:
 
 
 def titles_in_order(text: str) -> list[str]:
-    found = re.findall(r'<span class="card-title">([^<]+)</span>', text)
+    found = re.findall(r'<span class="card-title">([^<]+)</span>', as_read(text))
     return [html.unescape(title) for title in found]
 
 

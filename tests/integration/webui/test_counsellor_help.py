@@ -13,7 +13,13 @@ from sqlalchemy import update
 from tests.app_fixtures import admin_headers, organisation, professional
 from tests.integration.accounts.test_assisted_reset import NEW, give, setup, signed_in
 from tests.integration.vault.test_documents_api import upload
-from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf, page_sign_in
+from tests.integration.webui.test_pages import (
+    SAME_ORIGIN,
+    as_read,
+    csrf_of,
+    form_csrf,
+    page_sign_in,
+)
 from tests.samples import pdf
 from vault.db import transaction
 from vault.models import Grant, utcnow
@@ -92,7 +98,7 @@ def test_aider_au_mot_de_passe_explains_the_ways_in(client: TestClient, rt: Runt
     pages_as(client, "claire.martin")
     help_page = client.get(f"/personnes/{amina['vault_id']}/mot-de-passe")
     assert help_page.status_code == 200
-    text = help_page.text
+    text = as_read(help_page.text)
     assert "<h1>Aider Amina Diallo pour son mot de passe</h1>" in text
     assert LOGIN_SHOWN in text
     for words in (

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from tests.app_fixtures import PASSWORD
-from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf
+from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, form_csrf
 from tests.samples import pdf
 from vault.accounts.accounts import create_person, vault_of
 from vault.db import transaction
@@ -85,7 +85,7 @@ def test_dates_and_numbers_are_in_the_persons_language(
     signed_in(client)
     expires, added, quota = FORMATS[language]
 
-    paper = plain_spaces(client.get(f"/papiers/{document_id}").text)
+    paper = plain_spaces(as_read(client.get(f"/papiers/{document_id}").text))
     assert f"<dd>{expires}</dd>" in paper
     assert said(language, "%(moment)s par %(name)s", moment=added, name="Amina Diallo") in paper
 

@@ -175,6 +175,32 @@ def test_words_made_in_a_route_speak_the_stored_choice_too(client: TestClient) -
     assert said("ar", "Vous avez reçu de nouveaux codes de secours.") not in history
 
 
+def test_typed_text_keeps_its_own_direction_on_every_page_that_shows_it(
+    client: TestClient, rt: Runtime
+) -> None:
+    csrf = signed_up(client)
+    with transaction(rt.sessions) as db:
+        person = db.scalars(select(Person).where(Person.login == "fatou.sow")).one()
+        person.preferred_language = "ar"
+    added = client.post(
+        "/papiers/ajouter",
+        data={"csrf": csrf, "category": "identity", "title": "Carte (recto) 2"},
+        files={"file": ("carte.pdf", pdf(), "application/pdf")},
+        headers=SAME_ORIGIN,
+    )
+    assert added.status_code == 200, added.text
+    match = re.search(r'href="/papiers/([0-9a-f-]{36})/supprimer"', added.text)
+    assert match, "no way to delete the paper just added"
+    paper = f"/papiers/{match.group(1)}"
+    title = "<bdi>Carte (recto) 2</bdi>"
+    for path in ("/papiers", paper, f"{paper}/supprimer", f"{paper}/liens", f"{paper}/envoyer"):
+        page = client.get(path).text
+        assert speaks(page, "ar", "rtl"), path
+        assert title in page, path
+        assert f"<title>{title}" not in page, path  # a <title> holds no markup
+    assert "<bdi>Fatou Sow</bdi>" in client.get("/compte").text
+
+
 def test_a_typed_title_keeps_its_own_direction_in_an_arabic_sentence(
     client: TestClient, rt: Runtime
 ) -> None:
