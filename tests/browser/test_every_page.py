@@ -40,6 +40,7 @@ from vault.config import Settings
 from vault.consent.grants import GrantTerms, create_grant, request_access
 from vault.db import transaction
 from vault.documents.previews import add_thumbnail
+from vault.documents.reminders import send_due
 from vault.documents.service import delete_document, update_document
 from vault.documents.shares import ShareTerms
 from vault.models import Membership, Organisation, Person, utcnow
@@ -47,6 +48,7 @@ from vault.policy import SCOPES
 from vault.runtime import Runtime
 from vault.vocabulary import MemberRole, Role
 from vault.wiring import build_runtime
+from webui.i18n import CatalogueWording
 
 pytestmark = pytest.mark.browser
 
@@ -397,6 +399,9 @@ def furnish(settings: Settings) -> Iterator[World]:
         with transaction(rt.sessions) as db:
             for paper, days in (("photo", 20), ("pdf", -10)):
                 update_document(db, rt, amina, ids[paper], expires_on=today + timedelta(days=days))
+        # Without an SMTP server, the reminder of the paper expiring soon waits as a banner:
+        # the first visit of each of the two lists shows it (then it is seen).
+        send_due(rt, wording=CatalogueWording())
         binned = add_paper(rt, amina, vault_id, "Ancien bail")
         with transaction(rt.sessions) as db:
             delete_document(db, rt, claire, binned)
