@@ -175,21 +175,27 @@ def test_words_made_in_a_route_speak_the_stored_choice_too(client: TestClient) -
     assert said("ar", "Vous avez reçu de nouveaux codes de secours.") not in history
 
 
-def test_typed_text_keeps_its_own_direction_on_every_page_that_shows_it(
-    client: TestClient, rt: Runtime
-) -> None:
+def added_in_arabic(client: TestClient, rt: Runtime, title: str) -> str:
+    """Fatou Sow signs up, reads in Arabic and adds a paper: the page that says it is added."""
     csrf = signed_up(client)
     with transaction(rt.sessions) as db:
         person = db.scalars(select(Person).where(Person.login == "fatou.sow")).one()
         person.preferred_language = "ar"
     added = client.post(
         "/papiers/ajouter",
-        data={"csrf": csrf, "category": "identity", "title": "Carte (recto) 2"},
+        data={"csrf": csrf, "category": "identity", "title": title},
         files={"file": ("carte.pdf", pdf(), "application/pdf")},
         headers=SAME_ORIGIN,
     )
     assert added.status_code == 200, added.text
-    match = re.search(r'href="/papiers/([0-9a-f-]{36})/supprimer"', added.text)
+    return added.text
+
+
+def test_typed_text_keeps_its_own_direction_on_every_page_that_shows_it(
+    client: TestClient, rt: Runtime
+) -> None:
+    added = added_in_arabic(client, rt, "Carte (recto) 2")
+    match = re.search(r'href="/papiers/([0-9a-f-]{36})/supprimer"', added)
     assert match, "no way to delete the paper just added"
     paper = f"/papiers/{match.group(1)}"
     title = "<bdi>Carte (recto) 2</bdi>"
@@ -204,17 +210,7 @@ def test_typed_text_keeps_its_own_direction_on_every_page_that_shows_it(
 def test_a_typed_title_keeps_its_own_direction_in_an_arabic_sentence(
     client: TestClient, rt: Runtime
 ) -> None:
-    csrf = signed_up(client)
-    with transaction(rt.sessions) as db:
-        person = db.scalars(select(Person).where(Person.login == "fatou.sow")).one()
-        person.preferred_language = "ar"
-    added = client.post(
-        "/papiers/ajouter",
-        data={"csrf": csrf, "category": "identity", "title": "Carte <b>d'identité</b>"},
-        files={"file": ("carte.pdf", pdf(), "application/pdf")},
-        headers=SAME_ORIGIN,
-    )
-    assert added.status_code == 200, added.text
+    added_in_arabic(client, rt, "Carte <b>d'identité</b>")
     history = client.get("/historique").text
     assert speaks(history, "ar", "rtl")
     # In its own <bdi>, escaped: the Latin title and its quotes are not reordered with the
