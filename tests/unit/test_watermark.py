@@ -87,6 +87,23 @@ def test_the_worker_draws_the_copy_within_its_limits() -> None:
         marked_copy(starved, pdf("filigrane"), "application/pdf", TEXT)
 
 
+def test_the_most_pages_allowed_are_marked_within_the_workers_limits() -> None:
+    """MAX_PAGES pages of A3 (a scanned file of large sheets): one page's picture at a time,
+    never all of them at once, and the writing drawn once for pages of the same size."""
+    writer = PdfWriter()
+    for _page in range(MAX_PAGES):
+        writer.add_blank_page(width=842, height=1191)
+    out = io.BytesIO()
+    writer.write(out)
+    drawn = marked_copy(Settings(_env_file=None), out.getvalue(), "application/pdf", TEXT)
+    reader = PdfReader(io.BytesIO(drawn.content))
+    assert len(reader.pages) == MAX_PAGES
+    assert reader.metadata is not None
+    assert TEXT in str(reader.metadata.get("/Subject"))
+    width, height = reader.pages[-1].mediabox.width, reader.pages[-1].mediabox.height
+    assert (round(width), round(height)) == (842, 1191)  # the sheet keeps its size
+
+
 def test_too_many_pages_is_said_as_such() -> None:
     writer = PdfWriter()
     for _page in range(MAX_PAGES + 1):

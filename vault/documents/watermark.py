@@ -95,17 +95,26 @@ def _mark_image(content: bytes, text: str, output_type: str) -> bytes:
 
 def _mark_pdf(content: bytes, text: str) -> bytes:
     document = pypdfium2.PdfDocument(content)
+    writer = PdfWriter()
     try:
         if len(document) == 0:
             raise CannotMarkError
         if len(document) > MAX_PAGES:
             raise CannotMarkError(too_many_pages=True)
-        pages = [_stamp(_render(document[i]), text).convert("RGB") for i in range(len(document))]
+        # One page's picture at a time (40 sheets of A3 would not fit in the worker at once),
+        # and the writing drawn once for all the pages of one size: drawing it is most of the
+        # work.
+        overlay = Image.new("RGBA", (0, 0))
+        for index in range(len(document)):
+            picture = _render(document[index])
+            if overlay.size != picture.size:
+                overlay = _overlay(picture.size, text)
+            page = Image.alpha_composite(picture, overlay).convert("RGB")
+            flat = io.BytesIO()
+            page.save(flat, "PDF", resolution=DPI)
+            writer.append(PdfReader(flat))
     finally:
         document.close()
-    flat = io.BytesIO()
-    pages[0].save(flat, "PDF", save_all=True, append_images=pages[1:], resolution=DPI)
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(flat.getvalue())))
     writer.add_metadata(
         {"/Title": text, "/Subject": text, "/Keywords": text, "/Producer": "coffre"}
     )
@@ -122,8 +131,12 @@ def _render(page: "pypdfium2.PdfPage") -> Image.Image:
 
 
 def _stamp(picture: Image.Image, text: str) -> Image.Image:
-    """The text in rows across a layer turned by ANGLE, laid over the whole picture."""
-    width, height = picture.size
+    return Image.alpha_composite(picture, _overlay(picture.size, text))
+
+
+def _overlay(picture_size: tuple[int, int], text: str) -> Image.Image:
+    """The text in rows across a layer turned by ANGLE, the size of the picture it goes over."""
+    width, height = picture_size
     size = max(12, round(min(width, height) / 22))
     font = _font(size)
     diagonal = math.ceil(math.hypot(width, height))
@@ -144,8 +157,7 @@ def _stamp(picture: Image.Image, text: str) -> Image.Image:
             )
     turned = layer.rotate(ANGLE, resample=Image.Resampling.BICUBIC)
     offset_x, offset_y = (diagonal - width) // 2, (diagonal - height) // 2
-    overlay = turned.crop((offset_x, offset_y, offset_x + width, offset_y + height))
-    return Image.alpha_composite(picture, overlay)
+    return turned.crop((offset_x, offset_y, offset_x + width, offset_y + height))
 
 
 @cache
