@@ -95,7 +95,10 @@ def test_the_most_pages_allowed_are_marked_within_the_workers_limits() -> None:
         writer.add_blank_page(width=842, height=1191)
     out = io.BytesIO()
     writer.write(out)
-    drawn = marked_copy(Settings(_env_file=None), out.getvalue(), "application/pdf", TEXT)
+    # The worker's own memory; more time than by default, which a busy machine may need (3 s
+    # of the default 10 on this one, while other suites ran).
+    settings = Settings(_env_file=None, preview_timeout_seconds=20)
+    drawn = marked_copy(settings, out.getvalue(), "application/pdf", TEXT)
     reader = PdfReader(io.BytesIO(drawn.content))
     assert len(reader.pages) == MAX_PAGES
     assert reader.metadata is not None
