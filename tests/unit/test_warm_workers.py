@@ -14,7 +14,7 @@ from vault.config import Settings
 from vault.documents import format_checks
 from vault.documents.content_check import PDF, ContentCheck
 from vault.documents.previews import run_worker
-from vault.documents.warm_workers import WORKERS, Template, Worker
+from vault.documents.warm_workers import WORKERS, Template
 from vault.documents.worker_process import worker_command
 from vault.errors import DamagedFileError
 
@@ -117,37 +117,6 @@ def test_the_worker_judges_once_the_last_piece_has_gone(warm: None, tmp_path: Pa
         assert answer is not None
         assert answer.status == format_checks.FINE
         assert answer.cpu_seconds < 1
-
-
-def test_forks_answered_late_go_each_to_its_own_file(tmp_path: Path) -> None:
-    """fork() does not wait for the template: its answers, read later and in any order, still
-    give each worker the child that reads its pipe, and each file its own verdict."""
-    settings = Settings(_env_file=None, data_dir=tmp_path)
-    template = Template(tuple(worker_command(settings, "check", 200)))
-    files = [pdf(), pdf(), b"%PDF-1.4\n" + b"x" * 1000, pdf()]
-    workers: list[Worker] = []
-    try:
-        workers += [template.fork() for _file in files]
-        assert not any(worker.is_forked for worker in workers)
-        for worker in reversed(workers):
-            # The child holds the pipe this worker writes to (from its birth: it is the
-            # template's, which received it before forking).
-            pipe = f"pipe:[{os.fstat(worker.stdin.fileno()).st_ino}]"
-            held = Path(f"/proc/{worker.pid}/fd").iterdir()
-            assert pipe in {os.readlink(fd) for fd in held}
-        for worker, content in zip(workers, files, strict=True):
-            worker.stdin.write(content)
-        answers = [worker.answer(timeout=10) for worker in reversed(workers)][::-1]
-        assert [answer.status if answer else None for answer in answers] == [
-            format_checks.FINE,
-            format_checks.FINE,
-            format_checks.UNREADABLE,
-            format_checks.FINE,
-        ]
-    finally:
-        for worker in workers:
-            worker.close()
-        template.stop()
 
 
 def test_a_worker_still_at_work_is_killed_when_its_file_is_done_with(tmp_path: Path) -> None:

@@ -5,10 +5,9 @@ paper's upload), for the check and again for the thumbnail.
 For each kind of job a template (preview_worker) has limited its memory, loaded its libraries
 and done its job once on samples of its own; it never reads a file. Each file gets a child
 forked from it: the child takes that one file only and exits, so nothing of one file is ever
-left for the next, and a fork costs about a millisecond, spent while the server writes the
-file's first pieces into the child's pipe. The server follows each child through a pidfd (the
-child is the template's, not ours), read when it first needs the child, and reads its answer
-from its stdout. If the server goes, the templates' sockets close and they stop.
+left for the next, and a fork costs about a millisecond. The server follows each child through
+a pidfd (the child is the template's, not ours) and reads its answer from its stdout. If the
+server goes, the templates' sockets close and they stop.
 
 One pool per process, like the hash queue: the templates are the process's, whatever the
 runtime."""
@@ -22,8 +21,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
@@ -45,16 +43,11 @@ class Answer:
 
 
 class Worker:
-    """One child for one file: write the file to `stdin`, then ask for its `answer`.
+    """One child for one file: write the file to `stdin`, then ask for its `answer`."""
 
-    The first pieces go into the pipe while the template forks the child: its answer (the
-    child's pidfd) is read only when the child itself is needed, to wait for it or kill it."""
-
-    def __init__(self, stdin: int, stdout: int, forked: Callable[["Worker"], None]) -> None:
-        self._forked = forked  # reads the template's answers up to this worker's
-        self.is_forked = False
-        self._pidfd: int | None = None  # None once forked: the template could not (it is gone)
-        self._pid = 0
+    def __init__(self, pidfd: int | None, pid: int, stdin: int, stdout: int) -> None:
+        self._pidfd = pidfd  # None: the template could not fork (it is gone)
+        self.pid = pid
         self.stdin = open(stdin, "wb")
         self._stdout = stdout
         # A file goes through in 1 MiB pieces: with the default 64 KiB pipe the server's
@@ -62,20 +55,6 @@ class Worker:
         # (pipe-max-size); where it does not, the default pipe still works, only slower.
         with suppress(OSError):
             fcntl.fcntl(stdin, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-
-    def forked(self, pidfd: int | None, pid: int) -> None:
-        """The template's answer for this worker."""
-        self._pidfd, self._pid, self.is_forked = pidfd, pid, True
-
-    @property
-    def pid(self) -> int:
-        return self._pid if self._child() is not None else 0
-
-    def _child(self) -> int | None:
-        """The child's pidfd, once the template has answered."""
-        if not self.is_forked:
-            self._forked(self)
-        return self._pidfd
 
     def end_of_file(self) -> None:
         with suppress(BrokenPipeError):
@@ -85,7 +64,7 @@ class Worker:
         """What the child answered once its input ended; None when it gave no whole answer in
         `timeout` seconds (it ran out of memory or time, or failed)."""
         self.end_of_file()
-        if self._child() is None:
+        if self._pidfd is None:
             return None
         deadline = time.monotonic() + timeout
         received = bytearray()
@@ -101,20 +80,18 @@ class Worker:
 
     def exited(self, timeout: float) -> bool:
         """Whether the child has ended within `timeout` seconds, woken by the exit itself."""
-        pidfd = self._child()
-        if pidfd is None:
+        if self._pidfd is None:
             return True
-        exited, _, _ = select.select([pidfd], [], [], timeout)
+        exited, _, _ = select.select([self._pidfd], [], [], timeout)
         return bool(exited)
 
     def close(self) -> None:
         """The child is killed if it still runs, and every pipe closed."""
-        pidfd = self._child()
-        if pidfd is not None:
+        if self._pidfd is not None:
             with suppress(ProcessLookupError):
-                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-            select.select([pidfd], [], [], KILLED_WITHIN)
-            os.close(pidfd)
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            select.select([self._pidfd], [], [], KILLED_WITHIN)
+            os.close(self._pidfd)
             self._pidfd = None
         self.end_of_file()
         if self._stdout >= 0:
@@ -147,42 +124,25 @@ class Template:
             )
         self._socket = ours
         self._lock = threading.Lock()
-        self._unanswered: deque[Worker] = deque()
 
     def fork(self) -> Worker:
-        """A child for one file, forked while the caller goes on. When the template is gone, a
-        worker that answers nothing."""
+        """A child for one file. When the template is gone, a worker that answers nothing."""
         child_stdin, stdin = os.pipe()
         stdout, child_stdout = os.pipe()
-        worker = Worker(stdin, stdout, self._answer_for)
         try:
             with self._lock:
                 socket.send_fds(self._socket, [b"f"], [child_stdin, child_stdout])
-                self._unanswered.append(worker)
+                said, pidfds, _flags, _address = socket.recv_fds(self._socket, CHILD.size, 1)
         except OSError:
-            worker.forked(None, 0)
+            said, pidfds = b"", []
         finally:
             os.close(child_stdin)
             os.close(child_stdout)
-        return worker
-
-    def _answer_for(self, worker: Worker) -> None:
-        """Read the template's answers, which come in the order the forks were asked, up to
-        this worker's."""
-        with self._lock:
-            while not worker.is_forked:
-                self._unanswered.popleft().forked(*self._answer())
-
-    def _answer(self) -> tuple[int | None, int]:
-        try:
-            said, pidfds, _flags, _address = socket.recv_fds(self._socket, CHILD.size, 1)
-        except OSError:
-            said, pidfds = b"", []
         if len(said) != CHILD.size or not pidfds:
             for pidfd in pidfds:
                 os.close(pidfd)
-            return None, 0
-        return pidfds[0], CHILD.unpack(said)[0]
+            return Worker(None, 0, stdin, stdout)
+        return Worker(pidfds[0], CHILD.unpack(said)[0], stdin, stdout)
 
     def alive(self) -> bool:
         return self.process.poll() is None
