@@ -5,14 +5,15 @@
 
 Starts `coffre serve` (one process, as the command starts it: SQLite in a temporary folder, its
 blobs on the S3 server) and a bare Starlette app on the same uvicorn (bench/http_floor.py: the
-floor of any Python HTTP service, no encryption, no database). For each size, round-robin, the
-median of --repeat runs of: an upload through coffre's API (a PDF of random bytes, multipart),
-a raw PUT through the bare app, boto3 put_object; a download of coffre's paper, of the bare
-app's object, boto3 get_object. With client CPU, the server's CPU (/proc/<pid>/stat) and the
-growth of its peak memory (VmHWM) during each run. --large adds a 1 GiB paper, one run of the
-coffre and boto3 rows. --compare PATH serves another source tree of coffre beside (a worktree
-of main: before and after a change, in one run). Without --endpoint it starts its own Ceph RGW
-(bench/storage_path.py).
+floor of any Python HTTP service, no encryption, no database). For each size, round-robin (in a
+new order each round), the median of --repeat runs of: an upload through coffre's API (a PDF of
+random bytes, multipart), a raw PUT through the bare app, boto3 put_object; a download of
+coffre's paper, of the bare app's object, boto3 get_object. With client CPU, the server's CPU
+(/proc/<pid>/stat) and the growth of its peak memory (VmHWM) during each run. --large adds a
+1 GiB paper, one run of the coffre and boto3 rows. --compare PATH serves another source tree of
+coffre beside (a worktree of main: before and after a change, in one run), and prints the
+median of each round's difference between the two. Without --endpoint it starts its own Ceph
+RGW (bench/storage_path.py).
 Which HTTP stack the servers use is uvicorn's choice ("auto": httptools and uvloop when
 installed, else h11 and asyncio): run it twice, with and without them, to compare. See
 bench/README.md.
@@ -302,10 +303,13 @@ def measure(
     for paper in papers:
         for row in rows:
             paths.run(row, paper)  # untimed: objects for the downloads, connections, caches
-    # Round-robin rather than row after row, so that the machine's drift hits every row.
+    # Round-robin rather than row after row, so that the machine's drift hits every row; in a
+    # new order each round, so that no row always follows the same one (an upload slows the
+    # next request while the S3 server settles).
+    shuffled = secrets.SystemRandom()
     for _ in range(repeat):
         for paper in papers:
-            for row in rows:
+            for row in shuffled.sample(rows, len(rows)):
                 paper.samples.setdefault(row, []).append(paths.timed(row, paper))
     if large is not None:
         for row in LARGE_ROWS:
@@ -332,7 +336,8 @@ def table(paper: Paper) -> Table:
         result.add_column(header, justify="right")
     median = {row: statistics.median(s.wall for s in runs) for row, runs in paper.samples.items()}
     best = {row: min(s.wall for s in runs) for row, runs in paper.samples.items()}
-    for row, samples in paper.samples.items():
+    for row in (row for row in ALL_ROWS if row in paper.samples):
+        samples = paper.samples[row]
         server_cpu = [s.server_cpu for s in samples if s.server_cpu is not None]
         before = [s.rss_before_kib for s in samples if s.rss_before_kib is not None]
         growth = [s.growth_kib for s in samples if s.growth_kib is not None]
@@ -393,6 +398,25 @@ def targets(papers: list[Paper], large: Paper | None) -> list[str]:
             f"target {large.size / GIB:g} GiB upload, server memory growth < 64 MiB: "
             f"{mib(growth)} MiB, {verdict}"
         )
+    return lines
+
+
+def paired(papers: list[Paper]) -> list[str]:
+    """With --compare: the median of each round's difference, this tree's time minus the other
+    tree's, which the machine's drift from round to round does not blur as it blurs two
+    medians."""
+    lines = []
+    for paper in papers:
+        for row, other in ((UP_COFFRE, UP_COMPARED), (DOWN_COFFRE, DOWN_COMPARED)):
+            if other not in paper.samples:
+                continue
+            ours, theirs = paper.samples[row], paper.samples[other]
+            differences = [a.wall - b.wall for a, b in zip(ours, theirs, strict=True)]
+            lines.append(
+                f"{paper.size / MIB:g} MiB {row.split()[0]}: this tree - --compare tree, median "
+                f"of {len(differences)} paired runs: {statistics.median(differences) * 1000:+.2f}"
+                " ms"
+            )
     return lines
 
 
@@ -524,7 +548,7 @@ def main() -> None:
             for paper in everything:
                 console.print(table(paper))
             console.print(memory(running_servers, everything))
-            console.print("\n".join(targets(papers, large)))
+            console.print("\n".join(paired(papers) + targets(papers, large)))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
