@@ -1,6 +1,6 @@
 """A stream of byte pieces produced in a thread of its own, a bounded number of bytes ahead of
-its reader: a download is read from the store while the keys open and the previous pieces go to
-the client; an upload is received and encrypted while the previous parts go to the store.
+its reader: a download is read from the store and decrypted while the previous pieces go to the
+client; an upload is received and encrypted while the previous parts go to the store.
 
 The reader gets the same pieces in the same order, then the same end: the exception that ended
 the stream is raised to it, after the pieces that came before. Memory stays within `budget`

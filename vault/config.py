@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     max_pdf_pages: int = Field(default=500, ge=1)
     # An upload to S3 goes up in parts of this size, this many at once, while the next part is
     # received and encrypted: each upload holds about (parts in flight + 1) x part size. Uploads
-    # are encrypted, and downloads read from the store, this far ahead of the next step.
+    # are encrypted, and downloads read and decrypted, this far ahead of the next step.
     s3_part_mib: int = Field(default=8, ge=5)
     s3_parts_in_flight: int = Field(default=4, ge=1)
     read_ahead_mib: int = Field(default=4, ge=1)

@@ -30,7 +30,7 @@ from vault.documents import quota, reminders
 from vault.documents.categories import CATEGORIES
 from vault.documents.filenames import kept_name
 from vault.documents.inspection import InspectedUpload
-from vault.documents.unreadable import Problem, decrypted_from, fetched, logged
+from vault.documents.unreadable import Problem, decrypted, logged
 from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError, UnreadableError
 from vault.keylife.keychain import active_user_key, open_key
 from vault.models import Blob, Document, Person, Share, UserKey, Vault, utcnow
@@ -398,22 +398,15 @@ def open_content(
     UnreadableError when the paper cannot be read: here for its keys, sealed text or a missing
     object; from the stream at the first piece that is not authentic."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.DOWNLOAD)
-    original = _originals(db, [document.id]).get(document.id)
-    if original is None:
-        raise logged(UnreadableError(Problem.BLOB_MISSING, document.id), document.vault_id)
-    # Asked of the store as soon as the policy said yes, and read ahead in a thread of its own
-    # while the keys open (for a small paper the store's answer and the keys are most of the
-    # wait), then while the previous pieces go to the client. Each is decrypted as it is taken.
-    encrypted = ReadAhead(fetched(rt.store, original.object_name), rt.settings.read_ahead_mib * MiB)
-    try:
-        keys = KeyCache(db, rt)
-        opened = _opened_or_refused(db, keys, document, access.vault.owner_id, original)
-        chunks = decrypted_from(encrypted, opened.data_key, opened.context, document.vault_id)
-    except BaseException:
-        encrypted.close()
-        raise
+    opened = _readable(db, KeyCache(db, rt), document, access.vault.owner_id)
+    chunks = decrypted(
+        rt.store, opened.object_name, opened.data_key, opened.context, document.vault_id
+    )
     note_use(db, actor, access, journal.DOCUMENT_DOWNLOADED, document)
-    return opened.view, metrics.counted(chunks, "paper")
+    # Read and decrypted in a thread of its own while the previous pieces go to the client.
+    return opened.view, ReadAhead(
+        metrics.counted(chunks, "paper"), rt.settings.read_ahead_mib * MiB
+    )
 
 
 def note_change(
@@ -641,12 +634,6 @@ def open_original(db: Session, rt: Runtime, document: Document, owner_id: str) -
 def _readable(db: Session, keys: KeyCache, document: Document, owner_id: str) -> OpenedPaper:
     """_opened for what needs the paper itself: a paper that cannot be read is refused."""
     original = _originals(db, [document.id]).get(document.id)
-    return _opened_or_refused(db, keys, document, owner_id, original)
-
-
-def _opened_or_refused(
-    db: Session, keys: KeyCache, document: Document, owner_id: str, original: Blob | None
-) -> OpenedPaper:
     try:
         return _opened(db, keys, document, owner_id, original)
     except UnreadableError as exc:

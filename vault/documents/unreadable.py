@@ -8,7 +8,6 @@ A log line holds ids and the problem's name only: never a title, never a traceba
 import logging
 from collections.abc import Iterator
 from enum import StrEnum
-from itertools import chain
 
 from keys.errors import IntegrityError
 from keys.format import BlobContext, decrypt_blob
@@ -47,27 +46,12 @@ def decrypted(
     """A stored object's bytes, decrypted as they are read. A missing object raises
     UnreadableError here; one that fails authentication raises it at the first piece that is
     not authentic (the first, when its start is damaged)."""
-    return decrypted_from(fetched(store, object_name), data_key, context, vault_id)
-
-
-def fetched(store: BlobStore, object_name: str) -> Iterator[bytes]:
-    """A stored object's bytes, asked of the store at the first next() (BlobNotFoundError
-    there): a stream that another thread may start reading while this one does other work."""
-    yield from store.get(object_name)
-
-
-def decrypted_from(
-    encrypted: Iterator[bytes], data_key: bytes, context: BlobContext, vault_id: str
-) -> Iterator[bytes]:
-    """decrypted() for a stream of the object already under way. Its first piece is waited
-    for here, so that a missing object raises UnreadableError now, not once sending began."""
     try:
-        first = next(encrypted, b"")
+        encrypted = store.get(object_name)
     except BlobNotFoundError:
         missing = UnreadableError(Problem.BLOB_MISSING, context.document_id)
         raise logged(missing, vault_id) from None
-    pieces = decrypt_blob(data_key, context, chain([first], encrypted))
-    return _authentic(pieces, context.document_id, vault_id)
+    return _authentic(decrypt_blob(data_key, context, encrypted), context.document_id, vault_id)
 
 
 def _authentic(pieces: Iterator[bytes], document_id: str, vault_id: str) -> Iterator[bytes]:

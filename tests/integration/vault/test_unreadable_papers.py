@@ -9,7 +9,6 @@ import io
 import json
 import logging
 import re
-import threading
 import zipfile
 from datetime import date
 from typing import Any
@@ -175,21 +174,6 @@ def test_opening_an_unreadable_paper_is_a_clear_error(
     restored = client.post(f"/api/v1/documents/{damaged}/restore", headers=headers)
     assert restored.status_code == 200
     assert restored.json()["readable"] is False
-
-
-def test_a_refused_download_stops_reading_its_object(
-    client: TestClient, rt: Runtime, amina: dict[str, Any]
-) -> None:
-    """The store is asked for the object while the keys open; when they do not, that reading
-    ends with the refusal (a paper larger than the read-ahead would hold it waiting)."""
-    damaged = added(rt, amina, padding=3 * rt.settings.read_ahead_mib * 1024 * 1024)
-    damage_title(rt, damaged)
-    before = set(threading.enumerate())
-
-    answer = client.get(f"/api/v1/documents/{damaged}/content", headers=amina["headers"])
-
-    assert answer.status_code == 409, answer.text
-    assert [t.name for t in set(threading.enumerate()) - before if t.name == "read-ahead"] == []
 
 
 def test_a_missing_or_altered_object_is_a_clear_error(
