@@ -304,8 +304,7 @@ def measure(
         for row in rows:
             paths.run(row, paper)  # untimed: objects for the downloads, connections, caches
     # Round-robin rather than row after row, so that the machine's drift hits every row; in a
-    # new order each round, so that no row always follows the same one (an upload slows the
-    # next request while the S3 server settles).
+    # new order each round, so that no row always follows the same one and pays for it.
     shuffled = secrets.SystemRandom()
     for _ in range(repeat):
         for paper in papers:
