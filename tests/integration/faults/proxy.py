@@ -10,6 +10,7 @@ way. The test changes how they flow at any time:
     slow(seconds)   each piece of data waits this long before it is passed on
     after(n, act)   once `n` more bytes have gone through (either way), do `act` (one of the
                     above): a fault in the middle of an upload or a download
+    disarm()        forget an `after` that has not come yet
 """
 
 import contextlib
@@ -89,6 +90,10 @@ class FaultyProxy:
     def after(self, passed: int, act: Callable[[], None]) -> None:
         with self._lock:
             self._budget, self._then = passed, act
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._then = None
 
     def stall(self) -> None:
         self._flowing.clear()
