@@ -110,8 +110,12 @@ def uploaded(http: httpx.Client, headers: dict[str, str], title: str, content: b
     return document_id
 
 
+def content_path(document_id: str) -> str:
+    return f"/api/v1/documents/{document_id}/content"
+
+
 def download(http: httpx.Client, headers: dict[str, str], document_id: str) -> httpx.Response:
-    return http.get(f"/api/v1/documents/{document_id}/content", headers=headers)
+    return http.get(content_path(document_id), headers=headers)
 
 
 def form(title: str, content: bytes) -> bytes:
