@@ -9,9 +9,11 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 import anyio.to_thread
 from fastapi import Request
+from sqlalchemy.orm import Session
 
 from vault.db import transaction
 from vault.documents import previews
@@ -46,6 +48,8 @@ TOO_MANY_PHOTOS = N_("Envoyez %(max)s photos au plus.")
 
 log = logging.getLogger(__name__)
 
+Found = TypeVar("Found")
+
 
 @dataclass
 class Photo:
@@ -73,6 +77,21 @@ def declared_oversize(request: Request, rt: Runtime) -> FileTooLargeError | None
 def _declared(request: Request) -> int:
     declared = request.headers.get("content-length", "")
     return int(declared) if declared.isdigit() else 0
+
+
+async def read_then_release(db: Session, read: Callable[[Session], Found]) -> Found:
+    """What `read` finds with the request's session, which then ends: no connection is held
+    while the body streams in (the upload has its own transactions). In a worker thread, as
+    any database work: a round trip or an fsync on the event loop would hold up every other
+    request."""
+
+    def run() -> Found:
+        found = read(db)
+        db.commit()
+        db.close()
+        return found
+
+    return await anyio.to_thread.run_sync(run)
 
 
 async def receive_form(

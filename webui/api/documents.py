@@ -18,7 +18,12 @@ from vault.policy import NOT_FOUND_VAULT
 from webui.api.schemas import DocumentOut, DocumentPatch, ErrorOut
 from webui.deps import ApiUser, DbSession, RuntimeDep
 from webui.served import served_headers
-from webui.uploads import receive_form, record_document, thumbnail_if_possible
+from webui.uploads import (
+    read_then_release,
+    receive_form,
+    record_document,
+    thumbnail_if_possible,
+)
 
 router = APIRouter(tags=["documents"])
 
@@ -117,11 +122,8 @@ async def upload_document(
 ) -> DocumentOut:
     """Add a paper. The file is checked, encrypted and stored as it arrives. Its thumbnail is
     made just after the answer (GET .../thumbnail answers 404 until then)."""
-    vault_id = resolve_vault_id(db, person, vault_id)
-    # No connection is held while the body streams in; the upload has its own transactions.
-    db.commit()
-    db.close()
-    form = await receive_form(request, rt, person, vault_id)
+    target = await read_then_release(db, lambda db: resolve_vault_id(db, person, vault_id))
+    form = await receive_form(request, rt, person, target)
     view = await record_document(rt, person, form)
     # A separate process draws it (~0.1 s or more): the caller need not wait for it.
     after_answer.add_task(thumbnail_if_possible, rt, view.id)

@@ -13,7 +13,13 @@ from vault.errors import VaultError
 from webui.deps import DbSession, RuntimeDep, SignedInPage, page_stream_origin
 from webui.pages.common import check_csrf, redirect
 from webui.pages.render import page
-from webui.uploads import ReceivedForm, receive_form, record_document, thumbnail_if_possible
+from webui.uploads import (
+    ReceivedForm,
+    read_then_release,
+    receive_form,
+    record_document,
+    thumbnail_if_possible,
+)
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_stream_origin)])
 
@@ -22,10 +28,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(page_stream_or
 async def add(
     request: Request, db: DbSession, rt: RuntimeDep, me: SignedInPage, coffre: str = ""
 ) -> Response:
-    own = vault_of(db, me.person.id)
-    # No connection is held while the body streams in; the upload has its own transactions.
-    db.commit()
-    db.close()
+    own = await read_then_release(db, lambda db: vault_of(db, me.person.id))
     vault_id = coffre or (own.id if own else "")
     if not vault_id:
         return redirect("/papiers")
