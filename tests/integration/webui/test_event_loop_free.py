@@ -3,7 +3,7 @@ thread: one there (a round trip to PostgreSQL, an fsync on SQLite) would hold up
 request the process serves meanwhile."""
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,7 +33,7 @@ def sent_from_the_loop(rt: Runtime) -> Iterator[list[str]]:
         if on_event_loop():
             found.append(" ".join(sql.split()[:4]))
 
-    def ended(kind: str) -> Any:
+    def ended(kind: str) -> Callable[..., None]:
         def note(*_args: Any) -> None:
             if on_event_loop():
                 found.append(kind)
