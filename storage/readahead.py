@@ -4,15 +4,17 @@ client; an upload is received and encrypted while the previous parts go to the s
 
 The reader gets the same pieces in the same order, then the same end: the exception that ended
 the stream is raised to it, after the pieces that came before. Memory stays within `budget`
-plus one piece.
+plus one piece. A reader on an event loop iterates it with `async for`: a piece already made is
+taken at once, and the loop is woken when the next one is, with no worker thread in between.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 
 
 class _Pipe:
@@ -27,6 +29,19 @@ class _Pipe:
         self.failure: BaseException | None = None
         self.stopped = False  # the reader is gone: stop producing
         self.changed = threading.Condition()
+        # An event loop's reader waiting for the next piece or the end.
+        self.waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
+
+    def wake(self) -> None:
+        """Wake the loop's reader, if one waits; called with `changed` held."""
+        self.changed.notify_all()
+        if self.waiter is not None:
+            loop, future = self.waiter
+            self.waiter = None
+            try:
+                loop.call_soon_threadsafe(_resolve, future)
+            except RuntimeError:  # its loop is closed: nobody is left to wake
+                pass
 
     def fill(self, chunks: Iterable[bytes]) -> None:
         source = iter(chunks)
@@ -41,7 +56,7 @@ class _Pipe:
                         return
                     self.pieces.append(piece)
                     self.held += len(piece)
-                    self.changed.notify_all()
+                    self.wake()
         except BaseException as exc:  # handed to the reader, who raises it
             with self.changed:
                 self.failure = exc
@@ -55,20 +70,34 @@ class _Pipe:
             finally:
                 with self.changed:
                     self.ended = True
-                    self.changed.notify_all()
+                    self.wake()
 
     def take(self) -> bytes:
         with self.changed:
             while not self.pieces and not self.ended:
                 self.changed.wait()
-            if self.pieces:
-                piece = self.pieces.popleft()
-                self.held -= len(piece)
-                self.changed.notify_all()
-                return piece
-            if self.failure is not None:
-                raise self.failure
-            raise StopIteration
+            return self._next_or_end(StopIteration)
+
+    async def take_on_loop(self) -> bytes:
+        loop = asyncio.get_running_loop()
+        while True:
+            with self.changed:
+                if self.pieces or self.ended:
+                    return self._next_or_end(StopAsyncIteration)
+                future = loop.create_future()
+                self.waiter = (loop, future)
+            await future
+
+    def _next_or_end(self, end: type[Exception]) -> bytes:
+        """The next piece, or the stream's end (its failure, if it failed); `changed` held."""
+        if self.pieces:
+            piece = self.pieces.popleft()
+            self.held -= len(piece)
+            self.changed.notify_all()
+            return piece
+        if self.failure is not None:
+            raise self.failure
+        raise end
 
     def stop(self) -> None:
         with self.changed:
@@ -78,7 +107,12 @@ class _Pipe:
             self.changed.notify_all()
 
 
-class ReadAhead(Iterator[bytes]):
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():  # a reader that gave up has cancelled it
+        future.set_result(None)
+
+
+class ReadAhead(Iterator[bytes], AsyncIterator[bytes]):
     """Iterates `chunks` in a new thread, at most about `budget` bytes ahead of the reader.
 
     The thread runs in a copy of the caller's context (its language, for instance). Call
@@ -97,6 +131,9 @@ class ReadAhead(Iterator[bytes]):
 
     def __next__(self) -> bytes:
         return self._pipe.take()
+
+    async def __anext__(self) -> bytes:
+        return await self._pipe.take_on_loop()
 
     def close(self) -> None:
         """Stop producing and wait until the thread has let go of the source."""

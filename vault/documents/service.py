@@ -393,7 +393,7 @@ def _changes(current: DocumentView, fields: DocumentFields, private: bool | None
 
 def open_content(
     db: Session, rt: Runtime, actor: Person, document_id: str
-) -> tuple[DocumentView, Iterator[bytes]]:
+) -> tuple[DocumentView, ReadAhead]:
     """The document and a stream of its original bytes, decrypted as they are read.
     UnreadableError when the paper cannot be read: here for its keys, sealed text or a missing
     object; from the stream at the first piece that is not authentic."""

@@ -1,6 +1,7 @@
 """ReadAhead: the same pieces and the same end as the stream it runs, within its budget, and a
 thread that never outlives its reader."""
 
+import asyncio
 import contextvars
 import gc
 import threading
@@ -100,3 +101,82 @@ def test_the_thread_sees_the_callers_context() -> None:
 
 def test_a_piece_larger_than_the_budget_still_passes() -> None:
     assert list(ReadAhead([b"x" * 10 * KiB, b"y"], budget=KiB)) == [b"x" * 10 * KiB, b"y"]
+
+
+def test_on_an_event_loop_the_same_pieces_and_the_same_end() -> None:
+    async def read(ahead: ReadAhead) -> list[bytes]:
+        return [piece async for piece in ahead]
+
+    source = Source(200)
+    assert asyncio.run(read(ReadAhead(source, budget=8 * KiB))) == [
+        bytes([n % 256]) * KiB for n in range(200)
+    ]
+    wait_for(source.closed)
+    assert asyncio.run(read(ReadAhead([], budget=KiB))) == []
+
+
+def test_on_an_event_loop_a_failure_comes_after_the_pieces_before_it_and_stays() -> None:
+    async def read() -> None:
+        ahead = ReadAhead(Source(10, fail_at=3), budget=64 * KiB)
+        assert [await anext(ahead) for _ in range(3)] == [bytes([n]) * KiB for n in range(3)]
+        for _ in range(2):
+            with pytest.raises(Boom):
+                await anext(ahead)
+
+    asyncio.run(read())
+
+
+def test_a_loop_waiting_for_a_slow_source_is_woken_and_keeps_serving() -> None:
+    def slow() -> Iterator[bytes]:
+        for number in range(5):
+            time.sleep(0.02)
+            yield bytes([number])
+
+    async def read() -> tuple[list[bytes], int]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.001)
+                ticks += 1
+
+        ticking = asyncio.create_task(tick())
+        pieces = [piece async for piece in ReadAhead(slow(), budget=KiB)]
+        ticking.cancel()
+        return pieces, ticks
+
+    pieces, ticks = asyncio.run(read())
+    assert pieces == [bytes([n]) for n in range(5)]
+    assert ticks > 10  # the loop ran other work while it waited, no thread blocked it
+
+
+def test_a_loop_reader_that_stops_early_stops_the_thread() -> None:
+    source = Source(10_000)
+
+    async def read() -> None:
+        ahead = ReadAhead(source, budget=4 * KiB)
+        await anext(ahead)
+        ahead.close()
+
+    asyncio.run(read())
+    assert source.closed.is_set()
+    assert source.produced < 10_000
+
+
+def test_a_reader_cancelled_while_waiting_leaves_the_stream_usable() -> None:
+    gate = threading.Event()
+
+    def gated() -> Iterator[bytes]:
+        gate.wait(timeout=10)
+        yield b"late"
+
+    async def read() -> bytes:
+        ahead = ReadAhead(gated(), budget=KiB)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.02):
+                await anext(ahead)
+        gate.set()
+        return await anext(ahead)
+
+    assert asyncio.run(read()) == b"late"
