@@ -27,7 +27,6 @@ from webui.api import (
 from webui.api import bin as bin_api
 from webui.errors import install_error_handlers
 from webui.faults import QuietFaults
-from webui.gil import take_turns_sooner
 from webui.i18n import ChooseLanguage
 from webui.observability import Observe
 from webui.openapi import install_contract
@@ -131,5 +130,4 @@ def worker_app() -> FastAPI:
     """The app of one process of `coffre serve --workers N`: the command checked the schema
     before starting them; each worker only checks it again."""
     give_big_blocks_back()
-    take_turns_sooner()
     return create_app(runtime=build_runtime(get_settings()))

@@ -10,7 +10,6 @@ from webui.allocator import give_big_blocks_back
 from webui.app import create_app
 from webui.cli import shared
 from webui.cli.shared import errors
-from webui.gil import take_turns_sooner
 from webui.logs import log_config
 
 SEVERAL_WORKERS_NEED_POSTGRESQL = (
@@ -51,7 +50,6 @@ def serve(
     }
     if workers == 1:
         give_big_blocks_back()
-        take_turns_sooner()
         uvicorn.run(create_app(runtime=rt), **options)
         return
     rt.engine.dispose()  # each worker opens its own
