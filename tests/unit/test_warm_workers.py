@@ -2,6 +2,7 @@
 and never reads a file: a child is never handed to another file, the templates are no more
 than told, and one that dies is started again."""
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator
@@ -30,7 +31,9 @@ def our_children() -> set[int]:
     """This process's live children: here, only preview workers' templates."""
     found = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found |= {int(child) for child in (task / "children").read_text().split()}
+        # A thread that ended since the listing is gone, its children handed to another.
+        with contextlib.suppress(FileNotFoundError):
+            found |= {int(child) for child in (task / "children").read_text().split()}
     return {child for child in found if alive(child)}
 
 

@@ -6,13 +6,17 @@ import contextvars
 import gc
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
 from storage.readahead import ReadAhead
 
 KiB = 1024
+
+Result = TypeVar("Result")
 
 
 class Boom(Exception):
@@ -41,6 +45,13 @@ class Source:
 
 def wait_for(condition: threading.Event) -> None:
     assert condition.wait(timeout=10), "the read-ahead thread did not stop"
+
+
+def on_a_loop(main: Callable[[], Coroutine[Any, Any, Result]]) -> Result:
+    """Run `main()` on an event loop in a thread of its own: the browser tests' Playwright keeps
+    an event loop running in this one for the rest of the session."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
 
 
 def test_same_pieces_in_the_same_order() -> None:
@@ -108,11 +119,11 @@ def test_on_an_event_loop_the_same_pieces_and_the_same_end() -> None:
         return [piece async for piece in ahead]
 
     source = Source(200)
-    assert asyncio.run(read(ReadAhead(source, budget=8 * KiB))) == [
+    assert on_a_loop(lambda: read(ReadAhead(source, budget=8 * KiB))) == [
         bytes([n % 256]) * KiB for n in range(200)
     ]
     wait_for(source.closed)
-    assert asyncio.run(read(ReadAhead([], budget=KiB))) == []
+    assert on_a_loop(lambda: read(ReadAhead([], budget=KiB))) == []
 
 
 def test_on_an_event_loop_a_failure_comes_after_the_pieces_before_it_and_stays() -> None:
@@ -123,7 +134,7 @@ def test_on_an_event_loop_a_failure_comes_after_the_pieces_before_it_and_stays()
             with pytest.raises(Boom):
                 await anext(ahead)
 
-    asyncio.run(read())
+    on_a_loop(read)
 
 
 def test_a_loop_waiting_for_a_slow_source_is_woken_and_keeps_serving() -> None:
@@ -146,7 +157,7 @@ def test_a_loop_waiting_for_a_slow_source_is_woken_and_keeps_serving() -> None:
         ticking.cancel()
         return pieces, ticks
 
-    pieces, ticks = asyncio.run(read())
+    pieces, ticks = on_a_loop(read)
     assert pieces == [bytes([n]) for n in range(5)]
     assert ticks > 10  # the loop ran other work while it waited, no thread blocked it
 
@@ -159,7 +170,7 @@ def test_a_loop_reader_that_stops_early_stops_the_thread() -> None:
         await anext(ahead)
         ahead.close()
 
-    asyncio.run(read())
+    on_a_loop(read)
     assert source.closed.is_set()
     assert source.produced < 10_000
 
@@ -179,4 +190,4 @@ def test_a_reader_cancelled_while_waiting_leaves_the_stream_usable() -> None:
         gate.set()
         return await anext(ahead)
 
-    assert asyncio.run(read()) == b"late"
+    assert on_a_loop(read) == b"late"
