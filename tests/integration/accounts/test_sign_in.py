@@ -19,7 +19,7 @@ from vault.accounts import second_factor
 from vault.accounts.accounts import create_person
 from vault.config import Settings
 from vault.db import transaction
-from vault.models import AuthSession, Person, utcnow
+from vault.models import AuthSession, Person, Throttle, utcnow
 from vault.runtime import Runtime
 from vault.wiring import build_runtime
 from webui.app import create_app
@@ -88,23 +88,40 @@ def test_unknown_login_and_wrong_password_look_and_cost_the_same(client: TestCli
 
 
 def test_growing_delays_then_the_right_password_works(client: TestClient, rt: Runtime) -> None:
-    rt.settings.throttle_base_delay_seconds = 0.3
+    """The waits are read from the account's counter and waited out to its end: a slow machine
+    (a loaded CI) makes the test longer, never wrong."""
+    rt.settings.throttle_base_delay_seconds = 0.5
     sign_up(client, "amina.diallo")
     for _ in range(5):
         assert sign_in(client, "amina.diallo", "wrong password!").status_code == 401
     assert sign_in(client, "amina.diallo", "wrong password!").status_code == 401
+    assert account_wait(rt) == timedelta(seconds=0.5)
     blocked = sign_in(client, "amina.diallo", PASSWORD)
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) >= 1
     assert "Attendez" in blocked.json()["detail"]
-    time.sleep(0.35)
+    wait_out(rt)
     assert sign_in(client, "amina.diallo", "wrong password!").status_code == 401
+    assert account_wait(rt) == timedelta(seconds=1)  # the delay doubled
     assert sign_in(client, "amina.diallo", PASSWORD).status_code == 429
-    time.sleep(0.35)
-    assert sign_in(client, "amina.diallo", PASSWORD).status_code == 429  # the delay doubled
-    time.sleep(0.3)
+    wait_out(rt)
     assert sign_in(client, "amina.diallo", PASSWORD).status_code == 201
     assert sign_in(client, "amina.diallo", "wrong password!").status_code == 401  # count reset
+
+
+def account_wait(rt: Runtime) -> timedelta:
+    """How long the account's last failure made it wait."""
+    with transaction(rt.sessions) as db:
+        row = db.get_one(Throttle, "login:amina.diallo")
+        assert row.blocked_until is not None
+        return row.blocked_until - row.last_failure_at
+
+
+def wait_out(rt: Runtime) -> None:
+    with transaction(rt.sessions) as db:
+        until = db.get_one(Throttle, "login:amina.diallo").blocked_until
+    assert until is not None
+    time.sleep(max(0.0, (until - utcnow()).total_seconds()) + 0.05)
 
 
 def test_throttling_counts_are_per_account(client: TestClient, rt: Runtime) -> None:
