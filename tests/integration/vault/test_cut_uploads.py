@@ -4,10 +4,8 @@ no stored object, no hidden S3 part and no row."""
 
 import contextlib
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
-import anyio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -17,6 +15,7 @@ from starlette.types import Message
 
 from keys.format import encrypt_blob
 from storage import BlobStore, BlobStoreError, S3BlobStore
+from tests.event_loops import on_a_loop
 from tests.integration.storage.test_blob_store import PartFails
 from tests.integration.vault.helpers import counts
 from tests.samples import large_pdf
@@ -86,10 +85,7 @@ def post(app: FastAPI, token: str, body: bytes, cut_at: int | None = None) -> li
         with contextlib.suppress(ClientDisconnect):
             await app(scope, receive, send)
 
-    # A thread of its own: the browser tests' Playwright keeps an event loop running in this one
-    # for the rest of the session.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(anyio.run, run).result()
+    on_a_loop(run)
     return sent
 
 

@@ -6,17 +6,14 @@ import contextvars
 import gc
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 import pytest
 
 from storage.readahead import ReadAhead
+from tests.event_loops import on_a_loop
 
 KiB = 1024
-
-Result = TypeVar("Result")
 
 
 class Boom(Exception):
@@ -45,13 +42,6 @@ class Source:
 
 def wait_for(condition: threading.Event) -> None:
     assert condition.wait(timeout=10), "the read-ahead thread did not stop"
-
-
-def on_a_loop(main: Callable[[], Coroutine[Any, Any, Result]]) -> Result:
-    """Run `main()` on an event loop in a thread of its own: the browser tests' Playwright keeps
-    an event loop running in this one for the rest of the session."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(main())).result()
 
 
 def test_same_pieces_in_the_same_order() -> None:
