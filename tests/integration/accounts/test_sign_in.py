@@ -4,7 +4,7 @@ import statistics
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -109,18 +109,21 @@ def test_growing_delays_then_the_right_password_works(client: TestClient, rt: Ru
     assert sign_in(client, "amina.diallo", "wrong password!").status_code == 401  # count reset
 
 
-def account_wait(rt: Runtime) -> timedelta:
-    """How long the account's last failure made it wait."""
+def account_counter(rt: Runtime) -> tuple[datetime, datetime]:
+    """When the account's last failure came, and until when it makes the account wait."""
     with transaction(rt.sessions) as db:
         row = db.get_one(Throttle, "login:amina.diallo")
         assert row.blocked_until is not None
-        return row.blocked_until - row.last_failure_at
+        return row.last_failure_at, row.blocked_until
+
+
+def account_wait(rt: Runtime) -> timedelta:
+    failed_at, until = account_counter(rt)
+    return until - failed_at
 
 
 def wait_out(rt: Runtime) -> None:
-    with transaction(rt.sessions) as db:
-        until = db.get_one(Throttle, "login:amina.diallo").blocked_until
-    assert until is not None
+    _failed_at, until = account_counter(rt)
     time.sleep(max(0.0, (until - utcnow()).total_seconds()) + 0.05)
 
 
