@@ -133,5 +133,15 @@ unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
 export COFFRE_TEST_SCREENSHOTS=${COFFRE_TEST_SCREENSHOTS:-$PWD/screenshots}
 mkdir -p "$COFFRE_TEST_SCREENSHOTS"
 
-log "pytest $*"
-"$VENV/bin/pytest" "$@"
+# Each test has its own database, bucket and keyring, so most run in parallel workers (one per
+# core by default; README.md has the figures). Those that time something run after, alone.
+# pytest exits 5 when a part has no test, as when the arguments name only tests of the other part.
+WORKERS=${COFFRE_TEST_WORKERS:-auto}
+status=0
+log "pytest -n $WORKERS --part shared $*"
+"$VENV/bin/pytest" -n "$WORKERS" --part shared "$@" || status=$?
+log "pytest --part alone $*"
+alone=0
+"$VENV/bin/pytest" --part alone "$@" || alone=$?
+if [ "$status" -eq 5 ]; then status=$alone; elif [ "$status" -eq 0 ] && [ "$alone" -ne 5 ]; then status=$alone; fi
+exit "$status"

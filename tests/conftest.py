@@ -23,6 +23,34 @@ from vault.accounts import passwords
 pytest_plugins = ["tests.app_fixtures"]
 
 TEST_REGION = "us-east-1"
+PARTS = ("shared", "alone")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--part",
+        choices=PARTS,
+        help="shared: the tests that may run beside others (scripts/test.sh runs them in parallel "
+        "workers); alone: the ones that time something, run after with the machine to themselves",
+    )
+
+
+def runs_alone(item: pytest.Item) -> bool:
+    # argon2 at the product's cost is timed by the tests that ask for it, and takes a whole core.
+    return any(item.get_closest_marker(name) for name in ("alone", "real_hash_cost"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    part = config.getoption("--part")
+    if part is None:
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        (kept if runs_alone(item) == (part == "alone") else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)

@@ -87,6 +87,7 @@ def test_unknown_login_and_wrong_password_look_and_cost_the_same(client: TestCli
     assert 0.5 < wrong / unknown < 2, (wrong, unknown)
 
 
+@pytest.mark.alone
 def test_growing_delays_then_the_right_password_works(client: TestClient, rt: Runtime) -> None:
     """The waits are read from the account's counter and waited out to its end: a slow machine
     (a loaded CI) makes the test longer, never wrong."""

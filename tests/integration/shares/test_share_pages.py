@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -157,6 +158,7 @@ def test_concurrent_downloads_never_pass_the_limit(
         assert db.scalars(select(Share.downloads)).one() == 3
 
 
+@pytest.mark.alone
 def test_concurrent_downloads_around_the_end_never_pass_it(
     client: TestClient, rt: Runtime, amina: dict[str, Any]
 ) -> None:

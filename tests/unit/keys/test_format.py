@@ -236,6 +236,8 @@ def test_read_header_refuses_what_it_cannot_read(head: bytes, message: str) -> N
         (bytes(32), 2**32, str(uuid.uuid4())),
         (bytes(32), 1, "not-a-uuid"),
     ],
+    # Named, not numbered by their random ids: parallel workers must collect the same tests.
+    ids=["short key", "negative version", "version too large", "blob id not a uuid"],
 )
 def test_encrypt_refuses_bad_arguments_at_call_time(
     key: bytes, user_key_version: int, blob_id: str
