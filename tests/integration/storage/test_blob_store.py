@@ -294,6 +294,20 @@ def test_open_store_creates_the_bucket_once(s3_bucket_url: str, s3_client: S3Cli
     assert [info.name for info in second.list()] == ["coffre/blobs/blob-a"]
 
 
+@pytest.mark.s3
+def test_each_client_finds_the_credentials_of_its_time(
+    s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clients share botocore's parsed service models, never the credentials they found."""
+    make_s3_client(s3_endpoint, "us-east-1").list_buckets()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "very-secret-value")
+    with pytest.raises(ClientError):
+        make_s3_client(s3_endpoint, "us-east-1").list_buckets()
+    monkeypatch.undo()
+    make_s3_client(s3_endpoint, "us-east-1").list_buckets()
+
+
 # --- an S3 server that cannot be reached --------------------------------------------------------
 
 
