@@ -300,11 +300,11 @@ def test_each_client_finds_the_credentials_of_its_time(
 ) -> None:
     """Clients share botocore's parsed service models, never the credentials they found."""
     make_s3_client(s3_endpoint, "us-east-1").list_buckets()
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "very-secret-value")
-    with pytest.raises(ClientError):
-        make_s3_client(s3_endpoint, "us-east-1").list_buckets()
-    monkeypatch.undo()
+    with monkeypatch.context() as fake:
+        fake.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKE")
+        fake.setenv("AWS_SECRET_ACCESS_KEY", "very-secret-value")
+        with pytest.raises(ClientError):
+            make_s3_client(s3_endpoint, "us-east-1").list_buckets()
     make_s3_client(s3_endpoint, "us-east-1").list_buckets()
 
 
