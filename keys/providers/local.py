@@ -110,6 +110,12 @@ class LocalKeyring:
         return _serialize(primary, keys)
 
     @classmethod
+    def unsaved(cls, path: Path, document: bytes) -> LocalKeyring:
+        """The keyring a backup holds, in memory only: to check what it wrapped before anything
+        is restored. Nothing is written at `path`."""
+        return cls(path, *_parse(path, document))
+
+    @classmethod
     def restore(cls, path: Path, document: bytes) -> LocalKeyring:
         """Write a keyring from a backup's content; refuses to overwrite an existing keyring."""
         primary, keys = _parse(path, document)

@@ -1,5 +1,5 @@
 """Write a backup: the database in one consistent read, then the blob store's objects, then the
-keyring sealed under a passphrase, then the manifest that lists them all."""
+keyring sealed under a passphrase, then the manifest that lists them all, and its seal."""
 
 import hashlib
 import json
@@ -10,7 +10,7 @@ from pathlib import Path
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, select
 
-from keys.backup import MIN_PASSPHRASE, seal_backup
+from keys.backup import MIN_PASSPHRASE, new_manifest_key, seal_backup, seal_manifest
 from keys.providers.local import LocalKeyring
 from storage.base import BlobNotFoundError, BlobStore
 from vault.backup.manifest import (
@@ -20,11 +20,13 @@ from vault.backup.manifest import (
     KEYRING_SEALED,
     MANIFEST,
     OBJECTS,
+    SEAL,
     BackupError,
     FileSum,
     Manifest,
     create,
     object_path,
+    seal_to_json,
     sum_of,
 )
 from vault.backup.rows import dump_table, tables
@@ -67,9 +69,12 @@ def write_backup(
     _prepare(folder, keyring_file)
     with create(folder / DATABASE) as out:
         database = _export_database(rt, out.write)
+    # Wrapped before the keyring is exported, so that the exported keyring holds its version.
+    manifest_key = new_manifest_key(rt.master_keys)
+    needed = database.master_versions | {manifest_key.master_version}
     # After the rows: a rotation started since then only adds versions. A retirement does not
     # wait for this backup, hence the check.
-    sealed = _sealed(keyring, passphrase, database.master_versions) if keyring else None
+    sealed = _sealed(keyring, passphrase, needed) if keyring else None
     objects, total = _export_objects(rt.store, folder, database.recorded, copy_objects)
     files = {DATABASE: sum_of(folder / DATABASE), OBJECTS: sum_of(folder / OBJECTS)}
     if sealed is not None:
@@ -88,8 +93,11 @@ def write_backup(
         keyring=KEYRING_KMS if sealed is None else KEYRING_SEALED,
         files=files,
     )
+    content = manifest.to_json()
     with create(folder / MANIFEST) as out:
-        out.write(manifest.to_json())
+        out.write(content)
+    with create(folder / SEAL) as out:
+        out.write(seal_to_json(seal_manifest(manifest_key, content)))
     missing = sorted(set(database.recorded) - objects)
     return BackupReport(manifest, missing)
 

@@ -1,6 +1,8 @@
 """The backup folder's layout and its manifest: what each file is, its size and SHA-256, so that
-a restore refuses a folder changed since it was written before changing anything."""
+a restore refuses a folder changed since it was written before changing anything. The manifest's
+seal (keys.backup) proves the manifest itself is the one the backup wrote."""
 
+import base64
 import hashlib
 import json
 import os
@@ -10,8 +12,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-FORMAT = "coffre-backup/1"
+from keys.backup import ManifestSeal
+
+FORMAT = "coffre-backup/2"
+# Written before manifests were sealed: restored only when the operator vouches for the folder.
+UNSEALED_FORMAT = "coffre-backup/1"
 MANIFEST = "manifest.json"
+SEAL = "manifest.seal.json"
+SEAL_FORMAT = "coffre-backup-seal/1"
 DATABASE = "database.jsonl"
 OBJECTS = "objects.jsonl"
 OBJECTS_DIR = "objects"
@@ -53,12 +61,36 @@ class Manifest:
     def from_json(cls, raw: bytes) -> "Manifest":
         try:
             doc: dict[str, Any] = json.loads(raw)
-            if doc.get("format") != FORMAT:
+            if doc.get("format") not in (FORMAT, UNSEALED_FORMAT):
                 raise BackupError(f"{MANIFEST} is not a coffre backup manifest ({FORMAT})")
             files = {name: FileSum(**value) for name, value in doc.pop("files").items()}
             return cls(**doc, files=files)
         except (ValueError, TypeError, KeyError, AttributeError):
             raise BackupError(f"{MANIFEST} cannot be read") from None
+
+
+def seal_to_json(seal: ManifestSeal) -> bytes:
+    doc = {
+        "format": SEAL_FORMAT,
+        "master_version": seal.master_version,
+        "wrapped_key": base64.b64encode(seal.wrapped).decode(),
+        "hmac_sha256": base64.b64encode(seal.tag).decode(),
+    }
+    return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+
+
+def seal_from_json(raw: bytes) -> ManifestSeal:
+    try:
+        doc: dict[str, Any] = json.loads(raw)
+        if doc.get("format") != SEAL_FORMAT or type(doc["master_version"]) is not int:
+            raise ValueError
+        return ManifestSeal(
+            doc["master_version"],
+            base64.b64decode(doc["wrapped_key"], validate=True),
+            base64.b64decode(doc["hmac_sha256"], validate=True),
+        )
+    except (ValueError, TypeError, KeyError):  # binascii.Error is a ValueError
+        raise BackupError(f"{SEAL} cannot be read") from None
 
 
 def object_path(folder: Path, name: str) -> Path:

@@ -1,5 +1,6 @@
 """Restore a backup into an empty instance: check every file against the manifest, refuse a
-database, store or keyring that holds anything, and only then write: the schema at the backup's
+database, store or keyring that holds anything, check the manifest's seal with the backup's
+master keys, and only then write: the schema at the backup's
 revision, the rows, the objects, the keyring; then bring the schema to the code's and check
 that every paper opens and that the journal's chain holds."""
 
@@ -14,7 +15,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, inspect, literal, select
 
-from keys.backup import open_backup
+from keys.backup import ManifestSeal, check_manifest_seal, open_backup
 from keys.errors import CryptoError
 from keys.providers.local import LocalKeyring
 from storage.base import BlobStore
@@ -26,18 +27,21 @@ from vault.backup.manifest import (
     KEYRING_SEALED,
     MANIFEST,
     OBJECTS,
+    SEAL,
+    UNSEALED_FORMAT,
     BackupError,
     FileSum,
     Manifest,
     chunks_of,
     mismatch,
     object_path,
+    seal_from_json,
 )
 from vault.backup.rows import load_rows, tables
 from vault.config import Settings
 from vault.db import make_engine, migrate, transaction
 from vault.keylife.integrity import verify_papers
-from vault.wiring import build_runtime, keyring_path
+from vault.wiring import build_runtime, keyring_path, open_keyring
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,16 @@ class Listed:
     name: str
     size: int
     sha256: str | None
+
+
+@dataclass(frozen=True)
+class ReadBackup:
+    manifest: Manifest
+    # The manifest's exact bytes: what its seal covers.
+    content: bytes
+    # None for a manifest written before they were sealed, restored on the operator's word.
+    seal: ManifestSeal | None
+    listing: list[Listed]
 
 
 @dataclass
@@ -57,12 +71,17 @@ class RestoreReport:
     problems: list[str] = field(default_factory=list)
 
 
-def read_backup(folder: Path, keyring_file: Path | None = None) -> tuple[Manifest, list[Listed]]:
-    """The manifest and the objects' listing, once every file matches its checksum."""
+def read_backup(
+    folder: Path, keyring_file: Path | None = None, trust_unsealed: bool = False
+) -> ReadBackup:
+    """The manifest, its seal and the objects' listing, once every file matches its checksum.
+    The seal is checked later, with the master keys."""
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
         raise BackupError(f"{manifest_path} is missing: this is not a coffre backup folder")
-    manifest = Manifest.from_json(manifest_path.read_bytes())
+    content = manifest_path.read_bytes()
+    manifest = Manifest.from_json(content)
+    seal = _seal_of(folder, manifest, trust_unsealed)
     paths = {DATABASE: folder / DATABASE, OBJECTS: folder / OBJECTS}
     if manifest.keyring == KEYRING_SEALED:
         paths[KEYRING] = keyring_file or folder / KEYRING
@@ -80,7 +99,22 @@ def read_backup(folder: Path, keyring_file: Path | None = None) -> tuple[Manifes
         ]
     if problems:
         raise BackupError("; ".join(problems[:5]) + _more(len(problems) - 5))
-    return manifest, listing
+    return ReadBackup(manifest, content, seal, listing)
+
+
+def _seal_of(folder: Path, manifest: Manifest, trust_unsealed: bool) -> ManifestSeal | None:
+    if manifest.format == UNSEALED_FORMAT:
+        if trust_unsealed:
+            return None
+        raise BackupError(
+            f"{MANIFEST} was written by an older coffre and has no seal: nothing shows that the "
+            "files are the ones the backup wrote. If this folder never left your hands, run the "
+            "restore again with --trust-unsealed"
+        )
+    path = folder / SEAL
+    if not path.is_file():
+        raise BackupError(f"{path} is missing: the manifest cannot be checked")
+    return seal_from_json(path.read_bytes())
 
 
 def _mismatch_listed(manifest: Manifest, name: str, path: Path) -> str | None:
@@ -115,9 +149,12 @@ def restore_backup(
     folder: Path,
     passphrase: Callable[[], str],
     keyring_file: Path | None = None,
+    trust_unsealed: bool = False,
 ) -> RestoreReport:
-    """`passphrase` is asked only once the folder and the instance passed every check."""
-    manifest, listing = read_backup(folder, keyring_file)
+    """`passphrase` is asked only once the folder and the instance passed every check that does
+    not need the master keys."""
+    backup = read_backup(folder, keyring_file, trust_unsealed)
+    manifest, listing = backup.manifest, backup.listing
     _check_revision_known(manifest.revision)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.resolved_database_url())
@@ -129,6 +166,8 @@ def restore_backup(
         if refusals:
             raise BackupError("; ".join(refusals))
         keyring = _opened_keyring(manifest, keyring_file or folder / KEYRING, passphrase)
+        if backup.seal is not None:
+            _check_seal(settings, backup.seal, backup.content, keyring)
         migrate(engine, manifest.revision)
         with engine.begin() as connection, (folder / DATABASE).open(encoding="utf-8") as lines:
             counts = load_rows(connection, lines)
@@ -205,6 +244,22 @@ def _opened_keyring(
         return None
     try:
         return open_backup(sealed.read_bytes(), passphrase())
+    except CryptoError as exc:
+        raise BackupError(str(exc)) from None
+
+
+def _check_seal(
+    settings: Settings, seal: ManifestSeal, content: bytes, keyring: bytes | None
+) -> None:
+    """With the backup's own keyring, still in memory, or with the KMS key it names."""
+    url = settings.resolved_keyring()
+    try:
+        master_keys = (
+            LocalKeyring.unsaved(keyring_path(url), keyring)
+            if keyring is not None
+            else open_keyring(url, settings.data_dir)
+        )
+        check_manifest_seal(master_keys, seal, content)
     except CryptoError as exc:
         raise BackupError(str(exc)) from None
 

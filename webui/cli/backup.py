@@ -81,12 +81,24 @@ def backup(
 def restore(
     folder: Annotated[Path, typer.Argument(help="A folder written by coffre backup.")],
     keyring_file: KeyringFile = None,
+    trust_unsealed: Annotated[
+        bool,
+        typer.Option(
+            "--trust-unsealed",
+            help="Restore a backup written before manifests were sealed (coffre-backup/1), "
+            "on your word that the folder was not changed.",
+        ),
+    ] = False,
 ) -> None:
     """Restore a backup into an empty instance, then check every paper and the journal."""
     os.umask(0o077)
     try:
         report = restore_backup(
-            get_settings(), folder, lambda: _passphrase(confirm=False), keyring_file
+            get_settings(),
+            folder,
+            lambda: _passphrase(confirm=False),
+            keyring_file,
+            trust_unsealed=trust_unsealed,
         )
     except BackupError as exc:
         errors.print(f"Restore refused: {exc}")

@@ -2,6 +2,7 @@
 bucket or folder): every paper opens byte for byte, the journal's chain holds, and a backup that
 was changed, or an instance that is not empty, is refused before anything is written."""
 
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +24,18 @@ from tests.integration.shares.helpers import download, make_share, token_of, vis
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf, png
 from vault.backup.export import write_backup
-from vault.backup.manifest import DATABASE, KEYRING, MANIFEST, OBJECTS, BackupError, object_path
+from vault.backup.manifest import (
+    DATABASE,
+    KEYRING,
+    MANIFEST,
+    OBJECTS,
+    SEAL,
+    UNSEALED_FORMAT,
+    BackupError,
+    Manifest,
+    object_path,
+    sum_of,
+)
 from vault.backup.restore import restore_backup
 from vault.backup.rows import dump_table, tables
 from vault.config import Settings
@@ -281,3 +293,104 @@ def test_a_backup_from_a_newer_coffre_is_refused(backup: Path, target: Settings)
     with pytest.raises(BackupError, match="unknown to this version of coffre"):
         restore_backup(target, backup, lambda: pytest.fail("no passphrase is asked"))
     assert not target.data_dir.exists()
+
+
+def with_sums_made_again(folder: Path) -> None:
+    """What someone who can write to the backup's medium can do: change a file, then put its
+    new size and SHA-256 in the manifest."""
+    manifest = Manifest.from_json((folder / MANIFEST).read_bytes())
+    files = {name: sum_of(folder / name) for name in manifest.files}
+    (folder / MANIFEST).write_bytes(dataclasses.replace(manifest, files=files).to_json())
+
+
+def made_admin(folder: Path) -> None:
+    rows = (folder / DATABASE).read_text()
+    assert '"beneficiary"' in rows
+    (folder / DATABASE).write_text(rows.replace('"beneficiary"', '"admin"'))
+
+
+@EMBEDDED
+def test_a_backup_changed_with_its_checksums_is_refused_before_anything_is_written(
+    backup: Path, target: Settings
+) -> None:
+    made_admin(backup)
+    with_sums_made_again(backup)
+
+    with pytest.raises(BackupError, match="manifest was changed since the backup was written"):
+        restore_backup(target, backup, lambda: PASSPHRASE)
+    assert still_empty(target)
+
+
+@EMBEDDED
+def test_the_seal_of_another_backup_is_refused(
+    backup: Path, rt: Runtime, target: Settings, tmp_path: Path
+) -> None:
+    """Same keyring, same passphrase: the seal still belongs to the other manifest only."""
+    other = tmp_path / "other"
+    one_paper_more(rt)
+    write_backup(rt, other, PASSPHRASE)
+    shutil.copyfile(backup / SEAL, other / SEAL)
+
+    with pytest.raises(BackupError, match="manifest was changed since the backup was written"):
+        restore_backup(target, other, lambda: PASSPHRASE)
+    assert still_empty(target)
+
+
+def one_paper_more(rt: Runtime) -> None:
+    with TestClient(create_app(runtime=rt), base_url="http://coffre.test") as client:
+        bruno = sign_up(client, "bruno.martin", "Bruno")
+        assert upload(client, bruno, pdf("bail")).status_code == 201
+
+
+@EMBEDDED
+def test_a_backup_without_its_seal_is_refused_before_the_passphrase(
+    backup: Path, target: Settings
+) -> None:
+    (backup / SEAL).unlink()
+
+    with pytest.raises(BackupError, match=f"{SEAL} is missing"):
+        restore_backup(target, backup, lambda: pytest.fail("no passphrase is asked"))
+    assert not target.data_dir.exists()
+
+
+def written_before_seals(folder: Path) -> None:
+    manifest = Manifest.from_json((folder / MANIFEST).read_bytes())
+    old = dataclasses.replace(manifest, format=UNSEALED_FORMAT)
+    (folder / MANIFEST).write_bytes(old.to_json())
+    (folder / SEAL).unlink()
+
+
+@EMBEDDED
+def test_a_backup_from_before_seals_is_restored_only_on_the_operators_word(
+    backup: Path, target: Settings
+) -> None:
+    written_before_seals(backup)
+
+    with pytest.raises(BackupError, match=r"has no seal.*--trust-unsealed"):
+        restore_backup(target, backup, lambda: pytest.fail("no passphrase is asked"))
+    assert not target.data_dir.exists()
+
+    report = restore_backup(target, backup, lambda: PASSPHRASE, trust_unsealed=True)
+    assert report.problems == []
+    assert report.papers == 1
+
+
+@pytest.mark.parametrize("settings", [pytest.param("kms", marks=pytest.mark.kms)], indirect=True)
+def test_with_a_kms_the_seal_is_checked_with_its_key(
+    backup: Path, settings: Settings, tmp_path: Path
+) -> None:
+    """No keyring in the folder: the KMS key named by COFFRE_KEYRING unwraps the seal's key."""
+    target = Settings(_env_file=None, data_dir=tmp_path / "target", keyring=settings.keyring)
+    changed = tmp_path / "changed"
+    shutil.copytree(backup, changed)
+    made_admin(changed)
+    with_sums_made_again(changed)
+
+    with pytest.raises(BackupError, match="manifest was changed since the backup was written"):
+        restore_backup(target, changed, lambda: pytest.fail("no passphrase with a KMS"))
+    # Into the same instance: the refusal left it empty.
+    report = restore_backup(target, backup, lambda: pytest.fail("no passphrase with a KMS"))
+
+    assert not (backup / KEYRING).exists()
+    assert report.problems == []
+    assert report.papers == 1

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 import keys.backup
 from tests.app_fixtures import PASSWORD, sign_up
+from tests.integration.backup.test_backup_restore import written_before_seals
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.backup.manifest import KEYRING, MANIFEST
@@ -93,3 +94,26 @@ def test_a_short_passphrase_is_refused_before_anything_is_written(
     assert result.exit_code == 1
     assert "at least 12 characters" in result.output
     assert not (tmp_path / "backup").exists()
+
+
+def test_a_backup_from_before_seals_needs_trust_unsealed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("COFFRE_DATABASE_URL", "COFFRE_STORAGE_URL", "COFFRE_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COFFRE_BACKUP_PASSPHRASE", PASSPHRASE)
+    folder = tmp_path / "backup"
+    run(monkeypatch, tmp_path / "source", "backup", str(folder))
+    written_before_seals(folder)
+
+    monkeypatch.setenv("COFFRE_DATA_DIR", str(tmp_path / "target"))
+    get_settings.cache_clear()
+    refused = CliRunner().invoke(app, ["restore", str(folder)])
+    get_settings.cache_clear()
+    assert refused.exit_code == 1
+    assert "Restore refused" in refused.output
+    assert "--trust-unsealed" in refused.output
+    assert not (tmp_path / "target").exists()
+
+    restored = run(monkeypatch, tmp_path / "target", "restore", str(folder), "--trust-unsealed")
+    assert ", 0 problems." in restored
