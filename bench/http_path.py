@@ -44,7 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.signin import Server, coffre_server, free_port, peak_rss_kib, running
-from bench.storage_path import REGION, crc, s3_server
+from bench.storage_path import REGION, crc, drop_bucket, s3_server
 from storage.factory import make_s3_client
 from storage.s3 import READ_SIZE, ensure_bucket
 from tests.samples import pdf_shell
@@ -538,19 +538,24 @@ def main() -> None:
     try:
         with s3_server(args.endpoint, memstore) as s3:
             bucket = f"coffre-bench-{secrets.token_hex(4)}"
-            ensure_bucket(make_s3_client(s3.endpoint, REGION), bucket)
+            client = make_s3_client(s3.endpoint, REGION)
+            ensure_bucket(client, bucket)
             largest = GIB if args.large else sizes[-1]
-            with servers(
-                folder, s3.endpoint, bucket, largest, settings, args.compare
-            ) as running_servers:
-                console.print("\n".join(machine(s3.description, settings, args.compare)))
-                paths = Paths(running_servers, bucket, s3.endpoint)
-                papers = [Paper(random_pdf(size)) for size in sizes]
-                large = Paper(random_pdf(GIB)) if args.large else None
-                try:
-                    measure(paths, running_servers.rows(), papers, args.repeat, large)
-                finally:
-                    paths.close()
+            try:
+                with servers(
+                    folder, s3.endpoint, bucket, largest, settings, args.compare
+                ) as running_servers:
+                    console.print("\n".join(machine(s3.description, settings, args.compare)))
+                    paths = Paths(running_servers, bucket, s3.endpoint)
+                    papers = [Paper(random_pdf(size)) for size in sizes]
+                    large = Paper(random_pdf(GIB)) if args.large else None
+                    try:
+                        measure(paths, running_servers.rows(), papers, args.repeat, large)
+                    finally:
+                        paths.close()
+            finally:
+                if not s3.throwaway:
+                    drop_bucket(client, bucket)
             everything = papers + ([large] if large else [])
             for paper in everything:
                 console.print(table(paper))
