@@ -43,10 +43,11 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from bench.signin import Server, coffre_server, free_port, peak_rss_kib, running
+from bench.signin import Server, coffre_server, peak_rss_kib, running
 from bench.storage_path import REGION, crc, drop_bucket, s3_server
 from storage.factory import make_s3_client
 from storage.s3 import READ_SIZE, ensure_bucket
+from tests.ports import free_port
 from tests.samples import pdf_shell
 
 MIB = 1024 * 1024

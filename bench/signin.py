@@ -19,7 +19,6 @@ import ipaddress
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from tests.ports import free_port
 from vault.accounts.passwords import PROFILES
 from vault.config import Settings
 
@@ -105,13 +105,6 @@ class Server:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def wait_ready(server: Server) -> None:

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.ports import free_port
 from vault.runtime import Runtime
 from webui.app import create_app
 from webui.logs import log_config
@@ -54,13 +54,6 @@ def chromium_path() -> str:
     if not path:
         pytest.skip("no Chromium: run bash scripts/test.sh")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -3,7 +3,6 @@ default, then people of every role made through the API, each with a bearer toke
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from typing import Any
 import httpx
 import pyotp
 
+from tests.ports import free_port
 from tests.samples import pdf
 
 BIN = Path(sys.executable).parent
@@ -29,13 +29,6 @@ class LiveCoffre:
     # Role -> bearer token: beneficiary, counsellor (granted on the beneficiary's vault),
     # org_admin, admin.
     tokens: dict[str, str]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def environment(data_dir: Path) -> dict[str, str]:

@@ -1,7 +1,6 @@
 """The `coffre` command as an administrator runs it: a real process, a real server."""
 
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import httpx
 import pytest
 
 from keys.errors import KeyringError
+from tests.ports import free_port
 from vault.config import Settings
 from vault.wiring import build_runtime
 
@@ -21,13 +21,6 @@ COFFRE = str(Path(sys.executable).parent / "coffre")
 def env_for(data_dir: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("COFFRE_")}
     return {**clean, "COFFRE_DATA_DIR": str(data_dir)}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def test_serve_starts_on_a_fresh_data_dir(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ must hold once a fault is over: no paper half-written, nothing left behind after
 every paper and the journal verified."""
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from typer.testing import CliRunner
 
 from storage import LocalBlobStore, S3BlobStore
 from storage.local import TMP_DIR
+from tests.ports import free_port
 from tests.samples import pdf
 from vault.audit.journal import verify_chain
 from vault.config import Settings
@@ -37,13 +37,6 @@ COFFRE = str(Path(sys.executable).parent / "coffre")
 PASSWORD = "un mot de passe assez long"
 BOUNDARY = "panne"
 UPLOAD = "/api/v1/vaults/me/documents"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -26,13 +26,13 @@ from tests.integration.faults.live import (
     eventually,
     form,
     form_headers,
-    free_port,
     paper,
     sign_up,
     titles,
     unfinished_uploads,
     uploaded,
 )
+from tests.ports import free_port
 from vault.config import Settings
 from vault.runtime import Runtime
 

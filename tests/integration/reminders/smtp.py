@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.integration.test_cli import free_port
+from tests.ports import free_port
 
 
 @dataclass

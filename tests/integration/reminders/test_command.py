@@ -8,8 +8,9 @@ from fastapi.testclient import TestClient
 from tests.app_fixtures import sign_up
 from tests.integration.reminders.smtp import Inbox, inbox
 from tests.integration.reminders.test_reminders import AMINA_EMAIL, give_email
-from tests.integration.test_cli import COFFRE, env_for, free_port
+from tests.integration.test_cli import COFFRE, env_for
 from tests.integration.vault.test_expiry import paper
+from tests.ports import free_port
 from vault.config import Settings
 from vault.wiring import build_runtime
 from webui.app import create_app

@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 from tests.app_fixtures import PASSWORD
 from tests.integration.accounts.test_assisted_reset import give, setup
 from tests.integration.reminders.smtp import Inbox, inbox
-from tests.integration.test_cli import free_port
 from tests.integration.vault.test_expiry import in_days, long_day, paper
 from tests.integration.webui.test_pages import as_read, page_sign_in
+from tests.ports import free_port
 from vault.accounts.erasure import erase_account
 from vault.db import transaction
 from vault.documents.bin import erase_expired

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.faults.live import COFFRE, free_port
+from tests.integration.faults.live import COFFRE
+from tests.ports import free_port
 
 READY_SECONDS = 60
 

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from tests.app_fixtures import PASSWORD
-from tests.integration.test_cli import COFFRE, env_for, free_port, wait_ready
+from tests.integration.test_cli import COFFRE, env_for, wait_ready
 from tests.integration.webui.test_server_logs import Served
+from tests.ports import free_port
 from tests.samples import pdf
 
 TITLE = "Avis d'imposition de Madame Diallo"

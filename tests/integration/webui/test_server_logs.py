@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from tests.app_fixtures import PASSWORD
-from tests.integration.test_cli import COFFRE, env_for, free_port, wait_ready
+from tests.integration.test_cli import COFFRE, env_for, wait_ready
+from tests.ports import free_port
 from tests.samples import pdf
 
 MiB = 1024 * 1024
