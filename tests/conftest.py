@@ -18,6 +18,7 @@ from mypy_boto3_s3 import S3Client
 
 from storage import BlobStore, LocalBlobStore, open_store
 from storage.factory import make_s3_client
+from tests.collection import keep_only
 from vault.accounts import passwords
 
 pytest_plugins = ["tests.app_fixtures"]
@@ -42,15 +43,8 @@ def runs_alone(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     part = config.getoption("--part")
-    if part is None:
-        return
-    kept: list[pytest.Item] = []
-    dropped: list[pytest.Item] = []
-    for item in items:
-        (kept if runs_alone(item) == (part == "alone") else dropped).append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    if part is not None:
+        keep_only(config, items, lambda item: runs_alone(item) == (part == "alone"))
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.collection import keep_only
 from tests.ports import free_port
 from vault.runtime import Runtime
 from webui.app import create_app
@@ -32,21 +33,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """A page behaves the same whatever stores the papers: each journey runs with and without
     JavaScript on the embedded default, and once more with JavaScript on PostgreSQL and S3; the
     KMS keyring, which pages never see, is left to the integration tests."""
-    kept: list[pytest.Item] = []
-    dropped: list[pytest.Item] = []
-    for item in items:
-        params = (
-            item.callspec.params
-            if isinstance(item, pytest.Function) and hasattr(item, "callspec")
-            else {}
-        )
-        in_here = str(item.path).startswith(HERE)
-        backend, javascript = params.get("settings"), params.get("page")
-        redundant = backend == "kms" or (backend == "server" and javascript is False)
-        (dropped if in_here and redundant else kept).append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    keep_only(config, items, lambda item: not (str(item.path).startswith(HERE) and redundant(item)))
+
+
+def redundant(item: pytest.Item) -> bool:
+    params = (
+        item.callspec.params
+        if isinstance(item, pytest.Function) and hasattr(item, "callspec")
+        else {}
+    )
+    backend, javascript = params.get("settings"), params.get("page")
+    return backend == "kms" or (backend == "server" and javascript is False)
 
 
 def chromium_path() -> str:
