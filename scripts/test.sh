@@ -143,5 +143,10 @@ log "pytest -n $WORKERS --part shared $*"
 log "pytest --part alone $*"
 alone=0
 "$VENV/bin/pytest" --part alone "$@" || alone=$?
-if [ "$status" -eq 5 ]; then status=$alone; elif [ "$status" -eq 0 ] && [ "$alone" -ne 5 ]; then status=$alone; fi
+# The shared part's failure first; a part without tests (5) yields to the other part's status.
+if [ "$status" -eq 5 ]; then
+  status=$alone
+elif [ "$status" -eq 0 ] && [ "$alone" -ne 5 ]; then
+  status=$alone
+fi
 exit "$status"
