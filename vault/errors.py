@@ -42,6 +42,14 @@ class InvalidInputError(VaultError):
     """A field is missing or wrong."""
 
 
+class WrongSecretError(InvalidInputError):
+    """A signed-in person's current password, app code or recovery code is not the right one:
+    a wrong field, not a wrong session (their token stays good). Counted against the person's
+    attempts and journaled, hence kept."""
+
+    keeps_writes = True
+
+
 class ConflictError(VaultError):
     """The request clashes with what exists (e.g. a login already taken)."""
 

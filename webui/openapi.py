@@ -54,8 +54,8 @@ ANSWERS: dict[int, tuple[str, str, dict[str, dict[str, Any]]]] = {
     400: ("Unreadable", "The body cannot be read (not UTF-8, or not the media type).", {}),
     401: (
         "Unauthorized",
-        "No bearer token, or one that is not valid (any more); or, where the operation asks "
-        "for it, a password or code that is not the right one.",
+        "No bearer token, or one that is not valid (any more); at sign-in or with a recovery "
+        "code, a login, password or code that is not the right one.",
         {
             "WWW-Authenticate": {
                 "description": "The scheme to authenticate with.",
@@ -82,7 +82,13 @@ ANSWERS: dict[int, tuple[str, str, dict[str, dict[str, Any]]]] = {
         "Not a PDF, JPEG or PNG, judged by its content; nothing is stored.",
         {},
     ),
-    422: ("InvalidField", "A field is missing or not valid; `field` names it when it can.", {}),
+    422: (
+        "InvalidField",
+        "A field is missing or not valid; `field` names it when it can. A signed-in person's "
+        "current password or code that is not the right one is one too (counted like a failed "
+        "sign-in).",
+        {},
+    ),
     423: (
         "Locked",
         "Papers closed after a password reset made with a counsellor, until the time the "

@@ -9,7 +9,7 @@ from keys.providers.base import MasterKeyProvider
 from vault.accounts import second_factor, throttle
 from vault.accounts.passwords import verify_password
 from vault.audit import journal
-from vault.errors import N_, AuthenticationError, InvalidInputError, SecondFactorRequiredError
+from vault.errors import N_, InvalidInputError, SecondFactorRequiredError, WrongSecretError
 from vault.models import Person
 
 WRONG_PASSWORD = N_("Le mot de passe actuel n'est pas bon.")
@@ -20,14 +20,14 @@ MISSING_CODE = N_("Écrivez le code affiché par votre application.")
 def check_password(
     db: Session, person: Person, password: str | None, attempt: throttle.Attempt
 ) -> None:
-    """The current password, or InvalidInputError (missing), AuthenticationError (wrong),
+    """The current password, or InvalidInputError (missing), WrongSecretError (wrong),
     ThrottledError (too many wrong ones lately)."""
     if not password:
         raise InvalidInputError(MISSING_PASSWORD, field="current_password")
     throttle.guard(db, attempt)
     if not verify_password(person.password_hash, password):
         _failed(db, person, attempt)
-        raise AuthenticationError(WRONG_PASSWORD, field="current_password")
+        raise WrongSecretError(WRONG_PASSWORD, field="current_password")
 
 
 def confirm_identity(
@@ -39,16 +39,18 @@ def confirm_identity(
     totp: str | None,
     attempt: throttle.Attempt,
 ) -> None:
-    """The current password, and the current code where the person has a second factor."""
+    """The current password, and the current code where the person has a second factor. A
+    missing one is InvalidInputError, a wrong one WrongSecretError: the session is good, so
+    neither is an AuthenticationError (401, which a client takes as "sign in again")."""
     check_password(db, person, password, attempt)
     if person.totp_secret_sealed is not None:
         if not totp:
-            raise SecondFactorRequiredError(MISSING_CODE, field="totp")
+            raise InvalidInputError(MISSING_CODE, field="totp")
         try:
             second_factor.verify(db, master_keys, person, totp)
-        except SecondFactorRequiredError:
+        except SecondFactorRequiredError as exc:
             _failed(db, person, attempt)
-            raise
+            raise WrongSecretError(exc.template, field="totp", **exc.params) from None
     throttle.passed(db, attempt)
 
 

@@ -23,7 +23,7 @@ from vault.accounts.passwords import check_new_password, hash_password
 from vault.accounts.sessions import close_all_sessions
 from vault.accounts.signin import attempt_for
 from vault.audit import journal
-from vault.errors import N_, AuthenticationError, NotFoundError
+from vault.errors import N_, AuthenticationError, NotFoundError, WrongSecretError
 from vault.models import Person, RecoveryCode, ResetCode, Vault, utcnow
 from vault.policy import Action, may_help_recover, organisations_of, vault_access
 from vault.runtime import Runtime
@@ -202,7 +202,7 @@ def unlock(db: Session, rt: Runtime, person: Person, code: str, source: str = ""
     if found is None or not _own_code(person, found):
         throttle.failed(db, attempt)
         journal.record(db, subject_id=person.id, action=journal.RECOVERY_FAILED, source=source)
-        raise AuthenticationError(WRONG_UNLOCK, field="code")
+        raise WrongSecretError(WRONG_UNLOCK, field="code")
     found.used_at = utcnow()
     journal.record(
         db,

@@ -200,7 +200,7 @@ def unlock_papers(
     body: UnlockIn, person: ApiUser, request: Request, db: DbSession, rt: RuntimeDep
 ) -> Response:
     """Open at once the papers closed after a reset made with a counsellor, with one of the
-    person's own recovery codes (not a reset code). A wrong code is 401 and counts as a failed
+    person's own recovery codes (not a reset code). A wrong code is 422 and counts as a failed
     attempt. Without a hold, nothing is checked and nothing is spent."""
     unlock(db, rt, person, body.code, client_address(request))
     return Response(status_code=204)

@@ -60,7 +60,7 @@ CalendarDate = Annotated[date, BeforeValidator(_full_date)]
 
 # A password the domain may still refuse: too common, or the person's login or name.
 NEW_PASSWORD: JsonDict = {"minLength": MIN_PASSWORD_LENGTH}
-# Empty means "not given": the domain asks for it (422) before checking it (401).
+# Empty means "not given": the domain asks for it (422) before checking it (422 too, counted).
 CURRENT_PASSWORD: JsonDict = {"minLength": 1}
 
 

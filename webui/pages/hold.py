@@ -13,10 +13,10 @@ from vault.accounts.recovery import issue_reset_code, person_of_vault, reset_wit
 from vault.accounts.sessions import SignedIn
 from vault.errors import (
     N_,
-    AuthenticationError,
     InvalidInputError,
     NotFoundError,
     ThrottledError,
+    WrongSecretError,
 )
 from vault.models import Person
 from vault.policy import may_help_recover
@@ -147,7 +147,7 @@ def unlock_submit(
     """A wrong code counts as a failed attempt (kept: the route returns normally)."""
     try:
         unlock(db, rt, me.person, code, client_address(request))
-    except (AuthenticationError, ThrottledError) as exc:
+    except (WrongSecretError, ThrottledError) as exc:
         return page(
             request, "unlock.html", me, error=exc, error_field="code", hide_hold_banner=True
         )

@@ -164,9 +164,9 @@ def test_a_recover_only_grant_does_not_give_the_account(client: TestClient, rt: 
     unlock = "/api/v1/me/unlock"
     assert (
         client.post(unlock, headers=rogue, json={"code": second_code.json()["code"]}).status_code
-        == 401
+        == 422
     )
-    assert client.post(unlock, headers=rogue, json={"code": "AAAA-BBBB-CCCC"}).status_code == 401
+    assert client.post(unlock, headers=rogue, json={"code": "AAAA-BBBB-CCCC"}).status_code == 422
     assert client.post(unlock, headers=rogue, json={"code": codes[0]}).status_code == 204
     assert client.get("/api/v1/me", headers=rogue).json()["hold"] is None
     for name in ("private", "bank", "identity"):
@@ -327,7 +327,7 @@ def test_the_person_is_told_at_the_next_sign_in_and_in_the_history(
         data={"csrf": csrf_of(unlock_page.text), "code": "AAAA-BBBB-CCCC"},
         headers=SAME_ORIGIN,
     )
-    assert wrong.status_code == 401
+    assert wrong.status_code == 422
     assert "Ce code ne marche pas" in wrong.text
 
 
@@ -557,7 +557,8 @@ def test_wrong_unlock_codes_are_throttled(client: TestClient, rt: Runtime) -> No
         client.post(unlock, headers=rogue, json={"code": "AAAA-BBBB-CCCC"}).status_code
         for _ in range(6)
     ]
-    assert statuses == [401] * 6
+    # 422, not 401: the session is good, only the code is wrong.
+    assert statuses == [422] * 6
     right = client.post(unlock, headers=rogue, json={"code": codes[0]})
     assert right.status_code == 429
     assert int(right.headers["retry-after"]) >= 1

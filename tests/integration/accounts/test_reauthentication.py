@@ -62,7 +62,7 @@ def test_a_session_alone_cannot_make_new_recovery_codes(client: TestClient) -> N
     wrong = client.post(
         "/api/v1/me/recovery-codes", headers=amina["headers"], json={"current_password": WRONG}
     )
-    assert wrong.status_code == 401
+    assert wrong.status_code == 422
     assert wrong.json()["field"] == "current_password"
     right = client.post(
         "/api/v1/me/recovery-codes", headers=amina["headers"], json={"current_password": PASSWORD}
@@ -81,14 +81,14 @@ def test_a_session_alone_cannot_replace_the_second_factor(client: TestClient, rt
     with_password = client.post(
         "/api/v1/me/second-factor", headers=headers, json={**theirs, "current_password": PASSWORD}
     )
-    assert with_password.status_code == 401
+    assert with_password.status_code == 422
     assert with_password.json()["field"] == "totp"
     wrong_code = client.post(
         "/api/v1/me/second-factor",
         headers=headers,
         json={**theirs, "current_password": PASSWORD, "totp": "000000"},
     )
-    assert wrong_code.status_code == 401
+    assert wrong_code.status_code == 422
     assert wrong_code.json()["field"] == "totp"
     forget_last_code(rt, "c.martin")
     replaced = client.post(
@@ -123,7 +123,7 @@ def test_turning_the_second_factor_on_needs_the_password(client: TestClient, rt:
     refused = client.post(
         "/api/v1/me/second-factor", headers=headers, json={**body, "current_password": WRONG}
     )
-    assert refused.status_code == 401
+    assert refused.status_code == 422
     assert client.get("/api/v1/me", headers=headers).json()["second_factor"] is False
     ok = client.post(
         "/api/v1/me/second-factor", headers=headers, json={**body, "current_password": PASSWORD}
@@ -141,7 +141,7 @@ def test_contact_changes_need_the_password_the_language_does_not(client: TestCli
     wrong = client.patch(
         me, headers=amina["headers"], json={"phone": "0600000000", "current_password": WRONG}
     )
-    assert wrong.status_code == 401
+    assert wrong.status_code == 422
     ok = client.patch(
         me,
         headers=amina["headers"],
@@ -157,13 +157,35 @@ def test_contact_changes_need_the_password_the_language_does_not(client: TestCli
     assert same.status_code == 200
 
 
+def test_a_wrong_current_password_or_code_is_a_wrong_field_not_a_bad_token(
+    client: TestClient, rt: Runtime
+) -> None:
+    """401 with `WWW-Authenticate: Bearer` tells a client that its token is no longer good, and
+    it signs the person out (API.md: 401 is no or bad token). A mistyped current password, or
+    app code, is a wrong field: 422, and the session goes on."""
+    amina = sign_up(client, "amina.diallo")
+    wrong = client.post(
+        "/api/v1/me/recovery-codes", headers=amina["headers"], json={"current_password": WRONG}
+    )
+    assert (wrong.status_code, wrong.json()["field"]) == (422, "current_password")
+    assert "www-authenticate" not in wrong.headers
+    assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 200
+
+    headers, _secret = counsellor_with_second_factor(client, rt)
+    body = {"current_password": PASSWORD, "totp": "000000"}
+    wrong_code = client.request("DELETE", "/api/v1/sessions", headers=headers, json=body)
+    assert (wrong_code.status_code, wrong_code.json()["field"]) == (422, "totp")
+    assert "www-authenticate" not in wrong_code.headers
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+
+
 def test_signing_out_everywhere_needs_the_password(client: TestClient) -> None:
     amina = sign_up(client, "amina.diallo")
     assert client.delete("/api/v1/sessions", headers=amina["headers"]).status_code == 422
     wrong = client.request(
         "DELETE", "/api/v1/sessions", headers=amina["headers"], json={"current_password": WRONG}
     )
-    assert wrong.status_code == 401
+    assert wrong.status_code == 422
     assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 200
     ok = client.request(
         "DELETE", "/api/v1/sessions", headers=amina["headers"], json={"current_password": PASSWORD}
@@ -176,7 +198,7 @@ def test_a_counsellor_signs_out_everywhere_with_the_code(client: TestClient, rt:
     headers, secret = counsellor_with_second_factor(client, rt)
     body: dict[str, Any] = {"current_password": PASSWORD}
     without = client.request("DELETE", "/api/v1/sessions", headers=headers, json=body)
-    assert without.status_code == 401
+    assert without.status_code == 422
     assert without.json()["field"] == "totp"
     forget_last_code(rt, "c.martin")
     body["totp"] = pyotp.TOTP(secret).now()
@@ -193,7 +215,7 @@ def test_wrong_current_passwords_are_throttled_and_journaled(
         wrong = client.post(
             "/api/v1/me/recovery-codes", headers=amina["headers"], json={"current_password": WRONG}
         )
-        assert wrong.status_code == 401
+        assert wrong.status_code == 422
     blocked = client.post(
         "/api/v1/me/recovery-codes", headers=amina["headers"], json={"current_password": PASSWORD}
     )
@@ -221,7 +243,7 @@ def test_password_change_is_throttled_and_journaled(client: TestClient, rt: Runt
         ).status_code
         for n in range(12)
     ]
-    assert answers[:6] == [401] * 6
+    assert answers[:6] == [422] * 6
     assert set(answers[6:]) == {429}
     right = client.post(
         "/api/v1/me/password",
@@ -245,7 +267,7 @@ def test_account_forms_ask_for_the_current_password(client: TestClient) -> None:
     refused = client.post(
         "/compte/codes", data={"csrf": csrf, "current_password": WRONG}, headers=SAME_ORIGIN
     )
-    assert refused.status_code == 401
+    assert refused.status_code == 422
     assert "Il y a un problème" in refused.text
     assert "<title>Erreur : " in refused.text
     assert 'href="#codes-current_password"' in refused.text
@@ -277,14 +299,14 @@ def test_account_forms_ask_for_the_current_password(client: TestClient) -> None:
         },
         headers=SAME_ORIGIN,
     )
-    assert contact.status_code == 401
+    assert contact.status_code == 422
     assert 'href="#infos-current_password"' in contact.text
     everywhere = client.post(
         "/compte/deconnecter-partout",
         data={"csrf": csrf, "current_password": WRONG},
         headers=SAME_ORIGIN,
     )
-    assert everywhere.status_code == 401
+    assert everywhere.status_code == 422
     assert 'href="#partout-current_password"' in everywhere.text
     assert client.get("/compte", follow_redirects=False).status_code == 200
     gone = client.post(
@@ -321,7 +343,7 @@ def test_account_page_asks_for_the_code_when_a_second_factor_is_on(
     refused = client.post(
         "/compte/codes", data={"csrf": csrf, "current_password": PASSWORD}, headers=SAME_ORIGIN
     )
-    assert refused.status_code == 401
+    assert refused.status_code == 422
     assert 'href="#codes-totp"' in refused.text
     forget_last_code(rt, "c.martin")
     codes = client.post(
@@ -405,7 +427,7 @@ def test_a_replaced_second_factor_is_journaled(client: TestClient, rt: Runtime) 
     mine = second_factor.new_secret()
     body = {"secret": mine, "code": pyotp.TOTP(mine).now(), "current_password": PASSWORD}
     wrong = client.post("/api/v1/me/second-factor", headers=headers, json={**body, "totp": "1"})
-    assert wrong.status_code == 401
+    assert wrong.status_code == 422
     forget_last_code(rt, "c.martin")
     replaced = client.post(
         "/api/v1/me/second-factor",
@@ -443,7 +465,7 @@ def test_signing_out_everywhere_is_journaled(client: TestClient) -> None:
     refused = client.request(
         "DELETE", "/api/v1/sessions", headers=amina["headers"], json={"current_password": WRONG}
     )
-    assert refused.status_code == 401
+    assert refused.status_code == 422
     assert "sign_out_everywhere" not in journal_actions(client, amina["headers"])
     done = client.request(
         "DELETE", "/api/v1/sessions", headers=amina["headers"], json={"current_password": PASSWORD}
@@ -502,7 +524,7 @@ def test_the_second_factor_page_needs_the_password_and_is_throttled(
     assert missing.status_code == 422
     assert 'href="#double-current_password"' in missing.text
     statuses = [turn_on(current_password=f"{WRONG} {n}").status_code for n in range(6)]
-    assert statuses == [401] * 6
+    assert statuses == [422] * 6
     wrong = turn_on(current_password=WRONG)
     assert wrong.status_code == 429
     assert int(wrong.headers["retry-after"]) >= 1

@@ -37,10 +37,10 @@ def test_a_stolen_session_with_the_device_cookie_gets_a_few_more_guesses(
         status: int = client.post("/compte/codes", data=form, headers=SAME_ORIGIN).status_code
         return status
 
-    assert [guess(f"{WRONG} {n}") for n in range(5)] == [401] * 5
+    assert [guess(f"{WRONG} {n}") for n in range(5)] == [422] * 5
     # Counted on the device alone: the account's count is untouched, the person gets in.
     assert api_sign_in(client, "amina.diallo").status_code == 201
-    assert [guess(f"{WRONG} {n}") for n in range(5, 11)] == [401] * 6
+    assert [guess(f"{WRONG} {n}") for n in range(5, 11)] == [422] * 6
     assert guess(PASSWORD) == 429
     assert api_sign_in(client, "amina.diallo").status_code == 429
     # The session the person opened at the start is still theirs.

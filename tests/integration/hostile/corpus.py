@@ -147,25 +147,25 @@ def json_text_fields(ids: Ids) -> list[Case]:
         *me.json(HOSTILE, "email", {}, 422, "current_password"),
         *me.json(HOSTILE, "phone", {}, 422, "current_password"),
         *me.json(
-            HOSTILE, "current_password", {"email": "a@b.fr"}, 401, "current_password", FAILED_SECRET
+            HOSTILE, "current_password", {"email": "a@b.fr"}, 422, "current_password", FAILED_SECRET
         ),
         *password.json(
             HOSTILE,
             "current_password",
             {"new_password": PASSWORD * 2},
-            401,
+            422,
             "current_password",
             FAILED_SECRET,
         ),
-        *password.json(XSS, "new_password", wrong, 401, "current_password", FAILED_SECRET),
+        *password.json(XSS, "new_password", wrong, 422, "current_password", FAILED_SECRET),
         *Route("recovery codes", BEN, "POST", "/api/v1/me/recovery-codes").json(
-            SQL, "current_password", {}, 401, "current_password", FAILED_SECRET
+            SQL, "current_password", {}, 422, "current_password", FAILED_SECRET
         ),
         *Route("sign out everywhere", BEN, "DELETE", "/api/v1/sessions").json(
-            SQL, "current_password", {}, 401, "current_password", FAILED_SECRET
+            SQL, "current_password", {}, 422, "current_password", FAILED_SECRET
         ),
         *Route("second factor", COUNSELLOR, "POST", "/api/v1/me/second-factor").json(
-            HOSTILE, "secret", {**wrong, "code": "123456"}, 401, "current_password", FAILED_SECRET
+            HOSTILE, "secret", {**wrong, "code": "123456"}, 422, "current_password", FAILED_SECRET
         ),
         *Route("unlock", BEN, "POST", "/api/v1/me/unlock").json(
             [HUGE[:101]], "code", {}, 422, "code"
@@ -304,7 +304,7 @@ def page_forms(ids: Ids) -> list[Case]:
             HOSTILE,
             "current_password",
             {"new_password": PASSWORD * 2},
-            401,
+            422,
             "current_password",
             FAILED_SECRET,
         ),

@@ -76,7 +76,7 @@ def test_account_page_changes(client: TestClient) -> None:
         data={"csrf": csrf, "current_password": "pas le bon", "password": "nouvelle phrase ok"},
         headers=SAME_ORIGIN,
     )
-    assert bad.status_code == 401
+    assert bad.status_code == 422
     assert arabic("Il y a un problème") in bad.text
     assert 'href="#current_password"' in bad.text
     codes = client.post(
