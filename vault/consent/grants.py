@@ -21,7 +21,7 @@ from vault.accounts.recovery import new_recovery_codes
 from vault.audit import journal
 from vault.consent.organisations import organisation_names
 from vault.documents.categories import Category
-from vault.errors import N_, ForbiddenError, InvalidInputError, NotFoundError
+from vault.errors import N_, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import (
     Grant,
     GrantCategory,
@@ -48,6 +48,8 @@ from vault.vocabulary import Consent, GrantStatus, Role, Scope
 
 NOT_FOUND = N_("Cet accès n'existe pas.")
 NOT_FOUND_PERSON = N_("Cette personne n'existe pas.")
+# A request answered twice: in another tab, or by a form sent again.
+ANSWERED = N_("Cette demande a déjà reçu une réponse.")
 
 
 @dataclass(frozen=True)
@@ -209,7 +211,7 @@ def answering_needs_identity(db: Session, owner: Person, grant_id: str) -> bool:
 def answer_request(db: Session, owner: Person, grant_id: str, accept: bool) -> Grant:
     grant = _owned_grant(db, owner, grant_id)
     if grant.status != GrantStatus.PENDING:
-        raise InvalidInputError("Cette demande a déjà reçu une réponse.", field="status")
+        raise ConflictError(ANSWERED)
     if accept:
         hold.refuse_during_hold(db, owner, hold.NO_REQUEST_ACCEPTED)
     grant.status = GrantStatus.ACTIVE if accept else GrantStatus.REFUSED

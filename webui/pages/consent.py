@@ -28,7 +28,7 @@ from vault.consent.organisations import Member, add_member, members_of, visible_
 from vault.documents import reports, service, shares
 from vault.documents.expiry import attention_in, rule_of
 from vault.documents.reminders import take_banners
-from vault.errors import N_, AuthenticationError, InvalidInputError, ThrottledError, VaultError
+from vault.errors import N_, ConflictError, InvalidInputError, ThrottledError, VaultError
 from vault.models import Grant, Organisation, Person
 from vault.policy import (
     SCOPES,
@@ -132,7 +132,7 @@ def access_answer(
                     attempt_of(request, db, rt, me.person.login),
                 )
             answer_request(db, me.person, grant_id, accept=accept)
-    except (InvalidInputError, AuthenticationError, ThrottledError) as exc:
+    except (InvalidInputError, ConflictError, ThrottledError) as exc:
         grants = grants_of(db, rt, me.person)
         return page(
             request,

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.app_fixtures import admin_headers, organisation, professional
-from tests.integration.webui.test_pages import as_read, page_sign_in
+from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, csrf_of, page_sign_in
 from vault.db import transaction
 from vault.models import Membership
 from vault.runtime import Runtime
@@ -94,3 +94,35 @@ def test_a_professional_of_two_organisations_and_an_organisation_grant(
         "Claire Martin, CCAS de Lyon, France Services Vénissieux demande à :",
         "France Services Vénissieux peut :",
     ]
+
+
+def test_a_request_answered_twice_is_a_conflict_and_keeps_the_first_answer(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """Answered in another tab, or a form sent again: 409 (API.md: a conflict), not a field
+    of the form at fault; the first answer stands."""
+    admin = admin_headers(client, rt)
+    claire = professional(client, admin, organisation(client, admin, "CCAS de Lyon"), "c.martin")
+    ask(client, claire, ["view"])
+    grant_id = pending_id(client, amina)
+    accept = f"/api/v1/grants/{grant_id}/accept"
+    assert client.post(accept, headers=amina["headers"]).status_code == 200
+
+    again = client.post(accept, headers=amina["headers"])
+    assert (again.status_code, again.json()) == (
+        409,
+        {"detail": "Cette demande a déjà reçu une réponse.", "field": None},
+    )
+    refused = client.post(f"/api/v1/grants/{grant_id}/refuse", headers=amina["headers"])
+    assert refused.status_code == 409
+    page_sign_in(client, "amina.diallo")
+    on_the_page = client.post(
+        f"/acces/{grant_id}",
+        data={"decision": "refuse", "csrf": csrf_of(client.get("/acces").text)},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert on_the_page.status_code == 409
+    assert "Cette demande a déjà reçu une réponse." in html.unescape(on_the_page.text)
+    grants = client.get("/api/v1/grants", headers=amina["headers"]).json()
+    assert [g["status"] for g in grants] == ["active"]
