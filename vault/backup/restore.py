@@ -1,8 +1,8 @@
 """Restore a backup into an empty instance: check every file against the manifest, refuse a
 database, store or keyring that holds anything, check the manifest's seal with the backup's
-master keys, and only then write: the schema at the backup's
-revision, the rows, the objects, the keyring; then bring the schema to the code's and check
-that every paper opens and that the journal's chain holds."""
+master keys, and only then write: the schema at the backup's revision, the rows, the objects,
+the keyring; then bring the schema to the code's and check that every paper opens and that the
+journal's chain holds."""
 
 import json
 from collections.abc import Callable, Iterator

@@ -48,6 +48,7 @@ from webui.deps import (
     attempt,
     attempt_of,
 )
+from webui.multipart import INCOMPLETE
 from webui.pages.auth import codes_page
 from webui.pages.common import redirect
 from webui.pages.history_words import sentence
@@ -124,6 +125,9 @@ def access_answer(
     accept = decision == "accept"
     try:
         with attempt(db):
+            # Only the page's two buttons: anything else must not count as a refusal.
+            if decision not in ("accept", "refuse"):
+                raise InvalidInputError(INCOMPLETE)
             if accept and answering_needs_identity(db, me.person, grant_id):
                 check_password(
                     db,

@@ -126,3 +126,24 @@ def test_a_request_answered_twice_is_a_conflict_and_keeps_the_first_answer(
     assert "Cette demande a déjà reçu une réponse." in html.unescape(on_the_page.text)
     grants = client.get("/api/v1/grants", headers=amina["headers"]).json()
     assert [g["status"] for g in grants] == ["active"]
+
+
+def test_a_decision_the_page_never_sends_changes_nothing(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    admin = admin_headers(client, rt)
+    claire = professional(client, admin, organisation(client, admin, "CCAS de Lyon"), "c.martin")
+    ask(client, claire, ["view"])
+    grant_id = pending_id(client, amina)
+    page_sign_in(client, "amina.diallo")
+
+    answer = client.post(
+        f"/acces/{grant_id}",
+        data={"decision": "peut-être", "csrf": csrf_of(client.get("/acces").text)},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert answer.status_code == 422
+    assert "Le formulaire envoyé est incomplet." in html.unescape(answer.text)
+    grants = client.get("/api/v1/grants", headers=amina["headers"]).json()
+    assert [g["status"] for g in grants] == ["pending"]
