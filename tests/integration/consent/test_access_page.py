@@ -96,15 +96,29 @@ def test_a_professional_of_two_organisations_and_an_organisation_grant(
     ]
 
 
+def a_request_to(client: TestClient, rt: Runtime, owner: dict[str, Any]) -> str:
+    """A counsellor asks to view the owner's papers: the pending request's id."""
+    admin = admin_headers(client, rt)
+    claire = professional(client, admin, organisation(client, admin, "CCAS de Lyon"), "c.martin")
+    ask(client, claire, ["view"])
+    return pending_id(client, owner)
+
+
+def decide_on_the_page(client: TestClient, grant_id: str, decision: str) -> Any:
+    return client.post(
+        f"/acces/{grant_id}",
+        data={"decision": decision, "csrf": csrf_of(client.get("/acces").text)},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+
+
 def test_a_request_answered_twice_is_a_conflict_and_keeps_the_first_answer(
     client: TestClient, rt: Runtime, amina: dict[str, Any]
 ) -> None:
     """Answered in another tab, or a form sent again: 409 (API.md: a conflict), not a field
     of the form at fault; the first answer stands."""
-    admin = admin_headers(client, rt)
-    claire = professional(client, admin, organisation(client, admin, "CCAS de Lyon"), "c.martin")
-    ask(client, claire, ["view"])
-    grant_id = pending_id(client, amina)
+    grant_id = a_request_to(client, rt, amina)
     accept = f"/api/v1/grants/{grant_id}/accept"
     assert client.post(accept, headers=amina["headers"]).status_code == 200
 
@@ -116,12 +130,7 @@ def test_a_request_answered_twice_is_a_conflict_and_keeps_the_first_answer(
     refused = client.post(f"/api/v1/grants/{grant_id}/refuse", headers=amina["headers"])
     assert refused.status_code == 409
     page_sign_in(client, "amina.diallo")
-    on_the_page = client.post(
-        f"/acces/{grant_id}",
-        data={"decision": "refuse", "csrf": csrf_of(client.get("/acces").text)},
-        headers=SAME_ORIGIN,
-        follow_redirects=False,
-    )
+    on_the_page = decide_on_the_page(client, grant_id, "refuse")
     assert on_the_page.status_code == 409
     assert "Cette demande a déjà reçu une réponse." in html.unescape(on_the_page.text)
     grants = client.get("/api/v1/grants", headers=amina["headers"]).json()
@@ -131,18 +140,10 @@ def test_a_request_answered_twice_is_a_conflict_and_keeps_the_first_answer(
 def test_a_decision_the_page_never_sends_changes_nothing(
     client: TestClient, rt: Runtime, amina: dict[str, Any]
 ) -> None:
-    admin = admin_headers(client, rt)
-    claire = professional(client, admin, organisation(client, admin, "CCAS de Lyon"), "c.martin")
-    ask(client, claire, ["view"])
-    grant_id = pending_id(client, amina)
+    grant_id = a_request_to(client, rt, amina)
     page_sign_in(client, "amina.diallo")
 
-    answer = client.post(
-        f"/acces/{grant_id}",
-        data={"decision": "peut-être", "csrf": csrf_of(client.get("/acces").text)},
-        headers=SAME_ORIGIN,
-        follow_redirects=False,
-    )
+    answer = decide_on_the_page(client, grant_id, "peut-être")
     assert answer.status_code == 422
     assert "Le formulaire envoyé est incomplet." in html.unescape(answer.text)
     grants = client.get("/api/v1/grants", headers=amina["headers"]).json()
