@@ -44,7 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.signin import Server, coffre_server, peak_rss_kib, running
-from bench.storage_path import REGION, crc, drop_bucket, s3_server
+from bench.storage_path import REGION, crc, leave_nothing, s3_server
 from storage.factory import make_s3_client
 from storage.s3 import READ_SIZE, ensure_bucket
 from tests.ports import free_port
@@ -555,8 +555,7 @@ def main() -> None:
                     finally:
                         paths.close()
             finally:
-                if not s3.throwaway:
-                    drop_bucket(client, bucket)
+                leave_nothing(s3, client, bucket)
             everything = papers + ([large] if large else [])
             for paper in everything:
                 console.print(table(paper))

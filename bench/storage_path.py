@@ -43,6 +43,7 @@ from keys.format import BlobContext, decrypt_blob, encrypt_blob
 from keys.wrap import new_key
 from storage.factory import make_s3_client
 from storage.s3 import DEFAULT_PART_SIZE, READ_SIZE, S3BlobStore, ensure_bucket
+from tests.buckets import drop_bucket
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -397,23 +398,16 @@ def main() -> None:
                 console.print(timing_table(size, measure(timed(client, store, data), args.repeat)))
             console.print(memory_table(server.endpoint, bucket, data))
         finally:
-            if not server.throwaway:
-                drop_bucket(client, bucket)
+            leave_nothing(server, client, bucket)
 
 
-def drop_bucket(client: S3Client, bucket: str) -> None:
-    """Leave nothing behind on a server that outlives the run: a Ceph memstore fills, then
+def leave_nothing(server: Server, client: S3Client, bucket: str) -> None:
+    """Drop the run's bucket on a server that outlives the run: a Ceph memstore fills, then
     refuses every new bucket. Not on the run's own Ceph: it goes anyway, and if it is what
     failed, these calls would only wait for timeouts."""
-    with contextlib.suppress(ClientError, BotoCoreError):
-        for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-            client.abort_multipart_upload(
-                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-            )
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for listed in page.get("Contents", []):
-                client.delete_object(Bucket=bucket, Key=listed["Key"])
-        client.delete_bucket(Bucket=bucket)
+    if not server.throwaway:
+        with contextlib.suppress(ClientError, BotoCoreError):
+            drop_bucket(client, bucket)
 
 
 if __name__ == "__main__":

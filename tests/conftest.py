@@ -18,6 +18,7 @@ from mypy_boto3_s3 import S3Client
 
 from storage import BlobStore, LocalBlobStore, open_store
 from storage.factory import make_s3_client
+from tests.buckets import drop_bucket
 from tests.collection import keep_only
 from vault.accounts import passwords
 
@@ -87,16 +88,6 @@ def pg_url() -> str:
 def s3_client(s3_endpoint: str) -> S3Client:
     """A raw client on the test server, for tests that look inside a bucket."""
     return make_s3_client(s3_endpoint, TEST_REGION)
-
-
-def drop_bucket(client: S3Client, bucket: str) -> None:
-    uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
-    for upload in uploads:
-        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for obj in page.get("Contents", []):
-            client.delete_object(Bucket=bucket, Key=obj["Key"])
-    client.delete_bucket(Bucket=bucket)
 
 
 @pytest.fixture

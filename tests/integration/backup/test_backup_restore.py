@@ -19,7 +19,8 @@ import keys.backup
 from keys.providers.local import LocalKeyring
 from storage import open_store
 from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
-from tests.conftest import TEST_REGION, drop_bucket
+from tests.buckets import drop_bucket
+from tests.conftest import TEST_REGION
 from tests.integration.shares.helpers import download, make_share, token_of, visitor
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf, png

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, text, update
 
 from storage import LocalBlobStore, S3BlobStore
-from tests.conftest import drop_bucket
+from tests.buckets import drop_bucket
 from tests.integration.vault.helpers import blob_of, counts, stored_bytes
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
