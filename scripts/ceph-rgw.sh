@@ -104,7 +104,7 @@ osd max object size = 134217728
 osd crush update on start = false
 osd class update on start = false
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw data = $CEPH_DIR/rgw.a
 rgw dns name = 127.0.0.1
 rgw crypt require ssl = false
