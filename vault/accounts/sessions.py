@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, not_, select
 from sqlalchemy.orm import Session
 
 from vault.config import Settings
@@ -38,11 +38,16 @@ def open_session(
     device: str = "",
     lifetime: timedelta | None = None,
 ) -> tuple[str, AuthSession]:
-    """A fresh session and its token; the token is shown once and only its hash is kept."""
+    """A fresh session and its token; the token is shown once and only its hash is kept.
+    The person's sessions that ended by themselves (a tab closed without signing out) go: no
+    row stays for ever, and none is listed as open."""
     if kind not in KINDS:
         raise ValueError(f"unknown session kind {kind!r}")
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    db.execute(
+        delete(AuthSession).where(AuthSession.person_id == person.id, not_(_open_at(settings, now)))
+    )
     record = AuthSession(
         token_hash=_hash(token),
         person_id=person.id,
@@ -95,11 +100,18 @@ def close_all_sessions(db: Session, person_id: str, keep: str | None = None) -> 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def sessions_of(db: Session, person_id: str) -> list[AuthSession]:
+def sessions_of(db: Session, settings: Settings, person_id: str) -> list[AuthSession]:
+    """The person's sessions still open, the last seen first."""
     return list(
         db.scalars(
             select(AuthSession)
-            .where(AuthSession.person_id == person_id)
+            .where(AuthSession.person_id == person_id, _open_at(settings, utcnow()))
             .order_by(AuthSession.last_seen_at.desc())
         )
     )
+
+
+def _open_at(settings: Settings, now: datetime) -> ColumnElement[bool]:
+    """What resolve_session still takes at `now`: neither past its lifetime nor idle too long."""
+    idle_limit = timedelta(minutes=settings.session_idle_minutes)
+    return and_(AuthSession.expires_at > now, AuthSession.last_seen_at > now - idle_limit)

@@ -49,7 +49,8 @@ def sign_out(signed_in: ApiSignedIn, db: DbSession) -> Response:
 
 
 @router.get("/sessions")
-def my_sessions(signed_in: ApiSignedIn, db: DbSession) -> list[SessionInfo]:
+def my_sessions(signed_in: ApiSignedIn, db: DbSession, rt: RuntimeDep) -> list[SessionInfo]:
+    """The caller's sessions still open (not those ended by their idle or whole lifetime)."""
     return [
         SessionInfo(
             id=s.id,
@@ -59,7 +60,7 @@ def my_sessions(signed_in: ApiSignedIn, db: DbSession) -> list[SessionInfo]:
             last_seen_at=s.last_seen_at,
             current=s.id == signed_in.session.id,
         )
-        for s in sessions_of(db, signed_in.person.id)
+        for s in sessions_of(db, rt.settings, signed_in.person.id)
     ]
 
 

@@ -93,7 +93,7 @@ def account_page(
         errors=errors,
         notice=NOTICES.get(notice, ""),
         codes_left=unused_recovery_codes(db, person.id),
-        sessions=sessions_of(db, person.id),
+        sessions=sessions_of(db, rt.settings, person.id),
         languages=LANGUAGES,
         infos=infos,
         setup_secret=setup_secret,

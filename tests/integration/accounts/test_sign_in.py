@@ -252,6 +252,35 @@ def test_sessions_listed_and_ended_everywhere(client: TestClient) -> None:
         )
 
 
+def test_only_open_sessions_are_listed_and_ended_ones_go_at_the_next_sign_in(
+    client: TestClient, rt: Runtime
+) -> None:
+    """A tab closed without signing out leaves a session that ends by itself: « Où mon coffre
+    est ouvert » must not show it as open, and its row must not stay for ever."""
+    amina = sign_up(client, "amina.diallo")
+
+    def session_id(token: str) -> str:
+        listed = client.get("/api/v1/sessions", headers={"Authorization": f"Bearer {token}"})
+        current: str = next(s["id"] for s in listed.json() if s["current"])
+        return current
+
+    idle = session_id(sign_in(client, "amina.diallo", PASSWORD).json()["token"])
+    too_old = session_id(sign_in(client, "amina.diallo", PASSWORD).json()["token"])
+    with transaction(rt.sessions) as db:
+        idle_limit = timedelta(minutes=rt.settings.session_idle_minutes)
+        db.get_one(AuthSession, idle).last_seen_at = utcnow() - idle_limit
+        db.get_one(AuthSession, too_old).expires_at = utcnow()
+
+    listed = client.get("/api/v1/sessions", headers=amina["headers"]).json()
+    assert [s["current"] for s in listed] == [True]
+    assert sign_in(client, "amina.diallo", PASSWORD).status_code == 201
+    with transaction(rt.sessions) as db:
+        left = set(db.scalars(select(AuthSession.id)))
+    assert len(left) == 2
+    assert idle not in left
+    assert too_old not in left
+
+
 def test_password_change_ends_other_sessions(client: TestClient) -> None:
     first = sign_up(client, "amina.diallo")
     other = {"Authorization": f"Bearer {sign_in(client, 'amina.diallo', PASSWORD).json()['token']}"}
