@@ -5,6 +5,7 @@ the keyring; then bring the schema to the code's and check that every paper open
 journal's chain holds."""
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -156,8 +157,10 @@ def restore_backup(
     backup = read_backup(folder, keyring_file, trust_unsealed)
     manifest, listing = backup.manifest, backup.listing
     _check_revision_known(manifest.revision)
+    fresh = not settings.data_dir.exists()
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(settings.resolved_database_url())
+    writing = False
     try:
         store = open_store(settings.resolved_storage_url())
         refusals = _database_refusals(engine, manifest.revision)
@@ -168,6 +171,7 @@ def restore_backup(
         keyring = _opened_keyring(manifest, keyring_file or folder / KEYRING, passphrase)
         if backup.seal is not None:
             _check_seal(settings, backup.seal, backup.content, keyring)
+        writing = True
         migrate(engine, manifest.revision)
         with engine.begin() as connection, (folder / DATABASE).open(encoding="utf-8") as lines:
             counts = load_rows(connection, lines)
@@ -179,6 +183,10 @@ def restore_backup(
         migrate(engine)
     finally:
         engine.dispose()
+        if fresh and not writing:
+            # Opening the instance to check it made its empty database file and blob folder:
+            # a refusal leaves no trace of them.
+            shutil.rmtree(settings.data_dir, ignore_errors=True)
     report = RestoreReport(counts, len(listing))
     _check(settings, store, listing, report)
     return report

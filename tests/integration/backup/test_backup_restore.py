@@ -200,8 +200,10 @@ def keyring_of(settings: Settings) -> Path:
 
 
 def still_empty(settings: Settings) -> bool:
-    """No table, no object, no keyring (opening the database and the store may make their
-    empty file and folder)."""
+    """No table, no object, no keyring; on the embedded default, not even the data folder (a
+    refused restore removes the empty database file and blob folder it made)."""
+    if settings.database_url is None:
+        return not settings.data_dir.exists() and not keyring_of(settings).exists()
     engine = make_engine(settings.resolved_database_url())
     try:
         with engine.connect() as connection:
