@@ -4,6 +4,9 @@ What can take the account (new codes, a second factor, other contact details, cl
 session) asks again for the current password, and the current code where a second factor is on.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -22,6 +25,7 @@ from vault.accounts.recovery import new_recovery_codes, unused_recovery_codes
 from vault.accounts.sessions import SignedIn, close_all_sessions, sessions_of
 from vault.audit import journal
 from vault.errors import N_, ForbiddenError, VaultError
+from vault.models import AuthSession
 from vault.policy import may_use_second_factor
 from webui.deps import (
     PAGE_CSRF,
@@ -53,6 +57,30 @@ _REAUTH_FIELDS = ("current_password", "totp")
 
 Password = Annotated[str, Form(max_length=1000)]
 Code = Annotated[str, Form(max_length=20)]
+
+
+@dataclass(frozen=True)
+class Place:
+    """The open sessions of one kind of device, as « Où mon coffre est ouvert » shows them."""
+
+    device: str
+    count: int
+    last_seen_at: datetime
+    here: bool
+
+
+def places(sessions: Sequence[AuthSession], current_id: str) -> list[Place]:
+    """One line per device, whatever the number of sessions opened on it (the person cannot
+    tell them apart anyway): this device first, then the last seen. `sessions`: the last seen
+    first."""
+    grouped: dict[str, list[AuthSession]] = {}
+    for session in sessions:
+        grouped.setdefault(session.device, []).append(session)
+    found = [
+        Place(device, len(group), group[0].last_seen_at, any(s.id == current_id for s in group))
+        for device, group in grouped.items()
+    ]
+    return sorted(found, key=lambda place: not place.here)
 
 
 def account_page(
@@ -93,7 +121,7 @@ def account_page(
         errors=errors,
         notice=NOTICES.get(notice, ""),
         codes_left=unused_recovery_codes(db, person.id),
-        sessions=sessions_of(db, rt.settings, person.id),
+        places=places(sessions_of(db, rt.settings, person.id), me.session.id),
         languages=LANGUAGES,
         infos=infos,
         setup_secret=setup_secret,

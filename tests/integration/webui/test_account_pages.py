@@ -93,6 +93,23 @@ def test_account_page_changes(client: TestClient) -> None:
     assert client.get("/compte", follow_redirects=False).status_code == 303
 
 
+def test_open_sessions_are_listed_once_per_device(client: TestClient) -> None:
+    """An app that signs in again and again must not bury the page under identical lines."""
+    signed_up(client)
+    phone = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) Gecko/20100101 Firefox/133.0"}
+    sign_in = {"login": "fatou.sow", "password": PASSWORD}
+    for headers in ({}, {}, {}, phone):
+        assert client.post("/api/v1/session", json=sign_in, headers=headers).status_code == 201
+
+    listed = client.get("/compte").text.split('<ul class="sessions">')[1].split("</ul>")[0]
+
+    lines = re.findall(r"<li>(.*?)</li>", listed, re.S)
+    assert len(lines) == 2
+    assert lines[0].startswith("Navigateur · ouvert 4 fois · dernière activité le ")
+    assert lines[0].endswith("<strong>(ici)</strong>")
+    assert lines[1].startswith("Firefox, Android · dernière activité le ")
+
+
 def test_administrator_signs_in_in_two_steps(client: TestClient, rt: Runtime) -> None:
     secret = second_factor.new_secret()
     with transaction(rt.sessions) as db:
