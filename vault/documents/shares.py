@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from keys.format import BlobContext
@@ -341,6 +341,39 @@ def revoke_share(db: Session, rt: Runtime, actor: Person, share_id: str) -> tupl
             db.delete(blob)
     db.flush()
     return document.id, names
+
+
+def drop_copies_of_ended_links(
+    db: Session, grace: timedelta, now: datetime | None = None
+) -> list[str]:
+    """Drop the marked copies that no link may serve any more: past its end, its downloads
+    used, or stopped (a paper sent to the bin stops its links for good, without dropping their
+    copies at once). An end or a stop less than `grace` ago keeps its copy: a download that was
+    let in just before may still be reading it (a used-up link's last download starts reading
+    before its count is committed). The links stay, for the record. Returns the object names
+    for the caller to purge once this is committed."""
+    cutoff = (now or utcnow()) - grace
+    ended = db.execute(
+        select(Share.id, Blob.id, Blob.object_name)
+        .join(Blob, Blob.id == Share.blob_id)
+        .where(
+            or_(
+                Share.expires_at <= cutoff,
+                Share.revoked_at <= cutoff,
+                Share.downloads >= Share.max_downloads,
+            )
+        )
+    ).all()
+    if not ended:
+        return []
+    db.execute(
+        update(Share)
+        .where(Share.id.in_([row[0] for row in ended]))
+        .values(blob_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.execute(delete(Blob).where(Blob.id.in_([row[1] for row in ended])))
+    return [row.object_name for row in ended]
 
 
 def needs_code(db: Session, token: str) -> bool | None:

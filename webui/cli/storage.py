@@ -8,6 +8,7 @@ from vault.accounts import throttle
 from vault.db import transaction
 from vault.documents.bin import erase_expired
 from vault.documents.service import purge_objects
+from vault.documents.shares import drop_copies_of_ended_links
 from vault.models import utcnow
 from vault.sweeper import sweep_orphans
 from webui.cli import shared
@@ -18,10 +19,11 @@ storage_app = typer.Typer(help="Blob store maintenance.", no_args_is_help=True)
 
 @storage_app.command("sweep")
 def storage_sweep() -> None:
-    """Erase the papers whose time in the bin is over, then remove stored objects no document
-    refers to (leftovers of interrupted uploads or of a purge that failed), uploads that never
-    ended (temp files, S3 multipart uploads: left by a crash or a store that went away), and the
-    sign-in and sign-up counters whose hour is over."""
+    """Erase the papers whose time in the bin is over and the marked copies of links that are
+    over, then remove stored objects no document refers to (leftovers of interrupted uploads or
+    of a purge that failed), uploads that never ended (temp files, S3 multipart uploads: left by
+    a crash or a store that went away), and the sign-in and sign-up counters whose hour is
+    over."""
     rt = shared.runtime()
     with transaction(rt.sessions) as db:
         names = erase_expired(db, rt)
@@ -29,6 +31,10 @@ def storage_sweep() -> None:
     purge_objects(rt.store, names)
     console.print(f"{len(names)} objects of papers erased from the bin.")
     grace = timedelta(minutes=rt.settings.orphan_grace_minutes)
+    with transaction(rt.sessions) as db:
+        copies = drop_copies_of_ended_links(db, grace)
+    purge_objects(rt.store, copies)
+    console.print(f"{len(copies)} marked copies of links that are over erased.")
     with transaction(rt.sessions) as db:
         removed = sweep_orphans(db, rt.store, grace)
     console.print(f"{removed} orphaned objects removed.")

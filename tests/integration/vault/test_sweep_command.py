@@ -1,6 +1,7 @@
 """`coffre storage sweep` as cron runs it, a real process on the test's back end: a paper
 whose bin period is over goes for good, its wrapped data keys and stored objects with it;
-papers still in their bin period, and the others, stay whole."""
+papers still in their bin period, and the others, stay whole. The marked copy of a link that
+is over goes too."""
 
 import subprocess
 from datetime import timedelta
@@ -9,7 +10,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from tests.integration.shares.helpers import make_share
+from tests.integration.shares.helpers import download, make_share, token_of, visitor
 from tests.integration.test_cli import COFFRE, env_for
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
@@ -81,3 +82,51 @@ def test_the_sweep_command_erases_a_paper_whose_bin_period_is_over(
         assert {blob.object_name for blob in blobs_of(rt, document_id)} <= stored
     in_bin = client.get("/api/v1/vaults/me/bin", headers=amina["headers"]).json()
     assert [paper["document"]["id"] for paper in in_bin] == [recent]
+
+
+def test_the_sweep_erases_the_copies_of_links_that_are_over(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """A marked copy is kept only while its link may still serve it: past its end, its last
+    download used, or stopped with its paper. A link over for less than the grace period keeps
+    its copy (a download that began just before the end may still be reading it)."""
+    document_id = upload(client, amina, pdf("envoyee")).json()["id"]
+    binned_id = upload(client, amina, pdf("jetee")).json()["id"]
+    links = {
+        name: make_share(client, amina, paper, **fields)
+        for name, paper, fields in (
+            ("open", document_id, {}),
+            ("past its end", document_id, {}),
+            ("just past its end", document_id, {}),
+            ("used up", document_id, {"max_downloads": 1}),
+            ("paper in the bin", binned_id, {}),
+        )
+    }
+    assert download(visitor(client), token_of(links["used up"])).status_code == 200
+    assert client.delete(f"/api/v1/documents/{binned_id}", headers=amina["headers"]).is_success
+    long_ago = utcnow() - timedelta(minutes=rt.settings.orphan_grace_minutes + 1)
+    with transaction(rt.sessions) as db:
+        db.get_one(Share, links["past its end"].json()["id"]).expires_at = long_ago
+        db.get_one(Share, links["just past its end"].json()["id"]).expires_at = utcnow()
+        db.get_one(Share, links["paper in the bin"].json()["id"]).revoked_at = long_ago
+        copies = {
+            name: db.get_one(Blob, db.get_one(Share, link.json()["id"]).blob_id).object_name
+            for name, link in links.items()
+        }
+
+    done = sweep(rt.settings)
+    assert done.returncode == 0, done.stderr
+    assert "3 marked copies of links that are over erased." in done.stdout
+
+    gone = {"past its end", "used up", "paper in the bin"}
+    stored = {info.name for info in rt.store.list()}
+    assert {name for name, copy in copies.items() if copy not in stored} == gone
+    with transaction(rt.sessions) as db:
+        for name, link in links.items():
+            assert (db.get_one(Share, link.json()["id"]).blob_id is None) == (name in gone)
+        names = set(db.scalars(select(Blob.object_name)))
+        assert {name for name, copy in copies.items() if copy not in names} == gone
+        assert all(check.ok for check in verify_papers(db, rt))
+    assert visitor(client).get(f"/s/{token_of(links['open'])}").status_code == 200
+    listed = client.get(f"/api/v1/documents/{document_id}/shares", headers=amina["headers"])
+    assert len(listed.json()) == 4  # still listed, for the record
