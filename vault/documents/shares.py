@@ -354,7 +354,7 @@ def drop_copies_of_ended_links(
     for the caller to purge once this is committed."""
     cutoff = (now or utcnow()) - grace
     ended = db.execute(
-        select(Share.id, Blob.id, Blob.object_name)
+        select(Share.id.label("share_id"), Share.blob_id, Blob.object_name)
         .join(Blob, Blob.id == Share.blob_id)
         .where(
             or_(
@@ -368,11 +368,11 @@ def drop_copies_of_ended_links(
         return []
     db.execute(
         update(Share)
-        .where(Share.id.in_([row[0] for row in ended]))
+        .where(Share.id.in_([row.share_id for row in ended]))
         .values(blob_id=None)
         .execution_options(synchronize_session=False)
     )
-    db.execute(delete(Blob).where(Blob.id.in_([row[1] for row in ended])))
+    db.execute(delete(Blob).where(Blob.id.in_([row.blob_id for row in ended])))
     return [row.object_name for row in ended]
 
 
