@@ -70,6 +70,29 @@ def may_manage_organisation(db: Session, person: Person, organisation_id: str) -
     return membership is not None and manages_members(membership.role)
 
 
+def may_add_member(db: Session, settings: Settings, person: Person, organisation_id: str) -> bool:
+    """An organisation's admins add its staff. A platform admin does only while no grant to the
+    organisation is in force: a member they added then would read through the grants of people
+    who trusted that organisation's own staff, not the platform's."""
+    if not may_manage_organisation(db, person, organisation_id):
+        return False
+    return not is_platform_admin(person) or not organisation_trusted(
+        db, settings, organisation_id, utcnow()
+    )
+
+
+def organisation_trusted(
+    db: Session, settings: Settings, organisation_id: str, now: datetime
+) -> bool:
+    """Whether someone's grant to the organisation is in force."""
+    grants = db.scalars(
+        select(Grant).where(
+            Grant.organisation_id == organisation_id, Grant.status == GrantStatus.ACTIVE
+        )
+    )
+    return any(grant_is_current(g, settings, now) for g in grants)
+
+
 def manages_members(role: MemberRole) -> bool:
     """Within one organisation: its admins manage its counsellors."""
     return role == MemberRole.ORG_ADMIN

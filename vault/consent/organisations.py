@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session
 from keys.providers.base import MasterKeyProvider
 from vault.accounts.accounts import closed_word, create_person
 from vault.audit import journal
-from vault.errors import N_, ForbiddenError, InvalidInputError, NotFoundError
+from vault.config import Settings
+from vault.errors import N_, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import Membership, Organisation, Person
 from vault.policy import (
     is_platform_admin,
     manages_members,
+    may_add_member,
     may_create_organisation,
     may_manage_members,
     may_manage_organisation,
@@ -21,6 +23,10 @@ from vault.policy import (
 from vault.vocabulary import MemberRole
 
 NOT_FOUND = N_("Cette organisation n'existe pas.")
+TRUSTED = N_(
+    "Des personnes ont donné accès à cette organisation. "
+    "Seul son responsable peut y ajouter un professionnel."
+)
 
 
 def create_organisation(db: Session, actor: Person, name: str) -> Organisation:
@@ -44,6 +50,7 @@ def create_organisation(db: Session, actor: Person, name: str) -> Organisation:
 
 def add_member(
     db: Session,
+    settings: Settings,
     master_keys: MasterKeyProvider,
     actor: Person,
     organisation_id: str,
@@ -53,12 +60,15 @@ def add_member(
     password: str,
     role: str = "counsellor",
 ) -> Person:
-    """Create a professional's account in an organisation."""
+    """Create a professional's account in an organisation (vault.policy.may_add_member says
+    who may)."""
     if not may_manage_members(actor):
         raise ForbiddenError("Seuls les administrateurs gèrent les professionnels.")
     organisation = db.get(Organisation, organisation_id)
     if organisation is None or not may_manage_organisation(db, actor, organisation_id):
         raise NotFoundError(NOT_FOUND)
+    if not may_add_member(db, settings, actor, organisation_id):
+        raise ConflictError(TRUSTED)
     member_role = closed_word(MemberRole, role, "role")
     person = create_person(
         db, master_keys, login=login, display_name=display_name, password=password, role=member_role

@@ -8,7 +8,13 @@ from vault.consent.organisations import (
     members_of,
     visible_organisations,
 )
-from webui.api.schemas import CounsellorIn, CounsellorOut, OrganisationIn, OrganisationOut
+from webui.api.schemas import (
+    CounsellorIn,
+    CounsellorOut,
+    ErrorOut,
+    OrganisationIn,
+    OrganisationOut,
+)
 from webui.deps import ApiUser, DbSession, RuntimeDep
 
 router = APIRouter(tags=["organisations"])
@@ -26,13 +32,25 @@ def organisations(person: ApiUser, db: DbSession) -> list[OrganisationOut]:
     return [OrganisationOut(id=o.id, name=o.name) for o in visible_organisations(db, person)]
 
 
-@router.post("/organisations/{org_id}/counsellors", status_code=201)
+@router.post(
+    "/organisations/{org_id}/counsellors",
+    status_code=201,
+    responses={
+        409: {
+            "model": ErrorOut,
+            "description": "A platform admin, while someone's grant to the organisation is in "
+            "force: only the organisation's own admins add members then.",
+        }
+    },
+)
 def new_counsellor(
     org_id: str, body: CounsellorIn, person: ApiUser, db: DbSession, rt: RuntimeDep
 ) -> CounsellorOut:
-    """A platform admin, or an admin of that organisation, creates a professional's account."""
+    """An admin of that organisation, or a platform admin while no one's grant to the
+    organisation is in force, creates a professional's account."""
     member = add_member(
         db,
+        rt.settings,
         rt.master_keys,
         person,
         org_id,

@@ -362,6 +362,7 @@ def add_counsellor(
         with attempt(db):
             add_member(
                 db,
+                rt.settings,
                 rt.master_keys,
                 me.person,
                 org_id,

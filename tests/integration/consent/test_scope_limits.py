@@ -96,13 +96,14 @@ def test_a_manage_grant_cannot_move_a_paper_out_of_its_categories(
 def test_a_member_added_later_reaches_the_organisation_grant(
     client: TestClient, rt: Runtime
 ) -> None:
-    """Membership is read at each request: the organisation's grant reaches whoever joins it
-    after the grant was given."""
+    """Membership is read at each request: the organisation's grant reaches whoever its admin
+    adds after the grant was given."""
     amina, _claire, org_id = setup(client, rt)
+    admin = admin_headers(client, rt, "second.admin")
+    manager = professional(client, admin, org_id, "nadia.responsable", role="org_admin")
     document_id = upload(client, amina, pdf()).json()["id"]
     grant(client, amina, organisation_id=org_id)
-    admin = admin_headers(client, rt, "second.admin")
-    newcomer = professional(client, admin, org_id, "nora.benali")
+    newcomer = professional(client, manager["headers"], org_id, "nora.benali")
     url = f"/api/v1/documents/{document_id}"
     assert client.get(url, headers=newcomer["headers"]).status_code == 200
     viewed = journal_of(client, amina)[0]
