@@ -326,6 +326,20 @@ def may_see_login(db: Session, settings: Settings, professional: Person, person:
     )
 
 
+def may_open_document(db: Session, settings: Settings, actor: Person, document_id: str) -> bool:
+    """Whether the actor may look at the paper, asked without it counting as an attempt: to
+    choose the page shown once they added it (with "upload" alone they add but do not open)."""
+    document = db.get(Document, document_id)
+    vault = db.get(Vault, document.vault_id) if document is not None else None
+    access = vault_access(db, settings, actor, vault, Action.VIEW) if vault else None
+    return (
+        document is not None
+        and access is not None
+        and document.deleted_at is None
+        and access.shows(document)
+    )
+
+
 def may_list_papers(db: Session, settings: Settings, actor: Person, vault_id: str) -> bool:
     vault = db.get(Vault, vault_id)
     return vault is not None and vault_access(db, settings, actor, vault, Action.VIEW) is not None
