@@ -174,6 +174,17 @@ class Access:
             any(grant_covers(g, document) for g in grants) for grants in self.by_scope.values()
         )
 
+    def lasts_until(self, document: Document) -> datetime | None:
+        """The latest the grants behind the action may still reach a paper they show: the end
+        of the last of them, for each scope the action needs (they may stop sooner, ended or
+        left unused); None for the owner, whose rights do not end."""
+        if self.is_owner:
+            return None
+        return min(
+            max(g.expires_at for g in grants if grant_covers(g, document))
+            for grants in self.by_scope.values()
+        )
+
     def grant_for(self, document: Document | None) -> Grant | None:
         """The grant a use goes through, for the journal (None for the owner)."""
         if document is None:
@@ -226,6 +237,25 @@ def vault_access(
     if not all(by_scope.values()):
         return None
     return Access(vault, by_scope)
+
+
+def maker_may_still_share(
+    db: Session, settings: Settings, maker_id: str, document: Document
+) -> bool:
+    """Whether a link made by `maker_id` may still serve its paper. The owner's own links live
+    by their own terms (end, downloads, stop); a helper's link only while the helper could
+    make it now: a current grant that lets them send the paper (not private, in its
+    categories). A helper whose access ended sends nothing more, whatever end the link had."""
+    vault = db.get(Vault, document.vault_id)
+    if vault is None or document.deleted_at is not None:
+        return False
+    if vault.owner_id == maker_id:
+        return True
+    maker = db.get(Person, maker_id)
+    if maker is None or maker.erased_at is not None:
+        return False
+    access = vault_access(db, settings, maker, vault, Action.SHARE)
+    return access is not None and access.shows(document)
 
 
 def require_vault(
@@ -316,6 +346,20 @@ def may_see_login(db: Session, settings: Settings, professional: Person, person:
     vault = db.scalar(select(Vault).where(Vault.owner_id == person.id))
     return vault is not None and bool(
         current_grants(db, settings, professional, vault.id, utcnow())
+    )
+
+
+def may_open_document(db: Session, settings: Settings, actor: Person, document_id: str) -> bool:
+    """Whether the actor may look at the paper, asked without it counting as an attempt: to
+    choose the page shown once they added it (with "upload" alone they add but do not open)."""
+    document = db.get(Document, document_id)
+    vault = db.get(Vault, document.vault_id) if document is not None else None
+    access = vault_access(db, settings, actor, vault, Action.VIEW) if vault else None
+    return (
+        document is not None
+        and access is not None
+        and document.deleted_at is None
+        and access.shows(document)
     )
 
 

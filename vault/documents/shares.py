@@ -49,7 +49,14 @@ from vault.models import (
     Vault,
     utcnow,
 )
-from vault.policy import NOT_FOUND_DOCUMENT, Access, Action, organisations_of, require_document
+from vault.policy import (
+    NOT_FOUND_DOCUMENT,
+    Access,
+    Action,
+    maker_may_still_share,
+    organisations_of,
+    require_document,
+)
 from vault.runtime import Runtime
 
 SHARE = "share"
@@ -96,7 +103,11 @@ class ShareView:
     has_code: bool
     created_by_name: str
     created_at: datetime
+    # Works now: within its own terms, and its maker may still send the paper.
     valid: bool
+    # Not stopped and within its own terms: a helper's link that is over only because their
+    # access is would work again with it, so it can still be stopped for good.
+    can_stop: bool
 
 
 @dataclass(frozen=True)
@@ -238,7 +249,7 @@ def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) ->
         organisation_id=None
         if grant is None
         else grant.organisation_id or next(iter(organisations), None),
-        expires_at=now + timedelta(hours=terms.expires_in_hours),
+        expires_at=_end(access, document, now + timedelta(hours=terms.expires_in_hours)),
         max_downloads=terms.max_downloads,
         downloads=0,
         created_at=now,
@@ -247,6 +258,13 @@ def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) ->
     db.flush()
     note_change(db, actor, access, journal.SHARE_CREATED, document)
     return NewShare(share_id, token, share.expires_at)
+
+
+def _end(access: Access, document: Document, asked: datetime) -> datetime:
+    """The end asked for, or sooner the end of the grants a helper makes the link through:
+    the link would stop then anyway (see _works), and the answer shows the real end."""
+    grants_end = access.lasts_until(document)
+    return asked if grants_end is None else min(asked, grants_end)
 
 
 def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> list[ShareView]:
@@ -264,10 +282,15 @@ def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> li
             )
         ).all()
     )
+    may_still_share = {
+        maker_id: maker_may_still_share(db, rt.settings, maker_id, document)
+        for maker_id in {s.created_by for s in shares}
+    }
     now = utcnow()
     views = []
     for share in shares:
         key = key_of(share.user_key_id)
+        within_terms = _valid(share, now)
         views.append(
             ShareView(
                 id=share.id,
@@ -281,7 +304,8 @@ def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> li
                 has_code=share.code_hash is not None,
                 created_by_name=names.get(share.created_by, ""),
                 created_at=share.created_at,
-                valid=_valid(share, now),
+                valid=within_terms and may_still_share[share.created_by],
+                can_stop=within_terms,
             )
         )
     return views
@@ -376,10 +400,10 @@ def drop_copies_of_ended_links(
     return [row.object_name for row in ended]
 
 
-def needs_code(db: Session, token: str) -> bool | None:
+def needs_code(db: Session, rt: Runtime, token: str) -> bool | None:
     """Whether the link asks for a code before anything about its paper shows; None for a link
     unknown or no longer valid (the same answer for both)."""
-    share = _live(db, token)
+    share = _live(db, rt, token)
     return None if share is None else share.code_hash is not None
 
 
@@ -438,7 +462,7 @@ def _public(db: Session, rt: Runtime, share: Share) -> PublicShare:
 def _checked(db: Session, rt: Runtime, token: str, code: str, source: str) -> Share | None:
     """The link, while it is valid and, when it has a code, the code is right. A wrong code is
     counted (growing waits, per link and per address) and journaled for the owner."""
-    share = _live(db, token)
+    share = _live(db, rt, token)
     if share is None or share.code_hash is None:
         return share
     attempt = throttle.attempt(db, rt.settings, login=f"share:{share.id}", source=source)
@@ -510,16 +534,28 @@ def _shareable(
     return document, access
 
 
-def _live(db: Session, token: str) -> Share | None:
+def _live(db: Session, rt: Runtime, token: str) -> Share | None:
     if not token or len(token) > 100:
         return None
     share = db.scalar(select(Share).where(Share.token_hash == token_hash(token)))
     if share is None:
         return None
-    return share if _valid(share, utcnow()) and _paper_is_there(db, share) else None
+    return share if _works(db, rt, share, utcnow()) else None
+
+
+def _works(db: Session, rt: Runtime, share: Share, now: datetime) -> bool:
+    """Within its own terms, and whoever made it may still send its paper (a helper whose
+    access ended, or a paper now out of its reach, ends the link as its end date would)."""
+    document = db.get(Document, share.document_id)
+    return (
+        document is not None
+        and _valid(share, now)
+        and maker_may_still_share(db, rt.settings, share.created_by, document)
+    )
 
 
 def _valid(share: Share, now: datetime) -> bool:
+    """Within the link's own terms: not stopped, before its end, downloads left."""
     used_up = share.max_downloads is not None and share.downloads >= share.max_downloads
     return (
         share.revoked_at is None
@@ -527,11 +563,6 @@ def _valid(share: Share, now: datetime) -> bool:
         and share.blob_id is not None
         and not used_up
     )
-
-
-def _paper_is_there(db: Session, share: Share) -> bool:
-    document = db.get(Document, share.document_id)
-    return document is not None and document.deleted_at is None
 
 
 def _owner_id(db: Session, share: Share) -> str:

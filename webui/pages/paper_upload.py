@@ -7,9 +7,14 @@ the parsed form)."""
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from vault.accounts.accounts import vault_of
+from vault.documents.service import DocumentView
 from vault.errors import VaultError
+from vault.models import Person
+from vault.policy import may_open_document
+from vault.runtime import Runtime
 from webui.deps import DbSession, RuntimeDep, SignedInPage, page_stream_origin
 from webui.pages.common import check_csrf, redirect
 from webui.pages.render import page
@@ -55,4 +60,12 @@ async def add(
             values=form.fields,
             vault_id=coffre,
         )
-    return redirect(f"/papiers/{view.id}?ajoute=1")
+    return redirect(await read_then_release(db, lambda db: _landing(db, rt, me.person, view)))
+
+
+def _landing(db: Session, rt: Runtime, person: Person, view: DocumentView) -> str:
+    """The paper's page; for a helper who may add but not open it, the person's page: the
+    paper's would refuse them, and tell the person they tried."""
+    if may_open_document(db, rt.settings, person, view.id):
+        return f"/papiers/{view.id}?ajoute=1"
+    return f"/personnes/{view.vault_id}?ajoute=1"

@@ -155,7 +155,7 @@ def _code_page(request: Request, error: VaultError | None = None) -> Response:
 
 @router.get("/s/{token}")
 def office(token: str, request: Request, db: DbSession, rt: RuntimeDep) -> Response:
-    needs_code = shares.needs_code(db, token)
+    needs_code = shares.needs_code(db, rt, token)
     if needs_code is None:
         return _gone(request)
     if needs_code:
@@ -176,7 +176,7 @@ def office_code(
         with attempt(db):
             found = shares.open_share(db, rt, token, code, client_address(request))
     except VaultError as exc:
-        return _refused(request, db, token, exc)
+        return _refused(request, db, rt, token, exc)
     return _office_page(request, found, code=code) if found else _gone(request)
 
 
@@ -192,7 +192,7 @@ def office_copy(
         with attempt(db):
             copy = shares.take_copy(db, rt, token, code, client_address(request))
     except VaultError as exc:
-        return _refused(request, db, token, exc)
+        return _refused(request, db, rt, token, exc)
     if copy is None:
         return _gone(request)
     db.commit()  # the download is counted and journaled before the first byte leaves
@@ -208,7 +208,9 @@ def office_copy(
     )
 
 
-def _refused(request: Request, db: DbSession, token: str, exc: VaultError) -> Response:
+def _refused(
+    request: Request, db: DbSession, rt: RuntimeDep, token: str, exc: VaultError
+) -> Response:
     """A wrong or throttled code: the code's page again with the refusal, while the link still
     works."""
-    return _code_page(request, error=exc) if shares.needs_code(db, token) else _gone(request)
+    return _code_page(request, error=exc) if shares.needs_code(db, rt, token) else _gone(request)

@@ -1,0 +1,186 @@
+"""A link made by a helper (a counsellor with a grant) sends the paper out in the helper's name:
+it works only while the helper could still send that paper. Once the grant is over, or the
+paper out of its reach, the office gets the page of a link that is over; the owner's own links
+live by their own terms."""
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from tests.app_fixtures import admin_headers, organisation, professional
+from tests.integration.consent.test_grants import grant
+from tests.integration.shares.helpers import SAME_ORIGIN, download, make_share, token_of, visitor
+from tests.integration.shares.test_shares_api import paper
+from tests.integration.webui.test_forms_keep_values import page_sign_in
+from tests.integration.webui.test_pages import as_read
+from vault.audit.journal import ACCESS_REFUSED, SHARE_OPENED
+from vault.db import transaction
+from vault.models import Grant, JournalEvent, utcnow
+from vault.runtime import Runtime
+
+
+def claire_of(client: TestClient, rt: Runtime) -> dict[str, Any]:
+    admin = admin_headers(client, rt)
+    return professional(client, admin, organisation(client, admin), "claire.martin")
+
+
+def is_over(client: TestClient, token: str) -> None:
+    """The office's answer for a link that is over: the page of a link that never was."""
+    office, unknown = visitor(client), "x" * 43
+    page = office.get(f"/s/{token}")
+    assert page.status_code == 410
+    assert "Ce lien n'est plus valable." in page.text
+    assert page.text.replace(token, "T") == office.get(f"/s/{unknown}").text.replace(unknown, "T")
+    assert download(office, token).status_code == 410
+
+
+def revoke(client: TestClient, rt: Runtime, amina: dict[str, Any], grant_id: str) -> None:
+    answer = client.delete(f"/api/v1/grants/{grant_id}", headers=amina["headers"])
+    assert answer.status_code == 204
+
+
+def expire(client: TestClient, rt: Runtime, amina: dict[str, Any], grant_id: str) -> None:
+    with transaction(rt.sessions) as db:
+        db.execute(update(Grant).values(expires_at=utcnow()))
+
+
+def leave_idle(client: TestClient, rt: Runtime, amina: dict[str, Any], grant_id: str) -> None:
+    rt.settings.grant_inactivity_days = 0
+
+
+def make_private(client: TestClient, rt: Runtime, amina: dict[str, Any], document_id: str) -> None:
+    answer = client.patch(
+        f"/api/v1/documents/{document_id}", headers=amina["headers"], json={"private": True}
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def move_out_of_the_grant(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], document_id: str
+) -> None:
+    answer = client.patch(
+        f"/api/v1/documents/{document_id}", headers=amina["headers"], json={"category": "taxes"}
+    )
+    assert answer.status_code == 200, answer.text
+
+
+Change = Callable[[TestClient, Runtime, dict[str, Any], str], None]
+
+
+def name_of(change: Change) -> str:
+    return change.__name__
+
+
+@pytest.mark.parametrize("end_the_grant", [revoke, expire, leave_idle], ids=name_of)
+def test_a_helpers_link_is_over_when_the_grant_ends(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], end_the_grant: Change
+) -> None:
+    claire = claire_of(client, rt)
+    document_id = paper(client, amina)
+    grant_id = grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    token = token_of(make_share(client, claire, document_id, expires_in_hours=720))
+    assert download(visitor(client), token).status_code == 200
+    end_the_grant(client, rt, amina, grant_id)
+    is_over(client, token)
+
+
+@pytest.mark.parametrize("take_it_out", [make_private, move_out_of_the_grant], ids=name_of)
+def test_a_helpers_link_is_over_when_the_paper_leaves_the_grant(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], take_it_out: Change
+) -> None:
+    claire = claire_of(client, rt)
+    document_id = paper(client, amina)
+    grant(client, amina, counsellor_id=claire["id"], scopes=["view"], categories=["identity"])
+    token = token_of(make_share(client, claire, document_id, expires_in_hours=720))
+    take_it_out(client, rt, amina, document_id)
+    is_over(client, token)
+
+
+def test_the_owners_own_link_lives_by_its_own_terms(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    claire = claire_of(client, rt)
+    document_id = paper(client, amina)
+    grant_id = grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    token = token_of(make_share(client, amina, document_id))
+    revoke(client, rt, amina, grant_id)
+    make_private(client, rt, amina, document_id)
+    office = visitor(client)
+    assert office.get(f"/s/{token}").status_code == 200
+    assert download(office, token).status_code == 200
+
+
+def test_the_owner_sees_a_helpers_link_over_and_its_downloads_journaled(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    claire = claire_of(client, rt)
+    document_id = paper(client, amina)
+    grant_id = grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    created = make_share(client, claire, document_id, recipient="CAF du Loiret")
+    token, share_id = token_of(created), created.json()["id"]
+    assert download(visitor(client), token).status_code == 200
+    revoke(client, rt, amina, grant_id)
+    is_over(client, token)
+
+    links = client.get(f"/api/v1/documents/{document_id}/shares", headers=amina["headers"])
+    assert [(link["revoked"], link["valid"]) for link in links.json()] == [(False, False)]
+    page_sign_in(client, "amina.diallo")
+    listed = as_read(client.get(f"/papiers/{document_id}/liens").text)
+    assert "Pour CAF du Loiret" in listed
+    assert "Ne marche plus : Claire Martin n'a plus accès à ce papier." in listed
+    assert "Marche jusqu" not in listed
+    with transaction(rt.sessions) as db:
+        lines = db.scalars(
+            select(JournalEvent).where(JournalEvent.action.in_((SHARE_OPENED, ACCESS_REFUSED)))
+        ).all()
+    # The one download made while it worked; the refused ones are no attempt of Claire's.
+    assert [(e.action, e.target_id, e.actor_id) for e in lines] == [(SHARE_OPENED, share_id, None)]
+
+
+def test_a_helpers_link_comes_back_with_the_access_unless_the_owner_stops_it(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    claire = claire_of(client, rt)
+    document_id = paper(client, amina)
+    grant_id = grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    token = token_of(make_share(client, claire, document_id))
+    revoke(client, rt, amina, grant_id)
+    is_over(client, token)
+    # Claire could make the same link again: hers works again, until its own end.
+    grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    assert download(visitor(client), token).status_code == 200
+    make_private(client, rt, amina, document_id)
+    is_over(client, token)
+
+    csrf = page_sign_in(client, "amina.diallo")
+    listed = client.get(f"/papiers/{document_id}/liens").text
+    [share_id] = re.findall(r'action="/liens/([^/]+)/arreter"', listed)
+    stopped = client.post(f"/liens/{share_id}/arreter", data={"csrf": csrf}, headers=SAME_ORIGIN)
+    assert "Le lien est arrêté. Il ne marche plus." in stopped.text
+    client.patch(
+        f"/api/v1/documents/{document_id}", headers=amina["headers"], json={"private": False}
+    )
+    is_over(client, token)
+
+
+def test_a_helpers_link_ends_when_the_grant_ends(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    claire = claire_of(client, rt)
+    document_id = paper(client, amina)
+    last_day = utcnow().date() + timedelta(days=2)
+    grant(client, amina, counsellor_id=claire["id"], expires_on=last_day.isoformat())
+    grant_ends = datetime.combine(last_day, time(23, 59, 59), tzinfo=UTC)
+    created = make_share(client, claire, document_id, expires_in_hours=720)
+    assert created.status_code == 201, created.text
+    assert datetime.fromisoformat(created.json()["expires_at"]) == grant_ends
+    # A shorter link keeps its own end.
+    shorter = make_share(client, claire, document_id, expires_in_hours=24)
+    assert datetime.fromisoformat(shorter.json()["expires_at"]) < grant_ends
+    listed = client.get(f"/api/v1/documents/{document_id}/shares", headers=amina["headers"])
+    assert datetime.fromisoformat(listed.json()[1]["expires_at"]) == grant_ends
