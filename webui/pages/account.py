@@ -21,7 +21,11 @@ from vault.accounts.accounts import (
     update_profile,
     vault_of,
 )
-from vault.accounts.recovery import new_recovery_codes, unused_recovery_codes
+from vault.accounts.recovery import (
+    codes_seen_by_someone_else,
+    new_recovery_codes,
+    unused_recovery_codes,
+)
 from vault.accounts.sessions import SignedIn, close_all_sessions, sessions_of
 from vault.audit import journal
 from vault.errors import N_, ForbiddenError, VaultError
@@ -121,6 +125,7 @@ def account_page(
         errors=errors,
         notice=NOTICES.get(notice, ""),
         codes_left=unused_recovery_codes(db, person.id),
+        codes_seen=codes_seen_by_someone_else(db, person.id),
         places=places(sessions_of(db, rt.settings, person.id), me.session.id),
         languages=LANGUAGES,
         infos=infos,
