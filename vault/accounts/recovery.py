@@ -15,7 +15,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from vault.accounts import devices, hold, throttle
@@ -24,7 +24,13 @@ from vault.accounts.passwords import check_new_password, hash_password
 from vault.accounts.sessions import close_all_sessions
 from vault.accounts.signin import attempt_for
 from vault.audit import journal
-from vault.errors import N_, AuthenticationError, NotFoundError, WrongSecretError
+from vault.errors import (
+    N_,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    WrongSecretError,
+)
 from vault.models import Person, RecoveryCode, ResetCode, Vault, new_id, utcnow
 from vault.policy import Action, may_help_recover, organisations_of, vault_access
 from vault.runtime import Runtime
@@ -35,6 +41,10 @@ _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _GROUPS, _GROUP_SIZE = 3, 4
 WRONG_CODE = N_("Ce code ne marche pas. Vérifiez l'identifiant et le code.")
 WRONG_UNLOCK = N_("Ce code ne marche pas. Prenez un de vos codes de secours, sur votre papier.")
+CODES_ALREADY_MADE = N_(
+    "Ces codes de secours ont déjà été faits. Ils ne seront plus montrés. "
+    "Pour avoir de nouveaux codes, écrivez à nouveau votre mot de passe ici."
+)
 
 
 def _new_code() -> str:
@@ -54,13 +64,24 @@ def _hash(person_id: str, code: str) -> str:
 
 
 def new_recovery_codes(
-    db: Session, person: Person, source: str = "", seen_by: Person | None = None
+    db: Session,
+    person: Person,
+    source: str = "",
+    seen_by: Person | None = None,
+    replacing: str | None = None,
 ) -> list[str]:
     """Replace every recovery code of this person by ten fresh ones, returned once. Refused
     during a hold: the person's own codes are their way to end it. `seen_by`: the professional
-    in front of whom they are shown (an account created with the person present)."""
+    in front of whom they are shown (an account created with the person present).
+    `replacing`: the generation the asking form was shown (`codes_in_force`); if other codes
+    were made since, the same form was sent again (Back, Reload) and nothing changes."""
     hold.refuse_during_hold(db, person, hold.NO_NEW_RECOVERY_CODES)
-    db.execute(delete(RecoveryCode).where(RecoveryCode.person_id == person.id))
+    old = delete(RecoveryCode).where(RecoveryCode.person_id == person.id)
+    if replacing is not None:
+        old = old.where(_of_generation(replacing))
+    db.execute(old)
+    if replacing is not None and _has_codes(db, person.id):
+        raise ConflictError(CODES_ALREADY_MADE)
     codes = [_new_code() for _ in range(CODE_COUNT)]
     generation = new_id()
     for code in codes:
@@ -88,6 +109,25 @@ def unused_recovery_codes(db: Session, person_id: str) -> int:
         RecoveryCode.person_id == person_id, RecoveryCode.used_at.is_(None)
     )
     return db.scalar(query) or 0
+
+
+def codes_in_force(db: Session, person_id: str) -> str:
+    """The generation of the person's codes: what a form asking for new ones carries, so that
+    the same form sent again makes no second set. "" when there are none (or they were made
+    before generations were kept)."""
+    query = select(RecoveryCode.generation).where(RecoveryCode.person_id == person_id)
+    return db.scalar(query.limit(1)) or ""
+
+
+def _of_generation(generation: str) -> ColumnElement[bool]:
+    if not generation:
+        return RecoveryCode.generation.is_(None)
+    return RecoveryCode.generation == generation
+
+
+def _has_codes(db: Session, person_id: str) -> bool:
+    query = select(RecoveryCode.id).where(RecoveryCode.person_id == person_id)
+    return db.scalar(query.limit(1)) is not None
 
 
 def codes_seen_by_someone_else(db: Session, person_id: str) -> bool:

@@ -18,6 +18,7 @@ from tests.integration.webui.test_counsellor_help import CODE
 from tests.integration.webui.test_pages import (
     SAME_ORIGIN,
     as_read,
+    codes_in_force_of,
     csrf_of,
     page_sign_in,
     page_signed_in,
@@ -160,7 +161,11 @@ def test_the_account_page_asks_for_own_codes_after_a_creation_in_person(
     # Once she has, the page no longer asks.
     own = client.post(
         "/compte/codes",
-        data={"csrf": csrf_of(account.text), "current_password": PASSWORD},
+        data={
+            "csrf": csrf_of(account.text),
+            "current_password": PASSWORD,
+            "codes_in_force": codes_in_force_of(account.text),
+        },
         headers=SAME_ORIGIN,
     )
     assert own.status_code == 200

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.app_fixtures import PASSWORD, admin_headers, sign_up
 from tests.integration.webui.test_forms_keep_values import page_sign_in
-from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf, signed_up
+from tests.integration.webui.test_pages import SAME_ORIGIN, codes_in_force_of, form_csrf, signed_up
 from vault.accounts import second_factor
 from vault.accounts.accounts import create_person
 from vault.db import transaction
@@ -271,9 +271,12 @@ def test_account_forms_ask_for_the_current_password(client: TestClient) -> None:
     assert "Il y a un problème" in refused.text
     assert "<title>Erreur : " in refused.text
     assert 'href="#codes-current_password"' in refused.text
-    codes = client.post(
-        "/compte/codes", data={"csrf": csrf, "current_password": PASSWORD}, headers=SAME_ORIGIN
-    )
+    codes_form = {
+        "csrf": csrf,
+        "current_password": PASSWORD,
+        "codes_in_force": codes_in_force_of(page.text),
+    }
+    codes = client.post("/compte/codes", data=codes_form, headers=SAME_ORIGIN)
     assert len(re.findall(r"<code>[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}</code>", codes.text)) == 10
     language = client.post(
         "/compte/infos",
