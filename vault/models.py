@@ -252,6 +252,12 @@ class RecoveryCode(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The ten codes made together share a generation (None: made before generations were
+    # kept). `seen_by`: the professional who saw them, at an account created with the person
+    # present; such a code gives no more than a reset made by them (vault/accounts/recovery.py).
+    # No foreign key, so that SQLite adds the columns in place.
+    generation: Mapped[str | None] = mapped_column(String(36))
+    seen_by: Mapped[str | None] = mapped_column(String(36))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

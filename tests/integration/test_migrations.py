@@ -100,6 +100,60 @@ def test_every_migration_goes_up_and_down_with_data(engine: Engine) -> None:
     assert len(rows(engine, "SELECT scope FROM grant_scopes")) == 2
 
 
+def test_codes_of_an_account_created_in_person_are_marked_seen(engine: Engine) -> None:
+    """0008: the codes still in force since a professional created the account with the person
+    are marked seen by them; codes the person made again afterwards are hers."""
+    migrate(engine, "0002")
+    fill_version_2(engine)
+    migrate(engine, "0007")
+    other = "66666666-6666-6666-6666-666666666666"
+    with engine.begin() as db:
+        db.execute(
+            text(
+                "INSERT INTO people (id, login, display_name, role, password_hash,"
+                " preferred_language, created_at) VALUES (:id, 'bruno', 'bruno', 'beneficiary',"
+                " 'x', 'fr', :now)"
+            ),
+            {"id": other, "now": NOW},
+        )
+        lines = [
+            (PERSON, HELPER, "account_created_in_person"),
+            (PERSON, PERSON, "recovery_codes_created"),
+            (other, HELPER, "account_created_in_person"),
+            (other, other, "recovery_codes_created"),
+            (other, other, "recovery_codes_created"),
+        ]
+        for seq, (subject, actor, action) in enumerate(lines, start=1):
+            db.execute(
+                text(
+                    "INSERT INTO journal (id, seq, subject_id, actor_id, action, source,"
+                    " occurred_at, prev_hash, hash) VALUES (:id, :seq, :subject, :actor,"
+                    " :action, '', :now, 'x', 'x')"
+                ),
+                {
+                    "id": f"j{seq}",
+                    "seq": seq,
+                    "subject": subject,
+                    "actor": actor,
+                    "action": action,
+                    "now": NOW,
+                },
+            )
+        for person in (PERSON, other):
+            db.execute(
+                text(
+                    "INSERT INTO recovery_codes (id, person_id, code_hash, created_at)"
+                    " VALUES (:id, :person, :id, :now)"
+                ),
+                {"id": f"code-{person}", "person": person, "now": NOW},
+            )
+    migrate(engine)
+    assert rows(engine, "SELECT person_id, seen_by FROM recovery_codes ORDER BY person_id") == [
+        (PERSON, HELPER),
+        (other, None),
+    ]
+
+
 def test_each_migration_goes_down_and_up_again(engine: Engine) -> None:
     """Every downgrade runs (the test above crosses only some of them), down to nothing."""
     script = ScriptDirectory.from_config(migrations_config())

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from keys.hierarchy import seal_field
 from keys.providers.base import MasterKeyProvider
-from vault.accounts import devices, throttle
+from vault.accounts import devices, second_factor, throttle
 from vault.accounts.logins import login_base
 from vault.accounts.passwords import check_new_password, hash_password
 from vault.accounts.reauth import check_password
@@ -112,7 +112,10 @@ def change_password(
     (a browser that knew the old password proves itself again)."""
     check_password(db, person, current, attempt)
     check_new_password(new, person.login, person.display_name)
-    throttle.passed(db, attempt)
+    if not second_factor.required(person):
+        # Only a whole proof clears the account's count: with a second factor, the password
+        # alone must not forget the wrong codes counted there.
+        throttle.passed(db, attempt)
     person.password_hash = hash_password(new)
     close_all_sessions(db, person.id, keep=keep_session)
     devices.forget_all(db, person.id)

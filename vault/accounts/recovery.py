@@ -1,7 +1,8 @@
 """Getting back in without email or phone.
 
 1. Recovery codes: ten single-use codes shown once (at sign-up, or when the person asks for new
-   ones) and printed; only their hashes are kept.
+   ones) and printed; only their hashes are kept. Codes a professional saw (an account created
+   with the person present) give no more than a reset made by that professional.
 2. A counsellor the person trusts (the "recover" scope) resets the password with them: the
    person types it on the counsellor's screen, or redeems a reset code the counsellor hands
    over in person, valid 15 minutes.
@@ -14,7 +15,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from vault.accounts import devices, hold, throttle
@@ -23,8 +24,14 @@ from vault.accounts.passwords import check_new_password, hash_password
 from vault.accounts.sessions import close_all_sessions
 from vault.accounts.signin import attempt_for
 from vault.audit import journal
-from vault.errors import N_, AuthenticationError, NotFoundError, WrongSecretError
-from vault.models import Person, RecoveryCode, ResetCode, Vault, utcnow
+from vault.errors import (
+    N_,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    WrongSecretError,
+)
+from vault.models import Person, RecoveryCode, ResetCode, Vault, new_id, utcnow
 from vault.policy import Action, may_help_recover, organisations_of, vault_access
 from vault.runtime import Runtime
 
@@ -34,6 +41,10 @@ _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _GROUPS, _GROUP_SIZE = 3, 4
 WRONG_CODE = N_("Ce code ne marche pas. Vérifiez l'identifiant et le code.")
 WRONG_UNLOCK = N_("Ce code ne marche pas. Prenez un de vos codes de secours, sur votre papier.")
+CODES_ALREADY_MADE = N_(
+    "Ces codes de secours ont déjà été faits. Ils ne seront plus montrés. "
+    "Pour avoir de nouveaux codes, écrivez à nouveau votre mot de passe ici."
+)
 
 
 def _new_code() -> str:
@@ -52,14 +63,36 @@ def _hash(person_id: str, code: str) -> str:
     return hmac.new(person_id.encode(), _normalise(code).encode(), hashlib.sha256).hexdigest()
 
 
-def new_recovery_codes(db: Session, person: Person, source: str = "") -> list[str]:
+def new_recovery_codes(
+    db: Session,
+    person: Person,
+    source: str = "",
+    seen_by: Person | None = None,
+    replacing: str | None = None,
+) -> list[str]:
     """Replace every recovery code of this person by ten fresh ones, returned once. Refused
-    during a hold: the person's own codes are their way to end it."""
+    during a hold: the person's own codes are their way to end it. `seen_by`: the professional
+    in front of whom they are shown (an account created with the person present).
+    `replacing`: the generation the asking form was shown (`codes_in_force`); if other codes
+    were made since, the same form was sent again (Back, Reload) and nothing changes."""
     hold.refuse_during_hold(db, person, hold.NO_NEW_RECOVERY_CODES)
-    db.execute(delete(RecoveryCode).where(RecoveryCode.person_id == person.id))
+    old = delete(RecoveryCode).where(RecoveryCode.person_id == person.id)
+    if replacing is not None:
+        old = old.where(_of_generation(replacing))
+    db.execute(old)
+    if replacing is not None and _has_codes(db, person.id):
+        raise ConflictError(CODES_ALREADY_MADE)
     codes = [_new_code() for _ in range(CODE_COUNT)]
+    generation = new_id()
     for code in codes:
-        db.add(RecoveryCode(person_id=person.id, code_hash=_hash(person.id, code)))
+        db.add(
+            RecoveryCode(
+                person_id=person.id,
+                code_hash=_hash(person.id, code),
+                generation=generation,
+                seen_by=seen_by.id if seen_by else None,
+            )
+        )
     journal.record(
         db,
         subject_id=person.id,
@@ -76,6 +109,34 @@ def unused_recovery_codes(db: Session, person_id: str) -> int:
         RecoveryCode.person_id == person_id, RecoveryCode.used_at.is_(None)
     )
     return db.scalar(query) or 0
+
+
+def codes_in_force(db: Session, person_id: str) -> str:
+    """The generation of the person's codes: what a form asking for new ones carries, so that
+    the same form sent again makes no second set. "" when there are none (or they were made
+    before generations were kept)."""
+    query = select(RecoveryCode.generation).where(RecoveryCode.person_id == person_id)
+    return db.scalar(query.limit(1)) or ""
+
+
+def _of_generation(generation: str) -> ColumnElement[bool]:
+    if not generation:
+        return RecoveryCode.generation.is_(None)
+    return RecoveryCode.generation == generation
+
+
+def _has_codes(db: Session, person_id: str) -> bool:
+    query = select(RecoveryCode.id).where(RecoveryCode.person_id == person_id)
+    return db.scalar(query.limit(1)) is not None
+
+
+def codes_seen_by_someone_else(db: Session, person_id: str) -> bool:
+    """Whether the codes in force were shown to a professional: the person should make her
+    own."""
+    query = select(RecoveryCode.id).where(
+        RecoveryCode.person_id == person_id, RecoveryCode.seen_by.is_not(None)
+    )
+    return db.scalar(query.limit(1)) is not None
 
 
 def issue_reset_code(
@@ -132,7 +193,8 @@ def recover(
     The code is judged first, then the new password, then the code is spent: an unknown login
     and a wrong code get the same answer, and a refused password costs no code. A reset code
     works only while its counsellor still holds the person's "recover" scope, and starts a hold
-    (vault/accounts/hold.py); one of the person's own recovery codes ends any hold."""
+    (vault/accounts/hold.py); so does a recovery code a professional saw, in their name. One
+    of the person's own recovery codes ends any hold."""
     attempt = attempt_for(db, rt, login, source)
     throttle.guard(db, attempt)
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
@@ -152,6 +214,11 @@ def recover(
         helper = db.get_one(Person, found.issued_by)
         _assisted(db, rt, person, helper, journal.RESET_CODE_USED, source)
         return person, journal.RESET_CODE_USED
+    if found.seen_by is not None:
+        # Whoever typed it, the professional who saw it could have: as their reset.
+        witness = db.get_one(Person, found.seen_by)
+        _assisted(db, rt, person, witness, journal.RECOVERY_CODE_USED, source)
+        return person, journal.RECOVERY_CODE_USED
     journal.record(
         db,
         subject_id=person.id,
@@ -266,8 +333,11 @@ def _helping(
 
 
 def _own_code(person: Person, code: RecoveryCode) -> bool:
-    """A recovery code the person had before the last assisted reset (none can be made during
-    a hold, but a code made after the reset never counts as the person's own)."""
+    """A recovery code no professional saw, that the person had before the last assisted reset
+    (none can be made during a hold, but a code made after the reset never counts as the
+    person's own)."""
+    if code.seen_by is not None:
+        return False
     return person.held_since is None or code.created_at < person.held_since
 
 

@@ -332,7 +332,7 @@ def create_account_in_person(
     )
     db.add(grant)
     db.flush()
-    codes = new_recovery_codes(db, person)
+    codes = new_recovery_codes(db, person, seen_by=counsellor)
     journal.record(
         db,
         subject_id=person.id,

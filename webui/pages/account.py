@@ -21,7 +21,12 @@ from vault.accounts.accounts import (
     update_profile,
     vault_of,
 )
-from vault.accounts.recovery import new_recovery_codes, unused_recovery_codes
+from vault.accounts.recovery import (
+    codes_in_force,
+    codes_seen_by_someone_else,
+    new_recovery_codes,
+    unused_recovery_codes,
+)
 from vault.accounts.sessions import SignedIn, close_all_sessions, sessions_of
 from vault.audit import journal
 from vault.errors import N_, ForbiddenError, VaultError
@@ -121,6 +126,8 @@ def account_page(
         errors=errors,
         notice=NOTICES.get(notice, ""),
         codes_left=unused_recovery_codes(db, person.id),
+        codes_seen=codes_seen_by_someone_else(db, person.id),
+        codes_in_force=codes_in_force(db, person.id),
         places=places(sessions_of(db, rt.settings, person.id), me.session.id),
         languages=LANGUAGES,
         infos=infos,
@@ -185,14 +192,20 @@ def recovery_codes(
     signed_in: PageSignedIn,
     current_password: Password = "",
     totp: Code = "",
+    codes_in_force: Annotated[str, Form(max_length=36)] = "",
 ) -> Response:
+    """The codes are the answer itself (they are never stored to be shown later), so the tab
+    keeps this form: sent again, it finds newer codes than the ones it was shown and changes
+    nothing."""
     me = need(signed_in)
     try:
         with attempt(db):
             confirm_caller(request, db, rt, me.person, password=current_password, totp=totp)
+            codes = new_recovery_codes(
+                db, me.person, client_address(request), replacing=codes_in_force
+            )
     except VaultError as exc:
         return refused(request, db, rt, me, exc, form="codes")
-    codes = new_recovery_codes(db, me.person, client_address(request))
     return codes_page(request, me, codes, first_time=False)
 
 

@@ -27,6 +27,9 @@ _BY_OTHERS = {
     "throttle_cleared": N_("{who} a levé l'attente après des erreurs de mot de passe."),
     "password_changed": N_("{who} a changé votre mot de passe avec vous."),
     "reset_code_used": N_("Le code donné par {who} a servi à changer votre mot de passe."),
+    "recovery_code_used": N_(
+        "Un code de secours vu par {who} a servi à changer votre mot de passe."
+    ),
     "access_refused": N_("{who} a essayé d'ouvrir {paper}, sans en avoir le droit."),
     "second_factor_reset": N_("{who} a arrêté votre double vérification."),
     "reminder_sent": N_("{who} a reçu un rappel : {paper} expire bientôt."),

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response, StreamingResponse
 
 from vault.accounts.accounts import owner_of_vault, vault_of
+from vault.accounts.recovery import codes_seen_by_someone_else
 from vault.documents import previews, reports, service
 from vault.documents.expiry import rule_of
 from vault.documents.quota import used_bytes
@@ -39,6 +40,7 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
         ),
         reported=reports.reported_among(db, me.person.id, unreadable),
         has_vault=vault is not None,
+        codes_seen=codes_seen_by_someone_else(db, me.person.id),
         used=used_bytes(db, me.person.id),
         quota=rt.settings.quota_bytes,
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.app_fixtures import PASSWORD, admin_headers, sign_up
 from tests.integration.webui.test_forms_keep_values import page_sign_in
-from tests.integration.webui.test_pages import SAME_ORIGIN, form_csrf, signed_up
+from tests.integration.webui.test_pages import SAME_ORIGIN, codes_in_force_of, form_csrf, signed_up
 from vault.accounts import second_factor
 from vault.accounts.accounts import create_person
 from vault.db import transaction
@@ -255,6 +255,63 @@ def test_password_change_is_throttled_and_journaled(client: TestClient, rt: Runt
     assert journal_actions(client, amina["headers"]).count("reauthentication_failed") == 6
 
 
+def test_a_password_change_does_not_forget_wrong_second_factor_codes(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Finding: a thief with the session and the password but not the phone tried 5 wrong
+    codes, changed the password to the same one (the password alone cleared the account's
+    count), and again: the account's limit never came. Now the 7th wrong code waits."""
+    rt.settings.throttle_base_delay_seconds = 60
+    thief, _secret = counsellor_with_second_factor(client, rt)
+    statuses = []
+    for round_ in range(3):
+        statuses += [
+            client.post(
+                "/api/v1/me/recovery-codes",
+                headers=thief,
+                json={"current_password": PASSWORD, "totp": f"{100000 + 5 * round_ + n:06d}"},
+            ).status_code
+            for n in range(5)
+        ]
+        client.post(
+            "/api/v1/me/password",
+            headers=thief,
+            json={"current_password": PASSWORD, "new_password": PASSWORD},
+        )
+    assert statuses[:6] == [422] * 6
+    assert set(statuses[6:]) == {429}
+
+
+def test_where_the_password_is_the_whole_proof_a_change_clears_the_count(
+    client: TestClient, rt: Runtime
+) -> None:
+    rt.settings.throttle_base_delay_seconds = 60
+    amina = sign_up(client, "amina.diallo")
+    for n in range(5):
+        wrong = client.post(
+            "/api/v1/me/password",
+            headers=amina["headers"],
+            json={"current_password": f"{WRONG} {n}", "new_password": "une toute autre phrase"},
+        )
+        assert wrong.status_code == 422
+    right = client.post(
+        "/api/v1/me/password",
+        headers=amina["headers"],
+        json={"current_password": PASSWORD, "new_password": "une toute autre phrase"},
+    )
+    assert right.status_code == 204
+    # The count started again: 5 more wrong ones are free.
+    answers = [
+        client.post(
+            "/api/v1/me/password",
+            headers=amina["headers"],
+            json={"current_password": f"{WRONG} {n}", "new_password": PASSWORD},
+        ).status_code
+        for n in range(5)
+    ]
+    assert answers == [422] * 5
+
+
 def test_account_forms_ask_for_the_current_password(client: TestClient) -> None:
     csrf = signed_up(client)
     page = client.get("/compte")
@@ -271,9 +328,12 @@ def test_account_forms_ask_for_the_current_password(client: TestClient) -> None:
     assert "Il y a un problème" in refused.text
     assert "<title>Erreur : " in refused.text
     assert 'href="#codes-current_password"' in refused.text
-    codes = client.post(
-        "/compte/codes", data={"csrf": csrf, "current_password": PASSWORD}, headers=SAME_ORIGIN
-    )
+    codes_form = {
+        "csrf": csrf,
+        "current_password": PASSWORD,
+        "codes_in_force": codes_in_force_of(page.text),
+    }
+    codes = client.post("/compte/codes", data=codes_form, headers=SAME_ORIGIN)
     assert len(re.findall(r"<code>[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}</code>", codes.text)) == 10
     language = client.post(
         "/compte/infos",

@@ -8,13 +8,20 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.app_fixtures import PASSWORD
-from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, form_csrf, signed_up
+from tests.integration.webui.test_pages import (
+    SAME_ORIGIN,
+    codes_in_force_of,
+    csrf_of,
+    form_csrf,
+    signed_up,
+)
 from vault.accounts import second_factor
 from vault.accounts.accounts import create_person
 from vault.db import transaction
 from vault.runtime import Runtime
 from webui import i18n
 
+CODES = re.compile(r"<code>[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}</code>")
 CROSS_SITE = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
 
 
@@ -79,10 +86,13 @@ def test_account_page_changes(client: TestClient) -> None:
     assert bad.status_code == 422
     assert arabic("Il y a un problème") in bad.text
     assert 'href="#current_password"' in bad.text
-    codes = client.post(
-        "/compte/codes", data={"csrf": csrf, "current_password": PASSWORD}, headers=SAME_ORIGIN
-    )
-    assert len(re.findall(r"<code>[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}</code>", codes.text)) == 10
+    form = {
+        "csrf": csrf,
+        "current_password": PASSWORD,
+        "codes_in_force": codes_in_force_of(page.text),
+    }
+    codes = client.post("/compte/codes", data=form, headers=SAME_ORIGIN)
+    assert len(CODES.findall(codes.text)) == 10
     everywhere = client.post(
         "/compte/deconnecter-partout",
         data={"csrf": csrf, "current_password": PASSWORD},
@@ -91,6 +101,33 @@ def test_account_page_changes(client: TestClient) -> None:
     )
     assert everywhere.headers["location"] == "/au-revoir"
     assert client.get("/compte", follow_redirects=False).status_code == 303
+
+
+def test_the_codes_form_sent_again_from_the_tab_changes_nothing(client: TestClient) -> None:
+    """The codes are the answer to the POST, so the tab's history keeps the form (password and
+    token included). Sent again (Back or Reload, « renvoyer »), it is refused: no new codes for
+    whoever sits at the shared computer, and the printed ones still work."""
+    csrf = signed_up(client)
+    form = {
+        "csrf": csrf,
+        "current_password": PASSWORD,
+        "codes_in_force": codes_in_force_of(client.get("/compte").text),
+    }
+    first = client.post("/compte/codes", data=form, headers=SAME_ORIGIN)
+    printed = [code[6:-7] for code in CODES.findall(first.text)]
+    assert len(printed) == 10
+
+    again = client.post("/compte/codes", data=form, headers=SAME_ORIGIN)
+    assert again.status_code == 409
+    assert not CODES.findall(again.text)
+    assert "Ces codes de secours ont déjà été faits." in again.text
+    assert 'href="#codes-current_password"' in again.text
+    assert "Il vous reste <strong>10</strong> codes" in again.text
+
+    # The form of the page shown now makes new codes, once.
+    form["codes_in_force"] = codes_in_force_of(again.text)
+    assert len(CODES.findall(client.post("/compte/codes", data=form, headers=SAME_ORIGIN).text))
+    assert client.post("/compte/codes", data=form, headers=SAME_ORIGIN).status_code == 409
 
 
 def test_open_sessions_are_listed_once_per_device(client: TestClient) -> None:

@@ -25,6 +25,13 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
+def codes_in_force_of(html: str) -> str:
+    """The generation of recovery codes the account page's « nouveaux codes » form replaces."""
+    match = re.search(r'name="codes_in_force" value="([^"]*)"', html)
+    assert match, "no codes form in the page"
+    return match.group(1)
+
+
 def form_csrf(client: TestClient, path: str) -> str:
     return csrf_of(client.get(path).text)
 
