@@ -145,7 +145,7 @@ def test_codes_of_an_account_created_in_person_are_marked_seen(engine: Engine) -
                     "INSERT INTO recovery_codes (id, person_id, code_hash, created_at)"
                     " VALUES (:id, :person, :id, :now)"
                 ),
-                {"id": f"code-{person}", "person": person, "now": NOW},
+                {"id": f"code-{person[:8]}", "person": person, "now": NOW},
             )
     migrate(engine)
     assert rows(engine, "SELECT person_id, seen_by FROM recovery_codes ORDER BY person_id") == [
