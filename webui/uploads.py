@@ -34,6 +34,7 @@ from vault.documents.service import (
 from vault.errors import N_, FileTooLargeError, InvalidInputError, VaultError
 from vault.models import Person
 from vault.runtime import Runtime
+from webui.bodies import declared_length
 from webui.multipart import FilePart, MultipartReader, TextField
 
 # Room for the form's other fields and multipart boundaries on top of the file itself.
@@ -75,8 +76,7 @@ def declared_oversize(request: Request, rt: Runtime) -> FileTooLargeError | None
 
 
 def _declared(request: Request) -> int:
-    declared = request.headers.get("content-length", "")
-    return int(declared) if declared.isdigit() else 0
+    return declared_length(request.headers) or 0
 
 
 async def read_then_release(db: Session, read: Callable[[Session], Found]) -> Found:

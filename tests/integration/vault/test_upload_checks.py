@@ -5,11 +5,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from tests.integration.vault.helpers import counts
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import jpeg, pdf, png
+from vault.errors import FileTooLargeError
 from vault.runtime import Runtime
+from webui.uploads import declared_oversize
 
 
 @pytest.mark.parametrize(
@@ -57,6 +60,25 @@ def test_declared_oversize_is_refused_before_reading(
     assert answer.status_code == 413
     assert "Mo" in answer.json()["detail"]
     assert counts(rt) == (0, 0, 0)
+
+
+def request_declaring(length: bytes) -> Request:
+    """A request as the server hands it on; servers refuse most malformed lengths before."""
+    return Request({"type": "http", "method": "POST", "headers": [(b"content-length", length)]})
+
+
+@pytest.mark.parametrize("length", ["²".encode("latin-1"), "١٢".encode(), b"-1", b"1e9"])
+def test_a_length_that_is_no_number_refuses_nothing_before_reading(
+    rt: Runtime, length: bytes
+) -> None:
+    """Only the bytes read then bound the body (test_streamed_oversize_is_stopped)."""
+    assert declared_oversize(request_declaring(length), rt) is None
+
+
+def test_a_length_of_thousands_of_digits_is_too_large(rt: Runtime) -> None:
+    """int() refuses more than 4,300 digits; such a length is beyond any limit."""
+    assert isinstance(declared_oversize(request_declaring(b"9" * 5000), rt), FileTooLargeError)
+    assert declared_oversize(request_declaring(b"0" * 5000 + b"12"), rt) is None
 
 
 def streamed_pdf(client: TestClient, who: dict[str, Any]) -> Any:
