@@ -175,12 +175,13 @@ class MultipartReader:
     async def remaining_fields(self) -> dict[str, str]:
         """After a refusal: read what is left, so a browser gets our answer instead of a reset,
         and keep the text fields sent after the refused part, so a page can show them again.
-        Files are dropped; a rest too big or malformed ends the reading, never the answer."""
+        Files are dropped; a rest too big or malformed ends the reading, never the answer. A
+        field sent twice keeps its first value."""
         fields: dict[str, str] = {}
         try:
             while (part := await self.next_part()) is not None:
                 if isinstance(part, TextField):
-                    fields[part.name] = part.value
+                    fields.setdefault(part.name, part.value)
         except HTTPException:
             pass
         return fields
