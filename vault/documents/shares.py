@@ -51,6 +51,7 @@ from vault.models import (
 )
 from vault.policy import NOT_FOUND_DOCUMENT, Access, Action, organisations_of, require_document
 from vault.runtime import Runtime
+from vault.text import typed_line
 
 SHARE = "share"
 MAX_TEXT = 120
@@ -124,7 +125,7 @@ def token_hash(token: str) -> str:
 
 
 def clean_terms(terms: ShareTerms, max_hours: int) -> ShareTerms:
-    recipient, purpose = " ".join(terms.recipient.split()), " ".join(terms.purpose.split())
+    recipient, purpose = typed_line(terms.recipient), typed_line(terms.purpose)
     if not recipient:
         raise InvalidInputError("Écrivez à qui vous envoyez la copie.", field="recipient")
     if not purpose:
