@@ -15,6 +15,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from vault.errors import N_
+from webui.bodies import bounded_by_its_reader
 
 MAX_FIELD_BYTES = 64 * 1024
 # A file is handed on in pieces of about this size: each is one hop from the event loop to the
@@ -57,6 +58,7 @@ class MultipartReader:
         boundary = options.get(b"boundary")
         if content_type != b"multipart/form-data" or not boundary:
             raise _bad_form(NOT_MULTIPART)
+        bounded_by_its_reader(request)
         self._stream: AsyncIterator[bytes] = request.stream().__aiter__()
         self._max_body = max_body
         self._received = 0
