@@ -34,6 +34,7 @@ from vault.documents.service import (
 from vault.errors import N_, FileTooLargeError, InvalidInputError, VaultError
 from vault.models import Person
 from vault.runtime import Runtime
+from webui.api.schemas import calendar_date
 from webui.bodies import declared_length
 from webui.multipart import FilePart, MultipartReader, TextField
 
@@ -201,7 +202,7 @@ def parse_date(value: str | None, field_name: str) -> date | None:
     if not value or not value.strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
+        return calendar_date(value.strip())
     except ValueError as exc:
         raise InvalidInputError(
             "La date doit être une vraie date, par exemple 2030-12-31.", field=field_name

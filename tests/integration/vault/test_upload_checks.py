@@ -120,6 +120,29 @@ def test_bad_fields_after_the_file_remove_what_was_stored(
     assert counts(rt) == (0, 0, 0)
 
 
+@pytest.mark.parametrize(
+    "sent", ["2030-W01-1", "20301231", "2030-12-31T00:00", "٢٠٣٠-١٢-٣١", "2031-02-30", "2030-1-5"]
+)
+def test_an_expiry_is_taken_only_as_a_calendar_date(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], sent: str
+) -> None:
+    """As PATCH and the schema's `format: date` take it: 2030-12-31, and no other ISO form (a
+    week date, 2030-W01-1, was kept as 2029-12-31)."""
+    answer = upload(client, amina, pdf(), expires_on=sent)
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "expires_on"
+    assert counts(rt) == (0, 0, 0)
+    kept = upload(client, amina, pdf(), expires_on=" 2030-12-31 ")
+    assert kept.json()["expires_on"] == "2030-12-31"
+    patched = client.patch(
+        f"/api/v1/documents/{kept.json()['id']}",
+        headers=amina["headers"],
+        json={"expires_on": sent},
+    )
+    assert patched.status_code == 422
+    assert patched.json()["field"] == "expires_on"
+
+
 def test_missing_file_is_a_clear_error(
     client: TestClient, rt: Runtime, amina: dict[str, Any]
 ) -> None:
