@@ -25,6 +25,7 @@ from webui.api import (
     shares,
 )
 from webui.api import bin as bin_api
+from webui.bodies import BoundedBodies
 from webui.errors import install_error_handlers
 from webui.faults import QuietFaults
 from webui.i18n import ChooseLanguage
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.mount("/static", StaticFiles(directory=str(files("webui") / "static")), name="static")
     install_error_handlers(app)
     install_contract(app)
+    app.add_middleware(BoundedBodies)
     app.add_middleware(ChooseLanguage)
     return app
 

@@ -15,6 +15,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from vault.errors import N_
+from webui.bodies import bounded_by_its_reader
 
 MAX_FIELD_BYTES = 64 * 1024
 # A file is handed on in pieces of about this size: each is one hop from the event loop to the
@@ -57,6 +58,7 @@ class MultipartReader:
         boundary = options.get(b"boundary")
         if content_type != b"multipart/form-data" or not boundary:
             raise _bad_form(NOT_MULTIPART)
+        bounded_by_its_reader(request)
         self._stream: AsyncIterator[bytes] = request.stream().__aiter__()
         self._max_body = max_body
         self._received = 0
@@ -175,12 +177,13 @@ class MultipartReader:
     async def remaining_fields(self) -> dict[str, str]:
         """After a refusal: read what is left, so a browser gets our answer instead of a reset,
         and keep the text fields sent after the refused part, so a page can show them again.
-        Files are dropped; a rest too big or malformed ends the reading, never the answer."""
+        Files are dropped; a rest too big or malformed ends the reading, never the answer. A
+        field sent twice keeps its first value."""
         fields: dict[str, str] = {}
         try:
             while (part := await self.next_part()) is not None:
                 if isinstance(part, TextField):
-                    fields[part.name] = part.value
+                    fields.setdefault(part.name, part.value)
         except HTTPException:
             pass
         return fields

@@ -73,8 +73,9 @@ ANSWERS: dict[int, tuple[str, str, dict[str, dict[str, Any]]]] = {
     409: ("Conflict", "It clashes with what exists (a login already taken...).", {}),
     413: (
         "TooLarge",
-        "Larger than the instance allows, or than the room left in the vault (the message "
-        "says how much is left); nothing is stored.",
+        "Larger than the instance allows (an upload: COFFRE_MAX_UPLOAD_BYTES; any other "
+        "body: 1 MiB), or than the room left in the vault (the message says how much is "
+        "left); nothing is stored.",
         {},
     ),
     415: (
@@ -212,7 +213,8 @@ def answers_of(dependant: Dependant) -> set[int]:
     if has_fields(dependant):
         statuses.add(422)
     if has_body(dependant):
-        statuses.add(400)  # FastAPI's answer to a body it cannot decode
+        # FastAPI's answer to a body it cannot decode; a body past MAX_BODY (webui/bodies.py).
+        statuses |= {400, 413}
     return statuses
 
 

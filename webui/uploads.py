@@ -34,6 +34,8 @@ from vault.documents.service import (
 from vault.errors import N_, FileTooLargeError, InvalidInputError, VaultError
 from vault.models import Person
 from vault.runtime import Runtime
+from webui.api.schemas import calendar_date
+from webui.bodies import declared_length
 from webui.multipart import FilePart, MultipartReader, TextField
 
 # Room for the form's other fields and multipart boundaries on top of the file itself.
@@ -45,6 +47,7 @@ KEPT_AS_IS = "image/png"
 
 MIXED = N_("Envoyez soit des photos, soit un seul PDF.")
 TOO_MANY_PHOTOS = N_("Envoyez %(max)s photos au plus.")
+TWICE = N_("Le formulaire envoyé a deux fois le même champ.")
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +78,7 @@ def declared_oversize(request: Request, rt: Runtime) -> FileTooLargeError | None
 
 
 def _declared(request: Request) -> int:
-    declared = request.headers.get("content-length", "")
-    return int(declared) if declared.isdigit() else 0
+    return declared_length(request.headers) or 0
 
 
 async def read_then_release(db: Session, read: Callable[[Session], Found]) -> Found:
@@ -99,11 +101,13 @@ async def receive_form(
     rt: Runtime,
     actor: Person,
     vault_id: str,
-    before_file: Callable[[dict[str, str]], None] | None = None,
+    check_fields: Callable[[dict[str, str]], None] | None = None,
     into: ReceivedForm | None = None,
 ) -> ReceivedForm:
-    """Read the whole form. `before_file` sees the fields sent before the file (e.g. to check a
-    CSRF token) and may raise to stop before a single byte is stored.
+    """Read the whole form. `check_fields` (e.g. of a CSRF token) sees the fields sent before
+    the file, and may raise to stop before a single byte is stored; it sees every field again
+    once the form is read, where a refusal removes what was stored. A field sent twice is
+    refused: a second value could differ from the one checked before the file.
 
     `into` is filled as the parts arrive, so a caller that catches a refusal still has what was
     typed, before the file or after it, to show the form again. A body declared too big is
@@ -118,13 +122,15 @@ async def receive_form(
     try:
         while (part := await reader.next_part()) is not None:
             if isinstance(part, TextField):
+                if part.name in form.fields:
+                    raise InvalidInputError(TWICE, field=part.name)
                 form.fields[part.name] = part.value
             elif oversize is not None:
                 raise oversize
             elif part.name == "file" and part.filename:
                 if plan is None:
-                    if before_file is not None:
-                        before_file(form.fields)
+                    if check_fields is not None:
+                        check_fields(form.fields)
                     plan = await anyio.to_thread.run_sync(_plan, rt, actor, vault_id)
                     if _declared(request) > plan.free_bytes + FORM_OVERHEAD:
                         raise plan.over_quota()
@@ -136,12 +142,15 @@ async def receive_form(
                 await _skip_file(reader, part)
         if plan is not None and form.photos:
             form.stored = await anyio.to_thread.run_sync(_store_photos, rt, plan, form)
+        if check_fields is not None:
+            check_fields(form.fields)
     except VaultError as exc:
         form.photos.clear()
         if form.stored is not None:
             discard_upload(rt.store, form.stored)
         if not isinstance(exc, FileTooLargeError):
-            form.fields.update(await reader.remaining_fields())
+            for name, value in (await reader.remaining_fields()).items():
+                form.fields.setdefault(name, value)
         raise
     except BaseException:
         form.photos.clear()
@@ -193,7 +202,7 @@ def parse_date(value: str | None, field_name: str) -> date | None:
     if not value or not value.strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
+        return calendar_date(value.strip())
     except ValueError as exc:
         raise InvalidInputError(
             "La date doit être une vraie date, par exemple 2030-12-31.", field=field_name

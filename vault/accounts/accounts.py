@@ -22,6 +22,7 @@ from vault.errors import ConflictError, InvalidInputError
 from vault.keylife.keychain import active_user_key, create_user_key, open_person_field
 from vault.models import Person, Vault
 from vault.policy import is_beneficiary
+from vault.text import typed_line
 from vault.vocabulary import Role
 
 LANGUAGES = {"fr": "Français", "en": "English", "ar": "العربية"}
@@ -64,7 +65,7 @@ def create_person(
     preferred_language: str = "fr",
 ) -> Person:
     login = normalise_login(login)
-    display_name = " ".join(display_name.split())
+    display_name = typed_line(display_name)
     known_role = closed_word(Role, role, "role")
     if not display_name or len(display_name) > 200:
         raise InvalidInputError("Écrivez votre nom.", field="display_name")

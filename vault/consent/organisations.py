@@ -20,6 +20,7 @@ from vault.policy import (
     may_manage_members,
     may_manage_organisation,
 )
+from vault.text import typed_line
 from vault.vocabulary import MemberRole
 
 NOT_FOUND = N_("Cette organisation n'existe pas.")
@@ -32,7 +33,7 @@ TRUSTED = N_(
 def create_organisation(db: Session, actor: Person, name: str) -> Organisation:
     if not may_create_organisation(actor):
         raise ForbiddenError("Seul un administrateur de la plateforme crée une organisation.")
-    name = " ".join(name.split())
+    name = typed_line(name)
     if not name or len(name) > 200:
         raise InvalidInputError("Écrivez le nom de l'organisation.", field="name")
     organisation = Organisation(name=name)

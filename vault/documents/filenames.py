@@ -1,14 +1,16 @@
 """The name a paper's file is kept and served under.
 
 It is the person's own name for it, given by their browser or their software, so it is only
-a label: never a path, never a way to disguise the file. Control characters and invisible
-format characters go (the bidi overrides, isolates and marks among them: « facture », U+202E,
-« fdp.exe » reads « factureexe.pdf »), and the extension is the one of the type the content
-was recognised as, whatever the name said (« x.pdf » holding a PNG is « x.png »)."""
+a label: never a path, never a way to disguise the file. It is cleaned as every line a person
+types (vault/text.py: control characters and invisible format characters go, the bidi overrides
+among them: « facture », U+202E, « fdp.exe » reads « factureexe.pdf »), and the extension is
+the one of the type the content was recognised as, whatever the name said (« x.pdf » holding a
+PNG is « x.png »)."""
 
 import re
-import unicodedata
 from pathlib import PurePosixPath, PureWindowsPath
+
+from vault.text import typed_line
 
 MAX_NAME = 255
 # The first is the one given to a name that has none of them.
@@ -18,8 +20,6 @@ EXTENSIONS = {
     "image/png": (".png",),
 }
 _SUFFIX = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
-# Cc: control characters; Zl, Zp: line and paragraph separators. They become spaces.
-_BREAKS = frozenset({"Cc", "Zl", "Zp"})
 
 
 def kept_name(sent: str | None, content_type: str) -> str | None:
@@ -27,7 +27,7 @@ def kept_name(sent: str | None, content_type: str) -> str | None:
     when nothing of it is left."""
     if not sent:
         return None
-    name = _visible(PureWindowsPath(PurePosixPath(sent).name).name).rstrip(". ")
+    name = typed_line(PureWindowsPath(PurePosixPath(sent).name).name).rstrip(". ")
     own = EXTENSIONS.get(content_type, ())
     suffix = _SUFFIX.search(name)
     stem = name[: suffix.start()] if suffix else name
@@ -53,16 +53,3 @@ def download_name(filename: str | None, content_type: str) -> str:
     this rule are served by it too), or « document » of the right type."""
     own = EXTENSIONS.get(content_type, ("",))
     return kept_name(filename, content_type) or "document" + own[0]
-
-
-def _visible(text: str) -> str:
-    """Cf (format characters: the bidi ones, zero-width ones) dropped; breaks made spaces;
-    runs of spaces made one."""
-    kept = []
-    for char in unicodedata.normalize("NFC", text):
-        category = unicodedata.category(char)
-        if category in _BREAKS:
-            kept.append(" ")
-        elif category != "Cf":
-            kept.append(char)
-    return " ".join("".join(kept).split())

@@ -36,6 +36,7 @@ from vault.keylife.keychain import active_user_key, open_key
 from vault.models import Blob, Document, Person, Share, UserKey, Vault, utcnow
 from vault.policy import Access, Action, organisations_of, require_document, require_vault
 from vault.runtime import Runtime
+from vault.text import typed_line
 
 ORIGINAL = "original"
 MAX_TITLE = 200
@@ -237,7 +238,7 @@ def clean_fields(fields: DocumentFields) -> DocumentFields:
     """Validate the describing fields; a missing title falls back to the category's label."""
     if fields.category not in CATEGORIES:
         raise InvalidInputError("Choisissez le type de papier.", field="category")
-    title = " ".join(fields.title.split()) or CATEGORIES[fields.category]
+    title = typed_line(fields.title) or CATEGORIES[fields.category]
     if len(title) > MAX_TITLE:
         raise InvalidInputError(
             "Le nom doit faire moins de %(max)s caractères.", field="title", max=MAX_TITLE

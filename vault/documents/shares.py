@@ -58,6 +58,7 @@ from vault.policy import (
     require_document,
 )
 from vault.runtime import Runtime
+from vault.text import typed_line
 
 SHARE = "share"
 MAX_TEXT = 120
@@ -135,7 +136,7 @@ def token_hash(token: str) -> str:
 
 
 def clean_terms(terms: ShareTerms, max_hours: int) -> ShareTerms:
-    recipient, purpose = " ".join(terms.recipient.split()), " ".join(terms.purpose.split())
+    recipient, purpose = typed_line(terms.recipient), typed_line(terms.purpose)
     if not recipient:
         raise InvalidInputError("Écrivez à qui vous envoyez la copie.", field="recipient")
     if not purpose:

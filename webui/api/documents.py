@@ -104,10 +104,11 @@ UPLOAD_FORM = {
         415: {"model": ErrorOut, "description": "Not a JPEG, PNG or PDF; nothing is stored."},
         422: {
             "model": ErrorOut,
-            "description": "A field is wrong, the form is cut short (no closing boundary), a PDF "
-            "comes with other files, more than 30 photos, a file is cut short or its format's "
-            "library cannot read it, or a PDF needs a password, holds JavaScript, a launch "
-            "action or attached files (the message says which); nothing is stored.",
+            "description": "A field is wrong or sent twice, the form is cut short (no closing "
+            "boundary), a PDF comes with other files, more than 30 photos, a file is cut short "
+            "or its format's library cannot read it, or a PDF needs a password, holds "
+            "JavaScript, a launch action or attached files (the message says which); nothing "
+            "is stored.",
         },
     },
     openapi_extra={"requestBody": UPLOAD_FORM},

@@ -45,18 +45,21 @@ def examples(*bodies: dict[str, Any]) -> ConfigDict:
     return ConfigDict(json_schema_extra={"examples": list(bodies)})
 
 
-_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# ASCII digits: \d would take any script's.
+_FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _full_date(value: object) -> object:
-    """Only a date written as the schema's `format: date` says (2031-05-01): pydantic alone
-    would also take a number, or digits in a string, as a timestamp."""
+def calendar_date(value: object) -> date:
+    """Only a date written as the schema's `format: date` says (2031-05-01), for a JSON body
+    and an upload's form alike: pydantic alone would also take a number, or digits in a string,
+    as a timestamp, and date.fromisoformat a week date (2030-W01-1) or 20301231. ValueError
+    otherwise, or for a day the calendar has not (2031-02-30)."""
     if isinstance(value, str) and _FULL_DATE.fullmatch(value):
-        return value
+        return date.fromisoformat(value)
     raise ValueError("a date written as 2031-05-01")
 
 
-CalendarDate = Annotated[date, BeforeValidator(_full_date)]
+CalendarDate = Annotated[date, BeforeValidator(calendar_date)]
 
 # A password the domain may still refuse: too common, or the person's login or name.
 NEW_PASSWORD: JsonDict = {"minLength": MIN_PASSWORD_LENGTH}

@@ -27,6 +27,7 @@ from vault.errors import (
 )
 from vault.models import Person
 from vault.policy import is_professional, may_see_keys_page
+from vault.text import typed_line
 from vault.vocabulary import Role
 from webui import i18n
 from webui.deps import (
@@ -250,7 +251,7 @@ def sign_up_submit(
         "preferred_language": preferred_language,
     }
     if step == 1:
-        if not display_name.strip():
+        if not typed_line(display_name):
             error = InvalidInputError("Écrivez votre nom.", field="display_name")
             return anonymous_form(
                 request, "signup.html", error=error, step=1, values=values, languages=LANGUAGES

@@ -43,8 +43,7 @@ async def add(
 
     form = ReceivedForm()
     try:
-        await receive_form(request, rt, me.person, vault_id, before_file=csrf_first, into=form)
-        csrf_first(form.fields)
+        await receive_form(request, rt, me.person, vault_id, check_fields=csrf_first, into=form)
         view = await record_document(rt, me.person, form)
         # Before the answer: the paper's page, shown next, has its thumbnail.
         await anyio.to_thread.run_sync(thumbnail_if_possible, rt, view.id)

@@ -110,7 +110,9 @@ def _number(value: str, field: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit():
+    # Digits of any script, as int() reads them (« ٣ » from an Arabic keyboard is 3); not
+    # « ² », a digit to str.isdigit() that int() refuses.
+    if not value.isdecimal():
         raise InvalidInputError("Écrivez un nombre.", field=field)
     return int(value)
 

@@ -63,19 +63,20 @@ def bodies(ids: Ids) -> list[Case]:
         paper.case(
             "deep nesting in a field", 400, content=b'{"title": ' + deep + b"}", headers=JSON_TYPE
         ),
-        sign_in.case("10 MB body", 422, "password", json={**session, "password": "x" * ten_mb}),
+        # Past 1 MiB (webui/bodies.py), a body is refused before it is read whole.
+        sign_in.case("10 MB body", 413, json={**session, "password": "x" * ten_mb}),
         sign_in.case(
             "10 MB of spaces around it",
-            401,
-            writes={"throttles": range(3)},
+            413,
             content=b" " * ten_mb + json.dumps({**session, "login": "x"}).encode(),
             headers=JSON_TYPE,
         ),
+        paper.case("100,000 keys", 413, json={f"k{i}": i for i in range(100_000)}),
         paper.case(
-            "100,000 keys",
+            "50,000 keys",
             422,
             "category",
-            json={f"k{i}": i for i in range(100_000)} | {"category": "nope"},
+            json={f"k{i}": i for i in range(50_000)} | {"category": "nope"},
         ),
         paper.case("huge title", 422, "title", json={"title": HUGE}),
         link.case("huge recipient", 422, "recipient", json={**share, "recipient": HUGE}),

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from tests.integration.shares.helpers import SAME_ORIGIN, download, make_share, token_of
 from tests.integration.shares.test_shares_api import paper
+from tests.integration.webui.shown_form import shown
 from tests.integration.webui.test_forms_keep_values import page_sign_in
 from tests.integration.webui.test_pages import as_read, csrf_of
 from tests.samples import pdf
@@ -92,6 +93,43 @@ def test_a_wrong_field_shows_the_form_again_with_its_error(
     assert 'href="#recipient"' in answer.text
     assert 'id="recipient-error"' in answer.text
     assert 'value="RSA"' in answer.text
+
+
+@pytest.mark.parametrize("field", ["hours", "downloads"])
+@pytest.mark.parametrize("number", ["²", "2²", "½"])
+def test_a_number_not_in_digits_is_refused_with_the_form_again(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], field: str, number: str
+) -> None:
+    """Python calls « ² » a digit, yet it is no number: the form comes back with what was typed,
+    and no link is made."""
+    document_id = paper(client, amina)
+    csrf = page_sign_in(client, "amina.diallo")
+    values = {"recipient": "CAF", "purpose": "RSA", "hours": "24", "downloads": "", field: number}
+    answer = client.post(
+        f"/papiers/{document_id}/envoyer", data={"csrf": csrf, **values}, headers=SAME_ORIGIN
+    )
+    assert answer.status_code == 422
+    assert "Écrivez un nombre." in answer.text
+    assert f'href="#{field}"' in answer.text
+    if field == "downloads":
+        assert shown(answer.text).values["downloads"] == number
+    with transaction(rt.sessions) as db:
+        assert db.scalars(select(Share)).all() == []
+
+
+def test_downloads_typed_in_arabic_digits_are_read(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """An Arabic keyboard types « ٣ » for 3: the same number."""
+    document_id = paper(client, amina)
+    csrf = page_sign_in(client, "amina.diallo")
+    values = {"recipient": "CAF", "purpose": "RSA", "hours": "24", "downloads": "٣"}
+    answer = client.post(
+        f"/papiers/{document_id}/envoyer", data={"csrf": csrf, **values}, headers=SAME_ORIGIN
+    )
+    assert answer.status_code == 200
+    with transaction(rt.sessions) as db:
+        assert db.scalars(select(Share.max_downloads)).one() == 3
 
 
 def test_sending_someone_elses_paper_is_one_refused_attempt(

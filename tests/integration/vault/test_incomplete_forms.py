@@ -1,5 +1,6 @@
 """A form is taken only whole: a body cut before its closing boundary, inside a part's header
-or inside a part, is refused with a clear message and leaves nothing behind."""
+or inside a part, is refused with a clear message and leaves nothing behind; so is a form that
+sends a field twice, before or after its file."""
 
 from typing import Any
 
@@ -11,6 +12,7 @@ from tests.integration.webui.test_pages import SAME_ORIGIN, signed_up
 from tests.samples import pdf
 from vault.runtime import Runtime
 from webui.multipart import INCOMPLETE
+from webui.uploads import TWICE
 
 BOUNDARY = "entier"
 PAPER = pdf("formulaire entier")
@@ -86,4 +88,45 @@ def test_a_cut_form_on_the_page_is_a_page_that_says_so(client: TestClient, rt: R
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("text/html")
     assert "Le formulaire envoyé est incomplet." in answer.text
+    assert counts(rt) == (0, 0, 0)
+
+
+TWICE_SENT = {
+    "before-the-file": fields(category="identity", title="Carte")
+    + fields(title="Avis")
+    + file_head()
+    + PAPER
+    + b"\r\n",
+    "around-the-file": WHOLE + fields(title="Avis"),
+    "after-the-file": file_head()
+    + PAPER
+    + b"\r\n"
+    + fields(category="identity", title="Carte")
+    + fields(title="Avis"),
+}
+
+
+@pytest.mark.parametrize("body", TWICE_SENT.values(), ids=TWICE_SENT.keys())
+def test_a_field_sent_twice_is_refused_and_stores_nothing(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], body: bytes
+) -> None:
+    answer = post(client, "/api/v1/vaults/me/documents", body + CLOSING, amina["headers"])
+    assert answer.status_code == 422, answer.text
+    assert answer.json() == {"detail": TWICE, "field": "title"}
+    assert counts(rt) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("second", ["not-the-token", "the-token"])
+def test_a_second_token_after_the_file_on_the_page_stores_nothing(
+    client: TestClient, rt: Runtime, second: str
+) -> None:
+    """The token checked before the file is the form's only one: a second one, right or wrong,
+    is refused with the file already stored, which is then removed."""
+    csrf = signed_up(client)
+    again = csrf if second == "the-token" else second
+    body = fields(csrf=csrf, category="identity", title="Carte") + file_head() + PAPER + b"\r\n"
+    answer = post(client, "/papiers/ajouter", body + fields(csrf=again) + CLOSING, SAME_ORIGIN)
+    assert answer.status_code == 422
+    assert "Le formulaire envoyé a deux fois le même champ." in answer.text
+    assert 'value="Carte"' in answer.text
     assert counts(rt) == (0, 0, 0)

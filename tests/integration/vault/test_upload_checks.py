@@ -5,11 +5,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from tests.integration.vault.helpers import counts
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import jpeg, pdf, png
+from vault.errors import FileTooLargeError
 from vault.runtime import Runtime
+from webui.uploads import declared_oversize
 
 
 @pytest.mark.parametrize(
@@ -59,6 +62,25 @@ def test_declared_oversize_is_refused_before_reading(
     assert counts(rt) == (0, 0, 0)
 
 
+def request_declaring(length: bytes) -> Request:
+    """A request as the server hands it on; servers refuse most malformed lengths before."""
+    return Request({"type": "http", "method": "POST", "headers": [(b"content-length", length)]})
+
+
+@pytest.mark.parametrize("length", ["²".encode("latin-1"), "١٢".encode(), b"-1", b"1e9"])
+def test_a_length_that_is_no_number_refuses_nothing_before_reading(
+    rt: Runtime, length: bytes
+) -> None:
+    """Only the bytes read then bound the body (test_streamed_oversize_is_stopped)."""
+    assert declared_oversize(request_declaring(length), rt) is None
+
+
+def test_a_length_of_thousands_of_digits_is_too_large(rt: Runtime) -> None:
+    """int() refuses more than 4,300 digits; such a length is beyond any limit."""
+    assert isinstance(declared_oversize(request_declaring(b"9" * 5000), rt), FileTooLargeError)
+    assert declared_oversize(request_declaring(b"0" * 5000 + b"12"), rt) is None
+
+
 def streamed_pdf(client: TestClient, who: dict[str, Any]) -> Any:
     """A 2.5 MiB PDF sent as a stream, without Content-Length: only reading it finds its size."""
     boundary = "coffreboundary"
@@ -96,6 +118,29 @@ def test_bad_fields_after_the_file_remove_what_was_stored(
         assert answer.status_code == 422
         assert answer.json()["field"] in {"category", "expires_on", "title"}
     assert counts(rt) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "sent", ["2030-W01-1", "20301231", "2030-12-31T00:00", "٢٠٣٠-١٢-٣١", "2031-02-30", "2030-1-5"]
+)
+def test_an_expiry_is_taken_only_as_a_calendar_date(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], sent: str
+) -> None:
+    """As PATCH and the schema's `format: date` take it: 2030-12-31, and no other ISO form (a
+    week date, 2030-W01-1, was kept as 2029-12-31)."""
+    answer = upload(client, amina, pdf(), expires_on=sent)
+    assert answer.status_code == 422
+    assert answer.json()["field"] == "expires_on"
+    assert counts(rt) == (0, 0, 0)
+    kept = upload(client, amina, pdf(), expires_on=" 2030-12-31 ")
+    assert kept.json()["expires_on"] == "2030-12-31"
+    patched = client.patch(
+        f"/api/v1/documents/{kept.json()['id']}",
+        headers=amina["headers"],
+        json={"expires_on": sent},
+    )
+    assert patched.status_code == 422
+    assert patched.json()["field"] == "expires_on"
 
 
 def test_missing_file_is_a_clear_error(

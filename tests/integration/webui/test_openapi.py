@@ -71,8 +71,9 @@ def test_every_error_is_the_one_error_model(document: dict[str, Any]) -> None:
         # A paper: not found or not the caller's; closed during a hold. A damaged one is listed
         # as unreadable.
         ("GET /api/v1/documents/{document_id}", {200, 401, 404, 423, 503}),
-        # Signing in: wrong secrets, throttled, the password queue full; a body to read.
-        ("POST /api/v1/session", {201, 400, 401, 422, 429, 500, 503}),
+        # Signing in: wrong secrets, throttled, the password queue full; a body to read (that
+        # may be unreadable or too big).
+        ("POST /api/v1/session", {201, 400, 401, 413, 422, 429, 500, 503}),
         ("DELETE /api/v1/people/{person_id}/second-factor", {204, 401, 403, 404, 409, 503}),
         # A paper is written to the blob store: down (503) or full (507).
         (
@@ -82,7 +83,7 @@ def test_every_error_is_the_one_error_model(document: dict[str, Any]) -> None:
         # So is a link's marked copy.
         (
             "POST /api/v1/documents/{document_id}/shares",
-            {201, 400, 401, 404, 409, 422, 423, 500, 503, 507},
+            {201, 400, 401, 404, 409, 413, 422, 423, 500, 503, 507},
         ),
     ],
 )

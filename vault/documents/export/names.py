@@ -1,11 +1,13 @@
 """Names of the files in an export, safe on every system a person may unzip it on: no folder
-separators or characters Windows refuses, no control or bidi-override characters (which could
-disguise « facture<U+202E>fdp.exe »), no leading dot (a hidden file), no name Windows reserves, a
+separators or characters Windows refuses, nothing a typed line may not hold (vault/text.py: no
+control or bidi-override characters, which could disguise « facture<U+202E>fdp.exe »), no
+leading dot (a hidden file), no name Windows reserves, a
 length every file system takes, and no two the same."""
 
 import unicodedata
 
 from vault.documents.categories import CATEGORIES
+from vault.text import typed_line
 
 MAX_STEM = 80
 _REFUSED = set('/\\:*?"<>|')
@@ -22,14 +24,8 @@ EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".pn
 
 def safe_stem(text: str, fallback: str) -> str:
     """`text` as one file name without extension; `fallback` when nothing of it is left."""
-    kept = []
-    for char in unicodedata.normalize("NFC", text):
-        # Cc: control characters; Cf: format characters, the bidi overrides among them.
-        if char in _REFUSED or unicodedata.category(char) in ("Cc", "Cf"):
-            kept.append(" ")
-        else:
-            kept.append(char)
-    stem = " ".join("".join(kept).split()).lstrip(". ")[:MAX_STEM].rstrip(". ")
+    allowed = "".join(" " if char in _REFUSED else char for char in text)
+    stem = typed_line(allowed).lstrip(". ")[:MAX_STEM].rstrip(". ")
     if not stem or stem.split(".")[0].upper() in _WINDOWS_RESERVED:
         return fallback
     return stem
