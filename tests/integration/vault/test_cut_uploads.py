@@ -15,6 +15,7 @@ from starlette.types import Message
 
 from keys.format import encrypt_blob
 from storage import BlobStore, BlobStoreError, S3BlobStore
+from tests.asgi_requests import post_scope
 from tests.event_loops import on_a_loop
 from tests.integration.storage.test_blob_store import PartFails
 from tests.integration.vault.helpers import counts
@@ -61,29 +62,15 @@ def post(app: FastAPI, token: str, body: bytes, cut_at: int | None = None) -> li
     async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/v1/vaults/me/documents",
-        "raw_path": b"/api/v1/vaults/me/documents",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"coffre.test"),
-            (b"authorization", f"Bearer {token}".encode()),
-            (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode()),
-            (b"content-length", str(len(body)).encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("coffre.test", 80),
+    headers = {
+        "authorization": f"Bearer {token}",
+        "content-type": f"multipart/form-data; boundary={BOUNDARY}",
+        "content-length": str(len(body)),
     }
 
     async def run() -> None:
         with contextlib.suppress(ClientDisconnect):
-            await app(scope, receive, send)
+            await app(post_scope("/api/v1/vaults/me/documents", headers), receive, send)
 
     on_a_loop(run)
     return sent

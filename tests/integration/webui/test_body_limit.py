@@ -5,10 +5,11 @@ larger bound (COFFRE_MAX_UPLOAD_BYTES)."""
 import json
 from typing import Any
 
-import anyio
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Message
 
+from tests.asgi_requests import post_scope
+from tests.event_loops import on_a_loop
 from tests.integration.vault.helpers import counts
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, form_csrf, signed_up
@@ -39,24 +40,10 @@ def sent_in_pieces(
     async def send(message: Message) -> None:
         answer.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "server": ("coffre.test", 80),
-        "client": ("127.0.0.1", 50000),
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"coffre.test"),
-            *((k.encode(), v.encode()) for k, v in headers.items()),
-        ],
-    }
-    anyio.run(app, scope, receive, send)
+    async def run() -> None:
+        await app(post_scope(path, headers), receive, send)
+
+    on_a_loop(run)
     status = next(m["status"] for m in answer if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in answer if m["type"] == "http.response.body")
     return status, json.loads(body), asked
