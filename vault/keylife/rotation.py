@@ -433,7 +433,10 @@ def _reseal_shares(db: Session, move: _Move, batch: int) -> Unit:
 def finish_user_rotation(db: Session, rt: Runtime, target: UserKey) -> int:
     """Re-seal the person's own fields, then destroy every older version of their key, unless
     a row still needs one: returns how many rows do (none: the older versions are destroyed).
-    A version is never destroyed while anything needs it."""
+
+    The person's row is locked first, the lock under which a row naming one of their key
+    versions is written (keychain.recording_key): the rows are counted once none can be
+    written meanwhile, and a version is never destroyed while anything needs it."""
     person = db.get_one(Person, target.person_id, with_for_update=True)
     new_key_bytes = open_key(db, rt.master_keys, target)
     for field in PERSON_FIELDS:
