@@ -739,6 +739,20 @@ def own_titles(db: Session, rt: Runtime, owner: Person, document_ids: set[str]) 
     return titles
 
 
+def moved_original(db: Session, rt: Runtime, paper: OpenedPaper) -> OpenedPaper | None:
+    """The paper as its original is recorded now, when that is another object than the one
+    `paper` was opened with (`coffre keys reencrypt` switched it to a new object, then removed
+    the old one); None when it is the same object, or no longer opens."""
+    original = _originals(db, [paper.view.id]).get(paper.view.id)
+    if original is None or original.object_name == paper.object_name:
+        return None
+    try:
+        data_key, context = _blob_key(KeyCache(db, rt), original, paper.context.owner_id)
+    except IntegrityError:
+        return None
+    return replace(paper, object_name=original.object_name, data_key=data_key, context=context)
+
+
 def open_papers(
     db: Session, rt: Runtime, owner_id: str, documents: Iterable[Document]
 ) -> tuple[list[OpenedPaper], list[DocumentView]]:
