@@ -367,7 +367,7 @@ def user_row(
     settle(rt)
 
     def run(progress: Callable[[int], None]) -> int:
-        return rotate_user(rt, owner.person_id, batch, progress)
+        return rotate_user(rt, owner.person_id, batch, progress).moved
 
     # rotate_user counts blobs and documents: one of each per paper; the row counts papers.
     row = timed(USER, backend, people, batch, 1, run, 2 * papers)

@@ -293,8 +293,9 @@ def require_binned_document(
     db: Session, settings: Settings, actor: Person, document_id: str
 ) -> tuple[Document, Access]:
     """A paper in the bin of the actor's own vault: only its owner sees the bin and takes a
-    paper back out, whoever deleted it."""
-    document = db.get(Document, document_id)
+    paper back out, whoever deleted it. Its row is locked until the transaction ends, so that
+    the sweep erasing the bin (vault/documents/bin.py) either comes after or is waited for."""
+    document = db.get(Document, document_id, with_for_update=True)
     vault = db.get(Vault, document.vault_id) if document is not None else None
     owner = vault is not None and vault.owner_id == actor.id and is_beneficiary(actor)
     if document is None or vault is None or not owner or document.deleted_at is None:

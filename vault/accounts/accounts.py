@@ -19,7 +19,7 @@ from vault.accounts.reauth import check_password
 from vault.accounts.sessions import close_all_sessions
 from vault.audit import journal
 from vault.errors import ConflictError, InvalidInputError
-from vault.keylife.keychain import active_user_key, create_user_key, open_person_field
+from vault.keylife.keychain import create_user_key, open_person_field, recording_key
 from vault.models import Person, Vault
 from vault.policy import is_beneficiary
 from vault.text import typed_line
@@ -148,7 +148,7 @@ def update_profile(
         person.preferred_language = preferred_language
     if email is not None or phone is not None:
         current = contact_details(db, master_keys, person)
-        _user_key, key = active_user_key(db, master_keys, person.id)
+        _user_key, key = recording_key(db, master_keys, person.id)
         changed = False
         for field, value in (("email", email), ("phone", phone)):
             if value is None:

@@ -18,7 +18,7 @@ from vault.errors import (
     NotFoundError,
     SecondFactorRequiredError,
 )
-from vault.keylife.keychain import active_user_key, open_person_field
+from vault.keylife.keychain import open_person_field, recording_key
 from vault.models import Person
 from vault.policy import is_platform_admin, may_use_second_factor, must_use_second_factor
 
@@ -66,7 +66,7 @@ def install(
     console, where the secret is shown to the person who types it into their app. Moving to
     another app has a journal line of its own: done by a thief, it takes the account."""
     replaced = person.totp_secret_sealed is not None
-    _user_key, key = active_user_key(db, master_keys, person.id)
+    _user_key, key = recording_key(db, master_keys, person.id)
     person.totp_secret_sealed = seal_field(key, person.id, person.id, _FIELD, secret)
     person.totp_last_step = last_step
     action = journal.SECOND_FACTOR_REPLACED if replaced else journal.SECOND_FACTOR_ENABLED

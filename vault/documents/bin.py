@@ -51,7 +51,9 @@ def list_bin(db: Session, rt: Runtime, owner: Person, vault_id: str) -> list[Bin
 
 
 def restore_document(db: Session, rt: Runtime, owner: Person, document_id: str) -> DocumentView:
-    """Take a paper out of the bin, back among the owner's papers; the caller commits."""
+    """Take a paper out of the bin, back among the owner's papers; the caller commits. Its row
+    is locked as it is read: a sweep erasing it meanwhile is waited for, and the paper is then
+    not found (see erase_expired)."""
     document, access = require_binned_document(db, rt.settings, owner, document_id)
     document.deleted_at = None
     document.deleted_by = None
@@ -69,12 +71,17 @@ def restore_document(db: Session, rt: Runtime, owner: Person, document_id: str) 
 def erase_expired(db: Session, rt: Runtime, now: datetime | None = None) -> list[str]:
     """Erase the papers whose bin period is over: rows, wrapped data keys, shares and reminders.
     Returns the object names for the caller to purge once this is committed (a purge that
-    fails leaves unreadable objects, which the orphan sweep removes)."""
+    fails leaves unreadable objects, which the orphan sweep removes).
+
+    The papers are locked as they are read: a restore committed meanwhile is either seen (the
+    paper is no longer expired, PostgreSQL reads it again) or waits, and then finds the paper
+    gone (restore_document)."""
     cutoff = (now or utcnow()) - timedelta(days=rt.settings.bin_days)
     rows = db.execute(
         select(Document.id, Vault.owner_id)
         .join(Vault, Vault.id == Document.vault_id)
         .where(Document.deleted_at.is_not(None), Document.deleted_at <= cutoff)
+        .with_for_update(of=Document)
     ).all()
     ids = [row.id for row in rows]
     if not ids:

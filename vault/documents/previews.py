@@ -26,6 +26,7 @@ from vault.documents.service import (
     KeyCache,
     decrypt_stored_blob,
     note_use,
+    recording_owner,
     store_blob,
 )
 from vault.documents.warm_workers import WORKERS
@@ -121,10 +122,10 @@ def add_thumbnail(rt: Runtime, document_id: str) -> bool:
         ):
             return False
         owner_id = db.scalars(select(Vault.owner_id).where(Vault.id == document.vault_id)).one()
-        keys = KeyCache(db, rt)  # the thumbnail's data key is wrapped by the original's user key
+        keys = KeyCache(db, rt)  # the thumbnail is stored under the original's user key
         plain = b"".join(decrypt_stored_blob(db, rt, original, owner_id, keys))
         user_key_id = original.user_key_id
-        owner = BlobOwner(owner_id, keys.get(user_key_id), keys.version(user_key_id))
+        owner = BlobOwner(owner_id, user_key_id, keys.get(user_key_id), keys.version(user_key_id))
     try:
         small = run_worker(rt.settings, "thumbnail", [plain])
         # What comes back from a process that read a hostile file is checked too.
@@ -140,7 +141,10 @@ def add_thumbnail(rt: Runtime, document_id: str) -> bool:
             if document is None or document.deleted_at is not None:
                 rt.store.delete(stored.object_name)
                 return False
-            db.add(stored.row(document_id, THUMBNAIL, user_key_id, utcnow()))
+            live = recording_owner(db, rt, owner)
+            db.add(
+                stored.under(document_id, owner, live).row(document_id, THUMBNAIL, live, utcnow())
+            )
     except BaseException:
         rt.store.delete(stored.object_name)
         raise

@@ -32,7 +32,7 @@ from vault.documents.filenames import kept_name
 from vault.documents.inspection import InspectedUpload
 from vault.documents.unreadable import Problem, decrypted, logged
 from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError, UnreadableError
-from vault.keylife.keychain import active_user_key, open_key
+from vault.keylife.keychain import active_user_key, open_key, recording_version
 from vault.models import Blob, Document, Person, Share, UserKey, Vault, utcnow
 from vault.policy import Access, Action, organisations_of, require_document, require_vault
 from vault.runtime import Runtime
@@ -83,6 +83,10 @@ class UploadPlan:
 
     def over_quota(self) -> FileTooLargeError:
         return quota.over_quota(self.free_bytes, by_owner=self.by_owner, owner_name=self.owner_name)
+
+    @property
+    def blob_owner(self) -> "BlobOwner":
+        return BlobOwner(self.owner_id, self.user_key_id, self.user_key, self.user_key_version)
 
 
 @dataclass(frozen=True)
@@ -150,22 +154,31 @@ def store_inspected(
     content_type = upload.content_type()
     document_id = str(uuid.uuid4())
     blob = store_blob(
-        rt,
-        BlobOwner(plan.owner_id, plan.user_key, plan.user_key_version),
-        document_id,
-        ORIGINAL,
-        upload if chunks is None else chunks,
+        rt, plan.blob_owner, document_id, ORIGINAL, upload if chunks is None else chunks
     )
     return StoredUpload(plan=plan, document_id=document_id, blob=blob, content_type=content_type)
 
 
 @dataclass(frozen=True)
 class BlobOwner:
-    """Whose user key (opened, and its version) wraps the data key of a new blob."""
+    """Whose user key (its version's id, the key opened, and its version number) wraps the
+    data key of a new blob."""
 
     owner_id: str
+    user_key_id: str
     user_key: bytes
     user_key_version: int
+
+
+def recording_owner(db: Session, rt: Runtime, stored_by: BlobOwner) -> BlobOwner:
+    """The owner's key for the rows written now, locked against a rotation destroying it before
+    they are committed (keychain.recording_version). The bytes were stored under `stored_by`,
+    the key of the plan: a rotation may have replaced it since (see StoredBlob.under)."""
+    user_key = recording_version(db, stored_by.owner_id)
+    if user_key.id == stored_by.user_key_id:
+        return stored_by
+    key = open_key(db, rt.master_keys, user_key)
+    return BlobOwner(stored_by.owner_id, user_key.id, key, user_key.version)
 
 
 @dataclass(frozen=True)
@@ -177,14 +190,27 @@ class StoredBlob:
     stored_size: int
     stored_sha256: str
 
-    def row(self, document_id: str, role: str, user_key_id: str, now: datetime) -> Blob:
-        """The row that records this object and keeps its wrapped data key."""
+    def under(self, document_id: str, stored_by: BlobOwner, live: BlobOwner) -> "StoredBlob":
+        """The same object, its data key wrapped by the `live` key rather than by the one it
+        was stored under (`stored_by`, kept open in memory, whose version a rotation may have
+        destroyed meanwhile)."""
+        if live.user_key_id == stored_by.user_key_id:
+            return self
+        ids = (stored_by.owner_id, document_id, self.blob_id)
+        data_key = unwrap_data_key(
+            stored_by.user_key, self.wrapped_data_key, *ids, stored_by.user_key_version
+        )
+        wrapped = wrap_data_key(live.user_key, data_key, *ids, live.user_key_version)
+        return replace(self, wrapped_data_key=wrapped)
+
+    def row(self, document_id: str, role: str, owner: BlobOwner, now: datetime) -> Blob:
+        """The row that records this object and keeps its data key, wrapped by `owner`'s key."""
         return Blob(
             id=self.blob_id,
             document_id=document_id,
             role=role,
             object_name=self.object_name,
-            user_key_id=user_key_id,
+            user_key_id=owner.user_key_id,
             wrapped_data_key=self.wrapped_data_key,
             format_version=FORMAT_VERSION,
             plain_size=self.plain_size,
@@ -260,17 +286,18 @@ def create_document(
         raise replace(plan, free_bytes=free).over_quota()
     if not access.shows(Document(category=fields.category, private=False)):
         raise InvalidInputError("Ce type de papier n'est pas dans votre accès.", field="category")
+    live = recording_owner(db, rt, plan.blob_owner)
     now = utcnow()
     document = Document(
         id=stored.document_id,
         vault_id=plan.vault_id,
-        user_key_id=plan.user_key_id,
+        user_key_id=live.user_key_id,
         title_sealed=seal_field(
-            plan.user_key, plan.owner_id, stored.document_id, "title", fields.title
+            live.user_key, plan.owner_id, stored.document_id, "title", fields.title
         ),
         filename_sealed=(
             seal_field(
-                plan.user_key, plan.owner_id, stored.document_id, "filename", fields.filename
+                live.user_key, plan.owner_id, stored.document_id, "filename", fields.filename
             )
             if fields.filename
             else None
@@ -285,7 +312,8 @@ def create_document(
     )
     db.add(document)
     db.flush()
-    db.add(stored.blob.row(document.id, ORIGINAL, plan.user_key_id, now))
+    blob = stored.blob.under(document.id, plan.blob_owner, live)
+    db.add(blob.row(document.id, ORIGINAL, live, now))
     db.flush()
     note_change(db, actor, access, journal.DOCUMENT_ADDED, document)
     metrics.UPLOADS.inc()
@@ -710,6 +738,20 @@ def own_titles(db: Session, rt: Runtime, owner: Person, document_ids: set[str]) 
         except UnreadableError as exc:
             logged(exc, d.vault_id)
     return titles
+
+
+def moved_original(db: Session, rt: Runtime, paper: OpenedPaper) -> OpenedPaper | None:
+    """The paper as its original is recorded now, when that is another object than the one
+    `paper` was opened with (`coffre keys reencrypt` switched it to a new object, then removed
+    the old one); None when it is the same object, or no longer opens."""
+    original = _originals(db, [paper.view.id]).get(paper.view.id)
+    if original is None or original.object_name == paper.object_name:
+        return None
+    try:
+        data_key, context = _blob_key(KeyCache(db, rt), original, paper.context.owner_id)
+    except IntegrityError:
+        return None
+    return replace(paper, object_name=original.object_name, data_key=data_key, context=context)
 
 
 def open_papers(

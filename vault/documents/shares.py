@@ -32,6 +32,7 @@ from vault.documents.service import (
     note_change,
     open_original,
     own_titles,
+    recording_owner,
     store_blob,
 )
 from vault.documents.unreadable import decrypted
@@ -178,6 +179,10 @@ class SharePlan:
     user_key_version: int
     user_key: bytes
 
+    @property
+    def blob_owner(self) -> BlobOwner:
+        return BlobOwner(self.owner_id, self.user_key_id, self.user_key, self.user_key_version)
+
 
 @dataclass(frozen=True)
 class StoredCopy:
@@ -223,8 +228,9 @@ def store_copy(rt: Runtime, plan: SharePlan) -> StoredCopy:
     copy = marked_copy(rt.settings, content, plan.content_type, text)
     # The ciphertext goes first: a failure after it leaves an object no row names, which the
     # sweeper removes.
-    owner = BlobOwner(plan.owner_id, plan.user_key, plan.user_key_version)
-    return StoredCopy(plan, store_blob(rt, owner, plan.document_id, SHARE, [copy.content]))
+    return StoredCopy(
+        plan, store_blob(rt, plan.blob_owner, plan.document_id, SHARE, [copy.content])
+    )
 
 
 def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) -> NewShare:
@@ -232,9 +238,10 @@ def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) ->
     while the copy was made); the caller's commit makes it work."""
     plan, terms = stored.plan, stored.plan.terms
     document, access = _shareable(db, rt, actor, plan.document_id)
+    live = recording_owner(db, rt, plan.blob_owner)
     now = utcnow()
-    db.add(stored.blob.row(document.id, SHARE, plan.user_key_id, now))
-    token, share_id, key = secrets.token_urlsafe(32), str(uuid.uuid4()), plan.user_key
+    db.add(stored.blob.under(document.id, plan.blob_owner, live).row(document.id, SHARE, live, now))
+    token, share_id, key = secrets.token_urlsafe(32), str(uuid.uuid4()), live.user_key
     grant = access.grant_for(document)
     organisations = organisations_of(db, actor.id)
     share = Share(
@@ -242,7 +249,7 @@ def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) ->
         document_id=document.id,
         blob_id=stored.blob.blob_id,
         token_hash=token_hash(token),
-        user_key_id=plan.user_key_id,
+        user_key_id=live.user_key_id,
         recipient_sealed=seal_field(key, plan.owner_id, share_id, "recipient", terms.recipient),
         purpose_sealed=seal_field(key, plan.owner_id, share_id, "purpose", terms.purpose),
         code_hash=hash_password(terms.code) if terms.code else None,

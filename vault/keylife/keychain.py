@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from keys.errors import IntegrityError
 from keys.hierarchy import new_user_key, open_field, open_user_key, seal_user_key
 from keys.providers.base import MasterKeyProvider
-from vault.models import KeySlot, UserKey
+from vault.models import KeySlot, Person, UserKey
 
 MASTER_SLOT = "master"
 
@@ -43,12 +43,38 @@ def active_user_key(
     db: Session, master_keys: MasterKeyProvider, person_id: str
 ) -> tuple[UserKey, bytes]:
     """The key new data keys are wrapped with: the person's newest active version."""
-    user_key = db.scalars(
+    user_key = _newest(db, person_id)
+    return user_key, open_key(db, master_keys, user_key)
+
+
+def _newest(db: Session, person_id: str) -> UserKey:
+    return db.scalars(
         select(UserKey)
         .where(UserKey.person_id == person_id, UserKey.state == "active")
         .order_by(UserKey.version.desc())
         .limit(1)
     ).one()
+
+
+def recording_version(db: Session, person_id: str) -> UserKey:
+    """The version for what is written now (a row that names it, a sealed field): the person's
+    newest active one, read under a lock on their row held until the transaction ends.
+    finish_user_rotation takes that lock before counting the rows older versions still have:
+    what is written here is either counted there or written under the new version, so no row
+    is ever committed naming a destroyed version. (SQLite has no row locks: its transactions
+    take the write lock at their start, see vault.db.)"""
+    # FOR NO KEY UPDATE: the rotation's FOR UPDATE waits for it, rows that only refer to the
+    # person (the journal, a new paper's uploader) do not. The version is read by a statement
+    # of its own, after the lock: on PostgreSQL it sees what a rotation committed meanwhile.
+    db.execute(select(Person.id).where(Person.id == person_id).with_for_update(key_share=True))
+    return _newest(db, person_id)
+
+
+def recording_key(
+    db: Session, master_keys: MasterKeyProvider, person_id: str
+) -> tuple[UserKey, bytes]:
+    """recording_version, opened."""
+    user_key = recording_version(db, person_id)
     return user_key, open_key(db, master_keys, user_key)
 
 

@@ -9,7 +9,8 @@ that compare-and-set per row (see CompareAndSet); the drivers sum the rows it ch
 - master: a new master key version becomes primary; every user-key slot is re-wrapped under it.
   No blob is read or written.
 - user: a new user key version for a person; that person's data keys, titles and contact
-  fields are re-wrapped or re-sealed under it; then the older versions are destroyed.
+  fields are re-wrapped or re-sealed under it; then the older versions are destroyed, once no
+  row needs them (rows another job held are left for a later run, with their version).
 - reencrypt: fresh data keys; every blob is re-encrypted into a new object, checked, the row
   switched, and only then the old object removed.
 """
@@ -429,8 +430,13 @@ def _reseal_shares(db: Session, move: _Move, batch: int) -> Unit:
     return Unit(len(shares), MOVE_SHARE.write(db, rows))
 
 
-def finish_user_rotation(db: Session, rt: Runtime, target: UserKey) -> None:
-    """Re-seal the person's own fields, then destroy every older version of their key."""
+def finish_user_rotation(db: Session, rt: Runtime, target: UserKey) -> int:
+    """Re-seal the person's own fields, then destroy every older version of their key, unless
+    a row still needs one: returns how many rows do (none: the older versions are destroyed).
+
+    The person's row is locked first, the lock under which a row naming one of their key
+    versions is written (keychain.recording_key): the rows are counted once none can be
+    written meanwhile, and a version is never destroyed while anything needs it."""
     person = db.get_one(Person, target.person_id, with_for_update=True)
     new_key_bytes = open_key(db, rt.master_keys, target)
     for field in PERSON_FIELDS:
@@ -454,19 +460,53 @@ def finish_user_rotation(db: Session, rt: Runtime, target: UserKey) -> None:
             )
         )
     )
+    left = rows_needing(db, [user_key.id for user_key in older])
+    if left:
+        return left
     for user_key in older:
         db.execute(delete(KeySlot).where(KeySlot.user_key_id == user_key.id))
         user_key.state = "destroyed"
     db.flush()
+    return 0
 
 
-def rotate_user(rt: Runtime, person_id: str, batch: int, on_progress: Callable[[int], None]) -> int:
+def rows_needing(db: Session, user_key_ids: list[str]) -> int:
+    """Papers, blobs and links whose sealed text or data key these key versions hold."""
+    if not user_key_ids:
+        return 0
+    return sum(
+        db.scalar(select(func.count()).where(model.user_key_id.in_(user_key_ids))) or 0
+        for model in (Document, Blob, Share)
+    )
+
+
+@dataclass(frozen=True)
+class UserRotation:
+    """What rotating one person's key did: the rows moved to the new version, and those left
+    on an older one, which is then kept (another job held them: a later run moves them)."""
+
+    moved: int
+    left: int
+
+
+def rotate_user(
+    rt: Runtime, person_id: str, batch: int, on_progress: Callable[[int], None]
+) -> UserRotation:
+    """Move the person's rows to a new version of their key, then destroy the older ones. A
+    pass skips the rows another job holds (see rewrap_user_batch): while passes still move
+    rows, another follows; once one moves none, the older versions those rows need are kept."""
     with transaction(rt.sessions) as db:
         target = start_user_rotation(db, rt, person_id)
-    done = _run(rt.sessions, lambda db: rewrap_user_batch(db, rt, target, batch), on_progress)
-    with transaction(rt.sessions) as db:
-        finish_user_rotation(db, rt, db.get_one(UserKey, target.id))
-    return done
+    moved = 0
+    while True:
+        moved_now = _run(
+            rt.sessions, lambda db: rewrap_user_batch(db, rt, target, batch), on_progress
+        )
+        moved += moved_now
+        with transaction(rt.sessions) as db:
+            left = finish_user_rotation(db, rt, db.get_one(UserKey, target.id))
+        if not left or not moved_now:
+            return UserRotation(moved, left)
 
 
 # --- reencrypt ------------------------------------------------------------------------------

@@ -167,19 +167,30 @@ def keys_rotate_user(
     all_people: Annotated[bool, typer.Option("--all", help="Every person.")] = False,
     batch: BatchOption = ROTATION_BATCH,
 ) -> None:
-    """New user key version; re-wrap that vault's data keys, then destroy the old version."""
+    """New user key version; re-wrap that vault's data keys, then destroy the old version
+    (kept, exit 1, while rows another job holds still need it: run the command again)."""
     _one_or_all(login, all_people)
     rt = shared.runtime()
     with shared.refusals_end_the_command():
         with transaction(rt.sessions) as db:
             people = people_for(db, login)
         progress, advance = _progress("Rotating user keys", len(people))
-        units = 0
+        units = kept = left = 0
         with progress:
             for person_id in people:
-                units += rotate_user(rt, person_id, batch, lambda _done: None)
+                rotation = rotate_user(rt, person_id, batch, lambda _done: None)
+                units += rotation.moved
+                kept += bool(rotation.left)
+                left += rotation.left
                 advance(1)
     console.print(f"{len(people)} user keys rotated, {units} data keys and texts re-wrapped.")
+    if kept:
+        errors.print(
+            f"The previous key version of {kept} of them is kept: {left} rows that still "
+            "need it were held by another job (coffre keys reencrypt?). Run this command "
+            "again once that job has ended."
+        )
+        raise typer.Exit(1)
 
 
 @keys_app.command("reencrypt")

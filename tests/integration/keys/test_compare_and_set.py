@@ -174,7 +174,7 @@ def test_user_rotation_keeps_a_row_another_job_moved(
 
     progress: list[int] = []
     with written_meanwhile(rt, table, move_first) as met:
-        done = rotate_user(rt, person_id, 500, progress.append)
+        done = rotate_user(rt, person_id, 500, progress.append).moved
     assert met == [batch_write(rt)]  # the batch, in one statement or one executemany
     assert done == sum(progress) == units - 1
     with transaction(rt.sessions) as db:

@@ -1,11 +1,15 @@
 """Deleting a paper moves it to the bin: its owner sees it there and takes it back; after the
 bin period it is erased with its data keys and its stored objects."""
 
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete as delete_statement
+from sqlalchemy import select, text
 
 from tests.integration.consent.test_grants import grant, setup
 from tests.integration.vault.helpers import counts
@@ -13,10 +17,12 @@ from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, csrf_of, page_sign_in
 from tests.samples import pdf
 from vault.db import transaction
-from vault.documents.bin import erase_expired
+from vault.documents import bin as bin_module
+from vault.documents.bin import erase_expired, restore_document
 from vault.documents.service import purge_objects
+from vault.errors import NotFoundError
 from vault.keylife.integrity import verify_papers
-from vault.models import JournalEvent, utcnow
+from vault.models import JournalEvent, Person, utcnow
 from vault.runtime import Runtime
 
 
@@ -144,3 +150,59 @@ def test_a_counsellors_deletion_goes_to_the_persons_bin(client: TestClient, rt: 
     assert "Claire Martin, CCAS d&#39;Orléans, a mis « Bail » dans la corbeille." in as_read(
         client.get("/historique").text
     )
+
+
+def test_a_paper_taken_back_while_the_sweep_erases_the_bin_is_not_said_back(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if rt.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time: the restore waits for it")
+    document_id = upload(client, amina, pdf("titre")).json()["id"]
+    assert delete(client, amina, document_id) == 204
+    answers: list[str] = []
+
+    def restore() -> None:
+        with transaction(rt.sessions) as db:
+            owner = db.get_one(Person, amina["user"]["id"])
+            try:
+                restore_document(db, rt, owner, document_id)
+                answers.append("restored")
+            except NotFoundError:
+                answers.append("not found")
+
+    real_delete = delete_statement  # what the sweep deletes with
+    taking_back = threading.Thread(target=restore)
+
+    def delete_once_taken_back(table: Any) -> Any:
+        if taking_back.ident is None:
+            # The sweep has read which papers to erase; the owner, who still sees the paper
+            # in the bin, takes it back now: it is either done or waits for the sweep.
+            taking_back.start()
+            until_done_or_waiting(rt, taking_back)
+        return real_delete(table)
+
+    monkeypatch.setattr(bin_module, "delete", delete_once_taken_back)
+    with transaction(rt.sessions) as db:
+        names = erase_expired(db, rt, utcnow() + timedelta(days=rt.settings.bin_days, minutes=1))
+    purge_objects(rt.store, names)
+    taking_back.join(timeout=30)
+    assert answers == ["not found"]  # the sweep came first: never « restored », then erased
+    assert len(names) == 2  # the paper and its thumbnail
+    assert client.get("/api/v1/vaults/me/documents", headers=amina["headers"]).json() == []
+    assert in_bin(client, amina).json() == []
+
+
+def until_done_or_waiting(rt: Runtime, thread: threading.Thread) -> None:
+    """Until `thread` has ended, or waits for a row lock (PostgreSQL shows it in
+    pg_stat_activity, read afresh by each transaction)."""
+    deadline = time.monotonic() + 30
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    while thread.is_alive():
+        with rt.engine.connect() as watcher:
+            if watcher.execute(waiting).scalar():
+                return
+        assert time.monotonic() < deadline, "the restore neither ended nor waited"
+        time.sleep(0.01)

@@ -21,6 +21,7 @@ from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, signed_up
 from tests.samples import pdf, png
 from vault.accounts import hold
 from vault.db import transaction
+from vault.keylife.rotation import reencrypt
 from vault.models import Document, Person, utcnow
 from vault.runtime import Runtime
 
@@ -212,3 +213,31 @@ def test_papers_closed_after_an_assisted_reset_cannot_be_taken(
     assert answer.json()["detail"].startswith(
         "Pendant que vos papiers sont fermés, vous ne pouvez pas prendre tous vos papiers."
     )
+
+
+def test_an_export_during_a_reencryption_keeps_every_paper(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notice, permit = pdf("avis"), pdf("titre")
+    papers = {
+        added(client, amina, notice, title="Avis d'imposition", category="taxes"): notice,
+        added(client, amina, permit, title="Titre de séjour", category="residence"): permit,
+    }
+    real_get = rt.store.get
+    reencrypted: list[int] = []
+
+    def get_then_reencrypt(name: str) -> Any:
+        stream = real_get(name)
+        if not reencrypted:
+            # The export has opened its first paper; `coffre keys reencrypt` runs now (its own
+            # reads go straight through), and removes the object noted for the second paper.
+            monkeypatch.setattr(rt.store, "get", real_get)
+            reencrypted.append(reencrypt(rt, "amina.diallo", 20, lambda _done: None))
+        return stream
+
+    monkeypatch.setattr(rt.store, "get", get_then_reencrypt)
+    archive = archive_of(client.get(EXPORT, headers=amina["headers"]))
+    assert reencrypted == [4]  # both papers and their thumbnails
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["unreadable"] == []
+    assert {p["id"]: archive.read(p["path"]) for p in manifest["papers"]} == papers

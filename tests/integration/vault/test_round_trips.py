@@ -73,7 +73,9 @@ def test_an_upload_writes_its_rows_once(
         "UPDATE journal_head SET",
         "INSERT INTO blobs",  # the thumbnail, made after the answer
     ]
-    assert len(seen) <= 22, seen
+    # 22, and 2 in each of the two recording transactions: the owner's row locked, then their
+    # live key version read (a rotation may have replaced it since the bytes were stored).
+    assert len(seen) <= 26, seen
 
 
 def test_a_session_seen_moments_ago_is_not_written_again(

@@ -4,11 +4,13 @@ gives it to them alone (Action.EXPORT): a helper takes papers one by one, each j
 
 What needs the database happens in `prepare_export`, in the request's transaction: the
 refusals, the journal line, the titles and every data key. The bytes are then read, decrypted
-and zipped as the archive is sent, with no connection held.
+and zipped as the archive is sent, with no connection held (a short read follows a paper that
+a re-encryption moved meanwhile).
 
 A paper that cannot be read is left out and named in the manifest's `unreadable` list (its id,
 category and dates, never a title): found before the first byte when its keys or sealed text
-are damaged, or at its turn when its object is missing or its first piece is not authentic. A
+are damaged, or at its turn when its object is missing (not moved to a new one by a
+re-encryption since: that one is read) or its first piece is not authentic. A
 paper found damaged further in stops the stream: the archive is then visibly incomplete (no
 central directory), never a complete-looking ZIP with a damaged paper inside."""
 
@@ -28,11 +30,18 @@ from sqlalchemy.orm import Session
 from vault.accounts import hold
 from vault.audit import journal
 from vault.consent.history import MAX_PAGE_SIZE, HistoryLine, history
+from vault.db import transaction
 from vault.documents.expiry import expiry_of
 from vault.documents.export.archive import Member
 from vault.documents.export.names import UniqueNames, category_folder
-from vault.documents.service import DocumentView, OpenedPaper, open_papers, own_titles
-from vault.documents.unreadable import decrypted
+from vault.documents.service import (
+    DocumentView,
+    OpenedPaper,
+    moved_original,
+    open_papers,
+    own_titles,
+)
+from vault.documents.unreadable import Problem, decrypted
 from vault.errors import N_, UnreadableError
 from vault.models import Document, Person, utcnow
 from vault.policy import Action, require_vault
@@ -109,16 +118,28 @@ def members(rt: Runtime, export: Export, journal_csv: bytes) -> Iterator[Member]
 
 def _paper_chunks(rt: Runtime, export: Export, paper: OpenedPaper) -> Iterator[bytes] | None:
     """The paper's bytes, its first piece already authenticated; None (and the paper named in
-    the manifest) when its object is missing or that piece is not authentic."""
+    the manifest) when its object is missing or that piece is not authentic. An object that
+    is missing because a re-encryption moved the paper to a new one since the export began
+    is followed there."""
     try:
-        pieces = decrypted(
-            rt.store, paper.object_name, paper.data_key, paper.context, export.vault_id
-        )
-        first = next(pieces, b"")
-    except UnreadableError:
-        export.unreadable.append(replace(paper.view, title=None, filename=None, readable=False))
-        return None
-    return _streamed(export, paper, chain([first], pieces))
+        pieces = _first_checked(rt, export, paper)
+    except UnreadableError as exc:
+        moved = _moved(rt, paper) if exc.problem == Problem.BLOB_MISSING else None
+        if moved is None:
+            export.unreadable.append(replace(paper.view, title=None, filename=None, readable=False))
+            return None
+        return _paper_chunks(rt, export, moved)
+    return _streamed(export, paper, pieces)
+
+
+def _first_checked(rt: Runtime, export: Export, paper: OpenedPaper) -> Iterator[bytes]:
+    pieces = decrypted(rt.store, paper.object_name, paper.data_key, paper.context, export.vault_id)
+    return chain([next(pieces, b"")], pieces)
+
+
+def _moved(rt: Runtime, paper: OpenedPaper) -> OpenedPaper | None:
+    with transaction(rt.readers) as db:
+        return moved_original(db, rt, paper)
 
 
 def _streamed(export: Export, paper: OpenedPaper, pieces: Iterator[bytes]) -> Iterator[bytes]:
