@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from vault.accounts.hold import current_hold
 from vault.accounts.reauth import confirm_identity
+from vault.accounts.recovery import may_unlock
 from vault.accounts.sessions import SignedIn, resolve_session
 from vault.accounts.signin import attempt_for
 from vault.accounts.throttle import Attempt
@@ -210,7 +211,12 @@ def page_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn 
         db.commit()  # an expired session is deleted even though the page sends to sign-in
     request.state.signed_in = signed_in
     # For the banner on every page while papers are closed after an assisted reset.
-    request.state.hold = current_hold(db, signed_in.person) if signed_in else None
+    held = current_hold(db, signed_in.person) if signed_in else None
+    request.state.hold = held
+    # Its button to open them with a recovery code only for someone who has one of their own.
+    request.state.may_unlock = (
+        signed_in is not None and held is not None and may_unlock(db, signed_in.person)
+    )
     return signed_in
 
 

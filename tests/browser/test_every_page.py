@@ -256,8 +256,11 @@ PAGES = (
     Visit("amina", "/compte/deverrouiller"),
     Visit("amina", "/papiers/inconnu"),
     Visit("amina", "/protection"),
-    # Moussa Traoré, whose password Claire changed with him: who did it, and when.
+    # Moussa Traoré, whose account Claire made with him (she saw his recovery codes) and whose
+    # password she changed with him: who did it, and when; his papers closed for a while.
     Visit("moussa", "/compte/mot-de-passe-change"),
+    Visit("moussa", "/papiers"),
+    Visit("moussa", "/compte"),
     # Claire Martin, counsellor at the CCAS, with every scope on Amina's safe.
     Visit("claire", "/personnes"),
     Visit("claire", "/personnes/nouvelle"),
@@ -374,6 +377,8 @@ def furnish(settings: Settings) -> Iterator[World]:
                 password=PASSWORD,
                 role=Role.BENEFICIARY,
             )
+            # His account made with Claire: she saw his codes, the pages ask for his own.
+            new_recovery_codes(db, moussa, seen_by=claire)
             helped = create_grant(
                 db, rt, moussa, GrantTerms(["view", "recover"]), counsellor_id=claire.id
             )

@@ -139,6 +139,15 @@ def codes_seen_by_someone_else(db: Session, person_id: str) -> bool:
     return db.scalar(query.limit(1)) is not None
 
 
+def may_unlock(db: Session, person: Person) -> bool:
+    """Whether the person still has a recovery code of her own, the one thing that ends a hold
+    before its time (unlock)."""
+    unused = select(RecoveryCode).where(
+        RecoveryCode.person_id == person.id, RecoveryCode.used_at.is_(None)
+    )
+    return any(_own_code(person, code) for code in db.scalars(unused))
+
+
 def issue_reset_code(
     db: Session, rt: Runtime, helper: Person, person_id: str, source: str = ""
 ) -> tuple[str, datetime]:

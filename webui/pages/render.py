@@ -123,6 +123,7 @@ def _render(
             "errors": errors or {},
             # Set by webui/deps.py page_signed_in: papers closed after an assisted reset.
             "hold": getattr(request.state, "hold", None) if signed_in else None,
+            "may_unlock": getattr(request.state, "may_unlock", False),
             **context,
         },
         status_code=status_code,

@@ -95,7 +95,14 @@ def test_a_code_the_counsellor_saw_holds_the_account_like_their_reset(
         ("recovery_code_used", claire["id"], "Claire Martin"),
     ]
 
+    # Her pages offer no way the hold refuses: no code of hers would open the papers, and no
+    # new codes can be made before it ends.
     page_sign_in(client, "amina.diallo", TAKEN)
+    papers = client.get("/papiers").text
+    assert "Certains papiers sont fermés" in papers
+    assert "Les ouvrir avec un code de secours" not in papers
+    assert "Faites vos propres codes de secours" not in papers
+    assert "Faites vos propres codes de secours" not in client.get("/compte").text
     history = as_read(client.get("/historique").text)
     assert (
         "Un code de secours vu par Claire Martin, CCAS d&#39;Orléans, "
