@@ -81,6 +81,15 @@ def upload(served: Served, content: bytes) -> str:
     return document_id
 
 
+def thumbnail_drawn(served: Served, document_id: str) -> None:
+    """Wait for the thumbnail that is drawn from the paper just after the upload's answer."""
+    deadline = time.monotonic() + 60
+    address = f"{served.url}/api/v1/documents/{document_id}/thumbnail"
+    while httpx.get(address, headers=served.headers).status_code != 200:
+        assert time.monotonic() < deadline, "no thumbnail was drawn"
+        time.sleep(0.1)
+
+
 def stored_files(served: Served) -> list[Path]:
     return [path for path in (served.data_dir / "blobs").rglob("*") if path.is_file()]
 
@@ -139,7 +148,9 @@ def test_a_download_cut_by_the_client_leaves_no_traceback(served: Served) -> Non
 def test_an_integrity_failure_mid_download_is_one_line(served: Served) -> None:
     before = set(stored_files(served))
     document_id = upload(served, pdf(padding=6 * MiB))
-    # The paper's object, not the thumbnail drawn just after the answer.
+    # Drawn from the paper: damaged before, its failure would be logged too.
+    thumbnail_drawn(served, document_id)
+    # The paper's object, not the thumbnail.
     paper = max(set(stored_files(served)) - before, key=lambda path: path.stat().st_size)
     damaged = bytearray(paper.read_bytes())
     damaged[-100_000] ^= 1
