@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.app_fixtures import PASSWORD
 from tests.browser.people import add_paper, amina_with_a_safe, sign_in
-from tests.samples import png
+from tests.samples import pdf, png
 from vault.accounts.accounts import vault_of
 from vault.db import transaction
 from vault.runtime import Runtime
@@ -104,4 +104,32 @@ def test_without_javascript_the_page_is_covered_then_back_after_sign_in(
     page.get_by_role("button", name="Ouvrir", exact=True).click()
     assert page.url == paper_url
     expect(page.get_by_role("img", name="Titre de séjour")).to_be_visible()
+    context.close()
+
+
+def test_a_pdf_opened_on_its_own_leaves_the_screen_when_the_coffre_closes(
+    browser: Browser, live_url: str, rt: Runtime
+) -> None:
+    """« Ouvrir le PDF en grand » shows the bare file, a page with no script nor style sheet of
+    ours: the file's answer itself brings the paper's page back once the idle time is over,
+    where the ended session leads to the sign-in page."""
+    with transaction(rt.sessions) as db:
+        amina = amina_with_a_safe(db, rt)
+        vault = vault_of(db, amina.id)
+        assert vault is not None
+        vault_id = vault.id
+    document_id = add_paper(rt, amina, vault_id, "Avis d'impôt", content=pdf("impots"))
+    context = browser.new_context(locale="fr-FR")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, live_url, "amina.diallo")
+    page.goto(f"{live_url}/papiers/{document_id}/voir")
+    # A few seconds of idle time (the setting is read as the answer is made), so that the
+    # browser's own clock, which Playwright does not drive, gets there in the test's time.
+    rt.settings.session_idle_minutes = 0.05  # type: ignore[assignment]
+    page.get_by_role("link", name="Ouvrir le PDF en grand").click()
+    assert page.url == f"{live_url}/papiers/{document_id}/fichier"
+    expect(page.get_by_role("heading", name="Ouvrir mon coffre")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("Votre coffre s'est fermé, pour votre sécurité")).to_be_visible()
+    assert "/fichier" not in page.url
     context.close()

@@ -4,6 +4,7 @@ stay; without it, the style sheet below covers the page when the session has end
 
 from fastapi import APIRouter, Response
 
+from vault.config import Settings
 from webui.deps import PAGE_CSRF, RuntimeDep, SignedInPage
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
@@ -12,11 +13,16 @@ router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 MARGIN_SECONDS = 5
 
 
+def seconds_to_the_curtain(settings: Settings) -> int:
+    """From a page's answer to the moment its session is surely over."""
+    return round(settings.session_idle_minutes * 60) + MARGIN_SECONDS
+
+
 @router.get("/inactivite.css")
 def idle_curtain(rt: RuntimeDep) -> Response:
     """Hides the page and shows « Votre coffre s'est fermé » once the idle time has passed.
     A style sheet rather than an inline style, which the CSP forbids."""
-    delay = rt.settings.session_idle_minutes * 60 + MARGIN_SECONDS
+    delay = seconds_to_the_curtain(rt.settings)
     css = (
         f".idle-curtain-on main, .idle-curtain-on .top .menu, .idle-curtain-on .top .quit "
         f"{{ animation: coffre-idle-hide 0s linear {delay}s forwards; }}\n"

@@ -15,6 +15,7 @@ from vault.documents.reminders import take_banners
 from webui.api.documents import content_response, thumbnail_response
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import redirect
+from webui.pages.idle import seconds_to_the_curtain
 from webui.pages.render import page
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
@@ -133,6 +134,7 @@ def download_warning(
 @router.get("/papiers/{document_id}/fichier")
 def paper_file(
     document_id: str,
+    request: Request,
     db: DbSession,
     rt: RuntimeDep,
     signed_in: PageSignedIn,
@@ -142,7 +144,18 @@ def paper_file(
     view, chunks = service.open_content(db, rt, me.person, document_id)
     db.commit()  # the journal line is kept before the first byte leaves, however far it gets
     db.close()
-    return content_response(view, chunks, "attachment" if telecharger else "inline")
+    if telecharger:
+        return content_response(view, chunks, "attachment")
+    shown = content_response(view, chunks, "inline")
+    if request.headers.get("sec-fetch-dest", "document") == "document":
+        # Opened on its own (« Ouvrir le PDF en grand », a new tab), the file is a page with
+        # no script or style sheet of ours: it leaves the screen by itself once the session is
+        # over, for the paper's page, which then sends to the sign-in page. Not in the paper's
+        # page, whose frame must not turn into another page after « Rester connecté ».
+        shown.headers["Refresh"] = (
+            f"{seconds_to_the_curtain(rt.settings)}; url=/papiers/{view.id}/voir"
+        )
+    return shown
 
 
 @router.get("/papiers/{document_id}/vignette")

@@ -117,3 +117,23 @@ def test_only_our_own_pages_come_after_sign_in() -> None:
         "/" + "a" * 600,
     ):
         assert local_path(elsewhere) is None, elsewhere
+
+
+def test_a_paper_opened_on_its_own_goes_back_to_its_page_when_the_session_ends(
+    client: TestClient, rt: Runtime
+) -> None:
+    """The bare file (« Ouvrir le PDF en grand ») has no idle script of ours: its answer tells
+    the browser to leave it for the paper's page once the session is surely over. In the
+    paper's frame, as an image or as a download, it stays what it is."""
+    csrf = signed_up(client)
+    paper_path = str(add_paper(client, csrf, pdf("page")).url.path)
+    file_path = f"{paper_path}/fichier"
+    delay = rt.settings.session_idle_minutes * 60 + 5
+    on_its_own = client.get(file_path, headers={"Sec-Fetch-Dest": "document"})
+    assert on_its_own.headers["refresh"] == f"{delay}; url={paper_path}/voir"
+    assert client.get(file_path).headers["refresh"] == f"{delay}; url={paper_path}/voir"
+    for framed in ("iframe", "image"):
+        answer = client.get(file_path, headers={"Sec-Fetch-Dest": framed})
+        assert answer.status_code == 200
+        assert "refresh" not in answer.headers
+    assert "refresh" not in client.get(f"{file_path}?telecharger=1").headers
