@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vault.accounts.accounts import LANGUAGES
 from vault.errors import VaultError
 from vault.models import Person
+from webui.security import cookie_name
 
 SOURCE = "fr"
 RIGHT_TO_LEFT = frozenset({"ar"})
@@ -54,11 +55,16 @@ def language_of(request: Request, person: Person | None) -> str:
 
 def browser_language(request: Request) -> str:
     """The switch's cookie (set too at sign-in to the stored choice), then Accept-Language."""
-    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    chosen = switch_cookie(request)
     if chosen in LANGUAGES:
         return chosen
     wanted = accepted(request.headers.get("accept-language", ""))
     return negotiate_locale(wanted, list(LANGUAGES), sep="-") or SOURCE
+
+
+def switch_cookie(request: Request) -> str:
+    """The switch's cookie, under the name it was set with (__Host- prefixed over HTTPS)."""
+    return request.cookies.get(cookie_name(request, LANGUAGE_COOKIE), "")
 
 
 def accepted(header: str) -> list[str]:

@@ -92,7 +92,7 @@ def page(
     retry_after = (error_headers(error) or {}).get("Retry-After") if error else None
     if retry_after:
         response.headers["Retry-After"] = retry_after
-    if person is not None and request.cookies.get(i18n.LANGUAGE_COOKIE) != language:
+    if person is not None and i18n.switch_cookie(request) != language:
         # The next requests start in the person's language (webui.i18n.ChooseLanguage).
         set_cookie(request, response, i18n.LANGUAGE_COOKIE, language, max_age=i18n.A_YEAR)
     return response

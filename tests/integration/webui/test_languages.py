@@ -15,6 +15,7 @@ from vault.db import transaction
 from vault.models import Person
 from vault.runtime import Runtime
 from webui import i18n
+from webui.app import create_app
 
 
 def said(language: str, message: str) -> str:
@@ -62,6 +63,17 @@ def test_the_switch_sets_the_cookie_and_goes_back(client: TestClient) -> None:
     assert speaks(client.get("/connexion").text, "ar", "rtl")
     elsewhere = client.get("/langue/en?retour=https://evil.example/", follow_redirects=False)
     assert elsewhere.headers["location"] == "/"
+
+
+def test_over_https_the_switch_is_read_back_under_the_name_it_set(rt: Runtime) -> None:
+    """Over HTTPS the cookie is __Host- prefixed, as every cookie of ours: the pages read it
+    under that name, so the switch works before sign-in, where it matters most."""
+    with TestClient(create_app(runtime=rt), base_url="https://coffre.test") as client:
+        switched = client.get("/langue/ar?retour=/connexion", follow_redirects=False)
+        assert switched.headers["set-cookie"].startswith(f"__Host-{i18n.LANGUAGE_COOKIE}=ar;")
+        page = client.get("/connexion")
+    assert speaks(page.text, "ar", "rtl")
+    assert f"<h1>{said('ar', 'Ouvrir mon coffre')}</h1>" in page.text
 
 
 def test_the_switch_comes_back_to_the_same_page_with_its_query(client: TestClient) -> None:
