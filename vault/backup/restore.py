@@ -1,8 +1,8 @@
 """Restore a backup into an empty instance: check every file against the manifest, refuse a
-database, store or keyring that holds anything, check the manifest's seal with the backup's
-master keys, and only then write: the schema at the backup's revision, the rows, the objects,
-the keyring; then bring the schema to the code's and check that every paper opens and that the
-journal's chain holds."""
+database, store or keyring that holds anything and the settings production refuses, check the
+manifest's seal with the backup's master keys, and only then write: the schema at the backup's
+revision, the rows, the objects, the keyring; then bring the schema to the code's and check
+that every paper opens and that the journal's chain holds."""
 
 import json
 import shutil
@@ -42,6 +42,7 @@ from vault.backup.rows import load_rows, tables
 from vault.config import Settings
 from vault.db import make_engine, migrate, transaction
 from vault.keylife.integrity import verify_papers
+from vault.production import findings
 from vault.wiring import build_runtime, keyring_path, open_keyring
 
 
@@ -163,7 +164,10 @@ def restore_backup(
     writing = False
     try:
         store = open_store(settings.resolved_storage_url())
-        refusals = _database_refusals(engine, manifest.revision)
+        # Those every command refuses to start with: the restored instance would open only
+        # for its check, and not even for that.
+        refusals = _production_refusals(settings)
+        refusals += _database_refusals(engine, manifest.revision)
         refusals += _store_refusals(store, manifest)
         refusals += _keyring_refusals(settings, manifest)
         if refusals:
@@ -201,6 +205,10 @@ def _check_revision_known(revision: str) -> None:
             f"the backup's schema revision {revision} is unknown to this version of coffre: "
             "restore it with the version that wrote it, or a newer one"
         ) from None
+
+
+def _production_refusals(settings: Settings) -> list[str]:
+    return findings(settings) if settings.env == "production" else []
 
 
 def _database_refusals(engine: Engine, revision: str) -> list[str]:
