@@ -13,7 +13,7 @@ from vault.backup.export import write_backup
 from vault.backup.manifest import KEYRING, BackupError
 from vault.backup.restore import restore_backup
 from vault.config import get_settings
-from vault.wiring import build_runtime
+from webui.cli import shared
 
 # The name of the variable, not a passphrase.
 PASSPHRASE_VARIABLE = "COFFRE_BACKUP_PASSPHRASE"  # noqa: S105
@@ -48,8 +48,7 @@ def backup(
 ) -> None:
     """Back up the database, the blob store and the keyring (sealed under a passphrase from
     COFFRE_BACKUP_PASSPHRASE or a prompt)."""
-    os.umask(0o077)
-    rt = build_runtime(get_settings())
+    rt = shared.runtime()
     passphrase = _passphrase(confirm=True) if isinstance(rt.master_keys, LocalKeyring) else ""
     try:
         report = write_backup(

@@ -15,6 +15,7 @@ from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.backup.manifest import KEYRING, MANIFEST
 from vault.config import Settings, get_settings
+from vault.production import findings
 from vault.wiring import build_runtime
 from webui.app import create_app
 from webui.cli import app
@@ -117,3 +118,24 @@ def test_a_backup_from_before_seals_needs_trust_unsealed(
 
     restored = run(monkeypatch, tmp_path / "target", "restore", str(folder), "--trust-unsealed")
     assert ", 0 problems." in restored
+
+
+def test_a_backup_refuses_unfit_production_settings_in_plain_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As every command does (README, « Production settings »): one line per problem, no
+    traceback, nothing written."""
+    for name in ("COFFRE_DATABASE_URL", "COFFRE_STORAGE_URL", "COFFRE_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COFFRE_DATA_DIR", str(tmp_path / "source"))
+    monkeypatch.setenv("COFFRE_ENV", "production")
+    monkeypatch.setenv("COFFRE_BACKUP_PASSPHRASE", PASSPHRASE)
+    get_settings.cache_clear()
+    expected = findings(get_settings())
+    result = CliRunner().invoke(app, ["backup", str(tmp_path / "backup")])
+    get_settings.cache_clear()
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # no traceback
+    assert result.stderr.splitlines() == expected
+    assert not (tmp_path / "backup").exists()
