@@ -9,9 +9,10 @@ from rich.console import Console
 
 from keys.errors import CryptoError
 from keys.providers.local import LocalKeyring
+from storage.base import BlobStoreError
 from vault.backup.export import write_backup
 from vault.backup.manifest import KEYRING, BackupError
-from vault.backup.restore import restore_backup
+from vault.backup.restore import RestoreStoppedError, restore_backup
 from vault.config import get_settings
 from webui.cli import shared
 
@@ -54,7 +55,7 @@ def backup(
         report = write_backup(
             rt, folder, passphrase, copy_objects=not no_blobs, keyring_file=keyring_file
         )
-    except (BackupError, CryptoError, OSError) as exc:
+    except (BackupError, BlobStoreError, CryptoError, OSError) as exc:
         errors.print(f"Backup refused: {exc}")
         raise typer.Exit(1) from exc
     finally:
@@ -99,6 +100,9 @@ def restore(
             keyring_file,
             trust_unsealed=trust_unsealed,
         )
+    except RestoreStoppedError as exc:
+        errors.print(f"Restore stopped: {exc}.")
+        raise typer.Exit(1) from exc
     except BackupError as exc:
         errors.print(f"Restore refused: {exc}")
         raise typer.Exit(1) from exc
