@@ -2,7 +2,13 @@
 
 import pytest
 
-from vault.documents.export.names import MAX_STEM, UniqueNames, category_folder, safe_stem
+from vault.documents.export.names import (
+    MAX_STEM,
+    MAX_STEM_BYTES,
+    UniqueNames,
+    category_folder,
+    safe_stem,
+)
 
 
 @pytest.mark.parametrize(
@@ -28,6 +34,23 @@ def test_safe_stem(title: str, expected: str) -> None:
 
 def test_long_titles_are_cut() -> None:
     assert len(safe_stem("é" * 500, "papier")) == MAX_STEM
+
+
+@pytest.mark.parametrize(
+    ("letter", "kept"),
+    [("\U0001f3e0", 50), ("ሰ", 66), ("ب", MAX_STEM), ("a", MAX_STEM)],
+)
+def test_long_titles_are_cut_to_whole_letters_a_file_system_takes(letter: str, kept: int) -> None:
+    stem = safe_stem(letter * 150, "papier")
+    assert stem == letter * kept
+    assert len(stem.encode()) <= MAX_STEM_BYTES
+
+
+def test_a_cut_leaves_no_joiner_at_the_end() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # 18 bytes
+    # 13 + 10 * 18 bytes, then the next family's man and joiner fill the 200.
+    stem = safe_stem("a" * 13 + family * 30, "papier")
+    assert stem == "a" * 13 + family * 10 + "\U0001f468"
 
 
 def test_folders_are_plain_words() -> None:

@@ -1,8 +1,8 @@
 """Restore a backup into an empty instance: check every file against the manifest, refuse a
-database, store or keyring that holds anything, check the manifest's seal with the backup's
-master keys, and only then write: the schema at the backup's revision, the rows, the objects,
-the keyring; then bring the schema to the code's and check that every paper opens and that the
-journal's chain holds."""
+database, store or keyring that holds anything and the settings production refuses, check the
+manifest's seal with the backup's master keys, and only then write: the schema at the backup's
+revision, the rows, the objects, the keyring; then bring the schema to the code's and check
+that every paper opens and that the journal's chain holds."""
 
 import json
 import shutil
@@ -15,11 +15,12 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, inspect, literal, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from keys.backup import ManifestSeal, check_manifest_seal, open_backup
 from keys.errors import CryptoError
 from keys.providers.local import LocalKeyring
-from storage.base import BlobStore
+from storage.base import BlobStore, BlobStoreError
 from storage.factory import open_store
 from vault.audit.journal import verify_chain
 from vault.backup.manifest import (
@@ -42,7 +43,17 @@ from vault.backup.rows import load_rows, tables
 from vault.config import Settings
 from vault.db import make_engine, migrate, transaction
 from vault.keylife.integrity import verify_papers
+from vault.production import findings
 from vault.wiring import build_runtime, keyring_path, open_keyring
+
+PARTIAL = (
+    "The instance holds part of the backup: empty its database, its blob store and its "
+    "keyring path, then run the restore again"
+)
+
+
+class RestoreStoppedError(BackupError):
+    """Writing had begun when the restore failed: the instance holds part of the backup."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +174,10 @@ def restore_backup(
     writing = False
     try:
         store = open_store(settings.resolved_storage_url())
-        refusals = _database_refusals(engine, manifest.revision)
+        # Those every command refuses to start with: the restored instance would open only
+        # for its check, and not even for that.
+        refusals = _production_refusals(settings)
+        refusals += _database_refusals(engine, manifest.revision)
         refusals += _store_refusals(store, manifest)
         refusals += _keyring_refusals(settings, manifest)
         if refusals:
@@ -172,15 +186,10 @@ def restore_backup(
         if backup.seal is not None:
             _check_seal(settings, backup.seal, backup.content, keyring)
         writing = True
-        migrate(engine, manifest.revision)
-        with engine.begin() as connection, (folder / DATABASE).open(encoding="utf-8") as lines:
-            counts = load_rows(connection, lines)
-        if manifest.objects_copied:
-            for item in listing:
-                store.put(item.name, chunks_of(object_path(folder, item.name)))
-        if keyring is not None:
-            LocalKeyring.restore(keyring_path(settings.resolved_keyring()), keyring)
-        migrate(engine)
+        try:
+            counts = _write(settings, engine, store, folder, backup, keyring)
+        except (BlobStoreError, CryptoError, OSError, SQLAlchemyError) as exc:
+            raise RestoreStoppedError(f"{_why(exc)}. {PARTIAL}") from exc
     finally:
         engine.dispose()
         if fresh and not writing:
@@ -192,6 +201,38 @@ def restore_backup(
     return report
 
 
+def _write(
+    settings: Settings,
+    engine: Engine,
+    store: BlobStore,
+    folder: Path,
+    backup: ReadBackup,
+    keyring: bytes | None,
+) -> dict[str, int]:
+    """The schema at the backup's revision, the rows, the objects, the keyring, then the schema
+    at the code's revision; the rows per table."""
+    migrate(engine, backup.manifest.revision)
+    with engine.begin() as connection, (folder / DATABASE).open(encoding="utf-8") as lines:
+        counts = load_rows(connection, lines)
+    if backup.manifest.objects_copied:
+        for item in backup.listing:
+            store.put(item.name, chunks_of(object_path(folder, item.name)))
+    if keyring is not None:
+        LocalKeyring.restore(keyring_path(settings.resolved_keyring()), keyring)
+    migrate(engine)
+    return counts
+
+
+def _why(exc: Exception) -> str:
+    """The failure in one line. A database error's message quotes the rows it was given
+    (password hashes, wrapped keys): its kind only."""
+    if isinstance(exc, SQLAlchemyError):
+        return f"the database failed ({type(getattr(exc, 'orig', None) or exc).__name__})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc)
+
+
 def _check_revision_known(revision: str) -> None:
     scripts = ScriptDirectory(str(files("vault") / "migrations"))
     try:
@@ -201,6 +242,10 @@ def _check_revision_known(revision: str) -> None:
             f"the backup's schema revision {revision} is unknown to this version of coffre: "
             "restore it with the version that wrote it, or a newer one"
         ) from None
+
+
+def _production_refusals(settings: Settings) -> list[str]:
+    return findings(settings) if settings.env == "production" else []
 
 
 def _database_refusals(engine: Engine, revision: str) -> list[str]:

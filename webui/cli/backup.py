@@ -9,11 +9,12 @@ from rich.console import Console
 
 from keys.errors import CryptoError
 from keys.providers.local import LocalKeyring
+from storage.base import BlobStoreError
 from vault.backup.export import write_backup
 from vault.backup.manifest import KEYRING, BackupError
-from vault.backup.restore import restore_backup
+from vault.backup.restore import RestoreStoppedError, restore_backup
 from vault.config import get_settings
-from vault.wiring import build_runtime
+from webui.cli import shared
 
 # The name of the variable, not a passphrase.
 PASSPHRASE_VARIABLE = "COFFRE_BACKUP_PASSPHRASE"  # noqa: S105
@@ -48,14 +49,13 @@ def backup(
 ) -> None:
     """Back up the database, the blob store and the keyring (sealed under a passphrase from
     COFFRE_BACKUP_PASSPHRASE or a prompt)."""
-    os.umask(0o077)
-    rt = build_runtime(get_settings())
+    rt = shared.runtime()
     passphrase = _passphrase(confirm=True) if isinstance(rt.master_keys, LocalKeyring) else ""
     try:
         report = write_backup(
             rt, folder, passphrase, copy_objects=not no_blobs, keyring_file=keyring_file
         )
-    except (BackupError, CryptoError, OSError) as exc:
+    except (BackupError, BlobStoreError, CryptoError, OSError) as exc:
         errors.print(f"Backup refused: {exc}")
         raise typer.Exit(1) from exc
     finally:
@@ -100,6 +100,9 @@ def restore(
             keyring_file,
             trust_unsealed=trust_unsealed,
         )
+    except RestoreStoppedError as exc:
+        errors.print(f"Restore stopped: {exc}.")
+        raise typer.Exit(1) from exc
     except BackupError as exc:
         errors.print(f"Restore refused: {exc}")
         raise typer.Exit(1) from exc

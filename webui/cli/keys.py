@@ -1,6 +1,5 @@
 """`coffre keys`: the key hierarchy: status, checks, rotations, the local keyring's backup."""
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ from rich.table import Table
 from keys.backup import open_backup, seal_backup
 from keys.errors import CryptoError
 from keys.providers.local import LocalKeyring
+from vault.backup.manifest import create
 from vault.config import get_settings
 from vault.db import transaction
 from vault.keylife.integrity import Failure, count_blobs, verify_papers
@@ -225,9 +225,14 @@ def keys_export(
     except CryptoError as exc:
         errors.print(str(exc))
         raise typer.Exit(1) from exc
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as file:
-        file.write(backup)
+    try:
+        _write_new(output, backup)
+    except FileExistsError as exc:
+        errors.print(f"{output} already exists: export into a new file.")
+        raise typer.Exit(1) from exc
+    except OSError as exc:
+        errors.print(f"Cannot write {output}: {exc.strerror}")
+        raise typer.Exit(1) from exc
     console.print(f"Keyring backup written to {output}. Keep it, and its passphrase, apart.")
 
 
@@ -242,12 +247,31 @@ def keys_import(
         raise typer.Exit(2)
     path = keyring_path(get_settings().resolved_keyring())
     try:
-        document = open_backup(backup.read_bytes(), sys.stdin.readline().rstrip("\n"))
+        sealed = backup.read_bytes()
+    except OSError as exc:
+        errors.print(f"Cannot read {backup}: {exc.strerror}")
+        raise typer.Exit(1) from exc
+    try:
+        document = open_backup(sealed, sys.stdin.readline().rstrip("\n"))
         LocalKeyring.restore(path, document)
     except CryptoError as exc:
         errors.print(str(exc))
         raise typer.Exit(1) from exc
     console.print(f"Keyring restored to {path}.")
+
+
+def _write_new(path: Path, content: bytes) -> None:
+    """A new file, on disk before the command says it is written (a USB key pulled out next
+    keeps it); a write that fails leaves no half file to be taken for a backup."""
+    created = False
+    try:
+        with create(path) as file:
+            created = True
+            file.write(content)
+    except OSError:
+        if created:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def _local_keyring() -> LocalKeyring:

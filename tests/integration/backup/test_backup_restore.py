@@ -42,6 +42,7 @@ from vault.backup.rows import dump_table, tables
 from vault.config import Settings
 from vault.db import make_engine
 from vault.models import JournalEvent
+from vault.production import findings
 from vault.runtime import Runtime
 from vault.wiring import build_runtime, keyring_path
 from webui.app import create_app
@@ -254,6 +255,24 @@ def test_an_instance_that_is_not_empty_is_refused(
     assert "a keyring already exists" in str(refused.value)
     with rt.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(JournalEvent)) == before
+
+
+@EMBEDDED
+def test_in_production_unfit_settings_are_refused_before_anything_is_written(
+    backup: Path, target: Settings
+) -> None:
+    """Every command but `coffre check` and `coffre db` refuses them; the restore wrote the
+    whole instance, then stopped on them with a traceback before checking a single paper."""
+    production = Settings(
+        _env_file=None, env="production", data_dir=target.data_dir, keyring=target.keyring
+    )
+    expected = findings(production)
+    assert expected  # sign-up without a contact, no https:// address
+
+    with pytest.raises(BackupError) as refused:
+        restore_backup(production, backup, lambda: pytest.fail("no passphrase is asked"))
+    assert all(problem in str(refused.value) for problem in expected)
+    assert still_empty(production)
 
 
 @EMBEDDED

@@ -2,6 +2,7 @@
 passphrase from a prompt or from COFFRE_BACKUP_PASSPHRASE, the keyring kept apart."""
 
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,12 +10,15 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import keys.backup
+from storage.base import BlobStoreError, StoreFullError
+from storage.local import LocalBlobStore
 from tests.app_fixtures import PASSWORD, sign_up
 from tests.integration.backup.test_backup_restore import written_before_seals
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.backup.manifest import KEYRING, MANIFEST
 from vault.config import Settings, get_settings
+from vault.production import findings
 from vault.wiring import build_runtime
 from webui.app import create_app
 from webui.cli import app
@@ -117,3 +121,85 @@ def test_a_backup_from_before_seals_needs_trust_unsealed(
 
     restored = run(monkeypatch, tmp_path / "target", "restore", str(folder), "--trust-unsealed")
     assert ", 0 problems." in restored
+
+
+def test_a_backup_refuses_unfit_production_settings_in_plain_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As every command does (README, « Production settings »): one line per problem, no
+    traceback, nothing written."""
+    for name in ("COFFRE_DATABASE_URL", "COFFRE_STORAGE_URL", "COFFRE_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COFFRE_DATA_DIR", str(tmp_path / "source"))
+    monkeypatch.setenv("COFFRE_ENV", "production")
+    monkeypatch.setenv("COFFRE_BACKUP_PASSPHRASE", PASSPHRASE)
+    get_settings.cache_clear()
+    expected = findings(get_settings())
+    result = CliRunner().invoke(app, ["backup", str(tmp_path / "backup")])
+    get_settings.cache_clear()
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # no traceback
+    assert result.stderr.splitlines() == expected
+    assert not (tmp_path / "backup").exists()
+
+
+def test_a_restore_stopped_by_a_full_disk_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows are in, the objects do not fit: one line says so and how to start again; it
+    was a traceback. Nothing of the rows' values is printed."""
+    for name in ("COFFRE_DATABASE_URL", "COFFRE_STORAGE_URL", "COFFRE_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COFFRE_BACKUP_PASSPHRASE", PASSPHRASE)
+    folder = tmp_path / "backup"
+    source = build_runtime(Settings(_env_file=None, data_dir=tmp_path / "source"))
+    with TestClient(create_app(runtime=source), base_url="http://coffre.test") as client:
+        assert upload(client, sign_up(client, "amina.diallo"), pdf()).status_code == 201
+    source.engine.dispose()
+    run(monkeypatch, tmp_path / "source", "backup", str(folder))
+
+    def full(*_: object) -> int:
+        raise StoreFullError("local store: cannot write: No space left on device")
+
+    monkeypatch.setattr(LocalBlobStore, "put", full)
+    monkeypatch.setenv("COFFRE_DATA_DIR", str(tmp_path / "target"))
+    get_settings.cache_clear()
+    stopped = CliRunner().invoke(app, ["restore", str(folder)])
+    get_settings.cache_clear()
+
+    assert stopped.exit_code == 1
+    assert isinstance(stopped.exception, SystemExit)  # no traceback
+    assert stopped.stderr.splitlines() == [
+        "Restore stopped: local store: cannot write: No space left on device. The instance "
+        "holds part of the backup: empty its database, its blob store and its keyring path, "
+        "then run the restore again."
+    ]
+
+
+def test_a_backup_stopped_by_the_store_says_why_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("COFFRE_DATABASE_URL", "COFFRE_STORAGE_URL", "COFFRE_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COFFRE_BACKUP_PASSPHRASE", PASSPHRASE)
+    source = build_runtime(Settings(_env_file=None, data_dir=tmp_path / "source"))
+    with TestClient(create_app(runtime=source), base_url="http://coffre.test") as client:
+        assert upload(client, sign_up(client, "amina.diallo"), pdf()).status_code == 201
+    source.engine.dispose()
+
+    def failing(*_: object) -> Iterator[bytes]:
+        raise BlobStoreError("local store: cannot read: Input/output error")
+
+    monkeypatch.setattr(LocalBlobStore, "get", failing)
+    monkeypatch.setenv("COFFRE_DATA_DIR", str(tmp_path / "source"))
+    get_settings.cache_clear()
+    stopped = CliRunner().invoke(app, ["backup", str(tmp_path / "backup")])
+    get_settings.cache_clear()
+
+    assert stopped.exit_code == 1
+    assert isinstance(stopped.exception, SystemExit)  # no traceback
+    assert stopped.stderr.splitlines() == [
+        "Backup refused: local store: cannot read: Input/output error"
+    ]
+    assert not (tmp_path / "backup" / MANIFEST).exists()

@@ -337,6 +337,31 @@ def test_keyring_export_and_import(client: TestClient, rt: Runtime, settings: Se
         all_papers_open(again, amina, papers)
 
 
+@pytest.mark.parametrize("settings", ["embedded"], indirect=True)
+def test_a_keyring_export_run_again_keeps_the_first_and_says_why(
+    settings: Settings, rt: Runtime
+) -> None:
+    """Run twice into one file, or imported from a file that is not there: one line, exit 1;
+    it was a traceback (FileExistsError, FileNotFoundError)."""
+    backup = settings.data_dir.parent / "keyring.backup"
+    export = ("keys", "export", "--output", str(backup), "--passphrase-stdin")
+    phrase = "une longue phrase de secours\n"
+    assert coffre(settings, *export, stdin=phrase).returncode == 0
+    first = backup.read_bytes()
+
+    again = coffre(settings, *export, stdin=phrase)
+    assert again.returncode == 1
+    assert again.stderr.strip() == f"{backup} already exists: export into a new file."
+    assert backup.read_bytes() == first
+
+    missing = settings.data_dir.parent / "nowhere.backup"
+    imported = coffre(
+        settings, "keys", "import", "--input", str(missing), "--passphrase-stdin", stdin=phrase
+    )
+    assert imported.returncode == 1
+    assert imported.stderr.strip() == f"Cannot read {missing}: No such file or directory"
+
+
 def test_status_flags_overdue_keys_and_shows_the_last_verify(
     client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

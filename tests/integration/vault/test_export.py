@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -104,6 +105,25 @@ def test_papers_in_the_bin_stay_out(client: TestClient, rt: Runtime, amina: dict
     )
     assert [p["title"] for p in manifest["papers"]] == ["Gardé"]
     assert kept
+
+
+def test_every_paper_unzips_whatever_the_letters_of_its_title(
+    client: TestClient, amina: dict[str, Any], tmp_path: Path
+) -> None:
+    """A file system takes names of at most 255 bytes: 80 emoji are 320 bytes in UTF-8, and
+    unzipping left that paper out (« File name too long »)."""
+    houses, arabic = pdf("houses"), pdf("arabic")
+    added(client, amina, houses, title="\U0001f3e0" * 150)
+    added(client, amina, arabic, title="بطاقة الإقامة " * 12)
+    added(client, amina, houses, title="\U0001f3e0" * 150)
+
+    archive = archive_of(client.get(EXPORT, headers=amina["headers"]))
+    archive.extractall(tmp_path)
+
+    papers = [name for name in archive.namelist() if "/" in name]
+    assert len(papers) == 3
+    assert all(len(name.split("/")[1].encode()) <= 255 for name in papers)
+    assert [(tmp_path / name).read_bytes() for name in papers] == [houses, arabic, houses]
 
 
 def test_an_empty_vault_still_gives_its_manifest_and_journal(

@@ -10,6 +10,9 @@ from vault.documents.categories import CATEGORIES
 from vault.text import typed_line
 
 MAX_STEM = 80
+# File systems take names of 255 bytes (ext4, Btrfs: of UTF-8), and 80 characters of emoji
+# are 320: the stem stays under 200 bytes, leaving room for « (12) » and the extension.
+MAX_STEM_BYTES = 200
 _REFUSED = set('/\\:*?"<>|')
 _WINDOWS_RESERVED = {
     "CON",
@@ -25,10 +28,17 @@ EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".pn
 def safe_stem(text: str, fallback: str) -> str:
     """`text` as one file name without extension; `fallback` when nothing of it is left."""
     allowed = "".join(" " if char in _REFUSED else char for char in text)
-    stem = typed_line(allowed).lstrip(". ")[:MAX_STEM].rstrip(". ")
+    stem = _cut(typed_line(allowed).lstrip(". ")).rstrip(". ")
     if not stem or stem.split(".")[0].upper() in _WINDOWS_RESERVED:
         return fallback
     return stem
+
+
+def _cut(text: str) -> str:
+    """At most MAX_STEM characters and MAX_STEM_BYTES bytes of UTF-8, whole characters only;
+    a joiner left at the new end goes (typed_line)."""
+    cut = text[:MAX_STEM].encode()[:MAX_STEM_BYTES].decode(errors="ignore")
+    return typed_line(cut)
 
 
 def category_folder(category: str) -> str:
