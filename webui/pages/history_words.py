@@ -36,6 +36,10 @@ _BY_OTHERS = {
     "share_created": N_("{who} a envoyé une copie marquée de {paper}."),
     "share_revoked": N_("{who} a arrêté un lien vers la copie de {paper}."),
 }
+# A line about the vault as a whole rather than one of its papers.
+_ABOUT_THE_VAULT = {
+    "access_refused": N_("{who} a essayé de voir vos papiers, sans en avoir le droit."),
+}
 # The same action many times in one day, shown once: {count} is how many.
 _REPEATED = {
     "access_refused": N_(
@@ -120,6 +124,8 @@ def sentence(
                 organisation=typed(line.organisation_name),
             )
         template = _BY_OTHERS.get(line.action, N_("{who} : {action}."))
+        if line.document_id is None:
+            template = _ABOUT_THE_VAULT.get(line.action, template)
         if line.count > 1:
             template = _REPEATED.get(line.action, template)
         return _said(
