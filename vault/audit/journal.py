@@ -201,6 +201,17 @@ def actor_ids_of(db: Session, subject_id: str) -> set[str]:
     return {actor for actor in actors if actor is not None}
 
 
+def acted_for_others(db: Session, person_id: str) -> bool:
+    """Whether the person is the one who acted in someone else's journal (a professional who
+    opened their papers, an admin who reset their second factor)."""
+    found = db.scalar(
+        select(JournalEvent.seq)
+        .where(JournalEvent.actor_id == person_id, JournalEvent.subject_id != person_id)
+        .limit(1)
+    )
+    return found is not None
+
+
 @dataclass(frozen=True)
 class ChainReport:
     entries: int

@@ -7,17 +7,22 @@ import re
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.app_fixtures import PASSWORD
 from tests.integration.consent.test_history_paging import (
     counsellor,
     grant,
+    journal,
     older_link,
     refused,
 )
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import as_read, page_sign_in
 from tests.samples import pdf
+from vault.accounts.erasure import erase_account
+from vault.db import transaction
+from vault.models import Person
 from vault.runtime import Runtime
 
 
@@ -237,3 +242,33 @@ def test_the_owner_and_an_unknown_vault_write_no_refusal(
     assert unknown.status_code == 404
     assert client.get("/api/v1/vaults/me/bin", headers=amina["headers"]).status_code == 200
     assert vault_refusals(client, amina) == []
+
+
+def test_a_helpers_lines_keep_their_name_once_their_account_is_erased(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """A professional who leaves is erased by the operator: the people whose papers they
+    opened still read who it was, not « Compte supprimé »."""
+    document_id = upload(client, amina, pdf("carte")).json()["id"]
+    claire = counsellor(client, rt)
+    grant(client, amina, claire)
+    assert client.get(f"/api/v1/documents/{document_id}", headers=claire["headers"]).is_success
+    erase_account(rt, "claire.martin")
+    viewed = [e for e in journal(client, amina) if e["action"] == "document_viewed"]
+    assert [e["actor_name"] for e in viewed] == ["Claire Martin"]
+    page_sign_in(client, "amina.diallo")
+    shown = lines(client, qui="aidants")
+    assert shown == ["Claire Martin, CCAS d'Orléans, a regardé la fiche de « Carte d'identité »."]
+    assert "Cet accès est pour Claire Martin, CCAS d'Orléans." in lines(client, quoi="acces")[0]
+    # What could open the account is gone all the same.
+    answer = client.post("/api/v1/session", json={"login": "claire.martin", "password": PASSWORD})
+    assert answer.status_code == 401
+
+
+def test_an_erased_person_who_helped_no_one_keeps_no_name(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    erase_account(rt, "amina.diallo")
+    with transaction(rt.sessions) as db:
+        person = db.scalars(select(Person).where(Person.id == amina["user"]["id"])).one()
+        assert person.display_name == "Compte supprimé"
