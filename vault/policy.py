@@ -26,6 +26,7 @@ from vault.vocabulary import GrantStatus, MemberRole, Role, Scope
 
 NOT_FOUND_DOCUMENT = N_("Ce document n'existe pas.")
 NOT_FOUND_VAULT = N_("Ce coffre n'existe pas.")
+NOT_FOUND_PERSON = N_("Cette personne n'existe pas.")
 PROFESSIONALS = frozenset({Role.COUNSELLOR, Role.ORG_ADMIN})
 SCOPES = tuple(Scope)
 
@@ -349,6 +350,26 @@ def may_help_recover(db: Session, settings: Settings, helper: Person, person: Pe
     if vault is None or helper.id == person.id:
         return False
     return vault_access(db, settings, helper, vault, Action.RECOVER) is not None
+
+
+def require_help_recover(
+    db: Session, settings: Settings, helper: Person, person_id: str | None
+) -> Person:
+    """The person whose password `helper` may help change (may_help_recover); else
+    NotFoundError, and the attempt in the person's journal, naming who tried."""
+    person = db.get(Person, person_id) if person_id else None
+    if person is not None and may_help_recover(db, settings, helper, person):
+        return person
+    vault = db.scalar(select(Vault).where(Vault.owner_id == person.id)) if person else None
+    if vault is not None and vault.owner_id != helper.id:
+        journal.record(
+            db,
+            subject_id=vault.owner_id,
+            actor_id=helper.id,
+            action=journal.RESET_REFUSED,
+            organisation_id=next(iter(organisations_of(db, helper.id)), None),
+        )
+    raise NotFoundError(NOT_FOUND_PERSON)
 
 
 def may_see_login(db: Session, settings: Settings, professional: Person, person: Person) -> bool:

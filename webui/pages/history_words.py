@@ -31,6 +31,7 @@ _BY_OTHERS = {
         "Un code de secours vu par {who} a servi à changer votre mot de passe."
     ),
     "access_refused": N_("{who} a essayé d'ouvrir {paper}, sans en avoir le droit."),
+    "reset_refused": N_("{who} a essayé de changer votre mot de passe, sans en avoir le droit."),
     "second_factor_reset": N_("{who} a arrêté votre double vérification."),
     "reminder_sent": N_("{who} a reçu un rappel : {paper} expire bientôt."),
     "share_created": N_("{who} a envoyé une copie marquée de {paper}."),
@@ -44,6 +45,9 @@ _ABOUT_THE_VAULT = {
 _REPEATED = {
     "access_refused": N_(
         "{who} a essayé {count} fois d'ouvrir vos papiers, sans en avoir le droit."
+    ),
+    "reset_refused": N_(
+        "{who} a essayé {count} fois de changer votre mot de passe, sans en avoir le droit."
     ),
 }
 _BY_YOU = {
