@@ -26,6 +26,7 @@ from vault.vocabulary import GrantStatus, MemberRole, Role, Scope
 
 NOT_FOUND_DOCUMENT = N_("Ce document n'existe pas.")
 NOT_FOUND_VAULT = N_("Ce coffre n'existe pas.")
+NOT_FOUND_PERSON = N_("Cette personne n'existe pas.")
 PROFESSIONALS = frozenset({Role.COUNSELLOR, Role.ORG_ADMIN})
 SCOPES = tuple(Scope)
 
@@ -261,9 +262,12 @@ def maker_may_still_share(
 def require_vault(
     db: Session, settings: Settings, actor: Person, vault_id: str, action: Action
 ) -> Access:
+    """The vault, for an action on it as a whole (its list, an addition, the export); else
+    NotFoundError, and the refusal in its owner's journal."""
     vault = db.get(Vault, vault_id)
     access = vault_access(db, settings, actor, vault, action) if vault else None
     if access is None:
+        _note_refusal(db, actor, vault, None)
         raise NotFoundError(NOT_FOUND_VAULT)
     return access
 
@@ -307,23 +311,30 @@ def require_own_vault(db: Session, actor: Person, vault_id: str) -> Vault:
     """The actor's own vault, for what only its owner does (the bin, the export)."""
     vault = db.get(Vault, vault_id)
     if vault is None or vault.owner_id != actor.id or not is_beneficiary(actor):
+        _note_refusal(db, actor, vault, None)
         raise NotFoundError(NOT_FOUND_VAULT)
     return vault
 
 
 def _refused(db: Session, actor: Person, vault: Vault | None, document_id: str) -> NoReturn:
-    if vault is not None and vault.owner_id != actor.id:
-        # The owner sees attempted accesses too, with who tried and from which organisation;
-        # the caller commits before answering 404.
-        journal.record(
-            db,
-            subject_id=vault.owner_id,
-            actor_id=actor.id,
-            action=journal.ACCESS_REFUSED,
-            target_id=document_id,
-            organisation_id=next(iter(organisations_of(db, actor.id)), None),
-        )
+    _note_refusal(db, actor, vault, document_id)
     raise NotFoundError(NOT_FOUND_DOCUMENT)
+
+
+def _note_refusal(db: Session, actor: Person, vault: Vault | None, document_id: str | None) -> None:
+    """The owner sees attempted accesses too, to a paper or (no `document_id`) to the vault as
+    a whole, with who tried and from which organisation; the caller commits before answering
+    404 (NotFoundError keeps what was written)."""
+    if vault is None or vault.owner_id == actor.id:
+        return
+    journal.record(
+        db,
+        subject_id=vault.owner_id,
+        actor_id=actor.id,
+        action=journal.ACCESS_REFUSED,
+        target_id=document_id,
+        organisation_id=next(iter(organisations_of(db, actor.id)), None),
+    )
 
 
 def giving_needs_identity(scopes: Iterable[str]) -> bool:
@@ -339,6 +350,26 @@ def may_help_recover(db: Session, settings: Settings, helper: Person, person: Pe
     if vault is None or helper.id == person.id:
         return False
     return vault_access(db, settings, helper, vault, Action.RECOVER) is not None
+
+
+def require_help_recover(
+    db: Session, settings: Settings, helper: Person, person_id: str | None
+) -> Person:
+    """The person whose password `helper` may help change (may_help_recover); else
+    NotFoundError, and the attempt in the person's journal, naming who tried."""
+    person = db.get(Person, person_id) if person_id else None
+    if person is not None and may_help_recover(db, settings, helper, person):
+        return person
+    vault = db.scalar(select(Vault).where(Vault.owner_id == person.id)) if person else None
+    if vault is not None and vault.owner_id != helper.id:
+        journal.record(
+            db,
+            subject_id=vault.owner_id,
+            actor_id=helper.id,
+            action=journal.RESET_REFUSED,
+            organisation_id=next(iter(organisations_of(db, helper.id)), None),
+        )
+    raise NotFoundError(NOT_FOUND_PERSON)
 
 
 def may_see_login(db: Session, settings: Settings, professional: Person, person: Person) -> bool:

@@ -194,8 +194,17 @@ async def _skip_file(reader: MultipartReader, _part: FilePart) -> None:
 
 
 def _plan(rt: Runtime, actor: Person, vault_id: str) -> UploadPlan:
-    with transaction(rt.sessions) as db:
-        return plan_upload(db, rt, actor, vault_id)
+    """A refusal keeps what it must (VaultError.keeps_writes): the owner's journal line of an
+    addition someone was refused."""
+    with rt.sessions() as db:
+        try:
+            plan = plan_upload(db, rt, actor, vault_id)
+        except VaultError as exc:
+            if exc.keeps_writes:
+                db.commit()
+            raise
+        db.commit()
+        return plan
 
 
 def parse_date(value: str | None, field_name: str) -> date | None:

@@ -1,7 +1,8 @@
 """Erasing an account for good (crypto-shredding): the person's user keys are destroyed first,
 in their own transaction, so every copy of their blobs and sealed texts (backups included)
 becomes unreadable at once; then the blobs are purged and the rows removed. The person's row
-stays, emptied, only so the journal keeps its references."""
+stays, emptied, only so the journal keeps its references: their name too when it is in
+someone else's history, whose owner must still read who opened their papers."""
 
 from sqlalchemy import delete, select, update
 
@@ -41,7 +42,8 @@ def erase_account(rt: Runtime, login: str, actor_id: str | None = None) -> int:
         for table in (AuthSession, RecoveryCode, ResetCode, TrustedDevice):
             db.execute(delete(table).where(table.person_id == person_id))
         person.login = f"erased-{person_id}"
-        person.display_name = "Compte supprimé"
+        if not journal.acted_for_others(db, person_id):
+            person.display_name = "Compte supprimé"
         person.password_hash = "!"  # noqa: S105 - matches no password: the account is closed
         person.email_sealed = person.phone_sealed = person.totp_secret_sealed = None
         person.erased_at = utcnow()

@@ -32,7 +32,13 @@ from vault.errors import (
     WrongSecretError,
 )
 from vault.models import Person, RecoveryCode, ResetCode, Vault, new_id, utcnow
-from vault.policy import Action, may_help_recover, organisations_of, vault_access
+from vault.policy import (
+    Action,
+    may_help_recover,
+    organisations_of,
+    require_help_recover,
+    vault_access,
+)
 from vault.runtime import Runtime
 
 CODE_COUNT = 10
@@ -152,9 +158,7 @@ def issue_reset_code(
     db: Session, rt: Runtime, helper: Person, person_id: str, source: str = ""
 ) -> tuple[str, datetime]:
     """A one-time reset code for a person who granted `helper` the recover scope."""
-    person = db.get(Person, person_id)
-    if person is None or not may_help_recover(db, rt.settings, helper, person):
-        raise NotFoundError("Cette personne n'existe pas.")
+    person = require_help_recover(db, rt.settings, helper, person_id)
     return create_reset_code(db, rt, person, helper, source)
 
 
@@ -250,9 +254,7 @@ def reset_with_person(
     """The person sits with a counsellor holding their "recover" scope and types a new
     password on the counsellor's screen. Every session of the person ends; the journal names
     the counsellor; papers outside the counsellor's reach stay closed for a while."""
-    person = db.get(Person, person_id)
-    if person is None or not may_help_recover(db, rt.settings, helper, person):
-        raise NotFoundError("Cette personne n'existe pas.")
+    person = require_help_recover(db, rt.settings, helper, person_id)
     check_new_password(new_password, person.login, person.display_name)
     person.password_hash = hash_password(new_password)
     close_all_sessions(db, person.id)

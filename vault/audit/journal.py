@@ -58,9 +58,15 @@ REMINDER_SENT = "reminder_sent"
 DOCUMENT_MADE_PRIVATE = "document_made_private"
 DOCUMENT_NO_LONGER_PRIVATE = "document_no_longer_private"
 ACCESS_REFUSED = "access_refused"
+# A professional without the person's "recover" scope tried to change their password.
+RESET_REFUSED = "reset_refused"
 ORGANISATION_CREATED = "organisation_created"
 COUNSELLOR_CREATED = "counsellor_created"
 ACCOUNT_ERASED = "account_erased"
+
+# Refused attempts: one person's of one kind on one day are one line in a history (see
+# lines_of), so that someone refused again and again writes no flood.
+GROUPED = frozenset({ACCESS_REFUSED, RESET_REFUSED})
 
 GENESIS = "0" * 64
 _HEAD_ID = 1
@@ -129,7 +135,7 @@ def record(
 @dataclass(frozen=True)
 class JournalLine:
     """An entry as the owner reads it; `count` > 1 when it stands for that person's repeated
-    refused attempts of one day, `event` being the newest of them."""
+    refused attempts of one kind on one day, `event` being the newest of them."""
 
     event: JournalEvent
     count: int
@@ -163,7 +169,7 @@ def lines_of(
         shown.append(JournalEvent.action.in_(actions))
     ordinary = (
         select(JournalEvent)
-        .where(*shown, JournalEvent.action != ACCESS_REFUSED)
+        .where(*shown, JournalEvent.action.not_in(GROUPED))
         .order_by(JournalEvent.seq.desc())
         .limit(limit)
     )
@@ -171,8 +177,8 @@ def lines_of(
     # The UTC day: SQLite stores UTC text, PostgreSQL sessions run in UTC (see vault.db).
     groups = (
         select(newest.label("seq"), func.count().label("count"))
-        .where(*shown, JournalEvent.action == ACCESS_REFUSED)
-        .group_by(JournalEvent.actor_id, func.date(JournalEvent.occurred_at))
+        .where(*shown, JournalEvent.action.in_(GROUPED))
+        .group_by(JournalEvent.actor_id, JournalEvent.action, func.date(JournalEvent.occurred_at))
         .order_by(newest.desc())
         .limit(limit)
     )
@@ -199,6 +205,17 @@ def actor_ids_of(db: Session, subject_id: str) -> set[str]:
         .distinct()
     )
     return {actor for actor in actors if actor is not None}
+
+
+def acted_for_others(db: Session, person_id: str) -> bool:
+    """Whether the person is the one who acted in someone else's journal (a professional who
+    opened their papers, an admin who reset their second factor)."""
+    found = db.scalar(
+        select(JournalEvent.seq)
+        .where(JournalEvent.actor_id == person_id, JournalEvent.subject_id != person_id)
+        .limit(1)
+    )
+    return found is not None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ _FAILURES = frozenset(
         journal.RECOVERY_FAILED,
         journal.SECOND_FACTOR_FAILED,
         journal.REAUTHENTICATION_FAILED,
+        journal.RESET_REFUSED,
     }
 )
 TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {

@@ -233,7 +233,7 @@ def my_journal(
     ] = None,
 ) -> list[JournalEntry]:
     """The caller's history, newest first: who (and from which organisation) did what, when.
-    A person's refused attempts of one UTC day are one entry with a `count`."""
+    A person's refused attempts of one kind and one UTC day are one entry with a `count`."""
     return [
         JournalEntry(
             id=line.id,

@@ -31,15 +31,23 @@ _BY_OTHERS = {
         "Un code de secours vu par {who} a servi à changer votre mot de passe."
     ),
     "access_refused": N_("{who} a essayé d'ouvrir {paper}, sans en avoir le droit."),
+    "reset_refused": N_("{who} a essayé de changer votre mot de passe, sans en avoir le droit."),
     "second_factor_reset": N_("{who} a arrêté votre double vérification."),
     "reminder_sent": N_("{who} a reçu un rappel : {paper} expire bientôt."),
     "share_created": N_("{who} a envoyé une copie marquée de {paper}."),
     "share_revoked": N_("{who} a arrêté un lien vers la copie de {paper}."),
 }
+# A line about the vault as a whole rather than one of its papers.
+_ABOUT_THE_VAULT = {
+    "access_refused": N_("{who} a essayé de voir vos papiers, sans en avoir le droit."),
+}
 # The same action many times in one day, shown once: {count} is how many.
 _REPEATED = {
     "access_refused": N_(
         "{who} a essayé {count} fois d'ouvrir vos papiers, sans en avoir le droit."
+    ),
+    "reset_refused": N_(
+        "{who} a essayé {count} fois de changer votre mot de passe, sans en avoir le droit."
     ),
 }
 _BY_YOU = {
@@ -120,6 +128,8 @@ def sentence(
                 organisation=typed(line.organisation_name),
             )
         template = _BY_OTHERS.get(line.action, N_("{who} : {action}."))
+        if line.document_id is None:
+            template = _ABOUT_THE_VAULT.get(line.action, template)
         if line.count > 1:
             template = _REPEATED.get(line.action, template)
         return _said(

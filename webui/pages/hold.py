@@ -12,14 +12,12 @@ from vault.accounts.hold import current_hold, hold_words, last_assisted_reset, n
 from vault.accounts.recovery import issue_reset_code, person_of_vault, reset_with_person, unlock
 from vault.accounts.sessions import SignedIn
 from vault.errors import (
-    N_,
     InvalidInputError,
-    NotFoundError,
     ThrottledError,
     WrongSecretError,
 )
 from vault.models import Person
-from vault.policy import may_help_recover
+from vault.policy import require_help_recover
 from vault.runtime import Runtime
 from webui import i18n
 from webui.deps import (
@@ -36,16 +34,10 @@ from webui.pages.render import page
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
-NOT_FOUND = N_("Cette personne n'existe pas.")
-
 
 def _helped_person(db: DbSession, rt: RuntimeDep, helper: Person, vault_id: str) -> Person:
     """The owner of the vault, when the professional holds their current "recover" scope."""
-    person_id = person_of_vault(db, vault_id)
-    person = db.get(Person, person_id) if person_id else None
-    if person is None or not may_help_recover(db, rt.settings, helper, person):
-        raise NotFoundError(NOT_FOUND)
-    return person
+    return require_help_recover(db, rt.settings, helper, person_of_vault(db, vault_id))
 
 
 @router.get("/personnes/{vault_id}/mot-de-passe")

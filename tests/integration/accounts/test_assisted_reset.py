@@ -577,3 +577,28 @@ def test_wrong_unlock_codes_are_throttled(client: TestClient, rt: Runtime) -> No
     actions = [e["action"] for e in client.get("/api/v1/journal", headers=rogue).json()]
     assert actions.count("recovery_failed") == 6
     assert "hold_ended" not in actions
+
+
+def test_a_refused_password_change_names_who_tried(client: TestClient, rt: Runtime) -> None:
+    """A professional without the person's current "recover" scope who asks for a reset code,
+    sets a new password or opens the page to do it is refused (404) and named in the person's
+    history, one line a day however many times they try."""
+    amina, claire, _org = setup(client, rt)
+    give(client, amina, claire, scopes=["view"])
+    for path, body in (("reset-code", None), ("password", {"new_password": NEW})):
+        answer = client.post(
+            f"/api/v1/beneficiaries/{amina['id']}/{path}", headers=claire["headers"], json=body
+        )
+        assert answer.status_code == 404, answer.text
+    page_signed_in(client, "claire.martin")
+    assert client.get(f"/personnes/{amina['vault_id']}/mot-de-passe").status_code == 404
+    lines = client.get("/api/v1/journal", headers=amina["headers"]).json()
+    refused = [(e["actor_id"], e["count"]) for e in lines if e["action"] == "reset_refused"]
+    assert refused == [(claire["id"], 3)]
+    client.cookies.clear()
+    page_signed_in(client, "amina.diallo")
+    history = as_read(client.get("/historique", params={"quoi": "refus"}).text)
+    assert (
+        "Claire Martin, CCAS d&#39;Orléans, a essayé 3 fois de changer votre mot de passe, "
+        "sans en avoir le droit." in history
+    )

@@ -7,17 +7,22 @@ import re
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from tests.app_fixtures import PASSWORD
 from tests.integration.consent.test_history_paging import (
     counsellor,
     grant,
+    journal,
     older_link,
     refused,
 )
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import as_read, page_sign_in
 from tests.samples import pdf
+from vault.accounts.erasure import erase_account
+from vault.db import transaction
+from vault.models import Person
 from vault.runtime import Runtime
 
 
@@ -180,3 +185,90 @@ def test_paging_keeps_both_filters(client: TestClient, rt: Runtime, amina: dict[
     older = html.unescape(client.get(link).text)
     assert "Claire Martin" in older
     assert "Vous avez" not in older
+
+
+def vault_refusals(client: TestClient, owner: dict[str, Any]) -> list[dict[str, Any]]:
+    """The owner's journal lines of refused attempts, each person's of one day grouped."""
+    lines = client.get("/api/v1/journal", headers=owner["headers"], params={"limit": 200})
+    return [line for line in lines.json() if line["action"] == "access_refused"]
+
+
+def test_a_helpers_refused_look_at_the_whole_vault_is_in_the_history(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """Taking every paper, the bin, adding without "upload", the list after the access ended:
+    each refusal is a line, as a refused paper is, naming who tried."""
+    vault = amina["vault_id"]
+    claire = counsellor(client, rt)
+    grant_id = grant(client, amina, claire)
+    tries = [
+        client.get(f"/api/v1/vaults/{vault}/export", headers=claire["headers"]),
+        client.get(f"/api/v1/vaults/{vault}/bin", headers=claire["headers"]),
+        upload(client, claire, pdf("ajout"), vault=vault),
+    ]
+    assert [answer.status_code for answer in tries] == [404, 404, 404]
+    assert [(r["actor_id"], r["count"]) for r in vault_refusals(client, amina)] == [
+        (claire["id"], 3)
+    ]
+    client.delete(f"/api/v1/grants/{grant_id}", headers=amina["headers"])
+    listed = client.get(f"/api/v1/vaults/{vault}/documents", headers=claire["headers"])
+    assert listed.status_code == 404
+    refusal = vault_refusals(client, amina)[0]
+    assert (refusal["actor_id"], refusal["count"], refusal["document_id"]) == (
+        claire["id"],
+        4,
+        None,
+    )
+    assert refusal["organisation_name"] == "CCAS d'Orléans"
+
+
+def test_a_refused_look_at_the_list_reads_as_such(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    claire = counsellor(client, rt)
+    answer = client.get(f"/api/v1/vaults/{amina['vault_id']}/documents", headers=claire["headers"])
+    assert answer.status_code == 404
+    page_sign_in(client, "amina.diallo")
+    assert lines(client, qui="aidants") == [
+        "Claire Martin, CCAS d'Orléans, a essayé de voir vos papiers, sans en avoir le droit."
+    ]
+
+
+def test_the_owner_and_an_unknown_vault_write_no_refusal(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    claire = counsellor(client, rt)
+    unknown = client.get("/api/v1/vaults/no-such-vault/documents", headers=claire["headers"])
+    assert unknown.status_code == 404
+    assert client.get("/api/v1/vaults/me/bin", headers=amina["headers"]).status_code == 200
+    assert vault_refusals(client, amina) == []
+
+
+def test_a_helpers_lines_keep_their_name_once_their_account_is_erased(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """A professional who leaves is erased by the operator: the people whose papers they
+    opened still read who it was, not « Compte supprimé »."""
+    document_id = upload(client, amina, pdf("carte")).json()["id"]
+    claire = counsellor(client, rt)
+    grant(client, amina, claire)
+    assert client.get(f"/api/v1/documents/{document_id}", headers=claire["headers"]).is_success
+    erase_account(rt, "claire.martin")
+    viewed = [e for e in journal(client, amina) if e["action"] == "document_viewed"]
+    assert [e["actor_name"] for e in viewed] == ["Claire Martin"]
+    page_sign_in(client, "amina.diallo")
+    shown = lines(client, qui="aidants")
+    assert shown == ["Claire Martin, CCAS d'Orléans, a regardé la fiche de « Carte d'identité »."]
+    assert "Cet accès est pour Claire Martin, CCAS d'Orléans." in lines(client, quoi="acces")[0]
+    # What could open the account is gone all the same.
+    answer = client.post("/api/v1/session", json={"login": "claire.martin", "password": PASSWORD})
+    assert answer.status_code == 401
+
+
+def test_an_erased_person_who_helped_no_one_keeps_no_name(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    erase_account(rt, "amina.diallo")
+    with transaction(rt.sessions) as db:
+        person = db.scalars(select(Person).where(Person.id == amina["user"]["id"])).one()
+        assert person.display_name == "Compte supprimé"
