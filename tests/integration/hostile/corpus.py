@@ -21,12 +21,14 @@ from tests.hostile_files import CASES as HOSTILE_FILES
 from .cases import (
     FAILED_SECRET,
     JOURNAL,
+    NOTHING,
     THROTTLES,
     Caller,
     Case,
     FileCase,
     HostileFile,
     Route,
+    Writes,
     sent_name,
     short,
 )
@@ -175,7 +177,7 @@ def json_text_fields(ids: Ids) -> list[Case]:
             COUNSELLOR,
             "POST",
             f"/api/v1/beneficiaries/{ids.other_person}/password",
-        ).json(XSS, "new_password", {}, 404),
+        ).json(XSS, "new_password", {}, 404, writes=JOURNAL),
         # Consent.
         *give.json(HOSTILE, "counsellor_id", grant, 422, "counsellor_id"),
         *give.json(HOSTILE, "organisation_id", {"scopes": ["view"]}, 422, "organisation_id"),
@@ -326,14 +328,16 @@ def _uploads(
     expected: int,
     field: str | None = None,
     file: tuple[str, bytes, str] = ("carte.pdf", A_PDF, "application/pdf"),
+    writes: Writes = NOTHING,
 ) -> list[Case]:
     """The same upload through the API and through the page's form."""
     parts = (("file", file),)
     api = Route("upload", caller, "POST", f"/api/v1/vaults/{vault}/documents")
     page = Route("upload page", caller, "POST", "/papiers/ajouter")
+    sent = {"data": fields, "files": parts, "writes": writes}
     return [
-        api.case(what, expected, field, data=fields, files=parts),
-        page.case(what, expected, field, data=fields, files=parts, params={"coffre": vault}),
+        api.case(what, expected, field, **sent),
+        page.case(what, expected, field, **sent, params={"coffre": vault}),
     ]
 
 
@@ -402,6 +406,7 @@ def uploads(ids: Ids) -> list[Case]:
         ids.other_vault,
         {"title": XSS[0], "category": "taxes"},
         404,
+        writes=JOURNAL,
     )
     return cases
 

@@ -283,7 +283,8 @@ def tokens(ids: Ids) -> list[Case]:
 
 def others_ids(ids: Ids) -> list[Case]:
     """Ids of things that are someone else's, and random ones: 404, never 403, so existence
-    does not leak. Anyone but its owner refused on an existing paper is journaled for her."""
+    does not leak. Anyone but its owner refused on an existing paper or vault is journaled for
+    her."""
     cases: list[Case] = []
     for target, whose in ((ids.other_doc, "someone else's"), (RANDOM_ID, "a random")):
         writes = JOURNAL if target == ids.other_doc else NOTHING
@@ -298,9 +299,10 @@ def others_ids(ids: Ids) -> list[Case]:
             route = Route(f"{whose} paper", BEN, method, f"{doc}{tail}")
             cases.append(route.case(f"{method} {tail or 'card'}", 404, writes=writes))
     for target, whose in ((ids.other_vault, "someone else's"), (RANDOM_ID, "a random")):
+        writes = JOURNAL if target == ids.other_vault else NOTHING
         for tail in ("documents", "bin", "export"):
             url = f"/api/v1/vaults/{target}/{tail}"
-            cases.append(Route(f"{whose} vault", BEN, "GET", url).case(tail, 404))
+            cases.append(Route(f"{whose} vault", BEN, "GET", url).case(tail, 404, writes=writes))
     theirs = f"/api/v1/documents/{ids.other_doc}"
     their_person = f"/api/v1/beneficiaries/{ids.other_person}"
     grants = "/api/v1/grants"
@@ -322,13 +324,13 @@ def others_ids(ids: Ids) -> list[Case]:
         (COUNSELLOR, "DELETE", theirs, JOURNAL, "delete their paper"),
         (COUNSELLOR, "GET", f"{theirs}/content", JOURNAL, "their paper's content"),
         (COUNSELLOR, "GET", f"{theirs}/shares", JOURNAL, "their paper's links"),
-        (COUNSELLOR, "GET", f"/api/v1/vaults/{ids.other_vault}/documents", NOTHING, "their list"),
-        (COUNSELLOR, "POST", f"{their_person}/reset-code", NOTHING, "their reset code"),
+        (COUNSELLOR, "GET", f"/api/v1/vaults/{ids.other_vault}/documents", JOURNAL, "their list"),
+        (COUNSELLOR, "POST", f"{their_person}/reset-code", JOURNAL, "their reset code"),
         (COUNSELLOR, "DELETE", f"{their_person}/sign-in-delay", NOTHING, "their sign-in delay"),
-        (COUNSELLOR, "GET", f"/api/v1/vaults/{ids.own_vault}/export", NOTHING, "her export"),
+        (COUNSELLOR, "GET", f"/api/v1/vaults/{ids.own_vault}/export", JOURNAL, "her export"),
         (ORG_ADMIN, "GET", f"/api/v1/organisations/{ids.other_org}/counsellors", NOTHING, "team"),
         (ADMIN, "GET", f"/api/v1/documents/{ids.own_doc}/content", JOURNAL, "a paper"),
-        (ADMIN, "GET", f"/api/v1/vaults/{ids.own_vault}/documents", NOTHING, "a vault"),
+        (ADMIN, "GET", f"/api/v1/vaults/{ids.own_vault}/documents", JOURNAL, "a vault"),
         (ADMIN, "DELETE", f"/api/v1/people/{RANDOM_ID}/second-factor", NOTHING, "a factor"),
     ]
     cases += [
@@ -338,7 +340,11 @@ def others_ids(ids: Ids) -> list[Case]:
         for caller, method, url, writes, what in api
     ]
     upload = Route("counsellor", COUNSELLOR, "POST", f"/api/v1/vaults/{ids.other_vault}/documents")
-    cases.append(upload.case("upload into their vault", 404, data={"category": "x"}, files=A_FILE))
+    cases.append(
+        upload.case(
+            "upload into their vault", 404, data={"category": "x"}, files=A_FILE, writes=JOURNAL
+        )
+    )
     share = {"recipient": XSS[0], "purpose": XSS[1], "hours": "24"}
     member = {"display_name": XSS[0], "login": "nadia.new", "password": PASSWORD}
     paper = f"/papiers/{ids.other_doc}"
