@@ -181,16 +181,20 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+SIGN_IN_FIRST = N_("Connectez-vous pour continuer.")
+
+
 def api_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn:
     token = bearer_token(request)
     signed_in = resolve_session(db, rt.settings, token, "api") if token else None
     if signed_in is None:
         db.commit()  # an expired session is deleted even though the request is refused
         raise HTTPException(
-            status_code=401,
-            detail="Connectez-vous pour continuer.",
-            headers={"WWW-Authenticate": "Bearer"},
+            status_code=401, detail=SIGN_IN_FIRST, headers={"WWW-Authenticate": "Bearer"}
         )
+    # The language of the request's refusals (webui.errors.api_language), noted now: the
+    # error handlers must not ask the database, which may be what failed.
+    request.state.language = i18n.language_of(request, signed_in.person)
     return signed_in
 
 

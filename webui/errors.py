@@ -1,4 +1,5 @@
-"""How domain errors become HTTP answers: a status and a message a person can read."""
+"""How domain errors become HTTP answers: a status and a message a person can read, in the
+language the pages would speak to them (the API's as the pages')."""
 
 import logging
 from collections.abc import Mapping
@@ -30,7 +31,8 @@ from webui.statuses import error_headers, status_of
 
 log = logging.getLogger("coffre")
 
-# French, as the API answers them; error.html translates them for a page.
+# In French, the catalogues' source: put in the request's language by api_refusal for the API,
+# by error.html for a page.
 BROKEN = N_("Ce document ne peut pas être ouvert : il est abîmé. Prévenez l'équipe du service.")
 UNAVAILABLE = N_("Le service est momentanément indisponible. Réessayez dans quelques minutes.")
 STORE_FULL = N_(
@@ -48,6 +50,7 @@ NO_SUCH_PAGE = N_("Cette page n'existe pas.")
 SOME_ERROR = N_("Erreur.")
 UNREADABLE_BODY = N_("Le contenu envoyé ne peut pas être lu : envoyez du JSON valide, en UTF-8.")
 WRONG_METHOD = N_("Cette action n'est pas possible à cette adresse.")
+BAD_FIELD = N_("Un champ manque ou n'est pas valide.")
 # The framework's own words for its refusals, in words of ours.
 FRAMEWORK_WORDS = {
     "Not Found": NO_SUCH_PAGE,
@@ -60,6 +63,33 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def api_language(request: Request) -> str:
+    """The language of the API's refusals, chosen as the pages choose theirs
+    (i18n.language_of): the caller's stored choice, noted when their token was checked
+    (webui.deps.api_signed_in), so that no handler asks the database, which may be what
+    failed; without one (no token, a refused one, a body refused before the token was read),
+    the switch's cookie, then Accept-Language, then French."""
+    noted = getattr(request.state, "language", None)
+    return noted if isinstance(noted, str) else i18n.browser_language(request)
+
+
+def api_refusal(
+    request: Request,
+    message: str,
+    status_code: int,
+    field: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str | int] | None = None,
+) -> JSONResponse:
+    """The API's refusal, `{"detail", "field"}`: `message` (French) in the caller's language
+    (api_language), its `params` put in after translation."""
+    with i18n.speaking(api_language(request)):
+        detail = i18n.translated(message, params)
+    return JSONResponse(
+        {"detail": detail, "field": field}, status_code=status_code, headers=headers
+    )
+
+
 def answer(
     request: Request,
     message: str,
@@ -67,11 +97,10 @@ def answer(
     field: str | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """JSON for the API, a plain page for a person."""
+    """JSON for the API, a plain page for a person; `message` is French, each puts it in the
+    person's language."""
     if is_api(request):
-        return JSONResponse(
-            {"detail": message, "field": field}, status_code=status_code, headers=headers
-        )
+        return api_refusal(request, message, status_code, field, headers)
     signed_in = getattr(request.state, "signed_in", None)
     response = page(request, "error.html", signed_in, status_code=status_code, message=message)
     # A page's 405 keeps its Allow, a page's 429 its Retry-After.
@@ -161,8 +190,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(VaultError)
     async def vault_error(request: Request, exc: VaultError) -> Response:
-        message = exc.message if is_api(request) else page_text(request, exc)
-        if isinstance(exc, UnreadableError) and not is_api(request):
+        if is_api(request):
+            return api_refusal(
+                request, exc.template, status_of(exc), exc.field, error_headers(exc), exc.params
+            )
+        message = page_text(request, exc)
+        if isinstance(exc, UnreadableError):
             # The page says what to do, and offers to report the paper.
             signed_in = getattr(request.state, "signed_in", None)
             return page(
@@ -195,9 +228,7 @@ def install_error_handlers(app: FastAPI) -> None:
             return answer(request, BAD_LINK if in_link else BAD_FORM, 400 if in_link else 422)
         # The named field a nested error sits in ("scopes" for scopes[0]), never an index.
         field = next((str(part) for part in reversed(where[1:]) if isinstance(part, str)), None)
-        return JSONResponse(
-            {"detail": "Un champ manque ou n'est pas valide.", "field": field}, status_code=422
-        )
+        return api_refusal(request, BAD_FIELD, 422, field)
 
     # A database refusal is a clean answer, never a 500. The request's transaction is already
     # rolled back (webui/deps.py get_db); only the kind of error is logged, never its values.

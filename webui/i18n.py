@@ -2,7 +2,7 @@
 (webui/locales/<lang>/LC_MESSAGES/messages.po), the language of each request, and dates,
 numbers and messages of the domain (vault.errors) put in that language at the edge."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -130,8 +130,15 @@ def ngettext(singular: str, plural: str, count: int) -> str:
 
 def error_text(error: VaultError) -> str:
     """A refusal of the domain, in the request's language."""
-    translated = gettext(error.template)
-    return translated % error.params if error.params else translated
+    return translated(error.template, error.params)
+
+
+def translated(message: str, params: Mapping[str, str | int] | None = None) -> str:
+    """`message` (French) in the request's language, then its `%(name)s` places filled: a
+    size, a date or a name is put in the translated sentence. A message the catalogue lacks
+    stays French."""
+    text = gettext(message)
+    return text % params if params else text
 
 
 # English as written in Europe for dates and times: the day before the month and a 24-hour

@@ -370,7 +370,12 @@ class ErrorOut(BaseModel):
         }
     )
 
-    detail: str = Field(description="What went wrong, for a person to read (French by default).")
+    detail: str = Field(
+        description=(
+            "What went wrong, for a person to read: in the caller's stored language, else the "
+            "language switch's cookie's, else Accept-Language's, else French."
+        )
+    )
     field: str | None = Field(description="The field at fault, or null.")
 
 
