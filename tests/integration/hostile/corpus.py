@@ -334,10 +334,11 @@ def _uploads(
     parts = (("file", file),)
     api = Route("upload", caller, "POST", f"/api/v1/vaults/{vault}/documents")
     page = Route("upload page", caller, "POST", "/papiers/ajouter")
-    sent = {"data": fields, "files": parts, "writes": writes}
     return [
-        api.case(what, expected, field, **sent),
-        page.case(what, expected, field, **sent, params={"coffre": vault}),
+        api.case(what, expected, field, writes, data=fields, files=parts),
+        page.case(
+            what, expected, field, writes, data=fields, files=parts, params={"coffre": vault}
+        ),
     ]
 
 
