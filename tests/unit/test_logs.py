@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from webui import app as web_app
 from webui.cli import serve as serve_command
 from webui.cli import shared as cli_shared
 from webui.logs import hide_share_tokens, log_config, private_path, told
@@ -90,7 +91,7 @@ def test_a_fault_already_told_is_not_told_again(capsys: pytest.CaptureFixture[st
 def test_serve_uses_that_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
-    monkeypatch.setattr(serve_command, "create_app", lambda runtime: None)
+    monkeypatch.setattr(web_app, "create_app", lambda runtime: None)
     monkeypatch.setattr(cli_shared, "runtime", lambda: None)
     serve_command.serve()
     assert "hide_share_tokens" in seen["log_config"]["handlers"]["access"]["filters"]

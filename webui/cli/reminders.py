@@ -5,7 +5,6 @@ import typer
 from vault.documents.reminders import send_due
 from webui.cli import shared
 from webui.cli.shared import console
-from webui.i18n import CatalogueWording
 
 reminders_app = typer.Typer(help="Expiry reminders.", no_args_is_help=True)
 
@@ -14,6 +13,9 @@ reminders_app = typer.Typer(help="Expiry reminders.", no_args_is_help=True)
 def reminders_send() -> None:
     """Send the expiry reminders due today (run it daily, from cron). Exits 1 when an email
     could not leave; it is tried again at the next run."""
+    # The catalogues come with the web app's imports (FastAPI): only this command pays for them.
+    from webui.i18n import CatalogueWording
+
     rt = shared.runtime()
     report = send_due(rt, wording=CatalogueWording())
     for failure in report.failures:

@@ -3,14 +3,10 @@
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 
 from vault.config import get_settings
-from webui.allocator import give_big_blocks_back
-from webui.app import create_app
 from webui.cli import shared
 from webui.cli.shared import errors
-from webui.logs import log_config
 
 SEVERAL_WORKERS_NEED_POSTGRESQL = (
     "Several workers need PostgreSQL (COFFRE_DATABASE_URL): SQLite lets one process write at a "
@@ -26,6 +22,13 @@ def serve(
     ] = 1,
 ) -> None:
     """Start the web app (pages and API)."""
+    # The web app's imports take a second or more: every other command is spared them.
+    import uvicorn
+
+    from webui.allocator import give_big_blocks_back
+    from webui.app import create_app
+    from webui.logs import log_config
+
     settings = get_settings()
     if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
         errors.print(SEVERAL_WORKERS_NEED_POSTGRESQL)

@@ -372,12 +372,13 @@ def test_the_second_step_keeps_the_device_cookie_rule(client: TestClient, rt: Ru
 
 def test_coffre_serve_leaves_the_client_address_to_us(monkeypatch: pytest.MonkeyPatch) -> None:
     """uvicorn's proxy_headers would believe X-Forwarded-For from 127.0.0.1."""
+    from webui import app as web_app
     from webui.cli import serve as serve_command
     from webui.cli import shared as cli_shared
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(cli_shared, "runtime", lambda: None)
-    monkeypatch.setattr(serve_command, "create_app", lambda runtime: "app")
+    monkeypatch.setattr(web_app, "create_app", lambda runtime: "app")
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
     serve_command.serve()
     assert seen["proxy_headers"] is False
