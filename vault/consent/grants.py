@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, subqueryload
 
 from vault.accounts import hold
 from vault.accounts.accounts import create_person, normalise_login, owner_of_vault, vault_of
@@ -38,6 +38,7 @@ from vault.policy import (
     grant_categories,
     grant_is_current,
     grant_scopes,
+    held_by,
     is_beneficiary,
     is_professional,
     may_see_login,
@@ -254,14 +255,12 @@ def grants_of(db: Session, rt: Runtime, person: Person) -> list[Grant]:
         vault = vault_of(db, person.id)
         query = select(Grant).where(Grant.vault_id == (vault.id if vault else ""))
     elif is_professional(person):
-        query = select(Grant).where(
-            or_(
-                Grant.counsellor_id == person.id,
-                Grant.organisation_id.in_(organisations_of(db, person.id)),
-            )
-        )
+        query = select(Grant).where(held_by(person.id))
     else:
         return []
+    # One statement for each list of rows, rather than one for every 500 grants (an
+    # organisation's members may hold thousands).
+    query = query.options(subqueryload(Grant.scope_rows), subqueryload(Grant.category_rows))
     grants = list(db.scalars(query.order_by(Grant.created_at.desc())))
     expire_due(db, rt, grants)
     return grants if is_beneficiary(person) else held_grants(grants)
@@ -357,15 +356,15 @@ class GrantedVault:
 
 
 def granted_vaults(db: Session, rt: Runtime, professional: Person) -> list[GrantedVault]:
-    """The people who gave the caller access, with what they may do."""
+    """The people who gave the caller access, with what they may do, by name. Read in a few
+    statements, however many people: an organisation's grant may give thousands."""
     now = utcnow()
+    grants = [g for g in grants_of(db, rt, professional) if grant_is_current(g, rt.settings, now)]
+    owners = _owners_seen_by(db, professional)
     result: dict[str, GrantedVault] = {}
-    for grant in grants_of(db, rt, professional):
-        if not grant_is_current(grant, rt.settings, now):
-            continue
-        vault = db.get_one(Vault, grant.vault_id)
-        owner = db.get_one(Person, vault.owner_id)
-        known = result.get(vault.id)
+    for grant in grants:
+        owner_id, display_name, login = owners[grant.vault_id]
+        known = result.get(grant.vault_id)
         held = set(grant_scopes(grant)) | set(known.scopes if known else ())
         # The union of the grants: one without categories covers every kind of paper.
         categories = (
@@ -373,16 +372,26 @@ def granted_vaults(db: Session, rt: Runtime, professional: Person) -> list[Grant
             if not grant_categories(grant) or (known is not None and not known.categories)
             else sorted(set(grant_categories(grant)) | set(known.categories if known else ()))
         )
-        result[vault.id] = GrantedVault(
-            vault.id,
-            owner.id,
-            owner.display_name,
-            owner.login,
+        result[grant.vault_id] = GrantedVault(
+            grant.vault_id,
+            owner_id,
+            display_name,
+            login,
             [s for s in Scope if s in held],
             categories,
             max(grant.expires_at, known.expires_at) if known else grant.expires_at,
         )
-    return sorted(result.values(), key=lambda g: g.display_name.lower())
+    return sorted(result.values(), key=lambda v: (v.display_name.lower(), v.login))
+
+
+def _owners_seen_by(db: Session, professional: Person) -> dict[str, tuple[str, str, str]]:
+    """The id, name and login of the owner of each vault the professional holds a grant on."""
+    rows = db.execute(
+        select(Vault.id, Person.id, Person.display_name, Person.login)
+        .join(Person, Person.id == Vault.owner_id)
+        .where(Vault.id.in_(select(Grant.vault_id).where(held_by(professional.id))))
+    )
+    return {vault_id: (owner_id, name, login) for vault_id, owner_id, name, login in rows}
 
 
 def granted_person(db: Session, rt: Runtime, professional: Person, vault_id: str) -> GrantedVault:

@@ -208,7 +208,7 @@ def history_page(
 @router.get("/personnes")
 def people_page(request: Request, db: DbSession, rt: RuntimeDep, me: Professional) -> Response:
     vaults = granted_vaults(db, rt, me.person)
-    attention = attention_in(db, rt.settings, me.person, [v.vault_id for v in vaults])
+    attention = attention_in(db, rt.settings, me.person)
     banners = take_banners(db, rt.settings, me.person)
     return page(request, "people.html", me, vaults=vaults, attention=attention, banners=banners)
 
