@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from anyascii import anyascii
 from sqlalchemy import select
 from sqlalchemy.orm import Session, subqueryload
 
@@ -45,6 +46,7 @@ from vault.policy import (
     organisations_of,
 )
 from vault.runtime import Runtime
+from vault.text import folded, matches
 from vault.vocabulary import Consent, GrantStatus, Role, Scope
 
 NOT_FOUND = N_("Cet accès n'existe pas.")
@@ -355,9 +357,12 @@ class GrantedVault:
     expires_at: datetime
 
 
-def granted_vaults(db: Session, rt: Runtime, professional: Person) -> list[GrantedVault]:
-    """The people who gave the caller access, with what they may do, by name. Read in a few
-    statements, however many people: an organisation's grant may give thousands."""
+def granted_vaults(
+    db: Session, rt: Runtime, professional: Person, search: str = ""
+) -> list[GrantedVault]:
+    """The people who gave the caller access, with what they may do, by name; only those whose
+    name or login has every word of `search` (vault.text.matches) when there is one. Read in a
+    few statements, however many people: an organisation's grant may give thousands."""
     now = utcnow()
     grants = [g for g in grants_of(db, rt, professional) if grant_is_current(g, rt.settings, now)]
     owners = _owners_seen_by(db, professional)
@@ -381,7 +386,8 @@ def granted_vaults(db: Session, rt: Runtime, professional: Person) -> list[Grant
             categories,
             max(grant.expires_at, known.expires_at) if known else grant.expires_at,
         )
-    return sorted(result.values(), key=lambda v: (v.display_name.lower(), v.login))
+    found = [v for v in result.values() if _found(v, search)]
+    return sorted(found, key=lambda v: (folded(v.display_name), v.login))
 
 
 def _owners_seen_by(db: Session, professional: Person) -> dict[str, tuple[str, str, str]]:
@@ -392,6 +398,11 @@ def _owners_seen_by(db: Session, professional: Person) -> dict[str, tuple[str, s
         .where(Vault.id.in_(select(Grant.vault_id).where(held_by(professional.id))))
     )
     return {vault_id: (owner_id, name, login) for vault_id, owner_id, name, login in rows}
+
+
+def _found(person: GrantedVault, search: str) -> bool:
+    """A name is found as written and in Latin letters (« irina » finds « Ирина »)."""
+    return matches(search, person.display_name, anyascii(person.display_name), person.login)
 
 
 def granted_person(db: Session, rt: Runtime, professional: Person, vault_id: str) -> GrantedVault:

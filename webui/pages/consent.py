@@ -205,12 +205,28 @@ def history_page(
     )
 
 
+# Longer than any name or login: the rest of a longer search is left out, never refused.
+SEARCH_LENGTH = 100
+
+
 @router.get("/personnes")
-def people_page(request: Request, db: DbSession, rt: RuntimeDep, me: Professional) -> Response:
-    vaults = granted_vaults(db, rt, me.person)
+def people_page(
+    request: Request, db: DbSession, rt: RuntimeDep, me: Professional, q: str = ""
+) -> Response:
+    """The people who gave me access; with `q`, those whose name or login has its words."""
+    search = q[:SEARCH_LENGTH]
+    vaults = granted_vaults(db, rt, me.person, search)
     attention = attention_in(db, rt.settings, me.person)
     banners = take_banners(db, rt.settings, me.person)
-    return page(request, "people.html", me, vaults=vaults, attention=attention, banners=banners)
+    return page(
+        request,
+        "people.html",
+        me,
+        vaults=vaults,
+        attention=attention,
+        banners=banners,
+        search=search,
+    )
 
 
 @router.get("/personnes/nouvelle")

@@ -1,7 +1,9 @@
 """« Les personnes » for a counsellor who follows hundreds of people, or thousands through an
 organisation-wide grant: the page and the API read the same few rows whatever the number of
-people."""
+people, and a search box finds someone by name or login."""
 
+import html
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +13,7 @@ from sqlalchemy import insert
 
 from tests.integration.consent.test_history_paging import counsellor
 from tests.integration.vault.test_round_trips import statements
-from tests.integration.webui.test_pages import page_sign_in
+from tests.integration.webui.test_pages import as_read, page_sign_in
 from vault.accounts import sessions
 from vault.db import transaction
 from vault.models import Grant, GrantScope, Person, Vault, new_id, utcnow
@@ -98,3 +100,92 @@ def test_the_people_page_and_the_api_read_as_many_rows_for_3_people_as_for_1500(
     # papers that need attention, the waiting banners.
     assert many_api <= 6
     assert many_page <= 11
+
+
+JEAN_PIERRE = "Jean-Pierre N\u2019Diaye"  # typed with a curly apostrophe
+PEOPLE = [
+    "Hélène Dubois",
+    "Helena Costa",
+    "Amina Diallo",
+    JEAN_PIERRE,
+    "مُحَمَّد أَحْمَد",
+    "فاطمة الزهراء",
+    "Ирина Петрова",
+]
+
+
+def names_on(text: str) -> list[str]:
+    """The people the page shows, in its order."""
+    titles = re.findall(r'<span class="card-title">(.*?)</span>', as_read(text), re.S)
+    return [html.unescape(title) for title in titles]
+
+
+def searched(client: TestClient, search: str) -> str:
+    answer = client.get("/personnes", params={"q": search})
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+@pytest.fixture
+def claire_with_people(client: TestClient, rt: Runtime) -> dict[str, Any]:
+    claire = counsellor(client, rt)
+    granted_by(rt, claire["id"], PEOPLE)
+    page_sign_in(client, "claire.martin")
+    return claire
+
+
+@pytest.mark.usefixtures("claire_with_people")
+@pytest.mark.parametrize(
+    ("search", "found"),
+    [
+        ("helene", ["Hélène Dubois"]),
+        ("HÉLÈNE", ["Hélène Dubois"]),
+        ("  dubois   hélène ", ["Hélène Dubois"]),
+        ("hel", ["Helena Costa", "Hélène Dubois"]),
+        ("jean pierre", [JEAN_PIERRE]),
+        ("n'diaye", [JEAN_PIERRE]),
+        ("ndiaye", [JEAN_PIERRE]),
+        ("احمد", ["مُحَمَّد أَحْمَد"]),  # without its vowel marks nor its hamza
+        ("محمد", ["مُحَمَّد أَحْمَد"]),
+        ("فاطمه", ["فاطمة الزهراء"]),  # ta marbuta typed as ha
+        ("irina", ["Ирина Петрова"]),
+        ("Ирина", ["Ирина Петрова"]),
+    ],
+)
+def test_the_search_finds_people_by_name_whatever_the_case_accents_and_marks(
+    client: TestClient, search: str, found: list[str]
+) -> None:
+    assert names_on(searched(client, search)) == found
+
+
+def test_the_search_finds_people_by_login(
+    client: TestClient, rt: Runtime, claire_with_people: dict[str, Any]
+) -> None:
+    people = client.get("/api/v1/beneficiaries", headers=claire_with_people["headers"]).json()
+    amina = next(p for p in people if p["display_name"] == "Amina Diallo")
+    assert names_on(searched(client, amina["login"].upper())) == ["Amina Diallo"]
+
+
+@pytest.mark.usefixtures("claire_with_people")
+def test_the_search_box_is_a_plain_form_that_keeps_what_was_typed(client: TestClient) -> None:
+    text = searched(client, "hélène <b>")
+    form = re.search(r'<form[^>]*role="search"[^>]*>.*?</form>', text, re.S)
+    assert form, "no search form"
+    assert 'method="get"' in form.group(0)
+    assert 'action="/personnes"' in form.group(0)
+    assert re.search(r'<label for="q">[^<]+</label>', form.group(0))
+    assert 'name="q" type="search"' in form.group(0)
+    assert 'value="hélène &lt;b&gt;"' in form.group(0)
+    assert "<b>" not in text
+
+
+@pytest.mark.usefixtures("claire_with_people")
+def test_a_search_that_finds_no_one_says_so_and_leads_back_to_everyone(
+    client: TestClient,
+) -> None:
+    text = searched(client, "zoé")
+    assert names_on(text) == []
+    assert "Aucune personne ne correspond." in text
+    assert '<a href="/personnes">Voir toutes les personnes</a>' in text
+    assert "Personne ne vous a encore donné accès" not in text
+    assert len(names_on(searched(client, ""))) == len(PEOPLE)
