@@ -22,6 +22,7 @@ from vault.accounts.recovery import new_recovery_codes
 from vault.audit import journal
 from vault.consent.organisations import organisation_names
 from vault.documents.categories import Category
+from vault.documents.expiry import Attention, attention_in
 from vault.errors import N_, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import (
     Grant,
@@ -403,6 +404,42 @@ def _owners_seen_by(db: Session, professional: Person) -> dict[str, tuple[str, s
 def _found(person: GrantedVault, search: str) -> bool:
     """A name is found as written and in Latin letters (« irina » finds « Ирина »)."""
     return matches(search, person.display_name, anyascii(person.display_name), person.login)
+
+
+PEOPLE_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    """One page of the people a professional helps: those with papers that need attention
+    (expired or expiring soon) first, then the others, each part by name. `number` is between
+    1 and `last`."""
+
+    people: list[GrantedVault]
+    attention: dict[str, Attention]
+    number: int
+    last: int
+    found: int
+
+
+def people_page(
+    db: Session, rt: Runtime, professional: Person, *, search: str = "", number: int = 1
+) -> PeoplePage:
+    """Page `number` of the people `search` finds (granted_vaults): past the last page, the
+    last; before the first, the first."""
+    found = granted_vaults(db, rt, professional, search)
+    attention = attention_in(db, rt.settings, professional)
+    found.sort(key=lambda v: not attention.get(v.vault_id, Attention()).needed)
+    last = max(1, -(-len(found) // PEOPLE_PER_PAGE))
+    number = min(max(number, 1), last)
+    shown = found[(number - 1) * PEOPLE_PER_PAGE : number * PEOPLE_PER_PAGE]
+    return PeoplePage(
+        shown,
+        {v.vault_id: attention[v.vault_id] for v in shown if v.vault_id in attention},
+        number,
+        last,
+        len(found),
+    )
 
 
 def granted_person(db: Session, rt: Runtime, professional: Person, vault_id: str) -> GrantedVault:

@@ -1,6 +1,7 @@
 """« Les personnes » for a counsellor who follows hundreds of people, or thousands through an
 organisation-wide grant: the page and the API read the same few rows whatever the number of
-people, and a search box finds someone by name or login."""
+people, a search box finds someone by name or login, and pages of 50 show first the people
+whose papers need attention."""
 
 import html
 import re
@@ -11,9 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from tests.integration.consent.test_history_paging import counsellor
+from tests.app_fixtures import PASSWORD, sign_up
+from tests.integration.consent.test_history_paging import counsellor, grant
+from tests.integration.vault.test_documents_api import upload
 from tests.integration.vault.test_round_trips import statements
 from tests.integration.webui.test_pages import as_read, page_sign_in
+from tests.samples import pdf
 from vault.accounts import sessions
 from vault.db import transaction
 from vault.models import Grant, GrantScope, Person, Vault, new_id, utcnow
@@ -189,3 +193,98 @@ def test_a_search_that_finds_no_one_says_so_and_leads_back_to_everyone(
     assert '<a href="/personnes">Voir toutes les personnes</a>' in text
     assert "Personne ne vous a encore donné accès" not in text
     assert len(names_on(searched(client, ""))) == len(PEOPLE)
+
+
+def page_links(text: str) -> dict[str, str]:
+    """The page's « Page précédente » and « Page suivante » links, by their words."""
+    links = re.findall(
+        r'<a href="([^"]+)"[^>]*>(?:(?!</a>).)*?(Page (?:suivante|précédente))', text, re.S
+    )
+    return {words: html.unescape(href) for href, words in links}
+
+
+def shown(client: TestClient, **params: str) -> str:
+    answer = client.get("/personnes", params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.text
+
+
+@pytest.fixture
+def claire_with_120(client: TestClient, rt: Runtime) -> dict[str, Any]:
+    claire = counsellor(client, rt)
+    granted_by(rt, claire["id"], numbered(120))
+    page_sign_in(client, "claire.martin")
+    return claire
+
+
+@pytest.mark.usefixtures("claire_with_120")
+def test_the_page_shows_50_people_at_a_time_with_links_to_the_next_and_previous(
+    client: TestClient,
+) -> None:
+    first = shown(client)
+    assert names_on(first) == numbered(50)
+    assert page_links(first) == {"Page suivante": "/personnes?page=2"}
+    assert "Page 1 sur 3" in first
+
+    second = shown(client, page="2")
+    assert names_on(second) == numbered(50, start=50)
+    assert page_links(second) == {
+        "Page précédente": "/personnes?page=1",
+        "Page suivante": "/personnes?page=3",
+    }
+
+    third = shown(client, page="3")
+    assert names_on(third) == numbered(20, start=100)
+    assert page_links(third) == {"Page précédente": "/personnes?page=2"}
+
+
+@pytest.mark.usefixtures("claire_with_120")
+@pytest.mark.parametrize(
+    ("asked", "start"),
+    [
+        ("99", 100),
+        ("99999999999999999999999999", 100),
+        ("0", 0),
+        ("-1", 0),
+        ("deux", 0),
+        ("", 0),
+        ("2.5", 0),
+        ("٢", 50),  # ٢, as an Arabic keyboard types 2
+    ],
+)
+def test_a_page_number_out_of_range_or_not_a_number_shows_the_nearest_page(
+    client: TestClient, asked: str, start: int
+) -> None:
+    assert names_on(shown(client, page=asked))[0] == f"Personne {start:04d}"
+
+
+def test_the_links_between_pages_keep_the_search(client: TestClient, rt: Runtime) -> None:
+    claire = counsellor(client, rt)
+    granted_by(rt, claire["id"], [f"Martin {n:03d}" for n in range(60)])
+    granted_by(rt, claire["id"], [f"Dupont {n:03d}" for n in range(60)])
+    page_sign_in(client, "claire.martin")
+    first = shown(client, q="martin")
+    assert page_links(first) == {"Page suivante": "/personnes?q=martin&page=2"}
+    second = shown(client, q="martin", page="2")
+    assert names_on(second) == [f"Martin {n:03d}" for n in range(50, 60)]
+    assert page_links(second) == {"Page précédente": "/personnes?q=martin&page=1"}
+    assert 'value="martin"' in second
+
+
+def test_people_whose_papers_need_attention_come_first(client: TestClient, rt: Runtime) -> None:
+    claire = counsellor(client, rt)
+    granted_by(rt, claire["id"], numbered(60))
+    for login, name in (("zoe.zeller", "Zoé Zeller"), ("yann.ygrec", "Yann Ygrec")):
+        person = sign_up(client, login, name)
+        grant(client, person, claire)
+    soon = (utcnow() + timedelta(days=5)).date().isoformat()
+    zoe = client.post("/api/v1/session", json={"login": "zoe.zeller", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {zoe.json()['token']}"}
+    added = upload(client, {"headers": headers}, pdf("titre"), expires_on=soon)
+    assert added.status_code == 201, added.text
+    page_sign_in(client, "claire.martin")
+
+    first = shown(client)
+    assert names_on(first)[:2] == ["Zoé Zeller", "Personne 0000"]
+    assert "1 papier expire bientôt" in first
+    assert "Yann Ygrec" in names_on(shown(client, page="2"))
