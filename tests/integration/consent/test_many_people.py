@@ -288,3 +288,55 @@ def test_people_whose_papers_need_attention_come_first(client: TestClient, rt: R
     assert names_on(first)[:2] == ["Zoé Zeller", "Personne 0000"]
     assert "1 papier expire bientôt" in first
     assert "Yann Ygrec" in names_on(shown(client, page="2"))
+
+
+def test_the_api_still_lists_everyone_by_name_without_parameters(
+    client: TestClient, claire_with_people: dict[str, Any]
+) -> None:
+    answer = client.get("/api/v1/beneficiaries", headers=claire_with_people["headers"])
+    assert answer.status_code == 200, answer.text
+    people = answer.json()
+    assert isinstance(people, list)
+    assert len(people) == len(PEOPLE)
+    assert set(people[0]) == {
+        "vault_id",
+        "person_id",
+        "display_name",
+        "login",
+        "scopes",
+        "categories",
+        "expires_at",
+    }
+    assert people[0]["display_name"] == "Amina Diallo"
+    assert answer.headers["x-total-count"] == str(len(PEOPLE))
+
+
+def test_the_api_finds_people_with_q_and_pages_with_limit_and_offset(
+    client: TestClient, claire_with_people: dict[str, Any]
+) -> None:
+    def listed(**params: str) -> tuple[list[str], str]:
+        answer = client.get(
+            "/api/v1/beneficiaries", headers=claire_with_people["headers"], params=params
+        )
+        assert answer.status_code == 200, answer.text
+        return [p["display_name"] for p in answer.json()], answer.headers["x-total-count"]
+
+    everyone, _ = listed()
+    assert listed(q="helene") == (["Hélène Dubois"], "1")
+    assert listed(q="hel", limit="1") == (["Helena Costa"], "2")
+    assert listed(q="hel", limit="1", offset="1") == (["Hélène Dubois"], "2")
+    assert listed(limit="2", offset="1") == (everyone[1:3], str(len(PEOPLE)))
+    assert listed(offset="50") == ([], str(len(PEOPLE)))
+    assert listed(q="zoé") == ([], "0")
+
+
+@pytest.mark.usefixtures("claire_with_people")
+@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "501"}, {"offset": "-1"}])
+def test_the_api_refuses_a_limit_or_offset_out_of_bounds(
+    client: TestClient, claire_with_people: dict[str, Any], params: dict[str, str]
+) -> None:
+    answer = client.get(
+        "/api/v1/beneficiaries", headers=claire_with_people["headers"], params=params
+    )
+    assert answer.status_code == 422
+    assert answer.json()["field"] in params
