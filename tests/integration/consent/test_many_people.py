@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from tests.app_fixtures import PASSWORD, sign_up
 from tests.integration.consent.test_history_paging import counsellor, grant
@@ -20,7 +20,18 @@ from tests.integration.webui.test_pages import as_read, page_sign_in
 from tests.samples import pdf
 from vault.accounts import sessions
 from vault.db import transaction
-from vault.models import Grant, GrantScope, Person, Vault, new_id, utcnow
+from vault.documents.reminders import BANNER
+from vault.models import (
+    Document,
+    Grant,
+    GrantScope,
+    Person,
+    Reminder,
+    UserKey,
+    Vault,
+    new_id,
+    utcnow,
+)
 from vault.runtime import Runtime
 from vault.vocabulary import Consent, GrantStatus, Role, Scope
 
@@ -104,6 +115,59 @@ def test_the_people_page_and_the_api_read_as_many_rows_for_3_people_as_for_1500(
     # papers that need attention, the waiting banners.
     assert many_api <= 6
     assert many_page <= 11
+
+
+def papers_expiring_for(rt: Runtime, counsellor_id: str, count: int) -> None:
+    """`count` more of the counsellor's people each with a paper expiring in 10 days, whose
+    reminder waits for the counsellor as a banner (the daily job's work, written as rows)."""
+    with transaction(rt.sessions) as db:
+        vaults = db.execute(
+            select(Vault.id, Vault.owner_id)
+            .join(Grant, Grant.vault_id == Vault.id)
+            .where(
+                Grant.counsellor_id == counsellor_id,
+                Vault.id.not_in(select(Document.vault_id)),
+            )
+            .limit(count)
+        ).all()
+        keys = [{"id": new_id(), "person_id": owner, "version": 1} for _, owner in vaults]
+        papers = [
+            {
+                "id": new_id(),
+                "vault_id": vault_id,
+                "user_key_id": key["id"],
+                "title_sealed": b"\0",
+                "category": "identity",
+                "content_type": "application/pdf",
+                "size": 1,
+                "expires_on": (utcnow() + timedelta(days=10)).date(),
+                "uploaded_by": owner,
+            }
+            for (vault_id, owner), key in zip(vaults, keys, strict=True)
+        ]
+        banners = [
+            {"document_id": paper["id"], "person_id": counsellor_id, "threshold_days": 30}
+            for paper in papers
+        ]
+        db.execute(insert(UserKey), keys)
+        db.execute(insert(Document), papers)
+        db.execute(insert(Reminder).values(channel=BANNER), banners)
+
+
+def test_the_waiting_banners_are_read_in_as_many_statements_for_2_as_for_40(
+    client: TestClient, rt: Runtime
+) -> None:
+    """The daily job leaves a banner for each paper of each person about to expire: with
+    hundreds of people, dozens a day."""
+    claire = counsellor(client, rt)
+    granted_by(rt, claire["id"], numbered(60))
+    page_sign_in(client, "claire.martin")
+    client.get("/personnes")
+    papers_expiring_for(rt, claire["id"], 2)
+    few = statements_of(client, rt, "/personnes")
+    papers_expiring_for(rt, claire["id"], 40)
+    many = statements_of(client, rt, "/personnes")
+    assert many == few
 
 
 JEAN_PIERRE = "Jean-Pierre N\u2019Diaye"  # typed with a curly apostrophe
