@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NoReturn
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session, subqueryload
 
 from vault.accounts import hold
 from vault.audit import journal
@@ -204,6 +204,13 @@ def organisations_of(db: Session, person_id: str) -> list[str]:
     )
 
 
+def held_by(person_id: str) -> ColumnElement[bool]:
+    """The grants a professional holds: theirs, and those of the organisations they belong to
+    today (a subquery, so that a statement reads them whatever their number)."""
+    organisations = select(Membership.organisation_id).where(Membership.person_id == person_id)
+    return or_(Grant.counsellor_id == person_id, Grant.organisation_id.in_(organisations))
+
+
 def current_grants(
     db: Session, settings: Settings, actor: Person, vault_id: str, now: datetime
 ) -> list[Grant]:
@@ -211,17 +218,27 @@ def current_grants(
     their organisations, oldest first. A professional's rights are their union."""
     if not is_professional(actor):
         return []
-    organisations = organisations_of(db, actor.id)
     candidates = db.scalars(
         select(Grant)
         .where(
             Grant.vault_id == vault_id,
             Grant.status == GrantStatus.ACTIVE,
-            or_(Grant.counsellor_id == actor.id, Grant.organisation_id.in_(organisations)),
+            held_by(actor.id),
         )
         .order_by(Grant.created_at)
     )
     return [g for g in candidates if grant_is_current(g, settings, now)]
+
+
+def _access_through(vault: Vault, grants: Iterable[Grant], action: Action) -> Access | None:
+    """The access current grants give for the action: each scope it needs held by one."""
+    grants = tuple(grants)
+    by_scope = {
+        scope: tuple(g for g in grants if scope in grant_scopes(g)) for scope in needs(action)
+    }
+    if not all(by_scope.values()):
+        return None
+    return Access(vault, by_scope)
 
 
 def vault_access(
@@ -231,13 +248,34 @@ def vault_access(
         return Access(vault)
     if not needs(action):
         return None  # for the owner only
-    grants = current_grants(db, settings, actor, vault.id, utcnow())
-    by_scope = {
-        scope: tuple(g for g in grants if scope in grant_scopes(g)) for scope in needs(action)
+    return _access_through(vault, current_grants(db, settings, actor, vault.id, utcnow()), action)
+
+
+def vault_accesses(
+    db: Session, settings: Settings, actor: Person, action: Action
+) -> dict[str, Access]:
+    """Every vault a professional may act on now, by vault id, each as `vault_access` judges
+    it; read in three statements however many people granted access (a whole organisation's
+    people, for its members)."""
+    if not is_professional(actor) or not needs(action):
+        return {}
+    now = utcnow()
+    rows = db.execute(
+        select(Grant, Vault)
+        .join(Vault, Vault.id == Grant.vault_id)
+        .where(Grant.status == GrantStatus.ACTIVE, held_by(actor.id))
+        .order_by(Grant.created_at)
+        .options(subqueryload(Grant.scope_rows), subqueryload(Grant.category_rows))
+    )
+    current: dict[str, tuple[Vault, list[Grant]]] = {}
+    for grant, vault in rows:
+        if grant_is_current(grant, settings, now):
+            current.setdefault(vault.id, (vault, []))[1].append(grant)
+    accesses = {
+        vault_id: _access_through(vault, grants, action)
+        for vault_id, (vault, grants) in current.items()
     }
-    if not all(by_scope.values()):
-        return None
-    return Access(vault, by_scope)
+    return {vault_id: access for vault_id, access in accesses.items() if access is not None}
 
 
 def maker_may_still_share(

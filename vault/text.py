@@ -60,3 +60,36 @@ def _joiners_inside_words(chars: list[str]) -> str:
 
 def _joinable(char: str) -> bool:
     return not char.isspace() and char not in _JOINERS
+
+
+# Letters written two ways that a search takes as one: the Arabic alif maqsura and ta marbuta,
+# often typed as ya and ha; the tatweel, which only stretches a word; the ligatures of
+# « Lætitia » and « Cœur ».
+_SAME_LETTERS = str.maketrans(
+    {"\u0649": "\u064a", "\u0629": "\u0647", "\u0640": "", "œ": "oe", "æ": "ae"}
+)
+
+
+def folded(text: str) -> str:
+    """`text` as a search compares it: small letters without accents, nor Arabic vowel marks
+    and hamza forms (« Hélène » and « helene », « أحمد » and « احمد » are one), digits of every
+    script as 0-9, and anything else than a letter or a digit as a single space."""
+    kept: list[str] = []
+    for char in unicodedata.normalize("NFKD", text.casefold().translate(_SAME_LETTERS)):
+        category = unicodedata.category(char)
+        if category[0] == "M":
+            continue
+        if category == "Nd":
+            kept.append(str(unicodedata.decimal(char)))
+        else:
+            kept.append(char if category[0] in "LN" else " ")
+    return " ".join("".join(kept).split())
+
+
+def matches(search: str, *texts: str) -> bool:
+    """Whether every word of `search` is in one of `texts`, folded, spaces and punctuation
+    left out (« jean pierre » finds « Jean-Pierre », « ndiaye » « N'Diaye »). A search of no
+    word matches everything."""
+    words = folded(search).split()
+    plain = ["".join(folded(text).split()) for text in texts]
+    return all(any(word in text for text in plain) for word in words)

@@ -1,7 +1,8 @@
 """What the server writes in its logs. The access log names every request's path, and a share
 link's token is in its path (/s/<token>, or a page's address given back in ?retour=): anyone
 who reads the logs could open the copy. The token is hidden before a line is written, and so is
-the query of a route that carries personal data in it (the name given to login-suggestion)."""
+the query of a route that carries personal data in it (the name given to login-suggestion, the
+name a counsellor searches for among their people)."""
 
 import copy
 import json
@@ -15,9 +16,12 @@ from uvicorn.config import LOGGING_CONFIG
 from webui.observability import current_request_id
 
 _SHARE_TOKEN = re.compile(r"(/|%2F)s(/|%2F)[A-Za-z0-9_-]+", re.IGNORECASE)
-# Routes whose query carries what a person typed: their name, to build a login from it.
+# Routes whose query carries what a person typed: their name, to build a login from it; the
+# name of a person a counsellor looks for, on the page and through the API.
 _PRIVATE_QUERY = re.compile(
-    r"((?:/|%2F)api(?:/|%2F)v1(?:/|%2F)login-suggestion)(?:\?|%3F)[^\s\"]*", re.IGNORECASE
+    r"((?:/|%2F)(?:api(?:/|%2F)v1(?:/|%2F)(?:login-suggestion|beneficiaries)|personnes))"
+    r"(?:\?|%3F)[^\s\"]*",
+    re.IGNORECASE,
 )
 HIDDEN = "…"
 

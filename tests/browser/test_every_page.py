@@ -30,6 +30,7 @@ from tests.app_fixtures import PASSWORD
 from tests.browser.conftest import serve
 from tests.browser.people import add_paper, amina_with_a_safe, claire_of_the_ccas
 from tests.browser.test_phone_header import WIDER_THAN_THE_SCREEN
+from tests.integration.consent.test_many_people import granted_by, numbered
 from tests.integration.shares.helpers import share_now
 from tests.samples import png
 from vault.accounts import second_factor
@@ -261,8 +262,12 @@ PAGES = (
     Visit("moussa", "/compte/mot-de-passe-change"),
     Visit("moussa", "/papiers"),
     Visit("moussa", "/compte"),
-    # Claire Martin, counsellor at the CCAS, with every scope on Amina's safe.
+    # Claire Martin, counsellor at the CCAS, with every scope on Amina's safe, and 60 other
+    # people who gave her access: two pages of people, a search that finds, one that does not.
     Visit("claire", "/personnes"),
+    Visit("claire", "/personnes?page=2"),
+    Visit("claire", "/personnes?q=amina"),
+    Visit("claire", "/personnes?q=inconnu"),
     Visit("claire", "/personnes/nouvelle"),
     Visit("claire", "/personnes/nouvelle", reach=create_with_the_person),
     Visit("claire", "/personnes/demande"),
@@ -393,6 +398,7 @@ def furnish(settings: Settings) -> Iterator[World]:
             }
             vault_id = vault.id
             moussa_vault = helped.vault_id
+        granted_by(rt, people["claire"], numbered(60))
         ids = {
             "vault": vault_id,
             "moussa": moussa_vault,

@@ -43,6 +43,12 @@ def test_tokens_are_hidden(path: str, shown: str) -> None:
         ),
         (f"/s/{TOKEN}?x=1", "/s/…?x=1"),
         ("/papiers?categorie=identity", "/papiers?categorie=identity"),
+        # A counsellor's search for a person: their name.
+        ("/personnes?q=H%C3%A9l%C3%A8ne+Dubois&page=2", "/personnes?…"),
+        ("/personnes?page=2", "/personnes?…"),
+        ("/api/v1/beneficiaries?q=amina&limit=5", "/api/v1/beneficiaries?…"),
+        ("/langue/ar?retour=%2Fpersonnes%3Fq%3Damina", "/langue/ar?retour=%2Fpersonnes?…"),
+        ("/personnes/abc/mot-de-passe", "/personnes/abc/mot-de-passe"),
     ],
 )
 def test_private_queries_are_dropped(path: str, shown: str) -> None:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from anyascii import anyascii
+from sqlalchemy import select
+from sqlalchemy.orm import Session, subqueryload
 
 from vault.accounts import hold
 from vault.accounts.accounts import create_person, normalise_login, owner_of_vault, vault_of
@@ -21,6 +22,7 @@ from vault.accounts.recovery import new_recovery_codes
 from vault.audit import journal
 from vault.consent.organisations import organisation_names
 from vault.documents.categories import Category
+from vault.documents.expiry import Attention, attention_in
 from vault.errors import N_, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import (
     Grant,
@@ -38,12 +40,14 @@ from vault.policy import (
     grant_categories,
     grant_is_current,
     grant_scopes,
+    held_by,
     is_beneficiary,
     is_professional,
     may_see_login,
     organisations_of,
 )
 from vault.runtime import Runtime
+from vault.text import folded, matches
 from vault.vocabulary import Consent, GrantStatus, Role, Scope
 
 NOT_FOUND = N_("Cet accès n'existe pas.")
@@ -254,14 +258,12 @@ def grants_of(db: Session, rt: Runtime, person: Person) -> list[Grant]:
         vault = vault_of(db, person.id)
         query = select(Grant).where(Grant.vault_id == (vault.id if vault else ""))
     elif is_professional(person):
-        query = select(Grant).where(
-            or_(
-                Grant.counsellor_id == person.id,
-                Grant.organisation_id.in_(organisations_of(db, person.id)),
-            )
-        )
+        query = select(Grant).where(held_by(person.id))
     else:
         return []
+    # One statement for each list of rows, rather than one for every 500 grants (an
+    # organisation's members may hold thousands).
+    query = query.options(subqueryload(Grant.scope_rows), subqueryload(Grant.category_rows))
     grants = list(db.scalars(query.order_by(Grant.created_at.desc())))
     expire_due(db, rt, grants)
     return grants if is_beneficiary(person) else held_grants(grants)
@@ -356,16 +358,19 @@ class GrantedVault:
     expires_at: datetime
 
 
-def granted_vaults(db: Session, rt: Runtime, professional: Person) -> list[GrantedVault]:
-    """The people who gave the caller access, with what they may do."""
+def granted_vaults(
+    db: Session, rt: Runtime, professional: Person, search: str = ""
+) -> list[GrantedVault]:
+    """The people who gave the caller access, with what they may do, by name; only those whose
+    name or login has every word of `search` (vault.text.matches) when there is one. Read in a
+    few statements, however many people: an organisation's grant may give thousands."""
     now = utcnow()
+    grants = [g for g in grants_of(db, rt, professional) if grant_is_current(g, rt.settings, now)]
+    owners = _owners_seen_by(db, professional)
     result: dict[str, GrantedVault] = {}
-    for grant in grants_of(db, rt, professional):
-        if not grant_is_current(grant, rt.settings, now):
-            continue
-        vault = db.get_one(Vault, grant.vault_id)
-        owner = db.get_one(Person, vault.owner_id)
-        known = result.get(vault.id)
+    for grant in grants:
+        owner_id, display_name, login = owners[grant.vault_id]
+        known = result.get(grant.vault_id)
         held = set(grant_scopes(grant)) | set(known.scopes if known else ())
         # The union of the grants: one without categories covers every kind of paper.
         categories = (
@@ -373,16 +378,68 @@ def granted_vaults(db: Session, rt: Runtime, professional: Person) -> list[Grant
             if not grant_categories(grant) or (known is not None and not known.categories)
             else sorted(set(grant_categories(grant)) | set(known.categories if known else ()))
         )
-        result[vault.id] = GrantedVault(
-            vault.id,
-            owner.id,
-            owner.display_name,
-            owner.login,
+        result[grant.vault_id] = GrantedVault(
+            grant.vault_id,
+            owner_id,
+            display_name,
+            login,
             [s for s in Scope if s in held],
             categories,
             max(grant.expires_at, known.expires_at) if known else grant.expires_at,
         )
-    return sorted(result.values(), key=lambda g: g.display_name.lower())
+    found = [v for v in result.values() if _found(v, search)]
+    return sorted(found, key=lambda v: (folded(v.display_name), v.login))
+
+
+def _owners_seen_by(db: Session, professional: Person) -> dict[str, tuple[str, str, str]]:
+    """The id, name and login of the owner of each vault the professional holds a grant on."""
+    rows = db.execute(
+        select(Vault.id, Person.id, Person.display_name, Person.login)
+        .join(Person, Person.id == Vault.owner_id)
+        .where(Vault.id.in_(select(Grant.vault_id).where(held_by(professional.id))))
+    )
+    return {vault_id: (owner_id, name, login) for vault_id, owner_id, name, login in rows}
+
+
+def _found(person: GrantedVault, search: str) -> bool:
+    """A name is found as written and in Latin letters (« irina » finds « Ирина »)."""
+    return matches(search, person.display_name, anyascii(person.display_name), person.login)
+
+
+PEOPLE_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    """One page of the people a professional helps: those with papers that need attention
+    (expired or expiring soon) first, then the others, each part by name. `number` is between
+    1 and `last`."""
+
+    people: list[GrantedVault]
+    attention: dict[str, Attention]
+    number: int
+    last: int
+    found: int
+
+
+def people_page(
+    db: Session, rt: Runtime, professional: Person, *, search: str = "", number: int = 1
+) -> PeoplePage:
+    """Page `number` of the people `search` finds (granted_vaults): past the last page, the
+    last; before the first, the first."""
+    found = granted_vaults(db, rt, professional, search)
+    attention = attention_in(db, rt.settings, professional)
+    found.sort(key=lambda v: not attention.get(v.vault_id, Attention()).needed)
+    last = max(1, -(-len(found) // PEOPLE_PER_PAGE))
+    number = min(max(number, 1), last)
+    shown = found[(number - 1) * PEOPLE_PER_PAGE : number * PEOPLE_PER_PAGE]
+    return PeoplePage(
+        shown,
+        {v.vault_id: attention[v.vault_id] for v in shown if v.vault_id in attention},
+        number,
+        last,
+        len(found),
+    )
 
 
 def granted_person(db: Session, rt: Runtime, professional: Person, vault_id: str) -> GrantedVault:

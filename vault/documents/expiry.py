@@ -2,7 +2,7 @@
 `expiry_soon_days`, "ok" beyond; no expiry without a date. The one rule the API, the pages and
 the reminders use."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vault.config import Settings
-from vault.models import Document, Person, Vault, utcnow
-from vault.policy import Action, vault_access
+from vault.models import Document, Grant, Person, utcnow
+from vault.policy import Action, held_by, vault_accesses
 
 
 class Expiry(StrEnum):
@@ -75,33 +75,35 @@ class Attention:
     soon: int = 0
     expired: int = 0
 
+    @property
+    def needed(self) -> bool:
+        return bool(self.soon or self.expired)
+
 
 def attention_in(
-    db: Session,
-    settings: Settings,
-    professional: Person,
-    vault_ids: Iterable[str],
-    today: date | None = None,
+    db: Session, settings: Settings, professional: Person, today: date | None = None
 ) -> dict[str, Attention]:
     """For each vault the professional may view: its papers expired or expiring soon, counting
     only those their grants show (never a private paper, nor one in the bin). Dates and
-    categories are in clear: nothing is opened, so nothing is journaled."""
+    categories are in clear: nothing is opened, so nothing is journaled. A few statements for
+    every vault at once."""
     rule = rule_of(settings, today)
     horizon = rule.today + timedelta(days=rule.soon_days)
-    counts: dict[str, Attention] = {}
-    for vault_id in vault_ids:
-        vault = db.get(Vault, vault_id)
-        access = vault_access(db, settings, professional, vault, Action.VIEW) if vault else None
-        if access is None:
-            continue
-        papers = db.scalars(
-            select(Document).where(
-                Document.vault_id == vault_id,
-                Document.deleted_at.is_(None),
-                Document.private.is_(False),
-                Document.expires_on <= horizon,
-            )
+    accesses = vault_accesses(db, settings, professional, Action.VIEW)
+    papers = db.scalars(
+        select(Document).where(
+            Document.vault_id.in_(select(Grant.vault_id).where(held_by(professional.id))),
+            Document.deleted_at.is_(None),
+            Document.private.is_(False),
+            Document.expires_on <= horizon,
         )
-        states = [rule.of(p.expires_on) for p in papers if access.shows(p)]
-        counts[vault_id] = Attention(states.count(Expiry.SOON), states.count(Expiry.EXPIRED))
-    return counts
+    )
+    states: dict[str, list[Expiry | None]] = {vault_id: [] for vault_id in accesses}
+    for paper in papers:
+        access = accesses.get(paper.vault_id)
+        if access is not None and access.shows(paper):
+            states[paper.vault_id].append(rule.of(paper.expires_on))
+    return {
+        vault_id: Attention(found.count(Expiry.SOON), found.count(Expiry.EXPIRED))
+        for vault_id, found in states.items()
+    }

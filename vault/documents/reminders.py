@@ -29,7 +29,7 @@ from vault.documents.categories import CATEGORIES
 from vault.errors import N_
 from vault.mail import SmtpMailer, sender
 from vault.models import Document, Grant, Membership, Person, Reminder, Vault, utcnow
-from vault.policy import Action, organisations_of, vault_access
+from vault.policy import Action, organisations_of, vault_access, vault_accesses
 from vault.runtime import Runtime
 from vault.vocabulary import GrantStatus
 
@@ -293,9 +293,9 @@ class Banner:
 
 def take_banners(db: Session, settings: Settings, person: Person) -> list[Banner]:
     """The person's waiting banners, marked seen: each is shown once. A paper gone to the bin,
-    or no longer shown by the professional's grants, is not shown."""
+    or no longer shown by the professional's grants, is not shown. A few statements however
+    many wait: a counsellor of hundreds of people may find dozens in a morning."""
     now = utcnow()
-    shown: dict[str, Banner] = {}
     waiting = db.scalars(
         select(Reminder).where(
             Reminder.person_id == person.id,
@@ -303,19 +303,27 @@ def take_banners(db: Session, settings: Settings, person: Person) -> list[Banner
             Reminder.seen_at.is_(None),
         )
     ).all()
-    for reminder in waiting:
-        reminder.seen_at = now
-        document = db.get(Document, reminder.document_id)
-        if document is None or document.deleted_at is not None or document.expires_on is None:
+    if not waiting:
+        return []
+    papers = db.execute(
+        select(Document, Vault.owner_id, Person.display_name)
+        .join(Vault, Vault.id == Document.vault_id)
+        .join(Person, Person.id == Vault.owner_id)
+        .where(Document.id.in_({r.document_id for r in waiting}), Document.deleted_at.is_(None))
+    ).all()
+    accesses = vault_accesses(db, settings, person, Action.VIEW)
+    shown: dict[str, Banner] = {}
+    for document, owner_id, owner_name in papers:
+        if document.expires_on is None:
             continue
-        vault = db.get_one(Vault, document.vault_id)
-        if vault.owner_id != person.id:
-            access = vault_access(db, settings, person, vault, Action.VIEW)
+        if owner_id != person.id:
+            access = accesses.get(document.vault_id)
             if access is None or not access.shows(document):
                 continue
-        owner = db.get_one(Person, vault.owner_id)
         shown[document.id] = Banner(
-            document.id, vault.id, owner.display_name, document.category, document.expires_on
+            document.id, document.vault_id, owner_name, document.category, document.expires_on
         )
+    for reminder in waiting:
+        reminder.seen_at = now
     db.flush()
     return sorted(shown.values(), key=lambda b: (b.expires_on, b.owner_name))

@@ -1,6 +1,8 @@
 """Consent through the API: grants, requests for access, the people who granted me access."""
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from vault.consent.grants import (
     GrantTerms,
@@ -126,10 +128,44 @@ def ask_for_access(
     return Response(status_code=202)
 
 
-@router.get("/beneficiaries")
+# A page of the API's list: at most this many people.
+MAX_LIMIT = 500
+
+
+@router.get(
+    "/beneficiaries",
+    responses={
+        200: {
+            "headers": {
+                "X-Total-Count": {
+                    "description": "How many people `q` finds, before `limit` and `offset`.",
+                    "schema": {"type": "integer"},
+                }
+            }
+        }
+    },
+)
 def my_beneficiaries(
-    person: ApiProfessional, db: DbSession, rt: RuntimeDep
+    person: ApiProfessional,
+    db: DbSession,
+    rt: RuntimeDep,
+    response: Response,
+    q: Annotated[
+        str,
+        Query(
+            max_length=100,
+            description="Only people whose name or login has every word of it, whatever the "
+            "case, accents and Arabic vowel marks.",
+        ),
+    ] = "",
+    limit: Annotated[
+        int | None, Query(ge=1, le=MAX_LIMIT, description="At most this many; none: all.")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, description="Leave out this many first.")] = 0,
 ) -> list[GrantedVaultOut]:
-    """The vaults granted to the caller (a professional), with the scopes."""
-    vaults = granted_vaults(db, rt, person)
-    return [GrantedVaultOut(**v.__dict__) for v in vaults]
+    """The vaults granted to the caller (a professional), with the scopes, by name. Without
+    parameters, every one of them."""
+    vaults = granted_vaults(db, rt, person, q)
+    response.headers["X-Total-Count"] = str(len(vaults))
+    shown = vaults[offset : None if limit is None else offset + limit]
+    return [GrantedVaultOut(**v.__dict__) for v in shown]

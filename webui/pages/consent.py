@@ -18,15 +18,15 @@ from vault.consent.grants import (
     create_account_in_person,
     grant_holders,
     granted_person,
-    granted_vaults,
     grants_of,
+    people_page,
     request_access,
     revoke,
 )
 from vault.consent.history import Topic, history, other_actors
 from vault.consent.organisations import Member, add_member, members_of, visible_organisations
 from vault.documents import reports, service, shares
-from vault.documents.expiry import attention_in, rule_of
+from vault.documents.expiry import rule_of
 from vault.documents.reminders import take_banners
 from vault.errors import N_, ConflictError, InvalidInputError, ThrottledError, VaultError
 from vault.models import Grant, Organisation, Person
@@ -205,12 +205,51 @@ def history_page(
     )
 
 
+# Longer than any name or login: the rest of a longer search is left out, never refused.
+SEARCH_LENGTH = 100
+# More digits than any page count: such a number stands for the last page.
+PAGE_DIGITS = 6
+
+
+def page_number(text: str) -> int:
+    """The page asked for in the address (« 2 », « ٢ »); 1 for anything else than a number,
+    never a refusal: an address typed or cut by hand still shows a page."""
+    text = text.strip()
+    if not text.isdecimal():
+        return 1
+    return int(text) if len(text) <= PAGE_DIGITS else 10**PAGE_DIGITS
+
+
+def people_address(search: str, number: int) -> str:
+    return "/personnes?" + urlencode({**({"q": search} if search else {}), "page": number})
+
+
 @router.get("/personnes")
-def people_page(request: Request, db: DbSession, rt: RuntimeDep, me: Professional) -> Response:
-    vaults = granted_vaults(db, rt, me.person)
-    attention = attention_in(db, rt.settings, me.person, [v.vault_id for v in vaults])
+def people_list(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    me: Professional,
+    q: str = "",
+    page_asked: Annotated[str, Query(alias="page")] = "1",
+) -> Response:
+    """The people who gave me access, 50 a page; with `q`, those whose name or login has its
+    words. A page number past the last shows the last one."""
+    search = q[:SEARCH_LENGTH]
+    found = people_page(db, rt, me.person, search=search, number=page_number(page_asked))
     banners = take_banners(db, rt.settings, me.person)
-    return page(request, "people.html", me, vaults=vaults, attention=attention, banners=banners)
+    return page(
+        request,
+        "people.html",
+        me,
+        vaults=found.people,
+        attention=found.attention,
+        banners=banners,
+        search=search,
+        found=found,
+        previous=people_address(search, found.number - 1) if found.number > 1 else None,
+        next=people_address(search, found.number + 1) if found.number < found.last else None,
+    )
 
 
 @router.get("/personnes/nouvelle")

@@ -66,8 +66,9 @@ def test_every_error_is_the_one_error_model(document: dict[str, Any]) -> None:
     ("name", "expected"),
     [
         ("GET /api/v1/me", {200, 401, 503}),
-        # A professional's route: the role dependency refuses the others.
-        ("GET /api/v1/beneficiaries", {200, 401, 403, 503}),
+        # A professional's route: the role dependency refuses the others; a search or a page
+        # out of bounds is refused.
+        ("GET /api/v1/beneficiaries", {200, 401, 403, 422, 503}),
         # A paper: not found or not the caller's; closed during a hold. A damaged one is listed
         # as unreadable.
         ("GET /api/v1/documents/{document_id}", {200, 401, 404, 423, 503}),
