@@ -4,6 +4,9 @@ once. By email when the person gave an address and an SMTP server is set; else a
 next visit. A run that starts late sends only the nearest reminder and records the others as
 passed. An email that could not leave is not recorded: the next run tries again.
 
+Two runs may start at once (the crons of two instances on one PostgreSQL): they take each paper
+in turn, so the later one finds the first's reminders recorded and sends them no more.
+
 An email says the paper's kind and date, never its title nor the person's name: both are
 personal and email travels in clear. Its words are messages of the catalogues (N_), put in the
 reader's language by the caller's `Wording` (vault knows no catalogue)."""
@@ -17,7 +20,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from keys.errors import IntegrityError
@@ -116,8 +119,22 @@ def send_due(rt: Runtime, *, wording: Wording, today: date | None = None) -> Rep
         )
     for document_id in due:
         with transaction(rt.sessions) as db:
+            _take_turn(db, document_id)
             _remind(db, rt, run, document_id)
     return run.report
+
+
+# With a paper's id, the key of the PostgreSQL advisory lock a run holds while it reminds of it.
+PAPER_LOCK = 733102
+
+
+def _take_turn(db: Session, document_id: str) -> None:
+    """Wait while another run reminds of this paper: it reads what was recorded only once that
+    run has committed, so an email never leaves twice. Only runs take this lock, first in their
+    transaction, so a page that changes the paper is never held up by an SMTP server. SQLite
+    already runs one writing transaction at a time (begun IMMEDIATE)."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock(PAPER_LOCK, func.hashtext(document_id))))
 
 
 def _remind(db: Session, rt: Runtime, run: _Run, document_id: str) -> None:

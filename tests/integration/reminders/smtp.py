@@ -1,5 +1,6 @@
 """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -23,6 +24,9 @@ class Inbox:
     # Addresses the server refuses, as a mailbox that does not exist.
     refused: set[str] = field(default_factory=set)
 
+    # How long the server takes over each message, as a slow or distant server does.
+    data_seconds: float = 0.0
+
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
@@ -32,6 +36,7 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.data_seconds)
         message = message_from_bytes(envelope.content, policy=default)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
