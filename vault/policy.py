@@ -198,10 +198,27 @@ def grant_is_current(grant: Grant, settings: Settings, now: datetime) -> bool:
     return grant.status == GrantStatus.ACTIVE and now < grant.expires_at and now < idle_limit
 
 
-def organisations_of(db: Session, person_id: str) -> list[str]:
-    return list(
-        db.scalars(select(Membership.organisation_id).where(Membership.person_id == person_id))
+def first_organisation_of(db: Session, person_id: str) -> str | None:
+    """The organisation the professional joined first (of those joined at the same instant,
+    the smallest id): a choice that stays the same from one line to the next, where the
+    database would return their organisations in no set order."""
+    return db.scalar(
+        select(Membership.organisation_id)
+        .where(Membership.person_id == person_id)
+        .order_by(Membership.created_at, Membership.id)
+        .limit(1)
     )
+
+
+def acting_for(db: Session, actor_id: str, grant: Grant | None) -> str | None:
+    """The organisation a line of someone's history names for what a professional did on
+    their vault: the one the person gave the grant used to; for a grant given to the
+    professional personally (it records no organisation) or no grant at all (a refused
+    attempt), the organisation they joined first (first_organisation_of); None when they
+    belong to none."""
+    if grant is not None and grant.organisation_id is not None:
+        return grant.organisation_id
+    return first_organisation_of(db, actor_id)
 
 
 def held_by(person_id: str) -> ColumnElement[bool]:
@@ -324,7 +341,7 @@ def require_document(
         or document.deleted_at is not None
         or not access.shows(document)
     ):
-        _refused(db, actor, vault, document_id)
+        _refused(db, actor, vault, document_id, access)
     if access.is_owner:
         # After a reset made with a counsellor, the owner's account gets no more than them.
         hold.check_document(db, settings, actor, document, action)
@@ -354,15 +371,28 @@ def require_own_vault(db: Session, actor: Person, vault_id: str) -> Vault:
     return vault
 
 
-def _refused(db: Session, actor: Person, vault: Vault | None, document_id: str) -> NoReturn:
-    _note_refusal(db, actor, vault, document_id)
+def _refused(
+    db: Session,
+    actor: Person,
+    vault: Vault | None,
+    document_id: str,
+    access: Access | None = None,
+) -> NoReturn:
+    _note_refusal(db, actor, vault, document_id, access)
     raise NotFoundError(NOT_FOUND_DOCUMENT)
 
 
-def _note_refusal(db: Session, actor: Person, vault: Vault | None, document_id: str | None) -> None:
+def _note_refusal(
+    db: Session,
+    actor: Person,
+    vault: Vault | None,
+    document_id: str | None,
+    access: Access | None = None,
+) -> None:
     """The owner sees attempted accesses too, to a paper or (no `document_id`) to the vault as
-    a whole, with who tried and from which organisation; the caller commits before answering
-    404 (NotFoundError keeps what was written)."""
+    a whole, with who tried and from which organisation: that of the grant they reached the
+    vault through (`access`, for a paper it does not show), else acting_for's choice; the
+    caller commits before answering 404 (NotFoundError keeps what was written)."""
     if vault is None or vault.owner_id == actor.id:
         return
     journal.record(
@@ -371,7 +401,7 @@ def _note_refusal(db: Session, actor: Person, vault: Vault | None, document_id: 
         actor_id=actor.id,
         action=journal.ACCESS_REFUSED,
         target_id=document_id,
-        organisation_id=next(iter(organisations_of(db, actor.id)), None),
+        organisation_id=acting_for(db, actor.id, access.grant_for(None) if access else None),
     )
 
 
@@ -405,7 +435,7 @@ def require_help_recover(
             subject_id=vault.owner_id,
             actor_id=helper.id,
             action=journal.RESET_REFUSED,
-            organisation_id=next(iter(organisations_of(db, helper.id)), None),
+            organisation_id=acting_for(db, helper.id, None),
         )
     raise NotFoundError(NOT_FOUND_PERSON)
 

@@ -34,8 +34,8 @@ from vault.errors import (
 from vault.models import Person, RecoveryCode, ResetCode, Vault, new_id, utcnow
 from vault.policy import (
     Action,
+    acting_for,
     may_help_recover,
-    organisations_of,
     require_help_recover,
     vault_access,
 )
@@ -333,10 +333,7 @@ def _helping(
     vault = db.scalar(select(Vault).where(Vault.owner_id == person.id))
     access = vault_access(db, rt.settings, helper, vault, Action.RECOVER) if vault else None
     grant = access.grant_for(None) if access else None
-    organisations = organisations_of(db, helper.id)
-    organisation_id = (grant.organisation_id if grant else None) or (
-        organisations[0] if organisations else None
-    )
+    organisation_id = acting_for(db, helper.id, grant)
     if grant is None:
         return organisation_id, None
     grant.last_used_at = utcnow()

@@ -36,6 +36,7 @@ from vault.models import (
 )
 from vault.policy import (
     SCOPES,
+    acting_for,
     giving_needs_identity,
     grant_categories,
     grant_is_current,
@@ -44,7 +45,6 @@ from vault.policy import (
     is_beneficiary,
     is_professional,
     may_see_login,
-    organisations_of,
 )
 from vault.runtime import Runtime
 from vault.text import folded, matches
@@ -508,4 +508,4 @@ def _organisation_of(db: Session, grant: Grant, actor_id: str | None) -> str | N
     the lines of what they do through it name it (vault.documents.service.note_use)."""
     if grant.organisation_id or actor_id is None or actor_id != grant.counsellor_id:
         return grant.organisation_id
-    return next(iter(organisations_of(db, actor_id)), None)
+    return acting_for(db, actor_id, grant)

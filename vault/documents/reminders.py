@@ -32,7 +32,7 @@ from vault.documents.categories import CATEGORIES
 from vault.errors import N_
 from vault.mail import SmtpMailer, sender
 from vault.models import Document, Grant, Membership, Person, Reminder, Vault, utcnow
-from vault.policy import Action, organisations_of, vault_access, vault_accesses
+from vault.policy import Action, acting_for, vault_access, vault_accesses
 from vault.runtime import Runtime
 from vault.vocabulary import GrantStatus
 
@@ -275,11 +275,7 @@ def _journal(
     """A line in the owner's history: a reminder to them, or to a professional (named, as
     every use of a grant is)."""
     grant = recipient.grant
-    organisation_id = None
-    if grant is not None:
-        organisation_id = grant.organisation_id or next(
-            iter(organisations_of(db, recipient.person.id)), None
-        )
+    organisation_id = None if grant is None else acting_for(db, recipient.person.id, grant)
     journal.record(
         db,
         subject_id=owner.id,

@@ -34,7 +34,7 @@ from vault.documents.unreadable import Problem, decrypted, logged
 from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError, UnreadableError
 from vault.keylife.keychain import active_user_key, open_key, recording_version
 from vault.models import Blob, Document, Person, Share, UserKey, Vault, utcnow
-from vault.policy import Access, Action, organisations_of, require_document, require_vault
+from vault.policy import Access, Action, acting_for, require_document, require_vault
 from vault.runtime import Runtime
 from vault.text import typed_line
 
@@ -458,20 +458,20 @@ def note_change(
 def note_use(
     db: Session, actor: Person, access: Access, action: str, document: Document | None
 ) -> None:
-    """Journal what a professional did through a grant, for the owner to see; keep the grant
-    alive (grants end by themselves after long inactivity)."""
+    """Journal what a professional did through a grant, for the owner to see, naming the
+    organisation the grant speaks for (vault.policy.acting_for); keep the grant alive (grants
+    end by themselves after long inactivity)."""
     grant = access.grant_for(document)
     if grant is None:
         return
     grant.last_used_at = utcnow()
-    organisations = organisations_of(db, actor.id)
     journal.record(
         db,
         subject_id=access.vault.owner_id,
         actor_id=actor.id,
         action=action,
         target_id=document.id if document else None,
-        organisation_id=grant.organisation_id or (organisations[0] if organisations else None),
+        organisation_id=acting_for(db, actor.id, grant),
         grant_id=grant.id,
     )
 

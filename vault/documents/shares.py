@@ -54,8 +54,8 @@ from vault.policy import (
     NOT_FOUND_DOCUMENT,
     Access,
     Action,
+    acting_for,
     maker_may_still_share,
-    organisations_of,
     require_document,
 )
 from vault.runtime import Runtime
@@ -243,7 +243,6 @@ def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) ->
     db.add(stored.blob.under(document.id, plan.blob_owner, live).row(document.id, SHARE, live, now))
     token, share_id, key = secrets.token_urlsafe(32), str(uuid.uuid4()), live.user_key
     grant = access.grant_for(document)
-    organisations = organisations_of(db, actor.id)
     share = Share(
         id=share_id,
         document_id=document.id,
@@ -254,9 +253,7 @@ def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) ->
         purpose_sealed=seal_field(key, plan.owner_id, share_id, "purpose", terms.purpose),
         code_hash=hash_password(terms.code) if terms.code else None,
         created_by=actor.id,
-        organisation_id=None
-        if grant is None
-        else grant.organisation_id or next(iter(organisations), None),
+        organisation_id=None if grant is None else acting_for(db, actor.id, grant),
         expires_at=_end(access, document, now + timedelta(hours=terms.expires_in_hours)),
         max_downloads=terms.max_downloads,
         downloads=0,
