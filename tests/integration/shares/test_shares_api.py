@@ -224,6 +224,8 @@ def test_a_damaged_paper_gets_a_clear_refusal_and_nothing_is_kept(
 def test_a_code_is_asked_and_wrong_codes_are_throttled_and_journaled(
     client: TestClient, rt: Runtime, amina: dict[str, Any]
 ) -> None:
+    # A wait that outlasts a slow machine's requests: 1 s (the default) could end between two.
+    rt.settings.throttle_base_delay_seconds = 60
     document_id = paper(client, amina)
     token = token_of(make_share(client, amina, document_id, code="soleil-42"))
     anonymous = visitor(client)
