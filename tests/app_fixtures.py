@@ -98,8 +98,9 @@ def kms_key_url() -> str:
 )
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for one back end: the embedded default, PostgreSQL + S3, or the embedded
-    default with its master keys in a KMS. A local keyring lives in the test's own folder. The
-    database is already at the newest schema."""
+    default with its master keys in a KMS (in modules marked `master_keys`: tests/conftest.py).
+    A local keyring lives in the test's own folder. The database is already at the newest
+    schema."""
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
         "keyring": (tmp_path / "keys" / "keyring.json").as_uri(),

@@ -8,6 +8,7 @@ person enters one of their own recovery codes; the journal names the counsellor.
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -25,6 +26,8 @@ from tests.samples import pdf
 from vault.db import transaction
 from vault.models import Grant, Person, utcnow
 from vault.runtime import Runtime
+
+pytestmark = pytest.mark.master_keys
 
 NEW = "une phrase toute neuve"
 

@@ -15,6 +15,8 @@ from vault.errors import NotFoundError
 from vault.models import Person, utcnow
 from vault.runtime import Runtime
 
+pytestmark = pytest.mark.master_keys
+
 NEW = "une phrase toute neuve"
 
 

@@ -24,6 +24,8 @@ from vault.runtime import Runtime
 from vault.wiring import build_runtime
 from webui.app import create_app
 
+pytestmark = pytest.mark.master_keys
+
 
 @contextmanager
 def running(settings: Settings) -> Iterator[tuple[Runtime, TestClient]]:

@@ -47,6 +47,8 @@ from vault.runtime import Runtime
 from vault.wiring import build_runtime, keyring_path
 from webui.app import create_app
 
+pytestmark = pytest.mark.master_keys
+
 PASSPHRASE = "une phrase de passe assez longue"
 
 

@@ -3,6 +3,7 @@
 import subprocess
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
@@ -14,6 +15,8 @@ from vault.config import Settings
 from vault.db import transaction
 from vault.models import Grant, JournalEvent, utcnow
 from vault.runtime import Runtime
+
+pytestmark = pytest.mark.master_keys
 
 ALL = ["view", "upload", "manage", "recover"]
 

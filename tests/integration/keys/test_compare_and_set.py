@@ -24,6 +24,8 @@ from vault.keylife.rotation import reencrypt, rotate_master, rotate_user
 from vault.models import Blob, Document, KeySlot, Share, UserKey, utcnow
 from vault.runtime import Runtime
 
+pytestmark = pytest.mark.master_keys
+
 OTHER_JOB = b"sealed by another job"
 
 

@@ -36,6 +36,8 @@ from vault.models import KeySlot, Person, UserKey, Vault
 from vault.runtime import Runtime
 from vault.wiring import build_runtime
 
+pytestmark = pytest.mark.master_keys
+
 
 @contextmanager
 def opened(settings: Settings) -> Iterator[Runtime]:

@@ -29,6 +29,8 @@ from vault.runtime import Runtime
 from webui.cli import app, shared
 from webui.cli import keys as cli_keys
 
+pytestmark = pytest.mark.master_keys
+
 
 @contextmanager
 def rotated_after_put(rt: Runtime, person_id: str, nth: int = 1) -> Iterator[list[UserRotation]]:

@@ -24,6 +24,8 @@ from vault.models import Document, Reminder, utcnow
 from vault.runtime import Runtime
 from webui.i18n import CatalogueWording
 
+pytestmark = pytest.mark.master_keys
+
 __all__ = ["inbox"]
 
 AMINA_EMAIL = "amina@example.org"

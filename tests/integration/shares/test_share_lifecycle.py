@@ -4,6 +4,7 @@ paper deleted or an account erased takes its links and their copies along."""
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -17,6 +18,8 @@ from vault.keylife.integrity import verify_papers
 from vault.keylife.rotation import reencrypt, rotate_user
 from vault.models import Blob, Share, utcnow
 from vault.runtime import Runtime
+
+pytestmark = pytest.mark.master_keys
 
 
 def test_rotations_keep_the_link_and_its_copy(

@@ -22,6 +22,8 @@ from vault.documents.service import purge_objects
 from vault.models import JournalEvent, Share, utcnow
 from vault.runtime import Runtime
 
+pytestmark = pytest.mark.master_keys
+
 CODE = "soleil-42"
 # What the page must not show before the right code: the paper's title, who sends it, until
 # when, and the download.

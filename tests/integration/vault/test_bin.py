@@ -25,6 +25,8 @@ from vault.keylife.integrity import verify_papers
 from vault.models import JournalEvent, Person, utcnow
 from vault.runtime import Runtime
 
+pytestmark = pytest.mark.master_keys
+
 
 def delete(client: TestClient, who: dict[str, Any], document_id: str) -> int:
     return client.delete(f"/api/v1/documents/{document_id}", headers=who["headers"]).status_code

@@ -2,11 +2,14 @@
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.app_fixtures import admin_headers
 from tests.samples import jpeg, pdf, png
 from vault.runtime import Runtime
+
+pytestmark = pytest.mark.master_keys
 
 
 def upload(

@@ -24,6 +24,8 @@ from vault.models import Blob, utcnow
 from vault.runtime import Runtime
 from vault.sweeper import sweep_orphans
 
+pytestmark = pytest.mark.master_keys
+
 MARKER = "ZX-MARQUEUR-7731"
 TITLE = "Titre-Secret-4412"
 

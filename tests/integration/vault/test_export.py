@@ -26,6 +26,8 @@ from vault.keylife.rotation import reencrypt
 from vault.models import Document, Person, utcnow
 from vault.runtime import Runtime
 
+pytestmark = pytest.mark.master_keys
+
 EXPORT = "/api/v1/vaults/me/export"
 
 

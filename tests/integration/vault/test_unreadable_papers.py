@@ -44,6 +44,8 @@ from webui.cli import keys as keys_command
 from webui.cli import shared as cli_shared
 from webui.i18n import CatalogueWording
 
+pytestmark = pytest.mark.master_keys
+
 __all__ = ["inbox"]
 
 LIST = "/api/v1/vaults/me/documents"
