@@ -148,31 +148,48 @@ def _remind(db: Session, rt: Runtime, run: _Run, document_id: str) -> None:
         return
     # The thresholds reached, nearest first: only the nearest is sent.
     nearest, *passed = [t for t in run.thresholds if (expires_on - run.today).days <= t]
+    delivered: list[tuple[Recipient, str, list[int]]] = []
     for recipient in _recipients(db, rt.settings, document, vault, owner):
-        person_id = recipient.person.id
         recorded = set(
             db.scalars(
                 select(Reminder.threshold_days).where(
-                    Reminder.document_id == document.id, Reminder.person_id == person_id
+                    Reminder.document_id == document.id,
+                    Reminder.person_id == recipient.person.id,
                 )
             )
         )
         if nearest in recorded:
             continue
         channel = _deliver(db, rt, run, recipient, document, expires_on)
-        if channel is None:
-            continue
-        rows = [(nearest, channel)] + [(t, PASSED) for t in passed if t not in recorded]
-        for threshold, how in rows:
-            db.add(
-                Reminder(
-                    document_id=document.id,
-                    person_id=person_id,
-                    threshold_days=threshold,
-                    channel=how,
+        if channel is not None:
+            delivered.append((recipient, channel, [t for t in passed if t not in recorded]))
+    same_date = not delivered or _date_kept(db, document.id, expires_on)
+    for recipient, channel, also_passed in delivered:
+        if same_date:
+            rows = [(nearest, channel)] + [(t, PASSED) for t in also_passed]
+            for threshold, how in rows:
+                db.add(
+                    Reminder(
+                        document_id=document.id,
+                        person_id=recipient.person.id,
+                        threshold_days=threshold,
+                        channel=how,
+                    )
                 )
-            )
-        _journal(db, owner, document, recipient, channel)
+        if same_date or channel == EMAIL:  # an email left, whatever the date became
+            _journal(db, owner, document, recipient, channel)
+
+
+def _date_kept(db: Session, document_id: str, expires_on: date) -> bool:
+    """Whether the paper still expires on the date the reminders were about. A page may change
+    the date while the emails leave (it waits for no run); read again under a share lock, the
+    change is seen here if it was committed, or it waits for this run's commit and then forgets
+    what the run recorded. Else the old date's reminders would count for the new one, which
+    would then never be reminded of."""
+    current = db.scalar(
+        select(Document.expires_on).where(Document.id == document_id).with_for_update(read=True)
+    )
+    return current == expires_on
 
 
 def _deliver(
