@@ -175,6 +175,13 @@ class Access:
             any(grant_covers(g, document) for g in grants) for grants in self.by_scope.values()
         )
 
+    def showed_since(self, document: Document, moment: datetime) -> bool:
+        """As `shows`, by grants given at or before `moment`: the same consent as then."""
+        return self.is_owner or all(
+            any(g.created_at <= moment and grant_covers(g, document) for g in grants)
+            for grants in self.by_scope.values()
+        )
+
     def lasts_until(self, document: Document) -> datetime | None:
         """The latest the grants behind the action may still reach a paper they show: the end
         of the last of them, for each scope the action needs (they may stop sooner, ended or
@@ -296,12 +303,14 @@ def vault_accesses(
 
 
 def maker_may_still_share(
-    db: Session, settings: Settings, maker_id: str, document: Document
+    db: Session, settings: Settings, maker_id: str, document: Document, made_at: datetime
 ) -> bool:
-    """Whether a link made by `maker_id` may still serve its paper. The owner's own links live
-    by their own terms (end, downloads, stop); a helper's link only while the helper could
-    make it now: a current grant that lets them send the paper (not private, in its
-    categories). A helper whose access ended sends nothing more, whatever end the link had."""
+    """Whether a link made by `maker_id` at `made_at` may still serve its paper. The owner's own
+    links live by their own terms (end, downloads, stop); a helper's link only while the helper
+    could make it now, under a grant already given when the link was made: a current grant
+    that lets them send the paper (not private, in its categories). A helper whose access ended
+    sends nothing more, whatever end the link had, nor again once given a new access: that is
+    a new consent, and an office may still hold a link sent under the old one."""
     vault = db.get(Vault, document.vault_id)
     if vault is None or document.deleted_at is not None:
         return False
@@ -311,7 +320,7 @@ def maker_may_still_share(
     if maker is None or maker.erased_at is not None:
         return False
     access = vault_access(db, settings, maker, vault, Action.SHARE)
-    return access is not None and access.shows(document)
+    return access is not None and access.showed_since(document, made_at)
 
 
 def require_vault(

@@ -288,8 +288,10 @@ def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> li
         ).all()
     )
     may_still_share = {
-        maker_id: maker_may_still_share(db, rt.settings, maker_id, document)
-        for maker_id in {s.created_by for s in shares}
+        share.id: maker_may_still_share(
+            db, rt.settings, share.created_by, document, share.created_at
+        )
+        for share in shares
     }
     now = utcnow()
     views = []
@@ -309,7 +311,7 @@ def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> li
                 has_code=share.code_hash is not None,
                 created_by_name=names.get(share.created_by, ""),
                 created_at=share.created_at,
-                valid=within_terms and may_still_share[share.created_by],
+                valid=within_terms and may_still_share[share.id],
                 can_stop=within_terms,
             )
         )
@@ -555,7 +557,7 @@ def _works(db: Session, rt: Runtime, share: Share, now: datetime) -> bool:
     return (
         document is not None
         and _valid(share, now)
-        and maker_may_still_share(db, rt.settings, share.created_by, document)
+        and maker_may_still_share(db, rt.settings, share.created_by, document, share.created_at)
     )
 
 

@@ -142,30 +142,53 @@ def test_the_owner_sees_a_helpers_link_over_and_its_downloads_journaled(
     assert [(e.action, e.target_id, e.actor_id) for e in lines] == [(SHARE_OPENED, share_id, None)]
 
 
-def test_a_helpers_link_comes_back_with_the_access_unless_the_owner_stops_it(
+@pytest.mark.parametrize("end_the_grant", [revoke, expire], ids=name_of)
+def test_a_helpers_link_stays_over_when_the_access_comes_back(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], end_the_grant: Change
+) -> None:
+    """A new access is a new consent: the links sent out under the one that ended do not
+    work again (an office may hold one for months); those made under the new one do."""
+    claire = claire_of(client, rt)
+    document_id = paper(client, amina)
+    grant_id = grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    token = token_of(make_share(client, claire, document_id, expires_in_hours=720))
+    end_the_grant(client, rt, amina, grant_id)
+    grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    is_over(client, token)
+    listed = client.get(f"/api/v1/documents/{document_id}/shares", headers=amina["headers"])
+    assert [link["valid"] for link in listed.json()] == [False]
+    fresh = token_of(make_share(client, claire, document_id))
+    assert download(visitor(client), fresh).status_code == 200
+
+
+def test_a_helpers_link_comes_back_with_the_paper_unless_the_owner_stops_it(
     client: TestClient, rt: Runtime, amina: dict[str, Any]
 ) -> None:
     claire = claire_of(client, rt)
     document_id = paper(client, amina)
-    grant_id = grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
-    token = token_of(make_share(client, claire, document_id))
-    revoke(client, rt, amina, grant_id)
-    is_over(client, token)
-    # Claire could make the same link again: hers works again, until its own end.
     grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
-    assert download(visitor(client), token).status_code == 200
+    token = token_of(make_share(client, claire, document_id))
     make_private(client, rt, amina, document_id)
     is_over(client, token)
+    # The same access, the paper in its reach again: Claire could make the same link again.
+    make_public(client, amina, document_id)
+    assert download(visitor(client), token).status_code == 200
 
+    make_private(client, rt, amina, document_id)
     csrf = page_sign_in(client, "amina.diallo")
     listed = client.get(f"/papiers/{document_id}/liens").text
     [share_id] = re.findall(r'action="/liens/([^/]+)/arreter"', listed)
     stopped = client.post(f"/liens/{share_id}/arreter", data={"csrf": csrf}, headers=SAME_ORIGIN)
     assert "Le lien est arrêté. Il ne marche plus." in stopped.text
-    client.patch(
+    make_public(client, amina, document_id)
+    is_over(client, token)
+
+
+def make_public(client: TestClient, amina: dict[str, Any], document_id: str) -> None:
+    answer = client.patch(
         f"/api/v1/documents/{document_id}", headers=amina["headers"], json={"private": False}
     )
-    is_over(client, token)
+    assert answer.status_code == 200, answer.text
 
 
 def test_a_helpers_link_ends_when_the_grant_ends(
