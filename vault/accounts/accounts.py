@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from keys.hierarchy import seal_field
 from keys.providers.base import MasterKeyProvider
-from vault.accounts import devices, second_factor, throttle
+from vault.accounts import devices, throttle
 from vault.accounts.logins import login_base
 from vault.accounts.passwords import check_new_password, hash_password
-from vault.accounts.reauth import check_password
+from vault.accounts.reauth import confirm_identity
 from vault.accounts.sessions import close_all_sessions
 from vault.audit import journal
 from vault.errors import ConflictError, InvalidInputError
@@ -102,21 +102,21 @@ def create_person(
 
 def change_password(
     db: Session,
+    master_keys: MasterKeyProvider,
     person: Person,
     *,
     current: str,
+    totp: str | None,
     new: str,
     keep_session: str | None,
     attempt: throttle.Attempt,
 ) -> None:
-    """Change the password; every other session of the person ends, and every device cookie
-    (a browser that knew the old password proves itself again)."""
-    check_password(db, person, current, attempt)
+    """Change the password, with the current one and, where a second factor is on, the current
+    code: a session and a password seen over a shoulder must not take the account from the
+    phone's owner. Every other session of the person ends, and every device cookie (a browser
+    that knew the old password proves itself again)."""
+    confirm_identity(db, master_keys, person, password=current, totp=totp, attempt=attempt)
     check_new_password(new, person.login, person.display_name)
-    if not second_factor.required(person):
-        # Only a whole proof clears the account's count: with a second factor, the password
-        # alone must not forget the wrong codes counted there.
-        throttle.passed(db, attempt)
     person.password_hash = hash_password(new)
     close_all_sessions(db, person.id, keep=keep_session)
     devices.forget_all(db, person.id)

@@ -84,12 +84,15 @@ def update_me(
 def new_password(
     body: PasswordChange, signed_in: ApiSignedIn, request: Request, db: DbSession, rt: RuntimeDep
 ) -> Response:
-    """Change the password; every other session ends. Wrong current passwords are throttled
-    (429 with Retry-After) like sign-ins, and journaled."""
+    """Change the password; every other session ends. Needs `current_password` (and `totp`
+    where a second factor is on); wrong ones are throttled (429 with Retry-After) like
+    sign-ins, and journaled."""
     change_password(
         db,
+        rt.master_keys,
         signed_in.person,
         current=body.current_password,
+        totp=body.totp,
         new=body.new_password,
         keep_session=signed_in.session.id,
         attempt=attempt_of(request, db, rt, signed_in.person.login),

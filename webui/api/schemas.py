@@ -165,6 +165,9 @@ class PasswordChange(BaseModel):
     )
 
     current_password: str = Field(max_length=1000, json_schema_extra=CURRENT_PASSWORD)
+    totp: str | None = Field(
+        default=None, max_length=20, description="The current code, where a second factor is on."
+    )
     new_password: str = Field(max_length=1000, json_schema_extra=NEW_PASSWORD)
 
 

@@ -166,6 +166,7 @@ def password(
     rt: RuntimeDep,
     signed_in: PageSignedIn,
     current_password: Password = "",
+    totp: Code = "",
     password: Password = "",
 ) -> Response:
     me = need(signed_in)
@@ -173,8 +174,10 @@ def password(
         with attempt(db):
             change_password(
                 db,
+                rt.master_keys,
                 me.person,
                 current=current_password,
+                totp=totp,
                 new=password,
                 keep_session=me.session.id,
                 attempt=attempt_of(request, db, rt, me.person.login),

@@ -604,3 +604,59 @@ def test_the_second_factor_page_needs_the_password_and_is_throttled(
         ]
     assert lines.count("reauthentication_failed") == 6
     assert "second_factor_enabled" not in lines
+
+
+def test_a_new_password_needs_the_code_where_a_second_factor_is_on(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Finding: a session and the password (typed on a shared computer, seen over a shoulder)
+    could change the password without the phone: the account was taken, its owner locked out."""
+    headers, secret = counsellor_with_second_factor(client, rt)
+    body: dict[str, Any] = {"current_password": PASSWORD, "new_password": "une toute autre phrase"}
+    without = client.post("/api/v1/me/password", headers=headers, json=body)
+    assert without.status_code == 422
+    assert without.json()["field"] == "totp"
+    wrong = client.post("/api/v1/me/password", headers=headers, json={**body, "totp": "000000"})
+    assert (wrong.status_code, wrong.json()["field"]) == (422, "totp")
+    assert "reauthentication_failed" in journal_actions(client, headers)
+    forget_last_code(rt, "c.martin")
+    body["totp"] = pyotp.TOTP(secret).now()
+    assert client.post("/api/v1/me/password", headers=headers, json=body).status_code == 204
+
+
+def test_the_password_form_asks_for_the_code_where_a_second_factor_is_on(
+    client: TestClient, rt: Runtime
+) -> None:
+    from tests.integration.webui.test_pages import csrf_of
+
+    _headers, secret = counsellor_with_second_factor(client, rt)
+    forget_last_code(rt, "c.martin")
+    token = form_csrf(client, "/connexion")
+    client.post(
+        "/connexion",
+        data={"csrf": token, "login": "c.martin", "password": PASSWORD},
+        headers=SAME_ORIGIN,
+    )
+    client.post(
+        "/connexion/code",
+        data={"csrf": token, "code": pyotp.TOTP(secret).now()},
+        headers=SAME_ORIGIN,
+    )
+    page = client.get("/compte")
+    assert 'id="totp"' in page.text
+    fields = {
+        "csrf": csrf_of(page.text),
+        "current_password": PASSWORD,
+        "password": "une autre phrase",
+    }
+    refused = client.post("/compte/mot-de-passe", data=fields, headers=SAME_ORIGIN)
+    assert refused.status_code == 422
+    assert 'href="#totp"' in refused.text
+    forget_last_code(rt, "c.martin")
+    changed = client.post(
+        "/compte/mot-de-passe",
+        data={**fields, "totp": pyotp.TOTP(secret).now()},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303, changed.text
