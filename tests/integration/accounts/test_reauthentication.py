@@ -56,6 +56,24 @@ def forget_last_code(rt: Runtime, login: str) -> None:
         db.scalars(select(Person).where(Person.login == login)).one().totp_last_step = None
 
 
+def account_page_with_code(client: TestClient, rt: Runtime, secret: str) -> str:
+    """« Mon compte » of the counsellor of `counsellor_with_second_factor`, signed in to the
+    pages with a code of the app."""
+    forget_last_code(rt, "c.martin")
+    token = form_csrf(client, "/connexion")
+    client.post(
+        "/connexion",
+        data={"csrf": token, "login": "c.martin", "password": PASSWORD},
+        headers=SAME_ORIGIN,
+    )
+    client.post(
+        "/connexion/code",
+        data={"csrf": token, "code": pyotp.TOTP(secret).now()},
+        headers=SAME_ORIGIN,
+    )
+    return client.get("/compte").text
+
+
 def test_a_session_alone_cannot_make_new_recovery_codes(client: TestClient) -> None:
     amina = sign_up(client, "amina.diallo")
     assert client.post("/api/v1/me/recovery-codes", headers=amina["headers"]).status_code == 422
@@ -381,25 +399,13 @@ def test_account_forms_ask_for_the_current_password(client: TestClient) -> None:
 def test_account_page_asks_for_the_code_when_a_second_factor_is_on(
     client: TestClient, rt: Runtime
 ) -> None:
-    from tests.integration.webui.test_pages import csrf_of, form_csrf
+    from tests.integration.webui.test_pages import csrf_of
 
     headers, secret = counsellor_with_second_factor(client, rt)
-    forget_last_code(rt, "c.martin")
-    token = form_csrf(client, "/connexion")
-    client.post(
-        "/connexion",
-        data={"csrf": token, "login": "c.martin", "password": PASSWORD},
-        headers=SAME_ORIGIN,
-    )
-    client.post(
-        "/connexion/code",
-        data={"csrf": token, "code": pyotp.TOTP(secret).now()},
-        headers=SAME_ORIGIN,
-    )
-    page = client.get("/compte")
-    assert 'id="codes-totp"' in page.text
-    assert 'id="double-totp"' in page.text  # replacing the app needs the current code
-    csrf = csrf_of(page.text)
+    page = account_page_with_code(client, rt, secret)
+    assert 'id="codes-totp"' in page
+    assert 'id="double-totp"' in page  # replacing the app needs the current code
+    csrf = csrf_of(page)
     refused = client.post(
         "/compte/codes", data={"csrf": csrf, "current_password": PASSWORD}, headers=SAME_ORIGIN
     )
@@ -505,16 +511,7 @@ def test_a_replaced_second_factor_is_journaled(client: TestClient, rt: Runtime) 
     # Turning it on the first time is its own line (made when the account was created here).
     assert [line["action"] for line in lines].count("second_factor_enabled") == 1
 
-    forget_last_code(rt, "c.martin")
-    token = form_csrf(client, "/connexion")
-    client.post(
-        "/connexion",
-        data={"csrf": token, "login": "c.martin", "password": PASSWORD},
-        headers=SAME_ORIGIN,
-    )
-    client.post(
-        "/connexion/code", data={"csrf": token, "code": pyotp.TOTP(mine).now()}, headers=SAME_ORIGIN
-    )
+    account_page_with_code(client, rt, mine)
     history = client.get("/historique").text
     assert "Vous avez changé d&#39;application pour la double vérification." in history
     assert "La double vérification est activée." in history
@@ -630,22 +627,10 @@ def test_the_password_form_asks_for_the_code_where_a_second_factor_is_on(
     from tests.integration.webui.test_pages import csrf_of
 
     _headers, secret = counsellor_with_second_factor(client, rt)
-    forget_last_code(rt, "c.martin")
-    token = form_csrf(client, "/connexion")
-    client.post(
-        "/connexion",
-        data={"csrf": token, "login": "c.martin", "password": PASSWORD},
-        headers=SAME_ORIGIN,
-    )
-    client.post(
-        "/connexion/code",
-        data={"csrf": token, "code": pyotp.TOTP(secret).now()},
-        headers=SAME_ORIGIN,
-    )
-    page = client.get("/compte")
-    assert 'id="totp"' in page.text
+    page = account_page_with_code(client, rt, secret)
+    assert 'id="totp"' in page
     fields = {
-        "csrf": csrf_of(page.text),
+        "csrf": csrf_of(page),
         "current_password": PASSWORD,
         "password": "une autre phrase",
     }
