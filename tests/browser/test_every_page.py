@@ -2,7 +2,8 @@
 admin) and the signed-out pages, at 320 px with and without JavaScript and at 1280 px with it: no
 sideways scrolling, no critical or serious axe-core violation (WCAG 2.2 target size included),
 every link and button 44 px high (but links inside a sentence), every focus outline at 3:1 against
-what is behind it, under 100 KB before the paper itself, and a screenshot of each in
+what is behind it, under 100 KB before the paper itself, no typed field kept in the browser's
+form history (but credentials), and a screenshot of each in
 $COFFRE_TEST_SCREENSHOTS (else a temporary folder). A failing test is named after the page, the
 width and the way of browsing.
 
@@ -141,6 +142,20 @@ LAST_CODE_NUMBER_CUT = """() => {
     return `« ${items.length}. » needs ${Math.round(needed)} px, has ${Math.round(room)} px;`
         + ` the item spans ${Math.round(item.left)} to ${Math.round(item.right)} of ${screen}`;
 }"""
+# A shared computer keeps what is typed in a field in its browser's form history, and offers it
+# to the next person there: a paper's title, a name, a phone number. Every field one types
+# into says "off" (itself or its form), or names the secret it takes, which a password manager
+# asks before saving and which the sign-in page turns off on a shared computer.
+CREDENTIALS = ("off", "username", "current-password", "new-password", "one-time-code")
+REMEMBERED_FIELDS = """(credentials) => [...document.querySelectorAll('input, textarea')]
+    .filter((e) => !e.readOnly && !e.disabled
+        && (e.tagName === 'TEXTAREA' || ['text', 'search', 'email', 'tel', 'url', 'number']
+            .includes(e.type)))
+    .filter((e) => !credentials.includes(
+        (e.getAttribute('autocomplete') || e.form?.getAttribute('autocomplete') || 'on')
+            .trim().toLowerCase()))
+    .map((e) => `${e.tagName.toLowerCase()}#${e.id} name=${e.name} autocomplete=${
+        e.getAttribute('autocomplete') ?? '(none)'}`)"""
 # HTML, CSS and JavaScript of one page; the paper it shows does not count.
 MAX_PAGE_BYTES = 100_000
 SIGNED_OUT = "signed-out"
@@ -611,6 +626,10 @@ def test_page(
         as_seen_without_javascript(checked, page.content(), page.url)
     problems += blocking_violations(checked, axe_source)
     problems += [f"target under 44 px: {t}" for t in page.evaluate(SMALL_TARGETS, MIN_TARGET_PX)]
+    problems += [
+        f"kept in the browser's form history: {f}"
+        for f in page.evaluate(REMEMBERED_FIELDS, list(CREDENTIALS))
+    ]
     if cut := page.evaluate(LAST_CODE_NUMBER_CUT):
         problems.append(f"the last recovery code's number is cut: {cut}")
     page.keyboard.press("Tab")
