@@ -302,25 +302,38 @@ def vault_accesses(
     return {vault_id: access for vault_id, access in accesses.items() if access is not None}
 
 
+def maker_access(
+    db: Session, settings: Settings, maker_id: str, document: Document
+) -> Access | None:
+    """How `maker_id` may send papers of the paper's vault now: as its owner, or through current
+    grants with the scope to (which papers they reach: Access.showed_since); None when they may
+    not (a paper in the bin, a maker erased, an access ended)."""
+    vault = db.get(Vault, document.vault_id)
+    if vault is None or document.deleted_at is not None:
+        return None
+    if vault.owner_id == maker_id:
+        return Access(vault)
+    maker = db.get(Person, maker_id)
+    if maker is None or maker.erased_at is not None:
+        return None
+    return vault_access(db, settings, maker, vault, Action.SHARE)
+
+
+def may_still_share(access: Access | None, document: Document, made_at: datetime) -> bool:
+    """Whether a link made at `made_at` by the maker of `access` (maker_access) may still serve
+    its paper. The owner's own links live by their own terms (end, downloads, stop); a helper's
+    link only while the helper could make it now, under a grant already given when the link was
+    made that reaches the paper (not private, in its categories). A helper whose access ended
+    sends nothing more, whatever end the link had, nor again once given a new access: that is a
+    new consent, and an office may still hold a link sent under the old one."""
+    return access is not None and access.showed_since(document, made_at)
+
+
 def maker_may_still_share(
     db: Session, settings: Settings, maker_id: str, document: Document, made_at: datetime
 ) -> bool:
-    """Whether a link made by `maker_id` at `made_at` may still serve its paper. The owner's own
-    links live by their own terms (end, downloads, stop); a helper's link only while the helper
-    could make it now, under a grant already given when the link was made: a current grant
-    that lets them send the paper (not private, in its categories). A helper whose access ended
-    sends nothing more, whatever end the link had, nor again once given a new access: that is
-    a new consent, and an office may still hold a link sent under the old one."""
-    vault = db.get(Vault, document.vault_id)
-    if vault is None or document.deleted_at is not None:
-        return False
-    if vault.owner_id == maker_id:
-        return True
-    maker = db.get(Person, maker_id)
-    if maker is None or maker.erased_at is not None:
-        return False
-    access = vault_access(db, settings, maker, vault, Action.SHARE)
-    return access is not None and access.showed_since(document, made_at)
+    """may_still_share, for one link."""
+    return may_still_share(maker_access(db, settings, maker_id, document), document, made_at)
 
 
 def require_vault(

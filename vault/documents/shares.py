@@ -55,7 +55,9 @@ from vault.policy import (
     Access,
     Action,
     acting_for,
+    maker_access,
     maker_may_still_share,
+    may_still_share,
     require_document,
 )
 from vault.runtime import Runtime
@@ -287,10 +289,12 @@ def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> li
             )
         ).all()
     )
-    may_still_share = {
-        share.id: maker_may_still_share(
-            db, rt.settings, share.created_by, document, share.created_at
-        )
+    makers = {
+        maker_id: maker_access(db, rt.settings, maker_id, document)
+        for maker_id in {s.created_by for s in shares}
+    }
+    still_shared = {
+        share.id: may_still_share(makers[share.created_by], document, share.created_at)
         for share in shares
     }
     now = utcnow()
@@ -311,7 +315,7 @@ def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> li
                 has_code=share.code_hash is not None,
                 created_by_name=names.get(share.created_by, ""),
                 created_at=share.created_at,
-                valid=within_terms and may_still_share[share.id],
+                valid=within_terms and still_shared[share.id],
                 can_stop=within_terms,
             )
         )

@@ -16,12 +16,15 @@ from tests.app_fixtures import admin_headers, organisation, professional
 from tests.integration.consent.test_grants import grant
 from tests.integration.shares.helpers import SAME_ORIGIN, download, make_share, token_of, visitor
 from tests.integration.shares.test_shares_api import paper
+from tests.integration.vault.test_round_trips import statements
 from tests.integration.webui.test_forms_keep_values import page_sign_in
 from tests.integration.webui.test_pages import as_read
 from vault.audit.journal import ACCESS_REFUSED, SHARE_OPENED
 from vault.db import transaction
 from vault.models import Grant, JournalEvent, utcnow
 from vault.runtime import Runtime
+
+AMINA, CLAIRE = "Amina Diallo", "Claire Martin"
 
 
 def claire_of(client: TestClient, rt: Runtime) -> dict[str, Any]:
@@ -159,6 +162,34 @@ def test_a_helpers_link_stays_over_when_the_access_comes_back(
     assert [link["valid"] for link in listed.json()] == [False]
     fresh = token_of(make_share(client, claire, document_id))
     assert download(visitor(client), fresh).status_code == 200
+
+
+def test_the_list_of_links_asks_for_each_makers_access_once(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """Each link judged by the grants given before it was made, the helper's grants read once
+    for them all: more links of one helper cost the list no more statements."""
+    claire = claire_of(client, rt)
+    document_id = paper(client, amina)
+    grant_id = grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    make_share(client, claire, document_id)
+    revoke(client, rt, amina, grant_id)
+    grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    make_share(client, amina, document_id)
+
+    def listed() -> tuple[list[tuple[str, bool]], int]:
+        with statements(rt) as seen:
+            answer = client.get(f"/api/v1/documents/{document_id}/shares", headers=amina["headers"])
+        assert answer.status_code == 200, answer.text
+        return [(link["created_by"], link["valid"]) for link in answer.json()], len(seen)
+
+    links, few = listed()
+    assert links == [(AMINA, True), (CLAIRE, False)]
+    for _ in range(4):
+        assert make_share(client, claire, document_id).status_code == 201
+    links, many = listed()
+    assert links == [(CLAIRE, True)] * 4 + [(AMINA, True), (CLAIRE, False)]
+    assert many == few
 
 
 def test_a_helpers_link_comes_back_with_the_paper_unless_the_owner_stops_it(
