@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
 
 from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional
 from tests.integration.vault.helpers import blob_of
@@ -23,7 +22,7 @@ from tests.samples import pdf, png
 from vault.accounts import hold
 from vault.db import transaction
 from vault.keylife.rotation import reencrypt
-from vault.models import Document, Person, utcnow
+from vault.models import Person, utcnow
 from vault.runtime import Runtime
 
 pytestmark = pytest.mark.master_keys
@@ -97,16 +96,26 @@ def test_every_paper_byte_for_byte_with_manifest_and_journal(
     assert rows[-1][3] == "Vous avez pris tous vos papiers dans un fichier ZIP."
 
 
-def test_papers_in_the_bin_stay_out(client: TestClient, rt: Runtime, amina: dict[str, Any]) -> None:
-    kept = added(client, amina, pdf("kept"), title="Gardé")
-    binned = added(client, amina, pdf("binned"), title="Jeté")
-    with transaction(rt.sessions) as db:
-        db.execute(update(Document).where(Document.id == binned).values(deleted_at=utcnow()))
-    manifest = json.loads(
-        archive_of(client.get(EXPORT, headers=amina["headers"])).read("manifest.json")
-    )
-    assert [p["title"] for p in manifest["papers"]] == ["Gardé"]
-    assert kept
+def test_papers_in_the_bin_come_in_a_folder_of_their_own(
+    client: TestClient, amina: dict[str, Any]
+) -> None:
+    """Everything is everything: a paper waiting in the bin (which a helper may have put there)
+    is still the person's until the bin erases it."""
+    kept, thrown = pdf("kept"), pdf("thrown")
+    added(client, amina, kept, title="Gardé")
+    binned = added(client, amina, thrown, title="Jeté", category="income")
+    deleted = client.delete(f"/api/v1/documents/{binned}", headers=amina["headers"])
+    assert deleted.status_code == 204
+
+    archive = archive_of(client.get(EXPORT, headers=amina["headers"]))
+    assert archive.namelist()[:2] == ["identite/Gardé.pdf", "corbeille/revenus-et-aides/Jeté.pdf"]
+    assert archive.read("identite/Gardé.pdf") == kept
+    assert archive.read("corbeille/revenus-et-aides/Jeté.pdf") == thrown
+    manifest = json.loads(archive.read("manifest.json"))
+    assert [(p["title"], p["deleted_at"] is not None) for p in manifest["papers"]] == [
+        ("Gardé", False),
+        ("Jeté", True),
+    ]
 
 
 def test_every_paper_unzips_whatever_the_letters_of_its_title(

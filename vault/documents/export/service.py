@@ -1,5 +1,6 @@
-"""The holder takes everything: every paper not in the bin, in its original form, a manifest
-and the journal. The law on digital safes gives the holder this, free, at any time; the policy
+"""The holder takes everything: every paper in its original form (those in the bin in a folder
+of their own: they are still the holder's until the bin erases them), a manifest and the
+journal. The law on digital safes gives the holder this, free, at any time; the policy
 gives it to them alone (Action.EXPORT): a helper takes papers one by one, each journaled.
 
 What needs the database happens in `prepare_export`, in the request's transaction: the
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 JOURNAL = "journal.csv"
+# Where the papers waiting in the bin go, each in its category's folder there too.
+BIN_FOLDER = "corbeille"
 NO_EXPORT = N_(
     "Pendant que vos papiers sont fermés, vous ne pouvez pas prendre tous vos papiers. "
     "Entrez d'abord un de vos codes de secours, ou attendez le %(day)s à %(time)s."
@@ -71,6 +74,8 @@ class Export:
     made_at: datetime
     papers: list[tuple[str, OpenedPaper]]  # (path in the archive, paper)
     expiry_soon_days: int
+    # When each paper in the bin was put there, by paper id.
+    binned: dict[str, datetime] = field(default_factory=dict)
     # Left out: those found before the stream, then those found at their turn in it.
     unreadable: list[DocumentView] = field(default_factory=list)
     # Filled as each paper streams: the SHA-256 of its original bytes, for the manifest.
@@ -89,19 +94,28 @@ def prepare_export(db: Session, rt: Runtime, actor: Person, vault_id: str) -> Ex
     hold.refuse_during_hold(db, actor, NO_EXPORT)
     documents = db.scalars(
         select(Document)
-        .where(Document.vault_id == access.vault.id, Document.deleted_at.is_(None))
+        .where(Document.vault_id == access.vault.id)
         .order_by(Document.created_at, Document.id)
     ).all()
+    # The papers first, then the bin's: sorted is stable, each part keeps its order.
+    documents = sorted(documents, key=lambda d: d.deleted_at is not None)
+    binned = {d.id: d.deleted_at for d in documents if d.deleted_at is not None}
     opened, unreadable = open_papers(db, rt, access.vault.owner_id, documents)
     names = UniqueNames(MANIFEST, JOURNAL)
     papers = [
-        (names.path(category_folder(p.view.category), p.title, p.view.content_type), p)
-        for p in opened
+        (names.path(_folder(p.view, binned), p.title, p.view.content_type), p) for p in opened
     ]
     journal.record(
         db, subject_id=access.vault.owner_id, actor_id=actor.id, action=journal.EXPORT_MADE
     )
-    return Export(access.vault.id, utcnow(), papers, rt.settings.expiry_soon_days, unreadable)
+    return Export(
+        access.vault.id, utcnow(), papers, rt.settings.expiry_soon_days, binned, unreadable
+    )
+
+
+def _folder(view: DocumentView, binned: dict[str, datetime]) -> str:
+    folder = category_folder(view.category)
+    return f"{BIN_FOLDER}/{folder}" if view.id in binned else folder
 
 
 def members(rt: Runtime, export: Export, journal_csv: bytes) -> Iterator[Member]:
@@ -176,6 +190,7 @@ def _manifest(export: Export) -> Iterator[bytes]:
             "expires_on": p.view.expires_on.isoformat() if p.view.expires_on else None,
             "expiry": expiry_of(p.view.expires_on, today=today, soon_days=export.expiry_soon_days),
             "added_by": p.view.uploaded_by_name,
+            "deleted_at": _deleted_at(export, p.view),
         }
         for path, p in export.papers
         if p.view.id in export.digests
@@ -190,11 +205,17 @@ def _manifest(export: Export) -> Iterator[bytes]:
             "expires_on": view.expires_on.isoformat() if view.expires_on else None,
             "expiry": expiry_of(view.expires_on, today=today, soon_days=export.expiry_soon_days),
             "added_by": view.uploaded_by_name,
+            "deleted_at": _deleted_at(export, view),
         }
         for view in export.unreadable
     ]
     document = {"made_at": export.made_at.isoformat(), "papers": entries, "unreadable": unreadable}
     yield json.dumps(document, ensure_ascii=False, indent=2).encode()
+
+
+def _deleted_at(export: Export, view: DocumentView) -> str | None:
+    deleted_at = export.binned.get(view.id)
+    return deleted_at.isoformat() if deleted_at else None
 
 
 def journal_csv(
