@@ -17,8 +17,9 @@ router = APIRouter(tags=["documents"])
     responses={
         200: {
             "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "Every paper not in the bin, in original form under "
-            "`category/title.ext`, a `manifest.json` and the journal as `journal.csv`. A paper "
+            "description": "Every paper, in original form under `category/title.ext` (those "
+            "waiting in the bin under `corbeille/category/title.ext`, with `deleted_at` in the "
+            "manifest), a `manifest.json` and the journal as `journal.csv`. A paper "
             "that cannot be read is left out and listed in the manifest's `unreadable` (id, "
             "category, dates; no title).",
         },

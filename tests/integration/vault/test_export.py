@@ -1,6 +1,7 @@
-"""Take everything: the owner, and only the owner, gets one ZIP of every paper not in the bin,
-byte for byte, with a manifest and the journal; a paper found damaged past its start stops the
-stream (one that cannot be read at all is left out: test_unreadable_papers.py)."""
+"""Take everything: the owner, and only the owner, gets one ZIP of every paper, those in the
+bin in a folder of their own, byte for byte, with a manifest and the journal; a paper found
+damaged past its start stops the stream (one that cannot be read at all is left out:
+test_unreadable_papers.py)."""
 
 import csv
 import hashlib
