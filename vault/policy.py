@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, subqueryload
 from vault.accounts import hold
 from vault.audit import journal
 from vault.config import Settings
+from vault.documents.categories import CATEGORIES
 from vault.errors import N_, NotFoundError
 from vault.models import Document, Grant, Membership, Person, Vault, utcnow
 from vault.vocabulary import GrantStatus, MemberRole, Role, Scope
@@ -471,18 +472,27 @@ def may_see_login(db: Session, settings: Settings, professional: Person, person:
     )
 
 
-def may_open_document(db: Session, settings: Settings, actor: Person, document_id: str) -> bool:
-    """Whether the actor may look at the paper, asked without it counting as an attempt: to
-    choose the page shown once they added it (with "upload" alone they add but do not open)."""
+def may_act_on_document(
+    db: Session, settings: Settings, actor: Person, document_id: str, action: Action
+) -> bool:
+    """Whether the actor may do the action on the paper, asked without it counting as an
+    attempt: to choose the page shown once they added it (with "upload" alone they add but do
+    not open), and which buttons a paper's page offers."""
     document = db.get(Document, document_id)
     vault = db.get(Vault, document.vault_id) if document is not None else None
-    access = vault_access(db, settings, actor, vault, Action.VIEW) if vault else None
+    access = vault_access(db, settings, actor, vault, action) if vault else None
     return (
         document is not None
         and access is not None
         and document.deleted_at is None
         and access.shows(document)
     )
+
+
+def categories_open_to(access: Access, private: bool) -> list[str]:
+    """The types a paper may be given through this access, in the order they are offered: a
+    helper never moves a paper out of the types their grants show."""
+    return [c for c in CATEGORIES if access.shows(Document(category=c, private=private))]
 
 
 def may_list_papers(db: Session, settings: Settings, actor: Person, vault_id: str) -> bool:

@@ -260,6 +260,8 @@ PAGES = (
     Visit("amina", "/papiers/{pdf}/voir"),
     Visit("amina", "/papiers/{pdf}/telecharger"),
     Visit("amina", "/papiers/{pdf}/supprimer"),
+    Visit("amina", "/papiers/{pdf}/modifier"),
+    Visit("amina", "/papiers/{pdf}?modifie=1"),
     Visit("amina", "/papiers/{pdf}/envoyer"),
     Visit("amina", "/papiers/{pdf}/envoyer", reach=make_a_link),
     Visit("amina", "/papiers/{pdf}/envoyer", reach=after_the_session_ended),

@@ -34,7 +34,14 @@ from vault.documents.unreadable import Problem, decrypted, logged
 from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError, UnreadableError
 from vault.keylife.keychain import active_user_key, open_key, recording_version
 from vault.models import Blob, Document, Person, Share, UserKey, Vault, utcnow
-from vault.policy import Access, Action, acting_for, require_document, require_vault
+from vault.policy import (
+    Access,
+    Action,
+    acting_for,
+    categories_open_to,
+    require_document,
+    require_vault,
+)
 from vault.runtime import Runtime
 from vault.text import typed_line
 
@@ -353,6 +360,17 @@ def get_readable_document(
     document, access = require_document(db, rt.settings, actor, document_id, Action.VIEW)
     note_use(db, actor, access, journal.DOCUMENT_VIEWED, document)
     return _readable(db, KeyCache(db, rt), document, access.vault.owner_id).view
+
+
+def get_document_to_change(
+    db: Session, rt: Runtime, actor: Person, document_id: str
+) -> tuple[DocumentView, list[str]]:
+    """The paper's card for its « Modifier » form, with the types it may be given, for whoever
+    may change it (its owner, a helper with "manage"); UnreadableError when it cannot be read."""
+    document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
+    note_use(db, actor, access, journal.DOCUMENT_VIEWED, document)
+    view = _readable(db, KeyCache(db, rt), document, access.vault.owner_id).view
+    return view, categories_open_to(access, document.private)
 
 
 def update_document(

@@ -1,5 +1,5 @@
-"""« Mes papiers »: list, add (the file streams straight into the vault), open, delete, report
-one that cannot be read."""
+"""« Mes papiers »: list, add (the file streams straight into the vault), open, change, delete,
+report one that cannot be read."""
 
 from typing import Annotated, Any
 
@@ -12,11 +12,16 @@ from vault.documents import previews, reports, service
 from vault.documents.expiry import rule_of
 from vault.documents.quota import used_bytes
 from vault.documents.reminders import take_banners
+from vault.documents.service import DocumentView
+from vault.errors import InvalidInputError
+from vault.policy import Action, may_act_on_document
 from webui.api.documents import content_response, thumbnail_response
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import redirect
 from webui.pages.idle import seconds_to_the_curtain
 from webui.pages.render import page
+from webui.pages.written_dates import as_a_date_field_sends
+from webui.uploads import parse_date
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
@@ -76,6 +81,7 @@ def paper(
     rt: RuntimeDep,
     signed_in: PageSignedIn,
     ajoute: int = 0,
+    modifie: int = 0,
 ) -> Response:
     me = need(signed_in)
     view = service.get_document(db, rt, me.person, document_id)
@@ -87,12 +93,79 @@ def paper(
         me,
         document=view,
         added=bool(ajoute),
+        changed=bool(modifie),
+        may_change=may_act_on_document(db, rt.settings, me.person, document_id, Action.MANAGE),
         owner_name=owner.display_name if owner and helping else None,
         reported=(
             reports.reported_among(db, owner.id, [view.id])
             if owner and not view.readable
             else set()
         ),
+    )
+
+
+@router.get("/papiers/{document_id}/modifier")
+def change_form(
+    document_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
+) -> Response:
+    """Its name, its type, its end of validity: for whoever may change the paper."""
+    me = need(signed_in)
+    view, choices = service.get_document_to_change(db, rt, me.person, document_id)
+    expires_on = view.expires_on.isoformat() if view.expires_on else ""
+    values = {"title": view.title or "", "category": view.category, "expires_on": expires_on}
+    return _change_page(request, signed_in, view, choices, values)
+
+
+@router.post("/papiers/{document_id}/modifier")
+def change(
+    document_id: str,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    signed_in: PageSignedIn,
+    title: Annotated[str, Form(max_length=1000)] = "",
+    category: Annotated[str, Form(max_length=40)] = "",
+    expires_on: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """An empty end of validity takes it away; a wrong field shows the form again, with what
+    was typed, and changes nothing."""
+    me = need(signed_in)
+    try:
+        end = parse_date(as_a_date_field_sends(expires_on), "expires_on")
+        service.update_document(
+            db,
+            rt,
+            me.person,
+            document_id,
+            title=title,
+            category=category,
+            expires_on=end,
+            clear_expiry=end is None,
+        )
+    except InvalidInputError as exc:
+        view, choices = service.get_document_to_change(db, rt, me.person, document_id)
+        values = {"title": title, "category": category, "expires_on": expires_on}
+        return _change_page(request, signed_in, view, choices, values, exc)
+    return redirect(f"/papiers/{document_id}?modifie=1")
+
+
+def _change_page(
+    request: Request,
+    signed_in: PageSignedIn,
+    view: DocumentView,
+    choices: list[str],
+    values: dict[str, str],
+    error: InvalidInputError | None = None,
+) -> Response:
+    return page(
+        request,
+        "paper_change.html",
+        need(signed_in),
+        document=view,
+        choices=choices,
+        values=values,
+        error=error,
+        error_field="title",
     )
 
 

@@ -232,6 +232,7 @@ def tokens(ids: Ids) -> list[Case]:
     forms: list[tuple[str, dict[str, str]]] = [
         ("/compte/infos", {"email": XSS[0], "preferred_language": "ar"}),
         (f"/papiers/{ids.own_doc}/supprimer", {}),
+        (f"/papiers/{ids.own_doc}/modifier", {"title": XSS[0], "category": "bank"}),
         (f"/papiers/{ids.own_doc}/envoyer", {"recipient": XSS[0], "purpose": "R", "hours": "24"}),
         (f"/liens/{ids.own_share}/arreter", {}),
     ]
@@ -352,6 +353,8 @@ def others_ids(ids: Ids) -> list[Case]:
         (BEN, "GET", paper, None, JOURNAL, "their paper"),
         (BEN, "GET", f"{paper}/fichier", None, JOURNAL, "their file"),
         (BEN, "POST", f"{paper}/supprimer", {}, JOURNAL, "delete their paper"),
+        (BEN, "GET", f"{paper}/modifier", None, JOURNAL, "the form to change their paper"),
+        (BEN, "POST", f"{paper}/modifier", {"title": XSS[0]}, JOURNAL, "change their paper"),
         (BEN, "POST", f"{paper}/envoyer", share, JOURNAL, "send their paper"),
         (BEN, "POST", f"/liens/{ids.other_share}/arreter", {}, JOURNAL, "stop their link"),
         (BEN, "POST", f"/corbeille/{ids.other_binned}/remettre", {}, JOURNAL, "restore theirs"),

@@ -168,6 +168,8 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/papiers/{document_id}/telecharger"): "document_view",
     ("GET", "/papiers/{document_id}/vignette"): "document_view",
     ("POST", "/papiers/{document_id}/prive"): "document_owner",
+    ("GET", "/papiers/{document_id}/modifier"): "document_manage",
+    ("POST", "/papiers/{document_id}/modifier"): "document_manage",
     ("POST", "/papiers/{document_id}/signaler"): "document_view",
     ("GET", "/papiers/{document_id}/supprimer"): "document_view",
     ("POST", "/papiers/{document_id}/supprimer"): "document_manage",

@@ -71,7 +71,7 @@ def assert_typed(page: Shown, **changed: str) -> None:
         (b"", {}, 422, "file"),
         (None, {}, 422, "file"),
         (pdf(), {"title": "x" * 300}, 422, "title"),
-        (pdf(), {"expires_on": "31/12/2030"}, 422, "expires_on"),
+        (pdf(), {"expires_on": "31/02/2030"}, 422, "expires_on"),
     ],
     ids=["wrong-type", "empty-file", "no-file", "title-too-long", "bad-date"],
 )
