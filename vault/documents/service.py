@@ -344,9 +344,13 @@ def list_documents(db: Session, rt: Runtime, actor: Person, vault_id: str) -> li
     return _listed(db, KeyCache(db, rt), shown, access.vault.owner_id, gate)
 
 
-def get_document(db: Session, rt: Runtime, actor: Person, document_id: str) -> DocumentView:
-    """The paper's card; one that cannot be read comes back as such (`readable` false)."""
-    document, access = require_document(db, rt.settings, actor, document_id, Action.VIEW)
+def get_document(
+    db: Session, rt: Runtime, actor: Person, document_id: str, action: Action = Action.VIEW
+) -> DocumentView:
+    """The paper's card; one that cannot be read comes back as such (`readable` false).
+    `action`: for a page that asks to confirm it (« Supprimer »), whoever may not do it is
+    refused there already."""
+    document, access = require_document(db, rt.settings, actor, document_id, action)
     note_use(db, actor, access, journal.DOCUMENT_VIEWED, document)
     original = _originals(db, [document.id]).get(document.id)
     return _shown(db, document, access.vault.owner_id, KeyCache(db, rt), original)

@@ -255,9 +255,9 @@ def report(document_id: str, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
 def delete_form(
     document_id: str, request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn
 ) -> Response:
-    return paper_page(
-        request, db, rt, signed_in, document_id, "delete.html", bin_days=rt.settings.bin_days
-    )
+    me = need(signed_in)
+    view = service.get_document(db, rt, me.person, document_id, Action.MANAGE)
+    return page(request, "delete.html", me, document=view, bin_days=rt.settings.bin_days)
 
 
 @router.post("/papiers/{document_id}/supprimer")

@@ -171,7 +171,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/papiers/{document_id}/modifier"): "document_manage",
     ("POST", "/papiers/{document_id}/modifier"): "document_manage",
     ("POST", "/papiers/{document_id}/signaler"): "document_view",
-    ("GET", "/papiers/{document_id}/supprimer"): "document_view",
+    ("GET", "/papiers/{document_id}/supprimer"): "document_manage",
     ("POST", "/papiers/{document_id}/supprimer"): "document_manage",
     ("GET", "/papiers/{document_id}/envoyer"): "document_view",
     ("POST", "/papiers/{document_id}/envoyer"): "document_view",

@@ -160,8 +160,8 @@ def test_a_helper_who_may_manage_changes_it_and_the_person_reads_who(
 
 
 def test_a_helper_who_may_only_look_gets_no_form(client: TestClient, rt: Runtime) -> None:
-    """No link to it; the form itself refused as any paper outside their access is, and the
-    person reads that they tried."""
+    """No link to « Modifier » nor « Supprimer »; their forms refused as any paper outside
+    their access is, and the person reads that they tried."""
     amina, claire, _org = setup(client, rt)
     document_id = upload(client, amina, pdf("carte"), title="Carte").json()["id"]
     give(client, amina, claire, scopes=["view"])
@@ -172,6 +172,7 @@ def test_a_helper_who_may_only_look_gets_no_form(client: TestClient, rt: Runtime
     assert "/modifier" not in shown
     assert "/supprimer" not in shown
     assert client.get(f"{paper}/modifier").status_code == 404
+    assert client.get(f"{paper}/supprimer").status_code == 404
     refused = change(client, paper, csrf_of(shown), title="Autre", category="identity")
     assert refused.status_code == 404
     assert card(client, amina["headers"], document_id)["title"] == "Carte"
