@@ -54,13 +54,14 @@ def add_paper(
     title: str,
     private: bool = False,
     content: bytes | None = None,
+    category: str = "identity",
 ) -> str:
     """A paper in `vault_id`, added by `owner` (a PDF unless `content` is given)."""
     with transaction(rt.sessions) as db:
         plan = plan_upload(db, rt, owner, vault_id)
     stored = store_upload(rt, plan, [content if content is not None else pdf(title)])
     with transaction(rt.sessions) as db:
-        document_id = create_document(db, rt, owner, stored, DocumentFields(title, "identity")).id
+        document_id = create_document(db, rt, owner, stored, DocumentFields(title, category)).id
         if private:
             update_document(db, rt, owner, document_id, private=True)
     return document_id

@@ -419,8 +419,10 @@ def furnish(settings: Settings) -> Iterator[World]:
         ids = {
             "vault": vault_id,
             "moussa": moussa_vault,
-            "photo": add_paper(rt, amina, vault_id, "Titre de séjour", content=png(400, 250)),
-            "pdf": add_paper(rt, claire, vault_id, "Avis d'impôt 2024"),
+            "photo": add_paper(
+                rt, amina, vault_id, "Titre de séjour", content=png(400, 250), category="residence"
+            ),
+            "pdf": add_paper(rt, claire, vault_id, "Avis d'impôt 2024", category="taxes"),
         }
         # One paper expiring soon, one expired: their marks and counts are on the pages too.
         today = utcnow().date()
@@ -430,7 +432,7 @@ def furnish(settings: Settings) -> Iterator[World]:
         # Without an SMTP server, the reminder of the paper expiring soon waits as a banner:
         # the first visit of each of the two lists shows it (then it is seen).
         send_due(rt, wording=CatalogueWording())
-        binned = add_paper(rt, amina, vault_id, "Ancien bail")
+        binned = add_paper(rt, amina, vault_id, "Ancien bail", category="housing")
         with transaction(rt.sessions) as db:
             delete_document(db, rt, claire, binned)
         terms = ShareTerms("CAF du Loiret", "Dossier RSA", 48)
