@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.integration.accounts.test_assisted_reset import give, setup
+from tests.integration.accounts.test_assisted_reset import NEW, give, reset_alone, setup
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import (
     SAME_ORIGIN,
@@ -201,3 +201,26 @@ def test_a_helper_limited_to_some_types_keeps_the_paper_within_them(
     assert card(client, amina["headers"], document_id)["category"] == "taxes"
     moved = change(client, paper, csrf_of(form), title="Avis", category="bank")
     assert "Le papier est modifié." in moved.text
+
+
+def test_a_held_account_changes_no_paper(client: TestClient, rt: Runtime) -> None:
+    """After a reset the counsellor made alone, the account gets no more than the counsellor:
+    the form and its answer are closed, and the paper stays as it was."""
+    amina, claire, _org = setup(client, rt)
+    document_id = upload(client, amina, pdf("carte"), title="Carte").json()["id"]
+    give(client, amina, claire, scopes=["recover"])
+    reset_alone(client, amina, claire)
+    client.cookies.clear()
+    page_sign_in(client, "amina.diallo", NEW)
+    paper = f"/papiers/{document_id}"
+    closed = client.get(f"{paper}/modifier")
+    assert closed.status_code == 423
+    assert "Claire Martin" in closed.text
+    csrf = csrf_of(client.get("/compte").text)
+    refused = change(client, paper, csrf, title="Autre", category="bank", expires_on="")
+    assert refused.status_code == 423
+    with rt.sessions() as db:
+        changes = db.scalars(
+            select(JournalEvent.action).where(JournalEvent.action == "document_changed")
+        ).all()
+    assert changes == []
