@@ -47,6 +47,12 @@ def is_platform_admin(person: Person) -> bool:
     return person.role == Role.ADMIN
 
 
+def may_change_own_name(person: Person) -> bool:
+    """A person writes their own name; a professional's is the one their organisation gave,
+    which the people they help read in their history."""
+    return is_beneficiary(person)
+
+
 def may_see_keys_page(person: Person) -> bool:
     return is_platform_admin(person)
 

@@ -18,10 +18,10 @@ from vault.accounts.passwords import check_new_password, hash_password
 from vault.accounts.reauth import confirm_identity
 from vault.accounts.sessions import close_all_sessions
 from vault.audit import journal
-from vault.errors import ConflictError, InvalidInputError
+from vault.errors import ConflictError, ForbiddenError, InvalidInputError
 from vault.keylife.keychain import create_user_key, open_person_field, recording_key
 from vault.models import Person, Vault
-from vault.policy import is_beneficiary
+from vault.policy import is_beneficiary, may_change_own_name
 from vault.text import typed_line
 from vault.vocabulary import Role
 
@@ -169,6 +169,23 @@ def update_profile(
                 action=journal.CONTACT_CHANGED,
                 source=source,
             )
+    db.flush()
+
+
+def change_name(db: Session, person: Person, display_name: str, *, source: str = "") -> None:
+    """The person's own name, as they write it: mistyped when the account was made, or spelled
+    as on their papers. Journaled for them when it changes."""
+    if not may_change_own_name(person):
+        raise ForbiddenError("Votre nom est celui que votre organisation a donné.")
+    name = typed_line(display_name)
+    if not name or len(name) > 200:
+        raise InvalidInputError("Écrivez votre nom.", field="display_name")
+    if name == person.display_name:
+        return
+    person.display_name = name
+    journal.record(
+        db, subject_id=person.id, actor_id=person.id, action=journal.NAME_CHANGED, source=source
+    )
     db.flush()
 
 

@@ -20,6 +20,7 @@ SIGN_IN_FAILED = "sign_in_failed"
 SIGN_OUT_EVERYWHERE = "sign_out_everywhere"
 PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an action name, not a password
 CONTACT_CHANGED = "contact_changed"
+NAME_CHANGED = "name_changed"
 RECOVERY_CODES_CREATED = "recovery_codes_created"
 RECOVERY_CODE_USED = "recovery_code_used"
 RECOVERY_FAILED = "recovery_failed"

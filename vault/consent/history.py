@@ -76,6 +76,7 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
         journal.SIGN_OUT_EVERYWHERE,
         journal.PASSWORD_CHANGED,
         journal.CONTACT_CHANGED,
+        journal.NAME_CHANGED,
         journal.RECOVERY_CODES_CREATED,
         journal.RECOVERY_CODE_USED,
         journal.RESET_CODE_ISSUED,

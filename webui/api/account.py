@@ -6,7 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from vault.accounts import second_factor
-from vault.accounts.accounts import change_password, contact_changes, suggest_login, update_profile
+from vault.accounts.accounts import (
+    change_name,
+    change_password,
+    contact_changes,
+    suggest_login,
+    update_profile,
+)
 from vault.accounts.recovery import (
     clear_sign_in_delay as clear_sign_in_delay_for,
 )
@@ -57,8 +63,10 @@ LARGEST_SEQ = 2**63 - 1
 def update_me(
     body: ProfilePatch, person: ApiUser, request: Request, db: DbSession, rt: RuntimeDep
 ) -> MeOut:
-    """Language and contact details; changing the email or the phone needs `current_password`
-    (and `totp` where a second factor is on), the language alone does not."""
+    """Language, one's own name and contact details; changing the email or the phone needs
+    `current_password` (and `totp` where a second factor is on), the rest does not."""
+    if body.display_name is not None:
+        change_name(db, person, body.display_name, source=client_address(request))
     if contact_changes(db, rt.master_keys, person, email=body.email, phone=body.phone):
         confirm_caller(
             request,

@@ -147,6 +147,11 @@ class ProfilePatch(BaseModel):
     preferred_language: str | None = Field(
         default=None, json_schema_extra=one_of(LANGUAGES, nullable=True)
     )
+    display_name: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="The person's own name (a beneficiary's only: 403 for a professional).",
+    )
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=200)
     current_password: str | None = Field(

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from vault.accounts import second_factor
 from vault.accounts.accounts import (
     LANGUAGES,
+    change_name,
     change_password,
     contact_changes,
     contact_details,
@@ -29,9 +30,9 @@ from vault.accounts.recovery import (
 )
 from vault.accounts.sessions import SignedIn, close_all_sessions, sessions_of
 from vault.audit import journal
-from vault.errors import N_, ForbiddenError, VaultError
+from vault.errors import N_, ForbiddenError, InvalidInputError, VaultError
 from vault.models import AuthSession
-from vault.policy import may_use_second_factor
+from vault.policy import may_change_own_name, may_use_second_factor
 from webui.deps import (
     PAGE_CSRF,
     SECOND_FACTOR_ONLY,
@@ -54,6 +55,7 @@ router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 NOTICES = {
     "mot-de-passe": N_("Votre mot de passe est changé. Vos autres connexions sont fermées."),
     "infos": N_("Vos informations sont enregistrées."),
+    "nom": N_("Votre nom est changé."),
     "double": N_("La double vérification est activée."),
 }
 # Several forms on the page ask for the current password: each has its own field ids, so the
@@ -108,6 +110,7 @@ def account_page(
         setup_secret = kept if second_factor.is_secret(kept) else second_factor.new_secret()
     stored = contact_details(db, rt.master_keys, person)
     infos = {
+        "display_name": typed.get("display_name", person.display_name),
         "preferred_language": typed.get("preferred_language", person.preferred_language),
         "email": typed.get("email", stored["email"]),
         "phone": typed.get("phone", stored["phone"]),
@@ -131,6 +134,7 @@ def account_page(
         places=places(sessions_of(db, rt.settings, person.id), me.session.id),
         languages=LANGUAGES,
         infos=infos,
+        may_change_name=may_change_own_name(person),
         setup_secret=setup_secret,
         setup_uri=second_factor.provisioning_uri(person, setup_secret) if setup_secret else "",
         has_vault=vault_of(db, person.id) is not None,
@@ -243,6 +247,22 @@ def details(
         typed = {"preferred_language": preferred_language, "email": email, "phone": phone}
         return refused(request, db, rt, me, exc, form="infos", typed=typed)
     return redirect("/compte?fait=infos")
+
+
+@router.post("/compte/nom")
+def own_name(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    signed_in: PageSignedIn,
+    display_name: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    me = need(signed_in)
+    try:
+        change_name(db, me.person, display_name, source=client_address(request))
+    except InvalidInputError as exc:
+        return refused(request, db, rt, me, exc, form="name", typed={"display_name": display_name})
+    return redirect("/compte?fait=nom")
 
 
 @router.post("/compte/double-verification")

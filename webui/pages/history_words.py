@@ -56,6 +56,7 @@ _BY_YOU = {
     "sign_out_everywhere": N_("Vous avez fermé votre coffre partout."),
     "password_changed": N_("Votre mot de passe a changé."),
     "contact_changed": N_("Vous avez changé votre adresse e-mail ou votre téléphone."),
+    "name_changed": N_("Vous avez changé votre nom."),
     "recovery_codes_created": N_("Vous avez reçu de nouveaux codes de secours."),
     "recovery_code_used": N_("Vous avez utilisé un code de secours."),
     "recovery_failed": N_("Quelqu'un a essayé un mauvais code de secours."),

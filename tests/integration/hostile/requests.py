@@ -231,6 +231,7 @@ def tokens(ids: Ids) -> list[Case]:
     ]
     forms: list[tuple[str, dict[str, str]]] = [
         ("/compte/infos", {"email": XSS[0], "preferred_language": "ar"}),
+        ("/compte/nom", {"display_name": XSS[0]}),
         (f"/papiers/{ids.own_doc}/supprimer", {}),
         (f"/papiers/{ids.own_doc}/modifier", {"title": XSS[0], "category": "bank"}),
         (f"/papiers/{ids.own_doc}/envoyer", {"recipient": XSS[0], "purpose": "R", "hours": "24"}),

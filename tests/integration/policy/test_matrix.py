@@ -153,6 +153,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/compte/mot-de-passe"): "signed_in",
     ("POST", "/compte/codes"): "signed_in",
     ("POST", "/compte/infos"): "signed_in",
+    ("POST", "/compte/nom"): "beneficiary",
     ("POST", "/compte/double-verification"): "professional_or_admin",
     ("POST", "/compte/deconnecter-partout"): "signed_in",
     ("POST", "/compte/export"): "beneficiary",
