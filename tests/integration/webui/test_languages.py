@@ -216,7 +216,8 @@ def test_typed_text_keeps_its_own_direction_on_every_page_that_shows_it(
         assert speaks(page, "ar", "rtl"), path
         assert title in page, path
         assert f"<title>{title}" not in page, path  # a <title> holds no markup
-    assert "<bdi>Fatou Sow</bdi>" in client.get("/compte").text
+    # Her name, in the field that changes it: its direction from its own first letter too.
+    assert 'dir="auto" value="Fatou Sow"' in client.get("/compte").text
 
 
 def test_a_typed_title_keeps_its_own_direction_in_an_arabic_sentence(
