@@ -65,8 +65,6 @@ def update_me(
 ) -> MeOut:
     """Language, one's own name and contact details; changing the email or the phone needs
     `current_password` (and `totp` where a second factor is on), the rest does not."""
-    if body.display_name is not None:
-        change_name(db, person, body.display_name, source=client_address(request))
     if contact_changes(db, rt.master_keys, person, email=body.email, phone=body.phone):
         confirm_caller(
             request,
@@ -85,6 +83,9 @@ def update_me(
         phone=body.phone,
         source=client_address(request),
     )
+    # After the password's check: a wrong one keeps its count and journal line, and only them.
+    if body.display_name is not None:
+        change_name(db, person, body.display_name, source=client_address(request))
     return me_out(db, rt.settings, person)
 
 

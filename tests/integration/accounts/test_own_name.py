@@ -86,3 +86,21 @@ def test_without_its_token_the_name_stays(client: TestClient) -> None:
     refused = client.post("/compte/nom", data={"display_name": "Volé"}, headers=SAME_ORIGIN)
     assert refused.status_code == 403
     assert 'value="Fatou Sow"' in client.get("/compte").text
+
+
+def test_a_refused_contact_change_leaves_the_name_as_it_was(client: TestClient) -> None:
+    """The wrong password's failure is kept (counted, journaled); nothing else of the request."""
+    amina = sign_up(client, "amina.diallo")
+    refused = client.patch(
+        "/api/v1/me",
+        headers=amina["headers"],
+        json={
+            "display_name": "Aminata Diallo",
+            "email": "aminata@example.org",
+            "current_password": "not her password",
+        },
+    )
+    assert refused.status_code in (401, 403, 422), refused.text
+    me = client.get("/api/v1/me", headers=amina["headers"]).json()
+    assert me["display_name"] == "Amina Diallo"
+    assert "name_changed" not in journal_actions(client, amina["headers"])
