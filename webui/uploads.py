@@ -218,9 +218,16 @@ def parse_date(value: str | None, field_name: str) -> date | None:
         ) from exc
 
 
-async def record_document(rt: Runtime, actor: Person, form: ReceivedForm) -> DocumentView:
-    """Write the rows of a stored upload; if that fails, the stored object is removed. The
-    caller then has its thumbnail made (thumbnail_if_possible)."""
+async def record_document(
+    rt: Runtime,
+    actor: Person,
+    form: ReceivedForm,
+    read_date: Callable[[str | None, str], date | None] = parse_date,
+) -> DocumentView:
+    """Write the rows of a stored upload; if that fails, a wrong date included, the stored
+    object is removed. `read_date`: how the form's date is read (the pages take more ways of
+    writing one than the API). The caller then has its thumbnail made
+    (thumbnail_if_possible)."""
     if form.stored is None:
         raise InvalidInputError("Choisissez un fichier.", field="file")
     stored = form.stored
@@ -229,7 +236,7 @@ async def record_document(rt: Runtime, actor: Person, form: ReceivedForm) -> Doc
         fields = DocumentFields(
             title=form.fields.get("title", ""),
             category=form.fields.get("category", ""),
-            expires_on=parse_date(form.fields.get("expires_on"), "expires_on"),
+            expires_on=read_date(form.fields.get("expires_on"), "expires_on"),
             filename=form.filename,
         )
         with transaction(rt.sessions) as db:

@@ -4,8 +4,6 @@ Its own router: this body is never read as a whole form, so its CSRF token is ch
 form's first field, before a byte of the file is stored (the other page routers check it from
 the parsed form)."""
 
-from dataclasses import replace
-
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -20,7 +18,7 @@ from vault.runtime import Runtime
 from webui.deps import DbSession, RuntimeDep, SignedInPage, page_stream_origin
 from webui.pages.common import check_csrf, redirect
 from webui.pages.render import page
-from webui.pages.written_dates import as_a_date_field_sends
+from webui.pages.written_dates import typed_date
 from webui.uploads import (
     ReceivedForm,
     read_then_release,
@@ -47,7 +45,7 @@ async def add(
     form = ReceivedForm()
     try:
         await receive_form(request, rt, me.person, vault_id, check_fields=csrf_first, into=form)
-        view = await record_document(rt, me.person, _date_as_a_field_sends(form))
+        view = await record_document(rt, me.person, form, read_date=typed_date)
         # Before the answer: the paper's page, shown next, has its thumbnail.
         await anyio.to_thread.run_sync(thumbnail_if_possible, rt, view.id)
     except VaultError as exc:
@@ -63,13 +61,6 @@ async def add(
             vault_id=coffre,
         )
     return redirect(await read_then_release(db, lambda db: _landing(db, rt, me.person, view)))
-
-
-def _date_as_a_field_sends(form: ReceivedForm) -> ReceivedForm:
-    """The form as recorded: its end of validity as a date field sends it, whichever way it was
-    typed; the form itself keeps what was typed, to show again."""
-    typed = form.fields.get("expires_on", "")
-    return replace(form, fields={**form.fields, "expires_on": as_a_date_field_sends(typed)})
 
 
 def _landing(db: Session, rt: Runtime, person: Person, view: DocumentView) -> str:

@@ -20,8 +20,7 @@ from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import redirect
 from webui.pages.idle import seconds_to_the_curtain
 from webui.pages.render import page
-from webui.pages.written_dates import as_a_date_field_sends
-from webui.uploads import parse_date
+from webui.pages.written_dates import typed_date
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
@@ -131,7 +130,7 @@ def change(
     was typed, and changes nothing."""
     me = need(signed_in)
     try:
-        end = parse_date(as_a_date_field_sends(expires_on), "expires_on")
+        end = typed_date(expires_on, "expires_on")
         service.update_document(
             db,
             rt,

@@ -113,7 +113,8 @@ def test_a_wrong_date_shows_the_form_again_and_changes_nothing(
     paper, csrf = own_paper(client)
     refused = change(client, paper, csrf, title="Autre nom", category="bank", expires_on=typed)
     assert refused.status_code == 422
-    assert "La date doit être une vraie date" in refused.text
+    # Its example is written as people write dates, which the page takes.
+    assert "La date doit être une vraie date, par exemple 31/12/2030." in refused.text
     assert 'value="Autre nom"' in refused.text
     assert f'value="{typed}"' in refused.text
     shown = as_read(client.get(paper).text)
