@@ -89,6 +89,24 @@ def may_add_member(db: Session, settings: Settings, person: Person, organisation
     )
 
 
+class ClosingRefusal(StrEnum):
+    OWN_ACCOUNT = "own_account"
+    LAST_ADMIN = "last_admin"
+
+
+def closing_refusal(
+    actor: Person, member: Person, member_role: MemberRole, admins_left: int
+) -> ClosingRefusal | None:
+    """Why an organisation's manager may not close one of its members' accounts, if they may
+    not: never their own (someone else must), never its last admin (no one could add its
+    staff then, once people trust it: may_add_member)."""
+    if member.id == actor.id:
+        return ClosingRefusal.OWN_ACCOUNT
+    if manages_members(member_role) and admins_left <= 1:
+        return ClosingRefusal.LAST_ADMIN
+    return None
+
+
 def organisation_trusted(
     db: Session, settings: Settings, organisation_id: str, now: datetime
 ) -> bool:

@@ -43,6 +43,7 @@ from webui.pages import language as language_pages
 from webui.pages import paper_upload
 from webui.pages import papers as paper_pages
 from webui.pages import shares as share_pages
+from webui.pages import team as team_pages
 from webui.pages import trust as trust_pages
 from webui.security import SecurityHeaders
 
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         paper_pages,
         bin_pages,
         share_pages,
+        team_pages,
         trust_pages,
     ):
         app.include_router(pages.router)

@@ -236,8 +236,9 @@ def after_the_session_ended(page: Page, address: str) -> None:
 @dataclass(frozen=True)
 class Visit:
     """A page as someone sees it: `who` is a person of the world below (or SIGNED_OUT); `path`
-    may name {photo}, {pdf} (two papers of Amina), {vault} (Amina's safe) and {moussa} (the safe
-    of Moussa, whose password Claire changed with him); `reach` is for a page that follows a
+    may name {photo}, {pdf} (two papers of Amina), {vault} (Amina's safe), {moussa} (the safe
+    of Moussa, whose password Claire changed with him), {ccas} (Claire's organisation) and
+    {claire} (her account); `reach` is for a page that follows a
     form rather than a link: it gets the path's full address, and goes there first. `readme`
     names the page's screenshot in README.md (docs/screenshots/<lang>-<readme>.png)."""
 
@@ -299,6 +300,8 @@ PAGES = (
     Visit("claire", "/compte"),
     # Nadia Ferrand, who runs the CCAS's team.
     Visit("nadia", "/organisation"),
+    Visit("nadia", "/organisation/{ccas}/conseillers/{claire}/fermer"),
+    Visit("nadia", "/organisation?ferme=1"),
     # The platform administrator.
     Visit("admin", "/admin/cles"),
     Visit("admin", "/compte"),
@@ -419,6 +422,8 @@ def furnish(settings: Settings) -> Iterator[World]:
         ids = {
             "vault": vault_id,
             "moussa": moussa_vault,
+            "ccas": ccas,
+            "claire": people["claire"],
             "photo": add_paper(
                 rt, amina, vault_id, "Titre de séjour", content=png(400, 250), category="residence"
             ),

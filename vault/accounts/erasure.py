@@ -2,9 +2,12 @@
 in their own transaction, so every copy of their blobs and sealed texts (backups included)
 becomes unreadable at once; then the blobs are purged and the rows removed. The person's row
 stays, emptied, only so the journal keeps its references: their name too when it is in
-someone else's history, whose owner must still read who opened their papers."""
+someone else's history, whose owner must still read who opened their papers, and always a
+professional's, which the people who gave them an access read. A professional's account is
+closed the same way when they leave their organisation (vault.consent.organisations)."""
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from vault.audit import journal
 from vault.db import transaction
@@ -25,6 +28,7 @@ from vault.models import (
     Vault,
     utcnow,
 )
+from vault.policy import is_professional
 from vault.runtime import Runtime
 from vault.vocabulary import GrantStatus
 
@@ -36,18 +40,7 @@ def erase_account(rt: Runtime, login: str, actor_id: str | None = None) -> int:
         if person is None:
             raise NotFoundError(f"No person with login {login}.")
         person_id = person.id
-        key_ids = list(db.scalars(select(UserKey.id).where(UserKey.person_id == person_id)))
-        db.execute(delete(KeySlot).where(KeySlot.user_key_id.in_(key_ids)))
-        db.execute(update(UserKey).where(UserKey.id.in_(key_ids)).values(state="destroyed"))
-        for table in (AuthSession, RecoveryCode, ResetCode, TrustedDevice):
-            db.execute(delete(table).where(table.person_id == person_id))
-        person.login = f"erased-{person_id}"
-        if not journal.acted_for_others(db, person_id):
-            person.display_name = "Compte supprimé"
-        person.password_hash = "!"  # noqa: S105 - matches no password: the account is closed
-        person.email_sealed = person.phone_sealed = person.totp_secret_sealed = None
-        person.erased_at = utcnow()
-        journal.record(db, subject_id=person_id, actor_id=actor_id, action=journal.ACCOUNT_ERASED)
+        close_account(db, person, actor_id)
     with transaction(rt.sessions) as db:
         vault = db.scalar(select(Vault).where(Vault.owner_id == person_id))
         if vault is None:
@@ -68,3 +61,50 @@ def erase_account(rt: Runtime, login: str, actor_id: str | None = None) -> int:
     for name in names:
         rt.store.delete(name)
     return len(names)
+
+
+def close_account(db: Session, person: Person, actor_id: str | None) -> None:
+    """The account opens no more, and nothing it started acts on: its keys are destroyed, its
+    sessions end, the accesses people gave it personally end (each person's history says so),
+    and the reset codes it gave and nobody used are withdrawn. A professional keeps their name:
+    the people they helped read it in their histories."""
+    person_id = person.id
+    key_ids = list(db.scalars(select(UserKey.id).where(UserKey.person_id == person_id)))
+    db.execute(delete(KeySlot).where(KeySlot.user_key_id.in_(key_ids)))
+    db.execute(update(UserKey).where(UserKey.id.in_(key_ids)).values(state="destroyed"))
+    for table in (AuthSession, RecoveryCode, ResetCode, TrustedDevice):
+        db.execute(delete(table).where(table.person_id == person_id))
+    db.execute(
+        delete(ResetCode).where(ResetCode.issued_by == person_id, ResetCode.used_at.is_(None))
+    )
+    _end_grants_held_by(db, person_id)
+    person.login = f"erased-{person_id}"
+    if not is_professional(person) and not journal.acted_for_others(db, person_id):
+        person.display_name = "Compte supprimé"
+    person.password_hash = "!"  # noqa: S105 - matches no password: the account is closed
+    person.email_sealed = person.phone_sealed = person.totp_secret_sealed = None
+    person.erased_at = utcnow()
+    journal.record(db, subject_id=person_id, actor_id=actor_id, action=journal.ACCOUNT_ERASED)
+
+
+def _end_grants_held_by(db: Session, person_id: str) -> None:
+    """The accesses given (or asked for) personally: what people gave an organisation stays
+    for its other members."""
+    held = db.execute(
+        select(Grant, Vault.owner_id)
+        .join(Vault, Vault.id == Grant.vault_id)
+        .where(
+            Grant.counsellor_id == person_id,
+            Grant.status.in_((GrantStatus.ACTIVE, GrantStatus.PENDING)),
+        )
+    ).all()
+    for grant, owner_id in held:
+        grant.status = GrantStatus.REVOKED
+        grant.ended_at = utcnow()
+        journal.record(
+            db,
+            subject_id=owner_id,
+            actor_id=None,
+            action=journal.GRANT_HOLDER_CLOSED,
+            grant_id=grant.id,
+        )

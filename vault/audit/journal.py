@@ -40,6 +40,8 @@ GRANT_ACCEPTED = "grant_accepted"
 GRANT_REFUSED = "grant_refused"
 GRANT_REVOKED = "grant_revoked"
 GRANT_EXPIRED = "grant_expired"
+# The professional who held an access personally had their account closed (they left).
+GRANT_HOLDER_CLOSED = "grant_holder_closed"
 DOCUMENT_LISTED = "documents_listed"
 DOCUMENT_VIEWED = "document_viewed"
 DOCUMENT_DOWNLOADED = "document_downloaded"

@@ -68,6 +68,7 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
             journal.GRANT_REFUSED,
             journal.GRANT_REVOKED,
             journal.GRANT_EXPIRED,
+            journal.GRANT_HOLDER_CLOSED,
         }
     ),
     Topic.SIGN_IN: _FAILURES

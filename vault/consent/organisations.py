@@ -8,11 +8,14 @@ from sqlalchemy.orm import Session
 
 from keys.providers.base import MasterKeyProvider
 from vault.accounts.accounts import closed_word, create_person
+from vault.accounts.erasure import close_account
 from vault.audit import journal
 from vault.config import Settings
 from vault.errors import N_, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from vault.models import Membership, Organisation, Person
 from vault.policy import (
+    ClosingRefusal,
+    closing_refusal,
     is_platform_admin,
     manages_members,
     may_add_member,
@@ -24,6 +27,12 @@ from vault.text import typed_line
 from vault.vocabulary import MemberRole
 
 NOT_FOUND = N_("Cette organisation n'existe pas.")
+NOT_A_MEMBER = N_("Ce professionnel n'est pas dans cette organisation.")
+OWN_ACCOUNT = N_("Vous ne pouvez pas fermer votre propre compte.")
+LAST_ADMIN = N_(
+    "C'est le seul administrateur de l'organisation. "
+    "Ajoutez-en un autre avant de fermer son compte."
+)
 TRUSTED = N_(
     "Des personnes ont donné accès à cette organisation. "
     "Seul son responsable peut y ajouter un professionnel."
@@ -98,18 +107,50 @@ class Member:
 
 
 def members_of(db: Session, actor: Person, organisation_id: str) -> list[Member]:
+    """Its professionals whose account is open."""
+    _require_managed(db, actor, organisation_id)
+    rows = db.execute(
+        select(Person, Membership.role)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.organisation_id == organisation_id, Person.erased_at.is_(None))
+        .order_by(Person.display_name)
+    )
+    return [Member(person, MemberRole(role)) for person, role in rows]
+
+
+def member_to_close(db: Session, actor: Person, organisation_id: str, member_id: str) -> Member:
+    """The professional whose account the actor is about to close, once checked that they may
+    (vault.policy.closing_refusal)."""
+    if not may_manage_members(actor):
+        raise ForbiddenError("Seuls les administrateurs gèrent les professionnels.")
+    members = members_of(db, actor, organisation_id)
+    member = next((m for m in members if m.person.id == member_id), None)
+    if member is None:
+        raise NotFoundError(NOT_A_MEMBER)
+    admins = sum(1 for m in members if m.manages)
+    refusal = closing_refusal(actor, member.person, member.role, admins)
+    if refusal is ClosingRefusal.OWN_ACCOUNT:
+        raise ConflictError(OWN_ACCOUNT)
+    if refusal is ClosingRefusal.LAST_ADMIN:
+        raise ConflictError(LAST_ADMIN)
+    return member
+
+
+def close_member(db: Session, actor: Person, organisation_id: str, member_id: str) -> Person:
+    """A professional leaves: their account is closed for good (vault.accounts.erasure
+    .close_account), in the organisation's name, by one of its admins or a platform admin."""
+    member = member_to_close(db, actor, organisation_id, member_id)
+    close_account(db, member.person, actor.id)
+    db.flush()
+    return member.person
+
+
+def _require_managed(db: Session, actor: Person, organisation_id: str) -> None:
     if (
         not may_manage_organisation(db, actor, organisation_id)
         or db.get(Organisation, organisation_id) is None
     ):
         raise NotFoundError(NOT_FOUND)
-    rows = db.execute(
-        select(Person, Membership.role)
-        .join(Membership, Membership.person_id == Person.id)
-        .where(Membership.organisation_id == organisation_id)
-        .order_by(Person.display_name)
-    )
-    return [Member(person, MemberRole(role)) for person, role in rows]
 
 
 def visible_organisations(db: Session, actor: Person) -> list[Organisation]:

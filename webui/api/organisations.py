@@ -1,9 +1,10 @@
 """Organisations and their professionals."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from vault.consent.organisations import (
     add_member,
+    close_member,
     create_organisation,
     members_of,
     visible_organisations,
@@ -65,3 +66,26 @@ def new_counsellor(
 @router.get("/organisations/{org_id}/counsellors")
 def counsellors(org_id: str, person: ApiUser, db: DbSession) -> list[CounsellorOut]:
     return [CounsellorOut.of_member(m) for m in members_of(db, person, org_id)]
+
+
+@router.delete(
+    "/organisations/{org_id}/counsellors/{member_id}",
+    status_code=204,
+    responses={
+        404: {
+            "model": ErrorOut,
+            "description": "No such organisation of the caller's, or no such open account in it.",
+        },
+        409: {
+            "model": ErrorOut,
+            "description": "The caller's own account, or the organisation's last admin.",
+        },
+    },
+)
+def close_counsellor(org_id: str, member_id: str, person: ApiUser, db: DbSession) -> Response:
+    """A professional leaves: an admin of their organisation (or a platform admin) closes their
+    account for good. They sign in no more; the accesses people gave them personally end
+    (`grant_holder_closed` in each person's journal), as do the links they sent and the reset
+    codes they gave; what people gave the organisation stays for its other members."""
+    close_member(db, person, org_id, member_id)
+    return Response(status_code=204)

@@ -24,18 +24,16 @@ from vault.consent.grants import (
     revoke,
 )
 from vault.consent.history import Topic, history, other_actors
-from vault.consent.organisations import Member, add_member, members_of, visible_organisations
 from vault.documents import reports, service, shares
 from vault.documents.expiry import rule_of
 from vault.documents.reminders import take_banners
 from vault.errors import N_, ConflictError, InvalidInputError, ThrottledError, VaultError
-from vault.models import Grant, Organisation, Person
+from vault.models import Grant
 from vault.policy import (
     SCOPES,
     grant_categories,
     grant_scopes,
     may_list_papers,
-    may_manage_organisation,
 )
 from vault.vocabulary import Consent, GrantStatus
 from webui import i18n
@@ -370,57 +368,3 @@ def person_papers(
         vault_id=vault_id,
         reported=reports.reported_among(db, person.person_id, unreadable),
     )
-
-
-def managed_teams(db: DbSession, me: Person) -> list[tuple[Organisation, list[Member]]]:
-    """The organisations the professional manages, with their members."""
-    return [
-        (o, members_of(db, me, o.id))
-        for o in visible_organisations(db, me)
-        if may_manage_organisation(db, me, o.id)
-    ]
-
-
-@router.get("/organisation")
-def organisation_page(request: Request, db: DbSession, me: Professional) -> Response:
-    return page(request, "organisation.html", me, teams=managed_teams(db, me.person), values={})
-
-
-@router.post("/organisation/{org_id}/conseillers")
-def add_counsellor(
-    org_id: str,
-    request: Request,
-    db: DbSession,
-    rt: RuntimeDep,
-    me: Professional,
-    display_name: Annotated[str, Form(max_length=200)] = "",
-    login: Annotated[str, Form(max_length=200)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
-) -> Response:
-    try:
-        with attempt(db):
-            add_member(
-                db,
-                rt.settings,
-                rt.master_keys,
-                me.person,
-                org_id,
-                login=login,
-                display_name=display_name,
-                password=password,
-            )
-    except VaultError as exc:
-        teams = managed_teams(db, me.person)
-        if org_id not in {organisation.id for organisation, _members in teams}:
-            raise  # no form of theirs to show again: the error page
-        # The fields of each organisation's form have ids prefixed with its id.
-        return page(
-            request,
-            "organisation.html",
-            me,
-            error=exc,
-            errors={f"{org_id}-{exc.field or 'login'}": i18n.error_text(exc)},
-            teams=teams,
-            values={org_id: {"display_name": display_name, "login": login}},
-        )
-    return redirect("/organisation")

@@ -75,6 +75,7 @@ _BY_YOU = {
     "grant_refused": N_("Vous avez refusé une demande d'accès."),
     "grant_revoked": N_("Vous avez arrêté un accès."),
     "grant_expired": N_("Un accès s'est arrêté tout seul (date de fin ou longue absence)."),
+    "grant_holder_closed": N_("Un accès s'est arrêté : le compte de ce professionnel est fermé."),
     "document_added": N_("Vous avez ajouté {paper}."),
     "document_changed": N_("Vous avez modifié {paper}."),
     "document_deleted": N_("Vous avez mis {paper} dans la corbeille."),
@@ -107,6 +108,7 @@ _ABOUT_AN_ACCESS = {
     "grant_expired": N_(
         "L'accès de {holder} s'est arrêté tout seul (date de fin ou longue absence)."
     ),
+    "grant_holder_closed": N_("L'accès de {holder} s'est arrêté : son compte est fermé."),
 }
 
 

@@ -259,7 +259,12 @@ def test_a_helpers_lines_keep_their_name_once_their_account_is_erased(
     page_sign_in(client, "amina.diallo")
     shown = lines(client, qui="aidants")
     assert shown == ["Claire Martin, CCAS d'Orléans, a regardé la fiche de « Carte d'identité »."]
-    assert "Cet accès est pour Claire Martin, CCAS d'Orléans." in lines(client, quoi="acces")[0]
+    # Her access ended with her account, which the person reads too.
+    access = lines(client, quoi="acces")
+    assert access[0] == (
+        "L'accès de Claire Martin, CCAS d'Orléans s'est arrêté : son compte est fermé."
+    )
+    assert "Cet accès est pour Claire Martin, CCAS d'Orléans." in access[1]
     # What could open the account is gone all the same.
     answer = client.post("/api/v1/session", json={"login": "claire.martin", "password": PASSWORD})
     assert answer.status_code == 401

@@ -308,6 +308,8 @@ def others_ids(ids: Ids) -> list[Case]:
     theirs = f"/api/v1/documents/{ids.other_doc}"
     their_person = f"/api/v1/beneficiaries/{ids.other_person}"
     grants = "/api/v1/grants"
+    their_member = f"/api/v1/organisations/{ids.other_org}/counsellors/{ids.stranger}"
+    our_stranger = f"/api/v1/organisations/{ids.org}/counsellors/{ids.stranger}"
     # (who, method, url, what a refusal writes: a line for the paper's owner, what is tried)
     api = [
         (BEN, "POST", f"/api/v1/documents/{ids.other_binned}/restore", JOURNAL, "restore theirs"),
@@ -331,6 +333,8 @@ def others_ids(ids: Ids) -> list[Case]:
         (COUNSELLOR, "DELETE", f"{their_person}/sign-in-delay", NOTHING, "their sign-in delay"),
         (COUNSELLOR, "GET", f"/api/v1/vaults/{ids.own_vault}/export", JOURNAL, "her export"),
         (ORG_ADMIN, "GET", f"/api/v1/organisations/{ids.other_org}/counsellors", NOTHING, "team"),
+        (ORG_ADMIN, "DELETE", their_member, NOTHING, "close their member"),
+        (ORG_ADMIN, "DELETE", our_stranger, NOTHING, "close someone not in the team"),
         (ADMIN, "GET", f"/api/v1/documents/{ids.own_doc}/content", JOURNAL, "a paper"),
         (ADMIN, "GET", f"/api/v1/vaults/{ids.own_vault}/documents", JOURNAL, "a vault"),
         (ADMIN, "DELETE", f"/api/v1/people/{RANDOM_ID}/second-factor", NOTHING, "a factor"),
@@ -350,6 +354,8 @@ def others_ids(ids: Ids) -> list[Case]:
     share = {"recipient": XSS[0], "purpose": XSS[1], "hours": "24"}
     member = {"display_name": XSS[0], "login": "nadia.new", "password": PASSWORD}
     paper = f"/papiers/{ids.other_doc}"
+    their_closing = f"/organisation/{ids.other_org}/conseillers/{ids.stranger}/fermer"
+    our_closing = f"/organisation/{ids.org}/conseillers/{ids.stranger}/fermer"
     pages = [
         (BEN, "GET", paper, None, JOURNAL, "their paper"),
         (BEN, "GET", f"{paper}/fichier", None, JOURNAL, "their file"),
@@ -362,6 +368,9 @@ def others_ids(ids: Ids) -> list[Case]:
         (BEN, "POST", f"/acces/{ids.other_request}", {"decision": "accept"}, NOTHING, "accept"),
         (COUNSELLOR, "GET", f"/personnes/{ids.other_vault}", None, NOTHING, "their vault"),
         (ORG_ADMIN, "POST", f"/organisation/{ids.other_org}/conseillers", member, NOTHING, "team"),
+        (ORG_ADMIN, "GET", their_closing, None, NOTHING, "the page to close their member"),
+        (ORG_ADMIN, "POST", their_closing, {}, NOTHING, "close their member"),
+        (ORG_ADMIN, "POST", our_closing, {}, NOTHING, "close someone not in the team"),
     ]
     cases += [
         Route(f"{caller} page", caller, method, url).case(what, 404, writes=writes, data=data)

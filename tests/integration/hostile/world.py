@@ -61,6 +61,8 @@ class Ids:
     org: str
     other_org: str
     counsellor: str
+    # A counsellor of the other organisation (Secours populaire).
+    stranger: str
     admin_login: str
 
 
@@ -173,6 +175,7 @@ def build_world(rt: Runtime) -> World:
             "org": ccas.id,
             "other_org": secours.id,
             "counsellor": counsellor.id,
+            "stranger": stranger.id,
             "admin_login": admin.login,
         }
     for prefix, owner in (("own", amina), ("other", bruno)):

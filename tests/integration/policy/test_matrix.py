@@ -110,6 +110,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/organisations"): "signed_in",
     ("POST", "/api/v1/organisations/{org_id}/counsellors"): "org_manager",
     ("GET", "/api/v1/organisations/{org_id}/counsellors"): "org_manager",
+    ("DELETE", "/api/v1/organisations/{org_id}/counsellors/{member_id}"): "org_manager",
     ("POST", "/api/v1/grants"): "beneficiary",
     ("GET", "/api/v1/grants"): "signed_in",
     ("DELETE", "/api/v1/grants/{grant_id}"): "grant_owner",
@@ -196,6 +197,8 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/organisation"): "professional",
     ("GET", "/admin/cles"): "admin",
     ("POST", "/organisation/{org_id}/conseillers"): "org_admin_page",
+    ("GET", "/organisation/{org_id}/conseillers/{member_id}/fermer"): "org_admin_page",
+    ("POST", "/organisation/{org_id}/conseillers/{member_id}/fermer"): "org_admin_page",
 }
 RULE_ALLOWS["professional_or_admin"] = (*COUNSELLORS, "admin")
 # Only the operator's scraper, with COFFRE_METRICS_TOKEN: no person's session opens it (401).
@@ -239,6 +242,7 @@ class World:
     org_id: str = ""
     # The authenticator app of each actor with a second factor.
     secrets: dict[str, str] = field(default_factory=dict)
+    members: list[str] = field(default_factory=list)
 
     def totp(self, actor: str) -> str:
         secret = self.secrets.get(actor)
@@ -270,6 +274,21 @@ class World:
         terms = ShareTerms("CAF", "RSA", 24)
         created = share_now(self.rt, self.people["owner"], document_id, terms)
         return created.id, created.token
+
+    def new_member(self) -> str:
+        """A counsellor of the organisation, whose account the routes that close one close."""
+        with transaction(self.rt.sessions) as db:
+            person = create_person(
+                db,
+                self.rt.master_keys,
+                login=f"member.{len(self.members)}",
+                display_name="M",
+                password=PASSWORD,
+                role="counsellor",
+            )
+            db.add(Membership(person_id=person.id, organisation_id=self.org_id, role="counsellor"))
+            self.members.append(person.id)
+            return person.id
 
     def new_request(self) -> str:
         with transaction(self.rt.sessions) as db:
@@ -376,6 +395,7 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
             else ""
         ),
         "grant_id": world.new_request() if "{grant_id}" in path else "",
+        "member_id": world.new_member() if "{member_id}" in path else "",
         "person_id": world.people["owner"].id,
         "org_id": world.org_id,
         "code": "fr",

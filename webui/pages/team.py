@@ -1,0 +1,102 @@
+"""« Mon organisation »: its admins see its professionals, add one, and close the account of
+one who leaves."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from vault.consent.organisations import (
+    Member,
+    add_member,
+    close_member,
+    member_to_close,
+    members_of,
+    visible_organisations,
+)
+from vault.errors import VaultError
+from vault.models import Organisation, Person
+from vault.policy import may_manage_organisation
+from webui import i18n
+from webui.deps import PAGE_CSRF, DbSession, Professional, RuntimeDep, attempt
+from webui.pages.common import redirect
+from webui.pages.render import page
+
+router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
+
+
+def managed_teams(db: DbSession, me: Person) -> list[tuple[Organisation, list[Member]]]:
+    """The organisations the professional manages, with their members."""
+    return [
+        (o, members_of(db, me, o.id))
+        for o in visible_organisations(db, me)
+        if may_manage_organisation(db, me, o.id)
+    ]
+
+
+@router.get("/organisation")
+def organisation_page(
+    request: Request, db: DbSession, me: Professional, ferme: int = 0
+) -> Response:
+    return page(
+        request,
+        "organisation.html",
+        me,
+        teams=managed_teams(db, me.person),
+        values={},
+        closed=bool(ferme),
+    )
+
+
+@router.post("/organisation/{org_id}/conseillers")
+def add_counsellor(
+    org_id: str,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    me: Professional,
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    login: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    try:
+        with attempt(db):
+            add_member(
+                db,
+                rt.settings,
+                rt.master_keys,
+                me.person,
+                org_id,
+                login=login,
+                display_name=display_name,
+                password=password,
+            )
+    except VaultError as exc:
+        teams = managed_teams(db, me.person)
+        if org_id not in {organisation.id for organisation, _members in teams}:
+            raise  # no form of theirs to show again: the error page
+        # The fields of each organisation's form have ids prefixed with its id.
+        return page(
+            request,
+            "organisation.html",
+            me,
+            error=exc,
+            errors={f"{org_id}-{exc.field or 'login'}": i18n.error_text(exc)},
+            teams=teams,
+            values={org_id: {"display_name": display_name, "login": login}},
+        )
+    return redirect("/organisation")
+
+
+@router.get("/organisation/{org_id}/conseillers/{member_id}/fermer")
+def close_form(
+    org_id: str, member_id: str, request: Request, db: DbSession, me: Professional
+) -> Response:
+    member = member_to_close(db, me.person, org_id, member_id)
+    return page(request, "member_close.html", me, member=member, org_id=org_id)
+
+
+@router.post("/organisation/{org_id}/conseillers/{member_id}/fermer")
+def close(org_id: str, member_id: str, db: DbSession, me: Professional) -> Response:
+    close_member(db, me.person, org_id, member_id)
+    return redirect("/organisation?ferme=1")
