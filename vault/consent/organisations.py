@@ -139,6 +139,10 @@ def member_to_close(db: Session, actor: Person, organisation_id: str, member_id:
 def close_member(db: Session, actor: Person, organisation_id: str, member_id: str) -> Person:
     """A professional leaves: their account is closed for good (vault.accounts.erasure
     .close_account), in the organisation's name, by one of its admins or a platform admin."""
+    # Two admins closing each other's accounts at once would leave the organisation none: the
+    # second waits here for the first, then counts the admins left (SQLite's writers wait
+    # for each other from their first statement).
+    db.execute(select(Organisation.id).where(Organisation.id == organisation_id).with_for_update())
     member = member_to_close(db, actor, organisation_id, member_id)
     close_account(db, member.person, actor.id)
     db.flush()

@@ -4,6 +4,7 @@ why in their history), the links they sent stop serving and the reset codes they
 work. What people gave the organisation stays, for its other members."""
 
 import html
+import threading
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,6 +15,10 @@ from tests.integration.consent.test_grants import grant
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, csrf_of, page_sign_in
 from tests.samples import pdf
+from vault.consent.organisations import close_member
+from vault.db import transaction
+from vault.errors import ConflictError
+from vault.models import Person
 from vault.runtime import Runtime
 
 
@@ -181,3 +186,32 @@ def test_a_counsellor_has_no_closing_page(client: TestClient, rt: Runtime) -> No
     page_sign_in(client, "paul.agent")
     closing = f"/organisation/{t['ccas']}/conseillers/{t['claire']['id']}/fermer"
     assert client.get(closing).status_code == 403
+
+
+def test_two_admins_closing_each_other_at_once_leave_one_of_them(
+    client: TestClient, rt: Runtime
+) -> None:
+    admin = admin_headers(client, rt)
+    ccas = organisation(client, admin)
+    nadia = professional(client, admin, ccas, "nadia.responsable", role="org_admin")
+    olga = professional(client, admin, ccas, "olga.responsable", role="org_admin")
+    outcome: list[str] = []
+
+    def olga_closes_nadia() -> None:
+        try:
+            with transaction(rt.sessions) as db:
+                close_member(db, db.get_one(Person, olga["id"]), ccas, nadia["id"])
+            outcome.append("closed")
+        except ConflictError:
+            outcome.append("refused")
+
+    with transaction(rt.sessions) as first:
+        close_member(first, first.get_one(Person, nadia["id"]), ccas, olga["id"])
+        second = threading.Thread(target=olga_closes_nadia)
+        second.start()
+        second.join(timeout=1)
+        assert second.is_alive(), "the second closing did not wait for the first"
+    second.join(timeout=30)
+    assert outcome == ["refused"]
+    members = client.get(f"/api/v1/organisations/{ccas}/counsellors", headers=admin).json()
+    assert [m["login"] for m in members] == ["nadia.responsable"]
