@@ -124,6 +124,19 @@ def manages_members(role: MemberRole) -> bool:
     return role == MemberRole.ORG_ADMIN
 
 
+def professional_role(member_roles: Iterable[MemberRole]) -> Role:
+    """A professional's role on the platform, from their roles in their organisations: an
+    organisation admin if they manage one (may_manage_members), a counsellor otherwise. What
+    they may do in each organisation is still read from that organisation's membership."""
+    return Role.ORG_ADMIN if any(manages_members(r) for r in member_roles) else Role.COUNSELLOR
+
+
+def may_join(person: Person | None) -> bool:
+    """Whose account an organisation's admin may add to it: a professional's open account
+    (never a person's own safe, never a platform admin's)."""
+    return person is not None and person.erased_at is None and is_professional(person)
+
+
 def may_use_second_factor(person: Person) -> bool:
     return is_professional(person) or is_platform_admin(person)
 

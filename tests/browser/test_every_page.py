@@ -237,9 +237,10 @@ def after_the_session_ended(page: Page, address: str) -> None:
 class Visit:
     """A page as someone sees it: `who` is a person of the world below (or SIGNED_OUT); `path`
     may name {photo}, {pdf} (two papers of Amina), {vault} (Amina's safe), {moussa} (the safe
-    of Moussa, whose password Claire changed with him), {ccas} (Claire's organisation) and
-    {claire} (her account); `reach` is for a page that follows a
-    form rather than a link: it gets the path's full address, and goes there first. `readme`
+    of Moussa, whose password Claire changed with him), {ccas} (Claire's organisation),
+    {claire} (her account) and {leila} (a counsellor of the CCAS and the Secours); `reach` is
+    for a page that follows a form rather than a link: it gets the path's full address, and
+    goes there first. `readme`
     names the page's screenshot in README.md (docs/screenshots/<lang>-<readme>.png)."""
 
     who: str
@@ -302,6 +303,8 @@ PAGES = (
     Visit("nadia", "/organisation"),
     Visit("nadia", "/organisation/{ccas}/conseillers/{claire}/fermer"),
     Visit("nadia", "/organisation?ferme=1"),
+    Visit("nadia", "/organisation/{ccas}/conseillers/{leila}/fermer"),
+    Visit("nadia", "/organisation?retire=1"),
     # The platform administrator.
     Visit("admin", "/admin/cles"),
     Visit("admin", "/compte"),
@@ -378,6 +381,23 @@ def furnish(settings: Settings) -> Iterator[World]:
                     person_id=karim.id, organisation_id=secours.id, role=MemberRole.COUNSELLOR
                 )
             )
+            # Leïla Haddad works for the Secours and the CCAS: leaving one keeps her account.
+            leila = create_person(
+                db,
+                rt.master_keys,
+                login="leila.haddad",
+                display_name="Leïla Haddad",
+                password=PASSWORD,
+                role=Role.COUNSELLOR,
+            )
+            for organisation_id in (secours.id, ccas):
+                db.add(
+                    Membership(
+                        person_id=leila.id,
+                        organisation_id=organisation_id,
+                        role=MemberRole.COUNSELLOR,
+                    )
+                )
             admin = create_person(
                 db,
                 rt.master_keys,
@@ -415,6 +435,7 @@ def furnish(settings: Settings) -> Iterator[World]:
                 "nadia": nadia.id,
                 "admin": admin.id,
                 "moussa": moussa.id,
+                "leila": leila.id,
             }
             vault_id = vault.id
             moussa_vault = helped.vault_id
@@ -424,6 +445,7 @@ def furnish(settings: Settings) -> Iterator[World]:
             "moussa": moussa_vault,
             "ccas": ccas,
             "claire": people["claire"],
+            "leila": people["leila"],
             "photo": add_paper(
                 rt, amina, vault_id, "Titre de séjour", content=png(400, 250), category="residence"
             ),

@@ -65,6 +65,9 @@ ACCESS_REFUSED = "access_refused"
 RESET_REFUSED = "reset_refused"
 ORGANISATION_CREATED = "organisation_created"
 COUNSELLOR_CREATED = "counsellor_created"
+# A professional who already has an account joins another organisation, or leaves one of theirs.
+MEMBER_ADDED = "member_added"
+MEMBER_REMOVED = "member_removed"
 ACCOUNT_ERASED = "account_erased"
 
 # Refused attempts: one person's of one kind on one day are one line in a history (see

@@ -2,12 +2,13 @@
 Platform admins create organisations; an organisation's admins manage its counsellors."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from keys.providers.base import MasterKeyProvider
-from vault.accounts.accounts import closed_word, create_person
+from vault.accounts.accounts import closed_word, create_person, normalise_login
 from vault.accounts.erasure import close_account
 from vault.audit import journal
 from vault.config import Settings
@@ -20,8 +21,10 @@ from vault.policy import (
     manages_members,
     may_add_member,
     may_create_organisation,
+    may_join,
     may_manage_members,
     may_manage_organisation,
+    professional_role,
 )
 from vault.text import typed_line
 from vault.vocabulary import MemberRole
@@ -33,6 +36,8 @@ LAST_ADMIN = N_(
     "C'est le seul administrateur de l'organisation. "
     "Ajoutez-en un autre avant de fermer son compte."
 )
+NO_SUCH_PROFESSIONAL = N_("Aucun professionnel n'a cet identifiant.")
+ALREADY_A_MEMBER = N_("Ce professionnel est déjà dans l'organisation.")
 TRUSTED = N_(
     "Des personnes ont donné accès à cette organisation. "
     "Seul son responsable peut y ajouter un professionnel."
@@ -96,10 +101,50 @@ def add_member(
     return person
 
 
+def add_existing_member(
+    db: Session,
+    settings: Settings,
+    actor: Person,
+    organisation_id: str,
+    *,
+    login: str,
+    role: str = "counsellor",
+) -> Person:
+    """A professional who already works for another organisation joins this one, with the
+    same account: they reach what people gave either organisation (vault.policy.held_by).
+    The same admins as add_member may; an unknown login and a person's own safe get the same
+    answer."""
+    if not may_manage_members(actor):
+        raise ForbiddenError("Seuls les administrateurs gèrent les professionnels.")
+    _require_managed(db, actor, organisation_id)
+    if not may_add_member(db, settings, actor, organisation_id):
+        raise ConflictError(TRUSTED)
+    member_role = closed_word(MemberRole, role, "role")
+    person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
+    if person is None or not may_join(person):
+        raise InvalidInputError(NO_SUCH_PROFESSIONAL, field="login")
+    if _membership(db, person.id, organisation_id) is not None:
+        raise ConflictError(ALREADY_A_MEMBER, field="login")
+    db.add(Membership(person_id=person.id, organisation_id=organisation_id, role=member_role))
+    db.flush()
+    person.role = professional_role(_roles_of(db, person.id))
+    journal.record(
+        db,
+        subject_id=actor.id,
+        actor_id=actor.id,
+        action=journal.MEMBER_ADDED,
+        target_id=person.id,
+        organisation_id=organisation_id,
+    )
+    return person
+
+
 @dataclass(frozen=True)
 class Member:
     person: Person
     role: MemberRole
+    # They work for another organisation too: leaving this one keeps their account open.
+    elsewhere: bool = False
 
     @property
     def manages(self) -> bool:
@@ -114,12 +159,20 @@ def members_of(db: Session, actor: Person, organisation_id: str) -> list[Member]
         .join(Membership, Membership.person_id == Person.id)
         .where(Membership.organisation_id == organisation_id, Person.erased_at.is_(None))
         .order_by(Person.display_name)
+    ).all()
+    counts = dict(
+        db.execute(
+            select(Membership.person_id, func.count())
+            .where(Membership.person_id.in_([person.id for person, _role in rows]))
+            .group_by(Membership.person_id)
+        ).all()
     )
-    return [Member(person, MemberRole(role)) for person, role in rows]
+    return [Member(person, MemberRole(role), counts[person.id] > 1) for person, role in rows]
 
 
 def member_to_close(db: Session, actor: Person, organisation_id: str, member_id: str) -> Member:
-    """The professional whose account the actor is about to close, once checked that they may
+    """The professional the actor is about to take out of the organisation (closing their
+    account when it is their only one), once checked that they may
     (vault.policy.closing_refusal)."""
     if not may_manage_members(actor):
         raise ForbiddenError("Seuls les administrateurs gèrent les professionnels.")
@@ -136,17 +189,57 @@ def member_to_close(db: Session, actor: Person, organisation_id: str, member_id:
     return member
 
 
-def close_member(db: Session, actor: Person, organisation_id: str, member_id: str) -> Person:
-    """A professional leaves: their account is closed for good (vault.accounts.erasure
-    .close_account), in the organisation's name, by one of its admins or a platform admin."""
+class Departure(StrEnum):
+    CLOSED = "closed"  # their only organisation: the account is closed for good
+    LEFT = "left"  # they work elsewhere too: only this organisation's accesses end for them
+
+
+def close_member(db: Session, actor: Person, organisation_id: str, member_id: str) -> Departure:
+    """A professional leaves, in the organisation's name, by one of its admins or a platform
+    admin. When it was their only organisation their account is closed for good
+    (vault.accounts.erasure.close_account); otherwise they are only taken out of it, and what
+    people gave them personally stays theirs."""
     # Two admins closing each other's accounts at once would leave the organisation none: the
     # second waits here for the first, then counts the admins left (SQLite's writers wait
     # for each other from their first statement).
     db.execute(select(Organisation.id).where(Organisation.id == organisation_id).with_for_update())
     member = member_to_close(db, actor, organisation_id, member_id)
-    close_account(db, member.person, actor.id)
+    person = member.person
+    if not member.elsewhere:
+        close_account(db, person, actor.id)
+        db.flush()
+        return Departure.CLOSED
+    db.execute(
+        delete(Membership).where(
+            Membership.person_id == person.id, Membership.organisation_id == organisation_id
+        )
+    )
+    person.role = professional_role(_roles_of(db, person.id))
+    journal.record(
+        db,
+        subject_id=actor.id,
+        actor_id=actor.id,
+        action=journal.MEMBER_REMOVED,
+        target_id=person.id,
+        organisation_id=organisation_id,
+    )
     db.flush()
-    return member.person
+    return Departure.LEFT
+
+
+def _membership(db: Session, person_id: str, organisation_id: str) -> Membership | None:
+    return db.scalar(
+        select(Membership).where(
+            Membership.person_id == person_id, Membership.organisation_id == organisation_id
+        )
+    )
+
+
+def _roles_of(db: Session, person_id: str) -> list[MemberRole]:
+    return [
+        MemberRole(role)
+        for role in db.scalars(select(Membership.role).where(Membership.person_id == person_id))
+    ]
 
 
 def _require_managed(db: Session, actor: Person, organisation_id: str) -> None:

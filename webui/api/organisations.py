@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Response
 
 from vault.consent.organisations import (
+    add_existing_member,
     add_member,
     close_member,
     create_organisation,
@@ -13,6 +14,7 @@ from webui.api.schemas import (
     CounsellorIn,
     CounsellorOut,
     ErrorOut,
+    MemberIn,
     OrganisationIn,
     OrganisationOut,
 )
@@ -63,6 +65,27 @@ def new_counsellor(
     return CounsellorOut.of(member, body.role)
 
 
+@router.post(
+    "/organisations/{org_id}/members",
+    status_code=201,
+    responses={
+        409: {
+            "model": ErrorOut,
+            "description": "Already in the organisation; or a platform admin while someone's "
+            "grant to the organisation is in force.",
+        }
+    },
+)
+def new_membership(
+    org_id: str, body: MemberIn, person: ApiUser, db: DbSession, rt: RuntimeDep
+) -> CounsellorOut:
+    """A professional who already has an account (in another organisation) joins this one,
+    with the same account: they then reach what people gave either organisation. The same
+    admins as for a new account may. 422 when no professional has that login."""
+    member = add_existing_member(db, rt.settings, person, org_id, login=body.login, role=body.role)
+    return CounsellorOut.of(member, body.role)
+
+
 @router.get("/organisations/{org_id}/counsellors")
 def counsellors(org_id: str, person: ApiUser, db: DbSession) -> list[CounsellorOut]:
     return [CounsellorOut.of_member(m) for m in members_of(db, person, org_id)]
@@ -83,9 +106,12 @@ def counsellors(org_id: str, person: ApiUser, db: DbSession) -> list[CounsellorO
     },
 )
 def close_counsellor(org_id: str, member_id: str, person: ApiUser, db: DbSession) -> Response:
-    """A professional leaves: an admin of their organisation (or a platform admin) closes their
-    account for good. They sign in no more; the accesses people gave them personally end
-    (`grant_holder_closed` in each person's journal), as do the links they sent and the reset
-    codes they gave; what people gave the organisation stays for its other members."""
+    """A professional leaves: an admin of their organisation (or a platform admin) takes them
+    out of it. What people gave the organisation stays for its other members and no longer
+    reaches them. When it was their only organisation their account is closed for good: they
+    sign in no more; the accesses people gave them personally end (`grant_holder_closed` in
+    each person's journal), as do the links they sent and the reset codes they gave. When they
+    work for another organisation too, their account stays open, with what people gave them
+    personally and what the other organisation holds."""
     close_member(db, person, org_id, member_id)
     return Response(status_code=204)

@@ -414,6 +414,13 @@ class CounsellorIn(BaseModel):
     role: str = Field(default=MemberRole.COUNSELLOR, json_schema_extra=one_of(MemberRole))
 
 
+class MemberIn(BaseModel):
+    model_config = examples({"login": "claire.martin", "role": "counsellor"})
+
+    login: str = Field(max_length=200, description="The login of a professional's account.")
+    role: str = Field(default=MemberRole.COUNSELLOR, json_schema_extra=one_of(MemberRole))
+
+
 class CounsellorOut(BaseModel):
     id: str
     login: str

@@ -1,13 +1,17 @@
-"""« Mon organisation »: its admins see its professionals, add one, and close the account of
-one who leaves."""
+"""« Mon organisation »: its admins see its professionals, add one (a new account, or one who
+already works for another organisation), and take out one who leaves (closing their account
+when it was their only organisation)."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from vault.accounts.sessions import SignedIn
 from vault.consent.organisations import (
+    Departure,
     Member,
+    add_existing_member,
     add_member,
     close_member,
     member_to_close,
@@ -36,7 +40,7 @@ def managed_teams(db: DbSession, me: Person) -> list[tuple[Organisation, list[Me
 
 @router.get("/organisation")
 def organisation_page(
-    request: Request, db: DbSession, me: Professional, ferme: int = 0
+    request: Request, db: DbSession, me: Professional, ferme: int = 0, retire: int = 0
 ) -> Response:
     return page(
         request,
@@ -45,6 +49,7 @@ def organisation_page(
         teams=managed_teams(db, me.person),
         values={},
         closed=bool(ferme),
+        left=bool(retire),
     )
 
 
@@ -72,20 +77,53 @@ def add_counsellor(
                 password=password,
             )
     except VaultError as exc:
-        teams = managed_teams(db, me.person)
-        if org_id not in {organisation.id for organisation, _members in teams}:
-            raise  # no form of theirs to show again: the error page
-        # The fields of each organisation's form have ids prefixed with its id.
-        return page(
-            request,
-            "organisation.html",
-            me,
-            error=exc,
-            errors={f"{org_id}-{exc.field or 'login'}": i18n.error_text(exc)},
-            teams=teams,
-            values={org_id: {"display_name": display_name, "login": login}},
+        return form_again(
+            request, db, me, org_id, exc, {"display_name": display_name, "login": login}
         )
     return redirect("/organisation")
+
+
+@router.post("/organisation/{org_id}/membres")
+def add_existing(
+    org_id: str,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    me: Professional,
+    login: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        with attempt(db):
+            add_existing_member(db, rt.settings, me.person, org_id, login=login)
+    except VaultError as exc:
+        return form_again(request, db, me, org_id, exc, {"existing_login": login}, "existing_login")
+    return redirect("/organisation")
+
+
+def form_again(
+    request: Request,
+    db: DbSession,
+    me: SignedIn,
+    org_id: str,
+    exc: VaultError,
+    typed: dict[str, str],
+    field: str = "login",
+) -> Response:
+    """The page again, with the error beside the field of the form that was sent."""
+    teams = managed_teams(db, me.person)
+    if org_id not in {organisation.id for organisation, _members in teams}:
+        raise exc  # no form of theirs to show again: the error page
+    # The fields of each organisation's forms have ids prefixed with its id.
+    name = field if exc.field in (None, "login") else exc.field
+    return page(
+        request,
+        "organisation.html",
+        me,
+        error=exc,
+        errors={f"{org_id}-{name}": i18n.error_text(exc)},
+        teams=teams,
+        values={org_id: typed},
+    )
 
 
 @router.get("/organisation/{org_id}/conseillers/{member_id}/fermer")
@@ -98,5 +136,7 @@ def close_form(
 
 @router.post("/organisation/{org_id}/conseillers/{member_id}/fermer")
 def close(org_id: str, member_id: str, db: DbSession, me: Professional) -> Response:
-    close_member(db, me.person, org_id, member_id)
-    return redirect("/organisation?ferme=1")
+    departure = close_member(db, me.person, org_id, member_id)
+    return redirect(
+        "/organisation?ferme=1" if departure is Departure.CLOSED else "/organisation?retire=1"
+    )

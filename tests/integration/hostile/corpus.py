@@ -91,6 +91,9 @@ def json_text_fields(ids: Ids) -> list[Case]:
         "POST",
         f"/api/v1/organisations/{ids.other_org}/counsellors",
     )
+    joining = Route(
+        "existing member", ORG_ADMIN, "POST", f"/api/v1/organisations/{ids.org}/members"
+    )
     me = Route("profile", BEN, "PATCH", "/api/v1/me")
     password = Route("new password", BEN, "POST", "/api/v1/me/password")
     recovery = Route("recovery", NOBODY, "POST", "/api/v1/recovery")
@@ -144,6 +147,18 @@ def json_text_fields(ids: Ids) -> list[Case]:
         *team.json(HOSTILE, "role", {**member, "login": "nadia.new"}, 422, "role"),
         *not_admin.json(XSS, "display_name", {**member, "login": "nadia.new"}, 403),
         *other_team.json(XSS, "display_name", {**member, "login": "nadia.new"}, 404),
+        # A professional who has an account already: no login but theirs adds anyone.
+        *joining.json(HOSTILE, "login", {}, 422, "login"),
+        *joining.json(HOSTILE, "role", {"login": "nadia.new"}, 422, "role"),
+        *Route("existing member by a counsellor", COUNSELLOR, "POST", joining.url).json(
+            XSS, "login", {}, 403
+        ),
+        *Route(
+            "existing member of another organisation",
+            ORG_ADMIN,
+            "POST",
+            f"/api/v1/organisations/{ids.other_org}/members",
+        ).json(XSS, "login", {}, 404),
         # My account: what can take it asks for the password again.
         *me.json(HOSTILE, "preferred_language", {}, 422, "preferred_language"),
         *me.json(HOSTILE, "email", {}, 422, "current_password"),
@@ -294,6 +309,9 @@ def page_forms(ids: Ids) -> list[Case]:
         ),
         *team.form(HOSTILE, "display_name", member, 422, "login"),
         *team.form(HOSTILE, "login", member, 422, "login"),
+        *Route("existing member page", ORG_ADMIN, "POST", f"/organisation/{ids.org}/membres").form(
+            HOSTILE, "login", {}, 422, "login"
+        ),
         *send.form(HOSTILE, "recipient", share, 422, "hours"),
         *send.form(HOSTILE, "purpose", share, 422, "hours"),
         # Longer than these fields take: the page that says so.

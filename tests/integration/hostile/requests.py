@@ -351,6 +351,8 @@ def others_ids(ids: Ids) -> list[Case]:
             "upload into their vault", 404, data={"category": "x"}, files=A_FILE, writes=JOURNAL
         )
     )
+    join = Route("org_admin", ORG_ADMIN, "POST", f"/api/v1/organisations/{ids.other_org}/members")
+    cases.append(join.case("add to their team", 404, json={"login": "x"}, writes=NOTHING))
     share = {"recipient": XSS[0], "purpose": XSS[1], "hours": "24"}
     member = {"display_name": XSS[0], "login": "nadia.new", "password": PASSWORD}
     paper = f"/papiers/{ids.other_doc}"
@@ -370,6 +372,14 @@ def others_ids(ids: Ids) -> list[Case]:
         (ORG_ADMIN, "POST", f"/organisation/{ids.other_org}/conseillers", member, NOTHING, "team"),
         (ORG_ADMIN, "GET", their_closing, None, NOTHING, "the page to close their member"),
         (ORG_ADMIN, "POST", their_closing, {}, NOTHING, "close their member"),
+        (
+            ORG_ADMIN,
+            "POST",
+            f"/organisation/{ids.other_org}/membres",
+            {"login": "x"},
+            NOTHING,
+            "join",
+        ),
         (ORG_ADMIN, "POST", our_closing, {}, NOTHING, "close someone not in the team"),
     ]
     cases += [

@@ -110,6 +110,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/organisations"): "signed_in",
     ("POST", "/api/v1/organisations/{org_id}/counsellors"): "org_manager",
     ("GET", "/api/v1/organisations/{org_id}/counsellors"): "org_manager",
+    ("POST", "/api/v1/organisations/{org_id}/members"): "org_manager",
     ("DELETE", "/api/v1/organisations/{org_id}/counsellors/{member_id}"): "org_manager",
     ("POST", "/api/v1/grants"): "beneficiary",
     ("GET", "/api/v1/grants"): "signed_in",
@@ -197,6 +198,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/organisation"): "professional",
     ("GET", "/admin/cles"): "admin",
     ("POST", "/organisation/{org_id}/conseillers"): "org_admin_page",
+    ("POST", "/organisation/{org_id}/membres"): "org_admin_page",
     ("GET", "/organisation/{org_id}/conseillers/{member_id}/fermer"): "org_admin_page",
     ("POST", "/organisation/{org_id}/conseillers/{member_id}/fermer"): "org_admin_page",
 }
@@ -289,6 +291,22 @@ class World:
             db.add(Membership(person_id=person.id, organisation_id=self.org_id, role="counsellor"))
             self.members.append(person.id)
             return person.id
+
+    def new_outsider(self) -> str:
+        """The login of a professional of no organisation yet, whom the routes that add an
+        existing account add."""
+        login = f"outsider.{len(self.members)}"
+        with transaction(self.rt.sessions) as db:
+            person = create_person(
+                db,
+                self.rt.master_keys,
+                login=login,
+                display_name="O",
+                password=PASSWORD,
+                role="counsellor",
+            )
+            self.members.append(person.id)
+        return login
 
     def new_request(self) -> str:
         with transaction(self.rt.sessions) as db:
@@ -485,6 +503,10 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
             }
         },
     }
+    if path.endswith(("/members", "/membres")):
+        outsider = world.new_outsider()
+        bodies[("POST", "/api/v1/organisations/{org_id}/members")] = {"json": {"login": outsider}}
+        bodies[("POST", "/organisation/{org_id}/membres")] = {"data": {**form, "login": outsider}}
     extra = bodies.get((method, path))
     if extra is None and method in ("POST", "PATCH") and not path.startswith("/api/"):
         extra = {"data": form}
