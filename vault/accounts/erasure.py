@@ -99,12 +99,13 @@ def _end_grants_held_by(db: Session, person_id: str) -> None:
         )
     ).all()
     for grant, owner_id in held:
+        asked = grant.status == GrantStatus.PENDING
         grant.status = GrantStatus.REVOKED
         grant.ended_at = utcnow()
         journal.record(
             db,
             subject_id=owner_id,
             actor_id=None,
-            action=journal.GRANT_HOLDER_CLOSED,
+            action=journal.REQUEST_HOLDER_CLOSED if asked else journal.GRANT_HOLDER_CLOSED,
             grant_id=grant.id,
         )

@@ -42,6 +42,8 @@ GRANT_REVOKED = "grant_revoked"
 GRANT_EXPIRED = "grant_expired"
 # The professional who held an access personally had their account closed (they left).
 GRANT_HOLDER_CLOSED = "grant_holder_closed"
+# The same, for a request they had made and the person had not answered yet.
+REQUEST_HOLDER_CLOSED = "request_holder_closed"
 DOCUMENT_LISTED = "documents_listed"
 DOCUMENT_VIEWED = "document_viewed"
 DOCUMENT_DOWNLOADED = "document_downloaded"

@@ -69,6 +69,7 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
             journal.GRANT_REVOKED,
             journal.GRANT_EXPIRED,
             journal.GRANT_HOLDER_CLOSED,
+            journal.REQUEST_HOLDER_CLOSED,
         }
     ),
     Topic.SIGN_IN: _FAILURES

@@ -110,8 +110,9 @@ def close_counsellor(org_id: str, member_id: str, person: ApiUser, db: DbSession
     out of it. What people gave the organisation stays for its other members and no longer
     reaches them. When it was their only organisation their account is closed for good: they
     sign in no more; the accesses people gave them personally end (`grant_holder_closed` in
-    each person's journal), as do the links they sent and the reset codes they gave. When they
-    work for another organisation too, their account stays open, with what people gave them
-    personally and what the other organisation holds."""
+    each person's journal; `request_holder_closed` for a request not answered yet), as do the
+    links they sent and the reset codes they gave. When they work for another organisation
+    too, their account stays open, with what people gave them personally and what the other
+    organisation holds."""
     close_member(db, person, org_id, member_id)
     return Response(status_code=204)

@@ -76,6 +76,9 @@ _BY_YOU = {
     "grant_revoked": N_("Vous avez arrêté un accès."),
     "grant_expired": N_("Un accès s'est arrêté tout seul (date de fin ou longue absence)."),
     "grant_holder_closed": N_("Un accès s'est arrêté : le compte de ce professionnel est fermé."),
+    "request_holder_closed": N_(
+        "Une demande d'accès s'est arrêtée : le compte de ce professionnel est fermé."
+    ),
     "document_added": N_("Vous avez ajouté {paper}."),
     "document_changed": N_("Vous avez modifié {paper}."),
     "document_deleted": N_("Vous avez mis {paper} dans la corbeille."),
@@ -109,6 +112,7 @@ _ABOUT_AN_ACCESS = {
         "L'accès de {holder} s'est arrêté tout seul (date de fin ou longue absence)."
     ),
     "grant_holder_closed": N_("L'accès de {holder} s'est arrêté : son compte est fermé."),
+    "request_holder_closed": N_("La demande de {holder} s'est arrêtée : son compte est fermé."),
 }
 
 

@@ -215,3 +215,24 @@ def test_two_admins_closing_each_other_at_once_leave_one_of_them(
     assert outcome == ["refused"]
     members = client.get(f"/api/v1/organisations/{ccas}/counsellors", headers=admin).json()
     assert [m["login"] for m in members] == ["nadia.responsable"]
+
+
+def test_a_request_pending_from_a_closed_account_ends_as_a_request(
+    client: TestClient, rt: Runtime
+) -> None:
+    t = team(client, rt)
+    asked = client.post(
+        "/api/v1/access-requests",
+        headers=t["claire"]["headers"],
+        json={"login": "amina.diallo", "scopes": ["view"]},
+    )
+    assert asked.status_code in (201, 202), asked.text
+    assert close(client, t["nadia"]["headers"], t["ccas"], t["claire"]["id"]).status_code == 204
+    lines = client.get("/api/v1/journal", headers=t["amina"]["headers"]).json()
+    assert lines[0]["action"] == "request_holder_closed"
+    page_sign_in(client, "amina.diallo")
+    history = html.unescape(as_read(client.get("/historique").text))
+    assert (
+        "La demande de Claire Martin, CCAS d'Orléans s'est arrêtée : son compte est fermé."
+        in history
+    )
