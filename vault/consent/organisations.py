@@ -77,27 +77,14 @@ def add_member(
 ) -> Person:
     """Create a professional's account in an organisation (vault.policy.may_add_member says
     who may)."""
-    if not may_manage_members(actor):
-        raise ForbiddenError("Seuls les administrateurs gèrent les professionnels.")
-    organisation = db.get(Organisation, organisation_id)
-    if organisation is None or not may_manage_organisation(db, actor, organisation_id):
-        raise NotFoundError(NOT_FOUND)
-    if not may_add_member(db, settings, actor, organisation_id):
-        raise ConflictError(TRUSTED)
+    _require_adding(db, settings, actor, organisation_id)
     member_role = closed_word(MemberRole, role, "role")
     person = create_person(
         db, master_keys, login=login, display_name=display_name, password=password, role=member_role
     )
-    db.add(Membership(person_id=person.id, organisation_id=organisation.id, role=member_role))
+    db.add(Membership(person_id=person.id, organisation_id=organisation_id, role=member_role))
     db.flush()
-    journal.record(
-        db,
-        subject_id=actor.id,
-        actor_id=actor.id,
-        action=journal.COUNSELLOR_CREATED,
-        target_id=person.id,
-        organisation_id=organisation.id,
-    )
+    _note(db, actor, journal.COUNSELLOR_CREATED, person, organisation_id)
     return person
 
 
@@ -114,11 +101,7 @@ def add_existing_member(
     same account: they reach what people gave either organisation (vault.policy.held_by).
     The same admins as add_member may; an unknown login and a person's own safe get the same
     answer."""
-    if not may_manage_members(actor):
-        raise ForbiddenError("Seuls les administrateurs gèrent les professionnels.")
-    _require_managed(db, actor, organisation_id)
-    if not may_add_member(db, settings, actor, organisation_id):
-        raise ConflictError(TRUSTED)
+    _require_adding(db, settings, actor, organisation_id)
     member_role = closed_word(MemberRole, role, "role")
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
     if person is None or not may_join(person):
@@ -128,14 +111,7 @@ def add_existing_member(
     db.add(Membership(person_id=person.id, organisation_id=organisation_id, role=member_role))
     db.flush()
     person.role = professional_role(_roles_of(db, person.id))
-    journal.record(
-        db,
-        subject_id=actor.id,
-        actor_id=actor.id,
-        action=journal.MEMBER_ADDED,
-        target_id=person.id,
-        organisation_id=organisation_id,
-    )
+    _note(db, actor, journal.MEMBER_ADDED, person, organisation_id)
     return person
 
 
@@ -215,14 +191,7 @@ def close_member(db: Session, actor: Person, organisation_id: str, member_id: st
         )
     )
     person.role = professional_role(_roles_of(db, person.id))
-    journal.record(
-        db,
-        subject_id=actor.id,
-        actor_id=actor.id,
-        action=journal.MEMBER_REMOVED,
-        target_id=person.id,
-        organisation_id=organisation_id,
-    )
+    _note(db, actor, journal.MEMBER_REMOVED, person, organisation_id)
     db.flush()
     return Departure.LEFT
 
@@ -240,6 +209,27 @@ def _roles_of(db: Session, person_id: str) -> list[MemberRole]:
         MemberRole(role)
         for role in db.scalars(select(Membership.role).where(Membership.person_id == person_id))
     ]
+
+
+def _require_adding(db: Session, settings: Settings, actor: Person, organisation_id: str) -> None:
+    """Who may add a member to the organisation (vault.policy.may_add_member), or why not."""
+    if not may_manage_members(actor):
+        raise ForbiddenError("Seuls les administrateurs gèrent les professionnels.")
+    _require_managed(db, actor, organisation_id)
+    if not may_add_member(db, settings, actor, organisation_id):
+        raise ConflictError(TRUSTED)
+
+
+def _note(db: Session, actor: Person, action: str, member: Person, organisation_id: str) -> None:
+    """A change to the organisation's team, in the trail of the admin who made it."""
+    journal.record(
+        db,
+        subject_id=actor.id,
+        actor_id=actor.id,
+        action=action,
+        target_id=member.id,
+        organisation_id=organisation_id,
+    )
 
 
 def _require_managed(db: Session, actor: Person, organisation_id: str) -> None:
