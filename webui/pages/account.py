@@ -30,9 +30,10 @@ from vault.accounts.recovery import (
 )
 from vault.accounts.sessions import SignedIn, close_all_sessions, sessions_of
 from vault.audit import journal
+from vault.consent.organisations import visible_organisations
 from vault.errors import N_, ForbiddenError, InvalidInputError, VaultError
 from vault.models import AuthSession
-from vault.policy import may_change_own_name, may_use_second_factor
+from vault.policy import is_professional, may_change_own_name, may_use_second_factor
 from webui.deps import (
     PAGE_CSRF,
     SECOND_FACTOR_ONLY,
@@ -138,6 +139,9 @@ def account_page(
         setup_secret=setup_secret,
         setup_uri=second_factor.provisioning_uri(person, setup_secret) if setup_secret else "",
         has_vault=vault_of(db, person.id) is not None,
+        organisations=(
+            [o.name for o in visible_organisations(db, person)] if is_professional(person) else []
+        ),
     )
 
 

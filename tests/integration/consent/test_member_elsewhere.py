@@ -195,3 +195,15 @@ def test_the_organisation_page_adds_and_takes_out_a_professional_who_works_elsew
     assert str(done.url).endswith("/organisation?retire=1")
     assert "Son compte reste ouvert." in shown(done.text)
     assert client.get("/api/v1/me", headers=claire["headers"]).status_code == 200
+
+
+def test_a_professional_reads_which_organisations_they_work_for(
+    client: TestClient, rt: Runtime
+) -> None:
+    t = two_organisations(client, rt)
+    assert join(client, t["sam"]["headers"], t["secours"], "claire.martin").status_code == 201
+    page_sign_in(client, "claire.martin")
+    account = shown(client.get("/compte").text)
+    assert "Mes organisations : CCAS d'Orléans, Secours populaire" in account
+    page_sign_in(client, "amina.diallo")
+    assert "Mes organisations" not in shown(client.get("/compte").text)
