@@ -23,6 +23,7 @@ from vault.consent.grants import (
     request_access,
     revoke,
 )
+from vault.consent.hidden_search import hide_search, read_search
 from vault.consent.history import Topic, history, other_actors
 from vault.documents import reports, service, shares
 from vault.documents.expiry import rule_of
@@ -51,6 +52,7 @@ from webui.pages.auth import codes_page
 from webui.pages.common import redirect
 from webui.pages.history_words import sentence
 from webui.pages.render import page
+from webui.security import session_cookie_name
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
@@ -218,8 +220,24 @@ def page_number(text: str) -> int:
     return int(text) if len(text) <= PAGE_DIGITS else 10**PAGE_DIGITS
 
 
-def people_address(search: str, number: int) -> str:
-    return "/personnes?" + urlencode({**({"q": search} if search else {}), "page": number})
+def people_address(request: Request, search: str, number: int) -> str:
+    """The address of a page of the list; a search's words sealed in it (hide_search)."""
+    hidden = {"recherche": hide_search(session_token(request), search)} if search else {}
+    return "/personnes?" + urlencode({**hidden, "page": number})
+
+
+def session_token(request: Request) -> str:
+    return request.cookies.get(session_cookie_name(request), "")
+
+
+@router.post("/personnes/chercher")
+def people_search(
+    request: Request, me: Professional, q: Annotated[str, Form(max_length=1000)] = ""
+) -> Response:
+    """The search form is sent, not put in the address: the list's address carries the words
+    sealed, so the browser's history never holds the name of a person."""
+    search = q.strip()[:SEARCH_LENGTH]
+    return redirect(people_address(request, search, 1) if search else "/personnes")
 
 
 @router.get("/personnes")
@@ -229,11 +247,15 @@ def people_list(
     rt: RuntimeDep,
     me: Professional,
     q: str = "",
+    recherche: str = "",
     page_asked: Annotated[str, Query(alias="page")] = "1",
 ) -> Response:
-    """The people who gave me access, 50 a page; with `q`, those whose name or login has its
-    words. A page number past the last shows the last one."""
-    search = q[:SEARCH_LENGTH]
+    """The people who gave me access, 50 a page; with a search (`recherche`, sealed by
+    « Chercher »; `q` for an address typed by hand), those whose name or login has its words.
+    A search from an ended session shows everyone. A page number past the last shows the last
+    one."""
+    sealed = read_search(session_token(request), recherche) if recherche else None
+    search = (sealed or q)[:SEARCH_LENGTH]
     found = people_page(db, rt, me.person, search=search, number=page_number(page_asked))
     banners = take_banners(db, rt.settings, me.person)
     return page(
@@ -245,8 +267,10 @@ def people_list(
         banners=banners,
         search=search,
         found=found,
-        previous=people_address(search, found.number - 1) if found.number > 1 else None,
-        next=people_address(search, found.number + 1) if found.number < found.last else None,
+        previous=people_address(request, search, found.number - 1) if found.number > 1 else None,
+        next=(
+            people_address(request, search, found.number + 1) if found.number < found.last else None
+        ),
     )
 
 

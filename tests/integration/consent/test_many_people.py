@@ -7,6 +7,7 @@ import html
 import re
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +17,7 @@ from tests.app_fixtures import PASSWORD, sign_up
 from tests.integration.consent.test_history_paging import counsellor, grant
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.vault.test_round_trips import statements
-from tests.integration.webui.test_pages import as_read, page_sign_in
+from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, csrf_of, page_sign_in
 from tests.samples import pdf
 from vault.accounts import sessions
 from vault.db import transaction
@@ -239,8 +240,8 @@ def test_the_search_box_is_a_plain_form_that_keeps_what_was_typed(client: TestCl
     text = searched(client, "hélène <b>")
     form = re.search(r'<form[^>]*role="search"[^>]*>.*?</form>', text, re.S)
     assert form, "no search form"
-    assert 'method="get"' in form.group(0)
-    assert 'action="/personnes"' in form.group(0)
+    assert 'method="post"' in form.group(0)
+    assert 'action="/personnes/chercher"' in form.group(0)
     assert re.search(r'<label for="q">[^<]+</label>', form.group(0))
     assert 'name="q" type="search"' in form.group(0)
     assert 'value="hélène &lt;b&gt;"' in form.group(0)
@@ -322,17 +323,53 @@ def test_a_page_number_out_of_range_or_not_a_number_shows_the_nearest_page(
     assert names_on(shown(client, page=asked))[0] == f"Personne {start:04d}"
 
 
+def search_by_the_form(client: TestClient, words: str) -> Any:
+    """« Chercher », as the page sends it: the answer is the list's address, words sealed."""
+    csrf = csrf_of(client.get("/personnes").text)
+    return client.post(
+        "/personnes/chercher",
+        data={"csrf": csrf, "q": words},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+
+
 def test_the_links_between_pages_keep_the_search(client: TestClient, rt: Runtime) -> None:
     claire = counsellor(client, rt)
     granted_by(rt, claire["id"], [f"Martin {n:03d}" for n in range(60)])
     granted_by(rt, claire["id"], [f"Dupont {n:03d}" for n in range(60)])
     page_sign_in(client, "claire.martin")
-    first = shown(client, q="martin")
-    assert page_links(first) == {"Page suivante": "/personnes?q=martin&page=2"}
-    second = shown(client, q="martin", page="2")
+    sent = search_by_the_form(client, "martin")
+    assert sent.status_code == 303
+    first = client.get(sent.headers["location"]).text
+    assert names_on(first) == [f"Martin {n:03d}" for n in range(50)]
+    following = page_links(first)["Page suivante"]
+    assert following.startswith("/personnes?recherche=")
+    assert following.endswith("&page=2")
+    second = client.get(following).text
     assert names_on(second) == [f"Martin {n:03d}" for n in range(50, 60)]
-    assert page_links(second) == {"Page précédente": "/personnes?q=martin&page=1"}
+    assert client.get(page_links(second)["Page précédente"]).text.count("Martin 0") == 50
     assert 'value="martin"' in second
+
+
+def test_a_search_leaves_no_name_in_the_address(client: TestClient, rt: Runtime) -> None:
+    """The browser's history keeps addresses; a search's address tells nobody whom it was for,
+    and reads back in this session only."""
+    claire = counsellor(client, rt)
+    granted_by(rt, claire["id"], ["Hélène Dubois", *numbered(3)])
+    page_sign_in(client, "claire.martin")
+    sent = search_by_the_form(client, "Hélène Dubois")
+    address = sent.headers["location"]
+    assert "Dubois" not in unquote(address)
+    assert "Hélène" not in unquote(address)
+    assert names_on(client.get(address).text) == ["Hélène Dubois"]
+    altered = address.replace("recherche=", "recherche=A")
+    assert len(names_on(client.get(altered).text)) == 4
+
+    page_sign_in(client, "claire.martin")  # another session, as the next day
+    assert len(names_on(client.get(address).text)) == 4
+    nothing = search_by_the_form(client, "   ")
+    assert nothing.headers["location"] == "/personnes"
 
 
 def test_people_whose_papers_need_attention_come_first(client: TestClient, rt: Runtime) -> None:

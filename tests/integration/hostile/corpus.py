@@ -262,6 +262,10 @@ def query_parameters(ids: Ids) -> list[Case]:
         *history.query(XSS, "qui", 200, check=_a_page),
         *Route("sign-in link", NOBODY, "GET", "/connexion").query(XSS, "suite", 200, check=_a_page),
         *Route("add link", BEN, "GET", "/papiers/ajouter").query(XSS, "coffre", 200, check=_a_page),
+        # A sealed search that is not one of this session's: everyone, as without a search.
+        *Route("people list", COUNSELLOR, "GET", "/personnes").query(
+            (*HOSTILE, HUGE[:8000]), "recherche", 200, check=_a_page
+        ),
         *Route("forgotten link", NOBODY, "GET", "/mot-de-passe-oublie").query(
             XSS, "login", 200, check=_a_page
         ),

@@ -184,6 +184,7 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/s/{token}"): "public",
     ("POST", "/s/{token}/copie"): "public",
     ("GET", "/personnes"): "professional",
+    ("POST", "/personnes/chercher"): "professional",
     ("GET", "/personnes/nouvelle"): "professional",
     ("POST", "/personnes/nouvelle"): "professional",
     ("GET", "/personnes/demande"): "professional",
