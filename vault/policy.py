@@ -70,12 +70,17 @@ def may_manage_organisation(db: Session, person: Person, organisation_id: str) -
     """A platform admin manages every organisation; an organisation admin, their own."""
     if is_platform_admin(person):
         return True
-    membership = db.scalar(
+    membership = membership_in(db, person.id, organisation_id)
+    return membership is not None and manages_members(membership.role)
+
+
+def membership_in(db: Session, person_id: str, organisation_id: str) -> Membership | None:
+    """The professional's place in the organisation, if they belong to it."""
+    return db.scalar(
         select(Membership).where(
-            Membership.person_id == person.id, Membership.organisation_id == organisation_id
+            Membership.person_id == person_id, Membership.organisation_id == organisation_id
         )
     )
-    return membership is not None and manages_members(membership.role)
 
 
 def may_add_member(db: Session, settings: Settings, person: Person, organisation_id: str) -> bool:

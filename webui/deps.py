@@ -208,8 +208,13 @@ async def api_user(signed_in: ApiSignedIn) -> Person:
 ApiUser = Annotated[Person, Depends(api_user)]
 
 
+def session_token(request: Request) -> str:
+    """The page session's token, as the browser's cookie holds it ("" without one)."""
+    return request.cookies.get(session_cookie_name(request), "")
+
+
 def page_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn | None:
-    token = request.cookies.get(session_cookie_name(request))
+    token = session_token(request)
     signed_in = resolve_session(db, rt.settings, token, "web") if token else None
     if signed_in is None:
         db.commit()  # an expired session is deleted even though the page sends to sign-in
@@ -246,7 +251,7 @@ _NEVER_KEPT = ("csrf", "password", "code", "secret", "token")
 
 def had_session(request: Request) -> bool:
     """The browser still holds a session cookie, but the session is over."""
-    return bool(request.cookies.get(session_cookie_name(request)))
+    return bool(session_token(request))
 
 
 def typed_text(form: FormData) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from vault.policy import (
     may_join,
     may_manage_members,
     may_manage_organisation,
+    membership_in,
     professional_role,
 )
 from vault.text import typed_line
@@ -106,7 +107,7 @@ def add_existing_member(
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
     if person is None or not may_join(person):
         raise InvalidInputError(NO_SUCH_PROFESSIONAL, field="login")
-    if _membership(db, person.id, organisation_id) is not None:
+    if membership_in(db, person.id, organisation_id) is not None:
         raise ConflictError(ALREADY_A_MEMBER, field="login")
     db.add(Membership(person_id=person.id, organisation_id=organisation_id, role=member_role))
     db.flush()
@@ -194,14 +195,6 @@ def close_member(db: Session, actor: Person, organisation_id: str, member_id: st
     _note(db, actor, journal.MEMBER_REMOVED, person, organisation_id)
     db.flush()
     return Departure.LEFT
-
-
-def _membership(db: Session, person_id: str, organisation_id: str) -> Membership | None:
-    return db.scalar(
-        select(Membership).where(
-            Membership.person_id == person_id, Membership.organisation_id == organisation_id
-        )
-    )
 
 
 def _roles_of(db: Session, person_id: str) -> list[MemberRole]:

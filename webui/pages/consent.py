@@ -46,13 +46,13 @@ from webui.deps import (
     SignedInPage,
     attempt,
     attempt_of,
+    session_token,
 )
 from webui.multipart import INCOMPLETE
 from webui.pages.auth import codes_page
 from webui.pages.common import redirect
 from webui.pages.history_words import sentence
 from webui.pages.render import page
-from webui.security import session_cookie_name
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
@@ -224,10 +224,6 @@ def people_address(request: Request, search: str, number: int) -> str:
     """The address of a page of the list; a search's words sealed in it (hide_search)."""
     hidden = {"recherche": hide_search(session_token(request), search)} if search else {}
     return "/personnes?" + urlencode({**hidden, "page": number})
-
-
-def session_token(request: Request) -> str:
-    return request.cookies.get(session_cookie_name(request), "")
 
 
 @router.post("/personnes/chercher")
