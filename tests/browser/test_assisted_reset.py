@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.app_fixtures import PASSWORD
 from tests.browser.people import add_paper, claire_of_the_ccas, sign_in
+from tests.browser.screenshots import save_screenshot
 from vault.accounts.accounts import create_person
 from vault.accounts.recovery import new_recovery_codes
 from vault.consent.grants import GrantTerms, create_grant
@@ -59,12 +60,12 @@ def test_counsellor_changes_the_password_with_the_person(
         page.get_by_role("heading", name="Aider Moussa Traoré pour son mot de passe")
     ).to_be_visible()
     expect(page.get_by_text("C'est elle qui tape son nouveau mot de passe.")).to_be_visible()
-    page.screenshot(path=str(shots / "1-counsellor-form.png"), full_page=True)
+    save_screenshot(page, shots / "1-counsellor-form.png")
     page.get_by_label("Nouveau mot de passe (tapé par la personne)").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Changer le mot de passe").click()
     expect(page.get_by_text("Le mot de passe est changé.")).to_be_visible()
     expect(page.get_by_text("restent fermés 3 jours")).to_be_visible()
-    page.screenshot(path=str(shots / "2-counsellor-done.png"), full_page=True)
+    save_screenshot(page, shots / "2-counsellor-done.png")
     page.get_by_role("button", name="Quitter").click()
 
     # The person signs in: first, who changed the password and when.
@@ -74,7 +75,7 @@ def test_counsellor_changes_the_password_with_the_person(
     expect(
         person.get_by_text("Claire Martin (CCAS d'Orléans) a changé votre mot de passe avec vous")
     ).to_be_visible()
-    person.screenshot(path=str(shots / "3-person-notice.png"), full_page=True)
+    save_screenshot(person, shots / "3-person-notice.png")
 
     # The private paper is closed; the identity paper the counsellor may see is open.
     person.get_by_role("link", name="Voir mes papiers").click()
@@ -84,13 +85,13 @@ def test_counsellor_changes_the_password_with_the_person(
     expect(closed).to_have_count(1)
     expect(person.get_by_text("Lettre de l'avocat")).to_have_count(0)
     expect(person.get_by_text("Carte d'identité")).to_be_visible()
-    person.screenshot(path=str(shots / "4-person-papers-closed.png"), full_page=True)
+    save_screenshot(person, shots / "4-person-papers-closed.png")
 
     person.get_by_role("link", name="Historique").click()
     expect(
         person.get_by_text("Claire Martin, CCAS d'Orléans, a changé votre mot de passe avec vous.")
     ).to_be_visible()
-    person.screenshot(path=str(shots / "5-person-history.png"), full_page=True)
+    save_screenshot(person, shots / "5-person-history.png")
 
     # At home, the person finds a printed recovery code and opens their papers.
     person.get_by_role("link", name="Les ouvrir avec un code de secours").click()
@@ -99,7 +100,7 @@ def test_counsellor_changes_the_password_with_the_person(
     person.get_by_role("button", name="Ouvrir mes papiers").click()
     expect(person.get_by_text("Ce code ne marche pas.").first).to_be_visible()
     person.get_by_label("Mon code de secours").fill(codes[0].lower())
-    person.screenshot(path=str(shots / "6-person-unlock.png"), full_page=True)
+    save_screenshot(person, shots / "6-person-unlock.png")
     person.get_by_role("button", name="Ouvrir mes papiers").click()
     expect(person.get_by_text("Vos papiers sont ouverts.")).to_be_visible()
     expect(person.get_by_text("Certains papiers sont fermés")).to_have_count(0)
@@ -109,4 +110,4 @@ def test_counsellor_changes_the_password_with_the_person(
     assert shown.value.status == 200
     assert shown.value.headers["content-type"] == "application/pdf"
     person.goto(f"{live_url}/papiers")
-    person.screenshot(path=str(shots / "7-person-papers-open.png"), full_page=True)
+    save_screenshot(person, shots / "7-person-papers-open.png")

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from tests.app_fixtures import PASSWORD
 from tests.browser.conftest import serve
 from tests.browser.people import add_paper, amina_with_a_safe, claire_of_the_ccas
+from tests.browser.screenshots import save_screenshot
 from tests.browser.test_phone_header import WIDER_THAN_THE_SCREEN
 from tests.integration.consent.test_many_people import granted_by, numbered
 from tests.integration.shares.helpers import share_now
@@ -637,7 +638,7 @@ def test_page(
         weighing.stop()
     name = re.sub(r"[^\w]+", "-", f"{lang}-{width}-{mode}-{visit}").strip("-")
     shot = shots / f"{name}.png"
-    page.screenshot(path=str(shot), full_page=True)
+    save_screenshot(page, shot)
     if visit.readme and (width, javascript) == README_WAY:
         shutil.copyfile(shot, shots / f"{lang}-{visit.readme}.png")
 

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.app_fixtures import PASSWORD
 from tests.browser.people import claire_of_the_ccas, sign_in
+from tests.browser.screenshots import save_screenshot
 from vault.accounts.accounts import create_person
 from vault.consent.grants import GrantTerms, create_grant
 from vault.db import transaction
@@ -82,7 +83,7 @@ def test_forgot_password_then_a_code_from_the_counsellor(
             said(language, "Ou elle vous donne un code : vous l'écrivez ici, plus bas.")
         )
     ).to_be_visible()
-    person.screenshot(path=str(shots / f"forgot-{language}-1-help.png"), full_page=True)
+    save_screenshot(person, shots / f"forgot-{language}-1-help.png")
 
     # Claire, at the CCAS, gets a code for him from his page.
     counsellor = new_tab(browser, javascript)
@@ -95,7 +96,7 @@ def test_forgot_password_then_a_code_from_the_counsellor(
         "moussa.traore"
     )
     code = counsellor.locator("dl.facts strong.secret").inner_text()
-    counsellor.screenshot(path=str(shots / f"forgot-{language}-2-code.png"), full_page=True)
+    save_screenshot(counsellor, shots / f"forgot-{language}-2-code.png")
     counsellor.context.close()
 
     # Moussa types his login, the code and a new password, then signs in.
@@ -122,7 +123,7 @@ def test_forgot_password_then_a_code_from_the_counsellor(
         moment=when,
     )
     expect(person.locator("p.lead")).to_have_text(notice)
-    person.screenshot(path=str(shots / f"forgot-{language}-3-notice.png"), full_page=True)
+    save_screenshot(person, shots / f"forgot-{language}-3-notice.png")
 
     # And in his history.
     person.locator("a[href='/historique']").first.click()
@@ -131,5 +132,5 @@ def test_forgot_password_then_a_code_from_the_counsellor(
     )
     used = said(language, "Le code donné par {who} a servi à changer votre mot de passe.")
     expect(person.locator(".history li", has_text=used.format(who=who))).to_have_count(1)
-    person.screenshot(path=str(shots / f"forgot-{language}-4-history.png"), full_page=True)
+    save_screenshot(person, shots / f"forgot-{language}-4-history.png")
     person.context.close()

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.app_fixtures import PASSWORD
 from tests.browser.people import add_paper, amina_with_a_safe, sign_in
+from tests.browser.screenshots import save_screenshot
 from tests.samples import pdf, png
 from vault.accounts.accounts import vault_of
 from vault.db import transaction
@@ -51,7 +52,7 @@ def test_with_javascript_a_warning_then_the_paper_is_gone(
 
     page.clock.run_for(idle_ms - 59_000)
     expect(page.get_by_text("Votre coffre va se fermer dans une minute")).to_be_visible()
-    page.screenshot(path=str(shots_folder(tmp_path) / "idle-warning.png"))
+    save_screenshot(page, shots_folder(tmp_path) / "idle-warning.png", full_page=False)
     with page.expect_response(lambda answer: "/rester-connecte" in answer.url) as kept:
         page.get_by_role("button", name="Rester connecté").click()
     assert kept.value.status == 204
@@ -91,7 +92,7 @@ def test_without_javascript_the_page_is_covered_then_back_after_sign_in(
     expect(curtain).to_be_visible()
     expect(paper).to_be_hidden()
     expect(page.get_by_role("button", name="Quitter")).to_be_hidden()
-    page.screenshot(path=str(shots_folder(tmp_path) / "idle-curtain-no-js.png"))
+    save_screenshot(page, shots_folder(tmp_path) / "idle-curtain-no-js.png", full_page=False)
 
     # The sped-up clock stays with the tab: back to real time, or the next page's curtain would
     # fall 15 minutes / 5000 = 0.18 s after it loads, before a busy machine looks at the paper.

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.app_fixtures import PASSWORD
+from tests.browser.screenshots import save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +42,7 @@ def test_arabic_sign_up_then_english_kept_for_next_time(
     page.get_by_role("link", name="العربية").click()
     speaks(page, "ar", "rtl")
     assert ARABIC.search(page.locator("h1").inner_text())
-    page.screenshot(path=str(shots / f"ar-320-connexion-{suffix}.png"), full_page=True)
+    save_screenshot(page, shots / f"ar-320-connexion-{suffix}.png")
 
     page.locator('a[href="/inscription"]').first.click()
     speaks(page, "ar", "rtl")
@@ -55,7 +56,7 @@ def test_arabic_sign_up_then_english_kept_for_next_time(
     page.locator("form[action='/inscription'] button[type=submit]").click()
     speaks(page, "ar", "rtl")
     expect(page.locator("strong.secret").first).to_have_text(login)
-    page.screenshot(path=str(shots / f"ar-320-codes-{suffix}.png"), full_page=True)
+    save_screenshot(page, shots / f"ar-320-codes-{suffix}.png")
 
     page.get_by_role("link", name="English").click()
     speaks(page, "en", "ltr")

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.browser.people import amina_with_a_safe, claire_of_the_ccas, sign_in
+from tests.browser.screenshots import save_screenshot
 from vault.accounts.recovery import new_recovery_codes
 from vault.db import transaction
 from vault.runtime import Runtime
@@ -46,7 +47,7 @@ def fits_the_phone(page: Page, shots: Path, name: str) -> None:
     assert quit_button["x"] >= 0
     assert quit_button["x"] + quit_button["width"] <= PHONE["width"], name
     assert quit_button["height"] >= 44
-    page.screenshot(path=str(shots / f"phone{name.replace('/', '-')}.png"), full_page=True)
+    save_screenshot(page, shots / f"phone{name.replace('/', '-')}.png")
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
@@ -96,9 +97,7 @@ def test_signed_out_trust_pages_fit_a_320px_phone(
             box = link.bounding_box()
             assert box is not None
             assert box["height"] >= 44, path
-        page.screenshot(
-            path=str(shots / f"phone-signed-out{path.replace('/', '-')}.png"), full_page=True
-        )
+        save_screenshot(page, shots / f"phone-signed-out{path.replace('/', '-')}.png")
     page.locator("footer.foot").get_by_role("link", name="Aide").click()
     expect(page.get_by_role("heading", name="Aide", exact=True)).to_be_visible()
     context.close()
