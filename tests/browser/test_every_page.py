@@ -306,6 +306,8 @@ PAGES = (
     Visit("nadia", "/organisation?ferme=1"),
     Visit("nadia", "/organisation/{ccas}/conseillers/{leila}/fermer"),
     Visit("nadia", "/organisation?retire=1"),
+    Visit("nadia", "/organisation/{ccas}/conseillers/{claire}/nom"),
+    Visit("nadia", "/organisation?nom=1"),
     # The platform administrator.
     Visit("admin", "/admin/cles"),
     Visit("admin", "/compte"),

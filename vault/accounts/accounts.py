@@ -18,7 +18,7 @@ from vault.accounts.passwords import check_new_password, hash_password
 from vault.accounts.reauth import confirm_identity
 from vault.accounts.sessions import close_all_sessions
 from vault.audit import journal
-from vault.errors import ConflictError, ForbiddenError, InvalidInputError
+from vault.errors import N_, ConflictError, ForbiddenError, InvalidInputError
 from vault.keylife.keychain import create_user_key, open_person_field, recording_key
 from vault.models import Person, Vault
 from vault.policy import is_beneficiary, may_change_own_name
@@ -54,6 +54,18 @@ def suggest_login(db: Session, display_name: str) -> str:
     return next(f"{base}{n}" for n in range(2, len(taken) + 3) if f"{base}{n}" not in taken)
 
 
+OWN_NAME_MISSING = N_("Écrivez votre nom.")
+
+
+def person_name(display_name: str, missing: str) -> str:
+    """A name as it is kept (vault.text.typed_line), or the `missing` message for the
+    display_name field when nothing visible was typed, or too much."""
+    name = typed_line(display_name)
+    if not name or len(name) > 200:
+        raise InvalidInputError(missing, field="display_name")
+    return name
+
+
 def create_person(
     db: Session,
     master_keys: MasterKeyProvider,
@@ -65,10 +77,8 @@ def create_person(
     preferred_language: str = "fr",
 ) -> Person:
     login = normalise_login(login)
-    display_name = typed_line(display_name)
+    display_name = person_name(display_name, OWN_NAME_MISSING)
     known_role = closed_word(Role, role, "role")
-    if not display_name or len(display_name) > 200:
-        raise InvalidInputError("Écrivez votre nom.", field="display_name")
     if not _LOGIN.match(login):
         raise InvalidInputError(
             "L'identifiant doit avoir de 3 à 64 caractères : lettres sans accent, chiffres, "
@@ -177,9 +187,7 @@ def change_name(db: Session, person: Person, display_name: str, *, source: str =
     as on their papers. Journaled for them when it changes."""
     if not may_change_own_name(person):
         raise ForbiddenError("Votre nom est celui que votre organisation a donné.")
-    name = typed_line(display_name)
-    if not name or len(name) > 200:
-        raise InvalidInputError("Écrivez votre nom.", field="display_name")
+    name = person_name(display_name, OWN_NAME_MISSING)
     if name == person.display_name:
         return
     person.display_name = name

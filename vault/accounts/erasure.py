@@ -87,10 +87,10 @@ def close_account(db: Session, person: Person, actor_id: str | None) -> None:
     journal.record(db, subject_id=person_id, actor_id=actor_id, action=journal.ACCOUNT_ERASED)
 
 
-def _end_grants_held_by(db: Session, person_id: str) -> None:
-    """The accesses given (or asked for) personally: what people gave an organisation stays
-    for its other members."""
-    held = db.execute(
+def held_personally(db: Session, person_id: str) -> list[tuple[Grant, str]]:
+    """The accesses people gave this professional themselves, or that they asked for and wait,
+    each with its giver's id (what people gave an organisation is not among them)."""
+    rows = db.execute(
         select(Grant, Vault.owner_id)
         .join(Vault, Vault.id == Grant.vault_id)
         .where(
@@ -98,7 +98,13 @@ def _end_grants_held_by(db: Session, person_id: str) -> None:
             Grant.status.in_((GrantStatus.ACTIVE, GrantStatus.PENDING)),
         )
     ).all()
-    for grant, owner_id in held:
+    return [(grant, owner_id) for grant, owner_id in rows]
+
+
+def _end_grants_held_by(db: Session, person_id: str) -> None:
+    """The accesses given (or asked for) personally: what people gave an organisation stays
+    for its other members."""
+    for grant, owner_id in held_personally(db, person_id):
         asked = grant.status == GrantStatus.PENDING
         grant.status = GrantStatus.REVOKED
         grant.ended_at = utcnow()

@@ -70,6 +70,11 @@ COUNSELLOR_CREATED = "counsellor_created"
 # A professional who already has an account joins another organisation, or leaves one of theirs.
 MEMBER_ADDED = "member_added"
 MEMBER_REMOVED = "member_removed"
+# An organisation's admin corrected a professional's name: in the admin's trail
+# (member_renamed), the professional's own history (name_changed, by the admin) and the history
+# of each person who gave them an access or was asked for one (holder_renamed).
+MEMBER_RENAMED = "member_renamed"
+HOLDER_RENAMED = "holder_renamed"
 ACCOUNT_ERASED = "account_erased"
 
 # Refused attempts: one person's of one kind on one day are one line in a history (see

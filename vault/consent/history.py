@@ -70,6 +70,7 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
             journal.GRANT_EXPIRED,
             journal.GRANT_HOLDER_CLOSED,
             journal.REQUEST_HOLDER_CLOSED,
+            journal.HOLDER_RENAMED,
         }
     ),
     Topic.SIGN_IN: _FAILURES
@@ -94,6 +95,15 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
 }
 # The lines whose target is a link sent for a paper (the link names whom it was for).
 _ABOUT_A_LINK = frozenset({journal.SHARE_VIEWED, journal.SHARE_OPENED})
+# An organisation admin's trail: the lines whose target is a professional of their team.
+_ABOUT_A_MEMBER = frozenset(
+    {
+        journal.COUNSELLOR_CREATED,
+        journal.MEMBER_ADDED,
+        journal.MEMBER_REMOVED,
+        journal.MEMBER_RENAMED,
+    }
+)
 # The lines whose target is a paper of the vault.
 _ABOUT_A_PAPER = (
     TOPIC_ACTIONS[Topic.PAPERS] | {journal.ACCESS_REFUSED, journal.SHARE_CODE_FAILED}
@@ -117,6 +127,8 @@ class HistoryLine:
     grant_holder: GrantHolder | None = None
     # For a line about a link sent for a paper (document_id), that link.
     share_id: str | None = None
+    # For a line of an admin's trail, the professional it is about, by today's name.
+    member_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +163,8 @@ def history(
     )
     shown = found[:limit]
     events = [line.event for line in shown]
-    names = _names(db, {e.actor_id for e in events if e.actor_id})
+    members = {e.target_id for e in events if e.action in _ABOUT_A_MEMBER and e.target_id}
+    names = _names(db, {e.actor_id for e in events if e.actor_id} | members)
     organisations = organisation_names(db, {e.organisation_id for e in events if e.organisation_id})
     holders = _holders(db, {e.grant_id for e in events if e.grant_id})
     links = _papers_of_links(
@@ -172,6 +185,9 @@ def history(
             occurred_at=e.occurred_at,
             grant_holder=holders.get(e.grant_id) if e.grant_id else None,
             share_id=e.target_id if e.action in _ABOUT_A_LINK else None,
+            member_name=names.get(e.target_id)
+            if e.action in _ABOUT_A_MEMBER and e.target_id
+            else None,
         )
         for line, e in zip(shown, events, strict=True)
     ]

@@ -8,8 +8,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from keys.providers.base import MasterKeyProvider
-from vault.accounts.accounts import closed_word, create_person, normalise_login
-from vault.accounts.erasure import close_account
+from vault.accounts.accounts import closed_word, create_person, normalise_login, person_name
+from vault.accounts.erasure import close_account, held_personally
 from vault.audit import journal
 from vault.config import Settings
 from vault.errors import N_, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
@@ -42,6 +42,14 @@ ALREADY_A_MEMBER = N_("Ce professionnel est déjà dans l'organisation.")
 TRUSTED = N_(
     "Des personnes ont donné accès à cette organisation. "
     "Seul son responsable peut y ajouter un professionnel."
+)
+TRUSTED_NAME = N_(
+    "Des personnes ont donné accès à cette organisation. "
+    "Seul son responsable peut corriger le nom d'un professionnel."
+)
+NAME_MISSING = N_("Écrivez son nom.")
+NAMED_ELSEWHERE = N_(
+    "Ce professionnel travaille aussi pour une autre organisation : son nom ne se corrige pas ici."
 )
 
 
@@ -197,6 +205,56 @@ def close_member(db: Session, actor: Person, organisation_id: str, member_id: st
     return Departure.LEFT
 
 
+def member_to_rename(db: Session, actor: Person, organisation_id: str, member_id: str) -> Member:
+    """The professional whose name the actor is about to correct: one of the organisation's
+    own, whose name no other organisation reads (the admins of one organisation do not
+    rename someone for another)."""
+    if not may_manage_members(actor):
+        raise ForbiddenError("Seuls les administrateurs gèrent les professionnels.")
+    member = next(
+        (m for m in members_of(db, actor, organisation_id) if m.person.id == member_id), None
+    )
+    if member is None:
+        raise NotFoundError(NOT_A_MEMBER)
+    if member.elsewhere:
+        raise ConflictError(NAMED_ELSEWHERE)
+    return member
+
+
+def rename_member(
+    db: Session,
+    settings: Settings,
+    actor: Person,
+    organisation_id: str,
+    member_id: str,
+    display_name: str,
+) -> Member:
+    """Correct a professional's name (mistyped when their account was made, or changed since).
+    The same admins as add_member may: a platform admin only while no one trusts the
+    organisation, since a name is what people read to know who reaches their papers. Each
+    person who gave them an access, or was asked for one, reads it in their history, with the
+    new name; the professional too, and the admin's trail keeps it."""
+    _require_adding(db, settings, actor, organisation_id, TRUSTED_NAME)
+    member = member_to_rename(db, actor, organisation_id, member_id)
+    name = person_name(display_name, NAME_MISSING)
+    person = member.person
+    if name == person.display_name:
+        return member
+    person.display_name = name
+    _note(db, actor, journal.MEMBER_RENAMED, person, organisation_id)
+    journal.record(
+        db,
+        subject_id=person.id,
+        actor_id=actor.id,
+        action=journal.NAME_CHANGED,
+        organisation_id=organisation_id,
+    )
+    for grant, owner_id in held_personally(db, person.id):
+        journal.record(db, subject_id=owner_id, action=journal.HOLDER_RENAMED, grant_id=grant.id)
+    db.flush()
+    return member
+
+
 def _roles_of(db: Session, person_id: str) -> list[MemberRole]:
     return [
         MemberRole(role)
@@ -204,13 +262,16 @@ def _roles_of(db: Session, person_id: str) -> list[MemberRole]:
     ]
 
 
-def _require_adding(db: Session, settings: Settings, actor: Person, organisation_id: str) -> None:
-    """Who may add a member to the organisation (vault.policy.may_add_member), or why not."""
+def _require_adding(
+    db: Session, settings: Settings, actor: Person, organisation_id: str, trusted: str = TRUSTED
+) -> None:
+    """Who may add a member to the organisation (vault.policy.may_add_member), or name one,
+    or why not."""
     if not may_manage_members(actor):
         raise ForbiddenError("Seuls les administrateurs gèrent les professionnels.")
     _require_managed(db, actor, organisation_id)
     if not may_add_member(db, settings, actor, organisation_id):
-        raise ConflictError(TRUSTED)
+        raise ConflictError(trusted)
 
 
 def _note(db: Session, actor: Person, action: str, member: Person, organisation_id: str) -> None:

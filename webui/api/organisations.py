@@ -8,6 +8,7 @@ from vault.consent.organisations import (
     close_member,
     create_organisation,
     members_of,
+    rename_member,
     visible_organisations,
 )
 from webui.api.schemas import (
@@ -15,6 +16,7 @@ from webui.api.schemas import (
     CounsellorOut,
     ErrorOut,
     MemberIn,
+    MemberNameIn,
     OrganisationIn,
     OrganisationOut,
 )
@@ -116,3 +118,33 @@ def close_counsellor(org_id: str, member_id: str, person: ApiUser, db: DbSession
     organisation holds."""
     close_member(db, person, org_id, member_id)
     return Response(status_code=204)
+
+
+@router.patch(
+    "/organisations/{org_id}/counsellors/{member_id}",
+    responses={
+        404: {
+            "model": ErrorOut,
+            "description": "No such organisation of the caller's, or no such open account in it.",
+        },
+        409: {
+            "model": ErrorOut,
+            "description": "They work for another organisation too; or a platform admin while "
+            "someone's grant to the organisation is in force.",
+        },
+    },
+)
+def rename_counsellor(
+    org_id: str,
+    member_id: str,
+    body: MemberNameIn,
+    person: ApiUser,
+    db: DbSession,
+    rt: RuntimeDep,
+) -> CounsellorOut:
+    """Correct a professional's name (mistyped, or changed since): the same admins as for a new
+    account may. Each person who gave them an access, or was asked for one, reads it in their
+    history (`holder_renamed`), with the new name; so does the professional (`name_changed`).
+    422 when the name is blank."""
+    member = rename_member(db, rt.settings, person, org_id, member_id, body.display_name)
+    return CounsellorOut.of_member(member)

@@ -421,6 +421,12 @@ class MemberIn(BaseModel):
     role: str = Field(default=MemberRole.COUNSELLOR, json_schema_extra=one_of(MemberRole))
 
 
+class MemberNameIn(BaseModel):
+    model_config = examples({"display_name": "Claire Martin-Dubois"})
+
+    display_name: str = Field(max_length=200, description="The name as people should read it.")
+
+
 class CounsellorOut(BaseModel):
     id: str
     login: str

@@ -33,6 +33,7 @@ _BY_OTHERS = {
     "access_refused": N_("{who} a essayé d'ouvrir {paper}, sans en avoir le droit."),
     "reset_refused": N_("{who} a essayé de changer votre mot de passe, sans en avoir le droit."),
     "second_factor_reset": N_("{who} a arrêté votre double vérification."),
+    "name_changed": N_("{who} a corrigé votre nom."),
     "reminder_sent": N_("{who} a reçu un rappel : {paper} expire bientôt."),
     "share_created": N_("{who} a envoyé une copie marquée de {paper}."),
     "share_revoked": N_("{who} a arrêté un lien vers la copie de {paper}."),
@@ -79,6 +80,14 @@ _BY_YOU = {
     "request_holder_closed": N_(
         "Une demande d'accès s'est arrêtée : le compte de ce professionnel est fermé."
     ),
+    "holder_renamed": N_(
+        "Le nom d'un professionnel qui a accès à vos papiers a été corrigé par son organisation."
+    ),
+    "organisation_created": N_("Vous avez créé une organisation."),
+    "counsellor_created": N_("Vous avez créé le compte d'un professionnel."),
+    "member_added": N_("Vous avez ajouté un professionnel à l'organisation."),
+    "member_removed": N_("Vous avez retiré un professionnel de l'organisation."),
+    "member_renamed": N_("Vous avez corrigé le nom d'un professionnel."),
     "document_added": N_("Vous avez ajouté {paper}."),
     "document_changed": N_("Vous avez modifié {paper}."),
     "document_deleted": N_("Vous avez mis {paper} dans la corbeille."),
@@ -113,6 +122,17 @@ _ABOUT_AN_ACCESS = {
     ),
     "grant_holder_closed": N_("L'accès de {holder} s'est arrêté : son compte est fermé."),
     "request_holder_closed": N_("La demande de {holder} s'est arrêtée : son compte est fermé."),
+    "holder_renamed": N_(
+        "Le nom d'un professionnel qui a accès à vos papiers a été corrigé par son organisation. "
+        "Son nom est maintenant : {holder}."
+    ),
+}
+# An organisation admin's trail: {member} is « Claire Martin, CCAS d'Orléans ».
+_ABOUT_A_MEMBER = {
+    "counsellor_created": N_("Vous avez créé le compte de {member}."),
+    "member_added": N_("Vous avez ajouté {member} à l'organisation."),
+    "member_removed": N_("Vous avez retiré {member} de l'organisation."),
+    "member_renamed": N_("Vous avez corrigé le nom de {member}."),
 }
 
 
@@ -142,6 +162,11 @@ def sentence(
         return _said(
             template, who=who, paper=paper, count=line.count, action=line.action.replace("_", " ")
         )
+    if line.member_name and line.action in _ABOUT_A_MEMBER:
+        member = typed(line.member_name)
+        if line.organisation_name:
+            member = Markup(", ").join((member, typed(line.organisation_name)))
+        return _said(_ABOUT_A_MEMBER[line.action], member=member)
     holder = _holder_words(line.grant_holder)
     if holder and line.action in _ABOUT_AN_ACCESS:
         return _said(_ABOUT_AN_ACCESS[line.action], holder=holder)

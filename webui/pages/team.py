@@ -1,6 +1,6 @@
 """« Mon organisation »: its admins see its professionals, add one (a new account, or one who
-already works for another organisation), and take out one who leaves (closing their account
-when it was their only organisation)."""
+already works for another organisation), correct one's name, and take out one who leaves
+(closing their account when it was their only organisation)."""
 
 from typing import Annotated
 
@@ -15,7 +15,9 @@ from vault.consent.organisations import (
     add_member,
     close_member,
     member_to_close,
+    member_to_rename,
     members_of,
+    rename_member,
     visible_organisations,
 )
 from vault.errors import VaultError
@@ -40,7 +42,12 @@ def managed_teams(db: DbSession, me: Person) -> list[tuple[Organisation, list[Me
 
 @router.get("/organisation")
 def organisation_page(
-    request: Request, db: DbSession, me: Professional, ferme: int = 0, retire: int = 0
+    request: Request,
+    db: DbSession,
+    me: Professional,
+    ferme: int = 0,
+    retire: int = 0,
+    nom: int = 0,
 ) -> Response:
     return page(
         request,
@@ -50,6 +57,7 @@ def organisation_page(
         values={},
         closed=bool(ferme),
         left=bool(retire),
+        renamed=bool(nom),
     )
 
 
@@ -140,3 +148,48 @@ def close(org_id: str, member_id: str, db: DbSession, me: Professional) -> Respo
     return redirect(
         "/organisation?ferme=1" if departure is Departure.CLOSED else "/organisation?retire=1"
     )
+
+
+@router.get("/organisation/{org_id}/conseillers/{member_id}/nom")
+def rename_form(
+    org_id: str, member_id: str, request: Request, db: DbSession, me: Professional
+) -> Response:
+    member = member_to_rename(db, me.person, org_id, member_id)
+    return page(
+        request,
+        "member_name.html",
+        me,
+        member=member,
+        org_id=org_id,
+        values={"display_name": member.person.display_name},
+    )
+
+
+@router.post("/organisation/{org_id}/conseillers/{member_id}/nom")
+def rename(
+    org_id: str,
+    member_id: str,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    me: Professional,
+    display_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        with attempt(db):
+            rename_member(db, rt.settings, me.person, org_id, member_id, display_name)
+    except VaultError as exc:
+        if exc.field != "display_name":
+            raise
+        member = member_to_rename(db, me.person, org_id, member_id)
+        return page(
+            request,
+            "member_name.html",
+            me,
+            member=member,
+            org_id=org_id,
+            error=exc,
+            errors={"display_name": i18n.error_text(exc)},
+            values={"display_name": display_name},
+        )
+    return redirect("/organisation?nom=1")

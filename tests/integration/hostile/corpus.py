@@ -147,6 +147,13 @@ def json_text_fields(ids: Ids) -> list[Case]:
         *team.json(HOSTILE, "role", {**member, "login": "nadia.new"}, 422, "role"),
         *not_admin.json(XSS, "display_name", {**member, "login": "nadia.new"}, 403),
         *other_team.json(XSS, "display_name", {**member, "login": "nadia.new"}, 404),
+        # A name corrected: by a counsellor (403), for someone not in the team (404).
+        *Route("name by a counsellor", COUNSELLOR, "PATCH", f"{members}/{ids.counsellor}").json(
+            XSS, "display_name", {}, 403
+        ),
+        *Route("name of a stranger", ORG_ADMIN, "PATCH", f"{members}/{ids.stranger}").json(
+            HOSTILE, "display_name", {}, 404
+        ),
         # A professional who has an account already: no login but theirs adds anyone.
         *joining.json(HOSTILE, "login", {}, 422, "login"),
         *joining.json(HOSTILE, "role", {"login": "nadia.new"}, 422, "role"),
@@ -316,6 +323,12 @@ def page_forms(ids: Ids) -> list[Case]:
         *Route("existing member page", ORG_ADMIN, "POST", f"/organisation/{ids.org}/membres").form(
             HOSTILE, "login", {}, 422, "login"
         ),
+        *Route(
+            "name page of a stranger",
+            ORG_ADMIN,
+            "POST",
+            f"/organisation/{ids.org}/conseillers/{ids.stranger}/nom",
+        ).form(HOSTILE, "display_name", {}, 404),
         *send.form(HOSTILE, "recipient", share, 422, "hours"),
         *send.form(HOSTILE, "purpose", share, 422, "hours"),
         # Longer than these fields take: the page that says so.

@@ -353,11 +353,15 @@ def others_ids(ids: Ids) -> list[Case]:
     )
     join = Route("org_admin", ORG_ADMIN, "POST", f"/api/v1/organisations/{ids.other_org}/members")
     cases.append(join.case("add to their team", 404, json={"login": "x"}, writes=NOTHING))
+    their_member = f"/api/v1/organisations/{ids.other_org}/counsellors/{ids.stranger}"
+    rename = Route("org_admin", ORG_ADMIN, "PATCH", their_member)
+    cases.append(rename.case("rename their member", 404, json={"display_name": "X"}))
     share = {"recipient": XSS[0], "purpose": XSS[1], "hours": "24"}
     member = {"display_name": XSS[0], "login": "nadia.new", "password": PASSWORD}
     paper = f"/papiers/{ids.other_doc}"
     their_closing = f"/organisation/{ids.other_org}/conseillers/{ids.stranger}/fermer"
     our_closing = f"/organisation/{ids.org}/conseillers/{ids.stranger}/fermer"
+    their_naming = f"/organisation/{ids.other_org}/conseillers/{ids.stranger}/nom"
     pages = [
         (BEN, "GET", paper, None, JOURNAL, "their paper"),
         (BEN, "GET", f"{paper}/fichier", None, JOURNAL, "their file"),
@@ -381,6 +385,8 @@ def others_ids(ids: Ids) -> list[Case]:
             "join",
         ),
         (ORG_ADMIN, "POST", our_closing, {}, NOTHING, "close someone not in the team"),
+        (ORG_ADMIN, "GET", their_naming, None, NOTHING, "the page to rename their member"),
+        (ORG_ADMIN, "POST", their_naming, {"display_name": XSS[0]}, NOTHING, "rename theirs"),
     ]
     cases += [
         Route(f"{caller} page", caller, method, url).case(what, 404, writes=writes, data=data)

@@ -112,6 +112,7 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/organisations/{org_id}/counsellors"): "org_manager",
     ("POST", "/api/v1/organisations/{org_id}/members"): "org_manager",
     ("DELETE", "/api/v1/organisations/{org_id}/counsellors/{member_id}"): "org_manager",
+    ("PATCH", "/api/v1/organisations/{org_id}/counsellors/{member_id}"): "org_manager",
     ("POST", "/api/v1/grants"): "beneficiary",
     ("GET", "/api/v1/grants"): "signed_in",
     ("DELETE", "/api/v1/grants/{grant_id}"): "grant_owner",
@@ -202,6 +203,8 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/organisation/{org_id}/membres"): "org_admin_page",
     ("GET", "/organisation/{org_id}/conseillers/{member_id}/fermer"): "org_admin_page",
     ("POST", "/organisation/{org_id}/conseillers/{member_id}/fermer"): "org_admin_page",
+    ("GET", "/organisation/{org_id}/conseillers/{member_id}/nom"): "org_admin_page",
+    ("POST", "/organisation/{org_id}/conseillers/{member_id}/nom"): "org_admin_page",
 }
 RULE_ALLOWS["professional_or_admin"] = (*COUNSELLORS, "admin")
 # Only the operator's scraper, with COFFRE_METRICS_TOKEN: no person's session opens it (401).
@@ -496,6 +499,12 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
         },
         ("POST", "/personnes/nouvelle"): {
             "data": {**form, "login": f"p.{actor[:20]}".replace("_", ".")}
+        },
+        ("PATCH", "/api/v1/organisations/{org_id}/counsellors/{member_id}"): {
+            "json": {"display_name": "Nom Corrigé"}
+        },
+        ("POST", "/organisation/{org_id}/conseillers/{member_id}/nom"): {
+            "data": {**form, "display_name": "Nom Corrigé"}
         },
         ("POST", "/organisation/{org_id}/conseillers"): {
             "data": {
