@@ -41,6 +41,7 @@ from vault.accounts.recovery import new_recovery_codes, reset_with_person
 from vault.accounts.sessions import open_session
 from vault.config import Settings
 from vault.consent.grants import GrantTerms, create_grant, request_access
+from vault.consent.organisations import add_existing_member, add_member, rename_member
 from vault.db import transaction
 from vault.documents.previews import add_thumbnail
 from vault.documents.reminders import send_due
@@ -282,6 +283,7 @@ PAGES = (
     Visit("moussa", "/compte/mot-de-passe-change"),
     Visit("moussa", "/papiers"),
     Visit("moussa", "/compte"),
+    Visit("moussa", "/historique"),
     # Claire Martin, counsellor at the CCAS, with every scope on Amina's safe, and 60 other
     # people who gave her access: two pages of people, a search that finds, one that does not.
     Visit("claire", "/personnes"),
@@ -308,6 +310,7 @@ PAGES = (
     Visit("nadia", "/organisation?retire=1"),
     Visit("nadia", "/organisation/{ccas}/conseillers/{claire}/nom"),
     Visit("nadia", "/organisation?nom=1"),
+    Visit("nadia", "/historique"),
     # The platform administrator.
     Visit("admin", "/admin/cles"),
     Visit("admin", "/compte"),
@@ -393,14 +396,25 @@ def furnish(settings: Settings) -> Iterator[World]:
                 password=PASSWORD,
                 role=Role.COUNSELLOR,
             )
-            for organisation_id in (secours.id, ccas):
-                db.add(
-                    Membership(
-                        person_id=leila.id,
-                        organisation_id=organisation_id,
-                        role=MemberRole.COUNSELLOR,
-                    )
+            db.add(
+                Membership(
+                    person_id=leila.id, organisation_id=secours.id, role=MemberRole.COUNSELLOR
                 )
+            )
+            db.flush()
+            add_existing_member(db, rt.settings, nadia, ccas, login="leila.haddad")
+            # Paul's name was mistyped when Nadia made his account; she corrects it below,
+            # once Moussa has given him an access: both their histories say so.
+            paul = add_member(
+                db,
+                rt.settings,
+                rt.master_keys,
+                nadia,
+                ccas,
+                login="paul.girard",
+                display_name="Paul Girad",
+                password=PASSWORD,
+            )
             admin = create_person(
                 db,
                 rt.master_keys,
@@ -430,7 +444,9 @@ def furnish(settings: Settings) -> Iterator[World]:
             helped = create_grant(
                 db, rt, moussa, GrantTerms(["view", "recover"]), counsellor_id=claire.id
             )
+            create_grant(db, rt, moussa, GrantTerms(["view"]), counsellor_id=paul.id)
             db.flush()
+            rename_member(db, rt.settings, nadia, ccas, paul.id, "Paul Girard")
             reset_with_person(db, rt, claire, moussa.id, "le nouveau mot de passe de moussa")
             people = {
                 "amina": amina.id,
