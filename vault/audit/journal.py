@@ -75,6 +75,10 @@ MEMBER_REMOVED = "member_removed"
 # of each person who gave them an access or was asked for one (holder_renamed).
 MEMBER_RENAMED = "member_renamed"
 HOLDER_RENAMED = "holder_renamed"
+# A professional who holds someone's personal access joined or left an organisation: the access
+# follows them, so the person who gave it reads where they work now.
+HOLDER_JOINED = "holder_joined"
+HOLDER_LEFT = "holder_left"
 ACCOUNT_ERASED = "account_erased"
 
 # Refused attempts: one person's of one kind on one day are one line in a history (see

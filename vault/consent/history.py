@@ -71,6 +71,8 @@ TOPIC_ACTIONS: dict[Topic, frozenset[str]] = {
             journal.GRANT_HOLDER_CLOSED,
             journal.REQUEST_HOLDER_CLOSED,
             journal.HOLDER_RENAMED,
+            journal.HOLDER_JOINED,
+            journal.HOLDER_LEFT,
         }
     ),
     Topic.SIGN_IN: _FAILURES

@@ -28,7 +28,7 @@ from vault.policy import (
     professional_role,
 )
 from vault.text import typed_line
-from vault.vocabulary import MemberRole
+from vault.vocabulary import GrantStatus, MemberRole
 
 NOT_FOUND = N_("Cette organisation n'existe pas.")
 NOT_A_MEMBER = N_("Ce professionnel n'est pas dans cette organisation.")
@@ -121,6 +121,7 @@ def add_existing_member(
     db.flush()
     person.role = professional_role(_roles_of(db, person.id))
     _note(db, actor, journal.MEMBER_ADDED, person, organisation_id)
+    _tell_holders_givers(db, person, journal.HOLDER_JOINED, organisation_id)
     return person
 
 
@@ -201,6 +202,7 @@ def close_member(db: Session, actor: Person, organisation_id: str, member_id: st
     )
     person.role = professional_role(_roles_of(db, person.id))
     _note(db, actor, journal.MEMBER_REMOVED, person, organisation_id)
+    _tell_holders_givers(db, person, journal.HOLDER_LEFT, organisation_id)
     db.flush()
     return Departure.LEFT
 
@@ -249,10 +251,28 @@ def rename_member(
         action=journal.NAME_CHANGED,
         organisation_id=organisation_id,
     )
-    for grant, owner_id in held_personally(db, person.id):
-        journal.record(db, subject_id=owner_id, action=journal.HOLDER_RENAMED, grant_id=grant.id)
+    _tell_holders_givers(db, person, journal.HOLDER_RENAMED, organisation_id, asked_too=True)
     db.flush()
     return member
+
+
+def _tell_holders_givers(
+    db: Session, member: Person, action: str, organisation_id: str, *, asked_too: bool = False
+) -> None:
+    """A line in the history of each person who gave the professional an access themselves
+    (or was asked for one, when `asked_too`: a request is answered seeing the holder's
+    organisations of that day): what people gave an organisation is the organisation's
+    business."""
+    for grant, owner_id in held_personally(db, member.id):
+        if grant.status != GrantStatus.ACTIVE and not asked_too:
+            continue
+        journal.record(
+            db,
+            subject_id=owner_id,
+            action=action,
+            grant_id=grant.id,
+            organisation_id=organisation_id,
+        )
 
 
 def _roles_of(db: Session, person_id: str) -> list[MemberRole]:

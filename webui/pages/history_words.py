@@ -83,6 +83,14 @@ _BY_YOU = {
     "holder_renamed": N_(
         "Le nom d'un professionnel qui a accès à vos papiers a été corrigé par son organisation."
     ),
+    "holder_joined": N_(
+        "Un professionnel qui a accès à vos papiers travaille maintenant aussi pour une autre "
+        "organisation."
+    ),
+    "holder_left": N_(
+        "Un professionnel qui a accès à vos papiers ne travaille plus pour une de ses "
+        "organisations."
+    ),
     "organisation_created": N_("Vous avez créé une organisation."),
     "counsellor_created": N_("Vous avez créé le compte d'un professionnel."),
     "member_added": N_("Vous avez ajouté un professionnel à l'organisation."),
@@ -127,6 +135,18 @@ _ABOUT_AN_ACCESS = {
         "Son nom est maintenant : {holder}."
     ),
 }
+# Where the holder of a personal access works now: {name} is « Claire Martin », {organisation}
+# the organisation they joined or left.
+_ABOUT_A_HOLDERS_WORK = {
+    "holder_joined": N_(
+        "{name} travaille maintenant aussi pour {organisation}. "
+        "Son accès à vos papiers reste : vous pouvez l'arrêter dans « Qui voit mes papiers »."
+    ),
+    "holder_left": N_(
+        "{name} ne travaille plus pour {organisation}. "
+        "Son accès à vos papiers reste : vous pouvez l'arrêter dans « Qui voit mes papiers »."
+    ),
+}
 # An organisation admin's trail: {member} is « Claire Martin, CCAS d'Orléans ».
 _ABOUT_A_MEMBER = {
     "counsellor_created": N_("Vous avez créé le compte de {member}."),
@@ -167,6 +187,12 @@ def sentence(
         if line.organisation_name:
             member = Markup(", ").join((member, typed(line.organisation_name)))
         return _said(_ABOUT_A_MEMBER[line.action], member=member)
+    if line.grant_holder and line.organisation_name and line.action in _ABOUT_A_HOLDERS_WORK:
+        return _said(
+            _ABOUT_A_HOLDERS_WORK[line.action],
+            name=typed(line.grant_holder.name),
+            organisation=typed(line.organisation_name),
+        )
     holder = _holder_words(line.grant_holder)
     if holder and line.action in _ABOUT_AN_ACCESS:
         return _said(_ABOUT_AN_ACCESS[line.action], holder=holder)

@@ -207,3 +207,35 @@ def test_a_professional_reads_which_organisations_they_work_for(
     assert "Mes organisations : CCAS d'Orléans, Secours populaire" in account
     page_sign_in(client, "amina.diallo")
     assert "Mes organisations" not in shown(client.get("/compte").text)
+
+
+def test_a_person_who_gave_an_access_is_told_when_its_holder_joins_or_leaves(
+    client: TestClient, rt: Runtime
+) -> None:
+    """A personal access follows the professional: the person who gave it reads in their
+    history that she now also works for another organisation, then that she left one, and
+    that the access is still hers to stop."""
+    t = two_organisations(client, rt)
+    grant(client, t["amina"], counsellor_id=t["claire"]["id"], scopes=["view"])
+    # Paul asked Amina for an access she has not answered: she will see where he works then.
+    asked = client.post(
+        "/api/v1/access-requests",
+        headers=t["paul"]["headers"],
+        json={"login": "amina.diallo", "scopes": ["view"]},
+    )
+    assert asked.status_code == 202
+    for login in ("claire.martin", "paul.agent"):
+        assert join(client, t["sam"]["headers"], t["secours"], login).status_code == 201
+    assert close(client, t["nadia"]["headers"], t["ccas"], t["claire"]["id"]).status_code == 204
+
+    page_sign_in(client, "amina.diallo")
+    history = shown(client.get("/historique?quoi=acces").text)
+    assert (
+        "Claire Martin travaille maintenant aussi pour Secours populaire. "
+        "Son accès à vos papiers reste : vous pouvez l'arrêter dans « Qui voit mes papiers »."
+    ) in history
+    assert (
+        "Claire Martin ne travaille plus pour CCAS d'Orléans. "
+        "Son accès à vos papiers reste : vous pouvez l'arrêter dans « Qui voit mes papiers »."
+    ) in history
+    assert "Paul Agent travaille" not in history
