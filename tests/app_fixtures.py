@@ -177,22 +177,42 @@ def admin_headers(client: TestClient, rt: Runtime, login: str = "root.admin") ->
 def professional(
     client: TestClient, admin: dict[str, str], org_id: str, login: str, role: str = "counsellor"
 ) -> dict[str, Any]:
-    """A counsellor (or organisation admin) created by an admin, signed in through the API."""
+    """A counsellor (or organisation admin) created by an admin, signed in through the API,
+    who has chosen their own password (PASSWORD) in place of the admin's."""
     created = client.post(
         f"/api/v1/organisations/{org_id}/counsellors",
         headers=admin,
         json={
             "login": login,
             "display_name": login.replace(".", " ").title(),
-            "password": PASSWORD,
+            "password": PROVISIONAL_PASSWORD,
             "role": role,
         },
     )
     assert created.status_code == 201, created.text
-    token = client.post("/api/v1/session", json={"login": login, "password": PASSWORD}).json()[
-        "token"
-    ]
-    return {"id": created.json()["id"], "headers": {"Authorization": f"Bearer {token}"}}
+    headers = choose_own_password(client, login)
+    return {"id": created.json()["id"], "headers": headers}
+
+
+# The password an admin gives a professional's new account, until they choose PASSWORD.
+PROVISIONAL_PASSWORD = "provisoire donné par l'admin"
+
+
+def choose_own_password(client: TestClient, login: str) -> dict[str, str]:
+    """A professional's first sign-in: the admin's password replaced by their own (PASSWORD);
+    returns the session's headers."""
+    signed_in = client.post(
+        "/api/v1/session", json={"login": login, "password": PROVISIONAL_PASSWORD}
+    )
+    assert signed_in.status_code == 201, signed_in.text
+    headers = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+    chosen = client.post(
+        "/api/v1/me/password",
+        headers=headers,
+        json={"current_password": PROVISIONAL_PASSWORD, "new_password": PASSWORD},
+    )
+    assert chosen.status_code == 204, chosen.text
+    return headers
 
 
 def organisation(client: TestClient, admin: dict[str, str], name: str = "CCAS d'Orléans") -> str:

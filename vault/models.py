@@ -100,6 +100,12 @@ class Person(Base):
     reset_notice_pending: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false()
     )
+    # The password was chosen by the admin who made the account (vault.consent.organisations.
+    # add_member): until its owner chooses their own, they may do nothing else
+    # (vault.policy.must_choose_password), so that admin never acts as them.
+    password_provisional: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -42,6 +42,13 @@ def is_professional(person: Person) -> bool:
     return person.role in PROFESSIONALS
 
 
+def must_choose_password(person: Person) -> bool:
+    """Their password is the one the admin who made their account chose: until they choose
+    their own they may only do that, or sign out, so that admin never acts as them (and never
+    reaches what people give them personally)."""
+    return person.password_provisional
+
+
 def is_platform_admin(person: Person) -> bool:
     """Runs the platform: organisations and keys, never papers."""
     return person.role == Role.ADMIN

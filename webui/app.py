@@ -37,6 +37,7 @@ from webui.pages import auth as auth_pages
 from webui.pages import bin as bin_pages
 from webui.pages import consent as consent_pages
 from webui.pages import export as export_pages
+from webui.pages import first_password as first_password_pages
 from webui.pages import hold as hold_pages
 from webui.pages import idle as idle_pages
 from webui.pages import language as language_pages
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         admin_pages,
         consent_pages,
         export_pages,
+        first_password_pages,
         hold_pages,
         idle_pages,
         language_pages,

@@ -17,7 +17,12 @@ from vault.accounts.signin import attempt_for
 from vault.accounts.throttle import Attempt
 from vault.errors import N_, ForbiddenError, VaultError
 from vault.models import Person
-from vault.policy import is_platform_admin, is_professional, may_use_second_factor
+from vault.policy import (
+    is_platform_admin,
+    is_professional,
+    may_use_second_factor,
+    must_choose_password,
+)
 from vault.runtime import Runtime
 from webui import i18n
 from webui.proxies import is_trusted, peer_of
@@ -184,6 +189,42 @@ def bearer_token(request: Request) -> str | None:
 SIGN_IN_FIRST = N_("Connectez-vous pour continuer.")
 
 
+CHOOSE_PASSWORD_FIRST = N_(
+    "Choisissez d'abord votre propre mot de passe : celui-ci a été choisi par la personne qui a "
+    "créé votre compte."
+)
+# What someone whose password is provisional (vault.policy.must_choose_password) may still do:
+# choose theirs, read who they are and the pages of help, leave.
+_WHILE_PROVISIONAL = frozenset(
+    {
+        ("GET", "/api/v1/me"),
+        ("POST", "/api/v1/me/password"),
+        ("DELETE", "/api/v1/session"),
+        ("GET", "/compte/premier-mot-de-passe"),
+        ("POST", "/compte/premier-mot-de-passe"),
+        ("POST", "/quitter"),
+        ("GET", "/aide"),
+        ("GET", "/protection"),
+        ("GET", "/qui-gere"),
+    }
+)
+
+
+class PasswordToChoose(Exception):
+    """A page asked by someone who must first choose their own password: answered with a
+    redirect to the page where they do."""
+
+
+def _require_own_password(request: Request, person: Person, *, api: bool) -> None:
+    if not must_choose_password(person):
+        return
+    if (request.method, request.url.path) in _WHILE_PROVISIONAL:
+        return
+    if api:
+        raise ForbiddenError(CHOOSE_PASSWORD_FIRST)
+    raise PasswordToChoose
+
+
 def api_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn:
     token = bearer_token(request)
     signed_in = resolve_session(db, rt.settings, token, "api") if token else None
@@ -195,6 +236,7 @@ def api_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn:
     # The language of the request's refusals (webui.errors.api_language), noted now: the
     # error handlers must not ask the database, which may be what failed.
     request.state.language = i18n.language_of(request, signed_in.person)
+    _require_own_password(request, signed_in.person, api=True)
     return signed_in
 
 
@@ -219,6 +261,8 @@ def page_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn 
     if signed_in is None:
         db.commit()  # an expired session is deleted even though the page sends to sign-in
     request.state.signed_in = signed_in
+    if signed_in is not None:
+        _require_own_password(request, signed_in.person, api=False)
     # For the banner on every page while papers are closed after an assisted reset.
     held = current_hold(db, signed_in.person) if signed_in else None
     request.state.hold = held

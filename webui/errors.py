@@ -22,7 +22,7 @@ from vault.errors import (
     VaultError,
 )
 from webui import i18n
-from webui.deps import SessionEnded, SignInRequired, had_session
+from webui.deps import PasswordToChoose, SessionEnded, SignInRequired, had_session
 from webui.logs import hide_share_tokens
 from webui.navigation import local_path
 from webui.pages.render import page
@@ -173,6 +173,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, _exc: SignInRequired) -> Response:
         return sign_in_redirect(request)
+
+    @app.exception_handler(PasswordToChoose)
+    async def own_password_first(_request: Request, _exc: PasswordToChoose) -> Response:
+        return RedirectResponse("/compte/premier-mot-de-passe", status_code=303)
 
     @app.exception_handler(SessionEnded)
     async def session_ended(request: Request, exc: SessionEnded) -> Response:

@@ -64,7 +64,13 @@ ANSWERS: dict[int, tuple[str, str, dict[str, dict[str, Any]]]] = {
             }
         },
     ),
-    403: ("Forbidden", "Signed in, but the action is outside the caller's role.", {}),
+    403: (
+        "Forbidden",
+        "Signed in, but the action is outside the caller's role; or the caller's password is "
+        "still the one the admin who made their account chose: they choose their own first "
+        "(POST /api/v1/me/password), and until then may only read GET /api/v1/me or sign out.",
+        {},
+    ),
     404: (
         "NotFound",
         "No such thing, or one the caller may not see: the same answer, so existence never leaks.",

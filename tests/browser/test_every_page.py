@@ -311,6 +311,8 @@ PAGES = (
     Visit("nadia", "/organisation/{ccas}/conseillers/{claire}/nom"),
     Visit("nadia", "/organisation?nom=1"),
     Visit("nadia", "/historique"),
+    # Paul's account, made by Nadia: his first sign-in asks for his own password.
+    Visit("paul", "/compte/premier-mot-de-passe"),
     # The platform administrator.
     Visit("admin", "/admin/cles"),
     Visit("admin", "/compte"),
@@ -452,6 +454,7 @@ def furnish(settings: Settings) -> Iterator[World]:
                 "amina": amina.id,
                 "claire": claire.id,
                 "nadia": nadia.id,
+                "paul": paul.id,
                 "admin": admin.id,
                 "moussa": moussa.id,
                 "leila": leila.id,

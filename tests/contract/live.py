@@ -125,11 +125,21 @@ def people_of_every_role(client: httpx.Client, admin_secret: str) -> dict[str, s
 
 
 def professional(client: httpx.Client, admin: str, organisation: str, login: str, role: str) -> str:
-    body = {"login": login, "display_name": login, "password": PASSWORD, "role": role}
+    """Made by the admin with a password of theirs, which the professional replaces by their
+    own (PASSWORD) at once, as the first sign-in asks."""
+    given = f"{PASSWORD} given"
+    body = {"login": login, "display_name": login, "password": given, "role": role}
     answer = client.post(
         f"/api/v1/organisations/{organisation}/counsellors", headers=bearer(admin), json=body
     )
     person_id: str = created(answer)["id"]
+    token = created(client.post("/api/v1/session", json={"login": login, "password": given}))
+    chosen = client.post(
+        "/api/v1/me/password",
+        headers=bearer(token["token"]),
+        json={"current_password": given, "new_password": PASSWORD},
+    )
+    assert chosen.status_code == 204, chosen.text
     return person_id
 
 

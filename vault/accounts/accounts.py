@@ -55,6 +55,7 @@ def suggest_login(db: Session, display_name: str) -> str:
 
 
 OWN_NAME_MISSING = N_("Écrivez votre nom.")
+SAME_AS_GIVEN = N_("Choisissez un autre mot de passe que celui qu'on vous a donné.")
 
 
 def person_name(display_name: str, missing: str) -> str:
@@ -126,8 +127,11 @@ def change_password(
     phone's owner. Every other session of the person ends, and every device cookie (a browser
     that knew the old password proves itself again)."""
     confirm_identity(db, master_keys, person, password=current, totp=totp, attempt=attempt)
+    if person.password_provisional and new == current:
+        raise InvalidInputError(SAME_AS_GIVEN, field="password")
     check_new_password(new, person.login, person.display_name)
     person.password_hash = hash_password(new)
+    person.password_provisional = False
     close_all_sessions(db, person.id, keep=keep_session)
     devices.forget_all(db, person.id)
     journal.record(

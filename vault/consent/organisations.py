@@ -85,12 +85,14 @@ def add_member(
     role: str = "counsellor",
 ) -> Person:
     """Create a professional's account in an organisation (vault.policy.may_add_member says
-    who may)."""
+    who may). The password is the admin's choice: the professional chooses their own at their
+    first sign-in, before anything else (vault.policy.must_choose_password)."""
     _require_adding(db, settings, actor, organisation_id)
     member_role = closed_word(MemberRole, role, "role")
     person = create_person(
         db, master_keys, login=login, display_name=display_name, password=password, role=member_role
     )
+    person.password_provisional = True
     db.add(Membership(person_id=person.id, organisation_id=organisation_id, role=member_role))
     db.flush()
     _note(db, actor, journal.COUNSELLOR_CREATED, person, organisation_id)

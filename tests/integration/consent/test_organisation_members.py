@@ -4,7 +4,15 @@ of people who trusted that organisation's own staff."""
 
 from fastapi.testclient import TestClient
 
-from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
+from tests.app_fixtures import (
+    PASSWORD,
+    PROVISIONAL_PASSWORD,
+    admin_headers,
+    choose_own_password,
+    organisation,
+    professional,
+    sign_up,
+)
 from tests.integration.consent.test_grants import grant
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
@@ -15,7 +23,7 @@ def new_member(client: TestClient, headers: dict[str, str], org_id: str, login: 
     answer = client.post(
         f"/api/v1/organisations/{org_id}/counsellors",
         headers=headers,
-        json={"login": login, "display_name": "Agent", "password": PASSWORD},
+        json={"login": login, "display_name": "Agent", "password": PROVISIONAL_PASSWORD},
     )
     return answer.status_code
 
@@ -43,8 +51,7 @@ def test_a_platform_admin_adds_no_member_to_an_organisation_people_gave_access_t
 
     # The organisation's own admin still adds its staff, who then read through the grant.
     assert new_member(client, manager["headers"], ccas, "claire.martin") == 201
-    claire = client.post("/api/v1/session", json={"login": "claire.martin", "password": PASSWORD})
-    claire_headers = {"Authorization": f"Bearer {claire.json()['token']}"}
+    claire_headers = choose_own_password(client, "claire.martin")
     assert client.get(content, headers=claire_headers).status_code == 200
 
     # Once no one's access is in force any more, the platform admin may add members again.

@@ -345,6 +345,14 @@ def page_forms(ids: Ids) -> list[Case]:
             "current_password",
             FAILED_SECRET,
         ),
+        *Route("first password page", COUNSELLOR, "POST", "/compte/premier-mot-de-passe").form(
+            HOSTILE,
+            "current_password",
+            {"password": PASSWORD * 2},
+            422,
+            "current_password",
+            FAILED_SECRET,
+        ),
         # A link's code, wrong: counted, and journaled for the paper's owner.
         *Route("office page", NOBODY, "POST", f"/s/{ids.own_share_token}").form(
             HOSTILE, "code", {}, 422, "code", FAILED_SECRET

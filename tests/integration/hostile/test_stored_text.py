@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.app_fixtures import PASSWORD
+from tests.app_fixtures import PASSWORD, PROVISIONAL_PASSWORD, choose_own_password
 from tests.samples import pdf
 from vault.accounts.sessions import open_session
 from vault.db import transaction
@@ -49,9 +49,15 @@ def hostile_things(client: TestClient, world: World) -> dict[str, Any]:
             client.post(
                 f"/api/v1/organisations/{org['id']}/counsellors",
                 headers=admin,
-                json={"login": login, "display_name": name, "password": PASSWORD, "role": role},
+                json={
+                    "login": login,
+                    "display_name": name,
+                    "password": PROVISIONAL_PASSWORD,
+                    "role": role,
+                },
             )
         )
+        choose_own_password(client, login)
     awa = created(
         client.post(
             "/api/v1/beneficiaries",

@@ -154,6 +154,8 @@ RULES: dict[tuple[str, str], str] = {
     ("GET", "/aide"): "public",
     ("GET", "/compte"): "signed_in",
     ("POST", "/compte/mot-de-passe"): "signed_in",
+    ("GET", "/compte/premier-mot-de-passe"): "signed_in",
+    ("POST", "/compte/premier-mot-de-passe"): "signed_in",
     ("POST", "/compte/codes"): "signed_in",
     ("POST", "/compte/infos"): "signed_in",
     ("POST", "/compte/nom"): "beneficiary",
