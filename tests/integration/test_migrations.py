@@ -154,6 +154,51 @@ def test_codes_of_an_account_created_in_person_are_marked_seen(engine: Engine) -
     ]
 
 
+def test_accounts_still_on_their_admins_password_are_marked(engine: Engine) -> None:
+    """0009: a professional's account an admin made, whose owner has set no password since,
+    must choose its own; one who has, and anyone who signed up, need not."""
+    migrate(engine, "0002")
+    fill_version_2(engine)
+    migrate(engine, "0008")
+    paul = "77777777-7777-7777-7777-777777777777"
+    admin = "88888888-8888-8888-8888-888888888888"
+    with engine.begin() as db:
+        for person_id, login in ((paul, "paul"), (admin, "nadia")):
+            db.execute(
+                text(
+                    "INSERT INTO people (id, login, display_name, role, password_hash,"
+                    " preferred_language, created_at) VALUES (:id, :login, :login, 'counsellor',"
+                    " 'x', 'fr', :now)"
+                ),
+                {"id": person_id, "login": login, "now": NOW},
+            )
+        lines = [
+            (admin, HELPER, "counsellor_created"),
+            (admin, paul, "counsellor_created"),
+            (HELPER, None, "password_changed"),
+        ]
+        for seq, (subject, target, action) in enumerate(lines, start=1):
+            db.execute(
+                text(
+                    "INSERT INTO journal (id, seq, subject_id, actor_id, action, target_id,"
+                    " source, occurred_at, prev_hash, hash) VALUES (:id, :seq, :subject,"
+                    " :subject, :action, :target, '', :now, 'x', 'x')"
+                ),
+                {
+                    "id": f"j{seq}",
+                    "seq": seq,
+                    "subject": subject,
+                    "target": target,
+                    "action": action,
+                    "now": NOW,
+                },
+            )
+    migrate(engine)
+    assert rows(engine, "SELECT login FROM people WHERE password_provisional ORDER BY login") == [
+        ("paul",)
+    ]
+
+
 def test_each_migration_goes_down_and_up_again(engine: Engine) -> None:
     """Every downgrade runs (the test above crosses only some of them), down to nothing."""
     script = ScriptDirectory.from_config(migrations_config())

@@ -24,6 +24,11 @@ from webui.deps import ApiUser, DbSession, RuntimeDep
 
 router = APIRouter(tags=["organisations"])
 
+NO_SUCH_MEMBER = {
+    "model": ErrorOut,
+    "description": "No such organisation of the caller's, or no such open account in it.",
+}
+
 
 @router.post("/organisations", status_code=201)
 def new_organisation(body: OrganisationIn, person: ApiUser, db: DbSession) -> OrganisationOut:
@@ -97,10 +102,7 @@ def counsellors(org_id: str, person: ApiUser, db: DbSession) -> list[CounsellorO
     "/organisations/{org_id}/counsellors/{member_id}",
     status_code=204,
     responses={
-        404: {
-            "model": ErrorOut,
-            "description": "No such organisation of the caller's, or no such open account in it.",
-        },
+        404: NO_SUCH_MEMBER,
         409: {
             "model": ErrorOut,
             "description": "The caller's own account, or the organisation's last admin.",
@@ -123,10 +125,7 @@ def close_counsellor(org_id: str, member_id: str, person: ApiUser, db: DbSession
 @router.patch(
     "/organisations/{org_id}/counsellors/{member_id}",
     responses={
-        404: {
-            "model": ErrorOut,
-            "description": "No such organisation of the caller's, or no such open account in it.",
-        },
+        404: NO_SUCH_MEMBER,
         409: {
             "model": ErrorOut,
             "description": "They work for another organisation too; or a platform admin while "

@@ -109,6 +109,12 @@ class MeOut(UserOut):
         "vault)."
     )
     quota_bytes: int = Field(description="How much the person's papers may take in all.")
+    password_to_choose: bool = Field(
+        default=False,
+        description="The password is still the one the admin who made the account chose: "
+        "every route but this one, POST /me/password and signing out answers 403 until the "
+        "person chooses their own.",
+    )
 
     @classmethod
     def of_person(
@@ -124,6 +130,7 @@ class MeOut(UserOut):
             hold=hold,
             used_bytes=space[0],
             quota_bytes=space[1],
+            password_to_choose=person.password_provisional,
         )
 
 

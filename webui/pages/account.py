@@ -179,20 +179,35 @@ def password(
 ) -> Response:
     me = need(signed_in)
     try:
-        with attempt(db):
-            change_password(
-                db,
-                rt.master_keys,
-                me.person,
-                current=current_password,
-                totp=totp,
-                new=password,
-                keep_session=me.session.id,
-                attempt=attempt_of(request, db, rt, me.person.login),
-            )
+        change_own_password(request, db, rt, me, current=current_password, totp=totp, new=password)
     except VaultError as exc:
         return refused(request, db, rt, me, exc, form="")
     return redirect("/compte?fait=mot-de-passe")
+
+
+def change_own_password(
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    me: SignedIn,
+    *,
+    current: str,
+    totp: str | None,
+    new: str,
+) -> None:
+    """The signed-in person's new password (vault.accounts.accounts.change_password), this
+    session kept; a refusal undoes it, but for a wrong password's count."""
+    with attempt(db):
+        change_password(
+            db,
+            rt.master_keys,
+            me.person,
+            current=current,
+            totp=totp,
+            new=new,
+            keep_session=me.session.id,
+            attempt=attempt_of(request, db, rt, me.person.login),
+        )
 
 
 @router.post("/compte/codes")

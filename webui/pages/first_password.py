@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from vault.accounts.accounts import change_password
 from vault.errors import VaultError
 from vault.policy import must_choose_password
-from webui.deps import PAGE_CSRF, DbSession, RuntimeDep, SignedInPage, attempt, attempt_of
+from webui.deps import PAGE_CSRF, DbSession, RuntimeDep, SignedInPage
+from webui.pages.account import change_own_password
 from webui.pages.common import redirect
 from webui.pages.render import page
 
@@ -36,17 +36,7 @@ def choose_first_password(
     password: Password = "",
 ) -> Response:
     try:
-        with attempt(db):
-            change_password(
-                db,
-                rt.master_keys,
-                me.person,
-                current=current_password,
-                totp=None,
-                new=password,
-                keep_session=me.session.id,
-                attempt=attempt_of(request, db, rt, me.person.login),
-            )
+        change_own_password(request, db, rt, me, current=current_password, totp=None, new=password)
     except VaultError as exc:
         return page(request, "first_password.html", me, error=exc, error_field="current_password")
     return redirect("/compte?fait=mot-de-passe")

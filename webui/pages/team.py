@@ -155,14 +155,7 @@ def rename_form(
     org_id: str, member_id: str, request: Request, db: DbSession, me: Professional
 ) -> Response:
     member = member_to_rename(db, me.person, org_id, member_id)
-    return page(
-        request,
-        "member_name.html",
-        me,
-        member=member,
-        org_id=org_id,
-        values={"display_name": member.person.display_name},
-    )
+    return name_page(request, me, member, org_id, member.person.display_name)
 
 
 @router.post("/organisation/{org_id}/conseillers/{member_id}/nom")
@@ -182,14 +175,26 @@ def rename(
         if exc.field != "display_name":
             raise
         member = member_to_rename(db, me.person, org_id, member_id)
-        return page(
-            request,
-            "member_name.html",
-            me,
-            member=member,
-            org_id=org_id,
-            error=exc,
-            errors={"display_name": i18n.error_text(exc)},
-            values={"display_name": display_name},
-        )
+        return name_page(request, me, member, org_id, display_name, exc)
     return redirect("/organisation?nom=1")
+
+
+def name_page(
+    request: Request,
+    me: SignedIn,
+    member: Member,
+    org_id: str,
+    typed: str,
+    error: VaultError | None = None,
+) -> Response:
+    """The form to correct a member's name, with what was typed (and why it was refused)."""
+    return page(
+        request,
+        "member_name.html",
+        me,
+        member=member,
+        org_id=org_id,
+        error=error,
+        error_field="display_name",
+        values={"display_name": typed},
+    )

@@ -52,7 +52,7 @@ def test_the_api_asks_for_an_own_password_first(client: TestClient, rt: Runtime)
             "Choisissez d'abord votre propre mot de passe : celui-ci a été choisi par la "
             "personne qui a créé votre compte."
         )
-    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.get("/api/v1/me", headers=headers).json()["password_to_choose"] is True
 
     same = client.post(
         "/api/v1/me/password",
@@ -71,6 +71,7 @@ def test_the_api_asks_for_an_own_password_first(client: TestClient, rt: Runtime)
     )
     assert chosen.status_code == 204, chosen.text
     assert client.get("/api/v1/grants", headers=headers).status_code == 200
+    assert client.get("/api/v1/me", headers=headers).json()["password_to_choose"] is False
     # The password the admin chose opens nothing any more.
     again = client.post("/api/v1/session", json={"login": "claire.martin", "password": GIVEN})
     assert again.status_code == 401
