@@ -123,7 +123,7 @@ def add_existing_member(
     db.flush()
     person.role = professional_role(_roles_of(db, person.id))
     _note(db, actor, journal.MEMBER_ADDED, person, organisation_id)
-    _tell_holders_givers(db, person, journal.HOLDER_JOINED, organisation_id)
+    _tell_givers(db, person, journal.HOLDER_JOINED, organisation_id)
     return person
 
 
@@ -204,7 +204,7 @@ def close_member(db: Session, actor: Person, organisation_id: str, member_id: st
     )
     person.role = professional_role(_roles_of(db, person.id))
     _note(db, actor, journal.MEMBER_REMOVED, person, organisation_id)
-    _tell_holders_givers(db, person, journal.HOLDER_LEFT, organisation_id)
+    _tell_givers(db, person, journal.HOLDER_LEFT, organisation_id)
     db.flush()
     return Departure.LEFT
 
@@ -253,12 +253,12 @@ def rename_member(
         action=journal.NAME_CHANGED,
         organisation_id=organisation_id,
     )
-    _tell_holders_givers(db, person, journal.HOLDER_RENAMED, organisation_id, asked_too=True)
+    _tell_givers(db, person, journal.HOLDER_RENAMED, organisation_id, asked_too=True)
     db.flush()
     return member
 
 
-def _tell_holders_givers(
+def _tell_givers(
     db: Session, member: Person, action: str, organisation_id: str, *, asked_too: bool = False
 ) -> None:
     """A line in the history of each person who gave the professional an access themselves
