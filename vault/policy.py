@@ -290,8 +290,8 @@ def current_grants(
 ) -> list[Grant]:
     """Every grant of the vault's owner that the actor holds now, directly or through one of
     their organisations, oldest first. A professional's rights are their union."""
-    if not is_professional(actor):
-        return []
+    if not is_professional(actor) or actor.erased_at is not None:
+        return []  # a closed account holds nothing, whatever organisations it was in
     candidates = db.scalars(
         select(Grant)
         .where(

@@ -138,8 +138,8 @@ class Gate:
     def closes(self, document: Document, action: policy.Action | None = None) -> bool:
         """Whether the account may not do `action` (default: view) on this paper now."""
         action = action or policy.Action.VIEW
-        if document.created_at is not None and document.created_at >= self.hold.since:
-            return False  # added during the hold: the account's own
+        if self._added_by_the_account(document):
+            return False
         if self._helper is None:
             return True
         if action not in self._access:
@@ -148,6 +148,15 @@ class Gate:
             )
         access = self._access[action]
         return access is None or not access.shows(document)
+
+    def _added_by_the_account(self, document: Document) -> bool:
+        """A paper the account itself added during the hold: its own. One a professional added
+        meanwhile stays within the reach of whoever changed the password, like the rest."""
+        return (
+            document.created_at is not None
+            and document.created_at >= self.hold.since
+            and document.uploaded_by == self.owner.id
+        )
 
     def refusal(self) -> LockedError:
         hold = self.hold

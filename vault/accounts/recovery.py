@@ -28,7 +28,6 @@ from vault.errors import (
     N_,
     AuthenticationError,
     ConflictError,
-    NotFoundError,
     WrongSecretError,
 )
 from vault.models import Person, RecoveryCode, ResetCode, Vault, new_id, utcnow
@@ -189,10 +188,9 @@ def create_reset_code(
 def clear_sign_in_delay(
     db: Session, rt: Runtime, helper: Person, person_id: str, source: str = ""
 ) -> None:
-    """Lift the waiting time after failed sign-ins, for a person who trusts `helper`."""
-    person = db.get(Person, person_id)
-    if person is None or not may_help_recover(db, rt.settings, helper, person):
-        raise NotFoundError("Cette personne n'existe pas.")
+    """Lift the waiting time after failed sign-ins, for a person who trusts `helper`; refused,
+    the attempt is in the person's history like any other help with the password."""
+    person = require_help_recover(db, rt.settings, helper, person_id)
     throttle.lift(db, person.login)
     _journal_help(db, rt, helper, person, source, journal.THROTTLE_CLEARED)
 
@@ -368,6 +366,8 @@ def _find_code(
         return None
     recovery = _find_recovery_code(db, person, code)
     if recovery is not None:
+        if recovery.seen_by is not None and not _still_recovers(db, rt, recovery.seen_by, person):
+            return None
         return recovery
     reset = db.scalar(
         select(ResetCode).where(
@@ -379,8 +379,14 @@ def _find_code(
     )
     if reset is None:
         return None
-    helper = db.get(Person, reset.issued_by)
     # A reset code stops working when its counsellor no longer holds the "recover" scope.
-    if helper is None or not may_help_recover(db, rt.settings, helper, person):
-        return None
-    return reset
+    return reset if _still_recovers(db, rt, reset.issued_by, person) else None
+
+
+def _still_recovers(db: Session, rt: Runtime, helper_id: str, person: Person) -> bool:
+    """Whether the professional who issued a reset code, or saw a recovery code, holds the
+    person's "recover" scope today: such a code is worth their reset, and no more (a code they
+    saw is void once the person ends their access, they leave the organisation it went through,
+    or their account is closed)."""
+    helper = db.get(Person, helper_id)
+    return helper is not None and may_help_recover(db, rt.settings, helper, person)

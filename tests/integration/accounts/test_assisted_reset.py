@@ -233,6 +233,7 @@ def test_in_session_reset_with_the_counsellor(client: TestClient, rt: Runtime) -
         client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 404
     )
     give(client, amina, claire, scopes=["view", "recover"], categories=["identity"])
+    give(client, amina, claire, scopes=["upload"], categories=["bank"])
     too_close = client.post(url, headers=claire["headers"], json={"new_password": "Amina Diallo"})
     assert too_close.status_code == 422
     assert (
@@ -254,6 +255,10 @@ def test_in_session_reset_with_the_counsellor(client: TestClient, rt: Runtime) -
     # A paper the person adds during the hold is theirs to open.
     added = upload(client, {"headers": person}, pdf("new"), category="bank", title="Nouveau")
     assert content(client, person, added.json()["id"]).status_code == 200
+    # One a professional adds meanwhile is not: Claire may add bank papers, not open them.
+    by_claire = upload(client, claire, pdf("releve"), vault=amina["vault_id"], category="bank")
+    assert by_claire.status_code == 201, by_claire.text
+    assert content(client, person, by_claire.json()["id"]).status_code == 423
 
     line = next(
         e

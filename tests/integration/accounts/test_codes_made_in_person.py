@@ -5,7 +5,12 @@ the professional (the API answer, their screen). They counted as the person's ow
 the person ended the grant and changed her password, the professional took the account with
 one, private papers open, no hold, a journal naming only the person. Now such a code starts the
 same hold as a reset made with that professional, and the journal names them; the codes the
-person makes herself later are hers, as before."""
+person makes herself later are hers, as before.
+
+Second review finding: the code still worked once the professional had lost the "recover" scope
+(the person ended the access, or their account was closed), and after the hold the account was
+theirs. Now such a code works only while they could make that reset themselves, as a reset code
+does."""
 
 from typing import Any
 
@@ -24,6 +29,9 @@ from tests.integration.webui.test_pages import (
     page_signed_in,
 )
 from tests.samples import pdf
+from vault.accounts.erasure import close_account
+from vault.db import transaction
+from vault.models import Person
 from vault.runtime import Runtime
 
 MINE = "ma phrase a moi seule"
@@ -56,15 +64,13 @@ def created_with_claire(client: TestClient, rt: Runtime) -> tuple[dict[str, Any]
 
 
 def alone_again(client: TestClient, amina: dict[str, Any]) -> str:
-    """Amina adds a private paper, ends Claire's access and changes her password; the paper."""
+    """Amina adds a private paper and changes her password; the paper."""
     paper = upload(client, amina, pdf("lettre"), category="justice", title="Lettre de l'avocat")
     paper_id: str = paper.json()["id"]
     private = client.patch(
         f"/api/v1/documents/{paper_id}", headers=amina["headers"], json={"private": True}
     )
     assert private.status_code == 200
-    ended = client.delete(f"/api/v1/grants/{amina['grant_id']}", headers=amina["headers"])
-    assert ended.status_code == 204
     changed = client.post(
         "/api/v1/me/password",
         headers=amina["headers"],
@@ -116,6 +122,35 @@ def test_a_code_the_counsellor_saw_holds_the_account_like_their_reset(
     again = {"current_password": TAKEN}
     assert client.post("/api/v1/me/recovery-codes", headers=taken, json=again).status_code == 423
     assert content(client, taken, paper_id).status_code == 423
+
+
+def test_a_code_the_counsellor_saw_is_void_once_the_access_ends(
+    client: TestClient, rt: Runtime
+) -> None:
+    amina, _claire = created_with_claire(client, rt)
+    paper_id = alone_again(client, amina)
+    ended = client.delete(f"/api/v1/grants/{amina['grant_id']}", headers=amina["headers"])
+    assert ended.status_code == 204
+
+    # Claire could no longer reset the password herself: a code she saw no longer does.
+    assert recover(client, "amina.diallo", amina["recovery_codes"][0], TAKEN).status_code == 401
+    mine = signed_in(client, "amina.diallo", MINE)
+    assert content(client, mine, paper_id).status_code == 200
+    journal = client.get("/api/v1/journal?limit=5", headers=mine).json()
+    assert "recovery_failed" in [e["action"] for e in journal]
+
+
+def test_a_code_the_counsellor_saw_is_void_once_their_account_is_closed(
+    client: TestClient, rt: Runtime
+) -> None:
+    amina, claire = created_with_claire(client, rt)
+    paper_id = alone_again(client, amina)
+    with transaction(rt.sessions) as db:
+        close_account(db, db.get_one(Person, claire["id"]), None)
+
+    assert recover(client, "amina.diallo", amina["recovery_codes"][0], TAKEN).status_code == 401
+    mine = signed_in(client, "amina.diallo", MINE)
+    assert content(client, mine, paper_id).status_code == 200
 
 
 def test_codes_the_person_makes_herself_afterwards_are_her_own(

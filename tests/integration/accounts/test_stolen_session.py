@@ -70,6 +70,9 @@ def test_a_counsellor_with_recover_lifts_the_sign_in_delay(client: TestClient, r
     lines = client.get("/api/v1/journal", headers=amina["headers"]).json()
     [cleared] = [line for line in lines if line["action"] == "throttle_cleared"]
     assert (cleared["actor_id"], cleared["organisation_name"]) == (claire["id"], "CCAS d'Orléans")
+    # Bruno, without "recover", was refused: his attempt is in her history too.
+    [refused] = [line for line in lines if line["action"] == "reset_refused"]
+    assert refused["actor_id"] == bruno["id"]
     page_sign_in(client, "amina.diallo")
     history = as_read(client.get("/historique").text)
     assert (

@@ -330,7 +330,7 @@ def others_ids(ids: Ids) -> list[Case]:
         (COUNSELLOR, "GET", f"{theirs}/shares", JOURNAL, "their paper's links"),
         (COUNSELLOR, "GET", f"/api/v1/vaults/{ids.other_vault}/documents", JOURNAL, "their list"),
         (COUNSELLOR, "POST", f"{their_person}/reset-code", JOURNAL, "their reset code"),
-        (COUNSELLOR, "DELETE", f"{their_person}/sign-in-delay", NOTHING, "their sign-in delay"),
+        (COUNSELLOR, "DELETE", f"{their_person}/sign-in-delay", JOURNAL, "their sign-in delay"),
         (COUNSELLOR, "GET", f"/api/v1/vaults/{ids.own_vault}/export", JOURNAL, "her export"),
         (ORG_ADMIN, "GET", f"/api/v1/organisations/{ids.other_org}/counsellors", NOTHING, "team"),
         (ORG_ADMIN, "DELETE", their_member, NOTHING, "close their member"),
