@@ -363,7 +363,12 @@ def revoke_share(db: Session, rt: Runtime, actor: Person, share_id: str) -> tupl
     share = db.get(Share, share_id)
     if share is None:
         raise NotFoundError(NOT_FOUND_SHARE)
-    document, access = _shareable(db, rt, actor, share.document_id)
+    try:
+        document, access = _shareable(db, rt, actor, share.document_id)
+    except NotFoundError:
+        # Refused (and journaled) as for the paper, answered as for a link that does not exist:
+        # an id tried tells nothing of whether it exists.
+        raise NotFoundError(NOT_FOUND_SHARE) from None
     names: list[str] = []
     if share.revoked_at is None:
         share.revoked_at = utcnow()
