@@ -6,13 +6,15 @@ Services take a Session and never commit: the request (or the CLI command) owns 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -67,6 +69,26 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit if the block succeeds, roll back if it raises."""
     with factory() as session, session.begin():
         yield session
+
+
+def rows_for_stored(
+    factory: sessionmaker[Session], write: Callable[[Session], T], discard: Callable[[], None]
+) -> T:
+    """Write, in one transaction, the rows that name an object already stored; `discard`
+    removes that object when the rows are certainly not kept: anything that fails before the
+    commit. A commit that fails may have been made all the same (its answer lost with the
+    connection to PostgreSQL): the object then stays, for the sweep of objects that no
+    committed row names (vault.documents.sweeper) to judge after its grace period."""
+    with factory() as session:
+        try:
+            result = write(session)
+            session.flush()
+        except BaseException:
+            session.rollback()
+            discard()
+            raise
+        session.commit()
+        return result
 
 
 def migrate(engine: Engine, revision: str = "head") -> str | None:

@@ -15,7 +15,7 @@ import anyio.to_thread
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from vault.db import transaction
+from vault.db import rows_for_stored
 from vault.documents import previews
 from vault.documents.content_check import read_checked, store_checked
 from vault.documents.inspection import too_large
@@ -232,21 +232,19 @@ async def record_document(
         raise InvalidInputError("Choisissez un fichier.", field="file")
     stored = form.stored
 
-    def record() -> DocumentView:
+    def write(db: Session) -> DocumentView:
         fields = DocumentFields(
             title=form.fields.get("title", ""),
             category=form.fields.get("category", ""),
             expires_on=read_date(form.fields.get("expires_on"), "expires_on"),
             filename=form.filename,
         )
-        with transaction(rt.sessions) as db:
-            return create_document(db, rt, actor, stored, fields)
+        return create_document(db, rt, actor, stored, fields)
 
-    try:
-        return await anyio.to_thread.run_sync(record)
-    except BaseException:
-        discard_upload(rt.store, stored)
-        raise
+    def record() -> DocumentView:
+        return rows_for_stored(rt.sessions, write, lambda: discard_upload(rt.store, stored))
+
+    return await anyio.to_thread.run_sync(record)
 
 
 def thumbnail_if_possible(rt: Runtime, document_id: str) -> None:

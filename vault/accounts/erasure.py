@@ -41,6 +41,30 @@ def erase_account(rt: Runtime, login: str, actor_id: str | None = None) -> int:
             raise NotFoundError(f"No person with login {login}.")
         person_id = person.id
         close_account(db, person, actor_id)
+    return purge_vault(rt, person_id)
+
+
+def purge_closed_vaults(rt: Runtime) -> int:
+    """What an erasure cut short between its two steps left (`coffre storage sweep` finishes
+    it): the papers of closed accounts, unreadable since their keys were destroyed. Returns how
+    many stored objects were purged."""
+    with transaction(rt.sessions) as db:
+        owners = list(
+            db.scalars(
+                select(Vault.owner_id)
+                .join(Person, Person.id == Vault.owner_id)
+                .where(
+                    Person.erased_at.is_not(None),
+                    select(Document.id).where(Document.vault_id == Vault.id).exists(),
+                )
+            )
+        )
+    return sum(purge_vault(rt, owner_id) for owner_id in owners)
+
+
+def purge_vault(rt: Runtime, person_id: str) -> int:
+    """The rows of a closed account's papers, then their objects (the rows first: a purge cut
+    short leaves only unreadable objects for the sweep). Returns how many objects went."""
     with transaction(rt.sessions) as db:
         vault = db.scalar(select(Vault).where(Vault.owner_id == person_id))
         if vault is None:

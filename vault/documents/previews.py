@@ -16,7 +16,7 @@ from keys.errors import IntegrityError
 from storage.base import BlobNotFoundError
 from vault.audit import journal
 from vault.config import Settings
-from vault.db import transaction
+from vault.db import rows_for_stored, transaction
 from vault.documents import preview_worker, watermark
 from vault.documents.content_check import PICTURE_TOO_BIG, PICTURE_UNREADABLE
 from vault.documents.format_checks import TOO_MANY_PAGES
@@ -135,20 +135,17 @@ def add_thumbnail(rt: Runtime, document_id: str) -> bool:
         log.info("no thumbnail for document %s", document_id)
         return False
     stored = store_blob(rt, owner, document_id, THUMBNAIL, [small])
-    try:
-        with transaction(rt.sessions) as db:
-            document = db.get(Document, document_id)
-            if document is None or document.deleted_at is not None:
-                rt.store.delete(stored.object_name)
-                return False
-            live = recording_owner(db, rt, owner)
-            db.add(
-                stored.under(document_id, owner, live).row(document_id, THUMBNAIL, live, utcnow())
-            )
-    except BaseException:
-        rt.store.delete(stored.object_name)
-        raise
-    return True
+
+    def record(db: Session) -> bool:
+        document = db.get(Document, document_id)
+        if document is None or document.deleted_at is not None:
+            rt.store.delete(stored.object_name)
+            return False
+        live = recording_owner(db, rt, owner)
+        db.add(stored.under(document_id, owner, live).row(document_id, THUMBNAIL, live, utcnow()))
+        return True
+
+    return rows_for_stored(rt.sessions, record, lambda: rt.store.delete(stored.object_name))
 
 
 def open_thumbnail(db: Session, rt: Runtime, actor: Person, document_id: str) -> bytes:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import NoResultFound
@@ -31,7 +31,13 @@ from vault.documents.categories import CATEGORIES
 from vault.documents.filenames import kept_name
 from vault.documents.inspection import InspectedUpload
 from vault.documents.unreadable import Problem, decrypted, logged
-from vault.errors import FileTooLargeError, ForbiddenError, InvalidInputError, UnreadableError
+from vault.errors import (
+    N_,
+    FileTooLargeError,
+    ForbiddenError,
+    InvalidInputError,
+    UnreadableError,
+)
 from vault.keylife.keychain import active_user_key, open_key, recording_version
 from vault.models import Blob, Document, Person, Share, UserKey, Vault, utcnow
 from vault.policy import (
@@ -46,6 +52,7 @@ from vault.runtime import Runtime
 from vault.text import typed_line
 
 ORIGINAL = "original"
+SEND_AGAIN = N_("L'envoi a pris trop de temps. Envoyez le fichier à nouveau.")
 MAX_TITLE = 200
 
 
@@ -102,6 +109,7 @@ class StoredUpload:
     document_id: str
     blob: "StoredBlob"
     content_type: str
+    began_at: datetime  # when its object began to be written
 
     @property
     def object_name(self) -> str:
@@ -160,10 +168,11 @@ def store_inspected(
     `chunks`: the upload's bytes after another step on their way (content_check)."""
     content_type = upload.content_type()
     document_id = str(uuid.uuid4())
+    began_at = utcnow()
     blob = store_blob(
         rt, plan.blob_owner, document_id, ORIGINAL, upload if chunks is None else chunks
     )
-    return StoredUpload(plan=plan, document_id=document_id, blob=blob, content_type=content_type)
+    return StoredUpload(plan, document_id, blob, content_type, began_at)
 
 
 @dataclass(frozen=True)
@@ -267,6 +276,16 @@ def discard_upload(store: BlobStore, stored: StoredUpload) -> None:
     store.delete(stored.object_name)
 
 
+def _still_stored(rt: Runtime, stored: StoredUpload) -> None:
+    """An object no row names yet is removed by the sweep once older than its grace period
+    (vault.sweeper): past half of it (a slow phone still sending the file, or the rest of the
+    form long after it), the object is looked for before a row names it."""
+    grace = timedelta(minutes=rt.settings.orphan_grace_minutes)
+    if utcnow() - stored.began_at < grace / 2 or rt.store.exists(stored.object_name):
+        return
+    raise InvalidInputError(SEND_AGAIN, field="file")
+
+
 def clean_fields(fields: DocumentFields) -> DocumentFields:
     """Validate the describing fields; a missing title falls back to the category's label."""
     if fields.category not in CATEGORIES:
@@ -285,6 +304,7 @@ def create_document(
     """Record an upload already stored; the caller's commit makes it visible."""
     plan = stored.plan
     access = require_vault(db, rt.settings, actor, plan.vault_id, Action.UPLOAD)
+    _still_stored(rt, stored)
     fields = clean_fields(replace(fields, filename=kept_name(fields.filename, stored.content_type)))
     # Counted again under the vault's lock: two uploads that each fit alone may not both fit.
     quota.lock_vault(db, plan.vault_id)
@@ -392,6 +412,10 @@ def update_document(
     document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
     if private is not None and not access.is_owner:
         raise ForbiddenError("Seule la personne elle-même peut rendre un papier privé.")
+    # The title is sealed again under the key version the row names: the row is held, and
+    # read again, so that `coffre keys rotate-user` cannot move it to the next version (and
+    # destroy this one) between that read and this transaction's commit.
+    db.refresh(document, with_for_update=True)
     owner_id = access.vault.owner_id
     keys = KeyCache(db, rt)
     opened = _readable(db, keys, document, owner_id)

@@ -16,11 +16,12 @@ that compare-and-set per row (see CompareAndSet); the drivers sum the rows it ch
 """
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
@@ -35,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from keys.errors import CryptoError
 from keys.format import BlobContext, decrypt_blob, encrypt_blob
 from keys.hierarchy import (
     open_field,
@@ -45,12 +47,15 @@ from keys.hierarchy import (
     wrap_data_key,
 )
 from keys.wrap import new_key
+from storage.base import BlobNotFoundError
 from vault.db import transaction
 from vault.documents.service import blob_decryption
 from vault.errors import ConflictError, NotFoundError
 from vault.keylife.keychain import MASTER_SLOT, create_user_key, live_user_keys, open_key
 from vault.models import Blob, Document, KeyJob, KeySlot, Person, Share, UserKey, Vault, utcnow
 from vault.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 PERSON_FIELDS = ("email", "phone", "totp")
 
@@ -512,19 +517,30 @@ def rotate_user(
 # --- reencrypt ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Reencryption:
+    """What re-encrypting did: the blobs that now use a new object, and the ids of those that
+    could not be read (their object missing or damaged, their key chain broken): left as they
+    were, for `coffre keys verify` to name their papers."""
+
+    done: int
+    unreadable: list[str]
+
+
 def reencrypt(
     rt: Runtime, login: str | None, batch: int, on_progress: Callable[[int], None]
-) -> int:
-    """New data keys and new objects for every blob (of one person, or everyone)."""
+) -> Reencryption:
+    """New data keys and new objects for every blob (of one person, or everyone). A blob that
+    cannot be read is passed over: one damaged paper does not stop the others' turn."""
     scope = login or "*"
     with transaction(rt.sessions) as db:
         job = _job(db, "reencrypt", scope, None)
         cutoff, job_id = job.started_at, job.id
         owners = None if login is None else people_for(db, login)
-    done = 0
+    done, unreadable = 0, set[str]()
     while True:
         with transaction(rt.sessions) as db:
-            read, old_objects = _reencrypt_batch(db, rt, cutoff, owners, batch)
+            read, old_objects = _reencrypt_batch(db, rt, cutoff, owners, batch, unreadable)
         # The rows point at the new objects now that this is committed; the old objects go
         # next, and if that is interrupted the orphan sweeper finds them.
         for name in old_objects:
@@ -536,14 +552,23 @@ def reencrypt(
     with transaction(rt.sessions) as db:
         _count(db, job_id, done)
         _finish(db, job_id)
-    return done
+    return Reencryption(done, sorted(unreadable))
 
 
 def _reencrypt_batch(
-    db: Session, rt: Runtime, cutoff: datetime, owners: list[str] | None, batch: int
+    db: Session,
+    rt: Runtime,
+    cutoff: datetime,
+    owners: list[str] | None,
+    batch: int,
+    unreadable: set[str],
 ) -> tuple[int, list[str]]:
-    """Re-encrypt up to `batch` blobs; returns how many were read, and the names of the objects
-    that those switched to a new object no longer use."""
+    """Re-encrypt up to `batch` blobs; returns how many were done, and the names of the objects
+    that those switched to a new object no longer use. The new objects are named by no
+    committed row until the batch commits, and the sweep (vault.sweeper) removes such objects
+    once older than its grace period: past half of it, the batch ends early (slow transfers of
+    big papers) and the blobs left are taken by the next one. A blob that cannot be read is
+    added to `unreadable`, which the next batches pass over."""
     query = (
         select(Blob, Vault.owner_id)
         .join(Document, Document.id == Blob.document_id)
@@ -557,11 +582,23 @@ def _reencrypt_batch(
     )
     if owners is not None:
         query = query.where(Vault.owner_id.in_(owners))
+    if unreadable:
+        query = query.where(Blob.id.not_in(unreadable))
     rows = db.execute(query).all()
-    old_objects = [
-        blob.object_name for blob, owner_id in rows if _reencrypt_one(db, rt, blob, owner_id)
-    ]
-    return len(rows), old_objects
+    began, grace = utcnow(), timedelta(minutes=rt.settings.orphan_grace_minutes)
+    done, old_objects = 0, []
+    for blob, owner_id in rows:
+        done += 1
+        try:
+            if _reencrypt_one(db, rt, blob, owner_id):
+                old_objects.append(blob.object_name)
+        except (CryptoError, BlobNotFoundError):
+            # Raised before this blob's row changed; a new object half-written is not kept.
+            log.warning("blob %s cannot be read: not re-encrypted", blob.id)
+            unreadable.add(blob.id)
+        if utcnow() - began >= grace / 2:
+            break
+    return done, old_objects
 
 
 def _reencrypt_one(db: Session, rt: Runtime, blob: Blob, owner_id: str) -> bool:

@@ -207,7 +207,13 @@ def keys_reencrypt(
     progress, advance = _progress("Re-encrypting blobs", total)
     with shared.refusals_end_the_command(), progress:
         done = reencrypt(rt, login, batch, advance)
-    console.print(f"{done} blobs re-encrypted.")
+    console.print(f"{done.done} blobs re-encrypted.")
+    if done.unreadable:
+        errors.print(
+            f"{len(done.unreadable)} blobs could not be read and keep their old key: "
+            f"{', '.join(done.unreadable)}. `coffre keys verify` names their papers."
+        )
+        raise typer.Exit(1)
 
 
 @keys_app.command("export")

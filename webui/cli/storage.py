@@ -5,6 +5,7 @@ from datetime import timedelta
 import typer
 
 from vault.accounts import throttle
+from vault.accounts.erasure import purge_closed_vaults
 from vault.db import transaction
 from vault.documents.bin import erase_expired
 from vault.documents.service import purge_objects
@@ -19,17 +20,18 @@ storage_app = typer.Typer(help="Blob store maintenance.", no_args_is_help=True)
 
 @storage_app.command("sweep")
 def storage_sweep() -> None:
-    """Erase the papers whose time in the bin is over and the marked copies of links that are
-    over, then remove stored objects no document refers to (leftovers of interrupted uploads or
-    of a purge that failed), uploads that never ended (temp files, S3 multipart uploads: left by
-    a crash or a store that went away), and the sign-in and sign-up counters whose hour is
-    over."""
+    """Erase the papers whose time in the bin is over, those of closed accounts that an
+    erasure cut short left, and the marked copies of links that are over, then remove stored
+    objects no document refers to (leftovers of interrupted uploads or of a purge that failed),
+    uploads that never ended (temp files, S3 multipart uploads: left by a crash or a store that
+    went away), and the sign-in and sign-up counters whose hour is over."""
     rt = shared.runtime()
     with transaction(rt.sessions) as db:
         names = erase_expired(db, rt)
     # The rows went first: a purge cut short leaves only unreadable objects for the next sweep.
     purge_objects(rt.store, names)
     console.print(f"{len(names)} objects of papers erased from the bin.")
+    console.print(f"{purge_closed_vaults(rt)} objects of closed accounts erased.")
     grace = timedelta(minutes=rt.settings.orphan_grace_minutes)
     with transaction(rt.sessions) as db:
         copies = drop_copies_of_ended_links(db, grace)

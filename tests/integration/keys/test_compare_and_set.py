@@ -208,7 +208,7 @@ def test_reencrypt_keeps_a_blob_another_job_switched(client: TestClient, rt: Run
 
     progress: list[int] = []
     with written_meanwhile(rt, "blobs", switch_first) as met:
-        done = reencrypt(rt, "amina.diallo", 20, progress.append)
+        done = reencrypt(rt, "amina.diallo", 20, progress.append).done
     assert met == ["one row"]  # one blob at a time
     assert done == sum(progress) == len(before) - 1
     with transaction(rt.sessions) as db:

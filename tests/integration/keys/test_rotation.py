@@ -22,6 +22,7 @@ from keys.errors import CryptoError, KeyringError
 from keys.format import decrypt_blob
 from storage import BlobStore
 from tests.app_fixtures import PASSWORD, sign_up
+from tests.integration.vault.damage import alter_object_start
 from tests.integration.vault.helpers import blob_of
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.vault.test_encryption_at_rest import COFFRE_ENV, coffre
@@ -31,7 +32,12 @@ from vault.config import Settings
 from vault.db import transaction
 from vault.documents.service import blob_decryption
 from vault.keylife.keychain import create_user_key
-from vault.keylife.rotation import rotate_master, start_master_rotation
+from vault.keylife.rotation import (
+    Reencryption,
+    reencrypt,
+    rotate_master,
+    start_master_rotation,
+)
 from vault.models import KeySlot, Person, UserKey, Vault
 from vault.runtime import Runtime
 from vault.wiring import build_runtime
@@ -250,6 +256,39 @@ def test_reencrypt_replaces_every_blob(client: TestClient, rt: Runtime, settings
         thumbnail = f"/api/v1/documents/{document_id}/thumbnail"
         assert client.get(thumbnail, headers=amina["headers"]).status_code == 200
     assert coffre(settings, "keys", "verify").returncode == 0
+
+
+def test_reencrypt_commits_before_the_sweep_may_take_its_new_objects(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Review finding: a batch wrote its new objects long before the commit that names them
+    (20 papers of up to 100 MiB, each read, written and read back); past the sweep's grace
+    period, `coffre storage sweep` could remove them, then the batch committed and removed the
+    old ones. A batch now ends once half of that period is spent."""
+    rt.settings.orphan_grace_minutes = 0  # every batch is then past half of it
+    amina = sign_up(client, "amina.diallo")
+    papers = {upload(client, amina, p).json()["id"]: p for p in (pdf("x"), pdf("y"))}
+    progress: list[int] = []
+    assert reencrypt(rt, "amina.diallo", 20, progress.append) == Reencryption(4, [])
+    assert progress == [1, 1, 1, 1]  # each paper and each thumbnail committed alone
+    all_papers_open(client, amina, papers)
+
+
+def test_reencrypt_passes_over_a_paper_it_cannot_read(
+    client: TestClient, rt: Runtime, settings: Settings
+) -> None:
+    """Review finding: one damaged object failed its whole batch, and every run after it took
+    the same batch first: no other paper was ever re-encrypted."""
+    amina = sign_up(client, "amina.diallo")
+    damaged, kept = (upload(client, amina, pdf(name)).json()["id"] for name in ("x", "y"))
+    alter_object_start(rt, damaged)
+    damaged_blob = blob_of(rt, damaged).id
+    for _run in range(2):
+        done = coffre(settings, "keys", "reencrypt", "--login", "amina.diallo", "--batch", "1")
+        assert done.returncode == 1
+        assert "3 blobs re-encrypted" in done.stdout  # the other paper and both thumbnails
+        assert f"1 blobs could not be read and keep their old key: {damaged_blob}" in done.stderr
+    all_papers_open(client, amina, {kept: pdf("y")})
 
 
 def copy_of_data(settings: Settings, rt: Runtime, where: Path) -> Settings:

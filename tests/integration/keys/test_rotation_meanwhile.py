@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from keys.hierarchy import seal_field
 from tests.integration.shares.helpers import download, make_share, token_of
 from tests.integration.vault.helpers import blob_of
 from tests.integration.vault.test_documents_api import upload
@@ -180,6 +181,39 @@ def test_rows_another_job_holds_keep_their_version_until_a_rerun(
     content = client.get(f"/api/v1/documents/{document_id}/content", headers=amina["headers"])
     assert content.content == paper
     assert verify_failures(rt) == []
+
+
+def test_a_title_changed_during_a_user_rotation_stays_readable(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review finding: the change read the paper's key version, the rotation moved the row to
+    the next one and destroyed the old one, then the change wrote a title sealed under it: the
+    paper no longer opened. The change now holds the paper's row from its read to its commit."""
+    if rt.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: SQLite runs one writing transaction at a time")
+    document_id = upload(client, amina, pdf("carte")).json()["id"]
+    person_id = amina["user"]["id"]
+    rotations: list[UserRotation] = []
+
+    def rotate_then_seal(*args: Any) -> bytes:
+        # The whole `coffre keys rotate-user`, between the change's read and its write.
+        if not rotations:
+            rotations.append(rotate_user(rt, person_id, 10, lambda _done: None))
+        return seal_field(*args)
+
+    monkeypatch.setattr("vault.documents.service.seal_field", rotate_then_seal)
+    url = f"/api/v1/documents/{document_id}"
+    changed = client.patch(url, headers=amina["headers"], json={"title": "Passeport"})
+    assert changed.status_code == 200, changed.text
+    monkeypatch.undo()
+    # The paper's row was held: the rotation moved the rest and kept version 1 for it.
+    assert rotations == [UserRotation(moved=2, left=1)]
+    assert client.get(url, headers=amina["headers"]).json()["title"] == "Passeport"
+    assert verify_failures(rt) == []
+    assert rotate_user(rt, person_id, 10, lambda _done: None) == UserRotation(moved=1, left=0)
+    assert client.get(url, headers=amina["headers"]).json()["title"] == "Passeport"
+    assert verify_failures(rt) == []
+    assert versions_used(rt) == {2}
 
 
 def test_the_command_names_what_it_kept_and_fails(

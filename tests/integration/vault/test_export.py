@@ -22,7 +22,7 @@ from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, signed_up
 from tests.samples import pdf, png
 from vault.accounts import hold
 from vault.db import transaction
-from vault.keylife.rotation import reencrypt
+from vault.keylife.rotation import Reencryption, reencrypt
 from vault.models import Person, utcnow
 from vault.runtime import Runtime
 
@@ -256,7 +256,7 @@ def test_an_export_during_a_reencryption_keeps_every_paper(
         added(client, amina, permit, title="Titre de séjour", category="residence"): permit,
     }
     real_get = rt.store.get
-    reencrypted: list[int] = []
+    reencrypted: list[Reencryption] = []
 
     def get_then_reencrypt(name: str) -> Any:
         stream = real_get(name)
@@ -269,7 +269,7 @@ def test_an_export_during_a_reencryption_keeps_every_paper(
 
     monkeypatch.setattr(rt.store, "get", get_then_reencrypt)
     archive = archive_of(client.get(EXPORT, headers=amina["headers"]))
-    assert reencrypted == [4]  # both papers and their thumbnails
+    assert reencrypted == [Reencryption(4, [])]  # both papers and their thumbnails
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["unreadable"] == []
     assert {p["id"]: archive.read(p["path"]) for p in manifest["papers"]} == papers

@@ -14,10 +14,11 @@ from tests.integration.shares.helpers import download, make_share, token_of, vis
 from tests.integration.test_cli import COFFRE, env_for
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
+from vault.accounts.erasure import close_account
 from vault.config import Settings
 from vault.db import transaction
 from vault.keylife.integrity import verify_papers
-from vault.models import Blob, Document, JournalEvent, Share, utcnow
+from vault.models import Blob, Document, JournalEvent, Person, Share, utcnow
 from vault.runtime import Runtime
 
 
@@ -130,3 +131,24 @@ def test_the_sweep_erases_the_copies_of_links_that_are_over(
     assert visitor(client).get(f"/s/{token_of(links['open'])}").status_code == 200
     listed = client.get(f"/api/v1/documents/{document_id}/shares", headers=amina["headers"])
     assert len(listed.json()) == 4  # still listed, for the record
+
+
+def test_the_sweep_command_finishes_an_erasure_cut_short(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """Review finding: `coffre admin erase` closes the account (keys destroyed, login changed),
+    then purges its papers in a second step; killed between the two, the papers' rows and
+    objects stayed for good (run again, the command no longer found the login)."""
+    document_id = upload(client, amina, pdf("carte")).json()["id"]
+    names = {blob.object_name for blob in blobs_of(rt, document_id)}
+    with transaction(rt.sessions) as db:
+        close_account(db, db.get_one(Person, amina["user"]["id"]), None)  # the first step only
+
+    done = sweep(rt.settings)
+    assert done.returncode == 0, done.stderr
+    assert "2 objects of closed accounts erased." in done.stdout  # the paper and its thumbnail
+    assert not names & {info.name for info in rt.store.list()}
+    with transaction(rt.sessions) as db:
+        assert db.get(Document, document_id) is None
+    again = sweep(rt.settings)
+    assert "0 objects of closed accounts erased." in again.stdout
