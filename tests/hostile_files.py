@@ -209,6 +209,12 @@ refused(
     422,
     PROGRAM,
 )
+# Browsers drop tabs and newlines anywhere in a link, and control characters around it.
+for name, tricked in (
+    ("javascript-lien-tabulation.pdf", b"(java\tscript:alert\\(1\\))"),
+    ("javascript-lien-controle.pdf", b"(\x01 javascript:alert\\(1\\))"),
+):
+    refused(name, raw_pdf(b"", b"/Annots [5 0 R]", link(tricked)), 422, PROGRAM)
 refused(
     "lance-un-programme.pdf",
     raw_pdf(b"/OpenAction << /S /Launch /F (C:\\\\Windows\\\\System32\\\\calc.exe) >>"),
@@ -220,6 +226,26 @@ refused(
     raw_pdf(b"/AcroForm << /Fields [] /XFA 5 0 R >>", b"", stream(XFA)),
     422,
     PROGRAM,
+)
+# A key written twice: pypdf reads the first value, PDFium (Chromium's viewer) the last. What
+# one reader would run, the other would not see: refused as a PDF that cannot be read.
+refused(
+    "cle-en-double-javascript.pdf",
+    raw_pdf(b"/Names << >> /Names << /JavaScript 5 0 R >>", b"", b"<< /Names [(a) 6 0 R] >>", JS),
+    422,
+    BAD_PDF,
+)
+refused(
+    "cle-en-double-ouverture.pdf",
+    raw_pdf(b"/OpenAction [3 0 R /Fit] /OpenAction 5 0 R", b"", JS),
+    422,
+    BAD_PDF,
+)
+refused(
+    "cle-en-double-lancement.pdf",
+    raw_pdf(b"/OpenAction << /S /GoTo /D [3 0 R /Fit] /S /Launch /F (calc.exe) >>"),
+    422,
+    BAD_PDF,
 )
 refused("fichier-joint.pdf", by_pypdf(attachment=True), 422, OTHER_FILES)
 refused(

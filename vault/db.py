@@ -78,7 +78,7 @@ def rows_for_stored(
     removes that object when the rows are certainly not kept: anything that fails before the
     commit. A commit that fails may have been made all the same (its answer lost with the
     connection to PostgreSQL): the object then stays, for the sweep of objects that no
-    committed row names (vault.documents.sweeper) to judge after its grace period."""
+    committed row names (vault.sweeper) to judge after its grace period."""
     with factory() as session:
         try:
             result = write(session)

@@ -6,7 +6,9 @@ A picture must stay within the pixel limit (Pillow reads that from the header: a
 30,000 x 30,000 pixels in a few KB is refused before any pixel is decoded) and then decode
 whole, every frame of it, trailing chunks included.
 
-A PDF must open, without a password (a PDF that only restricts printing or copying opens
+A PDF must open, give each key of a dictionary once (pypdf reads the first value of a key
+written twice, PDFium, Chromium's viewer, the last: what one reader runs, the other would not
+see), without a password (a PDF that only restricts printing or copying opens
 without one, and is kept as it is), have at least one page and no more than the limit, and
 hold nothing that runs or carries other files: JavaScript (the names tree, /JS in any action,
 a javascript: link, an XFA form, whose scripts some readers run), a /Launch action, attached
@@ -16,6 +18,9 @@ removed: removing them means writing the PDF anew, which breaks its signature an
 what it shows, while the person can print it again as a plain PDF in a minute.
 """
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
 
 # The worker's exit status: the verdict.
@@ -70,16 +75,47 @@ def picture_must_decode(held: IO[bytes]) -> None:
 def pdf_verdict(held: IO[bytes], max_pages: int) -> int:
     from pypdf import PdfReader
 
-    reader = PdfReader(held)
-    # pypdf opens with the empty password by itself, as every viewer does.
-    if reader.is_encrypted and not reader.decrypt(""):
-        return NEEDS_PASSWORD
-    pages = len(reader.pages)
-    if pages == 0:
+    with _keys_given_twice() as twice:
+        reader = PdfReader(held)
+        # pypdf opens with the empty password by itself, as every viewer does.
+        if reader.is_encrypted and not reader.decrypt(""):
+            return NEEDS_PASSWORD
+        pages = len(reader.pages)
+        if pages == 0:
+            return UNREADABLE
+        if pages > max_pages:
+            return TOO_MANY_PAGES
+        found = _active_content(reader.trailer)
+    if found == FINE and set(twice) - _NOT_FOLLOWED:
         return UNREADABLE
-    if pages > max_pages:
-        return TOO_MANY_PAGES
-    return _active_content(reader.trailer)
+    return found
+
+
+class _TwiceNoted(logging.Handler):
+    """Notes the keys pypdf says a dictionary gives twice (it keeps the first value, and
+    warns, outside its strict mode)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.keys: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if str(record.msg).startswith("Multiple definitions in dictionary"):
+            values = record.args if isinstance(record.args, dict) else {}
+            self.keys.append(str(values.get("key", "")))
+
+
+@contextmanager
+def _keys_given_twice() -> Iterator[list[str]]:
+    logger = logging.getLogger("pypdf")
+    noted, level = _TwiceNoted(), logger.level
+    logger.addHandler(noted)
+    logger.setLevel(logging.WARNING)
+    try:
+        yield noted.keys
+    finally:
+        logger.removeHandler(noted)
+        logger.setLevel(level)
 
 
 def _active_content(trailer: object) -> int:
@@ -110,7 +146,7 @@ def _what_it_does(entry: "dict[str, object]") -> int:
     action = _resolved(entry.get("/S"))
     if "/JS" in entry or "/JavaScript" in entry or "/XFA" in entry or action == "/JavaScript":
         return RUNS_A_PROGRAM
-    if action == "/URI" and _text(entry.get("/URI")).strip().lower().startswith("javascript:"):
+    if action == "/URI" and _as_browsers_read(_text(entry.get("/URI"))).startswith("javascript:"):
         return RUNS_A_PROGRAM
     if action == "/Launch":
         return LAUNCHES_A_PROGRAM
@@ -123,6 +159,13 @@ def _what_it_does(entry: "dict[str, object]") -> int:
     ):
         return CARRIES_FILES
     return FINE
+
+
+def _as_browsers_read(url: str) -> str:
+    """A link as a browser takes it (the WHATWG URL standard): tabs and newlines anywhere
+    dropped, control characters and spaces around it trimmed; lower case, to compare."""
+    kept = url.translate({ord("\t"): None, ord("\n"): None, ord("\r"): None})
+    return kept.strip("".join(map(chr, range(0x21)))).lower()
 
 
 def _resolved(value: object) -> object:
