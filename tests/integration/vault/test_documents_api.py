@@ -90,6 +90,12 @@ def test_patch_and_delete(client: TestClient, amina: dict[str, Any]) -> None:
     )
     assert bad.status_code == 422
     assert bad.json()["field"] == "category"
+    # A misspelt field is named, not dropped: the paper is not left public by a 200.
+    misspelt = client.patch(
+        f"/api/v1/documents/{document_id}", headers=amina["headers"], json={"privat": True}
+    )
+    assert misspelt.status_code == 422
+    assert misspelt.json()["field"] == "privat"
 
     assert (
         client.delete(f"/api/v1/documents/{document_id}", headers=amina["headers"]).status_code

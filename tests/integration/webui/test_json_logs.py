@@ -59,7 +59,8 @@ def test_every_line_is_json_and_no_line_names_the_person(served: Served) -> None
     )
     assert created.status_code == 201
     assert created.headers["x-request-id"] == "essai-json-0001"
-    token = httpx.post(f"{served.url}/api/v1/session", json=person).json()["token"]
+    signing_in = {"login": person["login"], "password": PASSWORD}
+    token = httpx.post(f"{served.url}/api/v1/session", json=signing_in).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     content = pdf("Diallo")
     added = httpx.post(
@@ -77,7 +78,8 @@ def test_every_line_is_json_and_no_line_names_the_person(served: Served) -> None
     )
     assert sent.content == content
     wrong = httpx.post(
-        f"{served.url}/api/v1/session", json={**person, "password": "pas le bon mot de passe"}
+        f"{served.url}/api/v1/session",
+        json={**signing_in, "password": "pas le bon mot de passe"},
     )
     assert wrong.status_code == 401
     httpx.get(f"{served.url}/api/v1/login-suggestion", params={"display_name": "Amina Diallo"})

@@ -60,7 +60,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             url = f"http://127.0.0.1:{port}"
             body = {"login": "amina.diallo", "display_name": "Amina Diallo", "password": PASSWORD}
             assert httpx.post(f"{url}/api/v1/beneficiaries", json=body).status_code == 201
-            session = httpx.post(f"{url}/api/v1/session", json=body)
+            signing_in = {"login": body["login"], "password": PASSWORD}
+            session = httpx.post(f"{url}/api/v1/session", json=signing_in)
             headers = {"Authorization": f"Bearer {session.json()['token']}"}
             yield Served(url, port, log, folder / "coffre-data", headers)
         finally:
