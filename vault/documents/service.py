@@ -54,6 +54,9 @@ from vault.text import typed_line
 ORIGINAL = "original"
 SEND_AGAIN = N_("L'envoi a pris trop de temps. Envoyez le fichier à nouveau.")
 MAX_TITLE = 200
+# A paper's end of validity, past or to come: a year outside is a typing mistake (0202, 9999).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+WRONG_YEAR = N_("Cette année n'est pas possible. Vérifiez la date.")
 
 
 @dataclass(frozen=True)
@@ -295,6 +298,8 @@ def clean_fields(fields: DocumentFields) -> DocumentFields:
         raise InvalidInputError(
             "Le nom doit faire moins de %(max)s caractères.", field="title", max=MAX_TITLE
         )
+    if fields.expires_on is not None and not FIRST_YEAR <= fields.expires_on.year <= LAST_YEAR:
+        raise InvalidInputError(WRONG_YEAR, field="expires_on")
     return DocumentFields(title, fields.category, fields.expires_on, fields.filename)
 
 

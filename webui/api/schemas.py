@@ -374,7 +374,9 @@ class DocumentPatch(BaseModel):
 
     title: str | None = Field(default=None, max_length=1000)
     category: str | None = Field(default=None, json_schema_extra=one_of(Category, nullable=True))
-    expires_on: CalendarDate | None = None
+    expires_on: CalendarDate | None = Field(
+        default=None, description="The end of validity, from 1900 to 2199 (422 otherwise)."
+    )
     private: StrictBool | None = None
 
 

@@ -90,6 +90,17 @@ def test_patch_and_delete(client: TestClient, amina: dict[str, Any]) -> None:
     )
     assert bad.status_code == 422
     assert bad.json()["field"] == "category"
+    # A year mistyped (0202 for 2027) is not kept silently: no paper ends before 1900 or after 2199.
+    for mistyped in ("0202-05-01", "9999-12-31"):
+        wrong_year = client.patch(
+            f"/api/v1/documents/{document_id}",
+            headers=amina["headers"],
+            json={"expires_on": mistyped},
+        )
+        assert (wrong_year.status_code, wrong_year.json()["field"]) == (422, "expires_on")
+    refused = upload(client, amina, pdf("avis"), expires_on="0202-05-01")
+    assert (refused.status_code, refused.json()["field"]) == (422, "expires_on")
+    assert len(client.get("/api/v1/vaults/me/documents", headers=amina["headers"]).json()) == 1
     # A misspelt field is named, not dropped: the paper is not left public by a 200.
     misspelt = client.patch(
         f"/api/v1/documents/{document_id}", headers=amina["headers"], json={"privat": True}
