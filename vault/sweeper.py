@@ -8,7 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.base import BlobStore
+from vault.config import Settings
 from vault.models import Blob, utcnow
+
+
+def unnamed_for_long(settings: Settings, since: datetime) -> bool:
+    """Whether an object stored from `since` and named by no committed row yet has waited half
+    of the sweep's grace period: whatever writes it must then make sure of it (look for it, or
+    commit the rows that name it) before the sweep may take it for an orphan."""
+    return utcnow() - since >= timedelta(minutes=settings.orphan_grace_minutes) / 2
 
 
 def sweep_orphans(

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import NoResultFound
@@ -49,6 +49,7 @@ from vault.policy import (
     require_vault,
 )
 from vault.runtime import Runtime
+from vault.sweeper import unnamed_for_long
 from vault.text import typed_line
 
 ORIGINAL = "original"
@@ -283,8 +284,7 @@ def _still_stored(rt: Runtime, stored: StoredUpload) -> None:
     """An object no row names yet is removed by the sweep once older than its grace period
     (vault.sweeper): past half of it (a slow phone still sending the file, or the rest of the
     form long after it), the object is looked for before a row names it."""
-    grace = timedelta(minutes=rt.settings.orphan_grace_minutes)
-    if utcnow() - stored.began_at < grace / 2 or rt.store.exists(stored.object_name):
+    if not unnamed_for_long(rt.settings, stored.began_at) or rt.store.exists(stored.object_name):
         return
     raise InvalidInputError(SEND_AGAIN, field="file")
 

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
@@ -54,6 +54,7 @@ from vault.errors import ConflictError, NotFoundError
 from vault.keylife.keychain import MASTER_SLOT, create_user_key, live_user_keys, open_key
 from vault.models import Blob, Document, KeyJob, KeySlot, Person, Share, UserKey, Vault, utcnow
 from vault.runtime import Runtime
+from vault.sweeper import unnamed_for_long
 
 log = logging.getLogger(__name__)
 
@@ -585,7 +586,7 @@ def _reencrypt_batch(
     if unreadable:
         query = query.where(Blob.id.not_in(unreadable))
     rows = db.execute(query).all()
-    began, grace = utcnow(), timedelta(minutes=rt.settings.orphan_grace_minutes)
+    began = utcnow()
     done, old_objects = 0, []
     for blob, owner_id in rows:
         done += 1
@@ -596,7 +597,7 @@ def _reencrypt_batch(
             # Raised before this blob's row changed; a new object half-written is not kept.
             log.warning("blob %s cannot be read: not re-encrypted", blob.id)
             unreadable.add(blob.id)
-        if utcnow() - began >= grace / 2:
+        if unnamed_for_long(rt.settings, began):
             break
     return done, old_objects
 
