@@ -25,6 +25,8 @@ from vault.wiring import build_runtime
 from webui.app import create_app
 
 PASSWORD = "un mot de passe assez long"
+# A professional proves again who they are before helping with someone's password.
+REAUTH = {"current_password": PASSWORD}
 
 
 def _pg_admin(pg_url: str) -> str:

@@ -209,6 +209,7 @@ def create_with_the_person(page: Page, address: str) -> None:
 def give_a_reset_code(page: Page, address: str) -> None:
     """« Aider au mot de passe », then « Avoir un code pour la personne »: the code, once."""
     page.goto(address)
+    page.locator("#code-current_password").fill(PASSWORD)
     page.locator("form[action$='/mot-de-passe/code'] button[type=submit]").click()
     page.locator("strong.secret").first.wait_for()
 

@@ -51,6 +51,11 @@ CODES_ALREADY_MADE = N_(
     "Pour avoir de nouveaux codes, écrivez à nouveau votre mot de passe ici."
 )
 
+RESET_CODE_ALREADY_GIVEN = N_(
+    "Ce code a déjà été donné. Il ne sera plus montré. "
+    "Pour un autre code, écrivez à nouveau votre mot de passe ici."
+)
+
 
 def _new_code() -> str:
     groups = (
@@ -154,11 +159,32 @@ def may_unlock(db: Session, person: Person) -> bool:
 
 
 def issue_reset_code(
-    db: Session, rt: Runtime, helper: Person, person_id: str, source: str = ""
+    db: Session,
+    rt: Runtime,
+    helper: Person,
+    person_id: str,
+    source: str = "",
+    after: str | None = None,
 ) -> tuple[str, datetime]:
-    """A one-time reset code for a person who granted `helper` the recover scope."""
+    """A one-time reset code for a person who granted `helper` the recover scope. `after`: the
+    last code `helper` gave this person when the asking form was shown (`last_reset_code`); if
+    they gave another since, the same form was sent again (Back, Reload) and nothing changes."""
     person = require_help_recover(db, rt.settings, helper, person_id)
+    if after is not None and last_reset_code(db, helper, person.id) != after:
+        raise ConflictError(RESET_CODE_ALREADY_GIVEN, field="current_password")
     return create_reset_code(db, rt, person, helper, source)
+
+
+def last_reset_code(db: Session, helper: Person, person_id: str) -> str:
+    """The id of the last reset code `helper` gave this person, or "" (codes are kept, used or
+    not, until the account is erased)."""
+    found = db.scalars(
+        select(ResetCode.id)
+        .where(ResetCode.person_id == person_id, ResetCode.issued_by == helper.id)
+        .order_by(ResetCode.created_at.desc(), ResetCode.id.desc())
+        .limit(1)
+    ).first()
+    return found or ""
 
 
 def create_reset_code(

@@ -183,9 +183,17 @@ def login_suggestion(display_name: str, db: DbSession) -> LoginSuggestion:
 
 @router.post("/beneficiaries/{person_id}/reset-code", status_code=201)
 def reset_code(
-    person_id: str, helper: ApiUser, request: Request, db: DbSession, rt: RuntimeDep
+    person_id: str,
+    body: Reauthentication,
+    helper: ApiUser,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
 ) -> ResetCodeOut:
-    """A counsellor with the "recover" scope gets a one-time code to hand over in person."""
+    """A counsellor with the "recover" scope gets a one-time code to hand over in person. Needs
+    the counsellor's `current_password` (and `totp` where a second factor is on): whoever finds
+    their session open gets no code with it."""
+    confirm_caller(request, db, rt, helper, password=body.current_password, totp=body.totp)
     code, expires_at = issue_reset_code(db, rt, helper, person_id, client_address(request))
     return ResetCodeOut(code=code, expires_at=expires_at)
 
@@ -202,7 +210,9 @@ def reset_password_with_person(
     """A counsellor with the "recover" scope, the person beside them: the person types a new
     password. Every session of the person ends; the journal names the counsellor; the papers
     the counsellor may not view stay closed for a while (423), unless the person enters one of
-    their own recovery codes."""
+    their own recovery codes. Needs the counsellor's `current_password` (and `totp` where a
+    second factor is on), asked before anything else."""
+    confirm_caller(request, db, rt, helper, password=body.current_password, totp=body.totp)
     reset_with_person(db, rt, helper, person_id, body.new_password, client_address(request))
     return Response(status_code=204)
 

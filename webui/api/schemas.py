@@ -199,10 +199,13 @@ class RecoveryIn(BaseModel):
     new_password: str = Field(max_length=1000, json_schema_extra=NEW_PASSWORD)
 
 
-class AssistedPasswordIn(BaseModel):
-    """Typed by the person on the counsellor's screen."""
+class AssistedPasswordIn(Reauthentication):
+    """`new_password` is typed by the person on the counsellor's screen; `current_password` (and
+    `totp`) are the counsellor's own."""
 
-    model_config = examples({"new_password": "lune verte sous la pluie"})
+    model_config = examples(
+        {"current_password": SAMPLE_PHRASE, "new_password": "lune verte sous la pluie"}
+    )
 
     new_password: str = Field(max_length=1000, json_schema_extra=NEW_PASSWORD)
 

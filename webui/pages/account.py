@@ -48,7 +48,7 @@ from webui.deps import (
 )
 from webui.errors import page_text
 from webui.pages.auth import codes_page, signed_out_redirect
-from webui.pages.common import redirect
+from webui.pages.common import Code, Password, field_in_form, redirect
 from webui.pages.render import page
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
@@ -59,12 +59,6 @@ NOTICES = {
     "nom": N_("Votre nom est changé."),
     "double": N_("La double vérification est activée."),
 }
-# Several forms on the page ask for the current password: each has its own field ids, so the
-# error summary links to the field of the form that was sent.
-_REAUTH_FIELDS = ("current_password", "totp")
-
-Password = Annotated[str, Form(max_length=1000)]
-Code = Annotated[str, Form(max_length=20)]
 
 
 @dataclass(frozen=True)
@@ -118,10 +112,7 @@ def account_page(
     }
     errors: dict[str, str] = {}
     if error is not None:
-        field = error.field or "current_password"
-        if form and field in _REAUTH_FIELDS:
-            field = f"{form}-{field}"
-        errors = {field: page_text(request, error)}
+        errors = {field_in_form(form, error.field or "current_password"): page_text(request, error)}
     return page(
         request,
         "account.html",

@@ -1,9 +1,10 @@
-"""What every page router needs: redirects, CSRF checks (with or without a session)."""
+"""What every page router needs: redirects, CSRF checks (with or without a session), the
+fields that ask again who is there."""
 
 import secrets
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 
 from vault.accounts.sessions import SignedIn
@@ -17,6 +18,17 @@ YES = frozenset({"1", "oui", "yes", "on", "true"})
 def is_yes(value: str) -> bool:
     """A yes in a link, as we write it (`?partage=1`) or as a person may type it (`oui`)."""
     return value.strip().lower() in YES
+
+
+Password = Annotated[str, Form(max_length=1000)]
+Code = Annotated[str, Form(max_length=20)]
+_REAUTH_FIELDS = ("current_password", "totp")
+
+
+def field_in_form(form: str, field: str) -> str:
+    """Several forms of a page may ask for the current password: each has its own field ids
+    (« codes-current_password »), so the error summary links to the field of the form sent."""
+    return f"{form}-{field}" if form and field in _REAUTH_FIELDS else field
 
 
 def redirect(url: str) -> RedirectResponse:

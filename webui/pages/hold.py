@@ -9,11 +9,19 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from vault.accounts.hold import current_hold, hold_words, last_assisted_reset, notice_seen
-from vault.accounts.recovery import issue_reset_code, person_of_vault, reset_with_person, unlock
+from vault.accounts.recovery import (
+    issue_reset_code,
+    last_reset_code,
+    person_of_vault,
+    reset_with_person,
+    unlock,
+)
 from vault.accounts.sessions import SignedIn
 from vault.errors import (
+    ConflictError,
     InvalidInputError,
     ThrottledError,
+    VaultError,
     WrongSecretError,
 )
 from vault.models import Person
@@ -28,8 +36,10 @@ from webui.deps import (
     SignedInPage,
     attempt,
     client_address,
+    confirm_caller,
 )
-from webui.pages.common import redirect
+from webui.errors import page_text
+from webui.pages.common import Code, Password, field_in_form, redirect
 from webui.pages.render import page
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
@@ -45,30 +55,39 @@ def reset_form(
     vault_id: str, request: Request, db: DbSession, rt: RuntimeDep, me: Professional, fait: int = 0
 ) -> Response:
     person = _helped_person(db, rt, me.person, vault_id)
-    return _help_page(request, rt, me, person, vault_id, done=bool(fait))
+    return _help_page(request, db, rt, me, person, vault_id, done=bool(fait))
 
 
 def _help_page(
     request: Request,
+    db: DbSession,
     rt: Runtime,
     me: SignedIn,
     person: Person,
     vault_id: str,
     *,
     done: bool = False,
-    error: InvalidInputError | None = None,
+    error: VaultError | None = None,
+    form: str = "reset",
 ) -> Response:
+    """`form`: the one that was refused, whose own password field (« reset-current_password »,
+    « code-current_password ») the error summary links to. The code's form carries the last
+    code given, so that sent again from the tab's history it gives no other."""
+    errors: dict[str, str] = {}
+    if error is not None:
+        errors = {field_in_form(form, error.field or "password"): page_text(request, error)}
     return page(
         request,
         "person_password.html",
         me,
         error=error,
-        error_field="password",
+        errors=errors,
         person=person,
         vault_id=vault_id,
         done=done,
         hold_words=hold_words(rt.settings, i18n.ngettext),
         code_minutes=rt.settings.reset_code_minutes,
+        last_code=last_reset_code(db, me.person, person.id),
     )
 
 
@@ -79,26 +98,45 @@ def reset_submit(
     db: DbSession,
     rt: RuntimeDep,
     me: Professional,
-    password: Annotated[str, Form(max_length=1000)] = "",
+    password: Password = "",
+    current_password: Password = "",
+    totp: Code = "",
 ) -> Response:
-    """The person types the new password here, beside the professional."""
+    """The professional's own password first, then the person types the new one here, beside
+    them."""
     person = _helped_person(db, rt, me.person, vault_id)
     try:
         with attempt(db):
+            confirm_caller(request, db, rt, me.person, password=current_password, totp=totp)
             reset_with_person(db, rt, me.person, person.id, password, client_address(request))
-    except InvalidInputError as exc:
-        return _help_page(request, rt, me, person, vault_id, error=exc)
+    except (InvalidInputError, ThrottledError) as exc:
+        return _help_page(request, db, rt, me, person, vault_id, error=exc)
     return redirect(f"/personnes/{vault_id}/mot-de-passe?fait=1")
 
 
 @router.post("/personnes/{vault_id}/mot-de-passe/code")
 def reset_code(
-    vault_id: str, request: Request, db: DbSession, rt: RuntimeDep, me: Professional
+    vault_id: str,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
+    me: Professional,
+    current_password: Password = "",
+    totp: Code = "",
+    after: Annotated[str, Form(max_length=36)] = "",
 ) -> Response:
     """A code the person redeems on « J'ai oublié mon mot de passe », handed over in person.
-    Shown once, in this answer: never in an address, where it would stay in the history."""
+    Shown once, in this answer: never in an address, where it would stay in the history. The
+    browser keeps this form to show the answer again; `after` makes it give no second code."""
     person = _helped_person(db, rt, me.person, vault_id)
-    code, _expires_at = issue_reset_code(db, rt, me.person, person.id, client_address(request))
+    try:
+        with attempt(db):
+            confirm_caller(request, db, rt, me.person, password=current_password, totp=totp)
+            code, _expires_at = issue_reset_code(
+                db, rt, me.person, person.id, client_address(request), after=after
+            )
+    except (InvalidInputError, ThrottledError, ConflictError) as exc:
+        return _help_page(request, db, rt, me, person, vault_id, error=exc, form="code")
     return page(
         request,
         "person_reset_code.html",

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
+from tests.app_fixtures import PASSWORD, REAUTH, admin_headers, organisation, professional, sign_up
 from tests.integration.shares.helpers import download, make_share, token_of, visitor
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import (
@@ -30,6 +30,8 @@ from vault.runtime import Runtime
 pytestmark = pytest.mark.master_keys
 
 NEW = "une phrase toute neuve"
+# The counsellor's own password, then the one the person types beside them.
+WITH_PERSON = {**REAUTH, "new_password": NEW}
 
 
 def setup(client: TestClient, rt: Runtime) -> tuple[dict[str, Any], dict[str, Any], str]:
@@ -103,7 +105,7 @@ def reset_alone(
 ) -> dict[str, str]:
     """The counsellor gets a reset code and redeems it with no one present: the held account."""
     issued = client.post(
-        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"]
+        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"], json=REAUTH
     )
     assert issued.status_code == 201, issued.text
     assert recover(client, "amina.diallo", issued.json()["code"]).status_code == 204
@@ -120,7 +122,7 @@ def test_a_recover_only_grant_does_not_give_the_account(client: TestClient, rt: 
 
     # The counsellor asks for a reset code and redeems it alone, with no one present.
     issued = client.post(
-        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"]
+        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"], json=REAUTH
     )
     assert issued.status_code == 201
     assert recover(client, "amina.diallo", issued.json()["code"]).status_code == 204
@@ -162,7 +164,7 @@ def test_a_recover_only_grant_does_not_give_the_account(client: TestClient, rt: 
 
     # A reset code does not open them, a wrong code neither; one of the person's own does.
     second_code = client.post(
-        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"]
+        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"], json=REAUTH
     )
     unlock = "/api/v1/me/unlock"
     assert (
@@ -190,7 +192,7 @@ def test_the_hold_ends_by_itself_after_the_waiting_period(client: TestClient, rt
     made = papers(client, amina)
     give(client, amina, claire, scopes=["recover"], categories=["identity"])
     code = client.post(
-        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"]
+        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"], json=REAUTH
     ).json()["code"]
     assert recover(client, "amina.diallo", code).status_code == 204
     person = signed_in(client, "amina.diallo", NEW)
@@ -216,7 +218,7 @@ def test_an_own_recovery_code_in_recovery_ends_the_hold(client: TestClient, rt: 
     made = papers(client, amina)
     give(client, amina, claire, scopes=["recover"])
     code = client.post(
-        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"]
+        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"], json=REAUTH
     ).json()["code"]
     assert recover(client, "amina.diallo", code).status_code == 204
     assert recover(client, "amina.diallo", codes[3], "ma phrase a moi seule").status_code == 204
@@ -229,16 +231,14 @@ def test_in_session_reset_with_the_counsellor(client: TestClient, rt: Runtime) -
     amina, claire, org_id = setup(client, rt)
     made = papers(client, amina)
     url = f"/api/v1/beneficiaries/{amina['id']}/password"
-    assert (
-        client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 404
-    )
+    assert client.post(url, headers=claire["headers"], json=WITH_PERSON).status_code == 404
     give(client, amina, claire, scopes=["view", "recover"], categories=["identity"])
     give(client, amina, claire, scopes=["upload"], categories=["bank"])
-    too_close = client.post(url, headers=claire["headers"], json={"new_password": "Amina Diallo"})
-    assert too_close.status_code == 422
-    assert (
-        client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 204
+    too_close = client.post(
+        url, headers=claire["headers"], json={**REAUTH, "new_password": "Amina Diallo"}
     )
+    assert too_close.status_code == 422
+    assert client.post(url, headers=claire["headers"], json=WITH_PERSON).status_code == 204
     assert client.get("/api/v1/me", headers=amina["headers"]).status_code == 401
 
     person = signed_in(client, "amina.diallo", NEW)
@@ -278,7 +278,7 @@ def test_only_a_current_recover_scope_resets(client: TestClient, rt: Runtime) ->
     other = professional(client, admin, organisation(client, admin, "Secours"), "eve.durand")
     grant_id = give(client, amina, claire, scopes=["view", "upload", "manage"])
     for who in (claire, other):
-        for path, body in (("password", {"new_password": NEW}), ("reset-code", None)):
+        for path, body in (("password", WITH_PERSON), ("reset-code", REAUTH)):
             answer = client.post(
                 f"/api/v1/beneficiaries/{amina['id']}/{path}", headers=who["headers"], json=body
             )
@@ -286,7 +286,7 @@ def test_only_a_current_recover_scope_resets(client: TestClient, rt: Runtime) ->
     client.delete(f"/api/v1/grants/{grant_id}", headers=amina["headers"])
     recover_grant = give(client, amina, claire, scopes=["recover"])
     code = client.post(
-        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"]
+        f"/api/v1/beneficiaries/{amina['id']}/reset-code", headers=claire["headers"], json=REAUTH
     ).json()["code"]
     # The person ends the access before the code is used: the code no longer works.
     client.delete(f"/api/v1/grants/{recover_grant}", headers=amina["headers"])
@@ -300,9 +300,7 @@ def test_the_person_is_told_at_the_next_sign_in_and_in_the_history(
     made = papers(client, amina)
     give(client, amina, claire, scopes=["view", "recover"], categories=["identity"])
     url = f"/api/v1/beneficiaries/{amina['id']}/password"
-    assert (
-        client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 204
-    )
+    assert client.post(url, headers=claire["headers"], json=WITH_PERSON).status_code == 204
 
     token = form_csrf(client, "/connexion")
     answer = client.post(
@@ -356,13 +354,13 @@ def test_a_professional_page_to_reset_with_the_person(client: TestClient, rt: Ru
     assert "3 jours" in form.text
     refused = client.post(
         f"/personnes/{vault_id}/mot-de-passe",
-        data={"csrf": csrf_of(form.text), "password": "court"},
+        data={"csrf": csrf_of(form.text), "password": "court", **REAUTH},
         headers=SAME_ORIGIN,
     )
     assert refused.status_code == 422
     done = client.post(
         f"/personnes/{vault_id}/mot-de-passe",
-        data={"csrf": csrf_of(form.text), "password": NEW},
+        data={"csrf": csrf_of(form.text), "password": NEW, **REAUTH},
         headers=SAME_ORIGIN,
     )
     assert done.status_code == 200
@@ -433,9 +431,7 @@ def test_the_bin_shows_no_more_than_the_list_during_a_hold(client: TestClient, r
         assert deleted.status_code == 204
     give(client, amina, claire, scopes=["view", "recover"], categories=["identity"])
     url = f"/api/v1/beneficiaries/{amina['id']}/password"
-    assert (
-        client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 204
-    )
+    assert client.post(url, headers=claire["headers"], json=WITH_PERSON).status_code == 204
     person = signed_in(client, "amina.diallo", NEW)
 
     # The private paper is closed as it would be in the list: its category, no title, no name.
@@ -470,9 +466,7 @@ def test_the_history_names_no_recipient_of_a_closed_paper(client: TestClient, rt
     assert download(visitor(client), token).status_code == 200
     give(client, amina, claire, scopes=["view", "recover"], categories=["identity"])
     url = f"/api/v1/beneficiaries/{amina['id']}/password"
-    assert (
-        client.post(url, headers=claire["headers"], json={"new_password": NEW}).status_code == 204
-    )
+    assert client.post(url, headers=claire["headers"], json=WITH_PERSON).status_code == 204
 
     page_signed_in(client, "amina.diallo", NEW)
     history = client.get("/historique").text
@@ -593,7 +587,7 @@ def test_a_refused_password_change_names_who_tried(client: TestClient, rt: Runti
     history, one line a day however many times they try."""
     amina, claire, _org = setup(client, rt)
     give(client, amina, claire, scopes=["view"])
-    for path, body in (("reset-code", None), ("password", {"new_password": NEW})):
+    for path, body in (("reset-code", REAUTH), ("password", WITH_PERSON)):
         answer = client.post(
             f"/api/v1/beneficiaries/{amina['id']}/{path}", headers=claire["headers"], json=body
         )

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.app_fixtures import PASSWORD, sign_up
+from tests.app_fixtures import PASSWORD, REAUTH, sign_up
 from vault.accounts.accounts import create_person
 from vault.accounts.recovery import create_reset_code, issue_reset_code
 from vault.consent.grants import GrantTerms, create_grant
@@ -129,7 +129,9 @@ def test_no_one_may_issue_a_reset_code_without_a_grant(client: TestClient, rt: R
         "token"
     ]
     answer = client.post(
-        f"/api/v1/beneficiaries/{amina.id}/reset-code", headers={"Authorization": f"Bearer {token}"}
+        f"/api/v1/beneficiaries/{amina.id}/reset-code",
+        headers={"Authorization": f"Bearer {token}"},
+        json=REAUTH,
     )
     assert answer.status_code == 404
 

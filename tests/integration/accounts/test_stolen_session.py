@@ -79,3 +79,40 @@ def test_a_counsellor_with_recover_lifts_the_sign_in_delay(client: TestClient, r
         "Claire Martin, CCAS d&#39;Orléans, a levé l&#39;attente après des erreurs de mot de passe."
         in history
     )
+
+
+def test_a_stolen_counsellor_session_changes_no_password(client: TestClient, rt: Runtime) -> None:
+    """Whoever finds Claire's tab open holds her session, not her password: neither a new
+    password for Amina nor a code to hand over, through the API or the pages, without it.
+    Each wrong guess is in Claire's history and counts against her sign-in."""
+    amina, claire, _org_id = setup(client, rt)
+    grant(client, amina, counsellor_id=claire["id"], scopes=["recover"])
+    person = f"/api/v1/beneficiaries/{amina['user']['id']}"
+    new = {"new_password": "le voleur choisit celui-ci"}
+    guessed = {"current_password": WRONG}
+    for path, body in (
+        ("password", new),
+        ("password", {**new, **guessed}),
+        ("reset-code", {}),
+        ("reset-code", guessed),
+    ):
+        answer = client.post(f"{person}/{path}", headers=claire["headers"], json=body)
+        assert (answer.status_code, answer.json()["field"]) == (422, "current_password")
+    assert client.post(f"{person}/reset-code", headers=claire["headers"]).status_code == 422
+
+    csrf = page_sign_in(client, "claire.martin")
+    help_page = f"/personnes/{amina['vault_id']}/mot-de-passe"
+    for path, form in (
+        (help_page, {"password": new["new_password"], "current_password": WRONG}),
+        (f"{help_page}/code", {"current_password": WRONG}),
+    ):
+        refused = client.post(path, data={"csrf": csrf, **form}, headers=SAME_ORIGIN)
+        assert refused.status_code == 422
+        assert "Le mot de passe actuel n&#39;est pas bon." in refused.text
+        assert "Donnez ce code" not in refused.text
+
+    assert api_sign_in(client, "amina.diallo").status_code == 201
+    assert journal_actions(client, claire["headers"]).count("reauthentication_failed") == 4
+    assert not {"password_changed", "reset_code_issued"} & set(
+        journal_actions(client, amina["headers"])
+    )

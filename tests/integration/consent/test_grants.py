@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
-from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
+from tests.app_fixtures import PASSWORD, REAUTH, admin_headers, organisation, professional, sign_up
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.vault.test_encryption_at_rest import coffre
 from tests.samples import pdf, png
@@ -221,9 +221,9 @@ def test_recover_scope_lets_a_counsellor_issue_a_reset_code(
     amina, claire, _org = setup(client, rt)
     person_id = client.get("/api/v1/me", headers=amina["headers"]).json()["id"]
     url = f"/api/v1/beneficiaries/{person_id}/reset-code"
-    assert client.post(url, headers=claire["headers"]).status_code == 404
+    assert client.post(url, headers=claire["headers"], json=REAUTH).status_code == 404
     grant(client, amina, counsellor_id=claire["id"], scopes=["recover"])
-    issued = client.post(url, headers=claire["headers"])
+    issued = client.post(url, headers=claire["headers"], json=REAUTH)
     assert issued.status_code == 201
     recovered = client.post(
         "/api/v1/recovery",

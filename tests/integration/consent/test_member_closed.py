@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
+from tests.app_fixtures import PASSWORD, REAUTH, admin_headers, organisation, professional, sign_up
 from tests.integration.accounts.test_assisted_reset import NEW
 from tests.integration.consent.test_grants import grant
 from tests.integration.vault.test_documents_api import upload
@@ -113,7 +113,9 @@ def test_a_reset_code_a_closed_account_gave_no_longer_works(
     amina = t["amina"]
     grant(client, amina, counsellor_id=t["claire"]["id"], scopes=["view", "recover"])
     given = client.post(
-        f"/api/v1/beneficiaries/{amina['user']['id']}/reset-code", headers=t["claire"]["headers"]
+        f"/api/v1/beneficiaries/{amina['user']['id']}/reset-code",
+        headers=t["claire"]["headers"],
+        json=REAUTH,
     )
     assert given.status_code == 201, given.text
     assert close(client, t["nadia"]["headers"], t["ccas"], t["claire"]["id"]).status_code == 204

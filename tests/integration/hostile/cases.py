@@ -58,6 +58,8 @@ JOURNAL: Writes = {"journal": range(1, 2), "journal head": range(1, 2)}
 THROTTLES: Writes = {"throttles": range(3)}
 # A wrong secret for an existing account or link: counted, and one line for its owner.
 FAILED_SECRET: Writes = {**JOURNAL, **THROTTLES}
+# The caller's own password, given right before what is refused: their failure counts end.
+CONFIRMED_THEN_JOURNAL: Writes = {**JOURNAL, "throttles": range(-2, 1)}
 # An expired session presented is deleted on the way (webui/deps.py).
 EXPIRED_SESSION: Writes = {"sessions": range(-1, 0)}
 

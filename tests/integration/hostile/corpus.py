@@ -19,6 +19,7 @@ from tests.app_fixtures import PASSWORD
 from tests.hostile_files import CASES as HOSTILE_FILES
 
 from .cases import (
+    CONFIRMED_THEN_JOURNAL,
     FAILED_SECRET,
     JOURNAL,
     NOTHING,
@@ -76,6 +77,7 @@ def json_text_fields(ids: Ids) -> list[Case]:
     grant = {"counsellor_id": ids.counsellor, "scopes": ["view"]}
     share = {"recipient": "CAF", "purpose": "RSA", "expires_in_hours": 24}
     wrong = {"current_password": "pas le bon mot de passe"}
+    mine = {"current_password": PASSWORD}
 
     session = Route("sign in", NOBODY, "POST", "/api/v1/session")
     admin_in = {"login": ids.admin_login, "password": PASSWORD}
@@ -199,7 +201,7 @@ def json_text_fields(ids: Ids) -> list[Case]:
             COUNSELLOR,
             "POST",
             f"/api/v1/beneficiaries/{ids.other_person}/password",
-        ).json(XSS, "new_password", {}, 404, writes=JOURNAL),
+        ).json(XSS, "new_password", mine, 404, writes=CONFIRMED_THEN_JOURNAL),
         # Consent.
         *give.json(HOSTILE, "counsellor_id", grant, 422, "counsellor_id"),
         *give.json(HOSTILE, "organisation_id", {"scopes": ["view"]}, 422, "organisation_id"),

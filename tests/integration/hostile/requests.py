@@ -7,6 +7,7 @@ from typing import Any
 from tests.app_fixtures import PASSWORD
 
 from .cases import (
+    CONFIRMED_THEN_JOURNAL,
     CSRF_MARK,
     EXPIRED_SESSION,
     JOURNAL,
@@ -329,7 +330,6 @@ def others_ids(ids: Ids) -> list[Case]:
         (COUNSELLOR, "GET", f"{theirs}/content", JOURNAL, "their paper's content"),
         (COUNSELLOR, "GET", f"{theirs}/shares", JOURNAL, "their paper's links"),
         (COUNSELLOR, "GET", f"/api/v1/vaults/{ids.other_vault}/documents", JOURNAL, "their list"),
-        (COUNSELLOR, "POST", f"{their_person}/reset-code", JOURNAL, "their reset code"),
         (COUNSELLOR, "DELETE", f"{their_person}/sign-in-delay", JOURNAL, "their sign-in delay"),
         (COUNSELLOR, "GET", f"/api/v1/vaults/{ids.own_vault}/export", JOURNAL, "her export"),
         (ORG_ADMIN, "GET", f"/api/v1/organisations/{ids.other_org}/counsellors", NOTHING, "team"),
@@ -345,6 +345,16 @@ def others_ids(ids: Ids) -> list[Case]:
         )
         for caller, method, url, writes, what in api
     ]
+    # With her own password: what refuses it is the scope she lacks, not a guess.
+    reset_code = Route("counsellor", COUNSELLOR, "POST", f"{their_person}/reset-code")
+    cases.append(
+        reset_code.case(
+            "their reset code",
+            404,
+            json={"current_password": PASSWORD},
+            writes=CONFIRMED_THEN_JOURNAL,
+        )
+    )
     upload = Route("counsellor", COUNSELLOR, "POST", f"/api/v1/vaults/{ids.other_vault}/documents")
     cases.append(
         upload.case(

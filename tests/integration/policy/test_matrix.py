@@ -454,8 +454,9 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
             "json": {**again, "secret": "JBSWY3DPEHPK3PXP", "code": "1"}
         },
         ("POST", "/api/v1/beneficiaries/{person_id}/password"): {
-            "json": {"new_password": PASSWORD}
+            "json": {**again, "new_password": PASSWORD}
         },
+        ("POST", "/api/v1/beneficiaries/{person_id}/reset-code"): {"json": again},
         ("POST", "/api/v1/me/unlock"): {"json": {"code": "AAAA-BBBB-CCCC"}},
         ("POST", "/api/v1/recovery"): {
             "json": {"login": login, "code": "X", "new_password": PASSWORD}

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.app_fixtures import admin_headers, organisation, professional
+from tests.app_fixtures import REAUTH, admin_headers, organisation, professional
 from tests.integration.accounts.test_assisted_reset import NEW, give, setup, signed_in
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import (
@@ -87,7 +87,7 @@ def test_help_with_the_password_needs_the_recover_scope(client: TestClient, rt: 
     help_page = f"/personnes/{amina['vault_id']}/mot-de-passe"
     assert client.get(help_page).status_code == 404
     csrf = csrf_of(client.get(f"/personnes/{amina['vault_id']}").text)
-    answer = client.post(f"{help_page}/code", data={"csrf": csrf}, headers=SAME_ORIGIN)
+    answer = client.post(f"{help_page}/code", data={"csrf": csrf, **REAUTH}, headers=SAME_ORIGIN)
     assert answer.status_code == 404
     assert not CODE.search(answer.text)
 
@@ -107,7 +107,8 @@ def test_aider_au_mot_de_passe_explains_the_ways_in(client: TestClient, rt: Runt
         "une pièce d'identité",
         "restent fermés 3 jours",
         "Ses papiers privés aussi.",
-        "C'est elle qui tape son nouveau mot de passe.",
+        "D'abord, vous écrivez votre mot de passe.",
+        "Ensuite, c'est elle qui tape son nouveau mot de passe.",
         "Ce code marche 15 minutes, une seule fois.",
         "de la main à la main",
     ):
@@ -125,7 +126,7 @@ def test_a_code_given_in_person_lets_the_person_choose_a_password(
     help_page = client.get(f"/personnes/{amina['vault_id']}/mot-de-passe")
     given = client.post(
         f"/personnes/{amina['vault_id']}/mot-de-passe/code",
-        data={"csrf": csrf_of(help_page.text)},
+        data={"csrf": csrf_of(help_page.text), **REAUTH},
         headers=SAME_ORIGIN,
     )
     assert given.status_code == 200
@@ -149,6 +150,32 @@ def test_a_code_given_in_person_lets_the_person_choose_a_password(
     journal: list[dict[str, Any]] = client.get("/api/v1/journal", headers=person).json()
     by_claire = {e["action"] for e in journal if e["actor_id"] == claire["id"]}
     assert {"reset_code_issued", "reset_code_used", "password_changed"} <= by_claire
+
+
+def test_the_code_form_sent_again_gives_no_second_code(client: TestClient, rt: Runtime) -> None:
+    """The browser keeps the form that answered with a code, password included, to show the
+    answer again (Back, Reload): whoever sits at Claire's computer next sends it again for
+    nothing. A fresh form gives a new code."""
+    amina, claire, _org = setup(client, rt)
+    give(client, amina, claire, scopes=["view", "recover"])
+    pages_as(client, "claire.martin")
+    help_page = f"/personnes/{amina['vault_id']}/mot-de-passe"
+
+    def ask(form_page: str) -> Any:
+        kept = re.search(r'name="after" value="([^"]*)"', form_page)
+        assert kept
+        form = {"csrf": csrf_of(form_page), "after": kept.group(1), **REAUTH}
+        return client.post(f"{help_page}/code", data=form, headers=SAME_ORIGIN)
+
+    first_form = client.get(help_page).text
+    assert CODE.search(ask(first_form).text)
+    again = ask(first_form)
+    assert again.status_code == 409
+    assert not CODE.search(again.text)
+    assert "Ce code a déjà été donné." in as_read(again.text)
+    assert CODE.search(ask(client.get(help_page).text).text)
+    journal = client.get("/api/v1/journal", headers=amina["headers"]).json()
+    assert [e["action"] for e in journal].count("reset_code_issued") == 2
 
 
 def test_the_forgotten_password_page_explains_both_ways(client: TestClient, rt: Runtime) -> None:

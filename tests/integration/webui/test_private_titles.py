@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.app_fixtures import PASSWORD
+from tests.app_fixtures import PASSWORD, REAUTH
 from tests.integration.consent.test_grants import grant
 from tests.integration.consent.test_member_closed import team
 from tests.integration.webui.test_pages import SAME_ORIGIN, csrf_of, page_sign_in
@@ -58,7 +58,7 @@ def test_no_page_title_names_a_paper_or_a_person(client: TestClient, rt: Runtime
         titles[path] = title_of(shown.text)
     csrf = csrf_of(client.get(f"/personnes/{vault}/mot-de-passe").text)
     code = client.post(
-        f"/personnes/{vault}/mot-de-passe/code", data={"csrf": csrf}, headers=SAME_ORIGIN
+        f"/personnes/{vault}/mot-de-passe/code", data={"csrf": csrf, **REAUTH}, headers=SAME_ORIGIN
     )
     assert code.status_code == 200, code.text
     titles["the reset code"] = title_of(code.text)
