@@ -2,6 +2,7 @@
 against the limit, and that it is not cut short. Nothing is buffered beyond a small head and
 tail, so memory stays flat whatever the size."""
 
+import re
 from collections.abc import Iterable, Iterator
 
 from vault.errors import (
@@ -21,6 +22,12 @@ _FORMATS: tuple[tuple[str, bytes, bytes], ...] = (
     ("image/jpeg", b"\xff\xd8\xff", b"\xff\xd9"),
     ("image/png", b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"),
 )
+
+# A motion photo (Pixel, Samsung) keeps a short video after the picture's end marker, in the
+# same file: an MP4's first box (size, `ftyp`), or Samsung's tag before it. The picture is whole
+# there; the video goes when the photo is cleaned (previews.photos_as_one_file).
+_VIDEO_AFTER_JPEG = re.compile(rb"\xff\xd9(?:[\x00-\xff]{4}ftyp|MotionPhoto_Data)")
+_VIDEO_MARK_LENGTH = 18
 
 UNSUPPORTED = N_("Le fichier doit être un JPG, PNG ou PDF.")
 EMPTY = N_("Le fichier est vide.")
@@ -71,15 +78,20 @@ class InspectedUpload:
         return self._type
 
     def __iter__(self) -> Iterator[bytes]:
-        end_marker = self._format()[2]
+        content_type, _head, end_marker = self._format()
         tail = b""
+        video_after = False
         for chunk in self._iter_all():
             self.size += len(chunk)
             if self.size > self._max_bytes:
                 raise self._too_big
+            if content_type == "image/jpeg" and not video_after:
+                # Across the pieces' border too: the last bytes of the one before, then this.
+                border = tail[-_VIDEO_MARK_LENGTH:] + chunk[:_VIDEO_MARK_LENGTH]
+                video_after = any(_VIDEO_AFTER_JPEG.search(part) for part in (border, chunk))
             tail = (tail + chunk[-_TAIL:])[-_TAIL:]  # never a copy of the whole chunk
             yield chunk
-        if end_marker not in tail:
+        if end_marker not in tail and not video_after:
             raise DamagedFileError(DAMAGED, field="file")
 
     def _iter_all(self) -> Iterator[bytes]:
