@@ -189,6 +189,7 @@ def professional(
             "display_name": login.replace(".", " ").title(),
             "password": PROVISIONAL_PASSWORD,
             "role": role,
+            "current_password": PASSWORD,
         },
     )
     assert created.status_code == 201, created.text

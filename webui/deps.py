@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from vault.accounts.hold import current_hold
-from vault.accounts.reauth import confirm_identity
+from vault.accounts.reauth import confirm_identity, confirm_password
 from vault.accounts.recovery import may_unlock
 from vault.accounts.sessions import SignedIn, resolve_session
 from vault.accounts.signin import attempt_for
@@ -150,6 +150,16 @@ def confirm_caller(
         totp=totp,
         attempt=attempt_of(request, db, rt, person.login),
     )
+
+
+def confirm_caller_password(
+    request: Request, db: Session, rt: Runtime, person: Person, password: str | None
+) -> None:
+    """The signed-in person types their password again, without the code of a second factor
+    (see vault.accounts.reauth.confirm_password), throttled from this request's address and
+    device."""
+    attempt = attempt_of(request, db, rt, person.login)
+    confirm_password(db, person, password=password, attempt=attempt)
 
 
 def device_of(request: Request) -> str:

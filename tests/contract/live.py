@@ -128,7 +128,13 @@ def professional(client: httpx.Client, admin: str, organisation: str, login: str
     """Made by the admin with a password of theirs, which the professional replaces by their
     own (PASSWORD) at once, as the first sign-in asks."""
     given = f"{PASSWORD} given"
-    body = {"login": login, "display_name": login, "password": given, "role": role}
+    body = {
+        "login": login,
+        "display_name": login,
+        "password": given,
+        "role": role,
+        "current_password": PASSWORD,
+    }
     answer = client.post(
         f"/api/v1/organisations/{organisation}/counsellors", headers=bearer(admin), json=body
     )

@@ -54,6 +54,16 @@ def confirm_identity(
     throttle.passed(db, attempt)
 
 
+def confirm_password(
+    db: Session, person: Person, *, password: str | None, attempt: throttle.Attempt
+) -> None:
+    """The current password alone, where a code of the app cannot be asked each time: an admin
+    adding several people in a row (each code works once, so each addition would wait for the
+    next one)."""
+    check_password(db, person, password, attempt)
+    throttle.passed(db, attempt)
+
+
 def _failed(db: Session, person: Person, attempt: throttle.Attempt) -> None:
     throttle.failed(db, attempt)
     # No actor: whoever holds the session may not be the person.

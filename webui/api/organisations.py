@@ -1,6 +1,6 @@
 """Organisations and their professionals."""
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from vault.consent.organisations import (
     add_existing_member,
@@ -20,7 +20,7 @@ from webui.api.schemas import (
     OrganisationIn,
     OrganisationOut,
 )
-from webui.deps import ApiUser, DbSession, RuntimeDep
+from webui.deps import ApiUser, DbSession, RuntimeDep, confirm_caller_password
 
 router = APIRouter(tags=["organisations"])
 
@@ -54,10 +54,17 @@ def organisations(person: ApiUser, db: DbSession) -> list[OrganisationOut]:
     },
 )
 def new_counsellor(
-    org_id: str, body: CounsellorIn, person: ApiUser, db: DbSession, rt: RuntimeDep
+    org_id: str,
+    body: CounsellorIn,
+    person: ApiUser,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
 ) -> CounsellorOut:
     """An admin of that organisation, or a platform admin while no one's grant to the
-    organisation is in force, creates a professional's account."""
+    organisation is in force, creates a professional's account. Needs the admin's own
+    `current_password`, asked before anything else."""
+    confirm_caller_password(request, db, rt, person, body.current_password)
     member = add_member(
         db,
         rt.settings,
@@ -84,11 +91,18 @@ def new_counsellor(
     },
 )
 def new_membership(
-    org_id: str, body: MemberIn, person: ApiUser, db: DbSession, rt: RuntimeDep
+    org_id: str,
+    body: MemberIn,
+    person: ApiUser,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
 ) -> CounsellorOut:
     """A professional who already has an account (in another organisation) joins this one,
     with the same account: they then reach what people gave either organisation. The same
-    admins as for a new account may. 422 when no professional has that login."""
+    admins as for a new account may, with their own `current_password`. 422 when no
+    professional has that login."""
+    confirm_caller_password(request, db, rt, person, body.current_password)
     member = add_existing_member(db, rt.settings, person, org_id, login=body.login, role=body.role)
     return CounsellorOut.of(member, body.role)
 

@@ -412,13 +412,22 @@ class OrganisationOut(BaseModel):
     name: str
 
 
+# Who adds a professional to an organisation gives them what people gave it: the admin's own
+# password first, so that their session alone adds no one.
+ADDING_ADMIN_CONFIRMS = (
+    "The password of the admin who adds (no code of a second factor: an admin adds several "
+    "people in a row, and each code works once)."
+)
+
+
 class CounsellorIn(BaseModel):
     model_config = examples(
         {
             "login": "claire.martin",
             "display_name": "Claire Martin",
-            "password": SAMPLE_PHRASE,
+            "password": "lune verte sous la pluie",
             "role": "counsellor",
+            "current_password": SAMPLE_PHRASE,
         }
     )
 
@@ -426,13 +435,21 @@ class CounsellorIn(BaseModel):
     display_name: str = Field(max_length=200)
     password: str = Field(max_length=1000, json_schema_extra=NEW_PASSWORD)
     role: str = Field(default=MemberRole.COUNSELLOR, json_schema_extra=one_of(MemberRole))
+    current_password: str = Field(
+        max_length=1000, description=ADDING_ADMIN_CONFIRMS, json_schema_extra=CURRENT_PASSWORD
+    )
 
 
 class MemberIn(BaseModel):
-    model_config = examples({"login": "claire.martin", "role": "counsellor"})
+    model_config = examples(
+        {"login": "claire.martin", "role": "counsellor", "current_password": SAMPLE_PHRASE}
+    )
 
     login: str = Field(max_length=200, description="The login of a professional's account.")
     role: str = Field(default=MemberRole.COUNSELLOR, json_schema_extra=one_of(MemberRole))
+    current_password: str = Field(
+        max_length=1000, description=ADDING_ADMIN_CONFIRMS, json_schema_extra=CURRENT_PASSWORD
+    )
 
 
 class MemberNameIn(BaseModel):

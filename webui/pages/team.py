@@ -20,12 +20,19 @@ from vault.consent.organisations import (
     rename_member,
     visible_organisations,
 )
-from vault.errors import VaultError
+from vault.errors import ThrottledError, VaultError
 from vault.models import Organisation, Person
 from vault.policy import may_manage_organisation
 from webui import i18n
-from webui.deps import PAGE_CSRF, DbSession, Professional, RuntimeDep, attempt
-from webui.pages.common import redirect
+from webui.deps import (
+    PAGE_CSRF,
+    DbSession,
+    Professional,
+    RuntimeDep,
+    attempt,
+    confirm_caller_password,
+)
+from webui.pages.common import Password, redirect
 from webui.pages.render import page
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
@@ -70,10 +77,13 @@ def add_counsellor(
     me: Professional,
     display_name: Annotated[str, Form(max_length=200)] = "",
     login: Annotated[str, Form(max_length=200)] = "",
-    password: Annotated[str, Form(max_length=1000)] = "",
+    password: Password = "",
+    current_password: Password = "",
 ) -> Response:
+    """The admin's own password first: whoever finds their tab open adds no one."""
     try:
         with attempt(db):
+            confirm_caller_password(request, db, rt, me.person, current_password)
             add_member(
                 db,
                 rt.settings,
@@ -99,12 +109,14 @@ def add_existing(
     rt: RuntimeDep,
     me: Professional,
     login: Annotated[str, Form(max_length=200)] = "",
+    current_password: Password = "",
 ) -> Response:
     try:
         with attempt(db):
+            confirm_caller_password(request, db, rt, me.person, current_password)
             add_existing_member(db, rt.settings, me.person, org_id, login=login)
     except VaultError as exc:
-        return form_again(request, db, me, org_id, exc, {"existing_login": login}, "existing_login")
+        return form_again(request, db, me, org_id, exc, {"existing_login": login}, form="existing_")
     return redirect("/organisation")
 
 
@@ -115,14 +127,19 @@ def form_again(
     org_id: str,
     exc: VaultError,
     typed: dict[str, str],
-    field: str = "login",
+    form: str = "",
 ) -> Response:
-    """The page again, with the error beside the field of the form that was sent."""
+    """The page again, with the error beside the field of the form that was sent (`form`: the
+    prefix of the second form's own fields, « existing_login »)."""
     teams = managed_teams(db, me.person)
     if org_id not in {organisation.id for organisation, _members in teams}:
         raise exc  # no form of theirs to show again: the error page
     # The fields of each organisation's forms have ids prefixed with its id.
-    name = field if exc.field in (None, "login") else exc.field
+    # Too many wrong passwords (ThrottledError) is said beside the password.
+    if isinstance(exc, ThrottledError) or exc.field == "current_password":
+        name = f"{form}current_password"
+    else:
+        name = f"{form}login" if exc.field in (None, "login") else exc.field
     return page(
         request,
         "organisation.html",

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.app_fixtures import PASSWORD, admin_headers, organisation, sign_up
+from tests.app_fixtures import PASSWORD, REAUTH, admin_headers, organisation, sign_up
 from tests.integration.consent.test_grants import grant
 from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, csrf_of, page_sign_in
 from vault.runtime import Runtime
@@ -23,7 +23,12 @@ def made_by_an_admin(client: TestClient, rt: Runtime) -> dict[str, Any]:
     created = client.post(
         f"/api/v1/organisations/{ccas}/counsellors",
         headers=admin,
-        json={"login": "claire.martin", "display_name": "Claire Martin", "password": GIVEN},
+        json={
+            "login": "claire.martin",
+            "display_name": "Claire Martin",
+            "password": GIVEN,
+            **REAUTH,
+        },
     )
     assert created.status_code == 201, created.text
     session = client.post("/api/v1/session", json={"login": "claire.martin", "password": GIVEN})

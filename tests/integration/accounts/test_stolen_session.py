@@ -7,9 +7,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.app_fixtures import PASSWORD, admin_headers, professional, sign_up
+from tests.app_fixtures import PASSWORD, PROVISIONAL_PASSWORD, admin_headers, professional, sign_up
 from tests.integration.accounts.test_reauthentication import WRONG, journal_actions
 from tests.integration.consent.test_grants import grant, setup
+from tests.integration.consent.test_member_closed import team
 from tests.integration.webui.test_forms_keep_values import page_sign_in
 from tests.integration.webui.test_pages import SAME_ORIGIN, as_read
 from vault.db import transaction
@@ -116,3 +117,36 @@ def test_a_stolen_counsellor_session_changes_no_password(client: TestClient, rt:
     assert not {"password_changed", "reset_code_issued"} & set(
         journal_actions(client, amina["headers"])
     )
+
+
+def test_a_stolen_organisation_admin_session_adds_no_one(client: TestClient, rt: Runtime) -> None:
+    """A professional added to an organisation reaches what people gave it: whoever finds
+    Nadia's tab open adds no account of their own, nor an existing one, without her password.
+    Each wrong guess is in Nadia's history."""
+    t = team(client, rt)
+    org = f"/api/v1/organisations/{t['ccas']}"
+    newcomer = {"login": "x.complice", "display_name": "X", "password": PROVISIONAL_PASSWORD}
+    existing = {"login": "claire.martin"}
+    for path, body in (
+        ("counsellors", newcomer),
+        ("counsellors", {**newcomer, "current_password": WRONG}),
+        ("members", existing),
+        ("members", {**existing, "current_password": WRONG}),
+    ):
+        answer = client.post(f"{org}/{path}", headers=t["nadia"]["headers"], json=body)
+        assert (answer.status_code, answer.json()["field"]) == (422, "current_password")
+
+    csrf = page_sign_in(client, "nadia.responsable")
+    for path, form in (
+        ("conseillers", {**newcomer, "current_password": WRONG}),
+        ("membres", {**existing, "current_password": WRONG}),
+    ):
+        refused = client.post(
+            f"/organisation/{t['ccas']}/{path}", data={"csrf": csrf, **form}, headers=SAME_ORIGIN
+        )
+        assert refused.status_code == 422
+        assert "Le mot de passe actuel n&#39;est pas bon." in refused.text
+
+    members = client.get(f"{org}/counsellors", headers=t["nadia"]["headers"]).json()
+    assert "x.complice" not in {m["login"] for m in members}
+    assert journal_actions(client, t["nadia"]["headers"]).count("reauthentication_failed") == 4

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.app_fixtures import organisation, professional
+from tests.app_fixtures import REAUTH, organisation, professional
 from tests.integration.consent.test_grants import grant
 from tests.integration.consent.test_member_closed import close, team
 from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, csrf_of, page_sign_in
@@ -17,7 +17,9 @@ from vault.runtime import Runtime
 
 def join(client: TestClient, headers: dict[str, str], org_id: str, login: str, **more: str) -> Any:
     return client.post(
-        f"/api/v1/organisations/{org_id}/members", headers=headers, json={"login": login, **more}
+        f"/api/v1/organisations/{org_id}/members",
+        headers=headers,
+        json={"login": login, **REAUTH, **more},
     )
 
 
@@ -170,7 +172,9 @@ def test_the_organisation_page_adds_and_takes_out_a_professional_who_works_elsew
     assert f'action="{adding}"' in team_page.text
     csrf = csrf_of(team_page.text)
 
-    wrong = client.post(adding, data={"csrf": csrf, "login": "amina.diallo"}, headers=SAME_ORIGIN)
+    wrong = client.post(
+        adding, data={"csrf": csrf, "login": "amina.diallo", **REAUTH}, headers=SAME_ORIGIN
+    )
     assert wrong.status_code == 422
     assert "Aucun professionnel n'a cet identifiant." in shown(wrong.text)
     assert f'id="{secours}-existing_login-error"' in wrong.text
@@ -178,7 +182,7 @@ def test_the_organisation_page_adds_and_takes_out_a_professional_who_works_elsew
 
     added = client.post(
         adding,
-        data={"csrf": csrf, "login": "claire.martin"},
+        data={"csrf": csrf, "login": "claire.martin", **REAUTH},
         headers=SAME_ORIGIN,
         follow_redirects=True,
     )

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from tests.app_fixtures import (
     PASSWORD,
     PROVISIONAL_PASSWORD,
+    REAUTH,
     admin_headers,
     choose_own_password,
     organisation,
@@ -23,7 +24,12 @@ def new_member(client: TestClient, headers: dict[str, str], org_id: str, login: 
     answer = client.post(
         f"/api/v1/organisations/{org_id}/counsellors",
         headers=headers,
-        json={"login": login, "display_name": "Agent", "password": PROVISIONAL_PASSWORD},
+        json={
+            "login": login,
+            "display_name": "Agent",
+            "password": PROVISIONAL_PASSWORD,
+            **REAUTH,
+        },
     )
     return answer.status_code
 
@@ -41,7 +47,7 @@ def test_a_platform_admin_adds_no_member_to_an_organisation_people_gave_access_t
     refused = client.post(
         f"/api/v1/organisations/{ccas}/counsellors",
         headers=admin,
-        json={"login": "x.admin", "display_name": "Agent", "password": PASSWORD},
+        json={"login": "x.admin", "display_name": "Agent", "password": PASSWORD, **REAUTH},
     )
     assert refused.status_code == 409, refused.text
     assert "responsable" in refused.json()["detail"]

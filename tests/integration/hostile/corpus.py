@@ -73,11 +73,12 @@ def json_text_fields(ids: Ids) -> list[Case]:
     doc = f"/api/v1/documents/{ids.own_doc}"
     sign_up = {"login": "awa.nouvelle", "display_name": "Awa", "password": PASSWORD}
     bad_login = {**sign_up, "login": "x"}
-    member = {**bad_login, "display_name": "Nadia"}
     grant = {"counsellor_id": ids.counsellor, "scopes": ["view"]}
     share = {"recipient": "CAF", "purpose": "RSA", "expires_in_hours": 24}
     wrong = {"current_password": "pas le bon mot de passe"}
+    # The caller's own password, asked before an addition to a team or a reset.
     mine = {"current_password": PASSWORD}
+    member = {**bad_login, "display_name": "Nadia", **mine}
 
     session = Route("sign in", NOBODY, "POST", "/api/v1/session")
     admin_in = {"login": ids.admin_login, "password": PASSWORD}
@@ -157,17 +158,17 @@ def json_text_fields(ids: Ids) -> list[Case]:
             HOSTILE, "display_name", {}, 404
         ),
         # A professional who has an account already: no login but theirs adds anyone.
-        *joining.json(HOSTILE, "login", {}, 422, "login"),
-        *joining.json(HOSTILE, "role", {"login": "nadia.new"}, 422, "role"),
+        *joining.json(HOSTILE, "login", mine, 422, "login"),
+        *joining.json(HOSTILE, "role", {**mine, "login": "nadia.new"}, 422, "role"),
         *Route("existing member by a counsellor", COUNSELLOR, "POST", joining.url).json(
-            XSS, "login", {}, 403
+            XSS, "login", mine, 403
         ),
         *Route(
             "existing member of another organisation",
             ORG_ADMIN,
             "POST",
             f"/api/v1/organisations/{ids.other_org}/members",
-        ).json(XSS, "login", {}, 404),
+        ).json(XSS, "login", mine, 404),
         # My account: what can take it asks for the password again.
         *me.json(HOSTILE, "preferred_language", {}, 422, "preferred_language"),
         *me.json(HOSTILE, "email", {}, 422, "current_password"),
@@ -291,6 +292,7 @@ def page_forms(ids: Ids) -> list[Case]:
     that comes back shows what was typed, escaped."""
     wrong = {"password": "pas le bon mot de passe"}
     member = {"display_name": "Nadia", "login": "x", "password": PASSWORD}
+    mine = {"current_password": PASSWORD}
     share = {"recipient": "CAF", "purpose": "RSA", "hours": "0"}
     step2 = {"step": "2", "display_name": "Awa", "login": "x", "password": PASSWORD}
     sign_in = Route("sign-in page", NOBODY, "POST", "/connexion")
@@ -320,10 +322,10 @@ def page_forms(ids: Ids) -> list[Case]:
         *Route("access request page without scopes", COUNSELLOR, "POST", "/personnes/demande").form(
             HOSTILE, "login", {}, 422, "scopes"
         ),
-        *team.form(HOSTILE, "display_name", member, 422, "login"),
-        *team.form(HOSTILE, "login", member, 422, "login"),
+        *team.form(HOSTILE, "display_name", {**member, **mine}, 422, "login"),
+        *team.form(HOSTILE, "login", {**member, **mine}, 422, "login"),
         *Route("existing member page", ORG_ADMIN, "POST", f"/organisation/{ids.org}/membres").form(
-            HOSTILE, "login", {}, 422, "login"
+            HOSTILE, "login", mine, 422, "login"
         ),
         *Route(
             "name page of a stranger",

@@ -362,12 +362,24 @@ def others_ids(ids: Ids) -> list[Case]:
         )
     )
     join = Route("org_admin", ORG_ADMIN, "POST", f"/api/v1/organisations/{ids.other_org}/members")
-    cases.append(join.case("add to their team", 404, json={"login": "x"}, writes=NOTHING))
+    cases.append(
+        join.case(
+            "add to their team",
+            404,
+            json={"login": "x", "current_password": PASSWORD},
+            writes=NOTHING,
+        )
+    )
     their_member = f"/api/v1/organisations/{ids.other_org}/counsellors/{ids.stranger}"
     rename = Route("org_admin", ORG_ADMIN, "PATCH", their_member)
     cases.append(rename.case("rename their member", 404, json={"display_name": "X"}))
     share = {"recipient": XSS[0], "purpose": XSS[1], "hours": "24"}
-    member = {"display_name": XSS[0], "login": "nadia.new", "password": PASSWORD}
+    member = {
+        "display_name": XSS[0],
+        "login": "nadia.new",
+        "password": PASSWORD,
+        "current_password": PASSWORD,
+    }
     paper = f"/papiers/{ids.other_doc}"
     their_closing = f"/organisation/{ids.other_org}/conseillers/{ids.stranger}/fermer"
     our_closing = f"/organisation/{ids.org}/conseillers/{ids.stranger}/fermer"
@@ -390,7 +402,7 @@ def others_ids(ids: Ids) -> list[Case]:
             ORG_ADMIN,
             "POST",
             f"/organisation/{ids.other_org}/membres",
-            {"login": "x"},
+            {"login": "x", "current_password": PASSWORD},
             NOTHING,
             "join",
         ),

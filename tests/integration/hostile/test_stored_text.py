@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.app_fixtures import PASSWORD, PROVISIONAL_PASSWORD, choose_own_password
+from tests.app_fixtures import PASSWORD, PROVISIONAL_PASSWORD, REAUTH, choose_own_password
 from tests.samples import pdf
 from vault.accounts.sessions import open_session
 from vault.db import transaction
@@ -54,6 +54,7 @@ def hostile_things(client: TestClient, world: World) -> dict[str, Any]:
                     "display_name": name,
                     "password": PROVISIONAL_PASSWORD,
                     "role": role,
+                    **REAUTH,
                 },
             )
         )

@@ -476,6 +476,7 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
                 "login": f"c.{actor[:20]}".replace("_", "."),
                 "display_name": "C",
                 "password": PASSWORD,
+                "current_password": PASSWORD,
             }
         },
         ("POST", "/api/v1/grants"): {
@@ -518,7 +519,9 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
     }
     if path.endswith(("/members", "/membres")):
         outsider = world.new_outsider()
-        bodies[("POST", "/api/v1/organisations/{org_id}/members")] = {"json": {"login": outsider}}
+        bodies[("POST", "/api/v1/organisations/{org_id}/members")] = {
+            "json": {"login": outsider, "current_password": PASSWORD}
+        }
         bodies[("POST", "/organisation/{org_id}/membres")] = {"data": {**form, "login": outsider}}
     extra = bodies.get((method, path))
     if extra is None and method in ("POST", "PATCH") and not path.startswith("/api/"):

@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute
 
-from tests.app_fixtures import PASSWORD, admin_headers, organisation, professional, sign_up
+from tests.app_fixtures import PASSWORD, REAUTH, admin_headers, organisation, professional, sign_up
 from tests.integration.vault.helpers import counts
 from tests.integration.webui.shown_form import Shown, shown
 from tests.integration.webui.test_pages import (
@@ -188,7 +188,7 @@ def test_the_organisation_form_keeps_what_was_typed(
 ) -> None:
     csrf = page_sign_in(client, "olga.admin")
     org_id = ccas["org_id"]
-    form = {"csrf": csrf, "display_name": "Claire Bis", "login": "claire.martin"}
+    form = {"csrf": csrf, "display_name": "Claire Bis", "login": "claire.martin", **REAUTH}
     taken = client.post(
         f"/organisation/{org_id}/conseillers",
         data={**form, "password": SECRET},
