@@ -27,7 +27,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Response, Route, ViewportSize
 from sqlalchemy import select
 
-from tests.app_fixtures import PASSWORD
+from tests.app_fixtures import PASSWORD, PROVISIONAL_PASSWORD
 from tests.browser.conftest import serve
 from tests.browser.people import add_paper, amina_with_a_safe, claire_of_the_ccas
 from tests.browser.screenshots import save_screenshot
@@ -416,7 +416,7 @@ def furnish(settings: Settings) -> Iterator[World]:
                 ccas,
                 login="paul.girard",
                 display_name="Paul Girad",
-                password=PASSWORD,
+                password=PROVISIONAL_PASSWORD,
             )
             admin = create_person(
                 db,

@@ -159,25 +159,16 @@ def may_unlock(db: Session, person: Person) -> bool:
 
 
 def issue_reset_code(
-    db: Session,
-    rt: Runtime,
-    helper: Person,
-    person_id: str,
-    source: str = "",
-    after: str | None = None,
+    db: Session, rt: Runtime, helper: Person, person_id: str, source: str = ""
 ) -> tuple[str, datetime]:
-    """A one-time reset code for a person who granted `helper` the recover scope. `after`: the
-    last code `helper` gave this person when the asking form was shown (`last_reset_code`); if
-    they gave another since, the same form was sent again (Back, Reload) and nothing changes."""
+    """A one-time reset code for a person who granted `helper` the recover scope."""
     person = require_help_recover(db, rt.settings, helper, person_id)
-    if after is not None and last_reset_code(db, helper, person.id) != after:
-        raise ConflictError(RESET_CODE_ALREADY_GIVEN, field="current_password")
     return create_reset_code(db, rt, person, helper, source)
 
 
 def last_reset_code(db: Session, helper: Person, person_id: str) -> str:
     """The id of the last reset code `helper` gave this person, or "" (codes are kept, used or
-    not, until the account is erased)."""
+    not, until the account is erased): what the asking form carries (refuse_code_sent_again)."""
     found = db.scalars(
         select(ResetCode.id)
         .where(ResetCode.person_id == person_id, ResetCode.issued_by == helper.id)
@@ -185,6 +176,29 @@ def last_reset_code(db: Session, helper: Person, person_id: str) -> str:
         .limit(1)
     ).first()
     return found or ""
+
+
+def refuse_code_sent_again(db: Session, helper: Person, person_id: str, after: str) -> None:
+    """ConflictError when `helper` gave this person a code since `after` (the last one given
+    when the asking form was shown, "" for none): the same form was sent again (Back, Reload),
+    and a second code would go to whoever sits at the computer now. Asked before the password,
+    so that the app's code, which works once, does not make a resent form count as wrong."""
+    given = select(ResetCode.id).where(
+        ResetCode.person_id == person_id, ResetCode.issued_by == helper.id, ResetCode.id != after
+    )
+    if after:
+        seen = db.scalar(
+            select(ResetCode.created_at).where(
+                ResetCode.id == after,
+                ResetCode.person_id == person_id,
+                ResetCode.issued_by == helper.id,
+            )
+        )
+        if seen is None:
+            raise ConflictError(RESET_CODE_ALREADY_GIVEN, field="current_password")
+        given = given.where(ResetCode.created_at >= seen)
+    if db.scalars(given.limit(1)).first() is not None:
+        raise ConflictError(RESET_CODE_ALREADY_GIVEN, field="current_password")
 
 
 def create_reset_code(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from keys.providers.base import MasterKeyProvider
 from vault.accounts.accounts import closed_word, create_person, normalise_login, person_name
 from vault.accounts.erasure import close_account, held_personally
+from vault.accounts.passwords import verify_password
 from vault.audit import journal
 from vault.config import Settings
 from vault.errors import N_, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
@@ -39,6 +40,7 @@ LAST_ADMIN = N_(
 )
 NO_SUCH_PROFESSIONAL = N_("Aucun professionnel n'a cet identifiant.")
 ALREADY_A_MEMBER = N_("Ce professionnel est déjà dans l'organisation.")
+NOT_YOUR_OWN_PASSWORD = N_("Choisissez un autre mot de passe que le vôtre.")
 TRUSTED = N_(
     "Des personnes ont donné accès à cette organisation. "
     "Seul son responsable peut y ajouter un professionnel."
@@ -89,6 +91,10 @@ def add_member(
     first sign-in, before anything else (vault.policy.must_choose_password)."""
     _require_adding(db, settings, actor, organisation_id)
     member_role = closed_word(MemberRole, role, "role")
+    # A browser may fill the admin's saved password into the new account's field: the
+    # professional would then know the admin's.
+    if password and verify_password(actor.password_hash, password):
+        raise InvalidInputError(NOT_YOUR_OWN_PASSWORD, field="password")
     person = create_person(
         db, master_keys, login=login, display_name=display_name, password=password, role=member_role
     )

@@ -23,11 +23,15 @@ _FORMATS: tuple[tuple[str, bytes, bytes], ...] = (
     ("image/png", b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"),
 )
 
-# A motion photo (Pixel, Samsung) keeps a short video after the picture's end marker, in the
-# same file: an MP4's first box (size, `ftyp`), or Samsung's tag before it. The picture is whole
+# A motion photo keeps a short video after the picture's end marker, in the same file. A
+# Pixel's: the MP4 itself (its first box: a size, then `ftyp`). A Samsung's: fields of
+# Samsung's trailer (two zero bytes, a type, the length of a name, the name; the video is in
+# « MotionPhoto_Data »), and the file ends with the trailer's `SEFT`. The picture is whole
 # there; the video goes when the photo is cleaned (previews.photos_as_one_file).
-_VIDEO_AFTER_JPEG = re.compile(rb"\xff\xd9(?:[\x00-\xff]{4}ftyp|MotionPhoto_Data)")
-_VIDEO_MARK_LENGTH = 18
+_MP4_AFTER_JPEG = re.compile(rb"\xff\xd9[\x00-\xff]{4}ftyp")
+_SAMSUNG_FIELD_AFTER_JPEG = re.compile(rb"\xff\xd9\x00\x00[\x00-\xff]{2}[\x01-\x7f]\x00{3}[A-Za-z]")
+_SAMSUNG_TRAILER_END = b"SEFT"
+_VIDEO_MARK_LENGTH = 11
 
 UNSUPPORTED = N_("Le fichier doit être un JPG, PNG ou PDF.")
 EMPTY = N_("Le fichier est vide.")
@@ -80,18 +84,20 @@ class InspectedUpload:
     def __iter__(self) -> Iterator[bytes]:
         content_type, _head, end_marker = self._format()
         tail = b""
-        video_after = False
+        mp4_after = samsung_after = False
         for chunk in self._iter_all():
             self.size += len(chunk)
             if self.size > self._max_bytes:
                 raise self._too_big
-            if content_type == "image/jpeg" and not video_after:
+            if content_type == "image/jpeg" and not (mp4_after or samsung_after):
                 # Across the pieces' border too: the last bytes of the one before, then this.
-                border = tail[-_VIDEO_MARK_LENGTH:] + chunk[:_VIDEO_MARK_LENGTH]
-                video_after = any(_VIDEO_AFTER_JPEG.search(part) for part in (border, chunk))
+                parts = (tail[-_VIDEO_MARK_LENGTH:] + chunk[:_VIDEO_MARK_LENGTH], chunk)
+                mp4_after = any(_MP4_AFTER_JPEG.search(part) for part in parts)
+                samsung_after = any(_SAMSUNG_FIELD_AFTER_JPEG.search(part) for part in parts)
             tail = (tail + chunk[-_TAIL:])[-_TAIL:]  # never a copy of the whole chunk
             yield chunk
-        if end_marker not in tail and not video_after:
+        whole = end_marker in tail or mp4_after
+        if not (whole or (samsung_after and tail.endswith(_SAMSUNG_TRAILER_END))):
             raise DamagedFileError(DAMAGED, field="file")
 
     def _iter_all(self) -> Iterator[bytes]:

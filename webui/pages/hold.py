@@ -13,6 +13,7 @@ from vault.accounts.recovery import (
     issue_reset_code,
     last_reset_code,
     person_of_vault,
+    refuse_code_sent_again,
     reset_with_person,
     unlock,
 )
@@ -75,7 +76,9 @@ def _help_page(
     code given, so that sent again from the tab's history it gives no other."""
     errors: dict[str, str] = {}
     if error is not None:
-        errors = {field_in_form(form, error.field or "password"): page_text(request, error)}
+        # Too many wrong passwords (ThrottledError, no field) is said beside the password.
+        field = field_in_form(form, error.field or "current_password")
+        errors = {field: page_text(request, error)}
     return page(
         request,
         "person_password.html",
@@ -131,9 +134,10 @@ def reset_code(
     person = _helped_person(db, rt, me.person, vault_id)
     try:
         with attempt(db):
+            refuse_code_sent_again(db, me.person, person.id, after)
             confirm_caller(request, db, rt, me.person, password=current_password, totp=totp)
             code, _expires_at = issue_reset_code(
-                db, rt, me.person, person.id, client_address(request), after=after
+                db, rt, me.person, person.id, client_address(request)
             )
     except (InvalidInputError, ThrottledError, ConflictError) as exc:
         return _help_page(request, db, rt, me, person, vault_id, error=exc, form="code")

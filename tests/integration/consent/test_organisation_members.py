@@ -73,3 +73,21 @@ def test_a_platform_admin_still_staffs_a_new_organisation(client: TestClient, rt
     grant(client, amina, organisation_id=other, scopes=["view"])
     assert new_member(client, admin, ccas, "claire.martin") == 201
     assert new_member(client, admin, other, "paul.agent") == 409
+
+
+def test_an_admin_gives_no_new_account_their_own_password(client: TestClient, rt: Runtime) -> None:
+    """A browser may fill the admin's saved password into the new account's password: the new
+    professional would then know the admin's. Refused, and no account is made."""
+    admin = admin_headers(client, rt)
+    ccas = organisation(client, admin)
+    refused = client.post(
+        f"/api/v1/organisations/{ccas}/counsellors",
+        headers=admin,
+        json={"login": "claire.martin", "display_name": "Claire", "password": PASSWORD, **REAUTH},
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json() == {
+        "detail": "Choisissez un autre mot de passe que le vôtre.",
+        "field": "password",
+    }
+    assert new_member(client, admin, ccas, "claire.martin") == 201

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tests.app_fixtures import PASSWORD
+from tests.app_fixtures import PASSWORD, PROVISIONAL_PASSWORD
 from tests.hostile_files import CASES as HOSTILE_FILES
 
 from .cases import (
@@ -78,7 +78,7 @@ def json_text_fields(ids: Ids) -> list[Case]:
     wrong = {"current_password": "pas le bon mot de passe"}
     # The caller's own password, asked before an addition to a team or a reset.
     mine = {"current_password": PASSWORD}
-    member = {**bad_login, "display_name": "Nadia", **mine}
+    member = {**bad_login, "display_name": "Nadia", "password": PROVISIONAL_PASSWORD, **mine}
 
     session = Route("sign in", NOBODY, "POST", "/api/v1/session")
     admin_in = {"login": ids.admin_login, "password": PASSWORD}
@@ -293,6 +293,7 @@ def page_forms(ids: Ids) -> list[Case]:
     wrong = {"password": "pas le bon mot de passe"}
     member = {"display_name": "Nadia", "login": "x", "password": PASSWORD}
     mine = {"current_password": PASSWORD}
+    new_member = {**member, "password": PROVISIONAL_PASSWORD, **mine}
     share = {"recipient": "CAF", "purpose": "RSA", "hours": "0"}
     step2 = {"step": "2", "display_name": "Awa", "login": "x", "password": PASSWORD}
     sign_in = Route("sign-in page", NOBODY, "POST", "/connexion")
@@ -322,8 +323,8 @@ def page_forms(ids: Ids) -> list[Case]:
         *Route("access request page without scopes", COUNSELLOR, "POST", "/personnes/demande").form(
             HOSTILE, "login", {}, 422, "scopes"
         ),
-        *team.form(HOSTILE, "display_name", {**member, **mine}, 422, "login"),
-        *team.form(HOSTILE, "login", {**member, **mine}, 422, "login"),
+        *team.form(HOSTILE, "display_name", new_member, 422, "login"),
+        *team.form(HOSTILE, "login", new_member, 422, "login"),
         *Route("existing member page", ORG_ADMIN, "POST", f"/organisation/{ids.org}/membres").form(
             HOSTILE, "login", mine, 422, "login"
         ),

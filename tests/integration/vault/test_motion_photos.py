@@ -27,11 +27,30 @@ def video() -> bytes:
     return ftyp + struct.pack(">I4s", 8 + len(media), b"mdat") + media
 
 
+def samsung_field(name: bytes, data: bytes) -> bytes:
+    """A field of Samsung's trailer: two zero bytes, its type, the length of its name, the
+    name, the data."""
+    return b"\x00\x00\x30\x0a" + struct.pack("<I", len(name)) + name + data
+
+
+def samsung_trailer(*fields: bytes) -> bytes:
+    """The fields, then the directory that says where each is, ending with `SEFT`."""
+    directory = b"SEFH" + struct.pack("<II", 107, len(fields))
+    directory += b"".join(struct.pack("<HHII", 0, 0x0A30, 0, len(f)) for f in fields)
+    return b"".join(fields) + directory + struct.pack("<I", len(directory)) + b"SEFT"
+
+
 PIXEL = phone_photo() + video()
-SAMSUNG = phone_photo() + b"MotionPhoto_Data" + video()
+SAMSUNG = phone_photo() + samsung_trailer(samsung_field(b"MotionPhoto_Data", video()))
+# An older Samsung: the time of the shot in a field of its own, first.
+SAMSUNG_WITH_TIME = phone_photo() + samsung_trailer(
+    samsung_field(b"Image_UTC_Data", b"1733312345678"),
+    samsung_field(b"MotionPhoto_Data", video()),
+)
+MOTION_PHOTOS = {"pixel": PIXEL, "samsung": SAMSUNG, "samsung-time": SAMSUNG_WITH_TIME}
 
 
-@pytest.mark.parametrize("content", [PIXEL, SAMSUNG], ids=["pixel", "samsung"])
+@pytest.mark.parametrize("content", MOTION_PHOTOS.values(), ids=MOTION_PHOTOS.keys())
 def test_a_motion_photo_is_kept_without_its_video(
     client: TestClient, amina: dict[str, Any], content: bytes
 ) -> None:
@@ -44,17 +63,26 @@ def test_a_motion_photo_is_kept_without_its_video(
     assert Image.open(io.BytesIO(served)).size == (400, 200)
 
 
-def test_a_picture_cut_short_is_refused_even_with_a_video_after(
-    client: TestClient, rt: Runtime, amina: dict[str, Any]
+CUT_SHORT_FILES = {
+    "picture-cut-then-mp4": phone_photo()[:-400] + video(),
+    "picture-cut-then-samsung": phone_photo()[:-400]
+    + samsung_trailer(samsung_field(b"MotionPhoto_Data", video())),
+    # Whole picture, but the trailer cut: it cannot be told from a picture cut short.
+    "samsung-trailer-cut": SAMSUNG[:-100],
+}
+
+
+@pytest.mark.parametrize("content", CUT_SHORT_FILES.values(), ids=CUT_SHORT_FILES.keys())
+def test_a_file_cut_short_is_refused_even_with_a_video_after(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], content: bytes
 ) -> None:
-    cut = phone_photo()[:-400] + video()
-    answer = send(client, amina, HostileFile("coupe.jpg", cut, "image/jpeg", 422))
+    answer = send(client, amina, HostileFile("coupe.jpg", content, "image/jpeg", 422))
     assert answer.status_code == 422, answer.text
     assert CUT_SHORT in answer.json()["detail"]
     assert counts(rt) == (0, 0, 0)
 
 
-@pytest.mark.parametrize("content", [PIXEL, SAMSUNG], ids=["pixel", "samsung"])
+@pytest.mark.parametrize("content", MOTION_PHOTOS.values(), ids=MOTION_PHOTOS.keys())
 def test_the_video_is_found_wherever_the_pieces_break(content: bytes) -> None:
     """The picture's end and the video's start may come in two pieces of the upload."""
     picture_end = len(phone_photo())

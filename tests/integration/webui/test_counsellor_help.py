@@ -6,12 +6,19 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from tests.app_fixtures import REAUTH, admin_headers, organisation, professional
+from tests.app_fixtures import REAUTH, admin_headers, organisation, professional, sign_up
 from tests.integration.accounts.test_assisted_reset import NEW, give, setup, signed_in
+from tests.integration.accounts.test_reauthentication import (
+    account_page_with_code,
+    counsellor_with_second_factor,
+    forget_last_code,
+    journal_actions,
+)
 from tests.integration.vault.test_documents_api import upload
 from tests.integration.webui.test_pages import (
     SAME_ORIGIN,
@@ -162,9 +169,7 @@ def test_the_code_form_sent_again_gives_no_second_code(client: TestClient, rt: R
     help_page = f"/personnes/{amina['vault_id']}/mot-de-passe"
 
     def ask(form_page: str) -> Any:
-        kept = re.search(r'name="after" value="([^"]*)"', form_page)
-        assert kept
-        form = {"csrf": csrf_of(form_page), "after": kept.group(1), **REAUTH}
+        form = {"csrf": csrf_of(form_page), "after": last_code_of(form_page), **REAUTH}
         return client.post(f"{help_page}/code", data=form, headers=SAME_ORIGIN)
 
     first_form = client.get(help_page).text
@@ -176,6 +181,38 @@ def test_the_code_form_sent_again_gives_no_second_code(client: TestClient, rt: R
     assert CODE.search(ask(client.get(help_page).text).text)
     journal = client.get("/api/v1/journal", headers=amina["headers"]).json()
     assert [e["action"] for e in journal].count("reset_code_issued") == 2
+
+
+def last_code_of(form_page: str) -> str:
+    """What the code's form carries: the last code given when it was shown."""
+    kept = re.search(r'name="after" value="([^"]*)"', form_page)
+    assert kept
+    return kept.group(1)
+
+
+def test_the_code_form_sent_again_with_the_apps_code_is_no_wrong_guess(
+    client: TestClient, rt: Runtime
+) -> None:
+    """The app's code in a form sent again has been used: the form is refused as sent again,
+    before the password and the code are looked at, so it counts no failed attempt."""
+    amina = sign_up(client, "amina.diallo")
+    headers, secret = counsellor_with_second_factor(client, rt)
+    give(client, amina, client.get("/api/v1/me", headers=headers).json(), scopes=["recover"])
+    account_page_with_code(client, rt, secret)
+    help_page = f"/personnes/{amina['vault_id']}/mot-de-passe"
+    form_page = client.get(help_page).text
+    forget_last_code(rt, "c.martin")
+    form = {
+        "csrf": csrf_of(form_page),
+        "after": last_code_of(form_page),
+        "totp": pyotp.TOTP(secret).now(),
+        **REAUTH,
+    }
+    assert CODE.search(client.post(f"{help_page}/code", data=form, headers=SAME_ORIGIN).text)
+    again = client.post(f"{help_page}/code", data=form, headers=SAME_ORIGIN)
+    assert again.status_code == 409
+    assert 'href="#code-current_password"' in again.text
+    assert "reauthentication_failed" not in journal_actions(client, headers)
 
 
 def test_the_forgotten_password_page_explains_both_ways(client: TestClient, rt: Runtime) -> None:
