@@ -183,6 +183,13 @@ _NEEDS: dict[Action, tuple[Scope, ...]] = {
 }
 
 
+# What a helper changes in the vault or the account through a grant. The grants it goes
+# through are locked until the change is committed: a person's « end this access » either waits
+# for it or is seen by it (PostgreSQL reads a row again once it has waited for it), never comes
+# in between. A link is not such a change: it serves only while its maker's access lasts.
+_CHANGES = frozenset({Action.UPLOAD, Action.MANAGE, Action.RECOVER})
+
+
 def needs(action: Action) -> tuple[Scope, ...]:
     return _NEEDS[action]
 
@@ -286,13 +293,19 @@ def held_by(person_id: str) -> ColumnElement[bool]:
 
 
 def current_grants(
-    db: Session, settings: Settings, actor: Person, vault_id: str, now: datetime
+    db: Session,
+    settings: Settings,
+    actor: Person,
+    vault_id: str,
+    now: datetime,
+    locked: bool = False,
 ) -> list[Grant]:
     """Every grant of the vault's owner that the actor holds now, directly or through one of
-    their organisations, oldest first. A professional's rights are their union."""
+    their organisations, oldest first. A professional's rights are their union. `locked`: for
+    a change made through them (see _CHANGES)."""
     if not is_professional(actor) or actor.erased_at is not None:
         return []  # a closed account holds nothing, whatever organisations it was in
-    candidates = db.scalars(
+    held = (
         select(Grant)
         .where(
             Grant.vault_id == vault_id,
@@ -301,7 +314,9 @@ def current_grants(
         )
         .order_by(Grant.created_at)
     )
-    return [g for g in candidates if grant_is_current(g, settings, now)]
+    if locked:
+        held = held.with_for_update(of=Grant).execution_options(populate_existing=True)
+    return [g for g in db.scalars(held) if grant_is_current(g, settings, now)]
 
 
 def _access_through(vault: Vault, grants: Iterable[Grant], action: Action) -> Access | None:
@@ -322,7 +337,8 @@ def vault_access(
         return Access(vault)
     if not needs(action):
         return None  # for the owner only
-    return _access_through(vault, current_grants(db, settings, actor, vault.id, utcnow()), action)
+    grants = current_grants(db, settings, actor, vault.id, utcnow(), locked=action in _CHANGES)
+    return _access_through(vault, grants, action)
 
 
 def vault_accesses(

@@ -1,0 +1,84 @@
+"""A person ends a helper's access while the helper is acting through it: whatever the helper
+does after that end is refused, however close the two come. On PostgreSQL a helper's action read
+the access as it was when its own statement ran: one that started just before the end was
+committed changed the password, or moved the paper to the bin, once the access had ended."""
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.app_fixtures import PASSWORD
+from tests.integration.consent.test_grants import grant, setup
+from tests.integration.vault.test_documents_api import upload
+from tests.samples import pdf
+from vault.accounts.passwords import verify_password
+from vault.accounts.recovery import reset_with_person
+from vault.consent.grants import revoke
+from vault.db import transaction
+from vault.documents.service import delete_document
+from vault.errors import NotFoundError
+from vault.models import Document, Person
+from vault.runtime import Runtime
+
+pytestmark = pytest.mark.master_keys
+
+NEW = "une phrase toute neuve"
+
+
+def ended_while_acting(
+    rt: Runtime, owner_id: str, grant_id: str, act: Callable[[Session], object]
+) -> list[str]:
+    """The owner ends the access and, before that is committed, the helper acts: what the
+    helper's action came to."""
+    outcome: list[str] = []
+
+    def helper_acts() -> None:
+        try:
+            with transaction(rt.sessions) as db:
+                act(db)
+            outcome.append("done")
+        except NotFoundError:
+            outcome.append("refused")
+
+    with transaction(rt.sessions) as db:
+        revoke(db, db.get_one(Person, owner_id), grant_id)
+        db.flush()
+        helper = threading.Thread(target=helper_acts)
+        helper.start()
+        helper.join(timeout=1)
+        assert helper.is_alive(), "the helper's action did not wait for the end of the access"
+    helper.join(timeout=30)
+    return outcome
+
+
+def test_a_reset_begun_as_the_access_ends_changes_no_password(
+    client: TestClient, rt: Runtime
+) -> None:
+    amina, claire, _org = setup(client, rt)
+    given = grant(client, amina, counsellor_id=claire["id"], scopes=["view", "recover"])
+
+    def reset(db: Session) -> object:
+        return reset_with_person(db, rt, db.get_one(Person, claire["id"]), amina["user"]["id"], NEW)
+
+    assert ended_while_acting(rt, amina["user"]["id"], given, reset) == ["refused"]
+    with rt.sessions() as db:
+        assert verify_password(db.get_one(Person, amina["user"]["id"]).password_hash, PASSWORD)
+
+
+def test_a_paper_is_not_binned_by_a_helper_whose_access_just_ended(
+    client: TestClient, rt: Runtime
+) -> None:
+    amina, claire, _org = setup(client, rt)
+    paper: Any = upload(client, amina, pdf("carte")).json()["id"]
+    given = grant(client, amina, counsellor_id=claire["id"], scopes=["view", "manage"])
+
+    def bin_it(db: Session) -> object:
+        return delete_document(db, rt, db.get_one(Person, claire["id"]), paper)
+
+    assert ended_while_acting(rt, amina["user"]["id"], given, bin_it) == ["refused"]
+    with rt.sessions() as db:
+        assert db.get_one(Document, paper).deleted_at is None
