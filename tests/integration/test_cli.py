@@ -9,10 +9,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from keys.errors import KeyringError
 from tests.ports import free_port
+from vault.accounts.accounts import create_person
+from vault.accounts.passwords import verify_password
+from vault.accounts.sessions import open_session, sessions_of
+from vault.audit import journal
 from vault.config import Settings
+from vault.db import transaction
+from vault.models import JournalEvent, Person
+from vault.policy import must_choose_password
+from vault.vocabulary import Role
 from vault.wiring import build_runtime
 
 COFFRE = str(Path(sys.executable).parent / "coffre")
@@ -151,3 +160,70 @@ def test_refuses_a_keyring_others_can_read(tmp_path: Path) -> None:
     (tmp_path / "keyring.json").chmod(0o644)
     with pytest.raises(KeyringError, match="chmod 600"):
         build_runtime(settings).engine.dispose()
+
+
+def reset_password(data_dir: Path, login: str, password: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [COFFRE, "admin", "reset-password", "--login", login, "--password-stdin"],
+        input=f"{password}\n",
+        env=env_for(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_admin_reset_password_gives_a_professional_a_provisional_one(tmp_path: Path) -> None:
+    rt = build_runtime(Settings(_env_file=None, data_dir=tmp_path))
+    with transaction(rt.sessions) as db:
+        claire = create_person(
+            db,
+            rt.master_keys,
+            login="claire.martin",
+            display_name="Claire Martin",
+            password="le mot de passe oublié",
+            role=Role.COUNSELLOR,
+        )
+        open_session(db, rt.settings, claire, "web")
+        amina = create_person(
+            db,
+            rt.master_keys,
+            login="amina.diallo",
+            display_name="Amina Diallo",
+            password="le mot de passe d'amina",
+            role=Role.BENEFICIARY,
+        )
+        claire_id, amina_id, amina_hash = claire.id, amina.id, amina.password_hash
+
+    run = reset_password(tmp_path, "claire.martin", "un provisoire assez long")
+
+    assert run.returncode == 0, run.stderr
+    assert "claire.martin" in run.stdout
+    assert "un provisoire assez long" not in run.stdout + run.stderr
+    with rt.sessions() as db:
+        claire = db.get_one(Person, claire_id)
+        assert verify_password(claire.password_hash, "un provisoire assez long")
+        assert must_choose_password(claire)
+        assert sessions_of(db, rt.settings, claire_id) == []
+        [line] = db.scalars(
+            select(JournalEvent).where(
+                JournalEvent.subject_id == claire_id,
+                JournalEvent.action == journal.PASSWORD_CHANGED,
+            )
+        )
+        assert (line.actor_id, line.source) == (None, "console")
+
+    refused = reset_password(tmp_path, "amina.diallo", "un provisoire assez long")
+    assert refused.returncode == 1
+    assert "code de secours" in refused.stdout + refused.stderr
+    unknown = reset_password(tmp_path, "personne.inconnue", "un provisoire assez long")
+    assert unknown.returncode == 1
+    assert "No account" in unknown.stdout + unknown.stderr
+    too_short = reset_password(tmp_path, "claire.martin", "court")
+    assert too_short.returncode == 1
+    with rt.sessions() as db:
+        assert db.get_one(Person, amina_id).password_hash == amina_hash
+        still = db.get_one(Person, claire_id).password_hash
+        assert verify_password(still, "un provisoire assez long")
+    rt.engine.dispose()

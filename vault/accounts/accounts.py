@@ -18,7 +18,7 @@ from vault.accounts.passwords import check_new_password, hash_password
 from vault.accounts.reauth import confirm_identity
 from vault.accounts.sessions import close_all_sessions
 from vault.audit import journal
-from vault.errors import N_, ConflictError, ForbiddenError, InvalidInputError
+from vault.errors import N_, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from vault.keylife.keychain import create_user_key, open_person_field, recording_key
 from vault.models import Person, Vault
 from vault.policy import is_beneficiary, may_change_own_name
@@ -234,3 +234,32 @@ def owner_of_vault(db: Session, vault_id: str) -> Person | None:
 
 def vault_of(db: Session, person_id: str) -> Vault | None:
     return db.scalar(select(Vault).where(Vault.owner_id == person_id))
+
+
+def reset_at_the_console(db: Session, login: str, password: str) -> Person:
+    """The operator gives a professional (or an administrator) who forgot their password a
+    provisional one, to be replaced at their next sign-in (must_choose_password); every session
+    and remembered browser of theirs ends, and so does any waiting time after failed sign-ins.
+    A second factor stays: a lost phone is another reset (second_factor.reset). Whoever runs
+    the console holds the keyring and the database already: this gives them no more. A
+    person's own password is never reset here: their recovery codes or a counsellor they trust
+    do it, under the rules of an assisted reset (vault/accounts/recovery.py, hold.py)."""
+    person = db.scalar(
+        select(Person).where(Person.login == normalise_login(login), Person.erased_at.is_(None))
+    )
+    if person is None:
+        raise NotFoundError(f"No account with login {normalise_login(login)}.")
+    if is_beneficiary(person):
+        raise ForbiddenError(
+            "Ce compte est celui d'une personne : elle change son mot de passe avec un code de "
+            "secours, ou avec un conseiller de confiance."
+        )
+    check_new_password(password, person.login, person.display_name)
+    person.password_hash = hash_password(password)
+    person.password_provisional = True
+    close_all_sessions(db, person.id)
+    devices.forget_all(db, person.id)
+    throttle.lift(db, person.login)
+    journal.record(db, subject_id=person.id, action=journal.PASSWORD_CHANGED, source="console")
+    db.flush()
+    return person

@@ -1,4 +1,5 @@
-"""`coffre admin`: create and erase platform administrators."""
+"""`coffre admin`: create and erase platform administrators; a professional's forgotten
+password."""
 
 import sys
 from typing import Annotated
@@ -6,14 +7,16 @@ from typing import Annotated
 import typer
 
 from vault.accounts import second_factor
-from vault.accounts.accounts import create_person
+from vault.accounts.accounts import create_person, reset_at_the_console
 from vault.accounts.erasure import erase_account
 from vault.db import transaction
 from vault.vocabulary import Role
 from webui.cli import shared
 from webui.cli.shared import console, errors
 
-admin_app = typer.Typer(help="Platform administrators.", no_args_is_help=True)
+admin_app = typer.Typer(
+    help="Platform administrators; a professional's forgotten password.", no_args_is_help=True
+)
 
 
 @admin_app.command("create")
@@ -48,6 +51,29 @@ def admin_create(
     )
     console.print(f"  key: {secret}")
     console.print(f"  URI: {second_factor.provisioning_uri(person, secret)}")
+
+
+@admin_app.command("reset-password")
+def admin_reset_password(
+    login: Annotated[str, typer.Option(help="The professional's login.")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the provisional password from standard input."),
+    ] = False,
+) -> None:
+    """Give a professional who forgot their password a provisional one (they choose their own
+    at their next sign-in; their sessions end). Not for a person's own account."""
+    if not password_stdin:
+        errors.print("Give the provisional password on standard input with --password-stdin.")
+        raise typer.Exit(2)
+    password = sys.stdin.readline().rstrip("\n")
+    rt = shared.runtime()
+    with shared.refusals_end_the_command(), transaction(rt.sessions) as db:
+        person = reset_at_the_console(db, login, password)
+    console.print(
+        f"{person.login} has a provisional password: give it to them in person. They choose "
+        "their own at their next sign-in; their open sessions have ended."
+    )
 
 
 @admin_app.command("erase")
