@@ -47,7 +47,7 @@ from webui.deps import (
     need,
 )
 from webui.errors import page_text
-from webui.pages.auth import codes_page, signed_out_redirect
+from webui.pages.auth import codes_page, signed_out_redirect, start_session
 from webui.pages.common import Code, Password, field_in_form, redirect
 from webui.pages.render import page
 
@@ -173,7 +173,7 @@ def password(
         change_own_password(request, db, rt, me, current=current_password, totp=totp, new=password)
     except VaultError as exc:
         return refused(request, db, rt, me, exc, form="")
-    return redirect("/compte?fait=mot-de-passe")
+    return start_session(request, db, rt, me.person, redirect("/compte?fait=mot-de-passe"))
 
 
 def change_own_password(
@@ -186,8 +186,10 @@ def change_own_password(
     totp: str | None,
     new: str,
 ) -> None:
-    """The signed-in person's new password (vault.accounts.accounts.change_password), this
-    session kept; a refusal undoes it, but for a wrong password's count."""
+    """The signed-in person's new password (vault.accounts.accounts.change_password); a
+    refusal undoes it, but for a wrong password's count. Every session ends, this one too: the
+    caller opens a new one for this browser (start_session), so a copy of this tab's cookie
+    opens nothing after the change."""
     with attempt(db):
         change_password(
             db,
@@ -196,7 +198,7 @@ def change_own_password(
             current=current,
             totp=totp,
             new=new,
-            keep_session=me.session.id,
+            keep_session=None,
             attempt=attempt_of(request, db, rt, me.person.login),
         )
 

@@ -11,6 +11,7 @@ from vault.errors import VaultError
 from vault.policy import must_choose_password
 from webui.deps import PAGE_CSRF, DbSession, RuntimeDep, SignedInPage
 from webui.pages.account import change_own_password
+from webui.pages.auth import start_session
 from webui.pages.common import redirect
 from webui.pages.render import page
 
@@ -39,4 +40,4 @@ def choose_first_password(
         change_own_password(request, db, rt, me, current=current_password, totp=None, new=password)
     except VaultError as exc:
         return page(request, "first_password.html", me, error=exc, error_field="current_password")
-    return redirect("/compte?fait=mot-de-passe")
+    return start_session(request, db, rt, me.person, redirect("/compte?fait=mot-de-passe"))

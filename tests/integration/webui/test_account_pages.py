@@ -20,6 +20,7 @@ from vault.accounts.accounts import create_person
 from vault.db import transaction
 from vault.runtime import Runtime
 from webui import i18n
+from webui.security import PLAIN_COOKIE
 
 CODES = re.compile(r"<code>[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}</code>")
 CROSS_SITE = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
@@ -203,3 +204,27 @@ def test_signup_errors_use_the_error_summary(client: TestClient) -> None:
     assert weak.status_code == 422
     assert 'href="#password"' in weak.text
     assert "trop facile" in weak.text
+
+
+def test_a_new_password_ends_the_session_it_was_typed_in_for_a_fresh_one(
+    client: TestClient,
+) -> None:
+    """Whoever copied this tab's cookie keeps nothing once its owner changes the password from
+    it: the browser gets a new session, the old token no longer opens anything."""
+    csrf = signed_up(client)
+    copied = client.cookies.get(PLAIN_COOKIE)
+    assert copied
+    changed = client.post(
+        "/compte/mot-de-passe",
+        data={"csrf": csrf, "current_password": PASSWORD, "password": "nouvelle phrase sûre"},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    fresh = client.cookies.get(PLAIN_COOKIE)
+    assert fresh
+    assert fresh != copied
+    assert client.get("/papiers", follow_redirects=False).status_code == 200
+    client.cookies.clear()
+    client.cookies.set(PLAIN_COOKIE, copied)
+    assert client.get("/papiers", follow_redirects=False).status_code == 303
