@@ -1,7 +1,6 @@
 """`coffre admin`: create and erase platform administrators; a professional's forgotten
 password."""
 
-import sys
 from typing import Annotated
 
 import typer
@@ -12,7 +11,7 @@ from vault.accounts.erasure import erase_account
 from vault.db import transaction
 from vault.vocabulary import Role
 from webui.cli import shared
-from webui.cli.shared import console, errors
+from webui.cli.shared import console
 
 admin_app = typer.Typer(
     help="Platform administrators; a professional's forgotten password.", no_args_is_help=True
@@ -28,10 +27,7 @@ def admin_create(
     display_name: Annotated[str, typer.Option(help="Name shown in the journal.")] = "",
 ) -> None:
     """Create a platform administrator."""
-    if not password_stdin:
-        errors.print("Give the password on standard input with --password-stdin.")
-        raise typer.Exit(2)
-    password = sys.stdin.readline().rstrip("\n")
+    password = shared.secret_from_stdin(password_stdin, "--password-stdin", "password")
     rt = shared.runtime()
     with shared.refusals_end_the_command(), transaction(rt.sessions) as db:
         person = create_person(
@@ -63,10 +59,7 @@ def admin_reset_password(
 ) -> None:
     """Give a professional who forgot their password a provisional one (they choose their own
     at their next sign-in; their sessions end). Not for a person's own account."""
-    if not password_stdin:
-        errors.print("Give the provisional password on standard input with --password-stdin.")
-        raise typer.Exit(2)
-    password = sys.stdin.readline().rstrip("\n")
+    password = shared.secret_from_stdin(password_stdin, "--password-stdin", "provisional password")
     rt = shared.runtime()
     with shared.refusals_end_the_command(), transaction(rt.sessions) as db:
         person = reset_at_the_console(db, login, password)

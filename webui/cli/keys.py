@@ -1,6 +1,5 @@
 """`coffre keys`: the key hierarchy: status, checks, rotations, the local keyring's backup."""
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -222,12 +221,10 @@ def keys_export(
     passphrase_stdin: Annotated[bool, typer.Option("--passphrase-stdin")] = False,
 ) -> None:
     """Write the local keyring, encrypted under a passphrase (argon2id), to keep apart."""
-    if not passphrase_stdin:
-        errors.print("Give the passphrase on standard input with --passphrase-stdin.")
-        raise typer.Exit(2)
+    passphrase = shared.secret_from_stdin(passphrase_stdin, "--passphrase-stdin", "passphrase")
     keyring = _local_keyring()
     try:
-        backup = seal_backup(keyring.export_document(), sys.stdin.readline().rstrip("\n"))
+        backup = seal_backup(keyring.export_document(), passphrase)
     except CryptoError as exc:
         errors.print(str(exc))
         raise typer.Exit(1) from exc
@@ -248,9 +245,7 @@ def keys_import(
     passphrase_stdin: Annotated[bool, typer.Option("--passphrase-stdin")] = False,
 ) -> None:
     """Restore the local keyring from an encrypted backup (refuses to overwrite one)."""
-    if not passphrase_stdin:
-        errors.print("Give the passphrase on standard input with --passphrase-stdin.")
-        raise typer.Exit(2)
+    passphrase = shared.secret_from_stdin(passphrase_stdin, "--passphrase-stdin", "passphrase")
     path = keyring_path(get_settings().resolved_keyring())
     try:
         sealed = backup.read_bytes()
@@ -258,7 +253,7 @@ def keys_import(
         errors.print(f"Cannot read {backup}: {exc.strerror}")
         raise typer.Exit(1) from exc
     try:
-        document = open_backup(sealed, sys.stdin.readline().rstrip("\n"))
+        document = open_backup(sealed, passphrase)
         LocalKeyring.restore(path, document)
     except CryptoError as exc:
         errors.print(str(exc))

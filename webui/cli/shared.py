@@ -2,6 +2,7 @@
 `shared.runtime()`, so that a test hands every command its runtime by replacing this one)."""
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,6 +18,15 @@ from webui.cli.check import refuse
 # soft_wrap: a report line stays one line, whatever the terminal width, so it can be grepped.
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
+
+
+def secret_from_stdin(given: bool, option: str, what: str) -> str:
+    """The first line of standard input, once `option` says the secret comes there: never as an
+    argument, which the process list and the shell's history would show. Else exit 2."""
+    if not given:
+        errors.print(f"Give the {what} on standard input with {option}.")
+        raise typer.Exit(2)
+    return sys.stdin.readline().rstrip("\n")
 
 
 def runtime() -> Runtime:
