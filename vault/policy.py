@@ -183,10 +183,12 @@ _NEEDS: dict[Action, tuple[Scope, ...]] = {
 }
 
 
-# What a helper changes in the vault or the account through a grant. The grants it goes
-# through are locked until the change is committed: a person's « end this access » either waits
-# for it or is seen by it (PostgreSQL reads a row again once it has waited for it), never comes
-# in between. A link is not such a change: it serves only while its maker's access lasts.
+# What a helper changes in the vault or the account through a grant. Before such a change
+# (require_vault, require_document, require_help_recover) the grants it goes through are locked
+# until it is committed: a person's « end this access » either waits for it or is seen by it
+# (PostgreSQL reads a row again once it has waited for it), never comes in between. Grant locks
+# come first in a transaction, before the journal's head: whatever locks both takes them in
+# that order. A link is not such a change: it serves only while its maker's access lasts.
 _CHANGES = frozenset({Action.UPLOAD, Action.MANAGE, Action.RECOVER})
 
 
@@ -302,7 +304,8 @@ def current_grants(
 ) -> list[Grant]:
     """Every grant of the vault's owner that the actor holds now, directly or through one of
     their organisations, oldest first. A professional's rights are their union. `locked`: for
-    a change made through them (see _CHANGES)."""
+    a change made through them (see _CHANGES); only current grants are locked, so that a helper
+    never waits on an ended one being marked so (grants.expire_due)."""
     if not is_professional(actor) or actor.erased_at is not None:
         return []  # a closed account holds nothing, whatever organisations it was in
     held = (
@@ -315,7 +318,12 @@ def current_grants(
         .order_by(Grant.created_at)
     )
     if locked:
-        held = held.with_for_update(of=Grant).execution_options(populate_existing=True)
+        idle_since = now - timedelta(days=settings.grant_inactivity_days)
+        held = (
+            held.where(Grant.expires_at > now, Grant.last_used_at > idle_since)
+            .with_for_update(of=Grant)
+            .execution_options(populate_existing=True)
+        )
     return [g for g in db.scalars(held) if grant_is_current(g, settings, now)]
 
 
@@ -331,13 +339,19 @@ def _access_through(vault: Vault, grants: Iterable[Grant], action: Action) -> Ac
 
 
 def vault_access(
-    db: Session, settings: Settings, actor: Person, vault: Vault, action: Action
+    db: Session,
+    settings: Settings,
+    actor: Person,
+    vault: Vault,
+    action: Action,
+    locked: bool = False,
 ) -> Access | None:
+    """`locked`: the grants it goes through stay locked for a change (see _CHANGES)."""
     if vault.owner_id == actor.id and is_beneficiary(actor):
         return Access(vault)
     if not needs(action):
         return None  # for the owner only
-    grants = current_grants(db, settings, actor, vault.id, utcnow(), locked=action in _CHANGES)
+    grants = current_grants(db, settings, actor, vault.id, utcnow(), locked=locked)
     return _access_through(vault, grants, action)
 
 
@@ -408,7 +422,8 @@ def require_vault(
     """The vault, for an action on it as a whole (its list, an addition, the export); else
     NotFoundError, and the refusal in its owner's journal."""
     vault = db.get(Vault, vault_id)
-    access = vault_access(db, settings, actor, vault, action) if vault else None
+    locked = action in _CHANGES
+    access = vault_access(db, settings, actor, vault, action, locked) if vault else None
     if access is None:
         _note_refusal(db, actor, vault, None)
         raise NotFoundError(NOT_FOUND_VAULT)
@@ -421,7 +436,8 @@ def require_document(
     """A paper in the vault (not in the bin) that the actor may act on; else NotFoundError."""
     document = db.get(Document, document_id)
     vault = db.get(Vault, document.vault_id) if document is not None else None
-    access = vault_access(db, settings, actor, vault, action) if vault else None
+    locked = action in _CHANGES
+    access = vault_access(db, settings, actor, vault, action, locked) if vault else None
     if (
         document is None
         or vault is None
@@ -499,13 +515,15 @@ def giving_needs_identity(scopes: Iterable[str]) -> bool:
     return Scope.RECOVER in set(scopes)
 
 
-def may_help_recover(db: Session, settings: Settings, helper: Person, person: Person) -> bool:
+def may_help_recover(
+    db: Session, settings: Settings, helper: Person, person: Person, locked: bool = False
+) -> bool:
     """Whether `helper` may issue a reset code or lift the sign-in delays of `person`: only a
-    professional holding the person's "recover" scope."""
+    professional holding the person's "recover" scope. `locked`: for the change itself."""
     vault = db.scalar(select(Vault).where(Vault.owner_id == person.id))
     if vault is None or helper.id == person.id:
         return False
-    return vault_access(db, settings, helper, vault, Action.RECOVER) is not None
+    return vault_access(db, settings, helper, vault, Action.RECOVER, locked) is not None
 
 
 def require_help_recover(
@@ -514,7 +532,7 @@ def require_help_recover(
     """The person whose password `helper` may help change (may_help_recover); else
     NotFoundError, and the attempt in the person's journal, naming who tried."""
     person = db.get(Person, person_id) if person_id else None
-    if person is not None and may_help_recover(db, settings, helper, person):
+    if person is not None and may_help_recover(db, settings, helper, person, locked=True):
         return person
     vault = db.scalar(select(Vault).where(Vault.owner_id == person.id)) if person else None
     if vault is not None and vault.owner_id != helper.id:

@@ -128,10 +128,17 @@ def held_personally(db: Session, person_id: str) -> list[tuple[Grant, str]]:
 def _end_grants_held_by(db: Session, person_id: str) -> None:
     """The accesses given (or asked for) personally: what people gave an organisation stays
     for its other members."""
-    for grant, owner_id in held_personally(db, person_id):
-        asked = grant.status == GrantStatus.PENDING
+    ended = [
+        (grant, owner_id, grant.status == GrantStatus.PENDING)
+        for grant, owner_id in held_personally(db, person_id)
+    ]
+    for grant, _owner_id, _asked in ended:
         grant.status = GrantStatus.REVOKED
         grant.ended_at = utcnow()
+    # Every grant changed before the first journal line: grant locks come before the journal's
+    # head (vault.policy._CHANGES).
+    db.flush()
+    for grant, owner_id, asked in ended:
         journal.record(
             db,
             subject_id=owner_id,

@@ -244,12 +244,19 @@ def revoke(db: Session, owner: Person, grant_id: str) -> Grant:
 def expire_due(db: Session, rt: Runtime, grants: Sequence[Grant]) -> None:
     """Mark as expired the active grants past their end date or unused too long."""
     now = utcnow()
-    for grant in grants:
-        if grant.status == GrantStatus.ACTIVE and not grant_is_current(grant, rt.settings, now):
-            grant.status = GrantStatus.EXPIRED
-            grant.ended_at = now
-            db.flush()
-            _note(db, grant, None, journal.GRANT_EXPIRED)
+    ended = [
+        grant
+        for grant in grants
+        if grant.status == GrantStatus.ACTIVE and not grant_is_current(grant, rt.settings, now)
+    ]
+    for grant in ended:
+        grant.status = GrantStatus.EXPIRED
+        grant.ended_at = now
+    # Every grant changed before the first journal line: grant locks come before the journal's
+    # head (vault.policy._CHANGES).
+    db.flush()
+    for grant in ended:
+        _note(db, grant, None, journal.GRANT_EXPIRED)
 
 
 def grants_of(db: Session, rt: Runtime, person: Person) -> list[Grant]:
