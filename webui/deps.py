@@ -200,8 +200,8 @@ SIGN_IN_FIRST = N_("Connectez-vous pour continuer.")
 
 
 CHOOSE_PASSWORD_FIRST = N_(
-    "Choisissez d'abord votre propre mot de passe : celui-ci a été choisi par la personne qui a "
-    "créé votre compte."
+    "Choisissez d'abord votre propre mot de passe : celui-ci vous a été donné par quelqu'un "
+    "d'autre."
 )
 # What someone whose password is provisional (vault.policy.must_choose_password) may still do:
 # choose theirs, read who they are and the pages of help, leave.

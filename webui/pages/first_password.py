@@ -12,7 +12,7 @@ from vault.policy import must_choose_password
 from webui.deps import PAGE_CSRF, DbSession, RuntimeDep, SignedInPage
 from webui.pages.account import change_own_password
 from webui.pages.auth import start_session
-from webui.pages.common import redirect
+from webui.pages.common import Code, redirect
 from webui.pages.render import page
 
 router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
@@ -34,10 +34,13 @@ def choose_first_password(
     rt: RuntimeDep,
     me: SignedInPage,
     current_password: Password = "",
+    totp: Code = "",
     password: Password = "",
 ) -> Response:
+    """The app's code too where a second factor is on (a password given at the console, `coffre
+    admin reset-password`): as for every password change."""
     try:
-        change_own_password(request, db, rt, me, current=current_password, totp=None, new=password)
+        change_own_password(request, db, rt, me, current=current_password, totp=totp, new=password)
     except VaultError as exc:
         return page(request, "first_password.html", me, error=exc, error_field="current_password")
     return start_session(request, db, rt, me.person, redirect("/compte?fait=mot-de-passe"))

@@ -3,14 +3,20 @@ chooses their own, the account does nothing else: otherwise the admin, who knows
 in as them and reach what people gave them personally."""
 
 import html
+import time
 from typing import Any
 
+import pyotp
 from fastapi.testclient import TestClient
 
 from tests.app_fixtures import PASSWORD, REAUTH, admin_headers, organisation, sign_up
 from tests.integration.consent.test_grants import grant
 from tests.integration.webui.test_pages import SAME_ORIGIN, as_read, csrf_of, page_sign_in
+from vault.accounts import second_factor
+from vault.accounts.accounts import create_person, reset_at_the_console
+from vault.db import transaction
 from vault.runtime import Runtime
+from vault.vocabulary import Role
 
 GIVEN = "mot de passe donné par nadia"
 CHOSEN = "mon propre mot de passe 2026"
@@ -54,8 +60,8 @@ def test_the_api_asks_for_an_own_password_first(client: TestClient, rt: Runtime)
         refused = client.request(method, path, headers=headers, json={})
         assert refused.status_code == 403, (path, refused.text)
         assert refused.json()["detail"] == (
-            "Choisissez d'abord votre propre mot de passe : celui-ci a été choisi par la "
-            "personne qui a créé votre compte."
+            "Choisissez d'abord votre propre mot de passe : celui-ci vous a été donné par "
+            "quelqu'un d'autre."
         )
     assert client.get("/api/v1/me", headers=headers).json()["password_to_choose"] is True
 
@@ -97,7 +103,7 @@ def test_the_pages_ask_for_an_own_password_first(client: TestClient, rt: Runtime
     assert asked.status_code == 200
     read = html.unescape(as_read(asked.text))
     assert "Choisissez votre mot de passe" in read
-    assert "La personne qui l'a créé le connaît." in read
+    assert "La personne qui vous l'a donné le connaît." in read
     csrf = csrf_of(asked.text)
 
     wrong = client.post(
@@ -135,3 +141,51 @@ def test_the_people_made_otherwise_choose_nothing(client: TestClient, rt: Runtim
     page_sign_in(client, "amina.diallo", PASSWORD)
     assert client.get("/papiers").status_code == 200
     assert client.get(FIRST, follow_redirects=False).headers["location"] == "/compte"
+
+
+def test_a_provisional_password_with_a_second_factor_is_replaced_with_the_apps_code(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Given at the console to a professional who has a second factor (coffre admin
+    reset-password): the page that replaces it asks for the app's code too, as every password
+    change does for them."""
+    secret = second_factor.new_secret()
+    with transaction(rt.sessions) as db:
+        claire = create_person(
+            db,
+            rt.master_keys,
+            login="claire.martin",
+            display_name="Claire Martin",
+            password=PASSWORD,
+            role=Role.COUNSELLOR,
+        )
+        second_factor.install(db, rt.master_keys, claire, secret)
+        reset_at_the_console(db, "claire.martin", GIVEN)
+    app = pyotp.TOTP(secret)
+    step_one = client.post(
+        "/connexion",
+        data={
+            "csrf": csrf_of(client.get("/connexion").text),
+            "login": "claire.martin",
+            "password": GIVEN,
+        },
+        headers=SAME_ORIGIN,
+    )
+    client.post(
+        "/connexion/code",
+        data={"csrf": csrf_of(step_one.text), "code": app.at(time.time() - 30)},
+        headers=SAME_ORIGIN,
+    )
+    assert client.get("/personnes", follow_redirects=False).headers["location"] == FIRST
+    asked = client.get(FIRST)
+    read = html.unescape(as_read(asked.text))
+    assert "Le code de votre application" in read
+    assert "La personne qui vous l'a donné le connaît." in read
+    form = {"csrf": csrf_of(asked.text), "current_password": GIVEN, "password": CHOSEN}
+    without = client.post(FIRST, data=form, headers=SAME_ORIGIN)
+    assert 'id="totp-error"' in without.text
+    chosen = client.post(
+        FIRST, data={**form, "totp": app.now()}, headers=SAME_ORIGIN, follow_redirects=False
+    )
+    assert chosen.headers["location"] == "/compte?fait=mot-de-passe"
+    assert client.get("/compte", follow_redirects=False).status_code == 200
