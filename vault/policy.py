@@ -184,8 +184,9 @@ _NEEDS: dict[Action, tuple[Scope, ...]] = {
 
 
 # What a helper changes in the vault or the account through a grant. Before such a change
-# (require_vault, require_document, require_help_recover) the grants it goes through are locked
-# until it is committed: a person's « end this access » either waits for it or is seen by it
+# (require_vault, require_document, require_help_recover) the grants it goes through, then the
+# helper's memberships, are locked until it is committed: a person's « end this access », or an
+# admin taking the helper out of the organisation, either waits for it or is seen by it
 # (PostgreSQL reads a row again once it has waited for it), never comes in between. Grant locks
 # come first in a transaction, before the journal's head: whatever locks both takes them in
 # that order. A link is not such a change: it serves only while its maker's access lasts.
@@ -317,14 +318,26 @@ def current_grants(
         )
         .order_by(Grant.created_at)
     )
-    if locked:
-        idle_since = now - timedelta(days=settings.grant_inactivity_days)
-        held = (
-            held.where(Grant.expires_at > now, Grant.last_used_at > idle_since)
-            .with_for_update(of=Grant)
-            .execution_options(populate_existing=True)
+    if not locked:
+        return [g for g in db.scalars(held) if grant_is_current(g, settings, now)]
+    idle_since = now - timedelta(days=settings.grant_inactivity_days)
+    held = (
+        held.where(Grant.expires_at > now, Grant.last_used_at > idle_since)
+        .with_for_update(of=Grant)
+        .execution_options(populate_existing=True)
+    )
+    grants = [g for g in db.scalars(held) if grant_is_current(g, settings, now)]
+    # The organisations they belong to are held too, after the grants: an admin taking them out
+    # of one (its membership deleted) waits for the change, or was waited for, and then the
+    # grants of that organisation are theirs no more.
+    member_of = set(
+        db.scalars(
+            select(Membership.organisation_id)
+            .where(Membership.person_id == actor.id)
+            .with_for_update(key_share=True)
         )
-    return [g for g in db.scalars(held) if grant_is_current(g, settings, now)]
+    )
+    return [g for g in grants if g.counsellor_id == actor.id or g.organisation_id in member_of]
 
 
 def _access_through(vault: Vault, grants: Iterable[Grant], action: Action) -> Access | None:

@@ -1,7 +1,8 @@
-"""A person ends a helper's access while the helper is acting through it: whatever the helper
-does after that end is refused, however close the two come. On PostgreSQL a helper's action read
-the access as it was when its own statement ran: one that started just before the end was
-committed changed the password, or moved the paper to the bin, once the access had ended."""
+"""A person ends a helper's access while the helper is acting through it, or the helper's
+organisation takes them out: whatever the helper does after that end is refused, however close
+the two come. On PostgreSQL a helper's action read the access as it was when its own statement
+ran: one that started just before the end was committed changed the password, or moved the
+paper to the bin, once the access had ended."""
 
 import threading
 from collections.abc import Callable
@@ -15,11 +16,13 @@ from sqlalchemy.orm import Session
 
 from tests.app_fixtures import PASSWORD
 from tests.integration.consent.test_grants import grant, setup
+from tests.integration.consent.test_member_elsewhere import join, two_organisations
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.accounts.passwords import verify_password
 from vault.accounts.recovery import reset_with_person
 from vault.consent.grants import revoke
+from vault.consent.organisations import Departure, close_member
 from vault.db import transaction
 from vault.documents.service import delete_document
 from vault.errors import NotFoundError
@@ -116,3 +119,34 @@ def test_a_helper_does_not_wait_for_an_ended_grant_being_marked_so(
         helper.join(timeout=10)
         assert not helper.is_alive(), "the helper waited for a grant it does not go through"
     assert outcome == ["done"]
+
+
+def test_a_helper_taken_out_of_the_organisation_changes_nothing_through_it(
+    client: TestClient, rt: Runtime
+) -> None:
+    """The organisation's admin takes a counsellor out (they work for another one too, so their
+    account stays) while the counsellor bins a paper the person gave that organisation."""
+    t = two_organisations(client, rt)
+    assert join(client, t["sam"]["headers"], t["secours"], "claire.martin").status_code == 201
+    grant(client, t["amina"], organisation_id=t["ccas"], scopes=["view", "manage"])
+    outcome: list[str] = []
+
+    def bin_it() -> None:
+        try:
+            with transaction(rt.sessions) as db:
+                delete_document(db, rt, db.get_one(Person, t["claire"]["id"]), t["paper"])
+            outcome.append("done")
+        except NotFoundError:
+            outcome.append("refused")
+
+    with transaction(rt.sessions) as db:
+        nadia = db.get_one(Person, t["nadia"]["id"])
+        assert close_member(db, nadia, t["ccas"], t["claire"]["id"]) == Departure.LEFT
+        helper = threading.Thread(target=bin_it)
+        helper.start()
+        helper.join(timeout=1)
+        assert helper.is_alive(), "the helper's action did not wait for the departure"
+    helper.join(timeout=30)
+    assert outcome == ["refused"]
+    with rt.sessions() as db:
+        assert db.get_one(Document, t["paper"]).deleted_at is None
