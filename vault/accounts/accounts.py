@@ -111,6 +111,17 @@ def create_person(
     return person
 
 
+def replace_password(
+    db: Session, person: Person, new: str, keep_session: str | None = None
+) -> None:
+    """The person's new password, however it came (their change, a code, a counsellor, the
+    console): every session ends but `keep_session`, and every browser they had remembered
+    proves itself again."""
+    person.password_hash = hash_password(new)
+    close_all_sessions(db, person.id, keep=keep_session)
+    devices.forget_all(db, person.id)
+
+
 def change_password(
     db: Session,
     master_keys: MasterKeyProvider,
@@ -130,10 +141,8 @@ def change_password(
     if person.password_provisional and new == current:
         raise InvalidInputError(SAME_AS_GIVEN, field="password")
     check_new_password(new, person.login, person.display_name)
-    person.password_hash = hash_password(new)
+    replace_password(db, person, new, keep_session)
     person.password_provisional = False
-    close_all_sessions(db, person.id, keep=keep_session)
-    devices.forget_all(db, person.id)
     journal.record(
         db,
         subject_id=person.id,
@@ -255,10 +264,8 @@ def reset_at_the_console(db: Session, login: str, password: str) -> Person:
             "secours, ou avec un conseiller de confiance."
         )
     check_new_password(password, person.login, person.display_name)
-    person.password_hash = hash_password(password)
+    replace_password(db, person, password)
     person.password_provisional = True
-    close_all_sessions(db, person.id)
-    devices.forget_all(db, person.id)
     throttle.lift(db, person.login)
     journal.record(db, subject_id=person.id, action=journal.PASSWORD_CHANGED, source="console")
     db.flush()

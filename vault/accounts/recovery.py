@@ -18,10 +18,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
-from vault.accounts import devices, hold, throttle
-from vault.accounts.accounts import normalise_login
-from vault.accounts.passwords import check_new_password, hash_password
-from vault.accounts.sessions import close_all_sessions
+from vault.accounts import hold, throttle
+from vault.accounts.accounts import normalise_login, replace_password
+from vault.accounts.passwords import check_new_password
 from vault.accounts.signin import attempt_for
 from vault.audit import journal
 from vault.errors import (
@@ -257,9 +256,7 @@ def recover(
         raise AuthenticationError(WRONG_CODE, field="code")
     check_new_password(new_password, login, person.display_name)
     found.used_at = utcnow()
-    person.password_hash = hash_password(new_password)
-    close_all_sessions(db, person.id)
-    devices.forget_all(db, person.id)
+    replace_password(db, person, new_password)
     throttle.passed(db, attempt)
     if isinstance(found, ResetCode):
         helper = db.get_one(Person, found.issued_by)
@@ -294,9 +291,7 @@ def reset_with_person(
     the counsellor; papers outside the counsellor's reach stay closed for a while."""
     person = require_help_recover(db, rt.settings, helper, person_id)
     check_new_password(new_password, person.login, person.display_name)
-    person.password_hash = hash_password(new_password)
-    close_all_sessions(db, person.id)
-    devices.forget_all(db, person.id)
+    replace_password(db, person, new_password)
     throttle.lift(db, person.login)
     _assisted(db, rt, person, helper, None, source)
     return person
