@@ -230,9 +230,18 @@ def unlock_papers(
 
 @router.delete("/beneficiaries/{person_id}/sign-in-delay", status_code=204)
 def clear_sign_in_delay(
-    person_id: str, helper: ApiUser, request: Request, db: DbSession, rt: RuntimeDep
+    person_id: str,
+    body: Reauthentication,
+    helper: ApiUser,
+    request: Request,
+    db: DbSession,
+    rt: RuntimeDep,
 ) -> Response:
-    """A counsellor with the "recover" scope lifts the waiting time after failed sign-ins."""
+    """A counsellor with the "recover" scope lifts the waiting time after failed sign-ins.
+    Needs the counsellor's `current_password` (and `totp` where a second factor is on), asked
+    before anything else: whoever finds their session open cannot lift the wait again and again
+    while guessing the person's password."""
+    confirm_caller(request, db, rt, helper, password=body.current_password, totp=body.totp)
     clear_sign_in_delay_for(db, rt, helper, person_id, client_address(request))
     return Response(status_code=204)
 

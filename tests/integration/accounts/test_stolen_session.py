@@ -22,6 +22,21 @@ def api_sign_in(client: TestClient, login: str, password: str = PASSWORD) -> Any
     return client.post("/api/v1/session", json={"login": login, "password": password})
 
 
+def lift(
+    client: TestClient,
+    person: dict[str, Any],
+    helper: dict[str, Any],
+    password: str | None = PASSWORD,
+) -> Any:
+    """The helper lifts the person's wait after failed sign-ins, with their own password."""
+    return client.request(
+        "DELETE",
+        f"/api/v1/beneficiaries/{person['user']['id']}/sign-in-delay",
+        headers=helper["headers"],
+        json={} if password is None else {"current_password": password},
+    )
+
+
 def test_a_stolen_session_with_the_device_cookie_gets_a_few_more_guesses(
     client: TestClient, rt: Runtime
 ) -> None:
@@ -58,10 +73,9 @@ def test_a_counsellor_with_recover_lifts_the_sign_in_delay(client: TestClient, r
     grant(client, amina, counsellor_id=bruno["id"], scopes=["view", "upload", "manage"])
     assert [api_sign_in(client, "amina.diallo", WRONG).status_code for _ in range(6)] == [401] * 6
     assert api_sign_in(client, "amina.diallo").status_code == 429
-    lift = f"/api/v1/beneficiaries/{amina['user']['id']}/sign-in-delay"
-    assert client.delete(lift, headers=bruno["headers"]).status_code == 404
+    assert lift(client, amina, bruno).status_code == 404
     assert api_sign_in(client, "amina.diallo").status_code == 429
-    assert client.delete(lift, headers=claire["headers"]).status_code == 204
+    assert lift(client, amina, claire).status_code == 204
 
     with transaction(rt.sessions) as db:
         kept = {row.key: row.failures for row in db.scalars(select(Throttle))}
@@ -150,3 +164,28 @@ def test_a_stolen_organisation_admin_session_adds_no_one(client: TestClient, rt:
     members = client.get(f"{org}/counsellors", headers=t["nadia"]["headers"]).json()
     assert "x.complice" not in {m["login"] for m in members}
     assert journal_actions(client, t["nadia"]["headers"]).count("reauthentication_failed") == 4
+
+
+def test_a_counsellors_session_alone_does_not_lift_the_wait(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Whoever finds a counsellor's session open cannot lift a person's wait again and again
+    while guessing her password: the counsellor's own password is asked first, and wrong ones
+    count against the counsellor's account and are in their history."""
+    rt.settings.throttle_base_delay_seconds = 60
+    amina, claire, _org_id = setup(client, rt)
+    grant(client, amina, counsellor_id=claire["id"], scopes=["recover"])
+    assert [api_sign_in(client, "amina.diallo", WRONG).status_code for _ in range(6)] == [401] * 6
+
+    missing = lift(client, amina, claire, password=None)
+    assert (missing.status_code, missing.json()["field"]) == (422, "current_password")
+    wrong = lift(client, amina, claire, password=WRONG)
+    assert (wrong.status_code, wrong.json()["field"]) == (422, "current_password")
+    assert api_sign_in(client, "amina.diallo").status_code == 429
+    with transaction(rt.sessions) as db:
+        assert db.get_one(Throttle, "login:amina.diallo").failures == 6
+    assert "throttle_cleared" not in journal_actions(client, amina["headers"])
+    assert "reauthentication_failed" in journal_actions(client, claire["headers"])
+
+    assert lift(client, amina, claire).status_code == 204
+    assert api_sign_in(client, "amina.diallo").status_code == 201

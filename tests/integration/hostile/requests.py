@@ -330,7 +330,6 @@ def others_ids(ids: Ids) -> list[Case]:
         (COUNSELLOR, "GET", f"{theirs}/content", JOURNAL, "their paper's content"),
         (COUNSELLOR, "GET", f"{theirs}/shares", JOURNAL, "their paper's links"),
         (COUNSELLOR, "GET", f"/api/v1/vaults/{ids.other_vault}/documents", JOURNAL, "their list"),
-        (COUNSELLOR, "DELETE", f"{their_person}/sign-in-delay", JOURNAL, "their sign-in delay"),
         (COUNSELLOR, "GET", f"/api/v1/vaults/{ids.own_vault}/export", JOURNAL, "her export"),
         (ORG_ADMIN, "GET", f"/api/v1/organisations/{ids.other_org}/counsellors", NOTHING, "team"),
         (ORG_ADMIN, "DELETE", their_member, NOTHING, "close their member"),
@@ -347,14 +346,11 @@ def others_ids(ids: Ids) -> list[Case]:
     ]
     # With her own password: what refuses it is the scope she lacks, not a guess.
     reset_code = Route("counsellor", COUNSELLOR, "POST", f"{their_person}/reset-code")
-    cases.append(
-        reset_code.case(
-            "their reset code",
-            404,
-            json={"current_password": PASSWORD},
-            writes=CONFIRMED_THEN_JOURNAL,
-        )
-    )
+    lift_delay = Route("counsellor", COUNSELLOR, "DELETE", f"{their_person}/sign-in-delay")
+    cases += [
+        route.case(what, 404, json={"current_password": PASSWORD}, writes=CONFIRMED_THEN_JOURNAL)
+        for route, what in ((reset_code, "their reset code"), (lift_delay, "their sign-in delay"))
+    ]
     upload = Route("counsellor", COUNSELLOR, "POST", f"/api/v1/vaults/{ids.other_vault}/documents")
     cases.append(
         upload.case(
