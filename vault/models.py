@@ -374,6 +374,9 @@ class Grant(Base):
     requested_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the person gave it: at once, or when they accepted the request (None until then). A
+    # helper's share link serves only under grants given before it was made.
+    given_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Loaded with the grant: every decision of the policy reads them.

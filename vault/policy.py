@@ -9,7 +9,7 @@ absent (NotFoundError), so its existence never leaks.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NoReturn
@@ -219,6 +219,8 @@ class Access:
 
     vault: Vault
     by_scope: dict[Scope, tuple[Grant, ...]] = field(default_factory=dict)
+    # By grant id, when the caller began to hold it (filled by maker_access, for showed_since).
+    held_since: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def is_owner(self) -> bool:
@@ -236,9 +238,15 @@ class Access:
         )
 
     def showed_since(self, document: Document, moment: datetime) -> bool:
-        """As `shows`, by grants given at or before `moment`: the same consent as then."""
+        """As `shows`, by grants the caller held at or before `moment` (held_since): the same
+        consent as then."""
         return self.is_owner or all(
-            any(g.created_at <= moment and grant_covers(g, document) for g in grants)
+            any(
+                g.id in self.held_since
+                and self.held_since[g.id] <= moment
+                and grant_covers(g, document)
+                for g in grants
+            )
             for grants in self.by_scope.values()
         )
 
@@ -409,7 +417,30 @@ def maker_access(
     maker = db.get(Person, maker_id)
     if maker is None or maker.erased_at is not None:
         return None
-    return vault_access(db, settings, maker, vault, Action.SHARE)
+    access = vault_access(db, settings, maker, vault, Action.SHARE)
+    if access is None:
+        return None
+    joined: dict[str, datetime] = dict(
+        db.execute(
+            select(Membership.organisation_id, Membership.created_at).where(
+                Membership.person_id == maker_id
+            )
+        ).all()
+    )
+    held = {g.id: held_since(g, joined) for grants in access.by_scope.values() for g in grants}
+    return replace(
+        access, held_since={grant_id: since for grant_id, since in held.items() if since}
+    )
+
+
+def held_since(grant: Grant, joined: dict[str, datetime]) -> datetime | None:
+    """When the holder began to hold a grant: when the person gave it, or, for an
+    organisation's, when they joined that organisation if later (`joined`: their memberships'
+    dates; one who left and was added back joined again). None: never given, or not a member."""
+    if grant.given_at is None or grant.organisation_id is None:
+        return grant.given_at
+    since = joined.get(grant.organisation_id)
+    return None if since is None else max(grant.given_at, since)
 
 
 def may_still_share(access: Access | None, document: Document, made_at: datetime) -> bool:
@@ -417,7 +448,8 @@ def may_still_share(access: Access | None, document: Document, made_at: datetime
     its paper. The owner's own links live by their own terms (end, downloads, stop); a helper's
     link only while the helper could make it now, under a grant already given when the link was
     made that reaches the paper (not private, in its categories). A helper whose access ended
-    sends nothing more, whatever end the link had, nor again once given a new access: that is a
+    sends nothing more, whatever end the link had, nor again once given a new access (a new
+    grant, a request accepted since, an organisation joined or joined again since): that is a
     new consent, and an office may still hold a link sent under the old one."""
     return access is not None and access.showed_since(document, made_at)
 

@@ -199,6 +199,44 @@ def test_accounts_still_on_their_admins_password_are_marked(engine: Engine) -> N
     ]
 
 
+def test_grants_are_given_when_made_or_when_their_request_was_accepted(engine: Engine) -> None:
+    """0010: a grant made at once was given when made; a request the person accepted, when the
+    journal says they did; a request waiting or refused was never given."""
+    migrate(engine, "0002")
+    fill_version_2(engine)
+    migrate(engine, "0009")
+    later = "2026-12-02 09:30:00+00:00"
+    with engine.begin() as db:
+        for grant_id, status in (
+            ("accepted", "revoked"),
+            ("waiting", "pending"),
+            ("no", "refused"),
+        ):
+            db.execute(
+                text(
+                    "INSERT INTO grants (id, vault_id, counsellor_id, status, consent,"
+                    " requested_by, expires_at, created_at, last_used_at) VALUES (:id, :vault,"
+                    " :helper, :status, 'online', :helper, :now, :now, :now)"
+                ),
+                {"id": grant_id, "vault": VAULT, "helper": HELPER, "status": status, "now": NOW},
+            )
+        db.execute(
+            text(
+                "INSERT INTO journal (id, seq, subject_id, actor_id, action, grant_id, source,"
+                " occurred_at, prev_hash, hash) VALUES ('j1', 1, :person, :person,"
+                " 'grant_accepted', 'accepted', '', :later, 'x', 'x')"
+            ),
+            {"person": PERSON, "later": later},
+        )
+    migrate(engine)
+    assert rows(engine, "SELECT id FROM grants WHERE given_at = created_at") == [(GRANT,)]
+    assert rows(engine, "SELECT id FROM grants WHERE given_at > created_at") == [("accepted",)]
+    assert rows(engine, "SELECT id FROM grants WHERE given_at IS NULL ORDER BY id") == [
+        ("no",),
+        ("waiting",),
+    ]
+
+
 def test_each_migration_goes_down_and_up_again(engine: Engine) -> None:
     """Every downgrade runs (the test above crosses only some of them), down to nothing."""
     script = ScriptDirectory.from_config(migrations_config())

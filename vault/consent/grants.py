@@ -143,6 +143,7 @@ def create_grant(
         counsellor_id=counsellor_id,
         organisation_id=organisation_id,
         status=GrantStatus.ACTIVE,
+        given_at=utcnow(),
         consent=Consent.ONLINE,
         expires_at=clean.ends_at,
         last_used_at=utcnow(),
@@ -218,10 +219,13 @@ def answer_request(db: Session, owner: Person, grant_id: str, accept: bool) -> G
         raise ConflictError(ANSWERED)
     if accept:
         hold.refuse_during_hold(db, owner, hold.NO_REQUEST_ACCEPTED)
+    now = utcnow()
     grant.status = GrantStatus.ACTIVE if accept else GrantStatus.REFUSED
-    grant.last_used_at = utcnow()
-    if not accept:
-        grant.ended_at = utcnow()
+    grant.last_used_at = now
+    if accept:
+        grant.given_at = now
+    else:
+        grant.ended_at = now
     db.flush()
     _note(db, grant, owner.id, journal.GRANT_ACCEPTED if accept else journal.GRANT_REFUSED)
     return grant
@@ -333,6 +337,7 @@ def create_account_in_person(
         vault_id=vault.id,
         counsellor_id=counsellor.id,
         status=GrantStatus.ACTIVE,
+        given_at=utcnow(),
         consent=Consent.IN_PERSON,
         requested_by=counsellor.id,
         expires_at=clean.ends_at,

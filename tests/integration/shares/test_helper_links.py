@@ -12,8 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from tests.app_fixtures import admin_headers, organisation, professional
+from tests.app_fixtures import REAUTH, admin_headers, organisation, professional
+from tests.integration.consent.test_access_page import pending_id
 from tests.integration.consent.test_grants import grant
+from tests.integration.consent.test_member_closed import close
+from tests.integration.consent.test_member_elsewhere import join, two_organisations
 from tests.integration.shares.helpers import SAME_ORIGIN, download, make_share, token_of, visitor
 from tests.integration.shares.test_shares_api import paper
 from tests.integration.vault.test_round_trips import statements
@@ -241,3 +244,64 @@ def test_a_helpers_link_ends_when_the_grant_ends(
     assert datetime.fromisoformat(shorter.json()["expires_at"]) < grant_ends
     listed = client.get(f"/api/v1/documents/{document_id}/shares", headers=amina["headers"])
     assert datetime.fromisoformat(listed.json()[1]["expires_at"]) == grant_ends
+
+
+def test_a_helpers_link_stays_over_when_an_older_request_is_accepted(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """A request asked before the link, accepted after its grant ended, is a new consent too:
+    what counts is when the person said yes, not when the helper asked."""
+    claire = claire_of(client, rt)
+    document_id = paper(client, amina)
+    grant_id = grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    asked = client.post(
+        "/api/v1/access-requests",
+        headers=claire["headers"],
+        json={"login": "amina.diallo", "scopes": ["view", "upload"]},
+    )
+    assert asked.status_code == 202, asked.text
+    token = token_of(make_share(client, claire, document_id, expires_in_hours=720))
+    revoke(client, rt, amina, grant_id)
+    is_over(client, token)
+    accepted = client.post(
+        f"/api/v1/grants/{pending_id(client, amina)}/accept", headers=amina["headers"], json=REAUTH
+    )
+    assert accepted.status_code == 200, accepted.text
+    is_over(client, token)
+    fresh = token_of(make_share(client, claire, document_id))
+    assert download(visitor(client), fresh).status_code == 200
+
+
+def test_a_helpers_link_stays_over_when_they_join_an_organisation_given_access_before(
+    client: TestClient, rt: Runtime
+) -> None:
+    """An organisation's access reaches a helper from the day they join it: a link they made
+    before, under another grant since ended, is not sent again in that organisation's name."""
+    t = two_organisations(client, rt)
+    amina, claire = t["amina"], t["claire"]
+    grant(client, amina, organisation_id=t["secours"], scopes=["view"])
+    personal = grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    token = token_of(make_share(client, claire, t["paper"], expires_in_hours=720))
+    revoke(client, rt, amina, personal)
+    assert join(client, t["sam"]["headers"], t["secours"], "claire.martin").status_code == 201
+    assert client.get(t["content"], headers=claire["headers"]).status_code == 200
+    is_over(client, token)
+
+
+def test_a_helpers_link_stays_over_when_they_are_added_back_to_the_organisation(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Taken out of an organisation, a helper's links through its access stop; added back
+    later, they do not start again: the office may have been told they were over."""
+    t = two_organisations(client, rt)
+    amina, claire = t["amina"], t["claire"]
+    grant(client, amina, organisation_id=t["ccas"], scopes=["view"])
+    assert join(client, t["sam"]["headers"], t["secours"], "claire.martin").status_code == 201
+    token = token_of(make_share(client, claire, t["paper"], expires_in_hours=720))
+    assert close(client, t["nadia"]["headers"], t["ccas"], claire["id"]).status_code == 204
+    is_over(client, token)
+    assert join(client, t["nadia"]["headers"], t["ccas"], "claire.martin").status_code == 201
+    assert client.get(t["content"], headers=claire["headers"]).status_code == 200
+    is_over(client, token)
+    fresh = token_of(make_share(client, claire, t["paper"]))
+    assert download(visitor(client), fresh).status_code == 200
