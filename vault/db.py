@@ -14,6 +14,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from vault.errors import VaultError
+
 T = TypeVar("T")
 
 
@@ -78,11 +80,20 @@ def rows_for_stored(
     removes that object when the rows are certainly not kept: anything that fails before the
     commit. A commit that fails may have been made all the same (its answer lost with the
     connection to PostgreSQL): the object then stays, for the sweep of objects that no
-    committed row names (vault.sweeper) to judge after its grace period."""
+    committed row names (vault.sweeper) to judge after its grace period. A refusal keeps what
+    it must (VaultError.keeps_writes: the journal line of an access refused), raised by `write`
+    before any row naming the object."""
     with factory() as session:
         try:
             result = write(session)
             session.flush()
+        except VaultError as exc:
+            if exc.keeps_writes:
+                session.commit()
+            else:
+                session.rollback()
+            discard()
+            raise
         except BaseException:
             session.rollback()
             discard()

@@ -24,6 +24,7 @@ from vault.accounts.recovery import reset_with_person
 from vault.consent.grants import revoke
 from vault.consent.organisations import Departure, close_member
 from vault.db import transaction
+from vault.documents.content_check import store_checked
 from vault.documents.service import delete_document
 from vault.errors import NotFoundError
 from vault.models import Document, Grant, Person, utcnow
@@ -150,3 +151,28 @@ def test_a_helper_taken_out_of_the_organisation_changes_nothing_through_it(
     assert outcome == ["refused"]
     with rt.sessions() as db:
         assert db.get_one(Document, t["paper"]).deleted_at is None
+
+
+def test_an_upload_whose_access_ends_while_it_is_stored_leaves_a_line_and_no_object(
+    client: TestClient, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow phone still sending the file when the person ends the access: the paper is not
+    recorded, its object goes, and the refused addition is in the person's history like any
+    other refused attempt (it was rolled back with the rows)."""
+    amina, claire, _org = setup(client, rt)
+    vault_id = client.get("/api/v1/me", headers=amina["headers"]).json()["vault_id"]
+    grant_id = grant(client, amina, counsellor_id=claire["id"], scopes=["view", "upload"])
+
+    def stored_then_ended(*args: Any) -> Any:
+        stored = store_checked(*args)
+        with transaction(rt.sessions) as db:
+            revoke(db, db.get_one(Person, amina["user"]["id"]), grant_id)
+        return stored
+
+    monkeypatch.setattr("webui.uploads.store_checked", stored_then_ended)
+    before = {blob.name for blob in rt.store.list()}
+    answer = upload(client, claire, pdf("avis"), vault=vault_id)
+    assert answer.status_code == 404, answer.text
+    assert {blob.name for blob in rt.store.list()} == before
+    newest, *_ = client.get("/api/v1/journal", headers=amina["headers"]).json()
+    assert (newest["action"], newest["actor_id"]) == ("access_refused", claire["id"])
