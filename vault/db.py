@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from vault.errors import VaultError
@@ -100,6 +100,24 @@ def rows_for_stored(
             raise
         session.commit()
         return result
+
+
+_KEPT = "statements kept after a rollback"
+
+
+def keep_after_rollback(session: Session, statement: Executable) -> None:
+    """`statement`, already run in this session, is run again after a rollback of its work
+    (replay_kept): what must stay whatever the request comes to, as a code of an app once
+    spent. It must give the same result when run twice."""
+    session.info.setdefault(_KEPT, []).append(statement)
+
+
+def replay_kept(session: Session) -> bool:
+    """Run again what keep_after_rollback kept, after a rollback; whether there was any."""
+    kept: list[Executable] = session.info.get(_KEPT, [])
+    for statement in kept:
+        session.execute(statement)
+    return bool(kept)
 
 
 def migrate(engine: Engine, revision: str = "head") -> str | None:

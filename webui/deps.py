@@ -15,6 +15,7 @@ from vault.accounts.recovery import may_unlock
 from vault.accounts.sessions import SignedIn, resolve_session
 from vault.accounts.signin import attempt_for
 from vault.accounts.throttle import Attempt
+from vault.db import replay_kept
 from vault.errors import N_, ForbiddenError, VaultError
 from vault.models import Person
 from vault.policy import (
@@ -67,6 +68,16 @@ def get_db(rt: RuntimeDep) -> Iterator[Session]:
         session.commit()
 
 
+def _roll_back(session: Session) -> None:
+    """Undo the request's work, but what must stay whatever it comes to (vault.db.replay_kept).
+    Detached first: the error page is rendered after the session closes and still needs the
+    signed-in person's name and role, which a rollback would expire."""
+    session.expunge_all()
+    session.rollback()
+    if replay_kept(session):
+        session.commit()
+
+
 @contextmanager
 def attempt(db: Session) -> Iterator[None]:
     """A form's action in a savepoint: a refusal undoes what the action wrote (but what it must
@@ -80,18 +91,13 @@ def attempt(db: Session) -> Iterator[None]:
             savepoint.commit()
         else:
             savepoint.rollback()
+            replay_kept(db)
         raise
     except BaseException:
         savepoint.rollback()
+        replay_kept(db)
         raise
     savepoint.commit()
-
-
-def _roll_back(session: Session) -> None:
-    # Detach first: the error page is rendered after the session closes and still needs the
-    # signed-in person's name and role, which a rollback would expire.
-    session.expunge_all()
-    session.rollback()
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit is an

@@ -6,11 +6,14 @@ import re
 from datetime import UTC, datetime
 
 import pyotp
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from keys.hierarchy import seal_field
 from keys.providers.base import MasterKeyProvider
 from vault.audit import journal
+from vault.db import keep_after_rollback
 from vault.errors import (
     ConflictError,
     ForbiddenError,
@@ -111,10 +114,28 @@ def verify(db: Session, master_keys: MasterKeyProvider, person: Person, code: st
         raise SecondFactorRequiredError("Entrez le code de votre application.", field="totp")
     secret = open_person_field(db, master_keys, person.id, _FIELD, person.totp_secret_sealed)
     step = _matching_step(secret, code)
-    if step is None or (person.totp_last_step is not None and step <= person.totp_last_step):
+    if step is None or not _spent(db, person, step):
         raise SecondFactorRequiredError("Ce code n'est pas bon.", field="totp")
-    person.totp_last_step = step
-    db.flush()
+
+
+def _spent(db: Session, person: Person, step: int) -> bool:
+    """Record `step` as the last one used, unless it is not newer than the last (a code used
+    already, here or by a request at the same instant). Kept whatever the request comes to: a
+    form refused for another reason (a new password too short) leaves its code used."""
+    spend = (
+        update(Person)
+        .where(
+            Person.id == person.id,
+            or_(Person.totp_last_step.is_(None), Person.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if db.connection().execute(spend).rowcount != 1:
+        return False
+    keep_after_rollback(db, spend)
+    set_committed_value(person, "totp_last_step", step)
+    return True
 
 
 def _matching_step(secret: str, code: str) -> int | None:

@@ -645,3 +645,41 @@ def test_the_password_form_asks_for_the_code_where_a_second_factor_is_on(
         follow_redirects=False,
     )
     assert changed.status_code == 303, changed.text
+
+
+def test_an_apps_code_is_spent_even_when_the_rest_of_the_form_is_refused(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Whoever saw the password and the code typed on a shared computer, where the new
+    password was refused (too short), could use that code again within its minute with the tab
+    left open: it was counted as used only when the whole form went through."""
+    from tests.integration.webui.test_pages import csrf_of
+
+    headers, secret = counsellor_with_second_factor(client, rt)
+    forget_last_code(rt, "c.martin")
+    code = pyotp.TOTP(secret).now()
+    body = {"current_password": PASSWORD, "totp": code, "new_password": "court"}
+    weak = client.post("/api/v1/me/password", headers=headers, json=body)
+    assert (weak.status_code, weak.json()["field"]) == (422, "password")
+    again = client.post(
+        "/api/v1/me/password", headers=headers, json={**body, "new_password": "une autre phrase"}
+    )
+    assert (again.status_code, again.json()["field"]) == (422, "totp")
+
+    page = account_page_with_code(client, rt, secret)
+    forget_last_code(rt, "c.martin")
+    fields = {
+        "csrf": csrf_of(page),
+        "current_password": PASSWORD,
+        "totp": pyotp.TOTP(secret).now(),
+        "password": "court",
+    }
+    assert client.post("/compte/mot-de-passe", data=fields, headers=SAME_ORIGIN).status_code == 422
+    reused = client.post(
+        "/compte/mot-de-passe",
+        data={**fields, "password": "une autre phrase"},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert reused.status_code == 422
+    assert "Ce code n&#39;est pas bon." in reused.text
