@@ -4,7 +4,7 @@ They are unreadable already (their data key was never saved or is gone); this fr
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.base import BlobStore
@@ -19,10 +19,28 @@ def unnamed_for_long(settings: Settings, since: datetime) -> bool:
     return utcnow() - since >= timedelta(minutes=settings.orphan_grace_minutes) / 2
 
 
+# The PostgreSQL advisory lock between the sweep, which takes it alone until its deletions
+# are committed, and whatever names an object stored long ago, which shares it until then.
+SWEEP_LOCK = 5_310_001
+
+
+def hold_off_the_sweep(db: Session) -> None:
+    """Before an object unnamed for long (unnamed_for_long) is looked for, then named by rows
+    committed in this transaction: a sweep that read the rows' names before this commit is
+    waited for, and its deletions seen; one that starts later waits for the commit. On SQLite
+    one writing transaction at a time keeps them apart already."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock_shared(SWEEP_LOCK)))
+
+
 def sweep_orphans(
     db: Session, store: BlobStore, grace: timedelta, now: datetime | None = None
 ) -> int:
-    """Delete unreferenced objects older than `grace` (younger ones may be uploads in flight)."""
+    """Delete unreferenced objects older than `grace` (younger ones may be uploads in flight).
+    The caller commits, after the deletions: whatever names an object unnamed for long waits
+    until then (hold_off_the_sweep)."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock(SWEEP_LOCK)))
     cutoff = (now or utcnow()) - grace
     known = set(db.scalars(select(Blob.object_name)))
     removed = 0

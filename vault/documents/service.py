@@ -49,7 +49,7 @@ from vault.policy import (
     require_vault,
 )
 from vault.runtime import Runtime
-from vault.sweeper import unnamed_for_long
+from vault.sweeper import hold_off_the_sweep, unnamed_for_long
 from vault.text import typed_line
 
 ORIGINAL = "original"
@@ -280,11 +280,15 @@ def discard_upload(store: BlobStore, stored: StoredUpload) -> None:
     store.delete(stored.object_name)
 
 
-def _still_stored(rt: Runtime, stored: StoredUpload) -> None:
+def _still_stored(db: Session, rt: Runtime, stored: StoredUpload) -> None:
     """An object no row names yet is removed by the sweep once older than its grace period
     (vault.sweeper): past half of it (a slow phone still sending the file, or the rest of the
-    form long after it), the object is looked for before a row names it."""
-    if not unnamed_for_long(rt.settings, stored.began_at) or rt.store.exists(stored.object_name):
+    form long after it), the object is looked for before a row names it, with the sweep held
+    off until the rows are committed."""
+    if not unnamed_for_long(rt.settings, stored.began_at):
+        return
+    hold_off_the_sweep(db)
+    if rt.store.exists(stored.object_name):
         return
     raise InvalidInputError(SEND_AGAIN, field="file")
 
@@ -309,7 +313,7 @@ def create_document(
     """Record an upload already stored; the caller's commit makes it visible."""
     plan = stored.plan
     access = require_vault(db, rt.settings, actor, plan.vault_id, Action.UPLOAD)
-    _still_stored(rt, stored)
+    _still_stored(db, rt, stored)
     fields = clean_fields(replace(fields, filename=kept_name(fields.filename, stored.content_type)))
     # Counted again under the vault's lock: two uploads that each fit alone may not both fit.
     quota.lock_vault(db, plan.vault_id)

@@ -4,12 +4,15 @@ sending slowly, a client that stalls after the file) recorded a paper whose obje
 could have removed meanwhile: a paper without its file. Past half of the grace period the
 object is looked for before a row names it; gone, the upload is refused and nothing is kept."""
 
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from storage.base import BlobInfo
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.db import transaction
@@ -48,3 +51,50 @@ def test_a_slow_upload_whose_file_is_there_is_kept(
     assert answer.status_code == 201, answer.text
     url = f"/api/v1/documents/{answer.json()['id']}/content"
     assert client.get(url, headers=amina["headers"]).content == paper
+
+
+def test_a_slow_upload_recorded_while_the_sweep_lists_the_store_keeps_its_file(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """Review finding (PostgreSQL): the sweep read the names the rows give, then listed the
+    store; an upload past half of the grace period recorded meanwhile found its object still
+    there, was committed and answered 201, and the sweep, with its older list of names, removed
+    the object: a paper without its file. Now the late upload waits for the sweep (or the sweep
+    for it): either it is refused and nothing is kept, or its file is kept."""
+    rt.settings.orphan_grace_minutes = 0
+    real_put, real_list = rt.store.put, rt.store.list
+    listing = threading.Event()
+    swept: list[int] = []
+
+    def listed_slowly() -> Iterator[BlobInfo]:
+        listing.set()
+        time.sleep(2)  # the upload's rows, if nothing holds them, are committed meanwhile
+        yield from real_list()
+
+    def sweep() -> None:
+        with transaction(rt.sessions) as db:
+            swept.append(sweep_orphans(db, rt.store, timedelta(0)))
+
+    sweeper = threading.Thread(target=sweep)
+
+    def put_then_sweep(name: str, chunks: Iterable[bytes]) -> int:
+        written = real_put(name, chunks)
+        sweeper.start()
+        assert listing.wait(timeout=30)
+        return written
+
+    rt.store.put = put_then_sweep  # type: ignore[method-assign]
+    rt.store.list = listed_slowly  # type: ignore[method-assign]
+    try:
+        answer = upload(client, amina, pdf("carte"))
+    finally:
+        rt.store.put, rt.store.list = real_put, real_list  # type: ignore[method-assign]
+    sweeper.join(timeout=60)
+    papers = client.get("/api/v1/vaults/me/documents", headers=amina["headers"]).json()
+    if answer.status_code == 201:
+        url = f"/api/v1/documents/{answer.json()['id']}/content"
+        assert client.get(url, headers=amina["headers"]).status_code == 200
+        assert swept == [0]
+    else:
+        assert answer.status_code == 422, answer.text
+        assert (papers, swept) == ([], [1])
