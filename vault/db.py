@@ -112,6 +112,12 @@ def keep_after_rollback(session: Session, statement: Executable) -> None:
     session.info.setdefault(_KEPT, []).append(statement)
 
 
+@event.listens_for(Session, "after_commit")
+def _forget_kept(session: Session) -> None:
+    # Committed: nothing of it is to be written again after a later rollback.
+    session.info.pop(_KEPT, None)
+
+
 def replay_kept(session: Session) -> bool:
     """Run again what keep_after_rollback kept, after a rollback; whether there was any."""
     kept: list[Executable] = session.info.get(_KEPT, [])

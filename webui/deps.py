@@ -65,7 +65,11 @@ def get_db(rt: RuntimeDep) -> Iterator[Session]:
         except BaseException:
             _roll_back(session)
             raise
-        session.commit()
+        try:
+            session.commit()
+        except BaseException:
+            _roll_back(session)
+            raise
 
 
 def _roll_back(session: Session) -> None:

@@ -120,12 +120,14 @@ def verify(db: Session, master_keys: MasterKeyProvider, person: Person, code: st
 
 def _spent(db: Session, person: Person, step: int) -> bool:
     """Record `step` as the last one used, unless it is not newer than the last (a code used
-    already, here or by a request at the same instant). Kept whatever the request comes to: a
-    form refused for another reason (a new password too short) leaves its code used."""
+    already, here or by a request at the same instant) or the app was replaced since its secret
+    was read. Kept whatever the request comes to: a form refused for another reason (a new
+    password too short) leaves its code used."""
     spend = (
         update(Person)
         .where(
             Person.id == person.id,
+            Person.totp_secret_sealed == person.totp_secret_sealed,
             or_(Person.totp_last_step.is_(None), Person.totp_last_step < step),
         )
         .values(totp_last_step=step)

@@ -20,15 +20,24 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # Plain ADD COLUMN: SQLite adds it in place.
     op.add_column("grants", sa.Column("given_at", sa.DateTime(timezone=True), nullable=True))
-    # Given at once: when it was made. A request the person accepted: when the journal says
-    # they did. A request still waiting, or refused, was never given.
+    # A request the person accepted was given when the journal says they did: one pass over
+    # the journal, which has no index for a look per grant. UPDATE ... FROM: SQLite 3.33+.
     op.execute(
         """
-        UPDATE grants SET given_at = COALESCE(
-            (SELECT MAX(accepted.occurred_at) FROM journal accepted
-             WHERE accepted.grant_id = grants.id AND accepted.action = 'grant_accepted'),
-            created_at)
-        WHERE status NOT IN ('pending', 'refused')
+        UPDATE grants SET given_at = accepted.at
+        FROM (SELECT grant_id, MAX(occurred_at) AS at FROM journal
+              WHERE action = 'grant_accepted' AND grant_id IS NOT NULL
+              GROUP BY grant_id) AS accepted
+        WHERE accepted.grant_id = grants.id AND grants.status NOT IN ('pending', 'refused')
+        """
+    )
+    # Given at once (by the person, or in person with a counsellor): when it was made. A
+    # request never accepted (waiting, refused, or ended with an account) was never given.
+    op.execute(
+        """
+        UPDATE grants SET given_at = created_at
+        WHERE given_at IS NULL AND status NOT IN ('pending', 'refused')
+          AND (requested_by IS NULL OR consent = 'in_person')
         """
     )
 
