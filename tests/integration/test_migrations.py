@@ -201,7 +201,8 @@ def test_accounts_still_on_their_admins_password_are_marked(engine: Engine) -> N
 
 def test_grants_are_given_when_made_or_when_their_request_was_accepted(engine: Engine) -> None:
     """0010: a grant made at once was given when made; a request the person accepted, when the
-    journal says they did; a request waiting or refused was never given."""
+    journal says they did; a request waiting, refused, or ended unanswered (an account closed)
+    was never given."""
     migrate(engine, "0002")
     fill_version_2(engine)
     migrate(engine, "0009")
@@ -211,6 +212,7 @@ def test_grants_are_given_when_made_or_when_their_request_was_accepted(engine: E
             ("accepted", "revoked"),
             ("waiting", "pending"),
             ("no", "refused"),
+            ("ended_unanswered", "revoked"),
         ):
             db.execute(
                 text(
@@ -232,6 +234,7 @@ def test_grants_are_given_when_made_or_when_their_request_was_accepted(engine: E
     assert rows(engine, "SELECT id FROM grants WHERE given_at = created_at") == [(GRANT,)]
     assert rows(engine, "SELECT id FROM grants WHERE given_at > created_at") == [("accepted",)]
     assert rows(engine, "SELECT id FROM grants WHERE given_at IS NULL ORDER BY id") == [
+        ("ended_unanswered",),
         ("no",),
         ("waiting",),
     ]
