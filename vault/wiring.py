@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import boto3
+from sqlalchemy import Engine, select
 
 from keys.providers.base import MasterKeyProvider
 from keys.providers.kms import KmsKeyring
@@ -16,6 +17,7 @@ from vault.config import MiB, Settings
 from vault.db import make_engine, make_reader_factory, make_session_factory
 from vault.documents.warm_workers import WORKERS
 from vault.errors import CannotStart
+from vault.models import UserKey
 from vault.production import findings
 from vault.runtime import Runtime
 from vault.schema import ready_schema
@@ -47,6 +49,25 @@ def open_keyring(url: str, data_dir: Path) -> MasterKeyProvider:
     return LocalKeyring.open(keyring_path(url))
 
 
+def keyring_in_place(url: str, engine: Engine) -> None:
+    """A local keyring is made on the first start only: one missing while the database holds
+    keys it wrapped (a folder not mounted, a file moved, another COFFRE_KEYRING for one run) is
+    an error. A new one would open nothing of what is there, and the accounts made meanwhile
+    would get keys the real one cannot open."""
+    if urlparse(url).scheme != "file" or keyring_path(url).exists():
+        return
+    with engine.connect() as connection:
+        if connection.scalar(select(UserKey.id).limit(1)) is None:
+            return
+    raise CannotStart(
+        [
+            f"the keyring {keyring_path(url)} is missing, but the database holds keys it "
+            "wrapped: put that file back (`coffre keys import` restores it from its backup); "
+            "coffre makes a new keyring only for a database without keys"
+        ]
+    )
+
+
 def build_runtime(settings: Settings) -> Runtime:
     """Raises CannotStart in production on unfit settings, and on a schema other than the
     code's newest (the embedded default brings an older one up to date itself)."""
@@ -60,6 +81,7 @@ def build_runtime(settings: Settings) -> Runtime:
     try:
         # The embedded default (SQLite) upgrades itself: one machine, one process writing.
         ready_schema(engine, upgrade_itself=engine.dialect.name == "sqlite")
+        keyring_in_place(settings.resolved_keyring(), engine)
     except CannotStart:
         engine.dispose()
         raise
