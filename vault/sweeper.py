@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage.base import BlobStore
 from vault.config import Settings
-from vault.models import Blob, utcnow
+from vault.models import Blob, Person, utcnow
 
 
 def unnamed_for_long(settings: Settings, since: datetime) -> bool:
@@ -43,9 +43,26 @@ def sweep_orphans(
         db.execute(select(func.pg_advisory_xact_lock(SWEEP_LOCK)))
     cutoff = (now or utcnow()) - grace
     known = set(db.scalars(select(Blob.object_name)))
-    removed = 0
-    for info in store.list():
-        if info.name not in known and info.modified < cutoff:
-            store.delete(info.name)
-            removed += 1
-    return removed
+    orphans = [
+        info.name for info in store.list() if info.name not in known and info.modified < cutoff
+    ]
+    if orphans and db.scalar(select(Person.id).limit(1)) is None:
+        raise NotThisStoresDatabaseError(len(orphans))
+    for name in orphans:
+        store.delete(name)
+    return len(orphans)
+
+
+class NotThisStoresDatabaseError(Exception):
+    """A database without a single account, beside a store with objects: most likely a new
+    database made by mistake (the embedded default makes one wherever it is started, a volume
+    not mounted) next to the store of a real one, whose every paper it would take for an
+    orphan. Nothing is removed."""
+
+    def __init__(self, objects: int) -> None:
+        self.objects = objects
+        super().__init__(
+            f"the database has no account, but the store holds {objects} objects it does not "
+            "name: is it this store's database (COFFRE_DATABASE_URL, the data folder)? "
+            "Nothing was removed."
+        )

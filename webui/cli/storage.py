@@ -11,9 +11,9 @@ from vault.documents.bin import erase_expired
 from vault.documents.service import purge_objects
 from vault.documents.shares import drop_copies_of_ended_links
 from vault.models import utcnow
-from vault.sweeper import sweep_orphans
+from vault.sweeper import NotThisStoresDatabaseError, sweep_orphans
 from webui.cli import shared
-from webui.cli.shared import console
+from webui.cli.shared import console, errors
 
 storage_app = typer.Typer(help="Blob store maintenance.", no_args_is_help=True)
 
@@ -37,8 +37,12 @@ def storage_sweep() -> None:
         copies = drop_copies_of_ended_links(db, grace)
     purge_objects(rt.store, copies)
     console.print(f"{len(copies)} marked copies of links that are over erased.")
-    with transaction(rt.sessions) as db:
-        removed = sweep_orphans(db, rt.store, grace)
+    try:
+        with transaction(rt.sessions) as db:
+            removed = sweep_orphans(db, rt.store, grace)
+    except NotThisStoresDatabaseError as refusal:
+        errors.print(str(refusal))
+        raise typer.Exit(1) from refusal
     console.print(f"{removed} orphaned objects removed.")
     unfinished = rt.store.sweep_unfinished(utcnow() - grace)
     console.print(f"{unfinished} unfinished uploads removed.")

@@ -5,6 +5,7 @@ is over goes too."""
 
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -152,3 +153,27 @@ def test_the_sweep_command_finishes_an_erasure_cut_short(
         assert db.get(Document, document_id) is None
     again = sweep(rt.settings)
     assert "0 objects of closed accounts erased." in again.stdout
+
+
+def test_the_sweep_beside_a_new_database_removes_nothing(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], tmp_path: Path
+) -> None:
+    """Crash-safety review: the sweep run where its data folder is not (a cron line from
+    another folder, a volume not mounted) made a new, empty database there, found every
+    object of the real store named by no row, and removed them all."""
+    document_id = upload(client, amina, pdf("carte")).json()["id"]
+    elsewhere = tmp_path / "not-the-data-folder"
+    env = {
+        **env_for(elsewhere),
+        "COFFRE_STORAGE_URL": rt.settings.resolved_storage_url(),
+        "COFFRE_ORPHAN_GRACE_MINUTES": "0",
+    }
+    swept = subprocess.run(
+        [COFFRE, "storage", "sweep"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert swept.returncode == 1, swept.stdout
+    # The paper and its thumbnail.
+    assert "the database has no account, but the store holds 2 objects" in swept.stderr
+    assert "Nothing was removed." in swept.stderr
+    paper = client.get(f"/api/v1/documents/{document_id}/content", headers=amina["headers"])
+    assert paper.content == pdf("carte")
