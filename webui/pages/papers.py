@@ -1,6 +1,7 @@
 """« Mes papiers »: list, add (the file streams straight into the vault), open, change, delete,
 report one that cannot be read."""
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -26,7 +27,11 @@ router = APIRouter(include_in_schema=False, dependencies=[PAGE_CSRF])
 
 
 @router.get("/papiers")
-def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn) -> Response:
+def papers(
+    request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn, supprime: str = ""
+) -> Response:
+    """`supprime`: the id of the paper just moved to the bin, for its « Annuler » button; the
+    form's address is made of it, with the session's CSRF token in the form: only an id."""
     me = need(signed_in)
     vault = vault_of(db, me.person.id)
     documents = service.list_documents(db, rt, me.person, vault.id) if vault else []
@@ -48,7 +53,15 @@ def papers(request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSigne
         codes_seen=codes_seen_by_someone_else(db, me.person.id),
         used=used_bytes(db, me.person.id),
         quota=rt.settings.quota_bytes,
+        deleted=supprime if is_an_id(supprime) else None,
     )
+
+
+def is_an_id(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
 
 
 @router.get("/papiers/ajouter")

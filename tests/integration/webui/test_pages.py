@@ -123,6 +123,22 @@ def test_sign_up_add_open_delete(client: TestClient, rt: Runtime) -> None:
     assert "La corbeille est vide" in client.get("/corbeille").text
 
 
+def test_the_undo_of_a_deletion_posts_only_to_the_bin(client: TestClient, rt: Runtime) -> None:
+    """Review finding: the « Annuler » form after a deletion took its address from the link's
+    `?supprime=`, with the session's CSRF token in it: a link (through the sign-in's `suite`)
+    with `../compte/export#` made that button send a valid POST elsewhere (every paper
+    downloaded on a library computer, a private paper made public)."""
+    signed_up(client)
+    for trick in ("../compte/export#", "../papiers/x/prive?", "x/../../quitter"):
+        page = client.get("/papiers", params={"supprime": trick})
+        assert page.status_code == 200
+        assert "Le papier est dans la corbeille" not in page.text
+        assert "/remettre" not in page.text
+    paper_id = "0f8b5f0e-4a1c-4a5e-9f3e-2b7d6c1a9e10"
+    page = client.get("/papiers", params={"supprime": paper_id})
+    assert f'action="/corbeille/{paper_id}/remettre"' in page.text
+
+
 def test_every_page_is_no_store(client: TestClient) -> None:
     signed_up(client)
     for path in ("/papiers", "/papiers/ajouter", "/connexion", "/inscription"):
