@@ -153,6 +153,16 @@ def change_password(
     db.flush()
 
 
+def _usable_contact(field: str, value: str) -> bool:
+    """No line break, control or hidden character (an email's address goes into a message's
+    header, where a line break stopped every reminder); an email, one "@" and no space."""
+    if any(
+        unicodedata.category(char)[0] == "C" or (char.isspace() and char != " ") for char in value
+    ):
+        return False
+    return field != "email" or not value or (value.count("@") == 1 and " " not in value)
+
+
 def update_profile(
     db: Session,
     master_keys: MasterKeyProvider,
@@ -177,7 +187,7 @@ def update_profile(
             if value is None:
                 continue
             value = value.strip()
-            if len(value) > 200 or (field == "email" and value and "@" not in value):
+            if len(value) > 200 or not _usable_contact(field, value):
                 raise InvalidInputError("Ce contact n'est pas valide.", field=field)
             if value == current[field]:
                 continue

@@ -200,7 +200,15 @@ def _deliver(
     if run.mailer is None or not address:
         run.report.banners += 1
         return BANNER
-    message = _message(rt.settings, run.wording, recipient, address, document.category, expires_on)
+    try:
+        message = _message(
+            rt.settings, run.wording, recipient, address, document.category, expires_on
+        )
+    except ValueError:
+        # An address no header may hold (saved before such addresses were refused): this
+        # person's email cannot leave, the others' still do.
+        run.report.failures.append(Failure(recipient.person.id, document.id, UNUSABLE_ADDRESS))
+        return None
     try:
         run.mailer.send(message)
     except (smtplib.SMTPException, OSError) as exc:
@@ -218,6 +226,9 @@ def _address(db: Session, rt: Runtime, person: Person) -> str:
     except IntegrityError:
         log.error("contact details of person %s cannot be read: a banner instead", person.id)
         return ""
+
+
+UNUSABLE_ADDRESS = "an email address no message header may hold"
 
 
 def _reason(exc: smtplib.SMTPException | OSError) -> str:

@@ -289,3 +289,37 @@ def test_one_refused_address_does_not_stop_the_others(
     inbox.refused.clear()
     assert run(rt).emails == 1
     assert len(inbox.to(AMINA_EMAIL)) == 1
+
+
+@pytest.mark.parametrize("broken", ["amina@example.org\nBcc: x@example.org", "a@b.fr\u2028x"])
+def test_an_address_with_a_line_break_is_refused_and_stops_no_one_else(
+    client: TestClient,
+    rt: Runtime,
+    inbox: Inbox,
+    people: tuple[dict[str, Any], dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    broken: str,
+) -> None:
+    """Review finding: an address with a line break inside was saved; the reminder to it
+    could not be written (no message header holds a line break), and that error stopped the
+    whole run: no one after it was reminded, every day."""
+    amina, claire = people
+    for field, value in (("email", broken), ("phone", "06 12\n34")):
+        refused = client.patch(
+            "/api/v1/me",
+            headers=amina["headers"],
+            json={field: value, "current_password": PASSWORD},
+        )
+        assert (refused.status_code, refused.json()["field"]) == (422, field)
+    lines = client.get("/api/v1/journal", headers=amina["headers"]).json()
+    assert "contact_changed" not in [line["action"] for line in lines]
+
+    # One saved before such addresses were refused.
+    monkeypatch.setattr("vault.accounts.accounts._usable_contact", lambda _field, _value: True)
+    give_email(client, amina, broken)
+    give_email(client, claire, CLAIRE_EMAIL)
+    paper(client, amina, "Passeport", 1, category="identity")
+    report = run(with_smtp(rt, inbox.port))
+    assert [f.person_id for f in report.failures] == [amina["id"]]
+    assert broken not in report.failures[0].reason
+    assert len(inbox.to(CLAIRE_EMAIL)) == 1
