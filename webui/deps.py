@@ -214,7 +214,7 @@ CHOOSE_PASSWORD_FIRST = N_(
     "d'autre."
 )
 # What someone whose password is provisional (vault.policy.must_choose_password) may still do:
-# choose theirs, read who they are and the pages of help, leave.
+# choose theirs, read who they are and the pages of help, leave (and switch the language).
 _WHILE_PROVISIONAL = frozenset(
     {
         ("GET", "/api/v1/me"),
@@ -240,6 +240,8 @@ def _require_own_password(request: Request, person: Person, *, api: bool) -> Non
         return
     if (request.method, request.url.path) in _WHILE_PROVISIONAL:
         return
+    if request.method == "GET" and request.url.path.startswith("/langue/"):
+        return  # the switch on that page too: the password is chosen in one's own language
     if api:
         raise ForbiddenError(CHOOSE_PASSWORD_FIRST)
     raise PasswordToChoose

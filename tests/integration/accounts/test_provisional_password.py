@@ -189,3 +189,16 @@ def test_a_provisional_password_with_a_second_factor_is_replaced_with_the_apps_c
     )
     assert chosen.headers["location"] == "/compte?fait=mot-de-passe"
     assert client.get("/compte", follow_redirects=False).status_code == 200
+
+
+def test_the_language_switch_works_before_the_own_password_is_chosen(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Review finding: a counsellor who reads Arabic, on the page where they must choose their
+    own password, clicked « العربية » and came back to the same page in French."""
+    made_by_an_admin(client, rt)
+    page_sign_in(client, "claire.martin", GIVEN)
+    switched = client.get("/langue/ar", params={"retour": FIRST})
+    assert switched.status_code == 200
+    assert str(switched.url).endswith(FIRST)
+    assert 'lang="ar" dir="rtl"' in switched.text
