@@ -4,8 +4,8 @@ what shows on a screen, and nothing that hides or disguises.
 Gone: control characters and line breaks (made spaces), invisible format characters (Unicode
 category Cf: zero-width spaces, word joiners, byte order marks, the bidi marks, embeddings,
 overrides and isolates, which make « facture », U+202E, « fdp.exe » read « factureexe.pdf »),
-and the blank Hangul fillers that pass for a letter. So a value of only invisible characters is
-blank, as one of only spaces is.
+the blank Hangul fillers that pass for a letter, and the braille blank. So a value of only
+invisible characters, or of marks on nothing, is blank, as one of only spaces is.
 
 Kept: every letter and mark of every script, Arabic included (its letters and vowel marks are
 not format characters, and our pages set the direction of typed text: webui/pages/typed_text.py,
@@ -27,8 +27,10 @@ _DRAWN_SIGNS = frozenset(
     "\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd"
 )
 _KEPT_FORMAT = _JOINERS | _DRAWN_SIGNS
-# Letters by their category, blank on screen (Unicode's Default_Ignorable_Code_Point).
-_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+# Not format characters, yet blank on screen: the Hangul fillers, letters by their category,
+# the combining grapheme joiner and the Khmer inherent vowels (Unicode's
+# Default_Ignorable_Code_Point), and the braille blank.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u034f\u17b4\u17b5\u2800")
 
 
 def typed_line(text: str) -> str:
@@ -43,7 +45,9 @@ def typed_line(text: str) -> str:
             continue
         elif char not in _BLANK_LETTERS:
             shown.append(char)
-    return " ".join(_joiners_inside_words(shown).split())
+    line = " ".join(_joiners_inside_words(shown).split())
+    # Marks alone (variation selectors, accents on nothing) show nothing either.
+    return line if any(unicodedata.category(char)[0] not in "MZ" for char in line) else ""
 
 
 def _joiners_inside_words(chars: list[str]) -> str:
