@@ -41,7 +41,10 @@ def closed_word(words: type[Word], value: str, field: str) -> Word:
 
 
 def normalise_login(login: str) -> str:
-    return unicodedata.normalize("NFKC", login).strip().lower()
+    """A login as it is kept and looked for. A NUL, which PostgreSQL refuses in a string (and
+    no login holds: they are plain letters, digits and dots), is looked for as U+FFFD, found
+    nowhere: the same answer as any unknown login."""
+    return unicodedata.normalize("NFKC", login).strip().lower().replace("\x00", "\ufffd")
 
 
 def suggest_login(db: Session, display_name: str) -> str:

@@ -89,6 +89,17 @@ def test_unknown_login_and_wrong_password_look_and_cost_the_same(client: TestCli
     assert 0.5 < wrong / unknown < 2, (wrong, unknown)
 
 
+def test_a_login_with_a_nul_is_an_unknown_one(client: TestClient) -> None:
+    """Review finding: PostgreSQL refuses a NUL in a string; a login with one answered the
+    generic « a field is too long » (422), and the sign-in page lost its form, where any other
+    unknown login gets the usual 401."""
+    sign_up(client, "amina.diallo")
+    unknown = sign_in(client, "personne.inconnue", PASSWORD)
+    for login in ("amina.diallo\x00", "\x00"):
+        answer = sign_in(client, login, PASSWORD)
+        assert (answer.status_code, answer.json()) == (401, unknown.json())
+
+
 @pytest.mark.alone
 def test_growing_delays_then_the_right_password_works(client: TestClient, rt: Runtime) -> None:
     """The waits are read from the account's counter and waited out to its end: a slow machine
