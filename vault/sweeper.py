@@ -39,13 +39,17 @@ def sweep_orphans(
     """Delete unreferenced objects older than `grace` (younger ones may be uploads in flight).
     The caller commits, after the deletions: whatever names an object unnamed for long waits
     until then (hold_off_the_sweep)."""
+    cutoff = (now or utcnow()) - grace
+    # The store is listed before this transaction's first statement: the lock (SQLite's write
+    # lock, PostgreSQL's advisory one) is held only to read the names and remove the orphans,
+    # not for a listing that may take long, while uploads wait.
+    old = [info.name for info in store.list() if info.modified < cutoff]
+    if not old:
+        return 0
     if db.get_bind().dialect.name == "postgresql":
         db.execute(select(func.pg_advisory_xact_lock(SWEEP_LOCK)))
-    cutoff = (now or utcnow()) - grace
     known = set(db.scalars(select(Blob.object_name)))
-    orphans = [
-        info.name for info in store.list() if info.name not in known and info.modified < cutoff
-    ]
+    orphans = [name for name in old if name not in known]
     if orphans and db.scalar(select(Person.id).limit(1)) is None:
         raise NotThisStoresDatabaseError(len(orphans))
     for name in orphans:

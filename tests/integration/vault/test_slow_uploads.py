@@ -6,13 +6,13 @@ object is looked for before a row names it; gone, the upload is refused and noth
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
-from storage.base import BlobInfo
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.db import transaction
@@ -53,23 +53,26 @@ def test_a_slow_upload_whose_file_is_there_is_kept(
     assert client.get(url, headers=amina["headers"]).content == paper
 
 
-def test_a_slow_upload_recorded_while_the_sweep_lists_the_store_keeps_its_file(
-    client: TestClient, rt: Runtime, amina: dict[str, Any]
+@pytest.mark.parametrize("slow_step", ["list", "delete"])
+def test_a_slow_upload_recorded_while_the_sweep_works_keeps_its_file(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], slow_step: str
 ) -> None:
     """Review finding (PostgreSQL): the sweep read the names the rows give, then listed the
     store; an upload past half of the grace period recorded meanwhile found its object still
     there, was committed and answered 201, and the sweep, with its older list of names, removed
-    the object: a paper without its file. Now the late upload waits for the sweep (or the sweep
-    for it): either it is refused and nothing is kept, or its file is kept."""
+    the object: a paper without its file. Now the sweep reads the names after its listing, and
+    the late upload waits for the sweep's removals (or the sweep for its commit): either it is
+    refused and nothing is kept, or its file is kept. `slow_step`: the sweep's step that takes
+    long while the upload is recorded."""
     rt.settings.orphan_grace_minutes = 0
-    real_put, real_list = rt.store.put, rt.store.list
-    listing = threading.Event()
+    real_put, real = rt.store.put, getattr(rt.store, slow_step)
+    working = threading.Event()
     swept: list[int] = []
 
-    def listed_slowly() -> Iterator[BlobInfo]:
-        listing.set()
+    def slowly(*args: Any) -> Any:
+        working.set()
         time.sleep(2)  # the upload's rows, if nothing holds them, are committed meanwhile
-        yield from real_list()
+        return real(*args)
 
     def sweep() -> None:
         with transaction(rt.sessions) as db:
@@ -80,15 +83,16 @@ def test_a_slow_upload_recorded_while_the_sweep_lists_the_store_keeps_its_file(
     def put_then_sweep(name: str, chunks: Iterable[bytes]) -> int:
         written = real_put(name, chunks)
         sweeper.start()
-        assert listing.wait(timeout=30)
+        assert working.wait(timeout=30)
         return written
 
     rt.store.put = put_then_sweep  # type: ignore[method-assign]
-    rt.store.list = listed_slowly  # type: ignore[method-assign]
+    setattr(rt.store, slow_step, slowly)
     try:
         answer = upload(client, amina, pdf("carte"))
     finally:
-        rt.store.put, rt.store.list = real_put, real_list  # type: ignore[method-assign]
+        rt.store.put = real_put  # type: ignore[method-assign]
+        setattr(rt.store, slow_step, real)
     sweeper.join(timeout=60)
     papers = client.get("/api/v1/vaults/me/documents", headers=amina["headers"]).json()
     if answer.status_code == 201:
