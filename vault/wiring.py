@@ -33,10 +33,11 @@ def keyring_path(url: str) -> Path:
     return Path(unquote(parsed.path))
 
 
-def open_keyring(url: str, data_dir: Path) -> MasterKeyProvider:
+def open_keyring(url: str, data_dir: Path, create: bool = True) -> MasterKeyProvider:
     """file:///path/keyring.json, or kms://KEY_ID?endpoint_url=...&region=... (the versions of a
     KMS keyring are aliases in the KMS; credentials the usual AWS way). An older install's
-    <data dir>/kms-keys.json is carried over to those aliases the first time."""
+    <data dir>/kms-keys.json is carried over to those aliases the first time. `create`: a
+    keyring not found is made (its first version), else an error."""
     parsed = urlparse(url)
     if parsed.scheme == "kms":
         options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
@@ -44,21 +45,27 @@ def open_keyring(url: str, data_dir: Path) -> MasterKeyProvider:
             "kms", endpoint_url=options.get("endpoint_url"), region_name=options.get("region")
         )
         return KmsKeyring.open(
-            client, unquote(parsed.netloc + parsed.path), data_dir / LEGACY_KMS_STATE
+            client,
+            unquote(parsed.netloc + parsed.path),
+            data_dir / LEGACY_KMS_STATE,
+            create=create,
         )
-    return LocalKeyring.open(keyring_path(url))
+    return LocalKeyring.open(keyring_path(url), create=create)
 
 
-def keyring_in_place(url: str, engine: Engine) -> None:
-    """A local keyring is made on the first start only: one missing while the database holds
-    keys it wrapped (a folder not mounted, a file moved, another COFFRE_KEYRING for one run) is
-    an error. A new one would open nothing of what is there, and the accounts made meanwhile
-    would get keys the real one cannot open."""
+def holds_keys(engine: Engine) -> bool:
+    """Whether the database holds keys a keyring wrapped: past its first start, a keyring not
+    found (a folder not mounted, a file moved, another COFFRE_KEYRING or KMS key for one run)
+    is an error, never made again. A new one would open nothing of what is there, and the
+    accounts made meanwhile would get keys the real one cannot open."""
+    with engine.connect() as connection:
+        return connection.scalar(select(UserKey.id).limit(1)) is not None
+
+
+def keyring_in_place(url: str) -> None:
+    """A local keyring file, once the database holds keys (holds_keys): its own message."""
     if urlparse(url).scheme != "file" or keyring_path(url).exists():
         return
-    with engine.connect() as connection:
-        if connection.scalar(select(UserKey.id).limit(1)) is None:
-            return
     raise CannotStart(
         [
             f"the keyring {keyring_path(url)} is missing, but the database holds keys it "
@@ -81,7 +88,9 @@ def build_runtime(settings: Settings) -> Runtime:
     try:
         # The embedded default (SQLite) upgrades itself: one machine, one process writing.
         ready_schema(engine, upgrade_itself=engine.dialect.name == "sqlite")
-        keyring_in_place(settings.resolved_keyring(), engine)
+        first_start = not holds_keys(engine)
+        if not first_start:
+            keyring_in_place(settings.resolved_keyring())
     except CannotStart:
         engine.dispose()
         raise
@@ -100,5 +109,7 @@ def build_runtime(settings: Settings) -> Runtime:
                 attempts=settings.s3_attempts,
             ),
         ),
-        master_keys=open_keyring(settings.resolved_keyring(), settings.data_dir),
+        master_keys=open_keyring(
+            settings.resolved_keyring(), settings.data_dir, create=first_start
+        ),
     )

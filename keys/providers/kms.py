@@ -66,14 +66,15 @@ class KmsKeyring:
         first_key_id: str,
         legacy_state: Path | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
+        create: bool = True,
     ) -> "KmsKeyring":
-        """The keyring whose first version is `first_key_id`. A new one is named version 1; one
-        listed in the older `legacy_state` file is carried over to aliases, once."""
+        """The keyring whose first version is `first_key_id`. A new one is named version 1 if
+        `create`; one listed in the older `legacy_state` file is carried over to aliases, once."""
         keyring = cls(client, first_key_id, refresh_seconds)
         if not keyring._listed():
             if legacy_state is not None and legacy_state.exists():
                 keyring._carry_over(legacy_state)
-            else:
+            elif create:
                 keyring._name({1: keyring._resolve(first_key_id)})
         keyring._reload()
         return keyring

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from keys.errors import KeyringError
 from tests.app_fixtures import PASSWORD
+from tests.integration.keys.test_kms_versions import aliases, kms_of
 from vault.accounts.accounts import create_person
 from vault.config import Settings
 from vault.db import transaction
@@ -46,3 +48,25 @@ def test_the_first_start_makes_the_keyring(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path / "data")
     build_runtime(settings).engine.dispose()
     assert keyring_path(settings.resolved_keyring()).exists()
+
+
+@pytest.mark.kms
+def test_a_kms_key_without_versions_is_not_named_once_there_are_accounts(
+    rt: Runtime, settings: Settings, kms_key_url: str
+) -> None:
+    """The same with a KMS keyring: COFFRE_KEYRING naming, for one run, a key of the KMS that
+    no keyring uses yet (a typo, the key of another instance) named it version 1 of a new
+    keyring, which the accounts made meanwhile then depended on."""
+    with transaction(rt.sessions) as db:
+        create_person(
+            db,
+            rt.master_keys,
+            login="amina",
+            display_name="Amina",
+            password=PASSWORD,
+            role="beneficiary",
+        )
+    client, other_key = kms_of(kms_key_url)
+    with pytest.raises(KeyringError, match="lists no master key version"):
+        build_runtime(settings.model_copy(update={"keyring": kms_key_url}))
+    assert aliases(client, other_key) == {}
