@@ -18,9 +18,7 @@ from vault.runtime import Runtime
 from vault.wiring import build_runtime, keyring_path
 
 
-def test_a_keyring_gone_from_an_instance_with_accounts_is_not_made_again(
-    rt: Runtime, settings: Settings
-) -> None:
+def an_account(rt: Runtime) -> None:
     with transaction(rt.sessions) as db:
         create_person(
             db,
@@ -30,6 +28,12 @@ def test_a_keyring_gone_from_an_instance_with_accounts_is_not_made_again(
             password=PASSWORD,
             role="beneficiary",
         )
+
+
+def test_a_keyring_gone_from_an_instance_with_accounts_is_not_made_again(
+    rt: Runtime, settings: Settings
+) -> None:
+    an_account(rt)
     path = keyring_path(settings.resolved_keyring())
     moved = path.with_name("elsewhere.json")
     path.rename(moved)
@@ -57,15 +61,7 @@ def test_a_kms_key_without_versions_is_not_named_once_there_are_accounts(
     """The same with a KMS keyring: COFFRE_KEYRING naming, for one run, a key of the KMS that
     no keyring uses yet (a typo, the key of another instance) named it version 1 of a new
     keyring, which the accounts made meanwhile then depended on."""
-    with transaction(rt.sessions) as db:
-        create_person(
-            db,
-            rt.master_keys,
-            login="amina",
-            display_name="Amina",
-            password=PASSWORD,
-            role="beneficiary",
-        )
+    an_account(rt)
     client, other_key = kms_of(kms_key_url)
     with pytest.raises(KeyringError, match="lists no master key version"):
         build_runtime(settings.model_copy(update={"keyring": kms_key_url}))
