@@ -117,6 +117,19 @@ def photo(kind: str = "JPEG", *, with_exif: bool = False) -> bytes:
     return out.getvalue()
 
 
+def grey16_scan(width: int = 60, height: int = 40) -> bytes:
+    """A PNG as a scanner set to "16-bit grey" makes it: white paper (65535) crossed by a band of
+    dark ink (5000) through the middle third of its height."""
+    ink = (height // 3, 2 * height // 3)
+    values = bytearray()
+    for y in range(height):
+        level = 5000 if ink[0] <= y < ink[1] else 65535
+        values += level.to_bytes(2, "little") * width
+    out = io.BytesIO()
+    Image.frombytes("I;16", (width, height), bytes(values)).save(out, "PNG")
+    return out.getvalue()
+
+
 def changed_pixels(before: "Image.Image", after: "Image.Image") -> int:
     """How many pixels of `after` (brought to the size of `before`) differ visibly."""
     from PIL import ImageChops

@@ -59,6 +59,7 @@ def test_the_worker_loads_no_settings_no_keys_no_database() -> None:
         "vault",
         "vault.documents",
         "vault.documents.format_checks",
+        "vault.documents.pixels",
         "vault.documents.preview_worker",
         "vault.documents.watermark",
     }

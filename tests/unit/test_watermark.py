@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from tests.samples import changed_pixels, pdf, photo
+from tests.samples import changed_pixels, grey16_scan, pdf, photo
 from vault.config import Settings
 from vault.documents.previews import TOO_MANY_PAGES_TO_MARK, marked_copy
 from vault.documents.watermark import MAX_PAGES, CannotMarkError, mark, marking_text
@@ -116,3 +116,11 @@ def test_too_many_pages_is_said_as_such() -> None:
     with pytest.raises(DamagedFileError) as refused:
         marked_copy(Settings(_env_file=None), out.getvalue(), "application/pdf", TEXT)
     assert refused.value.template == TOO_MANY_PAGES_TO_MARK
+
+
+def test_a_16_bit_grey_scan_keeps_its_ink_under_the_mark() -> None:
+    """Review finding: the marked copy of a scan in "16-bit grey" was a white page (Pillow
+    turned every value above 255 to white)."""
+    marked = mark(grey16_scan(600, 400), "image/png", TEXT)
+    low, _high = Image.open(io.BytesIO(marked.content)).convert("L").getextrema()
+    assert low < 100  # type: ignore[operator]

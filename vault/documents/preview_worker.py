@@ -41,6 +41,7 @@ import warnings
 from typing import IO, TYPE_CHECKING
 
 from vault.documents import format_checks
+from vault.documents.pixels import eight_bit
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -313,8 +314,9 @@ def upright(data: bytes, long_side: int) -> "Image.Image":
     from PIL import Image, ImageOps
 
     with Image.open(io.BytesIO(data), formats=["JPEG", "PNG"]) as opened:
-        opened.thumbnail((long_side, long_side))
-        return ImageOps.exif_transpose(opened)
+        picture = eight_bit(opened)
+        picture.thumbnail((long_side, long_side))
+        return ImageOps.exif_transpose(picture)
 
 
 def on_white(picture: "Image.Image") -> "Image.Image":

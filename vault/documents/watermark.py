@@ -21,6 +21,8 @@ import pypdfium2
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from pypdf import PdfReader, PdfWriter
 
+from vault.documents.pixels import eight_bit
+
 # A PDF page becomes a picture at this resolution, its longer side never above MAX_SIDE pixels
 # (a hostile page size must not exhaust the memory).
 DPI = 150
@@ -80,7 +82,7 @@ def mark(content: bytes, content_type: str, text: str) -> MarkedCopy:
 
 def _mark_image(content: bytes, text: str, output_type: str) -> bytes:
     with Image.open(io.BytesIO(content)) as opened:
-        upright = ImageOps.exif_transpose(opened)
+        upright = eight_bit(ImageOps.exif_transpose(opened))
         upright.thumbnail((MAX_SIDE, MAX_SIDE))
         picture = upright.convert("RGBA")
     marked = _stamp(picture, text)

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from tests.integration.vault.helpers import counts, thumbnails_drawn_with
-from tests.samples import GPS_INFO, ORIENTATION, jpeg, pdf, phone_photo, png
+from tests.samples import GPS_INFO, ORIENTATION, grey16_scan, jpeg, pdf, phone_photo, png
 from vault.db import transaction
 from vault.documents.bin import erase_expired
 from vault.documents.previews import MAX_PHOTOS, THUMBNAIL
@@ -281,3 +281,27 @@ def test_a_paper_in_the_bin_shows_no_thumbnail_and_is_erased_with_it(
     for name in names:
         rt.store.delete(name)
     assert counts(rt) == (0, 0, 0)
+
+
+def darkest(picture: Image.Image) -> int:
+    low, _high = picture.convert("L").getextrema()
+    return int(low)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("width", "height"), [(60, 40), (3000, 2100)])
+def test_a_16_bit_grey_scan_keeps_its_ink(
+    client: TestClient, amina: dict[str, Any], width: int, height: int
+) -> None:
+    """Review finding: a scan in "16-bit grey" came out as a white page, answered 201: Pillow
+    turned every value above 255 to white when it made the photo a page, its thumbnail and the
+    marked copy of a link. A large one was refused, the library unable to reduce it."""
+    scan = grey16_scan(width, height)
+    two = send(client, amina, ("recto.png", scan), ("verso.jpg", phone_photo()))
+    assert two.status_code == 201, two.text
+    first, _second = pages_of(content_of(client, amina, two.json()["id"]))
+    assert darkest(first) < 100
+    alone = send(client, amina, ("recto.png", scan))
+    assert alone.status_code == 201, alone.text
+    drawn = thumbnail(client, amina, alone.json()["id"])
+    assert drawn.status_code == 200, drawn.text
+    assert darkest(Image.open(io.BytesIO(drawn.content))) < 100
