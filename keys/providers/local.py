@@ -73,13 +73,19 @@ class LocalKeyring:
         return unwrap_key(master_key, wrapped, aad)
 
     def check(self) -> None:
-        """Re-read the file: it must still be safe and hold every key this object uses."""
-        _, on_disk = _load(self._path)
+        """Re-read the file: it must still be safe and give every version this object uses the
+        same key, unless that version was retired meanwhile by another process (`coffre keys
+        retire-master`: a version older than the file's primary), which is then picked up."""
+        primary, on_disk = _load(self._path)
         for version, master_key in self._keys.items():
-            if not hmac.compare_digest(on_disk.get(version, b""), master_key):
+            kept = on_disk.get(version)
+            if kept is None and version < primary:
+                continue
+            if not hmac.compare_digest(kept or b"", master_key):
                 raise KeyringError(
                     f"keyring {self._path} no longer holds master key version {version}"
                 )
+        self._refresh()
 
     def add_version(self) -> int:
         """Add a new random master key and make it primary; returns its version."""

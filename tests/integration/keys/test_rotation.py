@@ -136,6 +136,20 @@ def test_retire_refused_while_referenced_then_allowed(
     assert keyring_versions(settings) == [2]
 
 
+def test_a_running_instance_stays_ready_after_a_retirement(
+    client: TestClient, rt: Runtime, settings: Settings
+) -> None:
+    """Review finding: after the commands rotated and retired version 1, `/readyz` answered 503
+    ("keyring": "failed") until a request used the keys: an idle instance stayed out of its
+    load balancer."""
+    sign_up(client, "amina.diallo")
+    assert client.get("/readyz").status_code == 200
+    assert coffre(settings, "keys", "rotate-master").returncode == 0
+    assert coffre(settings, "keys", "retire-master", "1").returncode == 0
+    answer = client.get("/readyz")
+    assert answer.status_code == 200, answer.json()
+
+
 def test_a_rotation_left_behind_the_primary_is_a_clear_refusal(
     client: TestClient, rt: Runtime, settings: Settings
 ) -> None:

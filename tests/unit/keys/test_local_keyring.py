@@ -167,3 +167,27 @@ def test_check_notices_an_unsafe_replaced_or_missing_file(tmp_path: Path) -> Non
     path.unlink()
     with pytest.raises(KeyringError, match="no keyring"):
         keyring.check()
+
+
+def test_check_picks_up_a_retirement_made_by_another_process(tmp_path: Path) -> None:
+    """Review finding: after `coffre keys rotate-master` then `retire-master 1`, a running
+    instance's keyring still held version 1 in memory, and its readiness probe failed until a
+    request used the keys: an idle instance stayed out of service."""
+    path = tmp_path / "keyring.json"
+    serving = LocalKeyring.open(path)
+    command = LocalKeyring.open(path)
+    command.add_version()
+    command.remove_version(1)
+    serving.check()
+    assert serving.versions() == [2]
+
+
+def test_check_notices_a_newer_version_lost(tmp_path: Path) -> None:
+    path = tmp_path / "keyring.json"
+    serving = LocalKeyring.open(path)
+    before = path.read_bytes()
+    serving.add_version()
+    path.chmod(0o600)
+    path.write_bytes(before)
+    with pytest.raises(KeyringError, match="no longer holds master key version 2"):
+        serving.check()
