@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from storage.base import BlobStore
 from vault.config import Settings
-from vault.models import Blob, Person, utcnow
+from vault.models import Blob, utcnow
 
 
 def unnamed_for_long(settings: Settings, since: datetime) -> bool:
@@ -34,39 +34,50 @@ def hold_off_the_sweep(db: Session) -> None:
 
 
 def sweep_orphans(
-    db: Session, store: BlobStore, grace: timedelta, now: datetime | None = None
+    db: Session,
+    store: BlobStore,
+    grace: timedelta,
+    now: datetime | None = None,
+    force: bool = False,
 ) -> int:
     """Delete unreferenced objects older than `grace` (younger ones may be uploads in flight).
     The caller commits, after the deletions: whatever names an object unnamed for long waits
-    until then (hold_off_the_sweep)."""
+    until then (hold_off_the_sweep). Orphans that would be most of the store are not removed
+    unless `force`: see NotThisStoresDatabaseError."""
     cutoff = (now or utcnow()) - grace
     # The store is listed before this transaction's first statement: the lock (SQLite's write
     # lock, PostgreSQL's advisory one) is held only to read the names and remove the orphans,
     # not for a listing that may take long, while uploads wait.
-    old = [info.name for info in store.list() if info.modified < cutoff]
+    listed, old = 0, []
+    for info in store.list():
+        listed += 1
+        if info.modified < cutoff:
+            old.append(info.name)
     if not old:
         return 0
     if db.get_bind().dialect.name == "postgresql":
         db.execute(select(func.pg_advisory_xact_lock(SWEEP_LOCK)))
     known = set(db.scalars(select(Blob.object_name)))
     orphans = [name for name in old if name not in known]
-    if orphans and db.scalar(select(Person.id).limit(1)) is None:
-        raise NotThisStoresDatabaseError(len(orphans))
+    if not force and 2 * len(orphans) > listed:
+        raise NotThisStoresDatabaseError(len(orphans), listed)
     for name in orphans:
         store.delete(name)
     return len(orphans)
 
 
 class NotThisStoresDatabaseError(Exception):
-    """A database without a single account, beside a store with objects: most likely a new
-    database made by mistake (the embedded default makes one wherever it is started, a volume
-    not mounted) next to the store of a real one, whose every paper it would take for an
-    orphan. Nothing is removed."""
+    """Most of the store named by no row: most likely the database is not this store's (the
+    embedded default makes a new one wherever it is started; a volume not mounted, a
+    COFFRE_DATABASE_URL lost, then `coffre admin create` on the new one), and every paper of
+    the real instance would be taken for an orphan. An instance's leftovers (uploads cut
+    short, purges that failed) are a few among its papers. Nothing is removed."""
 
-    def __init__(self, objects: int) -> None:
-        self.objects = objects
+    def __init__(self, orphans: int, objects: int) -> None:
+        self.orphans = orphans
         super().__init__(
-            f"the database has no account, but the store holds {objects} objects it does not "
-            "name: is it this store's database (COFFRE_DATABASE_URL, the data folder)? "
-            "Nothing was removed."
+            f"{orphans} of the {objects} objects in the store are named by no row of the "
+            "database: is it this store's database (COFFRE_DATABASE_URL, the data folder)? "
+            "Nothing was removed. If they are leftovers all the same, run "
+            "`coffre storage sweep --force`."
         )

@@ -1,6 +1,7 @@
 """`coffre storage`: blob store maintenance."""
 
 from datetime import timedelta
+from typing import Annotated
 
 import typer
 
@@ -19,7 +20,15 @@ storage_app = typer.Typer(help="Blob store maintenance.", no_args_is_help=True)
 
 
 @storage_app.command("sweep")
-def storage_sweep() -> None:
+def storage_sweep(
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Remove the objects no row names even when they are most of the store.",
+        ),
+    ] = False,
+) -> None:
     """Erase the papers whose time in the bin is over, those of closed accounts that an
     erasure cut short left, and the marked copies of links that are over, then remove stored
     objects no document refers to (leftovers of interrupted uploads or of a purge that failed),
@@ -39,7 +48,7 @@ def storage_sweep() -> None:
     console.print(f"{len(copies)} marked copies of links that are over erased.")
     try:
         with transaction(rt.sessions) as db:
-            removed = sweep_orphans(db, rt.store, grace)
+            removed = sweep_orphans(db, rt.store, grace, force=force)
     except NotThisStoresDatabaseError as refusal:
         errors.print(str(refusal))
         raise typer.Exit(1) from refusal

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -23,8 +24,12 @@ from vault.models import Blob, Document, JournalEvent, Person, Share, utcnow
 from vault.runtime import Runtime
 
 
-def sweep(settings: Settings) -> subprocess.CompletedProcess[str]:
-    env = {**env_for(settings.data_dir), "COFFRE_KEYRING": settings.keyring or ""}
+def sweep(settings: Settings, *options: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **env_for(settings.data_dir),
+        "COFFRE_KEYRING": settings.keyring or "",
+        "COFFRE_ORPHAN_GRACE_MINUTES": str(settings.orphan_grace_minutes),
+    }
     for name, value in (
         ("COFFRE_DATABASE_URL", settings.database_url),
         ("COFFRE_STORAGE_URL", settings.storage_url),
@@ -32,7 +37,7 @@ def sweep(settings: Settings) -> subprocess.CompletedProcess[str]:
         if value:
             env[name] = value
     return subprocess.run(
-        [COFFRE, "storage", "sweep"],
+        [COFFRE, "storage", "sweep", *options],
         env=env,
         capture_output=True,
         text=True,
@@ -155,25 +160,61 @@ def test_the_sweep_command_finishes_an_erasure_cut_short(
     assert "0 objects of closed accounts erased." in again.stdout
 
 
-def test_the_sweep_beside_a_new_database_removes_nothing(
-    client: TestClient, rt: Runtime, amina: dict[str, Any], tmp_path: Path
-) -> None:
-    """Crash-safety review: the sweep run where its data folder is not (a cron line from
-    another folder, a volume not mounted) made a new, empty database there, found every
-    object of the real store named by no row, and removed them all."""
-    document_id = upload(client, amina, pdf("carte")).json()["id"]
-    elsewhere = tmp_path / "not-the-data-folder"
-    env = {
+def elsewhere_env(rt: Runtime, elsewhere: Path) -> dict[str, str]:
+    """The commands' environment in another data folder (so a new database) beside the real
+    store."""
+    return {
         **env_for(elsewhere),
         "COFFRE_STORAGE_URL": rt.settings.resolved_storage_url(),
         "COFFRE_ORPHAN_GRACE_MINUTES": "0",
     }
+
+
+@pytest.mark.parametrize("admin_made_there", [False, True])
+def test_the_sweep_beside_a_new_database_removes_nothing(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], tmp_path: Path, admin_made_there: bool
+) -> None:
+    """Crash-safety review: the sweep run where its data folder is not (a cron line from
+    another folder, a volume not mounted) made a new, empty database there, found every
+    object of the real store named by no row, and removed them all. The first guard refused
+    only a database without a single account: the operator who could not sign in ran `coffre
+    admin create` on the new one first, as on a first start, and the sweep then removed
+    everything."""
+    document_id = upload(client, amina, pdf("carte")).json()["id"]
+    env = elsewhere_env(rt, tmp_path / "not-the-data-folder")
+    if admin_made_there:
+        made = subprocess.run(
+            [COFFRE, "admin", "create", "--login", "root.admin", "--password-stdin"],
+            env=env,
+            input="un mot de passe assez long\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert made.returncode == 0, made.stderr
     swept = subprocess.run(
         [COFFRE, "storage", "sweep"], env=env, capture_output=True, text=True, timeout=120
     )
     assert swept.returncode == 1, swept.stdout
     # The paper and its thumbnail.
-    assert "the database has no account, but the store holds 2 objects" in swept.stderr
+    assert "2 of the 2 objects in the store are named by no row of the database" in swept.stderr
     assert "Nothing was removed." in swept.stderr
     paper = client.get(f"/api/v1/documents/{document_id}/content", headers=amina["headers"])
     assert paper.content == pdf("carte")
+
+
+def test_leftovers_that_are_most_of_the_store_go_with_force(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    upload(client, amina, pdf("carte"))
+    for leftover in ("0" * 32, "1" * 32, "2" * 32):
+        rt.store.put(leftover, [b"leftover of a crash"])
+    rt.settings.orphan_grace_minutes = 0
+    refused = sweep(rt.settings)
+    assert refused.returncode == 1
+    assert "3 of the 5 objects in the store" in refused.stderr
+    assert len(list(rt.store.list())) == 5
+    forced = sweep(rt.settings, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "3 orphaned objects removed." in forced.stdout
+    assert len(list(rt.store.list())) == 2
