@@ -54,7 +54,7 @@ from vault.errors import ConflictError, NotFoundError
 from vault.keylife.keychain import MASTER_SLOT, create_user_key, live_user_keys, open_key
 from vault.models import Blob, Document, KeyJob, KeySlot, Person, Share, UserKey, Vault, utcnow
 from vault.runtime import Runtime
-from vault.sweeper import unnamed_for_long
+from vault.sweeper import hold_off_the_sweep, unnamed_for_long
 
 log = logging.getLogger(__name__)
 
@@ -568,8 +568,11 @@ def _reencrypt_batch(
     that those switched to a new object no longer use. The new objects are named by no
     committed row until the batch commits, and the sweep (vault.sweeper) removes such objects
     once older than its grace period: past half of it, the batch ends early (slow transfers of
-    big papers) and the blobs left are taken by the next one. A blob that cannot be read is
-    added to `unreadable`, which the next batches pass over."""
+    big papers) and the blobs left are taken by the next one. A sweep is held off from before
+    the first new object until the commit (hold_off_the_sweep): one that read the names before
+    the commit would take a new object for an orphan. A blob that cannot be read is added to
+    `unreadable`, which the next batches pass over."""
+    hold_off_the_sweep(db)
     query = (
         select(Blob, Vault.owner_id)
         .join(Document, Document.id == Blob.document_id)

@@ -6,9 +6,11 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -38,8 +40,9 @@ from vault.keylife.rotation import (
     rotate_master,
     start_master_rotation,
 )
-from vault.models import KeySlot, Person, UserKey, Vault
+from vault.models import KeySlot, Person, UserKey, Vault, utcnow
 from vault.runtime import Runtime
+from vault.sweeper import sweep_orphans
 from vault.wiring import build_runtime
 
 pytestmark = pytest.mark.master_keys
@@ -285,6 +288,45 @@ def test_reencrypt_commits_before_the_sweep_may_take_its_new_objects(
     progress: list[int] = []
     assert reencrypt(rt, "amina.diallo", 20, progress.append) == Reencryption(4, [])
     assert progress == [1, 1, 1, 1]  # each paper and each thumbnail committed alone
+    all_papers_open(client, amina, papers)
+
+
+def test_a_sweep_while_a_blob_is_reencrypted_keeps_the_paper(
+    client: TestClient, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review finding (PostgreSQL): a sweep that came between the new object's read-back and
+    the batch's commit read the names of the rows before that commit, took the new object for
+    an orphan and removed it; the batch then committed and removed the old one: the paper had
+    no file left, and the command said it was done. The batch now holds the sweep off from
+    before its first object until its commit, as a late upload does."""
+    rt.settings.orphan_grace_minutes = 0
+    amina = sign_up(client, "amina.diallo")
+    papers = {upload(client, amina, pdf("x")).json()["id"]: pdf("x")}
+    real_put, real_get = rt.store.put, rt.store.get
+    new_names: list[str] = []
+    sweeps: list[threading.Thread] = []
+
+    def put(name: str, chunks: Any) -> int:
+        new_names.append(name)
+        return real_put(name, chunks)
+
+    def sweep() -> None:
+        with transaction(rt.sessions) as db:
+            sweep_orphans(db, rt.store, timedelta(0), utcnow() + timedelta(seconds=5), force=True)
+
+    def get(name: str) -> Iterator[bytes]:
+        yield from real_get(name)
+        if new_names and name == new_names[-1] and not sweeps:
+            # The new object is read back whole; its row is not committed yet.
+            sweeps.append(threading.Thread(target=sweep))
+            sweeps[0].start()
+            sweeps[0].join(timeout=3)
+
+    monkeypatch.setattr(rt.store, "put", put)
+    monkeypatch.setattr(rt.store, "get", get)
+    assert reencrypt(rt, "amina.diallo", 20, lambda _done: None).done == 2
+    sweeps[0].join(timeout=60)
+    monkeypatch.undo()
     all_papers_open(client, amina, papers)
 
 
