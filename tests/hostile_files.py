@@ -43,6 +43,29 @@ def raw_pdf(catalog: bytes = b"", page: bytes = b"", *others: bytes) -> bytes:
     return written(objects)
 
 
+def two_catalogs(entry_end: bytes, shift: int) -> bytes:
+    """A harmless catalog that the table names, then a second `1 0 obj`, a catalog with a
+    script, that it does not; the table's entries end with `entry_end`, the catalog's offset
+    moved by `shift`."""
+    plain = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+    ]
+    out, offsets = b"%PDF-1.7\n", []
+    for number, body in enumerate(plain, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    out += b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Names << /JavaScript 4 0 R >> >>\nendobj\n"
+    offsets.append(len(out))
+    out += b"4 0 obj\n<< /Names [(a) " + JS + b"] >>\nendobj\n"
+    offsets[0] += shift
+    xref = len(out)
+    out += b"xref\n0 5\n0000000000 65535 f" + entry_end
+    out += b"".join(b"%010d 00000 n" % offset + entry_end for offset in offsets)
+    return out + b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+
+
 def written(objects: list[bytes], root: int = 1) -> bytes:
     out = b"%PDF-1.7\n"
     offsets = []
@@ -247,6 +270,26 @@ refused(
     422,
     BAD_PDF,
 )
+# A form field's script, on the field reached only through its widget's /Parent.
+refused(
+    "javascript-champ-parent.pdf",
+    raw_pdf(
+        b"/AcroForm << /Fields [] >>",
+        b"/Annots [5 0 R]",
+        b"<< /Type /Annot /Subtype /Widget /Rect [100 600 400 650] /Parent 6 0 R >>",
+        b"<< /FT /Tx /T (nom) /Kids [5 0 R] /AA << /F 7 0 R /K 7 0 R >> >>",
+        JS,
+    ),
+    422,
+    PROGRAM,
+)
+# A table that pypdf reads and PDFium finds broken: PDFium then finds the objects by
+# scanning the file, and takes the last of each number, a second catalog with a script.
+for name, entry_end, shift in (
+    ("table-lignes-courtes.pdf", b"\n", 0),
+    ("table-decalee.pdf", b" \n", 3),
+):
+    refused(name, two_catalogs(entry_end, shift), 422, BAD_PDF)
 refused("fichier-joint.pdf", by_pypdf(attachment=True), 422, OTHER_FILES)
 refused(
     "annotation-fichier-joint.pdf",

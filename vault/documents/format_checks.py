@@ -8,7 +8,8 @@ whole, every frame of it, trailing chunks included.
 
 A PDF must open, give each key of a dictionary once (pypdf reads the first value of a key
 written twice, PDFium, Chromium's viewer, the last: what one reader runs, the other would not
-see), without a password (a PDF that only restricts printing or copying opens
+see), have pypdf read each object where PDFium would if it found the table broken (the last
+of its number in the file), without a password (a PDF that only restricts printing or copying opens
 without one, and is kept as it is), have at least one page and no more than the limit, and
 hold nothing that runs or carries other files: JavaScript (the names tree, /JS in any action,
 a javascript: link, an XFA form, whose scripts some readers run), a /Launch action, attached
@@ -18,10 +19,15 @@ removed: removing them means writing the PDF anew, which breaks its signature an
 what it shows, while the person can print it again as a plain PDF in a minute.
 """
 
+import io
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 # The worker's exit status: the verdict.
 FINE = 0
@@ -35,7 +41,8 @@ UNREADABLE = 9
 
 # Where a PDF keeps only what is drawn or described (page contents, fonts and pictures,
 # appearances, metadata, the structure of its text): never an action, and often most of the
-# file, so the walk neither reads nor follows them. /Parent and /P only lead back up.
+# file, so the walk neither reads nor follows them. /P only leads back up to a page. /Parent
+# is followed: a widget's leads to its form field, which may hold the field's scripts.
 _NOT_FOLLOWED = frozenset(
     {
         "/Contents",
@@ -45,10 +52,17 @@ _NOT_FOLLOWED = frozenset(
         "/Thumb",
         "/StructTreeRoot",
         "/StructParents",
-        "/Parent",
         "/P",
     }
 )
+
+# "N G obj", the start of an object, as a reader that scans the file finds it; the bytes
+# before an "obj" that are looked at.
+_OBJECT_START = re.compile(
+    rb"(?<![0-9])([0-9]{1,10})[\x00\t\n\x0c\r ]+[0-9]{1,5}[\x00\t\n\x0c\r ]+\Z"
+)
+_LOOK_BACK = 32
+_WHITESPACE = b"\x00\t\n\x0c\r "
 
 
 def verdict(held: IO[bytes], max_pages: int) -> int:
@@ -88,7 +102,54 @@ def pdf_verdict(held: IO[bytes], max_pages: int) -> int:
         found = _active_content(reader.trailer)
     if found == FINE and set(twice) - _NOT_FOLLOWED:
         return UNREADABLE
+    # After the walk: the table then also holds where pypdf found the objects it looked for.
+    if found == FINE and not _same_objects_when_scanned(held, reader):
+        return UNREADABLE
     return found
+
+
+def _same_objects_when_scanned(held: IO[bytes], reader: "PdfReader") -> bool:
+    """Whether each object pypdf read is the one a reader that finds the table broken takes:
+    PDFium (Chromium's viewer) then scans the file and keeps the last object of each number,
+    where pypdf keeps what the table says (or, when the table is wrong, the first it finds).
+    A table that pypdf reads and PDFium does not (a line too short, an offset a few bytes off)
+    would otherwise show in PDFium objects that pypdf never judged: a second catalog, with a
+    script."""
+    last = _last_object_starts(held)
+    for entries in reader.xref.values():
+        for number, offset in entries.items():
+            if number in last and _start_at(held, offset) != last[number]:
+                return False
+    for number, (stream_number, _index) in reader.xref_objStm.items():
+        stream_start = reader.xref.get(0, {}).get(stream_number)
+        if number in last and (stream_start is None or last[number] > stream_start):
+            return False
+    return True
+
+
+def _last_object_starts(held: IO[bytes]) -> dict[int, int]:
+    """Where the last "N G obj" of each number N starts in the file."""
+    position = held.tell()
+    held.seek(0)
+    data = held.getbuffer() if isinstance(held, io.BytesIO) else memoryview(held.read())
+    starts: dict[int, int] = {}
+    with data:
+        for found in re.finditer(rb"obj", data):
+            window = max(0, found.start() - _LOOK_BACK)
+            head = _OBJECT_START.search(bytes(data[window : found.start()]))
+            if head is not None:
+                starts[int(head[1])] = window + head.start()
+    held.seek(position)
+    return starts
+
+
+def _start_at(held: IO[bytes], offset: int) -> int:
+    """The offset a table gives, past the white space some writers leave before the object."""
+    position = held.tell()
+    held.seek(offset)
+    ahead = held.read(_LOOK_BACK)
+    held.seek(position)
+    return offset + len(ahead) - len(ahead.lstrip(_WHITESPACE))
 
 
 class _TwiceNoted(logging.Handler):
