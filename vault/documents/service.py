@@ -433,7 +433,7 @@ def update_document(
     fields = clean_fields(
         DocumentFields(
             title=opened.title if title is None else title,
-            category=category or document.category,
+            category=document.category if category is None else category,
             expires_on=None if clear_expiry else (expires_on or document.expires_on),
         )
     )

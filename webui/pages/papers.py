@@ -136,11 +136,11 @@ def change(
     rt: RuntimeDep,
     signed_in: PageSignedIn,
     title: Annotated[str, Form(max_length=1000)] = "",
-    category: Annotated[str, Form(max_length=40)] = "",
+    category: Annotated[str | None, Form(max_length=40)] = None,
     expires_on: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    """An empty end of validity takes it away; a wrong field shows the form again, with what
-    was typed, and changes nothing."""
+    """An empty end of validity takes it away; a form without the category keeps it; a wrong
+    field shows the form again, with what was typed, and changes nothing."""
     me = need(signed_in)
     try:
         end = typed_date(expires_on, "expires_on")
@@ -156,7 +156,7 @@ def change(
         )
     except InvalidInputError as exc:
         view, choices = service.get_document_to_change(db, rt, me.person, document_id)
-        values = {"title": title, "category": category, "expires_on": expires_on}
+        values = {"title": title, "category": category or "", "expires_on": expires_on}
         return _change_page(request, signed_in, view, choices, values, exc)
     return redirect(f"/papiers/{document_id}?modifie=1")
 

@@ -14,13 +14,16 @@ MAX_STEM = 80
 # are 320: the stem stays under 200 bytes, leaving room for « (12) » and the extension.
 MAX_STEM_BYTES = 200
 _REFUSED = set('/\\:*?"<>|')
+# Microsoft's list: the ports numbered 0 to 9 and with the superscripts ¹ ² ³, and the
+# console's own names.
 _WINDOWS_RESERVED = {
     "CON",
     "PRN",
     "AUX",
     "NUL",
-    *(f"COM{n}" for n in range(1, 10)),
-    *(f"LPT{n}" for n in range(1, 10)),
+    "CONIN$",
+    "CONOUT$",
+    *(f"{port}{n}" for port in ("COM", "LPT") for n in (*"0123456789", "¹", "²", "³")),
 }
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
@@ -29,7 +32,7 @@ def safe_stem(text: str, fallback: str) -> str:
     """`text` as one file name without extension; `fallback` when nothing of it is left."""
     allowed = "".join(" " if char in _REFUSED else char for char in text)
     stem = _cut(typed_line(allowed).lstrip(". ")).rstrip(". ")
-    if not stem or stem.split(".")[0].upper() in _WINDOWS_RESERVED:
+    if not stem or stem.split(".")[0].rstrip(" ").upper() in _WINDOWS_RESERVED:
         return fallback
     return stem
 
