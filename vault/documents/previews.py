@@ -158,7 +158,7 @@ def open_thumbnail(db: Session, rt: Runtime, actor: Person, document_id: str) ->
     ).first()
     if blob is None:
         raise NotFoundError(NO_THUMBNAIL)
-    note_use(db, actor, access, journal.DOCUMENT_VIEWED, document)
+    note_use(db, actor, access, journal.DOCUMENT_DOWNLOADED, document)
     try:
         return b"".join(decrypt_stored_blob(db, rt, blob, access.vault.owner_id))
     except (IntegrityError, BlobNotFoundError) as exc:

@@ -12,6 +12,8 @@ from PIL.PngImagePlugin import PngInfo
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from tests.app_fixtures import PASSWORD
+from tests.integration.accounts.test_assisted_reset import give, setup, signed_in
 from tests.integration.vault.helpers import counts, thumbnails_drawn_with
 from tests.samples import GPS_INFO, ORIENTATION, grey16_scan, jpeg, pdf, phone_photo, png
 from vault.db import transaction
@@ -305,3 +307,17 @@ def test_a_16_bit_grey_scan_keeps_its_ink(
     drawn = thumbnail(client, amina, alone.json()["id"])
     assert drawn.status_code == 200, drawn.text
     assert darkest(Image.open(io.BytesIO(drawn.content))) < 100
+
+
+def test_a_helpers_look_at_a_thumbnail_is_an_opening_in_the_history(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Review finding: the person read « Claire Martin a regardé la fiche de « Carte » » (its
+    details), while the 240 px picture of a card's first page is the card itself."""
+    amina, claire, _org = setup(client, rt)
+    document_id = send(client, amina, ("carte.jpg", phone_photo(800, 600))).json()["id"]
+    give(client, amina, claire, scopes=["view"])
+    helper = signed_in(client, "claire.martin", PASSWORD)
+    assert thumbnail(client, {"headers": helper}, document_id).status_code == 200
+    newest = client.get("/api/v1/journal", headers=amina["headers"]).json()[0]
+    assert (newest["action"], newest["actor_name"]) == ("document_downloaded", "Claire Martin")
