@@ -420,16 +420,21 @@ def maker_access(
     access = vault_access(db, settings, maker, vault, Action.SHARE)
     if access is None:
         return None
-    joined: dict[str, datetime] = dict(
-        db.execute(
-            select(Membership.organisation_id, Membership.created_at).where(
-                Membership.person_id == maker_id
-            )
-        ).all()
-    )
+    joined = _joined(db, maker_id)
     held = {g.id: held_since(g, joined) for grants in access.by_scope.values() for g in grants}
     return replace(
         access, held_since={grant_id: since for grant_id, since in held.items() if since}
+    )
+
+
+def _joined(db: Session, person_id: str) -> dict[str, datetime]:
+    """When the person joined each organisation they belong to (held_since)."""
+    return dict(
+        db.execute(
+            select(Membership.organisation_id, Membership.created_at).where(
+                Membership.person_id == person_id
+            )
+        ).all()
     )
 
 
@@ -569,6 +574,26 @@ def may_help_recover(
     if vault is None or helper.id == person.id:
         return False
     return vault_access(db, settings, helper, vault, Action.RECOVER, locked) is not None
+
+
+def helped_recover_since(
+    db: Session, settings: Settings, helper: Person, person: Person, since: datetime
+) -> bool:
+    """Whether `helper` holds the person's "recover" scope (may_help_recover) through a grant
+    they already held at `since`: a code they saw or were given then is worth their reset
+    while that consent lasts, not again under a later one (a new grant, a request accepted
+    since, an organisation joined or joined again since)."""
+    vault = db.scalar(select(Vault).where(Vault.owner_id == person.id))
+    if vault is None or helper.id == person.id:
+        return False
+    access = vault_access(db, settings, helper, vault, Action.RECOVER)
+    if access is None:
+        return False
+    joined = _joined(db, helper.id)
+    return any(
+        (held := held_since(grant, joined)) is not None and held <= since
+        for grant in access.by_scope.get(Scope.RECOVER, ())
+    )
 
 
 def require_help_recover(

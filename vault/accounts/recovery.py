@@ -33,7 +33,7 @@ from vault.models import Person, RecoveryCode, ResetCode, Vault, new_id, utcnow
 from vault.policy import (
     Action,
     acting_for,
-    may_help_recover,
+    helped_recover_since,
     require_help_recover,
     vault_access,
 )
@@ -401,7 +401,8 @@ def _find_code(
         return None
     recovery = _find_recovery_code(db, person, code)
     if recovery is not None:
-        if recovery.seen_by is not None and not _still_recovers(db, rt, recovery.seen_by, person):
+        seen_by, made = recovery.seen_by, recovery.created_at
+        if seen_by is not None and not _still_recovers(db, rt, seen_by, person, made):
             return None
         return recovery
     reset = db.scalar(
@@ -415,13 +416,16 @@ def _find_code(
     if reset is None:
         return None
     # A reset code stops working when its counsellor no longer holds the "recover" scope.
-    return reset if _still_recovers(db, rt, reset.issued_by, person) else None
+    return reset if _still_recovers(db, rt, reset.issued_by, person, reset.created_at) else None
 
 
-def _still_recovers(db: Session, rt: Runtime, helper_id: str, person: Person) -> bool:
+def _still_recovers(
+    db: Session, rt: Runtime, helper_id: str, person: Person, code_made: datetime
+) -> bool:
     """Whether the professional who issued a reset code, or saw a recovery code, holds the
-    person's "recover" scope today: such a code is worth their reset, and no more (a code they
-    saw is void once the person ends their access, they leave the organisation it went through,
-    or their account is closed)."""
+    person's "recover" scope today, through an access they already held when the code was
+    made: such a code is worth their reset, and no more (a code they saw is void once the
+    person ends their access, they leave the organisation it went through, or their account is
+    closed, and stays void under an access given again later)."""
     helper = db.get(Person, helper_id)
-    return helper is not None and may_help_recover(db, rt.settings, helper, person)
+    return helper is not None and helped_recover_since(db, rt.settings, helper, person, code_made)

@@ -140,6 +140,26 @@ def test_a_code_the_counsellor_saw_is_void_once_the_access_ends(
     assert "recovery_failed" in [e["action"] for e in journal]
 
 
+def test_a_code_the_counsellor_saw_stays_void_under_an_access_given_again(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Review finding: once the person ended the access and later gave "recover" again, a code
+    Claire had seen at the creation worked again, with neither her password nor her app's
+    code, which a reset code asks her for. A new access is a new consent, as for links."""
+    amina, claire = created_with_claire(client, rt)
+    alone_again(client, amina)
+    ended = client.delete(f"/api/v1/grants/{amina['grant_id']}", headers=amina["headers"])
+    assert ended.status_code == 204
+    again = client.post(
+        "/api/v1/grants",
+        headers=amina["headers"],
+        json={"counsellor_id": claire["id"], "scopes": ["recover"], "current_password": MINE},
+    )
+    assert again.status_code == 201, again.text
+    assert recover(client, "amina.diallo", amina["recovery_codes"][1], TAKEN).status_code == 401
+    assert signed_in(client, "amina.diallo", MINE)
+
+
 def test_a_code_the_counsellor_saw_is_void_once_their_account_is_closed(
     client: TestClient, rt: Runtime
 ) -> None:
