@@ -616,6 +616,20 @@ def require_help_recover(
     raise NotFoundError(NOT_FOUND_PERSON)
 
 
+def require_granted_person(
+    db: Session, settings: Settings, professional: Person, vault_id: str
+) -> Person:
+    """The owner of the vault, for a professional who may see their login (may_see_login):
+    their page among the people who gave the caller an access. Else NotFoundError, and the
+    refusal in the owner's journal, as for their list (require_vault)."""
+    vault = db.get(Vault, vault_id)
+    owner = db.get(Person, vault.owner_id) if vault is not None else None
+    if owner is None or not may_see_login(db, settings, professional, owner):
+        _note_refusal(db, professional, vault, None)
+        raise NotFoundError(NOT_FOUND_PERSON)
+    return owner
+
+
 def may_see_login(db: Session, settings: Settings, professional: Person, person: Person) -> bool:
     """A person who forgot their login can ask a professional they trust now: any current grant,
     whatever its scopes, shows the person's login to whoever holds it, and no one else."""

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, subqueryload
 
 from vault.accounts import hold
-from vault.accounts.accounts import create_person, normalise_login, owner_of_vault, vault_of
+from vault.accounts.accounts import create_person, normalise_login, vault_of
 from vault.accounts.recovery import new_recovery_codes
 from vault.audit import journal
 from vault.consent.organisations import organisation_names
@@ -44,14 +44,13 @@ from vault.policy import (
     held_by,
     is_beneficiary,
     is_professional,
-    may_see_login,
+    require_granted_person,
 )
 from vault.runtime import Runtime
 from vault.text import folded, matches
 from vault.vocabulary import Consent, GrantStatus, Role, Scope
 
 NOT_FOUND = N_("Cet accès n'existe pas.")
-NOT_FOUND_PERSON = N_("Cette personne n'existe pas.")
 # A request answered twice: in another tab, or by a form sent again.
 ANSWERED = N_("Cette demande a déjà reçu une réponse.")
 
@@ -456,10 +455,8 @@ def people_page(
 
 def granted_person(db: Session, rt: Runtime, professional: Person, vault_id: str) -> GrantedVault:
     """One person who gave the caller a current access, as in `granted_vaults`, their login
-    included; absent for anyone else."""
-    owner = owner_of_vault(db, vault_id)
-    if owner is None or not may_see_login(db, rt.settings, professional, owner):
-        raise NotFoundError(NOT_FOUND_PERSON)
+    included; absent for anyone else (and the attempt in their journal)."""
+    require_granted_person(db, rt.settings, professional, vault_id)
     return next(v for v in granted_vaults(db, rt, professional) if v.vault_id == vault_id)
 
 

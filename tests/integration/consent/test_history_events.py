@@ -220,6 +220,10 @@ def test_a_helpers_refused_look_at_the_whole_vault_is_in_the_history(
         None,
     )
     assert refusal["organisation_name"] == "CCAS d'Orléans"
+    # The page of the person among Claire's people, too (review finding: no line was written).
+    page_sign_in(client, "claire.martin")
+    assert client.get(f"/personnes/{vault}").status_code == 404
+    assert vault_refusals(client, amina)[0]["count"] == 5
 
 
 def test_a_refused_look_at_the_list_reads_as_such(
