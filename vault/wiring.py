@@ -13,6 +13,7 @@ from keys.providers.kms import KmsKeyring
 from keys.providers.local import LocalKeyring
 from storage.factory import S3Patience, open_store
 from vault.accounts.passwords import limit_concurrent_hashes, use_hash_profile
+from vault.backup.unfinished import UNFINISHED, restore_unfinished
 from vault.config import MiB, Settings
 from vault.db import make_engine, make_reader_factory, make_session_factory
 from vault.documents.warm_workers import WORKERS
@@ -86,6 +87,8 @@ def build_runtime(settings: Settings) -> Runtime:
     WORKERS.keep(settings.warm_workers)
     engine = make_engine(settings.resolved_database_url())
     try:
+        if restore_unfinished(engine):
+            raise CannotStart([UNFINISHED])
         # The embedded default (SQLite) upgrades itself: one machine, one process writing.
         ready_schema(engine, upgrade_itself=engine.dialect.name == "sqlite")
         first_start = not holds_keys(engine)

@@ -1,8 +1,9 @@
 """Restore a backup into an empty instance: check every file against the manifest, refuse a
 database, store or keyring that holds anything and the settings production refuses, check the
 manifest's seal with the backup's master keys, and only then write: the schema at the backup's
-revision, the rows, the objects, the keyring; then bring the schema to the code's and check
-that every paper opens and that the journal's chain holds."""
+revision, the rows (with the mark of a restore under way: vault.backup.unfinished), the
+objects, the keyring; then bring the schema to the code's, take the mark away, and check that
+every paper opens and that the journal's chain holds."""
 
 import json
 import shutil
@@ -40,6 +41,12 @@ from vault.backup.manifest import (
     seal_from_json,
 )
 from vault.backup.rows import load_rows, tables
+from vault.backup.unfinished import (
+    RESTORE_UNFINISHED,
+    UNFINISHED,
+    mark_restore_finished,
+    mark_restore_unfinished,
+)
 from vault.config import Settings
 from vault.db import make_engine, migrate, transaction
 from vault.keylife.integrity import verify_papers
@@ -213,6 +220,7 @@ def _write(
     at the code's revision; the rows per table."""
     migrate(engine, backup.manifest.revision)
     with engine.begin() as connection, (folder / DATABASE).open(encoding="utf-8") as lines:
+        mark_restore_unfinished(connection)
         counts = load_rows(connection, lines)
     if backup.manifest.objects_copied:
         for item in backup.listing:
@@ -220,6 +228,7 @@ def _write(
     if keyring is not None:
         LocalKeyring.restore(keyring_path(settings.resolved_keyring()), keyring)
     migrate(engine)
+    mark_restore_finished(engine)
     return counts
 
 
@@ -258,7 +267,7 @@ def _database_refusals(engine: Engine, revision: str) -> list[str]:
             if table.name in present
             and connection.execute(select(literal(1)).select_from(table).limit(1)).first()
         ]
-    refusals = []
+    refusals = [UNFINISHED] if RESTORE_UNFINISHED in present else []
     if filled:
         refusals.append(f"the database is not empty (rows in {', '.join(filled)})")
     if current not in (None, revision):

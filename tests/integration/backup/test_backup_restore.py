@@ -41,6 +41,7 @@ from vault.backup.restore import restore_backup
 from vault.backup.rows import dump_table, tables
 from vault.config import Settings
 from vault.db import make_engine
+from vault.errors import CannotStart
 from vault.models import JournalEvent
 from vault.production import findings
 from vault.runtime import Runtime
@@ -234,6 +235,29 @@ def test_a_changed_backup_is_refused_before_anything_is_written(
         restore_backup(target, folder, lambda: pytest.fail("no passphrase is asked"))
     assert not target.data_dir.exists()  # refused before the instance was even opened
     assert not keyring_of(target).exists()
+
+
+@ON_BOTH
+def test_a_restore_killed_before_its_end_leaves_an_instance_that_does_not_start(
+    backup: Path, target: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review finding: a restore killed once its rows were committed and before its objects
+    were all copied (a terminal closed, a machine stopped) left an instance that started as if
+    healthy, with a KMS keyring (nothing more to write there) or with its keyring file written
+    by hand: accounts whose papers were never copied. The rows now go with a mark that only
+    the end of the restore takes away."""
+
+    def killed(_path: Path) -> Iterator[bytes]:
+        raise KeyboardInterrupt  # as a kill: none of the restore's own handling runs
+
+    monkeypatch.setattr("vault.backup.restore.chunks_of", killed)
+    with pytest.raises(KeyboardInterrupt):
+        restore_backup(target, backup, lambda: PASSPHRASE)
+    monkeypatch.undo()
+    with pytest.raises(CannotStart, match="a restore into this instance did not finish"):
+        build_runtime(target)
+    with pytest.raises(BackupError, match="a restore into this instance did not finish"):
+        restore_backup(target, backup, lambda: PASSPHRASE)
 
 
 @EMBEDDED
