@@ -185,7 +185,7 @@ def restore_backup(
         # for its check, and not even for that.
         refusals = _production_refusals(settings)
         refusals += _database_refusals(engine, manifest.revision)
-        refusals += _store_refusals(store, manifest)
+        refusals += _store_refusals(store, manifest, listing)
         refusals += _keyring_refusals(settings, manifest)
         if refusals:
             raise BackupError("; ".join(refusals))
@@ -278,12 +278,21 @@ def _database_refusals(engine: Engine, revision: str) -> list[str]:
     return refusals
 
 
-def _store_refusals(store: BlobStore, manifest: Manifest) -> list[str]:
+def _store_refusals(store: BlobStore, manifest: Manifest, listing: list[Listed]) -> list[str]:
+    if manifest.objects_copied:
+        return ["the blob store is not empty"] if next(iter(store.list()), None) else []
     # A backup made without the objects goes with a store that kept them itself (the S3
-    # cluster's replication or versioning): that store is expected to hold them.
-    if manifest.objects_copied and next(iter(store.list()), None) is not None:
-        return ["the blob store is not empty"]
-    return []
+    # cluster's replication or versioning): that store must hold every one of them, or the
+    # restored papers would have no file (a bucket mistyped, another site's replica).
+    stored = {info.name: info.size for info in store.list()}
+    missing = [item.name for item in listing if stored.get(item.name) != item.size]
+    if not missing:
+        return []
+    return [
+        f"the blob store lacks {len(missing)} of the backup's {len(listing)} objects, or holds "
+        f"them at another size (first: {missing[0]}): a backup made without its objects is "
+        "restored onto the store that kept them (COFFRE_STORAGE_URL)"
+    ]
 
 
 def _keyring_refusals(settings: Settings, manifest: Manifest) -> list[str]:

@@ -319,6 +319,20 @@ def test_without_the_objects_the_store_that_kept_them_is_restored_onto(
     assert report.papers == 1
 
 
+@ON_BOTH
+def test_without_the_objects_a_store_that_lacks_them_is_refused_before_anything_is_written(
+    rt: Runtime, target: Settings, tmp_path: Path
+) -> None:
+    """Review finding: onto an empty or wrong bucket, the rows were written, then every paper
+    was reported missing: an instance of papers without files, to empty by hand."""
+    one_paper(rt)
+    folder = tmp_path / "backup"
+    write_backup(rt, folder, PASSPHRASE, copy_objects=False)
+    with pytest.raises(BackupError, match="the blob store lacks 2 of the backup's 2 objects"):
+        restore_backup(target, folder, lambda: pytest.fail("no passphrase is asked"))
+    assert still_empty(target)
+
+
 @EMBEDDED
 def test_a_master_version_retired_during_the_backup_stops_it(
     rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
