@@ -390,7 +390,7 @@ def others_ids(ids: Ids) -> list[Case]:
         (BEN, "POST", f"/liens/{ids.other_share}/arreter", {}, JOURNAL, "stop their link"),
         (BEN, "POST", f"/corbeille/{ids.other_binned}/remettre", {}, JOURNAL, "restore theirs"),
         (BEN, "POST", f"/acces/{ids.other_request}", {"decision": "accept"}, NOTHING, "accept"),
-        (COUNSELLOR, "GET", f"/personnes/{ids.other_vault}", None, NOTHING, "their vault"),
+        (COUNSELLOR, "GET", f"/personnes/{ids.other_vault}", None, JOURNAL, "their vault"),
         (ORG_ADMIN, "POST", f"/organisation/{ids.other_org}/conseillers", member, NOTHING, "team"),
         (ORG_ADMIN, "GET", their_closing, None, NOTHING, "the page to close their member"),
         (ORG_ADMIN, "POST", their_closing, {}, NOTHING, "close their member"),
