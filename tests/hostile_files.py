@@ -43,10 +43,13 @@ def raw_pdf(catalog: bytes = b"", page: bytes = b"", *others: bytes) -> bytes:
     return written(objects)
 
 
-def two_catalogs(entry_end: bytes, shift: int) -> bytes:
-    """A harmless catalog that the table names, then a second `1 0 obj`, a catalog with a
-    script, that it does not; the table's entries end with `entry_end`, the catalog's offset
-    moved by `shift`."""
+def two_catalogs(
+    table_line_end: bytes, shift: int, second: bytes, after_trailer: bytes = b""
+) -> bytes:
+    """A harmless catalog that the table names, then `second`, written after it and named by
+    no table: more objects, a second catalog among them, with a script; the table's lines end
+    with `table_line_end`, the first catalog's offset moved by `shift`, and `after_trailer`
+    follows the trailer."""
     plain = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -56,14 +59,35 @@ def two_catalogs(entry_end: bytes, shift: int) -> bytes:
     for number, body in enumerate(plain, start=1):
         offsets.append(len(out))
         out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    out += b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Names << /JavaScript 4 0 R >> >>\nendobj\n"
-    offsets.append(len(out))
-    out += b"4 0 obj\n<< /Names [(a) " + JS + b"] >>\nendobj\n"
+    out += second
     offsets[0] += shift
     xref = len(out)
-    out += b"xref\n0 5\n0000000000 65535 f" + entry_end
-    out += b"".join(b"%010d 00000 n" % offset + entry_end for offset in offsets)
-    return out + b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    out += b"xref\n0 4\n0000000000 65535 f" + table_line_end
+    out += b"".join(b"%010d 00000 n" % offset + table_line_end for offset in offsets)
+    out += b"trailer\n<< /Size 4 /Root 1 0 R >>\n" + after_trailer
+    return out + b"startxref\n%d\n%%%%EOF\n" % xref
+
+
+def with_script(number: int, head: bytes = b"") -> bytes:
+    """Object `number`, a catalog whose names hold a script (object 9), and object 9."""
+    catalog = b"<< /Type /Catalog /Pages 2 0 R /Names << /JavaScript 9 0 R >> >>"
+    names = b"<< /Names [(a) " + JS + b"] >>"
+    head = head or b"%d 0 obj\n" % number
+    return head + catalog + b"\nendobj\n9 0 obj\n" + names + b"\nendobj\n"
+
+
+def in_object_stream() -> bytes:
+    """A second catalog (object 1) and its script (object 9) inside an object stream."""
+    catalog = b"<< /Type /Catalog /Pages 2 0 R /Names << /JavaScript 9 0 R >> >>"
+    names = b"<< /Names [(a) " + JS + b"] >>"
+    index = b"1 0 9 %d " % (len(catalog) + 1)
+    data = index + catalog + b"\n" + names
+    return (
+        b"8 0 obj\n<< /Type /ObjStm /N 2 /First %d /Length %d >>\nstream\n"
+        % (len(index), len(data))
+        + data
+        + b"\nendstream\nendobj\n"
+    )
 
 
 def written(objects: list[bytes], root: int = 1) -> bytes:
@@ -283,13 +307,24 @@ refused(
     422,
     PROGRAM,
 )
-# A table that pypdf reads and PDFium finds broken: PDFium then finds the objects by
-# scanning the file, and takes the last of each number, a second catalog with a script.
-for name, entry_end, shift in (
-    ("table-lignes-courtes.pdf", b"\n", 0),
-    ("table-decalee.pdf", b" \n", 3),
+# A table that pypdf reads and PDFium finds broken (its lines a byte short, an offset a few
+# bytes off): PDFium then finds the objects by scanning the file, and takes others than pypdf:
+# a second catalog, with a script, however it is written.
+for name, line_end, shift, second, after in (
+    ("table-lignes-courtes.pdf", b"\n", 0, with_script(1), b""),
+    ("table-decalee.pdf", b" \n", 3, with_script(1), b""),
+    ("table-entete-espace.pdf", b"\n", 0, with_script(1, b"1 0" + b" " * 40 + b"obj\n"), b""),
+    ("table-entete-commentaire.pdf", b"\n", 0, with_script(1, b"1 0 %c\nobj\n"), b""),
+    ("table-flux-objets.pdf", b"\n", 0, in_object_stream(), b""),
+    (
+        "table-second-trailer.pdf",
+        b"\n",
+        0,
+        with_script(7),
+        b"trailer\n<< /Size 10 /Root 7 0 R >>\n",
+    ),
 ):
-    refused(name, two_catalogs(entry_end, shift), 422, BAD_PDF)
+    refused(name, two_catalogs(line_end, shift, second, after), 422, PROGRAM)
 refused("fichier-joint.pdf", by_pypdf(attachment=True), 422, OTHER_FILES)
 refused(
     "annotation-fichier-joint.pdf",

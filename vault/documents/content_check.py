@@ -78,8 +78,10 @@ class ContentCheck:
     def __init__(self, settings: Settings, content_type: str) -> None:
         self._settings = settings
         self._content_type = content_type
-        # Its working memory, plus room to hold the largest file allowed once.
-        memory_mib = settings.preview_memory_mib + settings.max_upload_bytes * 5 // 4 // MiB + 1
+        # Its working memory, plus room for the largest file allowed three times: held, then
+        # PDFium's copy of it (format_checks), in which a stream written without compression
+        # is compressed, and kept whole meanwhile.
+        memory_mib = settings.preview_memory_mib + settings.max_upload_bytes * 3 // MiB + 1
         self._exits = ExitStack()
         self._worker = self._exits.enter_context(
             WORKERS.taken(worker_command(settings, "check", memory_mib))

@@ -1,6 +1,6 @@
 """What a file's own format library says of it, run only inside the limited worker process
-(preview_worker, job `check`): Pillow for pictures, pypdf for PDFs. Like the worker, it imports
-only the standard library and those libraries.
+(preview_worker, job `check`): Pillow for pictures, pypdf and PDFium for PDFs. Like the
+worker, it imports only the standard library and those libraries.
 
 A picture must stay within the pixel limit (Pillow reads that from the header: a picture of
 30,000 x 30,000 pixels in a few KB is refused before any pixel is decoded) and then decode
@@ -8,10 +8,10 @@ whole, every frame of it, trailing chunks included.
 
 A PDF must open, give each key of a dictionary once (pypdf reads the first value of a key
 written twice, PDFium, Chromium's viewer, the last: what one reader runs, the other would not
-see), have pypdf read each object where PDFium would if it found the table broken (the last
-of its number in the file), without a password (a PDF that only restricts printing or copying opens
+see), without a password (a PDF that only restricts printing or copying opens
 without one, and is kept as it is), have at least one page and no more than the limit, and
-hold nothing that runs or carries other files: JavaScript (the names tree, /JS in any action,
+hold nothing that runs or carries other files, as pypdf reads it and as PDFium does (the
+copy PDFium writes of what it read is judged too): JavaScript (the names tree, /JS in any action,
 a javascript: link, an XFA form, whose scripts some readers run), a /Launch action, attached
 files (/EmbeddedFiles, a file specification with /EF, a file attachment annotation, a /GoToE
 action). These are refused rather than
@@ -21,13 +21,9 @@ what it shows, while the person can print it again as a plain PDF in a minute.
 
 import io
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pypdf import PdfReader
+from typing import IO
 
 # The worker's exit status: the verdict.
 FINE = 0
@@ -55,14 +51,6 @@ _NOT_FOLLOWED = frozenset(
         "/P",
     }
 )
-
-# "N G obj", the start of an object, as a reader that scans the file finds it; the bytes
-# before an "obj" that are looked at.
-_OBJECT_START = re.compile(
-    rb"(?<![0-9])([0-9]{1,10})[\x00\t\n\x0c\r ]+[0-9]{1,5}[\x00\t\n\x0c\r ]+\Z"
-)
-_LOOK_BACK = 32
-_WHITESPACE = b"\x00\t\n\x0c\r "
 
 
 def verdict(held: IO[bytes], max_pages: int) -> int:
@@ -102,54 +90,34 @@ def pdf_verdict(held: IO[bytes], max_pages: int) -> int:
         found = _active_content(reader.trailer)
     if found == FINE and set(twice) - _NOT_FOLLOWED:
         return UNREADABLE
-    # After the walk: the table then also holds where pypdf found the objects it looked for.
-    if found == FINE and not _same_objects_when_scanned(held, reader):
-        return UNREADABLE
+    if found == FINE:
+        return _as_pdfium_reads(held, pages)
     return found
 
 
-def _same_objects_when_scanned(held: IO[bytes], reader: "PdfReader") -> bool:
-    """Whether each object pypdf read is the one a reader that finds the table broken takes:
-    PDFium (Chromium's viewer) then scans the file and keeps the last object of each number,
-    where pypdf keeps what the table says (or, when the table is wrong, the first it finds).
-    A table that pypdf reads and PDFium does not (a line too short, an offset a few bytes off)
-    would otherwise show in PDFium objects that pypdf never judged: a second catalog, with a
-    script."""
-    last = _last_object_starts(held)
-    for entries in reader.xref.values():
-        for number, offset in entries.items():
-            if number in last and _start_at(held, offset) != last[number]:
-                return False
-    for number, (stream_number, _index) in reader.xref_objStm.items():
-        stream_start = reader.xref.get(0, {}).get(stream_number)
-        if number in last and (stream_start is None or last[number] > stream_start):
-            return False
-    return True
+def _as_pdfium_reads(held: IO[bytes], pages: int) -> int:
+    """The verdict on the file as PDFium (Chromium's viewer) reads it: PDFium writes anew what
+    it found, and pypdf judges that copy too. Where pypdf reads a table that PDFium finds
+    broken (a line too short, an offset a few bytes off), PDFium finds the objects by scanning
+    the file, and may take others than pypdf did: a second catalog, with a script. A copy with
+    another number of pages is refused as unreadable."""
+    import pypdfium2
+    import pypdfium2.raw
+    from pypdf import PdfReader
 
-
-def _last_object_starts(held: IO[bytes]) -> dict[int, int]:
-    """Where the last "N G obj" of each number N starts in the file."""
-    position = held.tell()
     held.seek(0)
-    data = held.getbuffer() if isinstance(held, io.BytesIO) else memoryview(held.read())
-    starts: dict[int, int] = {}
-    with data:
-        for found in re.finditer(rb"obj", data):
-            window = max(0, found.start() - _LOOK_BACK)
-            head = _OBJECT_START.search(bytes(data[window : found.start()]))
-            if head is not None:
-                starts[int(head[1])] = window + head.start()
-    held.seek(position)
-    return starts
-
-
-def _start_at(held: IO[bytes], offset: int) -> int:
-    """The offset a table gives, past the white space some writers leave before the object."""
-    position = held.tell()
-    held.seek(offset)
-    ahead = held.read(_LOOK_BACK)
-    held.seek(position)
-    return offset + len(ahead) - len(ahead.lstrip(_WHITESPACE))
+    document = pypdfium2.PdfDocument(held)
+    copy = io.BytesIO()
+    try:
+        seen_pages = len(document)
+        document.save(copy, flags=pypdfium2.raw.FPDF_REMOVE_SECURITY)
+    finally:
+        document.close()
+    copy.seek(0)
+    reader = PdfReader(copy)
+    if seen_pages != pages or len(reader.pages) != pages:
+        return UNREADABLE
+    return _active_content(reader.trailer)
 
 
 class _TwiceNoted(logging.Handler):

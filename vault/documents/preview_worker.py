@@ -56,7 +56,7 @@ TOO_MANY_PIXELS = format_checks.TOO_MANY_PIXELS
 READ_SIZE = 1024 * 1024
 # What each job opens files with: checks read PDFs with pypdf, thumbnails draw them with pdfium.
 LIBRARIES = {
-    "check": ("PIL.Image", "pypdf"),
+    "check": ("PIL.Image", "pypdf", "pypdfium2"),
     "photos": ("PIL.Image", "pypdf"),
     "thumbnail": ("PIL.Image", "pypdfium2"),
     "mark": ("PIL.Image", "pypdfium2", "pypdf", "vault.documents.watermark"),
