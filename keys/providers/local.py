@@ -75,11 +75,14 @@ class LocalKeyring:
     def check(self) -> None:
         """Re-read the file: it must still be safe and give every version this object uses the
         same key, unless that version was retired meanwhile by another process (`coffre keys
-        retire-master`: a version older than the file's primary), which is then picked up."""
+        retire-master`: a version older than the file's primary, while the file still holds
+        another version this object holds, the same), which is then picked up. A file that
+        shares no version with this object is another keyring."""
         primary, on_disk = _load(self._path)
+        shared = self._keys.keys() & on_disk.keys()
         for version, master_key in self._keys.items():
             kept = on_disk.get(version)
-            if kept is None and version < primary:
+            if kept is None and version < primary and shared:
                 continue
             if not hmac.compare_digest(kept or b"", master_key):
                 raise KeyringError(

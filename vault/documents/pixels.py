@@ -15,5 +15,9 @@ def eight_bit(picture: "Image.Image") -> "Image.Image":
     255 to white, and the page comes out blank. Any other picture is returned as it is."""
     if picture.mode not in _WIDE_GREY:
         return picture
-    scaled = picture.convert("I").point(lambda value: value * (1 / 257))
-    return scaled.convert("L")
+    scaled = picture.convert("I").point(lambda value: value * (1 / 257)).convert("L")
+    transparent = picture.info.get("transparency")
+    if isinstance(transparent, int):
+        # The grey that stands for "transparent", on the same scale as the pixels.
+        scaled.info["transparency"] = transparent // 257
+    return scaled

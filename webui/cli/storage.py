@@ -46,15 +46,20 @@ def storage_sweep(
         copies = drop_copies_of_ended_links(db, grace)
     purge_objects(rt.store, copies)
     console.print(f"{len(copies)} marked copies of links that are over erased.")
+    refused: NotThisStoresDatabaseError | None = None
     try:
         with transaction(rt.sessions) as db:
             removed = sweep_orphans(db, rt.store, grace, force=force)
+        console.print(f"{removed} orphaned objects removed.")
     except NotThisStoresDatabaseError as refusal:
+        # The rest of the daily work goes on: uploads that never ended and expired counters
+        # are leftovers whichever database this is.
+        refused = refusal
         errors.print(str(refusal))
-        raise typer.Exit(1) from refusal
-    console.print(f"{removed} orphaned objects removed.")
     unfinished = rt.store.sweep_unfinished(utcnow() - grace)
     console.print(f"{unfinished} unfinished uploads removed.")
     with transaction(rt.sessions) as db:
         counters = throttle.forget_expired(db)
     console.print(f"{counters} expired throttle counters removed.")
+    if refused is not None:
+        raise typer.Exit(1) from refused

@@ -177,9 +177,25 @@ def test_check_picks_up_a_retirement_made_by_another_process(tmp_path: Path) -> 
     serving = LocalKeyring.open(path)
     command = LocalKeyring.open(path)
     command.add_version()
+    serving.check()  # a probe of the load balancer, between the two commands
     command.remove_version(1)
     serving.check()
     assert serving.versions() == [2]
+
+
+def test_check_notices_a_keyring_that_shares_no_version(tmp_path: Path) -> None:
+    """Another instance's keyring put in place of this one (review finding: taken for a
+    retirement, it was loaded, and every paper was unreadable behind a ready probe)."""
+    path = tmp_path / "keyring.json"
+    serving = LocalKeyring.open(path)
+    other = LocalKeyring.open(tmp_path / "other.json")
+    other.add_version()
+    other.add_version()
+    other.remove_version(1)
+    other.remove_version(2)
+    (tmp_path / "other.json").replace(path)
+    with pytest.raises(KeyringError, match="no longer holds master key version 1"):
+        serving.check()
 
 
 def test_check_notices_a_newer_version_lost(tmp_path: Path) -> None:
