@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from vault.accounts.hold import current_hold
+from vault.accounts.hold import closes_any_paper, current_hold
 from vault.accounts.reauth import confirm_identity, confirm_password
 from vault.accounts.recovery import may_unlock
 from vault.accounts.sessions import SignedIn, resolve_session
@@ -291,6 +291,11 @@ def page_signed_in(request: Request, db: DbSession, rt: RuntimeDep) -> SignedIn 
     # Its button to open them with a recovery code only for someone who has one of their own.
     request.state.may_unlock = (
         signed_in is not None and held is not None and may_unlock(db, signed_in.person)
+    )
+    request.state.papers_closed = (
+        signed_in is not None
+        and held is not None
+        and closes_any_paper(db, rt.settings, signed_in.person)
     )
     return signed_in
 

@@ -185,6 +185,18 @@ def gate_for(
     return Gate(db, settings, owner, vault, hold)
 
 
+def closes_any_paper(db: Session, settings: Settings, owner: Person) -> bool:
+    """Whether a hold in force closes at least one of the owner's papers (the bin's left
+    out): the banner that says some are closed is not shown to someone who has none."""
+    gate = gate_for(db, settings, owner)
+    if gate is None:
+        return False
+    papers = db.scalars(
+        select(Document).where(Document.vault_id == gate.vault.id, Document.deleted_at.is_(None))
+    )
+    return any(gate.closes(paper) for paper in papers)
+
+
 def check_document(
     db: Session, settings: Settings, owner: Person, document: Document, action: policy.Action
 ) -> None:

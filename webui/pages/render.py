@@ -124,6 +124,7 @@ def _render(
             # Set by webui/deps.py page_signed_in: papers closed after an assisted reset.
             "hold": getattr(request.state, "hold", None) if signed_in else None,
             "may_unlock": getattr(request.state, "may_unlock", False),
+            "papers_closed": getattr(request.state, "papers_closed", False),
             **context,
         },
         status_code=status_code,

@@ -124,6 +124,21 @@ def test_a_code_the_counsellor_saw_holds_the_account_like_their_reset(
     assert content(client, taken, paper_id).status_code == 423
 
 
+def test_no_banner_of_closed_papers_for_someone_who_has_none(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Review of the pages: « Certains papiers sont fermés » stood above « Vous n'avez pas encore
+    de papier », and a person could think her papers were gone."""
+    amina, _claire = created_with_claire(client, rt)
+    assert recover(client, "amina.diallo", amina["recovery_codes"][0], TAKEN).status_code == 204
+    taken = signed_in(client, "amina.diallo", TAKEN)
+    assert client.get("/api/v1/me", headers=taken).json()["hold"] is not None
+    page_sign_in(client, "amina.diallo", TAKEN)
+    papers = client.get("/papiers").text
+    assert "Vous n'avez pas encore de papier" in papers
+    assert "Certains papiers sont fermés" not in papers
+
+
 def test_a_code_the_counsellor_saw_is_void_once_the_access_ends(
     client: TestClient, rt: Runtime
 ) -> None:
