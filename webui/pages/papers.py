@@ -108,6 +108,7 @@ def paper(
         changed=bool(modifie),
         may_change=may_act_on_document(db, rt.settings, me.person, document_id, Action.MANAGE),
         owner_name=owner.display_name if owner and helping else None,
+        expiry=rule_of(rt.settings),
         reported=(
             reports.reported_among(db, owner.id, [view.id])
             if owner and not view.readable
@@ -269,7 +270,9 @@ def delete_form(
 ) -> Response:
     me = need(signed_in)
     view = service.get_document(db, rt, me.person, document_id, Action.MANAGE)
-    return page(request, "delete.html", me, document=view, bin_days=rt.settings.bin_days)
+    owner = owner_of_vault(db, view.vault_id)
+    own = owner is not None and owner.id == me.person.id
+    return page(request, "delete.html", me, document=view, bin_days=rt.settings.bin_days, own=own)
 
 
 @router.post("/papiers/{document_id}/supprimer")

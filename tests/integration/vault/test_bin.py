@@ -134,6 +134,7 @@ def test_a_counsellors_deletion_goes_to_the_persons_bin(client: TestClient, rt: 
     document_id = upload(client, amina, pdf("bail"), title="Bail").json()["id"]
     page_sign_in(client, "claire.martin")
     delete_page = client.get(f"/papiers/{document_id}/supprimer")
+    assert "La personne peut le remettre pendant 30 jours." in as_read(delete_page.text)
     deleted = client.post(
         f"/papiers/{document_id}/supprimer",
         data={"csrf": csrf_of(delete_page.text)},
@@ -148,6 +149,11 @@ def test_a_counsellors_deletion_goes_to_the_persons_bin(client: TestClient, rt: 
     page_sign_in(client, "amina.diallo")
     binned = as_read(client.get("/corbeille").text)
     assert "Bail" in binned
+    # Her own deletion speaks to her (review of the pages: it said « La personne »).
+    other = upload(client, amina, pdf("quittance"), title="Quittance").json()["id"]
+    own_page = as_read(client.get(f"/papiers/{other}/supprimer").text)
+    assert "Vous pouvez le remettre pendant 30 jours." in own_page
+    assert "La personne" not in own_page
     assert "par Claire Martin" in binned
     assert "Claire Martin, CCAS d&#39;Orléans, a mis « Bail » dans la corbeille." in as_read(
         client.get("/historique").text

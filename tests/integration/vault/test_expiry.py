@@ -70,8 +70,10 @@ def test_the_api_says_how_each_paper_stands(client: TestClient, amina: dict[str,
 def test_the_list_shows_expiring_papers_first_with_their_mark(
     client: TestClient, amina: dict[str, Any]
 ) -> None:
-    for name, days in (("Ancien", None), ("Passeport", 20), ("Titre de séjour", -3)):
-        paper(client, amina, name, days)
+    ids = {
+        name: paper(client, amina, name, days)
+        for name, days in (("Ancien", None), ("Passeport", 20), ("Titre de séjour", -3))
+    }
     paper(client, amina, "Récent", 400)
     page_sign_in(client, "amina.diallo")
     text = client.get("/papiers").text
@@ -80,6 +82,9 @@ def test_the_list_shows_expiring_papers_first_with_their_mark(
     assert f"Expiré depuis le {long_day(in_days(-3))}" in text
     assert text.count("Expire bientôt") == 1
     assert text.count("Expiré depuis") == 1
+    # The paper's own page says it too (review of the pages: only its date was there).
+    own_page = client.get(f"/papiers/{ids['Titre de séjour']}").text
+    assert f"Expiré depuis le {long_day(in_days(-3))}" in own_page
 
 
 def test_a_counsellor_counts_only_the_papers_their_grant_shows(
