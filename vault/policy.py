@@ -630,6 +630,18 @@ def require_granted_person(
     return owner
 
 
+def adding_for(db: Session, settings: Settings, helper: Person, vault_id: str) -> str | None:
+    """The name of the person whose vault `helper` is adding a paper to, for the form's title:
+    only to someone who may see their login (may_see_login); None otherwise, and for one's own
+    vault. Asked without it counting as an attempt: the addition itself is judged, and
+    journaled, when it is sent."""
+    vault = db.get(Vault, vault_id) if vault_id else None
+    owner = db.get(Person, vault.owner_id) if vault is not None else None
+    if owner is None or owner.id == helper.id:
+        return None
+    return owner.display_name if may_see_login(db, settings, helper, owner) else None
+
+
 def may_see_login(db: Session, settings: Settings, professional: Person, person: Person) -> bool:
     """A person who forgot their login can ask a professional they trust now: any current grant,
     whatever its scopes, shows the person's login to whoever holds it, and no one else."""

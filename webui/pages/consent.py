@@ -64,6 +64,12 @@ SCOPE_WORDS = {
     "recover": N_("vous aider à changer votre mot de passe"),
 }
 
+# The same, on the professional's request: what they ask to do for the person.
+ASKED_SCOPE_WORDS = SCOPE_WORDS | {
+    "view": N_("voir ses papiers"),
+    "recover": N_("l'aider à changer son mot de passe"),
+}
+
 STATUS_WORDS = {
     GrantStatus.PENDING: N_("Demande en attente"),
     GrantStatus.ACTIVE: N_("En cours"),
@@ -322,7 +328,7 @@ def request_form(request: Request, rt: RuntimeDep, me: Professional) -> Response
         request,
         "person_request.html",
         me,
-        scope_words=SCOPE_WORDS,
+        scope_words=ASKED_SCOPE_WORDS,
         hold_words=hold_words(rt.settings, i18n.ngettext),
         values={},
     )
@@ -348,7 +354,7 @@ def ask(
             "person_request.html",
             me,
             error=exc,
-            scope_words=SCOPE_WORDS,
+            scope_words=ASKED_SCOPE_WORDS,
             hold_words=hold_words(rt.settings, i18n.ngettext),
             values={"login": login, "scopes": scopes or []},
         )
@@ -358,7 +364,7 @@ def ask(
         "person_request.html",
         me,
         sent=True,
-        scope_words=SCOPE_WORDS,
+        scope_words=ASKED_SCOPE_WORDS,
         hold_words=hold_words(rt.settings, i18n.ngettext),
         values={},
     )

@@ -13,7 +13,7 @@ from vault.accounts.accounts import vault_of
 from vault.documents.service import DocumentView
 from vault.errors import VaultError
 from vault.models import Person
-from vault.policy import Action, may_act_on_document
+from vault.policy import Action, adding_for, may_act_on_document
 from vault.runtime import Runtime
 from webui.deps import DbSession, RuntimeDep, SignedInPage, page_stream_origin
 from webui.pages.common import check_csrf, redirect
@@ -51,6 +51,9 @@ async def add(
     except VaultError as exc:
         # What was typed is shown again only in a form we served.
         csrf_first(form.fields)
+        for_name = await read_then_release(
+            db, lambda db: adding_for(db, rt.settings, me.person, coffre) if coffre else None
+        )
         return page(
             request,
             "add.html",
@@ -59,6 +62,7 @@ async def add(
             error_field="file",
             values=form.fields,
             vault_id=coffre,
+            for_name=for_name,
         )
     return redirect(await read_then_release(db, lambda db: _landing(db, rt, me.person, view)))
 

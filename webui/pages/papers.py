@@ -15,7 +15,7 @@ from vault.documents.quota import used_bytes
 from vault.documents.reminders import take_banners
 from vault.documents.service import DocumentView
 from vault.errors import InvalidInputError
-from vault.policy import Action, may_act_on_document
+from vault.policy import Action, adding_for, may_act_on_document
 from webui.api.documents import content_response, thumbnail_response
 from webui.deps import PAGE_CSRF, DbSession, PageSignedIn, RuntimeDep, need
 from webui.pages.common import redirect
@@ -65,9 +65,13 @@ def is_an_id(text: str) -> bool:
 
 
 @router.get("/papiers/ajouter")
-def add_form(request: Request, signed_in: PageSignedIn, coffre: str = "") -> Response:
+def add_form(
+    request: Request, db: DbSession, rt: RuntimeDep, signed_in: PageSignedIn, coffre: str = ""
+) -> Response:
     """`coffre`: the vault of the person a professional adds a paper for (default: one's own)."""
-    return page(request, "add.html", need(signed_in), values={}, vault_id=coffre)
+    me = need(signed_in)
+    for_name = adding_for(db, rt.settings, me.person, coffre) if is_an_id(coffre) else None
+    return page(request, "add.html", me, values={}, vault_id=coffre, for_name=for_name)
 
 
 @router.post("/papiers/{document_id}/prive")

@@ -70,3 +70,26 @@ def test_a_helper_who_may_open_the_paper_lands_on_it(client: TestClient, rt: Run
     assert added.url.path.startswith("/papiers/")
     assert ADDED in as_read(added.text)
     assert "Attestation CAF" in added.text
+
+
+def test_the_form_says_for_whom_and_only_to_a_helper(client: TestClient, rt: Runtime) -> None:
+    """Review of the pages: the form said only « Ajouter un papier », and a helper with several
+    people could add to the wrong one. Someone without an access reads no name."""
+    admin = admin_headers(client, rt)
+    org = organisation(client, admin)
+    claire = professional(client, admin, org, "claire.martin")
+    professional(client, admin, org, "paul.durand")
+    amina = sign_up(client, "amina.diallo")
+    grant(client, amina, counsellor_id=claire["id"], scopes=["upload"])
+    form = f"/papiers/ajouter?coffre={amina['vault_id']}"
+    client.cookies.clear()
+    page_signed_in(client, "claire.martin")
+    assert "Ajouter un papier pour Amina Diallo" in as_read(client.get(form).text)
+    asked = client.get("/personnes/demande").text
+    assert "voir ses papiers" in asked
+    assert "voir vos papiers" not in asked
+    client.cookies.clear()
+    page_signed_in(client, "paul.durand")
+    stranger = as_read(client.get(form).text)
+    assert "Ajouter un papier" in stranger
+    assert "Amina" not in stranger
