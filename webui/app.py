@@ -26,6 +26,7 @@ from webui.api import (
 )
 from webui.api import bin as bin_api
 from webui.bodies import BoundedBodies
+from webui.busy import AtMostRequests
 from webui.errors import install_error_handlers
 from webui.faults import QuietFaults
 from webui.i18n import ChooseLanguage
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
     install_contract(app)
     app.add_middleware(BoundedBodies)
+    app.add_middleware(AtMostRequests, limit=runtime.settings.max_requests)
     app.add_middleware(ChooseLanguage)
     return app
 

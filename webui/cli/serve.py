@@ -8,6 +8,9 @@ from vault.config import get_settings
 from webui.cli import shared
 from webui.cli.shared import errors
 
+# Connections uvicorn takes per request the app handles at once: browsers keep several open.
+CONNECTIONS_PER_REQUEST = 4
+
 SEVERAL_WORKERS_NEED_POSTGRESQL = (
     "Several workers need PostgreSQL (COFFRE_DATABASE_URL): SQLite lets one process write at a "
     "time, and each request takes its write lock, so more processes would only wait for it."
@@ -44,7 +47,9 @@ def serve(
         "host": host,
         "port": port,
         "proxy_headers": False,
-        "limit_concurrency": settings.max_requests,
+        # The app answers past COFFRE_MAX_REQUESTS itself (webui/busy.py); uvicorn's limit,
+        # which counts connections kept alive between requests too, only stops a flood of them.
+        "limit_concurrency": settings.max_requests * CONNECTIONS_PER_REQUEST,
         "log_config": log_config(settings.log_format),
         # No « Server: uvicorn »: what runs here is nobody else's business.
         "server_header": False,
