@@ -10,6 +10,7 @@ from functools import cache
 from gettext import GNUTranslations, NullTranslations
 from importlib.resources import files
 from io import BytesIO
+from urllib.parse import urlencode
 
 from babel import Locale, negotiate_locale
 from babel.dates import format_date, format_time
@@ -17,6 +18,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from fastapi import Request
+from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vault.accounts.accounts import LANGUAGES
@@ -92,8 +94,26 @@ class ChooseLanguage:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        with speaking(browser_language(Request(scope))):
+        request = Request(scope)
+        switch = _switch_by_query(request)
+        if switch is not None:
+            await RedirectResponse(switch, status_code=303)(scope, receive, send)
+            return
+        with speaking(browser_language(request)):
             await self.app(scope, receive, send)
+
+
+def _switch_by_query(request: Request) -> str | None:
+    """A page asked with `?lang=fr|en|ar` (the contract's switch, beside the pages' own links to
+    /langue/{code}) goes through that switch, which keeps the choice (a cookie, and the
+    person's stored choice once signed in), then back to the same page without it."""
+    code = request.query_params.get("lang", "")
+    path = request.url.path
+    if request.method != "GET" or code not in LANGUAGES or path.startswith(("/api/", "/langue/")):
+        return None
+    rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    back = f"{path}?{rest}" if rest else path
+    return f"/langue/{code}?{urlencode({'retour': back})}"
 
 
 @contextmanager

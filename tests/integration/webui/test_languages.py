@@ -84,6 +84,17 @@ def test_the_switch_comes_back_to_the_same_page_with_its_query(client: TestClien
     assert back.headers["location"] == "/connexion?partage=1"
 
 
+def test_a_page_asked_with_lang_goes_through_the_switch(client: TestClient) -> None:
+    """The contract's switch, `?lang=fr|en|ar` on any page (review finding: it was ignored)."""
+    asked = client.get("/connexion?partage=1&lang=ar", follow_redirects=False)
+    assert asked.status_code == 303
+    assert asked.headers["location"] == "/langue/ar?retour=%2Fconnexion%3Fpartage%3D1"
+    page = client.get("/connexion?lang=ar")
+    assert page.url.path == "/connexion"
+    assert speaks(page.text, "ar", "rtl")
+    assert client.get("/connexion?lang=xx").status_code == 200  # not a language: as without
+
+
 def test_an_unknown_language_is_refused_in_the_pages_language(client: TestClient) -> None:
     switched_to(client, "en")
     refused = client.get("/langue/xx")
