@@ -59,9 +59,12 @@ def confirm_password(
 ) -> None:
     """The current password alone, where a code of the app cannot be asked each time: an admin
     adding several people in a row (each code works once, so each addition would wait for the
-    next one)."""
+    next one). Where the person has a second factor, the password alone does not forget the
+    wrong answers counted: wrong codes of the app would otherwise never be limited, their count
+    cleared by the password between two rounds of guesses."""
     check_password(db, person, password, attempt)
-    throttle.passed(db, attempt)
+    if person.totp_secret_sealed is None:
+        throttle.passed(db, attempt)
 
 
 def _failed(db: Session, person: Person, attempt: throttle.Attempt) -> None:

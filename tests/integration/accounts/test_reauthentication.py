@@ -300,6 +300,44 @@ def test_a_password_change_does_not_forget_wrong_second_factor_codes(
     assert set(statuses[6:]) == {429}
 
 
+def test_adding_no_one_with_the_password_does_not_forget_wrong_codes(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Review finding: « add a member » asks for the password alone (an admin adds several
+    people in a row), and cleared the account's count; a 404 for an unknown organisation kept
+    that write. A thief with an admin's session and password but not the phone guessed codes
+    five at a time, without end."""
+    rt.settings.throttle_base_delay_seconds = 60
+    thief = admin_headers(client, rt)  # a platform admin has a second factor
+    statuses = []
+    for round_ in range(3):
+        statuses += [
+            client.post(
+                "/api/v1/me/password",
+                headers=thief,
+                json={
+                    "current_password": PASSWORD,
+                    "totp": f"{100000 + 5 * round_ + n:06d}",
+                    "new_password": "une phrase du voleur",
+                },
+            ).status_code
+            for n in range(5)
+        ]
+        added = client.post(
+            "/api/v1/organisations/no-such-org/counsellors",
+            headers=thief,
+            json={
+                "login": "x.y",
+                "display_name": "X",
+                "password": "p" * 12,
+                "current_password": PASSWORD,
+            },
+        )
+        assert added.status_code in (404, 429)
+    assert statuses[:6] == [422] * 6
+    assert set(statuses[6:]) == {429}
+
+
 def test_where_the_password_is_the_whole_proof_a_change_clears_the_count(
     client: TestClient, rt: Runtime
 ) -> None:
