@@ -26,6 +26,7 @@ from vault.runtime import Runtime
 pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "le soleil se leve sur la loire"
+OWN_PASSWORD = "la lune se couche sur le cher"
 
 
 def test_counsellor_changes_the_password_with_the_person(
@@ -100,9 +101,12 @@ def test_counsellor_changes_the_password_with_the_person(
     person.get_by_role("link", name="Les ouvrir avec un code de secours").click()
     expect(person.get_by_role("heading", name="Ouvrir mes papiers")).to_be_visible()
     person.get_by_label("Mon code de secours").fill("AAAA-BBBB-CCCC")
+    person.get_by_label("Mon nouveau mot de passe").fill(OWN_PASSWORD)
     person.get_by_role("button", name="Ouvrir mes papiers").click()
     expect(person.get_by_text("Ce code ne marche pas.").first).to_be_visible()
     person.get_by_label("Mon code de secours").fill(codes[0].lower())
+    # The password typed at the counsellor's goes: she chooses her own as she opens them.
+    person.get_by_label("Mon nouveau mot de passe").fill(OWN_PASSWORD)
     save_screenshot(person, shots / "6-person-unlock.png")
     person.get_by_role("button", name="Ouvrir mes papiers").click()
     expect(person.get_by_text("Vos papiers sont ouverts.")).to_be_visible()

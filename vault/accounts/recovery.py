@@ -302,9 +302,21 @@ def person_of_vault(db: Session, vault_id: str) -> str | None:
     return vault.owner_id if vault else None
 
 
-def unlock(db: Session, rt: Runtime, person: Person, code: str, source: str = "") -> None:
+def unlock(
+    db: Session,
+    rt: Runtime,
+    person: Person,
+    code: str,
+    new_password: str,
+    keep_session: str | None,
+    source: str = "",
+) -> None:
     """End a hold at once with one of the person's own recovery codes (made before the reset;
-    a counsellor's reset code does not count). Without a hold, nothing is checked nor spent."""
+    a counsellor's reset code does not count), and a new password: the one in force was typed
+    on the counsellor's screen, and with it, once the papers were open, the counsellor would
+    have held the whole account. Every session ends but `keep_session`. The code is judged
+    first, then the new password, then the code is spent. Without a hold, nothing is checked
+    nor spent."""
     if hold.current_hold(db, person) is None:
         return
     attempt = attempt_for(db, rt, person.login, source)
@@ -314,6 +326,11 @@ def unlock(db: Session, rt: Runtime, person: Person, code: str, source: str = ""
         throttle.failed(db, attempt)
         journal.record(db, subject_id=person.id, action=journal.RECOVERY_FAILED, source=source)
         raise WrongSecretError(WRONG_UNLOCK, field="code")
+    check_new_password(new_password, person.login, person.display_name)
+    replace_password(db, person, new_password, keep_session=keep_session)
+    journal.record(
+        db, subject_id=person.id, actor_id=person.id, action=journal.PASSWORD_CHANGED, source=source
+    )
     found.used_at = utcnow()
     journal.record(
         db,

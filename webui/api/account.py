@@ -219,12 +219,21 @@ def reset_password_with_person(
 
 @router.post("/me/unlock", status_code=204)
 def unlock_papers(
-    body: UnlockIn, person: ApiUser, request: Request, db: DbSession, rt: RuntimeDep
+    body: UnlockIn, signed_in: ApiSignedIn, request: Request, db: DbSession, rt: RuntimeDep
 ) -> Response:
     """Open at once the papers closed after a reset made with a counsellor, with one of the
-    person's own recovery codes (not a reset code). A wrong code is 422 and counts as a failed
-    attempt. Without a hold, nothing is checked and nothing is spent."""
-    unlock(db, rt, person, body.code, client_address(request))
+    person's own recovery codes (not a reset code) and a new password (the one in force was
+    typed at the counsellor's); every other session ends. A wrong code is 422 and counts as a
+    failed attempt. Without a hold, nothing is checked and nothing is spent."""
+    unlock(
+        db,
+        rt,
+        signed_in.person,
+        body.code,
+        body.new_password,
+        signed_in.session.id,
+        client_address(request),
+    )
     return Response(status_code=204)
 
 

@@ -211,9 +211,14 @@ class AssistedPasswordIn(Reauthentication):
 
 
 class UnlockIn(BaseModel):
-    model_config = examples({"code": "KQ7M-2XPA-9RTE"})
+    model_config = examples({"code": "KQ7M-2XPA-9RTE", "new_password": "lune verte sous la pluie"})
 
     code: str = Field(max_length=100, description="One of the person's recovery codes.")
+    new_password: str = Field(
+        max_length=1000,
+        json_schema_extra=NEW_PASSWORD,
+        description="The password in force was typed at the counsellor's: it is replaced.",
+    )
 
 
 class RecoveryCodesOut(BaseModel):

@@ -40,6 +40,7 @@ from webui.deps import (
     confirm_caller,
 )
 from webui.errors import page_text
+from webui.pages.auth import start_session
 from webui.pages.common import Code, Password, field_in_form, redirect
 from webui.pages.render import page
 
@@ -177,12 +178,14 @@ def unlock_submit(
     rt: RuntimeDep,
     me: SignedInPage,
     code: Annotated[str, Form(max_length=100)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """A wrong code counts as a failed attempt (kept: the route returns normally)."""
+    """A wrong code counts as a failed attempt (kept: the route returns normally). Every
+    session ends with the new password, this one too: a new one opens for this browser."""
     try:
-        unlock(db, rt, me.person, code, client_address(request))
-    except (WrongSecretError, ThrottledError) as exc:
+        unlock(db, rt, me.person, code, password, None, client_address(request))
+    except (WrongSecretError, ThrottledError, InvalidInputError) as exc:
         return page(
             request, "unlock.html", me, error=exc, error_field="code", hide_hold_banner=True
         )
-    return redirect("/papiers?ouverts=1")
+    return start_session(request, db, rt, me.person, redirect("/papiers?ouverts=1"))

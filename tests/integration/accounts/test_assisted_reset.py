@@ -30,6 +30,10 @@ from vault.runtime import Runtime
 pytestmark = pytest.mark.master_keys
 
 NEW = "une phrase toute neuve"
+# The password the person chooses as she opens her papers with her own code: the one in force
+# was typed at the counsellor's.
+MINE = "ma phrase rien qu'a moi"
+OWN_PASSWORD = {"new_password": MINE}
 # The counsellor's own password, then the one the person types beside them.
 WITH_PERSON = {**REAUTH, "new_password": NEW}
 
@@ -168,12 +172,23 @@ def test_a_recover_only_grant_does_not_give_the_account(client: TestClient, rt: 
     )
     unlock = "/api/v1/me/unlock"
     assert (
-        client.post(unlock, headers=rogue, json={"code": second_code.json()["code"]}).status_code
+        client.post(
+            unlock, headers=rogue, json={"code": second_code.json()["code"], **OWN_PASSWORD}
+        ).status_code
         == 422
     )
-    assert client.post(unlock, headers=rogue, json={"code": "AAAA-BBBB-CCCC"}).status_code == 422
-    assert client.post(unlock, headers=rogue, json={"code": codes[0]}).status_code == 204
+    wrong = {"code": "AAAA-BBBB-CCCC", **OWN_PASSWORD}
+    assert client.post(unlock, headers=rogue, json=wrong).status_code == 422
+    assert (
+        client.post(unlock, headers=rogue, json={"code": codes[0], **OWN_PASSWORD}).status_code
+        == 204
+    )
     assert client.get("/api/v1/me", headers=rogue).json()["hold"] is None
+    # The password typed at Claire's went with the hold (review finding: once the papers were
+    # open, Claire signed in with it and had the whole account, and made new codes).
+    typed_at_claire = {"login": "amina.diallo", "password": NEW}
+    assert client.post("/api/v1/session", json=typed_at_claire).status_code == 401
+    signed_in(client, "amina.diallo", MINE)
     for name in ("private", "bank", "identity"):
         document_id, original = made[name]
         opened = content(client, rogue, document_id)
@@ -330,7 +345,7 @@ def test_the_person_is_told_at_the_next_sign_in_and_in_the_history(
     unlock_page = client.get("/compte/deverrouiller")
     wrong = client.post(
         "/compte/deverrouiller",
-        data={"csrf": csrf_of(unlock_page.text), "code": "AAAA-BBBB-CCCC"},
+        data={"csrf": csrf_of(unlock_page.text), "code": "AAAA-BBBB-CCCC", "password": MINE},
         headers=SAME_ORIGIN,
     )
     assert wrong.status_code == 422
@@ -513,7 +528,9 @@ def test_a_held_account_cannot_accept_an_access_request(client: TestClient, rt: 
     assert "grant_accepted" not in actions
 
     # The person's own code ends the hold: then the request is theirs to accept.
-    unlocked = client.post("/api/v1/me/unlock", headers=rogue, json={"code": codes[0]})
+    unlocked = client.post(
+        "/api/v1/me/unlock", headers=rogue, json={"code": codes[0], **OWN_PASSWORD}
+    )
     assert unlocked.status_code == 204
     assert client.post(accept, headers=rogue).json()["status"] == "active"
 
@@ -556,16 +573,20 @@ def test_wrong_unlock_codes_are_throttled(client: TestClient, rt: Runtime) -> No
     unlock = "/api/v1/me/unlock"
 
     statuses = [
-        client.post(unlock, headers=rogue, json={"code": "AAAA-BBBB-CCCC"}).status_code
+        client.post(
+            unlock, headers=rogue, json={"code": "AAAA-BBBB-CCCC", **OWN_PASSWORD}
+        ).status_code
         for _ in range(6)
     ]
     # 422, not 401: the session is good, only the code is wrong.
     assert statuses == [422] * 6
-    right = client.post(unlock, headers=rogue, json={"code": codes[0]})
+    right = client.post(unlock, headers=rogue, json={"code": codes[0], **OWN_PASSWORD})
     assert right.status_code == 429
     assert int(right.headers["retry-after"]) >= 1
     on_page = client.post(
-        "/compte/deverrouiller", data={"csrf": csrf, "code": codes[0]}, headers=SAME_ORIGIN
+        "/compte/deverrouiller",
+        data={"csrf": csrf, "code": codes[0], "password": MINE},
+        headers=SAME_ORIGIN,
     )
     assert on_page.status_code == 429
     assert int(on_page.headers["retry-after"]) >= 1

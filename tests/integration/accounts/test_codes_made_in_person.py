@@ -117,7 +117,7 @@ def test_a_code_the_counsellor_saw_holds_the_account_like_their_reset(
 
     # Another code Claire saw neither ends the hold nor gives new codes.
     unlock = "/api/v1/me/unlock"
-    other = {"code": amina["recovery_codes"][1]}
+    other = {"code": amina["recovery_codes"][1], "new_password": MINE}
     assert client.post(unlock, headers=taken, json=other).status_code == 422
     again = {"current_password": TAKEN}
     assert client.post("/api/v1/me/recovery-codes", headers=taken, json=again).status_code == 423

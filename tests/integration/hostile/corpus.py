@@ -195,7 +195,7 @@ def json_text_fields(ids: Ids) -> list[Case]:
             HOSTILE, "secret", {**wrong, "code": "123456"}, 422, "current_password", FAILED_SECRET
         ),
         *Route("unlock", BEN, "POST", "/api/v1/me/unlock").json(
-            [HUGE[:101]], "code", {}, 422, "code"
+            [HUGE[:101]], "code", {"new_password": PASSWORD}, 422, "code"
         ),
         *Route(
             "assisted password of someone else",

@@ -458,7 +458,9 @@ def request_for(world: World, method: str, path: str, actor: str, csrf: str) -> 
         },
         ("POST", "/api/v1/beneficiaries/{person_id}/reset-code"): {"json": again},
         ("DELETE", "/api/v1/beneficiaries/{person_id}/sign-in-delay"): {"json": again},
-        ("POST", "/api/v1/me/unlock"): {"json": {"code": "AAAA-BBBB-CCCC"}},
+        ("POST", "/api/v1/me/unlock"): {
+            "json": {"code": "AAAA-BBBB-CCCC", "new_password": PASSWORD}
+        },
         ("POST", "/api/v1/recovery"): {
             "json": {"login": login, "code": "X", "new_password": PASSWORD}
         },
