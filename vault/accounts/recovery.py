@@ -315,9 +315,10 @@ def unlock(
     a counsellor's reset code does not count), and a new password: the one in force was typed
     on the counsellor's screen, and with it, once the papers were open, the counsellor would
     have held the whole account. Every session ends but `keep_session`. The code is judged
-    first, then the new password, then the code is spent. Without a hold, nothing is checked
-    nor spent."""
+    first, then the new password, then the code is spent. Without a hold, no code is checked
+    nor spent, and the password is not changed (only refused if it could never be one)."""
     if hold.current_hold(db, person) is None:
+        check_new_password(new_password, person.login, person.display_name)
         return
     attempt = attempt_for(db, rt, person.login, source)
     throttle.guard(db, attempt)
