@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vault.errors import N_
 from webui import i18n
+from webui.navigation import own_page
 
 BUSY = N_("Le service est très demandé en ce moment. Réessayez dans un instant.")
 TRY_AGAIN = N_("Réessayer")
@@ -43,7 +44,11 @@ def busy(scope: Scope) -> Response:
     path: str = scope.get("path", "/")
     if path.startswith("/api/"):
         return JSONResponse({"detail": message, "field": None}, 503, headers)
-    again = escape(path if scope.get("method") == "GET" else "/", quote=True)
+    query = scope.get("query_string", b"").decode("latin-1")
+    asked = f"{path}?{query}" if query else path
+    # Only a path of this site (a decoded `/\\host` leads elsewhere), and only to ask again
+    # what a GET asked.
+    again = escape((own_page(asked) if scope.get("method") == "GET" else None) or "/", quote=True)
     page = (
         f'<!doctype html><html lang="{i18n.current()}" dir="{i18n.direction()}">'
         '<head><meta charset="utf-8">'

@@ -19,17 +19,18 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from vault.accounts import hold, throttle
-from vault.accounts.accounts import normalise_login, replace_password
-from vault.accounts.passwords import check_new_password
+from vault.accounts.accounts import SAME_AS_GIVEN, normalise_login, replace_password
+from vault.accounts.passwords import check_new_password, verify_password
 from vault.accounts.signin import attempt_for
 from vault.audit import journal
 from vault.errors import (
     N_,
     AuthenticationError,
     ConflictError,
+    InvalidInputError,
     WrongSecretError,
 )
-from vault.models import Person, RecoveryCode, ResetCode, Vault, new_id, utcnow
+from vault.models import JournalEvent, Person, RecoveryCode, ResetCode, Vault, new_id, utcnow
 from vault.policy import (
     Action,
     acting_for,
@@ -85,6 +86,7 @@ def new_recovery_codes(
     `replacing`: the generation the asking form was shown (`codes_in_force`); if other codes
     were made since, the same form was sent again (Back, Reload) and nothing changes."""
     hold.refuse_during_hold(db, person, hold.NO_NEW_RECOVERY_CODES)
+    seen_by = seen_by or password_seen_by(db, person)
     old = delete(RecoveryCode).where(RecoveryCode.person_id == person.id)
     if replacing is not None:
         old = old.where(_of_generation(replacing))
@@ -137,6 +139,30 @@ def _of_generation(generation: str) -> ColumnElement[bool]:
 def _has_codes(db: Session, person_id: str) -> bool:
     query = select(RecoveryCode.id).where(RecoveryCode.person_id == person_id)
     return db.scalar(query.limit(1)) is not None
+
+
+def password_seen_by(db: Session, person: Person) -> Person | None:
+    """The professional who saw the codes in force at the account's creation in person, while
+    the person has not chosen a password of her own since: the one in force was typed in front
+    of them (or sent by them, on the API), so whoever makes new codes with it may be them, and
+    the new codes are as seen as the old ones (review finding: made by the professional alone,
+    they outlived the access the person ended)."""
+    seen = db.scalars(
+        select(RecoveryCode).where(
+            RecoveryCode.person_id == person.id, RecoveryCode.seen_by.is_not(None)
+        )
+    ).first()
+    if seen is None or seen.seen_by is None:
+        return None
+    own_password = select(JournalEvent.id).where(
+        JournalEvent.subject_id == person.id,
+        JournalEvent.actor_id == person.id,
+        JournalEvent.action == journal.PASSWORD_CHANGED,
+        JournalEvent.occurred_at > seen.created_at,
+    )
+    if db.scalar(own_password.limit(1)) is not None:
+        return None
+    return db.get(Person, seen.seen_by)
 
 
 def codes_seen_by_someone_else(db: Session, person_id: str) -> bool:
@@ -310,16 +336,17 @@ def unlock(
     new_password: str,
     keep_session: str | None,
     source: str = "",
-) -> None:
+) -> bool:
     """End a hold at once with one of the person's own recovery codes (made before the reset;
     a counsellor's reset code does not count), and a new password: the one in force was typed
     on the counsellor's screen, and with it, once the papers were open, the counsellor would
     have held the whole account. Every session ends but `keep_session`. The code is judged
-    first, then the new password, then the code is spent. Without a hold, no code is checked
-    nor spent, and the password is not changed (only refused if it could never be one)."""
+    first, then the new password (not the one in force), then the code is spent. Without a
+    hold, no code is checked nor spent, and the password is not changed (only refused if it
+    could never be one). Whether a hold ended."""
     if hold.current_hold(db, person) is None:
         check_new_password(new_password, person.login, person.display_name)
-        return
+        return False
     attempt = attempt_for(db, rt, person.login, source)
     throttle.guard(db, attempt)
     found = _find_recovery_code(db, person, code)
@@ -328,11 +355,11 @@ def unlock(
         journal.record(db, subject_id=person.id, action=journal.RECOVERY_FAILED, source=source)
         raise WrongSecretError(WRONG_UNLOCK, field="code")
     check_new_password(new_password, person.login, person.display_name)
-    replace_password(db, person, new_password, keep_session=keep_session)
-    journal.record(
-        db, subject_id=person.id, actor_id=person.id, action=journal.PASSWORD_CHANGED, source=source
-    )
+    if verify_password(person.password_hash, new_password):
+        raise InvalidInputError(SAME_AS_GIVEN, field="password")
     found.used_at = utcnow()
+    replace_password(db, person, new_password, keep_session=keep_session)
+    throttle.passed(db, attempt)
     journal.record(
         db,
         subject_id=person.id,
@@ -340,7 +367,11 @@ def unlock(
         action=journal.RECOVERY_CODE_USED,
         source=source,
     )
+    journal.record(
+        db, subject_id=person.id, actor_id=person.id, action=journal.PASSWORD_CHANGED, source=source
+    )
     hold.end(db, person, source)
+    return True
 
 
 def _assisted(

@@ -26,6 +26,7 @@ from vault.accounts.recovery import (
     codes_in_force,
     codes_seen_by_someone_else,
     new_recovery_codes,
+    password_seen_by,
     unused_recovery_codes,
 )
 from vault.accounts.sessions import SignedIn, close_all_sessions, sessions_of
@@ -122,6 +123,7 @@ def account_page(
         notice=NOTICES.get(notice, ""),
         codes_left=unused_recovery_codes(db, person.id),
         codes_seen=codes_seen_by_someone_else(db, person.id),
+        password_seen=password_seen_by(db, person) is not None,
         codes_in_force=codes_in_force(db, person.id),
         places=places(sessions_of(db, rt.settings, person.id), me.session.id),
         languages=LANGUAGES,

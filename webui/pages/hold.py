@@ -183,9 +183,11 @@ def unlock_submit(
     """A wrong code counts as a failed attempt (kept: the route returns normally). Every
     session ends with the new password, this one too: a new one opens for this browser."""
     try:
-        unlock(db, rt, me.person, code, password, None, client_address(request))
+        ended = unlock(db, rt, me.person, code, password, None, client_address(request))
     except (WrongSecretError, ThrottledError, InvalidInputError) as exc:
         return page(
             request, "unlock.html", me, error=exc, error_field="code", hide_hold_banner=True
         )
+    if not ended:
+        return redirect("/papiers")
     return start_session(request, db, rt, me.person, redirect("/papiers?ouverts=1"))

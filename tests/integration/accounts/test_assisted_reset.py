@@ -179,6 +179,10 @@ def test_a_recover_only_grant_does_not_give_the_account(client: TestClient, rt: 
     )
     wrong = {"code": "AAAA-BBBB-CCCC", **OWN_PASSWORD}
     assert client.post(unlock, headers=rogue, json=wrong).status_code == 422
+    # Not with the password typed at Claire's, which she would keep (review finding).
+    same = client.post(unlock, headers=rogue, json={"code": codes[0], "new_password": NEW})
+    assert (same.status_code, same.json()["field"]) == (422, "password")
+    assert client.get("/api/v1/me", headers=rogue).json()["hold"] is not None
     assert (
         client.post(unlock, headers=rogue, json={"code": codes[0], **OWN_PASSWORD}).status_code
         == 204
@@ -625,3 +629,19 @@ def test_a_refused_password_change_names_who_tried(client: TestClient, rt: Runti
         "Claire Martin, CCAS d&#39;Orléans, a essayé 3 fois de changer votre mot de passe, "
         "sans en avoir le droit." in history
     )
+
+
+def test_a_held_account_without_closed_papers_is_shown_the_way_to_end_the_hold(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Review finding: the banner, hidden when no paper is closed, was the one lasting link to
+    the page that ends the hold, which the hold's own refusals send the person to."""
+    amina, claire, _org = setup(client, rt)
+    own_codes(client, amina)
+    give(client, amina, claire, scopes=["recover"])
+    reset_alone(client, amina, claire)
+    page_signed_in(client, "amina.diallo", NEW)
+    papers = as_read(client.get("/papiers").text)
+    assert "Certains papiers sont fermés" not in papers
+    assert "Finir cette sécurité avec un code de secours" in papers
+    assert 'href="/compte/deverrouiller"' in papers

@@ -124,6 +124,34 @@ def test_a_code_the_counsellor_saw_holds_the_account_like_their_reset(
     assert content(client, taken, paper_id).status_code == 423
 
 
+def test_codes_made_with_the_password_of_the_creation_are_as_seen(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Review finding: Claire, who sent the password of the account she created with Amina,
+    signed in with it alone and made new codes, stored as Amina's own; once Amina had ended the
+    access and changed her password, one of them took the account, private papers open. Codes
+    made before Amina chooses a password of her own are as seen as those of the creation."""
+    amina, _claire = created_with_claire(client, rt)
+    as_amina = signed_in(client, "amina.diallo", PASSWORD)
+    made = client.post(
+        "/api/v1/me/recovery-codes", headers=as_amina, json={"current_password": PASSWORD}
+    )
+    assert made.status_code == 201
+    codes = made.json()["codes"]
+    page_sign_in(client, "amina.diallo")
+    told = as_read(client.get("/compte").text)
+    assert "Changez d'abord votre mot de passe, puis faites vos propres codes" in told
+    paper_id = alone_again(client, amina)  # a private paper, a password of her own
+    ended = client.delete(f"/api/v1/grants/{amina['grant_id']}", headers=amina["headers"])
+    assert ended.status_code == 204
+    assert recover(client, "amina.diallo", codes[0], TAKEN).status_code == 401
+    mine = signed_in(client, "amina.diallo", MINE)
+    assert content(client, mine, paper_id).status_code == 200
+    # With a password of her own, the codes she makes are hers.
+    own = client.post("/api/v1/me/recovery-codes", headers=mine, json={"current_password": MINE})
+    assert recover(client, "amina.diallo", own.json()["codes"][0], TAKEN).status_code == 204
+
+
 def test_no_banner_of_closed_papers_for_someone_who_has_none(
     client: TestClient, rt: Runtime
 ) -> None:
@@ -233,14 +261,25 @@ def test_the_account_page_asks_for_own_codes_after_a_creation_in_person(
     invitation = "Faites vos propres codes de secours"
     assert invitation in client.get(landing).text
     account = client.get("/compte")
-    assert invitation in account.text
+    # The password was typed in front of Claire: a new one first, then her own codes.
+    assert "Changez d'abord votre mot de passe, puis faites vos propres codes" in as_read(
+        account.text
+    )
+    changed = client.post(
+        "/compte/mot-de-passe",
+        data={"csrf": csrf_of(account.text), "current_password": PASSWORD, "password": MINE},
+        headers=SAME_ORIGIN,
+    )
+    assert changed.status_code == 200
+    account = client.get("/compte")
+    assert "Faites vos propres codes de secours : personne" in as_read(account.text)
 
     # Once she has, the page no longer asks.
     own = client.post(
         "/compte/codes",
         data={
             "csrf": csrf_of(account.text),
-            "current_password": PASSWORD,
+            "current_password": MINE,
             "codes_in_force": codes_in_force_of(account.text),
         },
         headers=SAME_ORIGIN,

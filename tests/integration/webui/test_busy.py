@@ -81,3 +81,14 @@ def test_the_count_goes_down_once_a_request_ends() -> None:
             return [(await c.get("/")).status_code for _ in range(3)]
 
     assert anyio.run(two_in_a_row) == [200, 200, 200]
+
+
+def test_the_retry_link_stays_on_this_site(rt: Runtime) -> None:
+    """Review finding: the decoded path went into the link: `/%5Cevil.example` gave
+    `href="/\\evil.example"`, which browsers read as another site."""
+    for path in ("/%5Cevil.example", "/%0A/evil.example"):
+        refused, _first = anyio.run(one_held_then, rt, path, {})
+        assert refused.status_code == 503
+        assert 'href="/"' in refused.text
+    kept, _first = anyio.run(one_held_then, rt, "/papiers/ajouter?coffre=abc", {})
+    assert 'href="/papiers/ajouter?coffre=abc"' in kept.text
