@@ -483,10 +483,13 @@ def require_vault(
 def require_document(
     db: Session, settings: Settings, actor: Person, document_id: str, action: Action
 ) -> tuple[Document, Access]:
-    """A paper in the vault (not in the bin) that the actor may act on; else NotFoundError."""
-    document = db.get(Document, document_id)
-    vault = db.get(Vault, document.vault_id) if document is not None else None
+    """A paper in the vault (not in the bin) that the actor may act on; else NotFoundError. For
+    a change, the paper's row is read locked: the owner's « private » or change of type, or a
+    move to the bin, committed meanwhile, is what the decision sees (on PostgreSQL a helper's
+    deletion judged the paper as first read, then binned it private)."""
     locked = action in _CHANGES
+    document = db.get(Document, document_id, with_for_update=locked)
+    vault = db.get(Vault, document.vault_id) if document is not None else None
     access = vault_access(db, settings, actor, vault, action, locked) if vault else None
     if (
         document is None
@@ -577,16 +580,22 @@ def may_help_recover(
 
 
 def helped_recover_since(
-    db: Session, settings: Settings, helper: Person, person: Person, since: datetime
+    db: Session,
+    settings: Settings,
+    helper: Person,
+    person: Person,
+    since: datetime,
+    locked: bool = False,
 ) -> bool:
     """Whether `helper` holds the person's "recover" scope (may_help_recover) through a grant
     they already held at `since`: a code they saw or were given then is worth their reset
     while that consent lasts, not again under a later one (a new grant, a request accepted
-    since, an organisation joined or joined again since)."""
+    since, an organisation joined or joined again since). `locked`: for the reset itself, so
+    that the person's « end this access » waits for it (see _CHANGES)."""
     vault = db.scalar(select(Vault).where(Vault.owner_id == person.id))
     if vault is None or helper.id == person.id:
         return False
-    access = vault_access(db, settings, helper, vault, Action.RECOVER)
+    access = vault_access(db, settings, helper, vault, Action.RECOVER, locked)
     if access is None:
         return False
     joined = _joined(db, helper.id)

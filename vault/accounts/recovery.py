@@ -477,4 +477,6 @@ def _still_recovers(
     person ends their access, they leave the organisation it went through, or their account is
     closed, and stays void under an access given again later)."""
     helper = db.get(Person, helper_id)
-    return helper is not None and helped_recover_since(db, rt.settings, helper, person, code_made)
+    return helper is not None and helped_recover_since(
+        db, rt.settings, helper, person, code_made, locked=True
+    )

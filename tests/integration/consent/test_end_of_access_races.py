@@ -20,13 +20,13 @@ from tests.integration.consent.test_member_elsewhere import join, two_organisati
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.accounts.passwords import verify_password
-from vault.accounts.recovery import reset_with_person
+from vault.accounts.recovery import recover, reset_with_person
 from vault.consent.grants import revoke
 from vault.consent.organisations import Departure, close_member
 from vault.db import transaction
 from vault.documents.content_check import store_checked
-from vault.documents.service import delete_document
-from vault.errors import NotFoundError
+from vault.documents.service import delete_document, update_document
+from vault.errors import AuthenticationError, NotFoundError
 from vault.models import Document, Grant, Person, utcnow
 from vault.runtime import Runtime
 from vault.vocabulary import GrantStatus
@@ -176,3 +176,61 @@ def test_an_upload_whose_access_ends_while_it_is_stored_leaves_a_line_and_no_obj
     assert {blob.name for blob in rt.store.list()} == before
     newest, *_ = client.get("/api/v1/journal", headers=amina["headers"]).json()
     assert (newest["action"], newest["actor_id"]) == ("access_refused", claire["id"])
+
+
+def test_a_reset_code_is_not_used_by_a_counsellor_whose_access_just_ended(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Concurrency review: `coffre`'s recovery judged a counsellor's reset code on the grant as
+    it read it, then took a password hash's time to replace the password; an end of the access
+    committed meanwhile did not stop it. The code is now judged on the grant locked."""
+    amina, claire, _org = setup(client, rt)
+    given = grant(client, amina, counsellor_id=claire["id"], scopes=["view", "recover"])
+    issued = client.post(
+        f"/api/v1/beneficiaries/{amina['user']['id']}/reset-code",
+        headers=claire["headers"],
+        json={"current_password": PASSWORD},
+    )
+    assert issued.status_code == 201, issued.text
+
+    def use_the_code(db: Session) -> object:
+        try:
+            return recover(db, rt, "amina.diallo", issued.json()["code"], NEW, "")
+        except AuthenticationError:
+            raise NotFoundError("refused") from None
+
+    assert ended_while_acting(rt, amina["user"]["id"], given, use_the_code) == ["refused"]
+    with rt.sessions() as db:
+        assert verify_password(db.get_one(Person, amina["user"]["id"]).password_hash, PASSWORD)
+
+
+def test_a_paper_made_private_meanwhile_is_not_binned_by_a_helper(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Concurrency review (PostgreSQL): a helper's deletion judged the paper as it first read
+    it, then binned it once the owner had made it private: a private paper changed through a
+    grant, and the owner's own links to it stopped."""
+    amina, claire, _org = setup(client, rt)
+    paper: Any = upload(client, amina, pdf("carte")).json()["id"]
+    grant(client, amina, counsellor_id=claire["id"], scopes=["view", "manage"])
+    outcome: list[str] = []
+
+    def helper_bins() -> None:
+        try:
+            with transaction(rt.sessions) as db:
+                delete_document(db, rt, db.get_one(Person, claire["id"]), paper)
+            outcome.append("done")
+        except NotFoundError:
+            outcome.append("refused")
+
+    with transaction(rt.sessions) as db:
+        update_document(db, rt, db.get_one(Person, amina["user"]["id"]), paper, private=True)
+        db.flush()
+        helper = threading.Thread(target=helper_bins)
+        helper.start()
+        helper.join(timeout=1)
+        assert helper.is_alive(), "the helper's deletion did not wait for the owner's change"
+    helper.join(timeout=30)
+    assert outcome == ["refused"]
+    with rt.sessions() as db:
+        assert db.get_one(Document, paper).deleted_at is None
