@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from vault.audit import journal
+from vault.documents import quota
 from vault.documents.service import DocumentView, describe
 from vault.models import Blob, Document, Person, Reminder, Share, Vault, utcnow
 from vault.policy import require_binned_document, require_own_vault
@@ -53,8 +54,13 @@ def list_bin(db: Session, rt: Runtime, owner: Person, vault_id: str) -> list[Bin
 def restore_document(db: Session, rt: Runtime, owner: Person, document_id: str) -> DocumentView:
     """Take a paper out of the bin, back among the owner's papers; the caller commits. Its row
     is locked as it is read: a sweep erasing it meanwhile is waited for, and the paper is then
-    not found (see erase_expired)."""
+    not found (see erase_expired). It must fit the room left, counted as an upload's is: under
+    the vault's lock, so that an upload recorded meanwhile is counted."""
     document, access = require_binned_document(db, rt.settings, owner, document_id)
+    quota.lock_vault(db, document.vault_id)
+    free = quota.free_bytes(db, rt.settings, owner.id)
+    if document.size > free:
+        raise quota.no_room_to_restore(document.size, free)
     document.deleted_at = None
     document.deleted_by = None
     db.flush()

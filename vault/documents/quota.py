@@ -33,6 +33,25 @@ def lock_vault(db: Session, vault_id: str) -> None:
     db.execute(select(Vault.id).where(Vault.id == vault_id).with_for_update())
 
 
+def no_room_to_restore(size: int, free: int) -> FileTooLargeError:
+    """The refusal to take a paper out of the bin when the vault has no room left for it (the
+    room was used since it was deleted): it stays in the bin meanwhile."""
+    paper = max(1, round(size / MiB))
+    megabytes = free // MiB
+    if megabytes:
+        return FileTooLargeError(
+            "Ce papier prend %(paper)s Mo et il reste %(megabytes)s Mo de place dans votre "
+            "coffre. Supprimez d'autres papiers, puis remettez-le.",
+            paper=paper,
+            megabytes=megabytes,
+        )
+    return FileTooLargeError(
+        "Ce papier prend %(paper)s Mo et il reste moins de 1 Mo de place dans votre coffre. "
+        "Supprimez d'autres papiers, puis remettez-le.",
+        paper=paper,
+    )
+
+
 def over_quota(free: int, *, by_owner: bool, owner_name: str) -> FileTooLargeError:
     """The refusal of a file larger than the room left, saying how much is left, to the person
     or to the professional adding a paper for them (`by_owner` False)."""

@@ -188,3 +188,27 @@ def test_a_page_upload_over_quota_shows_the_error_summary(client: TestClient, rt
     assert 'href="#file"' in answer.text
     assert "Il reste 2 Mo de place dans votre coffre." in answer.text
     assert counts(rt) == (0, 0, 0)
+
+
+def test_a_paper_taken_out_of_the_bin_must_fit_the_room_left(
+    client: TestClient, rt: Runtime, amina: dict[str, Any]
+) -> None:
+    """Bin a paper, fill the room with another, take the first back: the vault would hold more
+    than its quota. The paper stays in the bin, the person is told how to make room."""
+    binned = upload(client, amina, pdf("first", padding=2 * MiB)).json()["id"]
+    assert client.delete(f"/api/v1/documents/{binned}", headers=amina["headers"]).status_code
+    rt.settings.quota_bytes = 3 * MiB
+    assert upload(client, amina, pdf("second", padding=2 * MiB)).status_code == 201
+    answer = client.post(f"/api/v1/documents/{binned}/restore", headers=amina["headers"])
+    assert answer.status_code == 413
+    assert answer.json() == {
+        "detail": "Ce papier prend 2 Mo et il reste moins de 1 Mo de place dans votre coffre. "
+        "Supprimez d'autres papiers, puis remettez-le.",
+        "field": None,
+    }
+    in_bin = client.get("/api/v1/vaults/me/bin", headers=amina["headers"]).json()
+    assert [b["document"]["id"] for b in in_bin] == [binned]
+    assert me(client, amina)["used_bytes"] <= rt.settings.quota_bytes
+    rt.settings.quota_bytes = 6 * MiB
+    answer = client.post(f"/api/v1/documents/{binned}/restore", headers=amina["headers"])
+    assert answer.status_code == 200, answer.text
