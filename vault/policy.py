@@ -189,8 +189,10 @@ _NEEDS: dict[Action, tuple[Scope, ...]] = {
 # admin taking the helper out of the organisation, either waits for it or is seen by it
 # (PostgreSQL reads a row again once it has waited for it), never comes in between. Grant locks
 # come first in a transaction, before the journal's head: whatever locks both takes them in
-# that order. A link is not such a change: it serves only while its maker's access lasts.
-_CHANGES = frozenset({Action.UPLOAD, Action.MANAGE, Action.RECOVER})
+# that order. Recording a link is such a change (a link recorded as its paper went to the bin
+# escaped the bin's end of its links); a download through a helper's link is judged on the same
+# locks (shares.take_copy).
+_CHANGES = frozenset({Action.UPLOAD, Action.MANAGE, Action.RECOVER, Action.SHARE})
 
 
 def needs(action: Action) -> tuple[Scope, ...]:
@@ -404,11 +406,12 @@ def vault_accesses(
 
 
 def maker_access(
-    db: Session, settings: Settings, maker_id: str, document: Document
+    db: Session, settings: Settings, maker_id: str, document: Document, locked: bool = False
 ) -> Access | None:
     """How `maker_id` may send papers of the paper's vault now: as its owner, or through current
     grants with the scope to (which papers they reach: Access.showed_since); None when they may
-    not (a paper in the bin, a maker erased, an access ended)."""
+    not (a paper in the bin, a maker erased, an access ended). `locked`: the grants stay locked
+    until the transaction ends (see _CHANGES)."""
     vault = db.get(Vault, document.vault_id)
     if vault is None or document.deleted_at is not None:
         return None
@@ -417,7 +420,7 @@ def maker_access(
     maker = db.get(Person, maker_id)
     if maker is None or maker.erased_at is not None:
         return None
-    access = vault_access(db, settings, maker, vault, Action.SHARE)
+    access = vault_access(db, settings, maker, vault, Action.SHARE, locked)
     if access is None:
         return None
     joined = _joined(db, maker_id)
@@ -460,10 +463,16 @@ def may_still_share(access: Access | None, document: Document, made_at: datetime
 
 
 def maker_may_still_share(
-    db: Session, settings: Settings, maker_id: str, document: Document, made_at: datetime
+    db: Session,
+    settings: Settings,
+    maker_id: str,
+    document: Document,
+    made_at: datetime,
+    locked: bool = False,
 ) -> bool:
     """may_still_share, for one link."""
-    return may_still_share(maker_access(db, settings, maker_id, document), document, made_at)
+    access = maker_access(db, settings, maker_id, document, locked)
+    return may_still_share(access, document, made_at)
 
 
 def require_vault(

@@ -475,10 +475,13 @@ def _public(db: Session, rt: Runtime, share: Share) -> PublicShare:
     )
 
 
-def _checked(db: Session, rt: Runtime, token: str, code: str, source: str) -> Share | None:
+def _checked(
+    db: Session, rt: Runtime, token: str, code: str, source: str, locked: bool = False
+) -> Share | None:
     """The link, while it is valid and, when it has a code, the code is right. A wrong code is
-    counted (growing waits, per link and per address) and journaled for the owner."""
-    share = _live(db, rt, token)
+    counted (growing waits, per link and per address) and journaled for the owner. `locked`:
+    see _works."""
+    share = _live(db, rt, token, locked)
     if share is None or share.code_hash is None:
         return share
     attempt = throttle.attempt(db, rt.settings, login=f"share:{share.id}", source=source)
@@ -502,8 +505,10 @@ def _checked(db: Session, rt: Runtime, token: str, code: str, source: str) -> Sh
 
 def take_copy(db: Session, rt: Runtime, token: str, code: str, source: str) -> SharedCopy | None:
     """Count one download and open the marked copy; None when the link is no longer valid.
-    The count is one conditional UPDATE, so concurrent downloads never go past the limit."""
-    if _checked(db, rt, token, code, source) is None:
+    The count is one conditional UPDATE, so concurrent downloads never go past the limit. The
+    link is judged on its paper and its maker's grants locked: the person's end of the access,
+    « private » or bin committed meanwhile is seen (PostgreSQL), or waits for the count."""
+    if _checked(db, rt, token, code, source, locked=True) is None:
         return None
     now = utcnow()
     live_paper = select(Document.id).where(Document.deleted_at.is_(None))
@@ -550,23 +555,29 @@ def _shareable(
     return document, access
 
 
-def _live(db: Session, rt: Runtime, token: str) -> Share | None:
+def _live(db: Session, rt: Runtime, token: str, locked: bool = False) -> Share | None:
     if not token or len(token) > 100:
         return None
     share = db.scalar(select(Share).where(Share.token_hash == token_hash(token)))
     if share is None:
         return None
-    return share if _works(db, rt, share, utcnow()) else None
+    return share if _works(db, rt, share, utcnow(), locked) else None
 
 
-def _works(db: Session, rt: Runtime, share: Share, now: datetime) -> bool:
+def _works(db: Session, rt: Runtime, share: Share, now: datetime, locked: bool = False) -> bool:
     """Within its own terms, and whoever made it may still send its paper (a helper whose
-    access ended, or a paper now out of its reach, ends the link as its end date would)."""
-    document = db.get(Document, share.document_id)
+    access ended, or a paper now out of its reach, ends the link as its end date would).
+    `locked`: the paper's row (shared) and the maker's grants stay locked until the
+    transaction ends, for a download."""
+    document = db.get(
+        Document, share.document_id, with_for_update={"read": True} if locked else None
+    )
     return (
         document is not None
         and _valid(share, now)
-        and maker_may_still_share(db, rt.settings, share.created_by, document, share.created_at)
+        and maker_may_still_share(
+            db, rt.settings, share.created_by, document, share.created_at, locked
+        )
     )
 
 

@@ -1,0 +1,99 @@
+"""A link and a change of its paper's fate at the same moment (concurrency review, PostgreSQL):
+the person ends a helper's access, or makes the paper private, while an office downloads
+through the helper's link; the person bins the paper while a link to it is being recorded.
+Whatever comes second sees what the first did: the download of a link that no longer works is
+refused, and a link recorded as its paper went to the bin never works, even after a restore."""
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.integration.consent.test_grants import grant, setup
+from tests.integration.shares.helpers import make_share, token_of
+from tests.integration.vault.test_documents_api import upload
+from tests.samples import pdf
+from vault.consent.grants import revoke
+from vault.db import transaction
+from vault.documents import shares
+from vault.documents.service import delete_document, update_document
+from vault.errors import NotFoundError
+from vault.models import Person, Share
+from vault.runtime import Runtime
+
+pytestmark = pytest.mark.master_keys
+
+OFFICE = "198.51.100.7"
+
+
+def while_the_owner_changes(
+    rt: Runtime, owner_id: str, change: Callable[[Session, Person], object], act: Callable[[], str]
+) -> list[str]:
+    """The owner's change is made and, before it is committed, the other side acts: what that
+    came to, once the change is committed."""
+    outcome: list[str] = []
+    with transaction(rt.sessions) as db:
+        change(db, db.get_one(Person, owner_id))
+        db.flush()
+        other = threading.Thread(target=lambda: outcome.append(act()))
+        other.start()
+        other.join(timeout=1)
+        assert other.is_alive(), "the other side did not wait for the owner's change"
+    other.join(timeout=30)
+    return outcome
+
+
+@pytest.mark.parametrize("end", ["revoke", "private"])
+def test_a_helpers_link_serves_nothing_once_the_access_ended(
+    client: TestClient, rt: Runtime, end: str
+) -> None:
+    amina, claire, _org = setup(client, rt)
+    document_id: str = upload(client, amina, pdf("carte")).json()["id"]
+    grant_id = grant(client, amina, counsellor_id=claire["id"], scopes=["view"])
+    created = make_share(client, claire, document_id)
+    assert created.status_code == 201, created.text
+
+    def ends(db: Session, owner: Person) -> object:
+        if end == "revoke":
+            return revoke(db, owner, grant_id)
+        return update_document(db, rt, owner, document_id, private=True)
+
+    def office_downloads() -> str:
+        with transaction(rt.sessions) as db:
+            copy = shares.take_copy(db, rt, token_of(created), "", OFFICE)
+        return "refused" if copy is None else "served"
+
+    assert while_the_owner_changes(rt, amina["user"]["id"], ends, office_downloads) == ["refused"]
+    with rt.sessions() as db:
+        assert db.get_one(Share, created.json()["id"]).downloads == 0
+
+
+def test_a_link_recorded_as_its_paper_is_binned_never_works(
+    client: TestClient, rt: Runtime
+) -> None:
+    amina, _claire, _org = setup(client, rt)
+    document_id: str = upload(client, amina, pdf("carte")).json()["id"]
+    terms = shares.ShareTerms("CAF du Loiret", "Dossier RSA", expires_in_hours=48)
+    with transaction(rt.sessions) as db:
+        owner = db.get_one(Person, amina["user"]["id"])
+        stored = shares.store_copy(rt, shares.plan_share(db, rt, owner, document_id, terms))
+
+    def bins(db: Session, owner: Person) -> object:
+        return delete_document(db, rt, owner, document_id)
+
+    def records() -> str:
+        try:
+            with transaction(rt.sessions) as db:
+                shares.record_share(db, rt, db.get_one(Person, amina["user"]["id"]), stored)
+        except NotFoundError:
+            return "refused"
+        return "recorded"
+
+    assert while_the_owner_changes(rt, amina["user"]["id"], bins, records) == ["refused"]
+    restored = client.post(f"/api/v1/documents/{document_id}/restore", headers=amina["headers"])
+    assert restored.status_code == 200, restored.text
+    listed: Any = client.get(f"/api/v1/documents/{document_id}/shares", headers=amina["headers"])
+    assert listed.json() == []
