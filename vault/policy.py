@@ -369,13 +369,25 @@ def vault_access(
     action: Action,
     locked: bool = False,
 ) -> Access | None:
-    """`locked`: the grants it goes through stay locked for a change (see _CHANGES)."""
+    """`locked`: the grants it goes through stay locked for a change (see _CHANGES), and the
+    helper's own row is read again before them (shared lock): an account closed since the
+    request read it is seen, one being closed (close_account locks it first) is waited for.
+    (The owner's own rows wait for her closing at keychain.recording_version.)"""
     if vault.owner_id == actor.id and is_beneficiary(actor):
         return Access(vault)
     if not needs(action):
         return None  # for the owner only
+    if locked and _closed_meanwhile(db, actor.id):
+        return None
     grants = current_grants(db, settings, actor, vault.id, utcnow(), locked=locked)
     return _access_through(vault, grants, action)
+
+
+def _closed_meanwhile(db: Session, person_id: str) -> bool:
+    closed_at = db.scalar(
+        select(Person.erased_at).where(Person.id == person_id).with_for_update(read=True)
+    )
+    return closed_at is not None
 
 
 def vault_accesses(

@@ -93,6 +93,10 @@ def close_account(db: Session, person: Person, actor_id: str | None) -> None:
     and the reset codes it gave and nobody used are withdrawn. A professional keeps their name:
     the people they helped read it in their histories."""
     person_id = person.id
+    # Its row first: a helper's change in flight under the account (policy.vault_access) or a
+    # row being written under its keys (keychain.recording_version) is waited for, and any that
+    # comes after waits for this closing, then sees it.
+    db.execute(select(Person.id).where(Person.id == person_id).with_for_update())
     key_ids = list(db.scalars(select(UserKey.id).where(UserKey.person_id == person_id)))
     db.execute(delete(KeySlot).where(KeySlot.user_key_id.in_(key_ids)))
     db.execute(update(UserKey).where(UserKey.id.in_(key_ids)).values(state="destroyed"))

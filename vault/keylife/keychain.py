@@ -2,13 +2,16 @@
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from keys.errors import IntegrityError
 from keys.hierarchy import new_user_key, open_field, open_user_key, seal_user_key
 from keys.providers.base import MasterKeyProvider
+from vault.errors import N_, NotFoundError
 from vault.models import KeySlot, Person, UserKey
+
+CLOSED = N_("Ce compte est fermé.")
 
 MASTER_SLOT = "master"
 
@@ -48,12 +51,15 @@ def active_user_key(
 
 
 def _newest(db: Session, person_id: str) -> UserKey:
-    return db.scalars(
+    return db.scalars(_active_versions(person_id).limit(1)).one()
+
+
+def _active_versions(person_id: str) -> Select[UserKey]:
+    return (
         select(UserKey)
         .where(UserKey.person_id == person_id, UserKey.state == "active")
         .order_by(UserKey.version.desc())
-        .limit(1)
-    ).one()
+    )
 
 
 def recording_version(db: Session, person_id: str) -> UserKey:
@@ -67,7 +73,10 @@ def recording_version(db: Session, person_id: str) -> UserKey:
     # person (the journal, a new paper's uploader) do not. The version is read by a statement
     # of its own, after the lock: on PostgreSQL it sees what a rotation committed meanwhile.
     db.execute(select(Person.id).where(Person.id == person_id).with_for_update(key_share=True))
-    return _newest(db, person_id)
+    newest = db.scalars(_active_versions(person_id).limit(1)).first()
+    if newest is None:
+        raise NotFoundError(CLOSED)  # the account was closed: its keys are destroyed
+    return newest
 
 
 def recording_key(

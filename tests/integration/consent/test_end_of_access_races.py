@@ -11,14 +11,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tests.app_fixtures import PASSWORD
 from tests.integration.consent.test_grants import grant, setup
+from tests.integration.consent.test_member_closed import team
 from tests.integration.consent.test_member_elsewhere import join, two_organisations
 from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
+from vault.accounts.erasure import erase_account
 from vault.accounts.passwords import verify_password
 from vault.accounts.recovery import recover, reset_with_person
 from vault.consent.grants import revoke
@@ -234,3 +236,86 @@ def test_a_paper_made_private_meanwhile_is_not_binned_by_a_helper(
     assert outcome == ["refused"]
     with rt.sessions() as db:
         assert db.get_one(Document, paper).deleted_at is None
+
+
+def test_an_upload_by_a_helper_whose_account_is_closed_meanwhile_is_not_recorded(
+    client: TestClient, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Concurrency review: Claire's only organisation takes her out while her upload is stored,
+    which closes her account but keeps the organisation's grant (Paul still works there). The
+    upload judged her as the request first read her, and recorded the paper."""
+    t = team(client, rt)
+    vault_id = client.get("/api/v1/me", headers=t["amina"]["headers"]).json()["vault_id"]
+    grant(client, t["amina"], organisation_id=t["ccas"], scopes=["view", "upload"])
+
+    def stored_then_closed(*args: Any) -> Any:
+        stored = store_checked(*args)
+        with transaction(rt.sessions) as db:
+            nadia = db.get_one(Person, t["nadia"]["id"])
+            assert close_member(db, nadia, t["ccas"], t["claire"]["id"]) == Departure.CLOSED
+        return stored
+
+    monkeypatch.setattr("webui.uploads.store_checked", stored_then_closed)
+    before = {blob.name for blob in rt.store.list()}
+    answer = upload(client, t["claire"], pdf("avis"), vault=vault_id)
+    assert answer.status_code == 404, answer.text
+    assert {blob.name for blob in rt.store.list()} == before
+    with rt.sessions() as db:
+        assert db.scalar(select(func.count()).where(Document.uploaded_by == t["claire"]["id"])) == 0
+
+
+@pytest.mark.parametrize("uploader", ["amina", "claire"])
+def test_an_upload_into_a_vault_erased_meanwhile_is_not_recorded(
+    client: TestClient, rt: Runtime, monkeypatch: pytest.MonkeyPatch, uploader: str
+) -> None:
+    """Concurrency review: the person's account is erased while a paper for her is stored, by
+    her on another device or by her counsellor. Its rows were written under her destroyed key,
+    after the erasure had purged her vault: unreadable, kept until the next sweep."""
+    amina, claire, _org = setup(client, rt)
+    vault_id = client.get("/api/v1/me", headers=amina["headers"]).json()["vault_id"]
+    grant(client, amina, counsellor_id=claire["id"], scopes=["view", "upload"])
+
+    def stored_then_erased(*args: Any) -> Any:
+        stored = store_checked(*args)
+        erase_account(rt, "amina.diallo")
+        return stored
+
+    monkeypatch.setattr("webui.uploads.store_checked", stored_then_erased)
+    before = {blob.name for blob in rt.store.list()}
+    who = amina if uploader == "amina" else claire
+    answer = upload(client, who, pdf("avis"), vault=vault_id)
+    assert answer.status_code in (401, 404), answer.text
+    assert {blob.name for blob in rt.store.list()} == before
+    with rt.sessions() as db:
+        assert db.scalar(select(func.count()).where(Document.vault_id == vault_id)) == 0
+
+
+def test_a_helper_whose_account_is_being_closed_changes_nothing(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Her only organisation takes Claire out, which closes her account but keeps its grant
+    for the others: her deletion, under way meanwhile, waits for the closing, then is refused."""
+    t = team(client, rt)
+    grant(client, t["amina"], organisation_id=t["ccas"], scopes=["view", "manage"])
+    outcome: list[str] = []
+
+    def bin_it() -> None:
+        try:
+            with transaction(rt.sessions) as db:
+                delete_document(db, rt, db.get_one(Person, t["claire"]["id"]), t["paper"])
+            outcome.append("done")
+        except NotFoundError:
+            outcome.append("refused")
+
+    with transaction(rt.sessions) as db:
+        nadia = db.get_one(Person, t["nadia"]["id"])
+        assert close_member(db, nadia, t["ccas"], t["claire"]["id"]) == Departure.CLOSED
+        db.flush()
+        helper = threading.Thread(target=bin_it)
+        helper.start()
+        helper.join(timeout=1)
+        assert helper.is_alive(), "the helper's action did not wait for the closing"
+    helper.join(timeout=30)
+    assert outcome == ["refused"]
+    with rt.sessions() as db:
+        assert db.get_one(Document, t["paper"]).deleted_at is None
