@@ -95,6 +95,13 @@ def test_a_page_asked_with_lang_goes_through_the_switch(client: TestClient) -> N
     assert client.get("/connexion?lang=xx").status_code == 200  # not a language: as without
 
 
+def test_the_switch_by_lang_comes_back_to_the_same_address(client: TestClient) -> None:
+    """A path holding an escaped « ? » or « # » (a paper's link, a name) comes back as it was
+    asked, not cut at that sign."""
+    asked = client.get("/s/ab%3Fcd%23ef?lang=en", follow_redirects=False)
+    assert asked.headers["location"] == "/langue/en?retour=%2Fs%2Fab%253Fcd%2523ef"
+
+
 def test_an_unknown_language_is_refused_in_the_pages_language(client: TestClient) -> None:
     switched_to(client, "en")
     refused = client.get("/langue/xx")
