@@ -1,22 +1,23 @@
 """The whole HTTP path, `coffre serve`, against plain boto3 on the same S3 server, in one run.
 
     .venv/bin/python -m bench.http_path [--endpoint URL] [--sizes 1,100] [--repeat 5] [--large]
+                                        [--raw-pictures]
                                         [--setting COFFRE_NAME=VALUE ...] [--compare PATH]
 
 Starts `coffre serve` (one process, as the command starts it: SQLite in a temporary folder, its
 blobs on the S3 server) and a bare Starlette app on the same uvicorn (bench/http_floor.py: the
 floor of any Python HTTP service, no encryption, no database). For each size, round-robin (in a
 new order each round), the median of --repeat runs of: an upload through coffre's API (a PDF of
-random bytes, multipart), a raw PUT through the bare app, boto3 put_object; a download of
-coffre's paper, of the bare app's object, boto3 get_object. Every row's client is urllib3, the
-one under boto3. With client CPU, the server's CPU (/proc/<pid>/stat) and the growth of its
-peak memory (VmHWM) during each run. --large adds a 1 GiB paper, one run of the coffre and
-boto3 rows. --compare PATH serves another source tree of coffre beside (a worktree of main:
-before and after a change, in one run), and prints the median of each round's difference
-between the two. Without --endpoint it starts its own Ceph RGW (bench/storage_path.py).
-Which HTTP stack the servers use is uvicorn's choice ("auto": httptools and uvloop when
-installed, else h11 and asyncio): run it twice, with and without them, to compare. See
-bench/README.md.
+JPEG pages as a scanner writes it, or with --raw-pictures one uncompressed picture; multipart),
+a raw PUT through the bare app, boto3 put_object; a download of coffre's paper, of the bare
+app's object, boto3 get_object. Every row's client is urllib3, the one under boto3. With client
+CPU, the server's CPU (/proc/<pid>/stat) and the growth of its peak memory (VmHWM) during each
+run. --large adds a 1 GiB paper, one run of the coffre and boto3 rows. --compare PATH serves
+another source tree of coffre beside (a worktree of main: before and after a change, in one
+run), and prints the median of each round's difference between the two. Without --endpoint it
+starts its own Ceph RGW (bench/storage_path.py). Which HTTP stack the servers use is uvicorn's
+choice ("auto": httptools and uvloop when installed, else h11 and asyncio): run it twice, with
+and without them, to compare. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import contextlib
 import datetime as dt
 import importlib.metadata
 import importlib.util
+import io
+import math
 import os
 import platform
 import secrets
@@ -39,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import urllib3
+from PIL import Image
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -53,6 +57,7 @@ from tests.samples import pdf_shell
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 PASSWORD = "bench password 123456"  # noqa: S105 - a throwaway account in a temporary folder
+JPEG_BYTES_PER_PIXEL = 0.79  # random grey at quality 90, measured here
 SEND_PIECE = MIB  # the client hands the body to urllib3 by the MiB, never copied whole
 
 UP_COFFRE = "up    coffre: POST /api/v1/vaults/me/documents (multipart)"
@@ -128,10 +133,59 @@ class Paper:
 
 
 def random_pdf(size: int) -> bytes:
-    """About `size` bytes of a valid one-page PDF (pypdf opens it before it is kept): a scan
-    whose pixels are random."""
+    """`size` bytes of a valid one-page PDF (pypdf opens it before it is kept) whose one
+    picture is written without compression, its pixels random: the worst case of the check,
+    where PDFium compresses the whole picture as it writes its copy (format_checks)."""
     head, tail = pdf_shell(size)
     return head + os.urandom(size) + tail
+
+
+def scanned_pdf(size: int) -> bytes:
+    """About `size` bytes of a PDF as a scanner or a phone writes one: a page per MiB (at most
+    200), each a JPEG picture of A4 proportions (its grain random, so that it does not shrink),
+    padded to `size` by a comment before the table."""
+    pages = max(1, min(size // MIB, 200))
+    width = int(math.sqrt(size / pages / JPEG_BYTES_PER_PIXEL / math.sqrt(2)))
+    height = int(width * math.sqrt(2))
+    picture = io.BytesIO()
+    noise = Image.frombytes("L", (width, height), os.urandom(width * height))
+    noise.save(picture, "JPEG", quality=90)
+    jpeg = picture.getvalue()
+    drawing = b"q 595 0 0 842 0 0 cm /Scan Do Q"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (3 + 3 * page) for page in range(pages)), pages),
+    ]
+    for page in range(pages):
+        contents, scan = 4 + 3 * page, 5 + 3 * page
+        objects += [
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+            b"/Resources << /XObject << /Scan %d 0 R >> >> >>" % (contents, scan),
+            b"<< /Length %d >>\nstream\n" % len(drawing) + drawing + b"\nendstream",
+            b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+            b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n"
+            % (width, height, len(jpeg))
+            + jpeg
+            + b"\nendstream",
+        ]
+    parts = [b"%PDF-1.4\n"]
+    written = len(parts[0])
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(written)
+        parts.append(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+        written += len(parts[-1])
+    table = b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    table += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    trailer = b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n" % (len(objects) + 1)
+    end = b"\n%%EOF\n"
+    xref_at = max(written, size - len(table) - len(trailer) - len(end) - len(b"%d" % size))
+    if xref_at > written:
+        padding = xref_at - written
+        parts.append(b"%" + b" " * (padding - 2) + b"\n" if padding > 1 else b"\n")
+    parts += [table, trailer, b"%d" % xref_at, end]
+    return b"".join(parts)
 
 
 def form(data: bytes) -> tuple[Callable[[], Iterator[bytes]], dict[str, str]]:
@@ -518,6 +572,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per row (default 5)")
     parser.add_argument("--large", action="store_true", help="also 1 GiB, one run")
     parser.add_argument(
+        "--raw-pictures",
+        action="store_true",
+        help="one uncompressed picture per PDF, the check's worst case (default: JPEG pages)",
+    )
+    parser.add_argument(
         "--setting",
         action="append",
         default=[],
@@ -530,6 +589,7 @@ def main() -> None:
         help="another source tree of coffre (e.g. a worktree of main), served beside, same rows",
     )
     args = parser.parse_args()
+    make_pdf = random_pdf if args.raw_pictures else scanned_pdf
     sizes = sorted(int(float(size) * MIB) for size in args.sizes.split(","))
     settings = dict(setting.split("=", 1) for setting in args.setting)
     console = Console(width=200, highlight=False)
@@ -548,8 +608,8 @@ def main() -> None:
                 ) as running_servers:
                     console.print("\n".join(machine(s3.description, settings, args.compare)))
                     paths = Paths(running_servers, bucket, s3.endpoint)
-                    papers = [Paper(random_pdf(size)) for size in sizes]
-                    large = Paper(random_pdf(GIB)) if args.large else None
+                    papers = [Paper(make_pdf(size)) for size in sizes]
+                    large = Paper(make_pdf(GIB)) if args.large else None
                     try:
                         measure(paths, running_servers.rows(), papers, args.repeat, large)
                     finally:
