@@ -28,6 +28,13 @@ class NotFoundError(VaultError):
     keeps_writes = True
 
 
+class EndedMeanwhileError(NotFoundError):
+    """Gone while the request ran (an account closed, a link's access ended, after the first
+    look): answered as absent, and what the request wrote meanwhile is undone."""
+
+    keeps_writes = False
+
+
 class ForbiddenError(VaultError):
     """Authenticated, but the action is outside the caller's role."""
 

@@ -189,10 +189,9 @@ _NEEDS: dict[Action, tuple[Scope, ...]] = {
 # admin taking the helper out of the organisation, either waits for it or is seen by it
 # (PostgreSQL reads a row again once it has waited for it), never comes in between. Grant locks
 # come first in a transaction, before the journal's head: whatever locks both takes them in
-# that order. Recording a link is such a change (a link recorded as its paper went to the bin
-# escaped the bin's end of its links); a download through a helper's link is judged on the same
-# locks (shares.take_copy).
-_CHANGES = frozenset({Action.UPLOAD, Action.MANAGE, Action.RECOVER, Action.SHARE})
+# that order. A link is not such a change: it serves only while its maker's access lasts, and
+# its download judges that again once counted (shares.take_copy).
+_CHANGES = frozenset({Action.UPLOAD, Action.MANAGE, Action.RECOVER})
 
 
 def needs(action: Action) -> tuple[Scope, ...]:
@@ -347,6 +346,11 @@ def current_grants(
             .with_for_update(key_share=True)
         )
     )
+    # Then whether their account was closed since the request read it: a closing locks their
+    # memberships once it has ended their own grants (erasure.close_account), so one under way
+    # has been waited for just above, and what it committed is read here.
+    if db.scalar(select(Person.erased_at).where(Person.id == actor.id)) is not None:
+        return []
     return [g for g in grants if g.counsellor_id == actor.id or g.organisation_id in member_of]
 
 
@@ -369,25 +373,13 @@ def vault_access(
     action: Action,
     locked: bool = False,
 ) -> Access | None:
-    """`locked`: the grants it goes through stay locked for a change (see _CHANGES), and the
-    helper's own row is read again before them (shared lock): an account closed since the
-    request read it is seen, one being closed (close_account locks it first) is waited for.
-    (The owner's own rows wait for her closing at keychain.recording_version.)"""
+    """`locked`: the grants it goes through stay locked for a change (see _CHANGES)."""
     if vault.owner_id == actor.id and is_beneficiary(actor):
         return Access(vault)
     if not needs(action):
         return None  # for the owner only
-    if locked and _closed_meanwhile(db, actor.id):
-        return None
     grants = current_grants(db, settings, actor, vault.id, utcnow(), locked=locked)
     return _access_through(vault, grants, action)
-
-
-def _closed_meanwhile(db: Session, person_id: str) -> bool:
-    closed_at = db.scalar(
-        select(Person.erased_at).where(Person.id == person_id).with_for_update(read=True)
-    )
-    return closed_at is not None
 
 
 def vault_accesses(
@@ -418,12 +410,11 @@ def vault_accesses(
 
 
 def maker_access(
-    db: Session, settings: Settings, maker_id: str, document: Document, locked: bool = False
+    db: Session, settings: Settings, maker_id: str, document: Document
 ) -> Access | None:
     """How `maker_id` may send papers of the paper's vault now: as its owner, or through current
     grants with the scope to (which papers they reach: Access.showed_since); None when they may
-    not (a paper in the bin, a maker erased, an access ended). `locked`: the grants stay locked
-    until the transaction ends (see _CHANGES)."""
+    not (a paper in the bin, a maker erased, an access ended)."""
     vault = db.get(Vault, document.vault_id)
     if vault is None or document.deleted_at is not None:
         return None
@@ -432,7 +423,7 @@ def maker_access(
     maker = db.get(Person, maker_id)
     if maker is None or maker.erased_at is not None:
         return None
-    access = vault_access(db, settings, maker, vault, Action.SHARE, locked)
+    access = vault_access(db, settings, maker, vault, Action.SHARE)
     if access is None:
         return None
     joined = _joined(db, maker_id)
@@ -475,16 +466,10 @@ def may_still_share(access: Access | None, document: Document, made_at: datetime
 
 
 def maker_may_still_share(
-    db: Session,
-    settings: Settings,
-    maker_id: str,
-    document: Document,
-    made_at: datetime,
-    locked: bool = False,
+    db: Session, settings: Settings, maker_id: str, document: Document, made_at: datetime
 ) -> bool:
     """may_still_share, for one link."""
-    access = maker_access(db, settings, maker_id, document, locked)
-    return may_still_share(access, document, made_at)
+    return may_still_share(maker_access(db, settings, maker_id, document), document, made_at)
 
 
 def require_vault(
@@ -509,7 +494,9 @@ def require_document(
     move to the bin, committed meanwhile, is what the decision sees (on PostgreSQL a helper's
     deletion judged the paper as first read, then binned it private)."""
     locked = action in _CHANGES
-    document = db.get(Document, document_id, with_for_update=locked)
+    # populate_existing: a paper this session read before (a plan, then a commit, then the
+    # record) is read again, not taken as it was.
+    document = db.get(Document, document_id, with_for_update=locked, populate_existing=locked)
     vault = db.get(Vault, document.vault_id) if document is not None else None
     access = vault_access(db, settings, actor, vault, action, locked) if vault else None
     if (
@@ -532,7 +519,7 @@ def require_binned_document(
     """A paper in the bin of the actor's own vault: only its owner sees the bin and takes a
     paper back out, whoever deleted it. Its row is locked until the transaction ends, so that
     the sweep erasing the bin (vault/documents/bin.py) either comes after or is waited for."""
-    document = db.get(Document, document_id, with_for_update=True)
+    document = db.get(Document, document_id, with_for_update=True, populate_existing=True)
     vault = db.get(Vault, document.vault_id) if document is not None else None
     owner = vault is not None and vault.owner_id == actor.id and is_beneficiary(actor)
     if document is None or vault is None or not owner or document.deleted_at is None:

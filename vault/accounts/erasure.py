@@ -18,6 +18,7 @@ from vault.models import (
     Document,
     Grant,
     KeySlot,
+    Membership,
     Person,
     RecoveryCode,
     Reminder,
@@ -93,19 +94,28 @@ def close_account(db: Session, person: Person, actor_id: str | None) -> None:
     and the reset codes it gave and nobody used are withdrawn. A professional keeps their name:
     the people they helped read it in their histories."""
     person_id = person.id
-    # Its row first: a helper's change in flight under the account (policy.vault_access) or a
-    # row being written under its keys (keychain.recording_version) is waited for, and any that
-    # comes after waits for this closing, then sees it.
-    db.execute(select(Person.id).where(Person.id == person_id).with_for_update())
+    # The order of the locks is that of what the account may have under way. Its sessions
+    # first (a request of its own locks its session row when it starts). Then its row, as
+    # keychain.recording_version does before writing under its keys: a row being written is
+    # waited for, one that comes after waits for this closing and finds no key (not FOR UPDATE:
+    # a journal line naming the person only needs the row to stay, and takes the journal's head
+    # first). Then its own grants, then its memberships, as a change made through them does
+    # (policy.current_grants), before the journal's head: such a change under way is waited
+    # for, one that comes after waits, then sees the account closed.
+    for table in (AuthSession, RecoveryCode, ResetCode, TrustedDevice):
+        db.execute(delete(table).where(table.person_id == person_id))
+    db.execute(select(Person.id).where(Person.id == person_id).with_for_update(key_share=True))
     key_ids = list(db.scalars(select(UserKey.id).where(UserKey.person_id == person_id)))
     db.execute(delete(KeySlot).where(KeySlot.user_key_id.in_(key_ids)))
     db.execute(update(UserKey).where(UserKey.id.in_(key_ids)).values(state="destroyed"))
-    for table in (AuthSession, RecoveryCode, ResetCode, TrustedDevice):
-        db.execute(delete(table).where(table.person_id == person_id))
+    ended = _end_grants_held_by(db, person_id)
+    memberships = select(Membership.person_id).where(Membership.person_id == person_id)
+    db.execute(memberships.with_for_update())
+    # After the grants, as a reset with one of these codes takes them (accounts.recovery).
     db.execute(
         delete(ResetCode).where(ResetCode.issued_by == person_id, ResetCode.used_at.is_(None))
     )
-    _end_grants_held_by(db, person_id)
+    _tell_givers(db, ended)
     person.login = f"erased-{person_id}"
     if not is_professional(person) and not journal.acted_for_others(db, person_id):
         person.display_name = "Compte supprimé"
@@ -129,9 +139,9 @@ def held_personally(db: Session, person_id: str) -> list[tuple[Grant, str]]:
     return [(grant, owner_id) for grant, owner_id in rows]
 
 
-def _end_grants_held_by(db: Session, person_id: str) -> None:
+def _end_grants_held_by(db: Session, person_id: str) -> list[tuple[Grant, str, bool]]:
     """The accesses given (or asked for) personally: what people gave an organisation stays
-    for its other members."""
+    for its other members. Each with its giver's id and whether it was only asked for."""
     ended = [
         (grant, owner_id, grant.status == GrantStatus.PENDING)
         for grant, owner_id in held_personally(db, person_id)
@@ -142,6 +152,11 @@ def _end_grants_held_by(db: Session, person_id: str) -> None:
     # Every grant changed before the first journal line: grant locks come before the journal's
     # head (vault.policy._CHANGES).
     db.flush()
+    return ended
+
+
+def _tell_givers(db: Session, ended: list[tuple[Grant, str, bool]]) -> None:
+    """Each person whose access to the closed account ended reads it in their history."""
     for grant, owner_id, asked in ended:
         journal.record(
             db,

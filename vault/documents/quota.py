@@ -35,8 +35,9 @@ def lock_vault(db: Session, vault_id: str) -> None:
 
 def no_room_to_restore(size: int, free: int) -> FileTooLargeError:
     """The refusal to take a paper out of the bin when the vault has no room left for it (the
-    room was used since it was deleted): it stays in the bin meanwhile."""
-    paper = max(1, round(size / MiB))
+    room was used since it was deleted): it stays in the bin meanwhile. Its size is rounded up
+    and the room left down, so that the one never reads as fitting in the other."""
+    paper = -(-size // MiB)
     megabytes = free // MiB
     if megabytes:
         return FileTooLargeError(

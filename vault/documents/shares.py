@@ -37,7 +37,7 @@ from vault.documents.service import (
 )
 from vault.documents.unreadable import decrypted
 from vault.documents.watermark import copy_type, marking_text
-from vault.errors import N_, InvalidInputError, NotFoundError
+from vault.errors import N_, EndedMeanwhileError, InvalidInputError, NotFoundError
 from vault.keylife.keychain import active_user_key, open_key
 from vault.models import (
     Blob,
@@ -190,6 +190,7 @@ class SharePlan:
 class StoredCopy:
     plan: SharePlan
     blob: StoredBlob
+    code_hash: str | None  # hashed here, outside any transaction: no lock waits for it
 
 
 def plan_share(
@@ -231,14 +232,19 @@ def store_copy(rt: Runtime, plan: SharePlan) -> StoredCopy:
     # The ciphertext goes first: a failure after it leaves an object no row names, which the
     # sweeper removes.
     return StoredCopy(
-        plan, store_blob(rt, plan.blob_owner, plan.document_id, SHARE, [copy.content])
+        plan,
+        store_blob(rt, plan.blob_owner, plan.document_id, SHARE, [copy.content]),
+        hash_password(terms.code) if terms.code else None,
     )
 
 
 def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) -> NewShare:
     """Record the link to a stored copy (the rights are checked again: they may have ended
-    while the copy was made); the caller's commit makes it work."""
+    while the copy was made); the caller's commit makes it work. The paper's row is read again
+    and locked first: a move to the bin committed while the copy was made is seen, one under way
+    is waited for (it stops the paper's links, this one included)."""
     plan, terms = stored.plan, stored.plan.terms
+    db.get(Document, plan.document_id, with_for_update=True, populate_existing=True)
     document, access = _shareable(db, rt, actor, plan.document_id)
     live = recording_owner(db, rt, plan.blob_owner)
     now = utcnow()
@@ -253,7 +259,7 @@ def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) ->
         user_key_id=live.user_key_id,
         recipient_sealed=seal_field(key, plan.owner_id, share_id, "recipient", terms.recipient),
         purpose_sealed=seal_field(key, plan.owner_id, share_id, "purpose", terms.purpose),
-        code_hash=hash_password(terms.code) if terms.code else None,
+        code_hash=stored.code_hash,
         created_by=actor.id,
         organisation_id=None if grant is None else acting_for(db, actor.id, grant),
         expires_at=_end(access, document, now + timedelta(hours=terms.expires_in_hours)),
@@ -475,13 +481,10 @@ def _public(db: Session, rt: Runtime, share: Share) -> PublicShare:
     )
 
 
-def _checked(
-    db: Session, rt: Runtime, token: str, code: str, source: str, locked: bool = False
-) -> Share | None:
+def _checked(db: Session, rt: Runtime, token: str, code: str, source: str) -> Share | None:
     """The link, while it is valid and, when it has a code, the code is right. A wrong code is
-    counted (growing waits, per link and per address) and journaled for the owner. `locked`:
-    see _works."""
-    share = _live(db, rt, token, locked)
+    counted (growing waits, per link and per address) and journaled for the owner."""
+    share = _live(db, rt, token)
     if share is None or share.code_hash is None:
         return share
     attempt = throttle.attempt(db, rt.settings, login=f"share:{share.id}", source=source)
@@ -505,10 +508,12 @@ def _checked(
 
 def take_copy(db: Session, rt: Runtime, token: str, code: str, source: str) -> SharedCopy | None:
     """Count one download and open the marked copy; None when the link is no longer valid.
-    The count is one conditional UPDATE, so concurrent downloads never go past the limit. The
-    link is judged on its paper and its maker's grants locked: the person's end of the access,
-    « private » or bin committed meanwhile is seen (PostgreSQL), or waits for the count."""
-    if _checked(db, rt, token, code, source, locked=True) is None:
+    The count is one conditional UPDATE, so concurrent downloads never go past the limit. Once
+    counted, the link is judged again on what is committed then: an end of the access or a
+    « private » committed since the first look (the code's hash takes a while) stops it, and
+    the count is undone with the rest (EndedMeanwhileError). No lock is taken on the paper or
+    the grants: a download never holds up the person."""
+    if _checked(db, rt, token, code, source) is None:
         return None
     now = utcnow()
     live_paper = select(Document.id).where(Document.deleted_at.is_(None))
@@ -527,7 +532,10 @@ def take_copy(db: Session, rt: Runtime, token: str, code: str, source: str) -> S
     )
     if counted.rowcount != 1:  # type: ignore[attr-defined]
         return None
+    db.expire_all()  # the paper, the grants and the memberships as committed now
     share = db.scalars(select(Share).where(Share.token_hash == token_hash(token))).one()
+    if not _maker_may_still_send(db, rt, share):
+        raise EndedMeanwhileError(NOT_FOUND_SHARE)
     blob = db.get_one(Blob, share.blob_id)
     owner_id = _owner_id(db, share)
     # The link, not the paper, is the target: the owner's history names whom it was for.
@@ -555,29 +563,25 @@ def _shareable(
     return document, access
 
 
-def _live(db: Session, rt: Runtime, token: str, locked: bool = False) -> Share | None:
+def _live(db: Session, rt: Runtime, token: str) -> Share | None:
     if not token or len(token) > 100:
         return None
     share = db.scalar(select(Share).where(Share.token_hash == token_hash(token)))
     if share is None:
         return None
-    return share if _works(db, rt, share, utcnow(), locked) else None
+    return share if _works(db, rt, share, utcnow()) else None
 
 
-def _works(db: Session, rt: Runtime, share: Share, now: datetime, locked: bool = False) -> bool:
+def _works(db: Session, rt: Runtime, share: Share, now: datetime) -> bool:
     """Within its own terms, and whoever made it may still send its paper (a helper whose
-    access ended, or a paper now out of its reach, ends the link as its end date would).
-    `locked`: the paper's row (shared) and the maker's grants stay locked until the
-    transaction ends, for a download."""
-    document = db.get(
-        Document, share.document_id, with_for_update={"read": True} if locked else None
-    )
-    return (
-        document is not None
-        and _valid(share, now)
-        and maker_may_still_share(
-            db, rt.settings, share.created_by, document, share.created_at, locked
-        )
+    access ended, or a paper now out of its reach, ends the link as its end date would)."""
+    return _valid(share, now) and _maker_may_still_send(db, rt, share)
+
+
+def _maker_may_still_send(db: Session, rt: Runtime, share: Share) -> bool:
+    document = db.get(Document, share.document_id)
+    return document is not None and maker_may_still_share(
+        db, rt.settings, share.created_by, document, share.created_at
     )
 
 

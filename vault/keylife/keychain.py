@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from keys.errors import IntegrityError
 from keys.hierarchy import new_user_key, open_field, open_user_key, seal_user_key
 from keys.providers.base import MasterKeyProvider
-from vault.errors import N_, NotFoundError
+from vault.errors import N_, EndedMeanwhileError
 from vault.models import KeySlot, Person, UserKey
 
 CLOSED = N_("Ce compte est fermé.")
@@ -75,7 +75,7 @@ def recording_version(db: Session, person_id: str) -> UserKey:
     db.execute(select(Person.id).where(Person.id == person_id).with_for_update(key_share=True))
     newest = db.scalars(_active_versions(person_id).limit(1)).first()
     if newest is None:
-        raise NotFoundError(CLOSED)  # the account was closed: its keys are destroyed
+        raise EndedMeanwhileError(CLOSED)  # the account was closed: its keys are destroyed
     return newest
 
 

@@ -202,7 +202,7 @@ def test_a_paper_taken_out_of_the_bin_must_fit_the_room_left(
     answer = client.post(f"/api/v1/documents/{binned}/restore", headers=amina["headers"])
     assert answer.status_code == 413
     assert answer.json() == {
-        "detail": "Ce papier prend 2 Mo et il reste moins de 1 Mo de place dans votre coffre. "
+        "detail": "Ce papier prend 3 Mo et il reste moins de 1 Mo de place dans votre coffre. "
         "Supprimez d'autres papiers, puis remettez-le.",
         "field": None,
     }
