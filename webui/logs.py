@@ -17,10 +17,11 @@ from webui.observability import current_request_id
 
 _SHARE_TOKEN = re.compile(r"(/|%2F)s(/|%2F)[A-Za-z0-9_-]+", re.IGNORECASE)
 # Routes whose query carries what a person typed: their name, to build a login from it; the
-# name of a person a counsellor looks for, on the page and through the API.
+# name of a person a counsellor looks for, on the page and through the API. With a slash at the
+# end too: the app answers it with a redirect, which uvicorn logs with its query.
 _PRIVATE_QUERY = re.compile(
-    r"((?:/|%2F)(?:api(?:/|%2F)v1(?:/|%2F)(?:login-suggestion|beneficiaries)|personnes))"
-    r"(?:\?|%3F)[^\s\"]*",
+    r"((?:/|%2F)(?:api(?:/|%2F)v1(?:/|%2F)(?:login-suggestion|beneficiaries)|personnes)"
+    r"(?:/|%2F)?)(?:\?|%3F)[^\s\"]*",
     re.IGNORECASE,
 )
 HIDDEN = "…"
