@@ -487,13 +487,18 @@ def require_vault(
 
 
 def require_document(
-    db: Session, settings: Settings, actor: Person, document_id: str, action: Action
+    db: Session,
+    settings: Settings,
+    actor: Person,
+    document_id: str,
+    action: Action,
+    locked: bool = False,
 ) -> tuple[Document, Access]:
     """A paper in the vault (not in the bin) that the actor may act on; else NotFoundError. For
-    a change, the paper's row is read locked: the owner's « private » or change of type, or a
-    move to the bin, committed meanwhile, is what the decision sees (on PostgreSQL a helper's
-    deletion judged the paper as first read, then binned it private)."""
-    locked = action in _CHANGES
+    a change (or when `locked`), the paper's row is read locked: the owner's « private » or
+    change of type, or a move to the bin, committed meanwhile, is what the decision sees (on
+    PostgreSQL a helper's deletion judged the paper as first read, then binned it private)."""
+    locked = locked or action in _CHANGES
     # populate_existing: a paper this session read before (a plan, then a commit, then the
     # record) is read again, not taken as it was.
     document = db.get(Document, document_id, with_for_update=locked, populate_existing=locked)

@@ -559,16 +559,18 @@ def delete_document(db: Session, rt: Runtime, actor: Person, document_id: str) -
     period ends (vault/documents/bin.py). Its links to marked copies stop for good: a restore
     brings back the paper, not what was sent. Returns the vault's id."""
     document, access = require_document(db, rt.settings, actor, document_id, Action.MANAGE)
-    note_change(db, actor, access, journal.DOCUMENT_DELETED, document)
     now = utcnow()
     document.deleted_at = now
     document.deleted_by = actor.id
+    # The links' rows before the journal's head, as a download counts its link then writes its
+    # line (shares.take_copy): the other way round, each waited for the other.
     db.execute(
         update(Share)
         .where(Share.document_id == document.id, Share.revoked_at.is_(None))
         .values(revoked_at=now)
     )
     db.flush()
+    note_change(db, actor, access, journal.DOCUMENT_DELETED, document)
     return document.vault_id
 
 

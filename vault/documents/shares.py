@@ -241,11 +241,11 @@ def store_copy(rt: Runtime, plan: SharePlan) -> StoredCopy:
 def record_share(db: Session, rt: Runtime, actor: Person, stored: StoredCopy) -> NewShare:
     """Record the link to a stored copy (the rights are checked again: they may have ended
     while the copy was made); the caller's commit makes it work. The paper's row is read again
-    and locked first: a move to the bin committed while the copy was made is seen, one under way
-    is waited for (it stops the paper's links, this one included)."""
+    and locked first, then the grants: a move to the bin or an end of the access committed while
+    the copy was made is seen, one under way is waited for (binning stops the paper's links,
+    this one included)."""
     plan, terms = stored.plan, stored.plan.terms
-    db.get(Document, plan.document_id, with_for_update=True, populate_existing=True)
-    document, access = _shareable(db, rt, actor, plan.document_id)
+    document, access = _shareable(db, rt, actor, plan.document_id, locked=True)
     live = recording_owner(db, rt, plan.blob_owner)
     now = utcnow()
     db.add(stored.blob.under(document.id, plan.blob_owner, live).row(document.id, SHARE, live, now))
@@ -378,6 +378,7 @@ def revoke_share(db: Session, rt: Runtime, actor: Person, share_id: str) -> tupl
     names: list[str] = []
     if share.revoked_at is None:
         share.revoked_at = utcnow()
+        db.flush()  # the link's row before the journal's head (see service.delete_document)
         note_change(db, actor, access, journal.SHARE_REVOKED, document)
     if share.blob_id is not None:
         blob = db.get(Blob, share.blob_id)
@@ -555,9 +556,11 @@ _EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".p
 
 
 def _shareable(
-    db: Session, rt: Runtime, actor: Person, document_id: str
+    db: Session, rt: Runtime, actor: Person, document_id: str, locked: bool = False
 ) -> tuple[Document, Access]:
-    document, access = require_document(db, rt.settings, actor, document_id, Action.SHARE)
+    """`locked`: to record a link, the paper and the grants it goes through are locked as for
+    a change (policy._CHANGES), in the same order; the list of links takes no lock."""
+    document, access = require_document(db, rt.settings, actor, document_id, Action.SHARE, locked)
     if document.deleted_at is not None:
         raise NotFoundError(NOT_FOUND_DOCUMENT)
     return document, access
