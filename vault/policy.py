@@ -189,8 +189,9 @@ _NEEDS: dict[Action, tuple[Scope, ...]] = {
 # admin taking the helper out of the organisation, either waits for it or is seen by it
 # (PostgreSQL reads a row again once it has waited for it), never comes in between. Grant locks
 # come first in a transaction, before the journal's head: whatever locks both takes them in
-# that order. A link is not such a change: it serves only while its maker's access lasts, and
-# its download judges that again once counted (shares.take_copy).
+# that order. Recording a link locks them too (shares.record_share); a link then serves only
+# while its maker's access lasts, which its download judges again once counted, with no lock
+# (shares.take_copy).
 _CHANGES = frozenset({Action.UPLOAD, Action.MANAGE, Action.RECOVER})
 
 
