@@ -105,3 +105,56 @@ def test_a_link_recorded_as_its_paper_is_binned_never_works(
     assert restored.status_code == 200, restored.text
     listed: Any = client.get(f"/api/v1/documents/{document_id}/shares", headers=amina["headers"])
     assert listed.json() == []
+
+
+def test_a_download_and_the_paper_going_to_the_bin_do_not_wait_on_each_other(
+    client: TestClient, rt: Runtime, amina: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Second review: a download counts its link (the link's row), then writes its line (the
+    journal's head); binning the paper wrote its line first, then stopped the paper's links.
+    Each held what the other waited for, and PostgreSQL ended one of them with an error."""
+    if rt.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time")
+    document_id: str = upload(client, amina, pdf("carte")).json()["id"]
+    created = make_share(client, amina, document_id)
+    assert created.status_code == 201, created.text
+    counted, go_on = threading.Event(), threading.Event()
+    judged = shares._maker_may_still_send
+    looks: list[None] = []
+
+    def counted_then_held(*args: Any) -> bool:
+        looks.append(None)
+        if len(looks) == 2:  # the second look, once counted
+            counted.set()
+            go_on.wait(timeout=30)
+        return judged(*args)
+
+    monkeypatch.setattr(shares, "_maker_may_still_send", counted_then_held)
+    outcome: dict[str, str] = {}
+
+    def office_downloads() -> None:
+        try:
+            with transaction(rt.sessions) as db:
+                copy = shares.take_copy(db, rt, token_of(created), "", OFFICE)
+                outcome["download"] = "refused" if copy is None else "served"
+        except Exception as exc:  # the deadlock's error is what this looks for
+            outcome["download"] = type(exc).__name__
+
+    def owner_bins() -> None:
+        try:
+            with transaction(rt.sessions) as db:
+                delete_document(db, rt, db.get_one(Person, amina["user"]["id"]), document_id)
+            outcome["bin"] = "binned"
+        except Exception as exc:
+            outcome["bin"] = type(exc).__name__
+
+    office = threading.Thread(target=office_downloads)
+    office.start()
+    assert counted.wait(timeout=30)
+    owner = threading.Thread(target=owner_bins)
+    owner.start()
+    owner.join(timeout=1)  # the binning now waits for the link's row
+    go_on.set()
+    office.join(timeout=30)
+    owner.join(timeout=30)
+    assert outcome == {"download": "served", "bin": "binned"}
