@@ -3,7 +3,8 @@ the person ends a helper's access, or makes the paper private, while an office d
 through the helper's link; the person bins the paper while a link to it is being recorded.
 The download of a link that no longer works is refused, and a link recorded as its paper went
 to the bin is refused too (binning stops the paper's links for good, a restore brings back the
-paper, never what was sent)."""
+paper, never what was sent). And none of them waits on another in a circle, which PostgreSQL
+ends with an error for one of the two."""
 
 import threading
 from collections.abc import Callable
@@ -19,8 +20,8 @@ from tests.integration.vault.test_documents_api import upload
 from tests.samples import pdf
 from vault.consent.grants import revoke
 from vault.db import transaction
-from vault.documents import shares
-from vault.documents.service import delete_document, update_document
+from vault.documents import service, shares
+from vault.documents.service import delete_document, plan_upload, store_upload, update_document
 from vault.errors import NotFoundError
 from vault.models import Person, Share
 from vault.runtime import Runtime
@@ -158,3 +159,57 @@ def test_a_download_and_the_paper_going_to_the_bin_do_not_wait_on_each_other(
     office.join(timeout=30)
     owner.join(timeout=30)
     assert outcome == {"download": "served", "bin": "binned"}
+
+
+def test_a_link_and_an_upload_through_the_same_grant_do_not_wait_on_each_other(
+    client: TestClient, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Second review: an upload locks the grants it goes through, then the person's row (her
+    key); recording a link took her row, then the grant (its last use). Each held what the
+    other waited for. Recording a link now locks the grants first, as a change does."""
+    if rt.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writing transaction at a time")
+    amina, claire, _org = setup(client, rt)
+    document_id: str = upload(client, amina, pdf("carte")).json()["id"]
+    grant(client, amina, counsellor_id=claire["id"], scopes=["view", "upload"])
+    terms = shares.ShareTerms("CAF du Loiret", "Dossier RSA", expires_in_hours=48)
+    with transaction(rt.sessions) as db:
+        helper = db.get_one(Person, claire["id"])
+        copy = shares.store_copy(rt, shares.plan_share(db, rt, helper, document_id, terms))
+        plan = plan_upload(db, rt, helper, amina["vault_id"])
+    stored = store_upload(rt, plan, [pdf("avis")])
+    judged, go_on = threading.Event(), threading.Event()
+    still_stored = service._still_stored
+
+    def judged_then_held(*args: Any) -> None:
+        judged.set()
+        go_on.wait(timeout=30)
+        still_stored(*args)
+
+    monkeypatch.setattr(service, "_still_stored", judged_then_held)
+    outcome: dict[str, str] = {}
+
+    def run(name: str, act: Callable[[Session], object]) -> None:
+        try:
+            with transaction(rt.sessions) as db:
+                act(db)
+            outcome[name] = "done"
+        except Exception as exc:  # the deadlock's error is what this looks for
+            outcome[name] = type(exc).__name__
+
+    fields = service.DocumentFields("Avis", "income")
+    uploads = threading.Thread(
+        target=run,
+        args=("upload", lambda db: service.create_document(db, rt, helper, stored, fields)),
+    )
+    uploads.start()
+    assert judged.wait(timeout=30)
+    links = threading.Thread(
+        target=run, args=("link", lambda db: shares.record_share(db, rt, helper, copy))
+    )
+    links.start()
+    links.join(timeout=1)  # the link now waits for the grant the upload holds
+    go_on.set()
+    uploads.join(timeout=30)
+    links.join(timeout=30)
+    assert outcome == {"upload": "done", "link": "done"}
