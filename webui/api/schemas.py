@@ -25,6 +25,11 @@ from vault.models import Person
 from vault.vocabulary import MemberRole, Scope
 
 SAMPLE_PHRASE = "cheval agrafe pile correcte"
+# Every text a request gives has a greatest length: besides bounding it, that makes pydantic
+# refuse a lone surrogate (an escape JSON allows and no database takes) with a 422, where an
+# unbounded string went on to the database and answered 500.
+MAX_ID = 100
+MAX_WORD = 50
 
 
 def one_of(words: Iterable[str], *, nullable: bool = False) -> JsonDict:
@@ -305,7 +310,9 @@ class SignUpIn(BaseModel):
     )
     display_name: str = Field(max_length=200)
     password: str = Field(max_length=1000, json_schema_extra=NEW_PASSWORD)
-    preferred_language: str = Field(default="fr", json_schema_extra=one_of(LANGUAGES))
+    preferred_language: str = Field(
+        default="fr", max_length=MAX_WORD, json_schema_extra=one_of(LANGUAGES)
+    )
     consent: StrictBool = Field(
         default=False,
         description="With a professional's token: the person, beside them, agrees (required).",
@@ -439,7 +446,9 @@ class CounsellorIn(BaseModel):
     login: str = Field(max_length=200)
     display_name: str = Field(max_length=200)
     password: str = Field(max_length=1000, json_schema_extra=NEW_PASSWORD)
-    role: str = Field(default=MemberRole.COUNSELLOR, json_schema_extra=one_of(MemberRole))
+    role: str = Field(
+        default=MemberRole.COUNSELLOR, max_length=MAX_WORD, json_schema_extra=one_of(MemberRole)
+    )
     current_password: str = Field(
         max_length=1000, description=ADDING_ADMIN_CONFIRMS, json_schema_extra=CURRENT_PASSWORD
     )
@@ -451,7 +460,9 @@ class MemberIn(BaseModel):
     )
 
     login: str = Field(max_length=200, description="The login of a professional's account.")
-    role: str = Field(default=MemberRole.COUNSELLOR, json_schema_extra=one_of(MemberRole))
+    role: str = Field(
+        default=MemberRole.COUNSELLOR, max_length=MAX_WORD, json_schema_extra=one_of(MemberRole)
+    )
     current_password: str = Field(
         max_length=1000, description=ADDING_ADMIN_CONFIRMS, json_schema_extra=CURRENT_PASSWORD
     )
@@ -487,8 +498,10 @@ class GrantIn(BaseModel):
         }
     )
 
-    counsellor_id: str | None = Field(default=None, description="This or organisation_id.")
-    organisation_id: str | None = None
+    counsellor_id: str | None = Field(
+        default=None, max_length=MAX_ID, description="This or organisation_id."
+    )
+    organisation_id: str | None = Field(default=None, max_length=MAX_ID)
     scopes: list[str] = Field(json_schema_extra=list_of(Scope, at_least=1))
     categories: list[str] = Field(
         default=[], json_schema_extra=list_of(Category), description="None: every category."

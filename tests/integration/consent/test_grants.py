@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from tests.app_fixtures import PASSWORD, REAUTH, admin_headers, organisation, professional, sign_up
 from tests.integration.vault.test_documents_api import upload
@@ -303,3 +303,27 @@ def test_audit_verify_detects_an_inserted_entry(
     assert (
         f"the journal ends at entry {last.seq + 1} but its head says {last.seq}" in inserted.stdout
     )
+
+
+@pytest.mark.parametrize("field", ["counsellor_id", "organisation_id"])
+def test_a_lone_surrogate_for_whom_is_a_clear_error(
+    client: TestClient, rt: Runtime, field: str
+) -> None:
+    """Hostile review: JSON allows `\\ud800`, no database takes it; it answered 500."""
+    amina, _claire, _org = setup(client, rt)
+    before = rows(rt)
+    answer = client.post(
+        "/api/v1/grants",
+        headers={**amina["headers"], "Content-Type": "application/json"},
+        content=b'{"scopes": ["view"], "%s": "\\ud800"}' % field.encode(),
+    )
+    assert answer.status_code == 422, answer.text
+    assert rows(rt) == before
+
+
+def rows(rt: Runtime) -> tuple[int, int]:
+    """(grants, journal lines)."""
+    with rt.sessions() as db:
+        grants = db.scalar(select(func.count()).select_from(Grant)) or 0
+        lines = db.scalar(select(func.count()).select_from(JournalEvent)) or 0
+    return grants, lines
