@@ -159,7 +159,7 @@ class ProfilePatch(BaseModel):
     )
 
     preferred_language: str | None = Field(
-        default=None, json_schema_extra=one_of(LANGUAGES, nullable=True)
+        default=None, max_length=MAX_WORD, json_schema_extra=one_of(LANGUAGES, nullable=True)
     )
     display_name: str | None = Field(
         default=None,
@@ -388,7 +388,9 @@ class DocumentPatch(BaseModel):
     model_config = examples({"title": "Carte d'identité", "expires_on": "2031-05-01"})
 
     title: str | None = Field(default=None, max_length=1000)
-    category: str | None = Field(default=None, json_schema_extra=one_of(Category, nullable=True))
+    category: str | None = Field(
+        default=None, max_length=MAX_WORD, json_schema_extra=one_of(Category, nullable=True)
+    )
     expires_on: CalendarDate | None = Field(
         default=None, description="The end of validity, from 1900 to 2199 (422 otherwise)."
     )
