@@ -58,15 +58,20 @@ def suggest_login(db: Session, display_name: str) -> str:
 
 
 OWN_NAME_MISSING = N_("Écrivez votre nom.")
+MAX_NAME = 200
 SAME_AS_GIVEN = N_("Choisissez un autre mot de passe que celui qu'on vous a donné.")
 
 
 def person_name(display_name: str, missing: str) -> str:
     """A name as it is kept (vault.text.typed_line), or the `missing` message for the
-    display_name field when nothing visible was typed, or too much."""
+    display_name field when nothing visible was typed (another when too much was)."""
     name = typed_line(display_name)
-    if not name or len(name) > 200:
+    if not name:
         raise InvalidInputError(missing, field="display_name")
+    if len(name) > MAX_NAME:
+        raise InvalidInputError(
+            "Le nom doit faire moins de %(max)s caractères.", field="display_name", max=MAX_NAME
+        )
     return name
 
 
@@ -156,6 +161,19 @@ def change_password(
     db.flush()
 
 
+NOT_A_PHONE_NUMBER = N_(
+    "Écrivez un numéro de téléphone avec des chiffres, par exemple 06 12 34 56 78."
+)
+# Digits (Arabic-Indic ones too, as an Arabic keyboard types them), with the signs people
+# write between them, and + only before the country's code.
+_PHONE = re.compile(r"\+?[\d .()/-]+")
+
+
+def _phone_number(value: str) -> bool:
+    digits = sum(char.isdecimal() for char in value)
+    return _PHONE.fullmatch(value) is not None and 6 <= digits <= 20
+
+
 def _usable_contact(field: str, value: str) -> bool:
     """No line break, control or hidden character (an email's address goes into a message's
     header, where a line break stopped every reminder); an email, one "@" and no space."""
@@ -190,6 +208,8 @@ def update_profile(
             if value is None:
                 continue
             value = value.strip()
+            if field == "phone" and value and not _phone_number(value):
+                raise InvalidInputError(NOT_A_PHONE_NUMBER, field=field)
             if len(value) > 200 or not _usable_contact(field, value):
                 raise InvalidInputError("Ce contact n'est pas valide.", field=field)
             if value == current[field]:

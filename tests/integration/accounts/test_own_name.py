@@ -78,6 +78,13 @@ def test_the_person_changes_their_name_on_their_account_page(client: TestClient)
     )
     assert refused.status_code == 422
     assert "Écrivez votre nom." in refused.text
+    too_long = client.post(
+        "/compte/nom",
+        data={"csrf": csrf_of(changed.text), "display_name": "Fatoumata " * 30},
+        headers=SAME_ORIGIN,
+    )
+    assert too_long.status_code == 422
+    assert "Le nom doit faire moins de 200 caractères." in too_long.text
     assert 'value="Fatoumata Sow"' in client.get("/compte").text
 
 

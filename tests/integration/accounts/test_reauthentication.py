@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 import pyotp
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -147,6 +148,32 @@ def test_turning_the_second_factor_on_needs_the_password(client: TestClient, rt:
         "/api/v1/me/second-factor", headers=headers, json={**body, "current_password": PASSWORD}
     )
     assert ok.status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("phone", "status"),
+    [
+        ("06 12 34 56 78", 200),
+        ("+33 6 12 34 56 78", 200),
+        ("06.12.34.56.78", 200),
+        ("(0)6-12-34-56-78", 200),
+        ("٠٦ ١٢ ٣٤ ٥٦ ٧٨", 200),
+        ("bad", 422),
+        ("12", 422),
+        ("06 12 34 56 78 ext", 422),
+        ("+33 6 12+34", 422),
+        ("1" * 25, 422),
+    ],
+)
+def test_a_phone_number_is_digits(client: TestClient, phone: str, status: int) -> None:
+    """Hostile review: any text was kept as a phone number."""
+    amina = sign_up(client, "amina.diallo")
+    answer = client.patch(
+        "/api/v1/me", headers=amina["headers"], json={"phone": phone, "current_password": PASSWORD}
+    )
+    assert answer.status_code == status, answer.text
+    if status == 422:
+        assert answer.json()["field"] == "phone"
 
 
 def test_contact_changes_need_the_password_the_language_does_not(client: TestClient) -> None:

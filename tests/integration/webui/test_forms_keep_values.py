@@ -263,6 +263,15 @@ def test_the_contact_form_keeps_what_was_typed(client: TestClient) -> None:
     assert page.values["email"] == "pas une adresse"
     assert page.values["preferred_language"] == "ar"
 
+    bad_phone = client.post(
+        "/compte/infos",
+        data={"csrf": csrf, **typed, "phone": "chez ma soeur", "current_password": PASSWORD},
+        headers=SAME_ORIGIN,
+    )
+    page = refused(bad_phone, 422, "phone")
+    assert page.values["phone"] == "chez ma soeur"
+    assert "Écrivez un numéro de téléphone avec des chiffres" in bad_phone.text
+
 
 def test_a_refused_second_factor_keeps_the_key_to_scan(
     client: TestClient, ccas: dict[str, Any]
