@@ -94,12 +94,13 @@ class NewShare:
 
 @dataclass(frozen=True)
 class ShareView:
-    """A link as the person (or their counsellor) sees it in the list."""
+    """A link as the person (or their counsellor) sees it in the list. Whom and why it was for
+    (None: not theirs to read) only for the person and whoever made the link."""
 
     id: str
     document_id: str
-    recipient: str
-    purpose: str
+    recipient: str | None
+    purpose: str | None
     expires_at: datetime
     max_downloads: int | None
     downloads: int
@@ -306,14 +307,20 @@ def list_shares(db: Session, rt: Runtime, actor: Person, document_id: str) -> li
     now = utcnow()
     views = []
     for share in shares:
-        key = key_of(share.user_key_id)
+        # Where the person sent her paper, and why, is hers, like her history: a helper who
+        # sees the paper sees that a copy went, and reads to whom only of the links they made.
+        recipient = purpose = None
+        if actor.id in (owner_id, share.created_by):
+            key = key_of(share.user_key_id)
+            recipient = open_field(key, owner_id, share.id, "recipient", share.recipient_sealed)
+            purpose = open_field(key, owner_id, share.id, "purpose", share.purpose_sealed)
         within_terms = _valid(share, now)
         views.append(
             ShareView(
                 id=share.id,
                 document_id=share.document_id,
-                recipient=open_field(key, owner_id, share.id, "recipient", share.recipient_sealed),
-                purpose=open_field(key, owner_id, share.id, "purpose", share.purpose_sealed),
+                recipient=recipient,
+                purpose=purpose,
                 expires_at=share.expires_at,
                 max_downloads=share.max_downloads,
                 downloads=share.downloads,

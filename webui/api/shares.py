@@ -56,8 +56,11 @@ class ShareCreated(BaseModel):
 
 class ShareOut(BaseModel):
     id: str
-    recipient: str
-    purpose: str
+    recipient: str | None = Field(
+        description="None for a helper, on a link someone else made: only the person and the "
+        "link's maker read whom and why a copy went to."
+    )
+    purpose: str | None
     expires_at: datetime
     max_downloads: int | None
     downloads: int

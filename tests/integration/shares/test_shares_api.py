@@ -179,6 +179,15 @@ def test_others_get_404_and_a_counsellor_with_view_may(client: TestClient, rt: R
     assert "avec Claire Martin (CCAS d&#39;Orléans)" in as_read(page.text)
     listed = client.get(f"/api/v1/documents/{document_id}/shares", headers=claire["headers"])
     assert {s["created_by"] for s in listed.json()} == {"Amina Diallo", "Claire Martin"}
+    # Whom and why a copy went to is read by the person and by whoever made the link: a
+    # helper sees that the person sent one, not to whom (privacy review, 2026-12-05).
+    assert {(s["created_by"], s["recipient"], s["purpose"]) for s in listed.json()} == {
+        ("Amina Diallo", None, None),
+        ("Claire Martin", "CAF du Loiret", "Dossier RSA"),
+    }
+    own = client.get(f"/api/v1/documents/{document_id}/shares", headers=amina["headers"])
+    assert {s["recipient"] for s in own.json()} == {"CAF du Loiret"}
+    assert None not in {s["purpose"] for s in own.json()}
     assert client.delete(f"/api/v1/shares/{mine}", headers=claire["headers"]).status_code == 204
     with transaction(rt.sessions) as db:
         made = db.scalars(select(JournalEvent).where(JournalEvent.action == "share_created"))
