@@ -43,6 +43,18 @@ def ended_while_acting(
 ) -> list[str]:
     """The owner ends the access and, before that is committed, the helper acts: what the
     helper's action came to."""
+
+    def ends(db: Session) -> object:
+        return revoke(db, db.get_one(Person, owner_id), grant_id)
+
+    return acting_meanwhile(rt, ends, act)
+
+
+def acting_meanwhile(
+    rt: Runtime, change: Callable[[Session], object], act: Callable[[Session], object]
+) -> list[str]:
+    """`change` is made and, before it is committed, the helper acts, which must wait for it:
+    what the helper's action came to."""
     outcome: list[str] = []
 
     def helper_acts() -> None:
@@ -54,12 +66,12 @@ def ended_while_acting(
             outcome.append("refused")
 
     with transaction(rt.sessions) as db:
-        revoke(db, db.get_one(Person, owner_id), grant_id)
+        change(db)
         db.flush()
         helper = threading.Thread(target=helper_acts)
         helper.start()
         helper.join(timeout=1)
-        assert helper.is_alive(), "the helper's action did not wait for the end of the access"
+        assert helper.is_alive(), "the helper's action did not wait for the change"
     helper.join(timeout=30)
     return outcome
 
@@ -136,26 +148,16 @@ def test_a_helper_taken_out_of_the_organisation_changes_nothing_through_it(
     if departure == Departure.LEFT:
         assert join(client, t["sam"]["headers"], t["secours"], "claire.martin").status_code == 201
     grant(client, t["amina"], organisation_id=t["ccas"], scopes=["view", "manage"])
-    outcome: list[str] = []
 
-    def bin_it() -> None:
-        try:
-            with transaction(rt.sessions) as db:
-                delete_document(db, rt, db.get_one(Person, t["claire"]["id"]), t["paper"])
-            outcome.append("done")
-        except NotFoundError:
-            outcome.append("refused")
-
-    with transaction(rt.sessions) as db:
+    def takes_her_out(db: Session) -> object:
         nadia = db.get_one(Person, t["nadia"]["id"])
         assert close_member(db, nadia, t["ccas"], t["claire"]["id"]) == departure
-        db.flush()
-        helper = threading.Thread(target=bin_it)
-        helper.start()
-        helper.join(timeout=1)
-        assert helper.is_alive(), "the helper's action did not wait for the departure"
-    helper.join(timeout=30)
-    assert outcome == ["refused"]
+        return None
+
+    def bin_it(db: Session) -> object:
+        return delete_document(db, rt, db.get_one(Person, t["claire"]["id"]), t["paper"])
+
+    assert acting_meanwhile(rt, takes_her_out, bin_it) == ["refused"]
     with rt.sessions() as db:
         assert db.get_one(Document, t["paper"]).deleted_at is None
 
@@ -220,25 +222,15 @@ def test_a_paper_made_private_meanwhile_is_not_binned_by_a_helper(
     amina, claire, _org = setup(client, rt)
     paper: Any = upload(client, amina, pdf("carte")).json()["id"]
     grant(client, amina, counsellor_id=claire["id"], scopes=["view", "manage"])
-    outcome: list[str] = []
 
-    def helper_bins() -> None:
-        try:
-            with transaction(rt.sessions) as db:
-                delete_document(db, rt, db.get_one(Person, claire["id"]), paper)
-            outcome.append("done")
-        except NotFoundError:
-            outcome.append("refused")
+    def made_private(db: Session) -> object:
+        owner = db.get_one(Person, amina["user"]["id"])
+        return update_document(db, rt, owner, paper, private=True)
 
-    with transaction(rt.sessions) as db:
-        update_document(db, rt, db.get_one(Person, amina["user"]["id"]), paper, private=True)
-        db.flush()
-        helper = threading.Thread(target=helper_bins)
-        helper.start()
-        helper.join(timeout=1)
-        assert helper.is_alive(), "the helper's deletion did not wait for the owner's change"
-    helper.join(timeout=30)
-    assert outcome == ["refused"]
+    def helper_bins(db: Session) -> object:
+        return delete_document(db, rt, db.get_one(Person, claire["id"]), paper)
+
+    assert acting_meanwhile(rt, made_private, helper_bins) == ["refused"]
     with rt.sessions() as db:
         assert db.get_one(Document, paper).deleted_at is None
 
