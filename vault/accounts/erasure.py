@@ -116,7 +116,8 @@ def close_account(db: Session, person: Person, actor_id: str | None) -> None:
         delete(ResetCode).where(ResetCode.issued_by == person_id, ResetCode.used_at.is_(None))
     )
     _tell_givers(db, ended)
-    person.login = f"erased-{person_id}"
+    # A colon no login may hold: nobody can sign up first under the login the closing takes.
+    person.login = f"erased:{person_id}"
     if not is_professional(person) and not journal.acted_for_others(db, person_id):
         person.display_name = "Compte supprimé"
     person.password_hash = "!"  # noqa: S105 - matches no password: the account is closed
