@@ -26,7 +26,7 @@ from vault.policy import (
 )
 from vault.runtime import Runtime
 from webui import i18n
-from webui.proxies import is_trusted, peer_of
+from webui.proxies import as_written, is_trusted, peer_of
 from webui.security import (
     DEVICE_COOKIE,
     EXPIRED,
@@ -125,8 +125,8 @@ def client_address(request: Request) -> str:
             ipaddress.ip_address(hop)
         except ValueError:
             break  # not written by a proxy of ours: stop at the last one we trust
-        address = hop
-        if not is_trusted(hop, trusted):
+        address = as_written(hop)
+        if not is_trusted(address, trusted):
             break
     return address
 

@@ -21,7 +21,19 @@ def is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
 
 def peer_of(scope: Scope) -> str:
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    return as_written(str(client[0])) if client else "unknown"
+
+
+def as_written(address: str) -> str:
+    """An IPv4 client seen through IPv6 (« ::ffff:a.b.c.d », from a dual-stack socket or proxy)
+    as its IPv4 address: counted as its /64, every such client would share one count."""
+    try:
+        mapped = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(mapped, ipaddress.IPv6Address) and mapped.ipv4_mapped is not None:
+        return str(mapped.ipv4_mapped)
+    return address
 
 
 def came_over_https(scope: Scope, trusted: tuple[Network, ...]) -> bool:

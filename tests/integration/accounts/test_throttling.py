@@ -2,7 +2,6 @@
 the peer is a trusted proxy; a device cookie keeps a person in when others' failures throttle
 their address."""
 
-from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -216,6 +215,10 @@ def request_from(peer: str, forwarded: str | None, trusted: str) -> Request:
         ("10.0.0.5", None, "10.0.0.0/8", "10.0.0.5"),
         ("10.0.0.5", "not an address", "10.0.0.0/8", "10.0.0.5"),
         ("::1", "2001:db8::1", "::1", "2001:db8::1"),
+        # An IPv4 client through a dual-stack socket or proxy: its IPv4 address.
+        ("10.0.0.5", "::ffff:198.51.100.7", "10.0.0.0/8", "198.51.100.7"),
+        ("::ffff:10.0.0.5", "198.51.100.7", "10.0.0.0/8", "198.51.100.7"),
+        ("::ffff:192.0.2.10", None, "", "192.0.2.10"),
         ("testclient", "6.6.6.6", "10.0.0.0/8", "testclient"),
     ],
 )
@@ -228,7 +231,10 @@ def test_trusted_proxies_must_be_addresses() -> None:
         Settings(_env_file=None, trusted_proxies="10.0.0.0/8, pas une adresse")
 
 
-def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(rt: Runtime, tmp_path: Path) -> None:
+@pytest.mark.parametrize("written", ["{}", "::ffff:{}"], ids=["ipv4", "ipv4-mapped"])
+def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(rt: Runtime, written: str) -> None:
+    """Also when the proxy writes IPv4 clients as IPv6 (« ::ffff:a.b.c.d »), whose /64 would
+    be every IPv4 client at once."""
     rt.settings.throttle_base_delay_seconds = 60
     rt.settings.trusted_proxies = "10.0.0.0/8"
     proxy = TestClient(
@@ -240,18 +246,18 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(rt: Runtime, tmp_
             proxy.post(
                 "/api/v1/session",
                 json={"login": f"quelqu.un{n}", "password": WRONG},
-                headers={"X-Forwarded-For": "203.0.113.9"},
+                headers={"X-Forwarded-For": written.format("203.0.113.9")},
             )
         blocked = proxy.post(
             "/api/v1/session",
             json={"login": "amina.diallo", "password": PASSWORD},
-            headers={"X-Forwarded-For": "203.0.113.9"},
+            headers={"X-Forwarded-For": written.format("203.0.113.9")},
         )
         assert blocked.status_code == 429
         elsewhere = proxy.post(
             "/api/v1/session",
             json={"login": "amina.diallo", "password": PASSWORD},
-            headers={"X-Forwarded-For": "198.51.100.7"},
+            headers={"X-Forwarded-For": written.format("198.51.100.7")},
         )
         assert elsewhere.status_code == 201
 
