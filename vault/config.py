@@ -8,8 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vault.errors import CannotStart
 
 MiB = 1024 * 1024
 
@@ -30,37 +32,37 @@ class Settings(BaseSettings):
     storage_url: str | None = None
     keyring: str | None = None
     allow_signup: bool = True
-    max_upload_bytes: int = 100 * MiB
-    session_idle_minutes: int = 15
-    session_max_hours: int = 12
-    orphan_grace_minutes: int = 60
-    throttle_base_delay_seconds: float = 1.0
+    max_upload_bytes: int = Field(default=100 * MiB, ge=1)
+    session_idle_minutes: int = Field(default=15, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    orphan_grace_minutes: int = Field(default=60, ge=0)
+    throttle_base_delay_seconds: float = Field(default=1.0, ge=0)
     # Proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
     # Empty: the header is ignored and the peer's address is the client's.
     trusted_proxies: str = ""
     # Self sign-ups from one address (an IPv6 /64) in one clock hour; each costs a password
     # hash. 0: no limit.
     signups_per_address_per_hour: int = Field(default=10, ge=0)
-    device_cookie_days: int = 365
+    device_cookie_days: int = Field(default=365, ge=1)
     # Requests handled at once by one process; more get 503 (`coffre serve`).
-    max_requests: int = 200
+    max_requests: int = Field(default=200, ge=1)
     # argon2id profile of new password hashes (vault.accounts.passwords.PROFILES).
     argon2_profile: Literal["owasp", "rfc9106"] = "owasp"
-    max_concurrent_hashes: int = 4
+    max_concurrent_hashes: int = Field(default=4, ge=1)
     # Sign-ins past the running hashes wait in line, up to this many; more get 503.
-    max_waiting_hashes: int = 64
-    reset_code_minutes: int = 15
-    grant_default_days: int = 180
-    grant_max_days: int = 365
-    grant_inactivity_days: int = 180
-    master_rotation_days: int = 365
+    max_waiting_hashes: int = Field(default=64, ge=0)
+    reset_code_minutes: int = Field(default=15, ge=1)
+    grant_default_days: int = Field(default=180, ge=1)
+    grant_max_days: int = Field(default=365, ge=1)
+    grant_inactivity_days: int = Field(default=180, ge=1)
+    master_rotation_days: int = Field(default=365, ge=0)
     # After a password reset made with a counsellor, the papers that counsellor may not view
     # stay closed this long, unless the person enters one of their own recovery codes.
-    assisted_reset_hold_hours: int = 72
+    assisted_reset_hold_hours: int = Field(default=72, ge=0)
     # At most this many access requests pending or refused, from one professional to one
     # vault, within this many days; beyond, a request is silently not recorded.
-    access_request_limit: int = 3
-    access_request_window_days: int = 30
+    access_request_limit: int = Field(default=3, ge=0)
+    access_request_window_days: int = Field(default=30, ge=1)
     # Who runs this coffre, shown on « Qui gère ce service » and « Aide »: a name, how to reach
     # them (email, phone, address; one per line) and the legal notice. Empty until filled in.
     operator_name: str = ""
@@ -69,26 +71,26 @@ class Settings(BaseSettings):
     # Papers: a paper expiring within this many days is "soon"; reminders go this many days
     # before (once each); a deleted paper waits this long in the bin; each person's papers may
     # take this much space (the bin not counted).
-    expiry_soon_days: int = 60
+    expiry_soon_days: int = Field(default=60, ge=0)
     reminder_days: tuple[int, ...] = (60, 30, 7)
-    bin_days: int = 30
-    quota_bytes: int = 600 * MiB
+    bin_days: int = Field(default=30, ge=1)
+    quota_bytes: int = Field(default=600 * MiB, ge=1)
     # A link to a marked copy lives at most this long.
-    share_max_hours: int = 720
+    share_max_hours: int = Field(default=720, ge=1)
     # Where links in emails and shares point: this coffre's address as people reach it
     # (https://coffre.example.org). Empty: the address of the request that made the link.
     public_url: str = ""
     # Email for expiry reminders. Empty host: no email is sent; reminders wait as a banner.
     smtp_host: str = ""
-    smtp_port: int = 587
+    smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = True
     smtp_from: str = ""
     # Thumbnails and photo pages are made in a separate process with these limits, so that a
     # hostile file cannot stall or exhaust the server.
-    preview_timeout_seconds: float = 10.0
-    preview_memory_mib: int = 512
+    preview_timeout_seconds: float = Field(default=10.0, gt=0)
+    preview_memory_mib: int = Field(default=512, ge=1)
     # Templates of such processes kept, one per kind of job (checks, photos, thumbnails, marked
     # copies), their
     # libraries loaded, each forking a child per file: ~1 ms instead of ~130 ms of CPU for a
@@ -155,4 +157,14 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment (and .env); CannotStart, one line per setting that
+    cannot be, without the value given (it may be a secret)."""
+    try:
+        return Settings()
+    except ValidationError as invalid:
+        raise CannotStart(
+            [
+                f"COFFRE_{str(error['loc'][0]).upper()}: {error['msg']}."
+                for error in invalid.errors(include_input=False)
+            ]
+        ) from None

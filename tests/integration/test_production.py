@@ -144,3 +144,42 @@ def test_in_production_commands_refuse_but_db_and_check_run(tmp_path: Path, coff
     fit = {**as_env(fit_settings(tmp_path)), "COFFRE_ENV": "production"}
     started = coffre(fit, "keys", "status")
     assert started.exit_code == 0, started.output
+
+
+@pytest.mark.parametrize("command", [["check"], ["db", "upgrade"], ["serve"], ["storage", "sweep"]])
+def test_a_setting_that_cannot_be_stops_every_command_in_one_line(
+    tmp_path: Path, coffre: Run, command: list[str]
+) -> None:
+    """A bin of -30 days would erase at the next sweep a paper binned a minute before; no
+    process at all would answer with COFFRE_MAX_REQUESTS=0. Nothing is opened or written."""
+    data = tmp_path / "data"
+    env = {"COFFRE_DATA_DIR": str(data), "COFFRE_BIN_DAYS": "-30", "COFFRE_MAX_REQUESTS": "0"}
+    result = coffre(env, *command)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "COFFRE_MAX_REQUESTS: Input should be greater than or equal to 1.",
+        "COFFRE_BIN_DAYS: Input should be greater than or equal to 1.",
+    ]
+    assert "-30" not in result.output
+    assert not data.exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["serve", "--port", "80000"],
+        ["serve", "--port", "-5"],
+        ["keys", "rotate-master", "--batch", "0"],
+        ["keys", "reencrypt", "--all", "--batch", "0"],
+    ],
+)
+def test_numbers_out_of_range_are_refused_before_anything(
+    tmp_path: Path, coffre: Run, command: list[str]
+) -> None:
+    """A port past 65535 was taken modulo 65536 (80000 listened on 14464); a batch of 0 said
+    « done » having re-wrapped nothing."""
+    data = tmp_path / "data"
+    result = coffre({"COFFRE_DATA_DIR": str(data)}, *command)
+    assert result.exit_code == 2
+    assert "Invalid value" in result.output
+    assert not data.exists()

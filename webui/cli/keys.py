@@ -81,7 +81,9 @@ def keys_verify() -> None:
     rt = shared.runtime()
     failures = failed_blobs = papers = unreadable = 0
     started = utcnow()
-    with transaction(rt.sessions) as db:
+    # Read-only: on SQLite a writing transaction would hold the one write lock, and every
+    # sign-in and upload of the running instance wait, for the whole check.
+    with transaction(rt.readers) as db:
         total = count_blobs(db)
         with Progress(console=errors, transient=True, disable=not errors.is_terminal) as progress:
             task = progress.add_task("Verifying blobs", total=total)
@@ -114,7 +116,7 @@ def _progress(description: str, total: int) -> tuple[Progress, Callable[[int], N
     return progress, lambda done: progress.advance(task, done)
 
 
-BatchOption = Annotated[int, typer.Option(help="Units per transaction.")]
+BatchOption = Annotated[int, typer.Option(min=1, help="Units per transaction.")]
 # Rows re-wrapped per transaction by the rotations: a larger batch cost no less per key when
 # measured (bench/README.md, "Key rotation"), and a batch of 2,000 commits in about 0.2 s.
 ROTATION_BATCH = 2000

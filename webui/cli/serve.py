@@ -19,7 +19,7 @@ SEVERAL_WORKERS_NEED_POSTGRESQL = (
 
 def serve(
     host: str = "127.0.0.1",
-    port: int = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes; more than 1 needs PostgreSQL.")
     ] = 1,

@@ -470,7 +470,7 @@ def test_status_flags_overdue_keys_and_shows_the_last_verify(
     assert "OVERDUE" not in fresh.stdout
     assert "Blobs never verified" in fresh.stdout
     assert coffre(settings, "keys", "verify").returncode == 0
-    monkeypatch.setenv("COFFRE_MASTER_ROTATION_DAYS", "-1")
+    monkeypatch.setenv("COFFRE_MASTER_ROTATION_DAYS", "0")
     late = coffre(settings, "keys", "status")
     assert "OVERDUE: rotate the master key" in late.stdout
     assert "Last verify:" in late.stdout
