@@ -13,6 +13,7 @@ the counsellor's name and starts a hold (vault/accounts/hold.py); the person's o
 import hashlib
 import hmac
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, select
@@ -264,14 +265,15 @@ def recover(
     db: Session, rt: Runtime, login: str, code: str, new_password: str, source: str
 ) -> tuple[Person, str]:
     """Set a new password with a recovery code or a counsellor's reset code. Returns the person
-    and which kind of code was used. Throttled like a sign-in; the caller commits either way.
+    and which kind of code was used. Throttled per address only (throttle.Attempt.per_account);
+    the caller commits either way.
 
     The code is judged first, then the new password, then the code is spent: an unknown login
     and a wrong code get the same answer, and a refused password costs no code. A reset code
     works only while its counsellor still holds the person's "recover" scope, and starts a hold
     (vault/accounts/hold.py); so does a recovery code a professional saw, in their name. One
     of the person's own recovery codes ends any hold."""
-    attempt = attempt_for(db, rt, login, source)
+    attempt = replace(attempt_for(db, rt, login, source), per_account=False)
     throttle.guard(db, attempt)
     person = db.scalar(select(Person).where(Person.login == normalise_login(login)))
     found = _find_code(db, rt, person, code)
@@ -347,7 +349,7 @@ def unlock(
     if hold.current_hold(db, person) is None:
         check_new_password(new_password, person.login, person.display_name)
         return False
-    attempt = attempt_for(db, rt, person.login, source)
+    attempt = replace(attempt_for(db, rt, person.login, source), per_account=False)
     throttle.guard(db, attempt)
     found = _find_recovery_code(db, person, code)
     if found is None or not _own_code(person, found):

@@ -67,6 +67,10 @@ class Attempt:
     base_delay: float
     # A device cookie bound to this very account, if the browser sent one.
     device_id: str | None = None
+    # False for a recovery or reset code (~59 bits: no guessing within the address's count):
+    # the account's wait, which anyone who knows the login can keep going, does not stop it,
+    # so the person always has a way in.
+    per_account: bool = True
 
 
 def attempt(
@@ -171,6 +175,8 @@ def forget_expired(db: Session, now: datetime | None = None) -> int:
 
 
 def _buckets(db: Session, attempt: Attempt, now: datetime) -> list[tuple[Rule, str]]:
+    if not attempt.per_account:
+        return [(ADDRESS, _source_bucket(attempt.source))]
     if attempt.device_id is not None:
         row = db.get(Throttle, _key(DEVICE, attempt.device_id))
         failures = 0 if row is None or now - row.last_failure_at > FORGET_AFTER else row.failures
