@@ -20,6 +20,7 @@ from vault.documents.warm_workers import WORKERS
 from vault.errors import CannotStart
 from vault.models import UserKey
 from vault.production import findings
+from vault.right_place import keyring_opens_the_keys, store_holds_the_papers
 from vault.runtime import Runtime
 from vault.schema import ready_schema
 
@@ -97,12 +98,8 @@ def build_runtime(settings: Settings) -> Runtime:
     except CannotStart:
         engine.dispose()
         raise
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=make_session_factory(engine),
-        readers=make_reader_factory(engine),
-        store=open_store(
+    try:
+        store = open_store(
             settings.resolved_storage_url(),
             part_size=settings.s3_part_mib * MiB,
             parts_in_flight=settings.s3_parts_in_flight,
@@ -111,8 +108,21 @@ def build_runtime(settings: Settings) -> Runtime:
                 read_seconds=settings.s3_read_timeout_seconds,
                 attempts=settings.s3_attempts,
             ),
-        ),
-        master_keys=open_keyring(
+        )
+        master_keys = open_keyring(
             settings.resolved_keyring(), settings.data_dir, create=first_start
-        ),
+        )
+        if not first_start:
+            keyring_opens_the_keys(engine, master_keys, settings.resolved_keyring())
+            store_holds_the_papers(engine, store, settings.resolved_storage_url())
+    except CannotStart:
+        engine.dispose()
+        raise
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        readers=make_reader_factory(engine),
+        store=store,
+        master_keys=master_keys,
     )

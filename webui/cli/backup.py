@@ -1,4 +1,5 @@
-"""`coffre backup FOLDER` and `coffre restore FOLDER` (README.md, "Backups")."""
+"""`coffre backup FOLDER` and `coffre restore FOLDER`, or API.md's `--output DIR` / `--input DIR`
+with `--passphrase-stdin` (README.md, "Backups")."""
 
 import os
 from pathlib import Path
@@ -28,15 +29,38 @@ KeyringFile = Annotated[
 ]
 
 
-def _passphrase(confirm: bool) -> str:
-    # Never an option: a command line shows in process listings and shell histories.
+PassphraseStdin = Annotated[
+    bool,
+    typer.Option(
+        "--passphrase-stdin",
+        help=f"Read the keyring's passphrase from the first line of standard input (else "
+        f"{PASSPHRASE_VARIABLE}, else a prompt).",
+    ),
+]
+
+
+def _passphrase(confirm: bool, from_stdin: bool = False) -> str:
+    # Never an option's value: a command line shows in process listings and shell histories.
+    if from_stdin:
+        return shared.secret_from_stdin(True, "--passphrase-stdin", "passphrase")
     return os.environ.get(PASSPHRASE_VARIABLE) or typer.prompt(
         "Keyring backup passphrase", hide_input=True, confirmation_prompt=confirm
     )
 
 
+def _one_folder(argument: Path | None, option: Path | None, name: str) -> Path:
+    """The folder, given as FOLDER or as API.md's `--output` / `--input`: once."""
+    given = [folder for folder in (argument, option) if folder is not None]
+    if len(given) != 1:
+        errors.print(f"Give the folder once: as FOLDER or with {name}.")
+        raise typer.Exit(2)
+    return given[0]
+
+
 def backup(
-    folder: Annotated[Path, typer.Argument(help="A new or empty folder.")],
+    folder: Annotated[Path | None, typer.Argument(help="A new or empty folder.")] = None,
+    output: Annotated[Path | None, typer.Option(help="The folder, as an option.")] = None,
+    passphrase_stdin: PassphraseStdin = False,
     no_blobs: Annotated[
         bool,
         typer.Option(
@@ -48,9 +72,14 @@ def backup(
     keyring_file: KeyringFile = None,
 ) -> None:
     """Back up the database, the blob store and the keyring (sealed under a passphrase from
-    COFFRE_BACKUP_PASSPHRASE or a prompt)."""
+    standard input, COFFRE_BACKUP_PASSPHRASE or a prompt)."""
+    folder = _one_folder(folder, output, "--output")
     rt = shared.runtime()
-    passphrase = _passphrase(confirm=True) if isinstance(rt.master_keys, LocalKeyring) else ""
+    passphrase = (
+        _passphrase(confirm=True, from_stdin=passphrase_stdin)
+        if isinstance(rt.master_keys, LocalKeyring)
+        else ""
+    )
     try:
         report = write_backup(
             rt, folder, passphrase, copy_objects=not no_blobs, keyring_file=keyring_file
@@ -79,7 +108,13 @@ def backup(
 
 
 def restore(
-    folder: Annotated[Path, typer.Argument(help="A folder written by coffre backup.")],
+    folder: Annotated[
+        Path | None, typer.Argument(help="A folder written by coffre backup.")
+    ] = None,
+    input_folder: Annotated[
+        Path | None, typer.Option("--input", help="The folder, as an option.")
+    ] = None,
+    passphrase_stdin: PassphraseStdin = False,
     keyring_file: KeyringFile = None,
     trust_unsealed: Annotated[
         bool,
@@ -91,12 +126,13 @@ def restore(
     ] = False,
 ) -> None:
     """Restore a backup into an empty instance, then check every paper and the journal."""
+    folder = _one_folder(folder, input_folder, "--input")
     os.umask(0o077)
     try:
         report = restore_backup(
             get_settings(),
             folder,
-            lambda: _passphrase(confirm=False),
+            lambda: _passphrase(confirm=False, from_stdin=passphrase_stdin),
             keyring_file,
             trust_unsealed=trust_unsealed,
         )

@@ -203,3 +203,40 @@ def test_a_backup_stopped_by_the_store_says_why_in_one_line(
         "Backup refused: local store: cannot read: Input/output error"
     ]
     assert not (tmp_path / "backup" / MANIFEST).exists()
+
+
+def test_the_commands_of_api_md(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`coffre backup --output DIR --passphrase-stdin` and `coffre restore --input DIR
+    --passphrase-stdin`, as API.md writes them (a cron job pipes the passphrase once)."""
+    for name in ("COFFRE_DATABASE_URL", "COFFRE_STORAGE_URL", "COFFRE_KEYRING"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("COFFRE_BACKUP_PASSPHRASE", raising=False)
+    source = build_runtime(Settings(_env_file=None, data_dir=tmp_path / "source"))
+    with TestClient(create_app(runtime=source), base_url="http://coffre.test") as client:
+        upload(client, sign_up(client, "amina.diallo"), pdf("quittance"))
+    source.engine.dispose()
+    folder = tmp_path / "backup"
+    once = f"{PASSPHRASE}\n"
+    args = ["--output", str(folder), "--passphrase-stdin"]
+    written = run(monkeypatch, tmp_path / "source", "backup", *args, given=once)
+    assert f"Backup written to {folder}" in written
+    args = ["--input", str(folder), "--passphrase-stdin"]
+    restored = run(monkeypatch, tmp_path / "target", "restore", *args, given=once)
+    assert "1 papers checked" in restored
+    assert ", 0 problems." in restored
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["backup"], ["backup", "a", "--output", "b"], ["restore"], ["restore", "a", "--input", "b"]],
+)
+def test_the_folder_is_given_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    monkeypatch.setenv("COFFRE_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, args)
+    get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "Give the folder once" in result.output
+    assert not (tmp_path / "data").exists()

@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from keys.errors import CryptoError, KeyringError
+from keys.errors import CryptoError
 from keys.format import decrypt_blob
 from storage import BlobStore
 from tests.app_fixtures import PASSWORD, sign_up
@@ -33,6 +33,7 @@ from vault.accounts.passwords import hash_password
 from vault.config import Settings
 from vault.db import transaction
 from vault.documents.service import blob_decryption
+from vault.errors import CannotStart
 from vault.keylife.keychain import create_user_key
 from vault.keylife.rotation import (
     Reencryption,
@@ -385,10 +386,9 @@ def test_erased_account_is_unreadable_from_an_older_copy(
         metadata = kms.describe_key(KeyId=first.netloc)["KeyMetadata"]
         assert metadata["KeyState"] == "PendingDeletion"
         return
-    with opened(backup) as old:
-        blob = blob_of(old, document_id)
-        with transaction(old.sessions) as db, pytest.raises(KeyringError):
-            blob_decryption(db, old, blob, owner)
+    # The old copy's keys no longer open: it does not even start (vault/right_place.py).
+    with pytest.raises(CannotStart, match="does not open the keys this database holds"):
+        build_runtime(backup)
 
 
 def test_keyring_export_and_import(client: TestClient, rt: Runtime, settings: Settings) -> None:
