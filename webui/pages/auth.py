@@ -1,6 +1,7 @@
 """Pages before and around sign-in: sign in (and its second step), sign up, sign out,
 forgotten password. Everything works without JavaScript."""
 
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -160,10 +161,19 @@ def remember_device(
     return response
 
 
+# A page of one paper, person, link or access: the id in its address is someone's.
+_NAMES_A_RECORD = re.compile(r"/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}(/|\?|$)")
+
+
 def landing(db: DbSession, person: Person, after: str | None = None) -> str:
     """Where a person lands after signing in: first who changed their password with a
     counsellor (once), then the page they were on when their session ended (`after`), then
-    their answers if someone asked for access, then their papers."""
+    their answers if someone asked for access, then their papers. Never back to one paper,
+    person or link: on a shared computer whoever signs in next may not be who left it there
+    (they would get « Cette page n'existe pas », and the last person a line in her history
+    saying they tried to open her paper)."""
+    if after and _NAMES_A_RECORD.search(after):
+        after = None
     if is_professional(person):
         return after or "/personnes"
     if may_see_keys_page(person):

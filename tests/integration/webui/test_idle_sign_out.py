@@ -1,11 +1,12 @@
 """Idle sign-out without `meta refresh`: the server ends the session; the pages carry the
 warning script and the style sheet that covers them; the next action after the end lands on a
-page that says why and keeps what was typed (never a password); then back where one was."""
+page that says why and keeps what was typed (never a password); then back where one was,
+unless that page was one paper's, one person's or one link's."""
 
 from fastapi.testclient import TestClient
 
-from tests.app_fixtures import PASSWORD
-from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, signed_up
+from tests.app_fixtures import PASSWORD, sign_up
+from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, csrf_of, signed_up
 from tests.samples import pdf
 from vault.runtime import Runtime
 from webui.navigation import local_path
@@ -33,7 +34,9 @@ def test_stay_signed_in_keeps_the_session(client: TestClient) -> None:
     assert refused.status_code == 403
 
 
-def test_a_page_after_the_end_says_why_and_returns_there(client: TestClient, rt: Runtime) -> None:
+def test_a_page_after_the_end_says_why_and_returns_to_the_papers(
+    client: TestClient, rt: Runtime
+) -> None:
     csrf = signed_up(client)
     paper = add_paper(client, csrf, pdf("page"))
     paper_path = str(paper.url.path)
@@ -56,7 +59,48 @@ def test_a_page_after_the_end_says_why_and_returns_there(client: TestClient, rt:
         headers=SAME_ORIGIN,
         follow_redirects=False,
     )
-    assert back.headers["location"] == paper_path
+    # Not back to the paper: whoever signs in there next may be someone else (below).
+    assert back.headers["location"] == "/papiers"
+    account = client.post(
+        "/connexion",
+        data={"csrf": token, "login": "fatou.sow", "password": PASSWORD, "suite": "/compte"},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert account.headers["location"] == "/compte"
+
+
+def test_the_next_person_at_the_computer_is_not_sent_to_the_last_ones_paper(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Fatou left her paper open and the coffre closed itself; Bruno, next at the computer,
+    clicks « Ouvrir mon coffre » and signs in with his own account. Sent to her paper, he read
+    « Cette page n'existe pas », and her history said that he tried to open one of her papers."""
+    csrf = signed_up(client)
+    paper_path = str(add_paper(client, csrf, pdf("page")).url.path)
+    sign_up(client, "bruno.martin", "Bruno Martin")
+    rt.settings.session_idle_minutes = 0
+    ended = client.get(paper_path, follow_redirects=False)
+    rt.settings.session_idle_minutes = 15
+    sign_in_page = client.get(ended.headers["location"])
+    bruno = client.post(
+        "/connexion",
+        data={
+            "csrf": csrf_of(sign_in_page.text),
+            "login": "bruno.martin",
+            "password": PASSWORD,
+            "suite": paper_path,
+        },
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert bruno.headers["location"] == "/papiers"
+    assert client.get(bruno.headers["location"]).status_code == 200
+    fatou = client.post(
+        "/api/v1/session", json={"login": "fatou.sow", "password": PASSWORD}
+    ).json()["token"]
+    journal = client.get("/api/v1/journal", headers={"Authorization": f"Bearer {fatou}"})
+    assert "access_refused" not in [line["action"] for line in journal.json()]
 
 
 def test_a_form_sent_after_the_end_keeps_the_text_and_changes_nothing(
