@@ -7,6 +7,7 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +75,9 @@ class Settings(BaseSettings):
     expiry_soon_days: int = Field(default=60, ge=0)
     reminder_days: tuple[int, ...] = (60, 30, 7)
     bin_days: int = Field(default=30, ge=1)
+    # The zone of the times people read on the pages (history, holds, links): the stored UTC
+    # is shown in it.
+    timezone: str = "Europe/Paris"
     quota_bytes: int = Field(default=600 * MiB, ge=1)
     # A link to a marked copy lives at most this long.
     share_max_hours: int = Field(default=720, ge=1)
@@ -131,6 +135,17 @@ class Settings(BaseSettings):
         # It becomes a link: a javascript: or data: address would run in the person's page.
         if value and not value.startswith(("https://", "http://")):
             raise ValueError("COFFRE_PROJECT_URL: an address starting with https://")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(
+                "COFFRE_TIMEZONE: a zone of the tz database, such as Europe/Paris"
+            ) from None
         return value
 
     @field_validator("trusted_proxies")

@@ -23,6 +23,7 @@ from vault.production import findings
 from vault.right_place import keyring_opens_the_keys, store_holds_the_papers
 from vault.runtime import Runtime
 from vault.schema import ready_schema
+from vault.wall_clock import use_timezone
 
 # Where the versions of a KMS keyring were listed before they lived in the KMS itself.
 LEGACY_KMS_STATE = "kms-keys.json"
@@ -85,6 +86,7 @@ def build_runtime(settings: Settings) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     limit_concurrent_hashes(settings.max_concurrent_hashes, settings.max_waiting_hashes)
     use_hash_profile(settings.argon2_profile)
+    use_timezone(settings.timezone)
     WORKERS.keep(settings.warm_workers)
     engine = make_engine(settings.resolved_database_url())
     try:

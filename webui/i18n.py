@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from vault.accounts.accounts import LANGUAGES
 from vault.errors import VaultError
 from vault.models import Person
+from vault.wall_clock import on_the_wall
 from webui.security import cookie_name
 
 SOURCE = "fr"
@@ -167,13 +168,17 @@ _DATE_LOCALES = {"en": "en_GB"}
 
 
 def day(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        value = on_the_wall(value)
     return format_date(value, format="long", locale=_date_locale())
 
 
 def moment(value: datetime) -> str:
+    """The day and the time, as a clock on the wall shows it (vault.wall_clock)."""
     locale = _date_locale()
-    day_part = format_date(value, format="long", locale=locale)
-    return f"{day_part}, {format_time(value, format='short', locale=locale)}"
+    local = on_the_wall(value)
+    day_part = format_date(local, format="long", locale=locale)
+    return f"{day_part}, {format_time(local, format='short', locale=locale)}"
 
 
 def _date_locale() -> str:

@@ -26,6 +26,7 @@ from vault.audit import journal
 from vault.config import Settings
 from vault.errors import N_, LockedError
 from vault.models import Document, Organisation, Person, Vault, utcnow
+from vault.wall_clock import on_the_wall
 
 
 @dataclass(frozen=True)
@@ -233,8 +234,8 @@ def refuse_during_hold(db: Session, person: Person, refusal: str) -> None:
 
 # Dates in a refusal are numbers, read the same way in every language of the pages.
 def _day(moment: datetime) -> str:
-    return moment.strftime("%d/%m")
+    return on_the_wall(moment).strftime("%d/%m")
 
 
 def _time(moment: datetime) -> str:
-    return moment.strftime("%H:%M")
+    return on_the_wall(moment).strftime("%H:%M")

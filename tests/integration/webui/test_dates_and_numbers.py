@@ -22,7 +22,8 @@ from webui import i18n
 
 MiB = 1024 * 1024
 EXPIRES_ON = date(2031, 3, 7)
-ADDED_AT = datetime(2025, 11, 4, 14, 5, tzinfo=UTC)
+# 14:05 on the wall in Orléans (COFFRE_TIMEZONE, Europe/Paris: UTC+1 in November).
+ADDED_AT = datetime(2025, 11, 4, 13, 5, tzinfo=UTC)
 QUOTA = int(1234.5 * MiB)
 
 # language -> (the expiry day, the moment it was added, the quota's number)
