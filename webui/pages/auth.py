@@ -4,6 +4,7 @@ forgotten password. Everything works without JavaScript."""
 import re
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -330,15 +331,30 @@ def sign_out(
 
 
 def signed_out_redirect(request: Request, idle: bool = False) -> Response:
-    response = redirect("/au-revoir?inactif=1" if idle else "/au-revoir")
+    """To the goodbye page, in the language the person read (Clear-Site-Data takes the
+    language's cookie with the others: the page would speak the computer's language)."""
+    query = {"inactif": "1"} if idle else {}
+    query["langue"] = i18n.current()
+    response = redirect(f"/au-revoir?{urlencode(query)}")
     clear_session_cookie(request, response)
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response
 
 
 @router.get("/au-revoir")
-def signed_out(request: Request, inactif: str = "") -> HTMLResponse:
-    return page(request, "signed_out.html", None, idle=bool(inactif))
+def signed_out(
+    request: Request,
+    inactif: Annotated[str, Query(max_length=1)] = "",
+    langue: Annotated[str, Query(max_length=5)] = "",
+) -> HTMLResponse:
+    """`langue`: the person's, for this page only (no cookie is left for the next person)."""
+    return page(
+        request,
+        "signed_out.html",
+        None,
+        idle=bool(inactif),
+        speaking_in=langue if langue in LANGUAGES else None,
+    )
 
 
 @router.get("/mot-de-passe-oublie")

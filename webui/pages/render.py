@@ -76,13 +76,15 @@ def page(
     errors: dict[str, str] | None = None,
     error: VaultError | None = None,
     error_field: str = "login",
+    speaking_in: str | None = None,
     **context: Any,
 ) -> HTMLResponse:
     """Render a page. `errors` maps a field id to its message, shown at the top and by the field;
     `error` fills them from a refusal (its field, else `error_field`) unless they are given, and
-    sets the status and the headers that go with it."""
+    sets the status and the headers that go with it. `speaking_in`: a language of the pages
+    chosen by the route, before the person's or the browser's."""
     person = signed_in.person if signed_in else None
-    language = i18n.language_of(request, person)
+    language = speaking_in or i18n.language_of(request, person)
     with i18n.speaking(language):
         if error is not None:
             status_code = status_of(error)

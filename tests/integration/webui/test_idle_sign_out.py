@@ -142,7 +142,7 @@ def test_the_idle_script_signs_out_and_says_so(client: TestClient) -> None:
     answer = client.post(
         "/quitter", data={"csrf": csrf, "inactif": "1"}, headers=SAME_ORIGIN, follow_redirects=False
     )
-    assert answer.headers["location"] == "/au-revoir?inactif=1"
+    assert answer.headers["location"] == "/au-revoir?inactif=1&langue=fr"
     assert "Il s'est fermé tout seul" in client.get(answer.headers["location"]).text
     assert client.get("/papiers", follow_redirects=False).status_code == 303
 
