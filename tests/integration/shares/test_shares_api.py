@@ -205,6 +205,8 @@ def test_others_get_404_and_a_counsellor_with_view_may(client: TestClient, rt: R
         ({"recipient": "  "}, "recipient"),
         ({"purpose": ""}, "purpose"),
         ({"max_downloads": 0}, "max_downloads"),
+        # Six at least: ~9,000 guesses fit in a link's longest life, most of 10,000 codes.
+        ({"code": "12345"}, "code"),
     ],
 )
 def test_wrong_fields_are_refused(
