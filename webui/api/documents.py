@@ -244,13 +244,14 @@ def thumbnail_response(picture: bytes) -> Response:
 
 
 def content_response(
-    view: service.DocumentView, chunks: ReadAhead, disposition: str
+    view: service.DocumentView, chunks: ReadAhead, disposition: str, named: bool = True
 ) -> StreamingResponse:
     """Start streaming only once the first piece has been authenticated, so a broken key chain
     or header gives an error status instead of a cut-off file. The rest is taken on the event
-    loop as the read-ahead makes it: no hop to a worker thread for each piece."""
+    loop as the read-ahead makes it: no hop to a worker thread for each piece. `named`: under
+    the file's own name, else « document » of its type."""
     first = next(chunks, b"")
-    name = download_name(view.filename, view.content_type)
+    name = download_name(view.filename if named else None, view.content_type)
     return StreamingResponse(
         _after(first, chunks),
         media_type=view.content_type,

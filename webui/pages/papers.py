@@ -236,7 +236,9 @@ def paper_file(
     db.close()
     if telecharger:
         return content_response(view, chunks, "attachment")
-    shown = content_response(view, chunks, "inline")
+    # Shown in the browser under no name of the person's: the PDF viewer titles the tab with
+    # it, and the browser's history keeps that title for the next person at the computer.
+    shown = content_response(view, chunks, "inline", named=False)
     if request.headers.get("sec-fetch-dest", "document") == "document":
         # Opened on its own (« Ouvrir le PDF en grand », a new tab), the file is a page with
         # no script or style sheet of ours: it leaves the screen by itself once the session is
