@@ -15,6 +15,9 @@ PLAIN_COOKIE = "coffre_session"
 FORM_COOKIE = "coffre_form"
 MFA_COOKIE = "coffre_mfa"
 DEVICE_COOKIE = "coffre_device"
+# « Not my computer », chosen at the last sign-in: until the browser closes, the sign-in page
+# comes back in that variant (after the idle sign-out too).
+SHARED_COOKIE = "coffre_shared"
 
 EXPIRED = N_("Cette page a expiré. Revenez en arrière, rechargez la page et recommencez.")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -53,6 +53,7 @@ from webui.pages.render import page
 from webui.security import (
     DEVICE_COOKIE,
     MFA_COOKIE,
+    SHARED_COOKIE,
     clear_cookie,
     clear_session_cookie,
     cookie_name,
@@ -98,7 +99,7 @@ def sign_in_form(
     return anonymous_form(
         request,
         "signin.html",
-        shared=is_yes(partage),
+        shared=is_yes(partage) or request.cookies.get(cookie_name(request, SHARED_COOKIE)) == "1",
         login="",
         ended=is_yes(fin),
         after=local_path(suite) or "",
@@ -148,7 +149,8 @@ def remember_device(
 ) -> Response:
     """A device cookie after a sign-in on the person's own browser: their next sign-ins from it
     are throttled apart from the address's (see vault.accounts.devices). Never on a shared
-    computer."""
+    computer, where the « not my computer » choice is kept instead, until the browser closes."""
+    keep_shared_choice(request, response, shared)
     if shared:
         return response
     token = devices.remember(db, rt.settings, person, device_token(request))
@@ -186,6 +188,13 @@ def landing(db: DbSession, person: Person, after: str | None = None) -> str:
     return "/acces" if pending_requests(db, person) else "/papiers"
 
 
+def keep_shared_choice(request: Request, response: Response, shared: bool) -> None:
+    if shared:
+        set_cookie(request, response, SHARED_COOKIE, "1")
+    elif request.cookies.get(cookie_name(request, SHARED_COOKIE)):
+        clear_cookie(request, response, SHARED_COOKIE)
+
+
 def _second_step(
     request: Request, db: DbSession, rt: RuntimeDep, login: str, shared: bool
 ) -> Response:
@@ -196,6 +205,7 @@ def _second_step(
     )
     response = redirect("/connexion/code?partage=1" if shared else "/connexion/code")
     set_cookie(request, response, MFA_COOKIE, token)
+    keep_shared_choice(request, response, shared)
     return response
 
 

@@ -6,7 +6,8 @@ unless that page was one paper's, one person's or one link's."""
 from fastapi.testclient import TestClient
 
 from tests.app_fixtures import PASSWORD, sign_up
-from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, csrf_of, signed_up
+from tests.integration.accounts.test_sign_in import sign_in_form
+from tests.integration.webui.test_pages import SAME_ORIGIN, add_paper, csrf_of, form_csrf, signed_up
 from tests.samples import pdf
 from vault.runtime import Runtime
 from webui.navigation import local_path
@@ -181,3 +182,47 @@ def test_a_paper_opened_on_its_own_goes_back_to_its_page_when_the_session_ends(
         assert answer.status_code == 200
         assert "refresh" not in answer.headers
     assert "refresh" not in client.get(f"{file_path}?telecharger=1").headers
+
+
+NOT_MINE = {"form": "off", "login": "off", "password": "off"}
+
+
+def test_not_my_computer_is_kept_when_the_idle_sign_out_brings_the_sign_in_back(
+    client: TestClient, rt: Runtime
+) -> None:
+    """Amina chose « Je suis sur un ordinateur qui n'est pas à moi », then left the tab for 15
+    minutes. The page her next click leads to (« Ouvrir mon coffre », or any link) was the
+    ordinary sign-in: the browser could keep her login, and signing in again left a device
+    cookie on the day centre's computer. The choice is kept until the browser closes."""
+    sign_up(client, "amina.diallo")
+    signed = client.post(
+        "/connexion",
+        data={
+            "csrf": form_csrf(client, "/connexion?partage=1"),
+            "login": "amina.diallo",
+            "password": PASSWORD,
+            "shared": "1",
+        },
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    assert "coffre_device" not in signed.headers.get("set-cookie", "")
+    rt.settings.session_idle_minutes = 0
+    ended = client.get("/papiers", follow_redirects=False)
+    assert ended.headers["location"].startswith("/connexion?fin=1")
+    rt.settings.session_idle_minutes = 15
+    again = client.get(ended.headers["location"])
+    assert sign_in_form(again.text) == NOT_MINE
+    back = client.post(
+        "/connexion",
+        data={
+            "csrf": csrf_of(again.text),
+            "login": "amina.diallo",
+            "password": PASSWORD,
+            "shared": "1" if 'name="shared" value="1"' in again.text else "0",
+        },
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert "coffre_device" not in back.headers.get("set-cookie", "")
