@@ -312,6 +312,26 @@ def people_for(db: Session, login: str | None) -> list[str]:
     return ids
 
 
+def everyone_to_rotate(db: Session) -> tuple[str, list[str]]:
+    """`rotate-user --all`, as a job: its id, and the people it has still to do. Run again after
+    a stop, it goes on: those whose key was rotated to the end since the job began (or made
+    since: a new account) are not rotated again."""
+    job = _job(db, "user", "*", None)
+    done = (
+        select(UserKey.person_id)
+        .where(UserKey.state == "active")
+        .group_by(UserKey.person_id)
+        .having(func.count() == 1, func.min(UserKey.created_at) >= job.started_at)
+    )
+    people = select(Person.id).where(Person.erased_at.is_(None), Person.id.not_in(done))
+    return job.id, list(db.scalars(people.order_by(Person.id)))
+
+
+def finish_job(db: Session, job_id: str, units: int) -> None:
+    _count(db, job_id, units)
+    _finish(db, job_id)
+
+
 def start_user_rotation(db: Session, rt: Runtime, person_id: str) -> UserKey:
     """The version to move to: a new one, or the newest if an earlier run did not finish."""
     newest = db.scalars(

@@ -17,6 +17,8 @@ from vault.db import transaction
 from vault.keylife.integrity import Failure, count_blobs, verify_papers
 from vault.keylife.key_status import key_status, record_verify_run
 from vault.keylife.rotation import (
+    everyone_to_rotate,
+    finish_job,
     people_for,
     reencrypt,
     retire_master,
@@ -172,9 +174,13 @@ def keys_rotate_user(
     (kept, exit 1, while rows another job holds still need it: run the command again)."""
     _one_or_all(login, all_people)
     rt = shared.runtime()
+    job_id = None
     with shared.refusals_end_the_command():
         with transaction(rt.sessions) as db:
-            people = people_for(db, login)
+            if all_people:
+                job_id, people = everyone_to_rotate(db)
+            else:
+                people = people_for(db, login)
         progress, advance = _progress("Rotating user keys", len(people))
         units = kept = left = 0
         with progress:
@@ -184,6 +190,9 @@ def keys_rotate_user(
                 kept += bool(rotation.left)
                 left += rotation.left
                 advance(1)
+        if job_id is not None:  # everyone had their turn: the next run is a new rotation
+            with transaction(rt.sessions) as db:
+                finish_job(db, job_id, len(people))
     console.print(f"{len(people)} user keys rotated, {units} data keys and texts re-wrapped.")
     if kept:
         errors.print(
