@@ -2,15 +2,20 @@
 (the only place in vault/ that makes boto3 clients; tests/unit/test_layers.py checks it).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import boto3
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from keys.errors import CryptoError
 from keys.providers.base import MasterKeyProvider
 from keys.providers.kms import KmsKeyring
 from keys.providers.local import LocalKeyring
+from storage.base import BlobStoreError
 from storage.factory import S3Patience, open_store
 from vault.accounts.passwords import limit_concurrent_hashes, use_hash_profile
 from vault.backup.unfinished import UNFINISHED, restore_unfinished
@@ -78,9 +83,33 @@ def keyring_in_place(url: str) -> None:
     )
 
 
+@contextmanager
+def as_refusal() -> Iterator[None]:
+    """What stops a process from starting (a URL mistyped, a keyring others may read, a
+    database not there, a folder that cannot be made) as CannotStart: one line for the
+    operator, not a traceback."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise CannotStart([f"the database (COFFRE_DATABASE_URL): {cause}"]) from exc
+    except CryptoError as exc:
+        raise CannotStart([f"the keyring (COFFRE_KEYRING): {exc}"]) from exc
+    except BlobStoreError as exc:
+        raise CannotStart([f"the blob store (COFFRE_STORAGE_URL): {exc}"]) from exc
+    except (ValueError, OSError) as exc:
+        raise CannotStart([str(exc)]) from exc
+
+
 def build_runtime(settings: Settings) -> Runtime:
-    """Raises CannotStart in production on unfit settings, and on a schema other than the
-    code's newest (the embedded default brings an older one up to date itself)."""
+    """Raises CannotStart in production on unfit settings, on a schema other than the code's
+    newest (the embedded default brings an older one up to date itself), and on what
+    `as_refusal` turns into one line."""
+    with as_refusal():
+        return _built(settings)
+
+
+def _built(settings: Settings) -> Runtime:
     if settings.env == "production" and (problems := findings(settings)):
         raise CannotStart(problems)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from keys.errors import KeyringError
 from tests.ports import free_port
 from vault.accounts.accounts import create_person
 from vault.accounts.passwords import verify_password
@@ -19,6 +18,7 @@ from vault.accounts.sessions import open_session, sessions_of
 from vault.audit import journal
 from vault.config import Settings
 from vault.db import transaction
+from vault.errors import CannotStart
 from vault.models import JournalEvent, Person
 from vault.policy import must_choose_password
 from vault.vocabulary import Role
@@ -158,7 +158,7 @@ def test_refuses_a_keyring_others_can_read(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path)
     build_runtime(settings).engine.dispose()
     (tmp_path / "keyring.json").chmod(0o644)
-    with pytest.raises(KeyringError, match="chmod 600"):
+    with pytest.raises(CannotStart, match="chmod 600"):
         build_runtime(settings).engine.dispose()
 
 

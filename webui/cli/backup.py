@@ -15,7 +15,10 @@ from vault.backup.export import write_backup
 from vault.backup.manifest import KEYRING, BackupError
 from vault.backup.restore import RestoreStoppedError, restore_backup
 from vault.config import get_settings
+from vault.errors import CannotStart
+from vault.wiring import as_refusal
 from webui.cli import shared
+from webui.cli.check import refuse
 
 # The name of the variable, not a passphrase.
 PASSPHRASE_VARIABLE = "COFFRE_BACKUP_PASSPHRASE"  # noqa: S105
@@ -129,19 +132,22 @@ def restore(
     folder = _one_folder(folder, input_folder, "--input")
     os.umask(0o077)
     try:
-        report = restore_backup(
-            get_settings(),
-            folder,
-            lambda: _passphrase(confirm=False, from_stdin=passphrase_stdin),
-            keyring_file,
-            trust_unsealed=trust_unsealed,
-        )
+        with as_refusal():  # a database that is not there, a folder that cannot be made
+            report = restore_backup(
+                get_settings(),
+                folder,
+                lambda: _passphrase(confirm=False, from_stdin=passphrase_stdin),
+                keyring_file,
+                trust_unsealed=trust_unsealed,
+            )
     except RestoreStoppedError as exc:
         errors.print(f"Restore stopped: {exc}.")
         raise typer.Exit(1) from exc
     except BackupError as exc:
         errors.print(f"Restore refused: {exc}")
         raise typer.Exit(1) from exc
+    except CannotStart as refusal:
+        refuse(refusal)
     rows = sum(report.tables.values())
     console.print(f"Restored {rows} rows and {report.objects} objects.")
     for problem in report.problems:

@@ -10,6 +10,7 @@ from vault.config import get_settings
 from vault.db import make_engine
 from vault.errors import CannotStart
 from vault.schema import UPGRADE, newer_schema, schema_state, upgrade
+from vault.wiring import as_refusal
 from webui.cli.check import refuse
 
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
@@ -27,13 +28,15 @@ def _engine() -> Engine:
 def db_upgrade() -> None:
     """Bring the schema to this code's newest revision. Run it once before starting the
     instances; running it again, or from two places at once, is harmless."""
-    engine = _engine()
     try:
-        before, after = upgrade(engine)
+        with as_refusal():
+            engine = _engine()
+            try:
+                before, after = upgrade(engine)
+            finally:
+                engine.dispose()
     except CannotStart as refusal:
         refuse(refusal)
-    finally:
-        engine.dispose()
     if before.up_to_date:
         typer.echo(f"The database schema is already at revision {after.current}.")
     else:
@@ -43,11 +46,15 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """The database's revision and this code's newest; exit 1 unless they are the same."""
-    engine = _engine()
     try:
-        state = schema_state(engine)
-    finally:
-        engine.dispose()
+        with as_refusal():
+            engine = _engine()
+            try:
+                state = schema_state(engine)
+            finally:
+                engine.dispose()
+    except CannotStart as refusal:
+        refuse(refusal)
     typer.echo(f"Database: {state.describe()}")
     typer.echo(f"Code: {state.head}")
     if state.up_to_date:

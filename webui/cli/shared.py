@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 
+from keys.errors import CryptoError
 from vault.config import get_settings
 from vault.errors import CannotStart, VaultError
 from vault.runtime import Runtime
@@ -46,4 +47,7 @@ def refusals_end_the_command() -> Iterator[None]:
         yield
     except VaultError as exc:
         errors.print(exc.message)
+        raise typer.Exit(1) from exc
+    except CryptoError as exc:  # the keyring's own refusal: an unknown version, say
+        errors.print(str(exc))
         raise typer.Exit(1) from exc

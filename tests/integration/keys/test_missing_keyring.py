@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from keys.errors import KeyringError
 from tests.app_fixtures import PASSWORD
 from tests.integration.keys.test_kms_versions import aliases, kms_of
 from vault.accounts.accounts import create_person
@@ -63,6 +62,6 @@ def test_a_kms_key_without_versions_is_not_named_once_there_are_accounts(
     keyring, which the accounts made meanwhile then depended on."""
     an_account(rt)
     client, other_key = kms_of(kms_key_url)
-    with pytest.raises(KeyringError, match="lists no master key version"):
+    with pytest.raises(CannotStart, match="lists no master key version"):
         build_runtime(settings.model_copy(update={"keyring": kms_key_url}))
     assert aliases(client, other_key) == {}
