@@ -178,7 +178,8 @@ def moment(value: datetime) -> str:
     locale = _date_locale()
     local = on_the_wall(value)
     day_part = format_date(local, format="long", locale=locale)
-    return f"{day_part}, {format_time(local, format='short', locale=locale)}"
+    comma = "، " if current() in RIGHT_TO_LEFT else ", "  # Arabic writes its own comma
+    return f"{day_part}{comma}{format_time(local, format='short', locale=locale)}"
 
 
 def _date_locale() -> str:
