@@ -10,7 +10,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from vault.errors import CannotStart
 
@@ -142,10 +142,8 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ValueError, ZoneInfoNotFoundError):
-            raise ValueError(
-                "COFFRE_TIMEZONE: a zone of the tz database, such as Europe/Paris"
-            ) from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # or a folder (« Europe »)
+            raise ValueError("a zone of the tz database, such as Europe/Paris") from None
         return value
 
     @field_validator("trusted_proxies")
@@ -178,8 +176,13 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as invalid:
         raise CannotStart(
-            [
-                f"COFFRE_{str(error['loc'][0]).upper()}: {error['msg']}."
-                for error in invalid.errors(include_input=False)
-            ]
+            [_one_line(str(error["loc"][0]), error["msg"]) for error in invalid.errors()]
         ) from None
+    except SettingsError as unreadable:  # a list or a tuple not written as JSON
+        raise CannotStart([str(unreadable)]) from None
+
+
+def _one_line(field: str, message: str) -> str:
+    name = f"COFFRE_{field.upper()}"
+    message = message.removeprefix("Value error, ").removeprefix(f"{name}: ")
+    return f"{name}: {message.rstrip('.')}."

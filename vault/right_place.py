@@ -38,12 +38,12 @@ def keyring_opens_the_keys(engine: Engine, master_keys: MasterKeyProvider, keyri
         open_user_key(
             master_keys, slot.person_id, slot.version, slot.master_version, slot.wrapped_key
         )
-    except CryptoError:
+    except CryptoError as exc:
         raise CannotStart(
             [
-                f"the keyring {keyring} does not open the keys this database holds: it is "
-                "another instance's, or an older backup's. Set COFFRE_KEYRING to this "
-                "instance's keyring (`coffre keys import` restores it from its backup)"
+                f"the keyring {keyring} does not open the keys this database holds ({exc}): "
+                "if it is another instance's, or an older backup's, set COFFRE_KEYRING to "
+                "this instance's keyring (`coffre keys import` restores it from its backup)"
             ]
         ) from None
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import boto3
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
 from keys.errors import CryptoError
 from keys.providers.base import MasterKeyProvider
@@ -90,7 +90,8 @@ def as_refusal() -> Iterator[None]:
     operator, not a traceback."""
     try:
         yield
-    except SQLAlchemyError as exc:
+    except (OperationalError, InterfaceError, ArgumentError) as exc:
+        # Reaching or naming the database; a migration's own failure keeps its traceback.
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise CannotStart([f"the database (COFFRE_DATABASE_URL): {cause}"]) from exc
     except CryptoError as exc:
@@ -146,7 +147,7 @@ def _built(settings: Settings) -> Runtime:
         if not first_start:
             keyring_opens_the_keys(engine, master_keys, settings.resolved_keyring())
             store_holds_the_papers(engine, store, settings.resolved_storage_url())
-    except CannotStart:
+    except BaseException:
         engine.dispose()
         raise
     return Runtime(

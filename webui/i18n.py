@@ -168,8 +168,8 @@ _DATE_LOCALES = {"en": "en_GB"}
 
 
 def day(value: date | datetime) -> str:
-    if isinstance(value, datetime):
-        value = on_the_wall(value)
+    """The day as stored: an access « until » a day ends at 23:59:59 UTC of that day, which
+    the wall clock would show as the next."""
     return format_date(value, format="long", locale=_date_locale())
 
 

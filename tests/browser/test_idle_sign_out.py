@@ -103,8 +103,9 @@ def test_without_javascript_the_page_is_covered_then_back_after_sign_in(
     page.get_by_label("Mon identifiant").fill("amina.diallo")
     page.get_by_label("Mon mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Ouvrir", exact=True).click()
-    assert page.url == paper_url
-    expect(page.get_by_role("img", name="Titre de séjour")).to_be_visible()
+    # Her papers, not the one paper: whoever signs in there next may be someone else.
+    assert page.url == f"{live_url}/papiers"
+    expect(page.get_by_text("Titre de séjour")).to_be_visible()
     context.close()
 
 
@@ -138,4 +139,29 @@ def test_a_pdf_opened_on_its_own_leaves_the_screen_when_the_coffre_closes(
     expect(page.get_by_role("heading", name="Ouvrir mon coffre")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Votre coffre s'est fermé, pour votre sécurité")).to_be_visible()
     assert "/fichier" not in page.url
+    context.close()
+
+
+def test_not_my_computer_is_kept_through_the_idle_sign_out(
+    browser: Browser, live_url: str, rt: Runtime
+) -> None:
+    """The script's sign-out sends Clear-Site-Data, which takes the cookie that kept « not my
+    computer »: the goodbye page's way back in carries the choice instead."""
+    with transaction(rt.sessions) as db:
+        amina_with_a_safe(db, rt)
+    context = browser.new_context(locale="fr-FR")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.clock.install()
+    page.goto(f"{live_url}/connexion?partage=1")
+    page.get_by_label("Mon identifiant").fill("amina.diallo")
+    page.get_by_label("Mon mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Ouvrir", exact=True).click()
+    expect(page.locator("form.quit")).to_have_count(1)
+    page.clock.run_for(rt.settings.session_idle_minutes * 60_000)
+    expect(page.get_by_role("heading", name="Votre coffre est fermé")).to_be_visible()
+    assert context.cookies() == []
+    page.get_by_role("link", name="Ouvrir mon coffre").click()
+    expect(page.locator('input[name="shared"][value="1"]')).to_have_count(1)
+    expect(page.locator("#login")).to_have_attribute("autocomplete", "off")
     context.close()

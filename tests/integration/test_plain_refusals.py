@@ -49,6 +49,8 @@ def refused_plainly(result: Result) -> None:
         ("COFFRE_DATA_DIR", "/proc/coffre-data", ["db", "upgrade"]),
         ("COFFRE_MAX_REQUESTS", "two hundred", ["check"]),
         ("COFFRE_ENV", "prod", ["check"]),
+        ("COFFRE_TIMEZONE", "Europe", ["check"]),
+        ("COFFRE_REMINDER_DAYS", "60,30", ["check"]),
     ],
 )
 def test_a_wrong_setting_is_one_line_and_a_non_zero_exit(

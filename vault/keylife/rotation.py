@@ -312,9 +312,9 @@ def people_for(db: Session, login: str | None) -> list[str]:
     return ids
 
 
-def everyone_to_rotate(db: Session) -> tuple[str, list[str]]:
-    """`rotate-user --all`, as a job: its id, and the people it has still to do. Run again after
-    a stop, it goes on: those whose key was rotated to the end since the job began (or made
+def everyone_to_rotate(db: Session) -> tuple[KeyJob, list[str]]:
+    """`rotate-user --all`, as a job, and the people it has still to do. Run again after a
+    stop, it goes on: those whose key was rotated to the end since the job began (or made
     since: a new account) are not rotated again."""
     job = _job(db, "user", "*", None)
     done = (
@@ -324,7 +324,7 @@ def everyone_to_rotate(db: Session) -> tuple[str, list[str]]:
         .having(func.count() == 1, func.min(UserKey.created_at) >= job.started_at)
     )
     people = select(Person.id).where(Person.erased_at.is_(None), Person.id.not_in(done))
-    return job.id, list(db.scalars(people.order_by(Person.id)))
+    return job, list(db.scalars(people.order_by(Person.id)))
 
 
 def finish_job(db: Session, job_id: str, units: int) -> None:

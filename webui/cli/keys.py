@@ -178,7 +178,14 @@ def keys_rotate_user(
     with shared.refusals_end_the_command():
         with transaction(rt.sessions) as db:
             if all_people:
-                job_id, people = everyone_to_rotate(db)
+                job, people = everyone_to_rotate(db)
+                job_id = job.id
+                # An earlier run stopped half-way: this one goes on with it (whoever was
+                # rotated since it began is not rotated again).
+                console.print(
+                    f"Rotation of every key begun {job.started_at:%Y-%m-%d %H:%M} UTC: "
+                    f"{len(people)} people to go."
+                )
             else:
                 people = people_for(db, login)
         progress, advance = _progress("Rotating user keys", len(people))

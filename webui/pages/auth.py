@@ -164,8 +164,8 @@ def remember_device(
     return response
 
 
-# A page of one paper, person, link or access: the id in its address is someone's.
-_NAMES_A_RECORD = re.compile(r"/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}(/|\?|$)")
+# A page of one paper, person, link or access (its path or its query names it by its id).
+_NAMES_A_RECORD = re.compile(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 
 
 def landing(db: DbSession, person: Person, after: str | None = None) -> str:
@@ -345,6 +345,8 @@ def signed_out_redirect(request: Request, idle: bool = False) -> Response:
     language's cookie with the others: the page would speak the computer's language)."""
     query = {"inactif": "1"} if idle else {}
     query["langue"] = i18n.current()
+    if request.cookies.get(cookie_name(request, SHARED_COOKIE)) == "1":
+        query["partage"] = "1"  # Clear-Site-Data takes that cookie too
     response = redirect(f"/au-revoir?{urlencode(query)}")
     clear_session_cookie(request, response)
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
@@ -356,13 +358,16 @@ def signed_out(
     request: Request,
     inactif: Annotated[str, Query(max_length=1)] = "",
     langue: Annotated[str, Query(max_length=5)] = "",
+    partage: YesInLink = "",
 ) -> HTMLResponse:
-    """`langue`: the person's, for this page only (no cookie is left for the next person)."""
+    """`langue`: the person's, for this page only (no cookie is left for the next person);
+    `partage`: « not my computer » was chosen, and the way back in keeps it."""
     return page(
         request,
         "signed_out.html",
         None,
         idle=bool(inactif),
+        shared=is_yes(partage),
         speaking_in=langue if langue in LANGUAGES else None,
     )
 

@@ -458,7 +458,7 @@ def test_account_forms_ask_for_the_current_password(client: TestClient) -> None:
         headers=SAME_ORIGIN,
         follow_redirects=False,
     )
-    assert gone.headers["location"] == "/au-revoir?langue=fr"
+    assert gone.headers["location"].startswith("/au-revoir?langue=")
 
 
 def test_account_page_asks_for_the_code_when_a_second_factor_is_on(
@@ -601,7 +601,7 @@ def test_signing_out_everywhere_is_journaled(client: TestClient) -> None:
         headers=SAME_ORIGIN,
         follow_redirects=False,
     )
-    assert gone.headers["location"] == "/au-revoir?langue=fr"
+    assert gone.headers["location"].startswith("/au-revoir?langue=")
 
     csrf = page_sign_in(client, "amina.diallo")
     again = client.post("/api/v1/session", json={"login": "amina.diallo", "password": PASSWORD})

@@ -60,8 +60,17 @@ def test_a_page_after_the_end_says_why_and_returns_to_the_papers(
         headers=SAME_ORIGIN,
         follow_redirects=False,
     )
-    # Not back to the paper: whoever signs in there next may be someone else (below).
+    # Not back to the paper: whoever signs in there next may be someone else (below); nor
+    # to a page whose query names someone's record (a counsellor's form for a person's vault).
     assert back.headers["location"] == "/papiers"
+    someones = "/papiers/ajouter?coffre=8c3a1e84-f6e3-4cfe-8b95-02a440437859"
+    again = client.post(
+        "/connexion",
+        data={"csrf": token, "login": "fatou.sow", "password": PASSWORD, "suite": someones},
+        headers=SAME_ORIGIN,
+        follow_redirects=False,
+    )
+    assert again.headers["location"] == "/papiers"
     account = client.post(
         "/connexion",
         data={"csrf": token, "login": "fatou.sow", "password": PASSWORD, "suite": "/compte"},
