@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from vault import wall_clock
 from vault.errors import CannotStart
 
 MiB = 1024 * 1024
@@ -75,9 +76,9 @@ class Settings(BaseSettings):
     expiry_soon_days: int = Field(default=60, ge=0)
     reminder_days: tuple[int, ...] = (60, 30, 7)
     bin_days: int = Field(default=30, ge=1)
-    # The zone of the times people read on the pages (history, holds, links): the stored UTC
-    # is shown in it.
-    timezone: str = "Europe/Paris"
+    # The zone of the times people read (history, holds, sessions): the stored UTC is shown
+    # in it (vault.wall_clock).
+    timezone: str = wall_clock.DEFAULT
     quota_bytes: int = Field(default=600 * MiB, ge=1)
     # A link to a marked copy lives at most this long.
     share_max_hours: int = Field(default=720, ge=1)

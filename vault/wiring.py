@@ -127,10 +127,6 @@ def _built(settings: Settings) -> Runtime:
         first_start = not holds_keys(engine)
         if not first_start:
             keyring_in_place(settings.resolved_keyring())
-    except CannotStart:
-        engine.dispose()
-        raise
-    try:
         store = open_store(
             settings.resolved_storage_url(),
             part_size=settings.s3_part_mib * MiB,

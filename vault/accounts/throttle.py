@@ -201,8 +201,6 @@ def _source_bucket(source: str) -> str:
         address = ipaddress.ip_address(source)
     except ValueError:
         return source
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)  # an IPv4 client: its /64 would be every one of them
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)

@@ -571,8 +571,7 @@ def reencrypt(
         done += len(old_objects)
         on_progress(len(old_objects))
     with transaction(rt.sessions) as db:
-        _count(db, job_id, done)
-        _finish(db, job_id)
+        finish_job(db, job_id, done)
     return Reencryption(done, sorted(unreadable))
 
 
